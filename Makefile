@@ -1,0 +1,188 @@
+# Makefile: builds the fresco command and the guest kernel, runs the tests.
+# `make V=1` shows full commands.
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+B := build
+PYTHON ?= /usr/bin/python3
+PREFIX ?= /usr/local
+CC ?= gcc
+MUSL_CC ?= musl-gcc
+UNISTD_H := /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ikernel -Ivmm -MMD -MP
+KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+	-fcf-protection=none -fno-asynchronous-unwind-tables \
+	-fno-omit-frame-pointer -Iinclude -Ikernel -I$(B)/gen -MMD -MP
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
+	--no-warn-rwx-segments -T kernel/kernel.ld
+UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Ikernel -Ivmm \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+GUEST_CFLAGS := -O2 -Wall -Wextra -Werror
+
+# ---- sources: one line per file ----
+LIB_SRCS := kernel/lib/cpio.c
+LIB_SRCS += kernel/lib/elf.c
+LIB_SRCS += kernel/lib/stack.c
+LIB_SRCS += kernel/lib/cmdline.c
+
+KERNEL_SRCS := $(LIB_SRCS)
+KERNEL_SRCS += kernel/arch/x86_64/boot.S
+KERNEL_SRCS += kernel/arch/x86_64/entry.S
+KERNEL_SRCS += kernel/arch/x86_64/cpu.c
+KERNEL_SRCS += kernel/arch/x86_64/clock.c
+KERNEL_SRCS += kernel/drivers/console.c
+KERNEL_SRCS += kernel/lib/string.c
+KERNEL_SRCS += kernel/lib/fmt.c
+KERNEL_SRCS += kernel/mm/phys.c
+KERNEL_SRCS += kernel/mm/kmalloc.c
+KERNEL_SRCS += kernel/mm/vm.c
+KERNEL_SRCS += kernel/linux/uaccess.c
+KERNEL_SRCS += kernel/linux/syscall.c
+KERNEL_SRCS += kernel/linux/sys_io.c
+KERNEL_SRCS += kernel/linux/sys_mm.c
+KERNEL_SRCS += kernel/linux/sys_proc.c
+KERNEL_SRCS += kernel/linux/sys_time.c
+KERNEL_SRCS += kernel/linux/sys_random.c
+KERNEL_SRCS += kernel/linux/signal.c
+KERNEL_SRCS += kernel/main.c
+
+VMM_SRCS := vmm/vm.c
+VMM_SRCS += vmm/loader.c
+VMM_SRCS += vmm/guest_mem.c
+VMM_SRCS += vmm/hypercall.c
+VMM_SRCS += vmm/ports.c
+VMM_SRCS += vmm/dump.c
+
+CLI_SRCS := cli/main.c
+CLI_SRCS += cli/run.c
+
+UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem
+
+GUEST_TESTS := hello
+GUEST_TESTS += args
+GUEST_TESTS += exitcode
+GUEST_TESTS += efault
+GUEST_TESTS += enosys
+GUEST_TESTS += segv
+GUEST_TESTS += abort
+GUEST_TESTS += memory
+GUEST_TESTS += clock
+GUEST_TESTS += random
+GUEST_TESTS += identity
+
+KERNEL := $(B)/lib/fresco/fresco-kernel
+FRESCO := $(B)/bin/fresco
+KERNEL_OBJS := $(patsubst %,$(B)/kernel-obj/%.o,$(KERNEL_SRCS))
+HOST_OBJS := $(patsubst %,$(B)/host-obj/%.o,$(LIB_SRCS) $(VMM_SRCS) $(CLI_SRCS))
+UNIT_BINS := $(patsubst %,$(B)/tests/unit/%,$(UNIT_TESTS))
+GUEST_BINS := $(foreach t,$(GUEST_TESTS),$(B)/tests/guest/musl/$(t) \
+	$(B)/tests/guest/glibc/$(t)) $(B)/tests/guest/musl/hello-pie \
+	$(B)/tests/guest/glibc/hello-pie $(B)/tests/guest/glibc/hello-dynamic
+
+.PHONY: all deps test unit guest system demo bench install check format clean
+all: $(FRESCO) $(KERNEL)
+
+deps:
+	$(Q)scripts/deps.sh
+
+# ---- guest kernel ----
+$(B)/gen/syscall_names.h: $(UNISTD_H) scripts/gen-syscall-names.sh
+	@mkdir -p $(@D)
+	$(Q)scripts/gen-syscall-names.sh $< > $@.tmp && mv $@.tmp $@
+
+$(B)/kernel-obj/%.c.o: %.c | $(B)/gen/syscall_names.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  KCC     $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(B)/kernel-obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  KAS     $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+$(KERNEL): $(KERNEL_OBJS) kernel/kernel.ld scripts/check-ring0.sh
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  KLD     $@")
+	$(Q)ld $(KERNEL_LDFLAGS) -o $@.tmp $(KERNEL_OBJS)
+	$(Q)scripts/check-ring0.sh $@.tmp
+	$(Q)mv $@.tmp $@
+
+# ---- fresco command ----
+$(B)/host-obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(FRESCO): $(HOST_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $(HOST_OBJS)
+
+# ---- tests ----
+$(B)/tests/unit/test_guest_mem: tests/unit/test_guest_mem.c vmm/guest_mem.c
+$(B)/tests/unit/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/unit.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  UNIT    $@")
+	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) \
+		$$(pkg-config --cflags --libs check)
+
+$(B)/tests/guest/musl/%-pie: tests/guest/%.c tests/guest/guest.h
+	@mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(GUEST_CFLAGS) -static-pie -fPIE -o $@ $<
+$(B)/tests/guest/glibc/%-pie: tests/guest/%.c tests/guest/guest.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(GUEST_CFLAGS) -static-pie -fPIE -o $@ $<
+$(B)/tests/guest/glibc/%-dynamic: tests/guest/%.c tests/guest/guest.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(GUEST_CFLAGS) -o $@ $<
+$(B)/tests/guest/musl/%: tests/guest/%.c tests/guest/guest.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  MUSL    $@")
+	$(Q)$(MUSL_CC) $(GUEST_CFLAGS) -static -o $@ $<
+$(B)/tests/guest/glibc/%: tests/guest/%.c tests/guest/guest.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GLIBC   $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) -static -o $@ $<
+
+unit: $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
+
+guest: $(GUEST_BINS)
+
+system: all guest
+	$(Q)$(PYTHON) -m pytest -q tests/system
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all guest $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(PYTHON) -m pytest -q tests/system
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello
+	$(Q)$(FRESCO) run $(B)/tests/guest/musl/hello from a Fresco VM
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello
+	$(Q)$(PYTHON) bench/boot.py
+
+install: all
+	install -D -m 0755 $(FRESCO) $(DESTDIR)$(PREFIX)/bin/fresco
+	install -D -m 0644 $(KERNEL) $(DESTDIR)$(PREFIX)/lib/fresco/fresco-kernel
+
+check:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr --std=c11 -Iinclude -Ikernel -Ivmm \
+		--suppress=missingIncludeSystem kernel vmm cli
+	$(Q)$(MAKE) --no-print-directory $(KERNEL)
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

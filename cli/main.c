@@ -1,0 +1,69 @@
+/* main.c: the fresco command: global options and subcommand dispatch. */
+#include "cli.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KERNEL_RELATIVE "/../lib/fresco/fresco-kernel"
+
+static const char usage[] =
+	"Usage: fresco COMMAND [OPTIONS]\n"
+	"\n"
+	"Run a Linux program as its own virtual machine.\n"
+	"\n"
+	"Commands:\n"
+	"  run       Run a static x86_64 Linux program in a new VM\n"
+	"  version   Show the version\n"
+	"\n"
+	"Run 'fresco COMMAND --help' for more about a command.\n";
+
+const char *kernel_path(void)
+{
+	static char path[PATH_MAX];
+	char self[PATH_MAX];
+	const char *env = getenv("FRESCO_KERNEL");
+
+	if (env && *env)
+		return env;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		fprintf(stderr, "fresco: cannot find the guest kernel (no "
+				"/proc/self/exe); set FRESCO_KERNEL\n");
+		return NULL;
+	}
+	self[n] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", dirname(self),
+			     KERNEL_RELATIVE) >= sizeof(path)) {
+		fprintf(stderr, "fresco: the path of the guest kernel is too "
+				"long; set FRESCO_KERNEL\n");
+		return NULL;
+	}
+	return path;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_FRESCO;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("fresco version %s\n", FRESCO_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "fresco: '%s' is not a fresco command; see "
+			"'fresco --help'\n", cmd);
+	return EXIT_FRESCO;
+}

@@ -1,0 +1,305 @@
+/* run.c: `fresco run [OPTIONS] PROGRAM [ARG...]`.
+ *
+ * Checks the program on the host (so a mistake is reported before any VM
+ * exists), packs it into an in-memory cpio root filesystem, writes the
+ * kernel command line (lib.h has its grammar) and boots the VM.
+ */
+#include "cli.h"
+#include "lib/lib.h"
+#include "vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_MEMORY (64ULL << 20)
+#define PROGRAM_MODE 0100755
+#define DEFAULT_PATH \
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char usage[] =
+	"Usage: fresco run [OPTIONS] PROGRAM [ARG...]\n"
+	"\n"
+	"Run PROGRAM, a static x86_64 Linux executable, as its own VM. Its\n"
+	"output is this command's output and its exit status this command's.\n"
+	"\n"
+	"Options:\n"
+	"  -m, --memory SIZE   guest memory, e.g. 16M or 1G (default 64M)\n"
+	"  -e, --env KEY=VAL   set an environment variable (KEY alone: take\n"
+	"                      it from this environment); repeatable\n"
+	"  -t, --tty           the program's console is a terminal\n"
+	"  -h, --help          show this help\n"
+	"\n"
+	"Exit status: the program's; 125 if fresco fails, 126 if PROGRAM\n"
+	"cannot run, 127 if it does not exist.\n";
+
+struct strbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_add(struct strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			fprintf(stderr, "fresco: out of memory\n");
+			exit(EXIT_FRESCO);
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_word(struct strbuf *b, const char *prefix, const char *word)
+{
+	size_t n = cmdline_quote(NULL, 0, word);
+	char *q = malloc(n + 1);
+	if (!q) {
+		fprintf(stderr, "fresco: out of memory\n");
+		exit(EXIT_FRESCO);
+	}
+	cmdline_quote(q, n + 1, word);
+	if (b->len)
+		sb_add(b, " ", 1);
+	sb_add(b, prefix, strlen(prefix));
+	sb_add(b, q, n);
+	free(q);
+}
+
+/* "64M" and friends; 0 if it does not parse. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return 0;
+	uint64_t mult = 1;
+	switch (*end) {
+	case 'k': case 'K': mult = 1ULL << 10; end++; break;
+	case 'm': case 'M': mult = 1ULL << 20; end++; break;
+	case 'g': case 'G': mult = 1ULL << 30; end++; break;
+	case '\0': break;
+	default: return 0;
+	}
+	if ((*end == 'b' || *end == 'B') && mult > 1)
+		end++;
+	if (*end || v > UINT64_MAX / mult)
+		return 0;
+	return v * mult;
+}
+
+struct env_list {
+	char **v;
+	int n;
+};
+
+/* Add or replace NAME=VALUE (entries must carry a '='). */
+static void env_set(struct env_list *e, char *entry)
+{
+	size_t klen = strchr(entry, '=') - entry + 1;
+	for (int i = 0; i < e->n; i++) {
+		if (strncmp(e->v[i], entry, klen) == 0) {
+			e->v[i] = entry;
+			return;
+		}
+	}
+	e->v[e->n++] = entry;
+}
+
+/* Map (path) read-only after checking it is a runnable program. */
+static int program_open(const char *path, const void **img, size_t *size)
+{
+	struct stat st;
+	struct elf_plan plan;
+	const char *why;
+
+	if (stat(path, &st) < 0) {
+		int e = errno;
+		fprintf(stderr, "fresco: %s: %s\n", path, strerror(e));
+		return e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND
+						   : EXIT_CANNOT_RUN;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "fresco: %s: is a directory, not a program\n",
+			path);
+		return EXIT_CANNOT_RUN;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		fprintf(stderr, "fresco: %s: not a program (%s)\n", path,
+			S_ISREG(st.st_mode) ? "empty file" : "not a file");
+		return EXIT_CANNOT_RUN;
+	}
+	if (access(path, X_OK) < 0) {
+		fprintf(stderr, "fresco: %s: permission denied: it is not "
+				"executable (chmod +x it)\n", path);
+		return EXIT_CANNOT_RUN;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "fresco: %s: %s\n", path, strerror(errno));
+		return EXIT_CANNOT_RUN;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "fresco: %s: %s\n", path, strerror(errno));
+		return EXIT_CANNOT_RUN;
+	}
+	if (elf_plan(p, (size_t)st.st_size, &plan, &why) < 0) {
+		fprintf(stderr, "fresco: %s: cannot run: %s\n", path, why);
+		munmap(p, (size_t)st.st_size);
+		return EXIT_CANNOT_RUN;
+	}
+	*img = p;
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+/* A root filesystem holding just the program, as /NAME. */
+static void *pack_rootfs(const char *name, const void *img, size_t size,
+			 size_t *len)
+{
+	size_t cap = cpio_entry_size(name, size) +
+		     cpio_entry_size("TRAILER!!!", 0);
+	void *buf = malloc(cap);
+	size_t off = 0;
+
+	if (!buf || cpio_put(buf, cap, &off, name, PROGRAM_MODE, 1, img,
+			     size) < 0 ||
+	    cpio_put(buf, cap, &off, "TRAILER!!!", 0, 0, NULL, 0) < 0) {
+		fprintf(stderr, "fresco: out of memory packing %s\n", name);
+		free(buf);
+		return NULL;
+	}
+	*len = off;
+	return buf;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "memory", required_argument, NULL, 'm' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct vm_config cfg = { .mem_size = DEFAULT_MEMORY };
+	struct env_list env = { calloc((size_t)argc + 3, sizeof(char *)), 0 };
+	int tty = 0, c;
+
+	if (!env.v)
+		return EXIT_FRESCO;
+	env_set(&env, DEFAULT_PATH);
+	env_set(&env, "HOME=/");
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+m:e:th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			cfg.mem_size = parse_size(optarg);
+			if (cfg.mem_size < VM_MEM_MIN ||
+			    cfg.mem_size > VM_MEM_MAX) {
+				fprintf(stderr, "fresco: --memory %s: give a "
+						"size from 2M to 3G, like "
+						"64M\n", optarg);
+				return EXIT_FRESCO;
+			}
+			break;
+		case 'e':
+			if (optarg[0] == '=' || optarg[0] == '\0') {
+				fprintf(stderr, "fresco: --env '%s': the "
+						"variable has no name\n",
+					optarg);
+				return EXIT_FRESCO;
+			}
+			if (strchr(optarg, '=')) {
+				env_set(&env, optarg);
+			} else if (getenv(optarg)) {
+				size_t n = strlen(optarg) +
+					   strlen(getenv(optarg)) + 2;
+				char *e = malloc(n);
+				if (!e)
+					return EXIT_FRESCO;
+				snprintf(e, n, "%s=%s", optarg, getenv(optarg));
+				env_set(&env, e);
+			}
+			break;
+		case 't':
+			tty = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			if (optopt)
+				fprintf(stderr, "fresco run: option -%c %s; "
+						"see 'fresco run --help'\n",
+					optopt,
+					strchr("me", optopt) ?
+						"needs a value" :
+						"is not known");
+			else
+				fprintf(stderr, "fresco run: option '%s' is "
+						"not known or needs a value; "
+						"see 'fresco run --help'\n",
+					argv[optind - 1]);
+			return EXIT_FRESCO;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fresco run: no program given; see "
+				"'fresco run --help'\n");
+		return EXIT_FRESCO;
+	}
+	if (tty)
+		env_set(&env, "TERM=xterm");
+
+	const char *path = argv[optind];
+	const void *img;
+	size_t size;
+	int r = program_open(path, &img, &size);
+	if (r)
+		return r;
+	char *copy = strdup(path);
+	char *name = copy ? basename(copy) : NULL;
+	if (!name)
+		return EXIT_FRESCO;
+	void *root = pack_rootfs(name, img, size, &cfg.initrd_size);
+	if (!root)
+		return EXIT_FRESCO;
+	cfg.initrd = root;
+
+	struct strbuf cmd = { 0 };
+	char *init = malloc(strlen(name) + 2);
+	if (!init)
+		return EXIT_FRESCO;
+	sprintf(init, "/%s", name);
+	sb_word(&cmd, "init=", init);
+	for (int i = 0; i < env.n; i++)
+		sb_word(&cmd, "fresco.env=", env.v[i]);
+	if (tty)
+		sb_word(&cmd, "", "fresco.tty=1");
+	sb_word(&cmd, "", "--");
+	for (int i = optind + 1; i < argc; i++)
+		sb_word(&cmd, "", argv[i]);
+	cfg.cmdline = cmd.p;
+
+	cfg.kernel_path = kernel_path();
+	if (!cfg.kernel_path)
+		return EXIT_FRESCO;
+	return vm_run(&cfg);
+}

@@ -1,0 +1,186 @@
+/* entry.S: the system call entry, the trap stubs, the privilege gate and
+ * the fault-safe user copy.
+ *
+ * syscall_entry is valid at any privilege level (DESIGN.md): under kvm_pvm
+ * it runs natively at CPL 3 on the caller's stack with RFLAGS unmasked.
+ * It uses no swapgs, sysret or cli there: the GS base is set once by boot0
+ * and never swapped, the stack is switched through memory, flags are reset
+ * with popfq, and it returns with popfq + jmp. At CPL 0 it returns with
+ * sysretq. Linux's ABI: RAX = number, RDI RSI RDX R10 R8 R9 = arguments,
+ * RCX and R11 clobbered, everything else preserved.
+ */
+#define PCPU_USER_RSP 0
+#define PCPU_KSTACK 8
+#define PCPU_RING3 16
+#define EFAULT 14
+
+	.text
+	.globl syscall_entry
+syscall_entry:
+	movq %rsp, %gs:PCPU_USER_RSP
+	movq %gs:PCPU_KSTACK, %rsp
+	pushq %gs:PCPU_USER_RSP
+	pushq %rcx
+	pushq %r11
+	pushq $2
+	popfq                    /* DF = AC = TF = 0, and IF = 0 at CPL 0 */
+	pushq %rax
+	pushq %rdi
+	pushq %rsi
+	pushq %rdx
+	pushq %r10
+	pushq %r8
+	pushq %r9
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movl %cs, %eax
+	andl $3, %eax
+	movq %rax, %gs:PCPU_RING3
+	movq %rsp, %rdi
+	call syscall_dispatch
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	popq %r9
+	popq %r8
+	popq %r10
+	popq %rdx
+	popq %rsi
+	popq %rdi
+	addq $8, %rsp
+	popq %r11
+	popq %rcx
+	testb $1, %gs:PCPU_RING3
+	jnz 1f
+	popq %rsp
+	sysretq
+1:	pushq %r11
+	popfq
+	popq %rsp
+	jmp *%rcx
+
+	/* long gate_call(long op, long a1, long a2, long a3) */
+	.globl gate_call
+gate_call:
+	movl %cs, %eax
+	testb $3, %al
+	jz 1f
+	.globl gate_trap_insn
+gate_trap_insn:
+	cli                      /* #GP at CPL 3; trap_handle runs the op */
+	ret
+1:	xorl %r8d, %r8d          /* no trap frame */
+	jmp gate_dispatch
+
+	/* int user_copy(void *dst, const void *src, size_t n) */
+	.globl user_copy, user_copy_insn, user_copy_fixup
+user_copy:
+	movq %rdx, %rcx
+user_copy_insn:
+	rep movsb
+	xorl %eax, %eax
+	ret
+user_copy_fixup:
+	movq $-EFAULT, %rax
+	ret
+
+	/* void enter_program_ring3(uint64_t entry, uint64_t sp) */
+	.globl enter_program_ring3
+enter_program_ring3:
+	movq %rsi, %rsp
+	xorl %eax, %eax
+	xorl %ebx, %ebx
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	xorl %esi, %esi
+	xorl %ebp, %ebp
+	xorl %r8d, %r8d
+	xorl %r9d, %r9d
+	xorl %r10d, %r10d
+	xorl %r11d, %r11d
+	xorl %r12d, %r12d
+	xorl %r13d, %r13d
+	xorl %r14d, %r14d
+	xorl %r15d, %r15d
+	pushq %rdi
+	xorl %edi, %edi
+	ret
+
+	/*
+	 * Trap stubs: 256 of 16 bytes each, at trap_stubs + 16 * vector, so
+	 * that the IDT can be filled without a table of addresses.
+	 */
+	.section .text.ring0, "ax"
+	.p2align 4
+	.globl trap_stubs
+trap_stubs:
+	.set vec, 0
+	.rept 256
+	.p2align 4
+	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+	.else
+	pushq $0
+	.endif
+	pushq $vec
+	jmp trap_common
+	.set vec, vec + 1
+	.endr
+
+trap_common:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	movq %rsp, %rdi
+	call trap_handle
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp
+	iretq
+
+	.bss
+	.p2align 12
+	.skip 16384
+	.globl intr_stack_top
+intr_stack_top:
+	.skip 4096
+	.globl df_stack_top
+df_stack_top:
+	.skip 32768
+	.globl syscall_stack_top
+syscall_stack_top:
+	.skip 32768
+	.globl init_stack_top
+init_stack_top:

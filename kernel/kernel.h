@@ -1,0 +1,227 @@
+/* kernel.h: the interface between the guest kernel's parts.
+ *
+ * Privilege model (DESIGN.md, "This machine's KVM"). The kernel runs in
+ * one of two modes, found at boot by one probe system call:
+ *   ring-3 mode (kvm_pvm): SYSCALL lands on syscall_entry at CPL 3. The
+ *     whole syscall path, and the kernel's own start-up after boot0, run
+ *     natively at CPL 3 with kernel memory mapped user-accessible.
+ *   ring-0 mode (hardware KVM, QEMU TCG): SYSCALL lands at CPL 0 as usual
+ *     and kernel memory is made supervisor-only before the program starts.
+ * Code is "any-privilege" unless marked RING0: it must work at CPL 3 and
+ * CPL 0, so it never executes privileged instructions itself and asks the
+ * gate (gate_call) instead. RING0 code is what always runs in ring 0
+ * (boot0, trap handlers, gate operations): under kvm_pvm every one of its
+ * instructions is emulated (~0.5 us), so it stays short and loop-free.
+ * All kernel code is built for general registers only.
+ */
+#ifndef FRESCO_KERNEL_H
+#define FRESCO_KERNEL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <fresco/abi.h>
+#include <fresco/pvh.h>
+#include "lib/lib.h"
+
+#define RING0 __attribute__((section(".text.ring0")))
+#define NORETURN __attribute__((noreturn))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define PAGE_SIZE 4096ULL
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PAGE_DOWN(x) ((uint64_t)(x) & PAGE_MASK)
+#define PAGE_UP(x) (((uint64_t)(x) + PAGE_SIZE - 1) & PAGE_MASK)
+
+/* Virtual layout: the kernel image at KERNEL_VMA + physical address; all
+ * of the first 4 GiB of physical memory at DIRECT_MAP; below USER_TOP the
+ * program's address space. */
+#define KERNEL_VMA 0xffffffff80000000ULL
+#define DIRECT_MAP 0xffffff8000000000ULL
+#define DIRECT_MAP_SIZE 0x100000000ULL
+
+static inline void *phys_to_virt(uint64_t pa)
+{
+	return (void *)(DIRECT_MAP + pa);
+}
+
+/* Physical address of kernel-image or direct-map memory. */
+static inline uint64_t virt_to_phys(const void *v)
+{
+	uint64_t a = (uint64_t)v;
+	return a >= KERNEL_VMA ? a - KERNEL_VMA : a - DIRECT_MAP;
+}
+
+/* ---- boot state (main.c) ---- */
+
+struct boot_state {
+	int fresco;             /* booted by fresco's monitor (direct entry) */
+	int ring3;              /* ring-3 mode: see above */
+	uint64_t start_info_pa; /* struct hvm_start_info */
+	int kvmclock;           /* kvmclock registered by boot0 */
+	int tsc_deadline;       /* LAPIC TSC-deadline timer armed by boot0 */
+	int fsgsbase;           /* CR4.FSGSBASE set: wrfsbase is usable */
+	uint64_t tsc_khz;       /* 0 if unknown */
+};
+extern struct boot_state boot;
+
+/* Per-CPU data, found through the GS base that boot0 sets once. The
+ * offsets are used by entry.S. */
+struct percpu {
+	uint64_t user_rsp;   /* 0: the caller's stack during a syscall */
+	uint64_t kstack_top; /* 8: the syscall stack */
+	uint64_t ring3;      /* 16: the current syscall entered at CPL 3 */
+};
+extern struct percpu percpu0;
+
+/* ---- arch/x86_64 ---- */
+
+/* Registers saved by syscall_entry (entry.S), lowest address first. */
+struct syscall_frame {
+	uint64_t r15, r14, r13, r12, rbp, rbx;
+	uint64_t r9, r8, r10, rdx, rsi, rdi;
+	uint64_t nr;
+	uint64_t rflags, rip, rsp;
+};
+
+/* Registers saved by trap_common (entry.S), lowest address first. */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* Privileged operations, run in ring 0 by gate_call. */
+enum gate_op {
+	GATE_OUTS = 1,   /* (port, kernel buffer, len): bytes to an I/O port */
+	GATE_EXIT_PORT,  /* (status): QEMU isa-debug-exit, then halt forever */
+	GATE_FLUSH_TLB,  /* (): reload CR3 */
+	GATE_IDLE,       /* (tsc deadline): sleep until then or an interrupt */
+	GATE_ENTER_USER, /* (entry, sp): drop kernel U bits, start the program */
+	GATE_WRMSR,      /* (msr, value) */
+	GATE_INB,        /* (port): one byte */
+};
+
+/* Run (op) in ring 0: a direct call at CPL 0, a trap at CPL 3. */
+long gate_call(long op, long a1, long a2, long a3);
+RING0 long gate_dispatch(long op, long a1, long a2, long a3,
+			 struct trap_frame *f);
+
+/* Copy (n) bytes between kernel and user memory. The user range must be
+ * checked with user_range_ok first; a fault inside returns -EFAULT. */
+int user_copy(void *dst, const void *src, size_t n);
+/* Start the program at CPL 3 from CPL 3 (ring-3 mode only). */
+NORETURN void enter_program_ring3(uint64_t entry, uint64_t sp);
+
+RING0 NORETURN void boot0(uint64_t fresco, uint64_t start_info_pa);
+RING0 void trap_handle(struct trap_frame *f);
+void idt_fill(void);
+uint64_t *boot_pml4_table(void);
+
+/* ---- console and host channel (drivers/console.c) ---- */
+
+void console_write(int fd, const char *p, size_t len);
+long console_read(char *p, size_t len);
+/* One line on the host's stderr (fresco) or the debug console (PVH). */
+void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* End the VM with (status); never returns. */
+NORETURN void kexit(int status);
+/* End the VM with status 125 after dumping (f) (may be NULL). */
+NORETURN void kpanic(const struct trap_frame *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- time (arch/x86_64/clock.c) ---- */
+
+void clock_init(void);
+uint64_t clock_monotonic_ns(void);
+uint64_t clock_realtime_ns(void);
+/* Sleep until clock_monotonic_ns() >= (deadline). */
+void clock_sleep_until(uint64_t deadline);
+
+/* ---- memory (mm/) ---- */
+
+void phys_init(const struct hvm_start_info *si);
+uint64_t phys_alloc(void); /* a zeroed page, or 0 */
+void phys_free(uint64_t pa);
+uint64_t phys_free_pages(void);
+uint64_t phys_total_pages(void);
+
+void *kmalloc(size_t size); /* up to PAGE_SIZE bytes, zeroed; or NULL */
+void kfree(void *p, size_t size);
+
+#define VM_READ ELF_PROT_R
+#define VM_WRITE ELF_PROT_W
+#define VM_EXEC ELF_PROT_X
+
+/*
+ * Map [start, start + len) (page-aligned) with (prot), backed by fresh
+ * pages now, and record it. (src, src_len) is copied to (start + src_off).
+ * A page already mapped there is kept and its protection widened (ELF
+ * segments may share a page). Returns 0 or -ENOMEM; on error what was
+ * mapped by this call stays mapped (the caller ends the VM).
+ */
+int vm_map_fixed(uint64_t start, uint64_t len, int prot, const void *src,
+		 uint64_t src_off, uint64_t src_len);
+long vm_mmap(uint64_t addr, uint64_t len, int prot, int flags);
+long vm_munmap(uint64_t addr, uint64_t len);
+long vm_mprotect(uint64_t addr, uint64_t len, int prot);
+long vm_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
+	       uint64_t new_addr);
+long vm_madvise(uint64_t addr, uint64_t len, int advice);
+void vm_brk_init(uint64_t start);
+uint64_t vm_brk(uint64_t want);
+
+/* ---- Linux system calls (linux/) ---- */
+
+long syscall_dispatch(struct syscall_frame *f);
+
+/* Copies between kernel buffers and user addresses: 0 or -EFAULT. */
+int copy_from_user(void *dst, uint64_t src, size_t n);
+int copy_to_user(uint64_t dst, const void *src, size_t n);
+/* A user string into (dst, cap): its length, -EFAULT or -ENAMETOOLONG. */
+long string_from_user(char *dst, uint64_t src, size_t cap);
+
+void random_init(void);
+void random_bytes(void *buf, size_t n);
+/* private call number: answers whether the syscall path runs at CPL 3 */
+#define FRESCO_SYS_PROBE 0x46524553
+
+struct process {
+	const char *exe;   /* path of the program, for /proc/self/exe */
+	int tty;           /* the console is a terminal */
+	uint64_t fs_base;
+	uint64_t sigmask, sigpending;
+	struct {
+		uint64_t handler, flags, restorer, mask;
+	} sigactions[64];
+	uint64_t rlim[16][2];
+	uint64_t clear_child_tid;
+	int fd_open[3];    /* console descriptors still open */
+};
+extern struct process proc;
+
+void process_init(const char *exe, int tty);
+
+/* Send (sig) to the program; terminates the VM if that is its effect. */
+long signal_raise(int sig);
+/* The program faulted: report and end the VM with 128 + signal. */
+NORETURN void signal_fault(const struct trap_frame *f, int sig,
+			   uint64_t addr);
+const char *signal_name(int sig);
+
+/* ---- library (lib/) ---- */
+
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

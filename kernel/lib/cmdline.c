@@ -1,0 +1,118 @@
+/* cmdline.c: splitting and quoting the kernel command line (grammar in lib.h). */
+#include "lib.h"
+#include <string.h>
+
+#define ENV_PARAM "fresco.env="
+#define TTY_PARAM "fresco.tty="
+#define INIT_PARAM "init="
+#define DEFAULT_INIT "/init"
+
+/*
+ * Cut the next word out of (*sp) in place, removing quotes and escapes.
+ * Returns the word, NULL at the end, or sets (*err) for an open quote.
+ */
+static char *next_word(char **sp, int *err)
+{
+	char *s = *sp, *out;
+	int quoted = 0;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	if (*s == '\0')
+		return NULL;
+	char *word = out = s;
+	for (; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			*out++ = *++s;
+		} else if (*s == '"') {
+			quoted = !quoted;
+		} else if (!quoted && (*s == ' ' || *s == '\t' || *s == '\n')) {
+			s++;
+			break;
+		} else {
+			*out++ = *s;
+		}
+	}
+	if (quoted)
+		*err = -EINVAL;
+	*out = '\0';
+	/* (out) never passes (s): the terminator cannot clobber the next word */
+	*sp = s;
+	return word;
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int cmdline_parse(char *s, char **argv, char **envp, int cap,
+		  struct boot_args *a)
+{
+	int err = 0, after_dashes = 0;
+	char *w;
+
+	a->init = DEFAULT_INIT;
+	a->argv = argv;
+	a->envp = envp;
+	a->argc = 1; /* argv[0] is filled in at the end */
+	a->envc = 0;
+	a->tty = 0;
+	if (cap < 2)
+		return -E2BIG;
+	while ((w = next_word(&s, &err)) != NULL) {
+		if (err)
+			return err;
+		if (after_dashes) {
+			if (a->argc + 1 >= cap)
+				return -E2BIG;
+			argv[a->argc++] = w;
+		} else if (strcmp(w, "--") == 0) {
+			after_dashes = 1;
+		} else if (starts_with(w, INIT_PARAM)) {
+			a->init = w + strlen(INIT_PARAM);
+		} else if (starts_with(w, ENV_PARAM)) {
+			if (a->envc + 1 >= cap)
+				return -E2BIG;
+			envp[a->envc++] = w + strlen(ENV_PARAM);
+		} else if (starts_with(w, TTY_PARAM)) {
+			a->tty = strcmp(w + strlen(TTY_PARAM), "1") == 0;
+		}
+	}
+	if (err)
+		return err;
+	argv[0] = (char *)a->init;
+	argv[a->argc] = NULL;
+	envp[a->envc] = NULL;
+	return 0;
+}
+
+size_t cmdline_quote(char *dst, size_t cap, const char *word)
+{
+	size_t n = 0;
+	int plain = *word != '\0';
+
+	for (const char *p = word; *p; p++)
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '"' ||
+		    *p == '\\')
+			plain = 0;
+#define EMIT(c)                      \
+	do {                         \
+		if (n + 1 < cap)     \
+			dst[n] = (c); \
+		n++;                 \
+	} while (0)
+	if (!plain)
+		EMIT('"');
+	for (const char *p = word; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			EMIT('\\');
+		EMIT(*p);
+	}
+	if (!plain)
+		EMIT('"');
+#undef EMIT
+	if (cap)
+		dst[n < cap ? n : cap - 1] = '\0';
+	return n;
+}

@@ -1,0 +1,202 @@
+/* sys_proc.c: the process's identity, limits and thread-area calls, for a
+ * VM that runs exactly one process (pid 1) with one thread. */
+#include "linux/syscalls.h"
+#include "arch/x86_64/x86.h"
+#include <asm/prctl.h>
+#include <linux/resource.h>
+#include <linux/utsname.h>
+
+#define ROBUST_LIST_HEAD_SIZE 24
+#define KERNEL_RELEASE "6.1.0-fresco"
+#define HOSTNAME "fresco"
+
+struct process proc;
+
+long sys_exit(int status)
+{
+	/* the only thread ending ends the process */
+	kexit(status & 0xff);
+}
+
+long sys_exit_group(int status)
+{
+	kexit(status & 0xff);
+}
+
+long sys_getpid(void)
+{
+	return 1;
+}
+
+long sys_gettid(void)
+{
+	return 1;
+}
+
+long sys_getppid(void)
+{
+	return 0;
+}
+
+long sys_getuid(void)
+{
+	return 0;
+}
+
+long sys_geteuid(void)
+{
+	return 0;
+}
+
+long sys_getgid(void)
+{
+	return 0;
+}
+
+long sys_getegid(void)
+{
+	return 0;
+}
+
+long sys_uname(uint64_t buf)
+{
+	struct new_utsname u;
+	memset(&u, 0, sizeof(u));
+	memcpy(u.sysname, "Linux", 6);
+	memcpy(u.nodename, HOSTNAME, sizeof(HOSTNAME));
+	memcpy(u.release, KERNEL_RELEASE, sizeof(KERNEL_RELEASE));
+	memcpy(u.version, "#1 Fresco", 10);
+	memcpy(u.machine, "x86_64", 7);
+	memcpy(u.domainname, "(none)", 7);
+	return copy_to_user(buf, &u, sizeof(u));
+}
+
+static void set_fs_base(uint64_t v)
+{
+	if (percpu0.ring3 && boot.fsgsbase)
+		wrfsbase(v);
+	else if (percpu0.ring3)
+		gate_call(GATE_WRMSR, MSR_FS_BASE, (long)v, 0);
+	else
+		wrmsr(MSR_FS_BASE, v);
+	proc.fs_base = v;
+}
+
+long sys_arch_prctl(int code, uint64_t addr)
+{
+	switch (code) {
+	case ARCH_SET_FS:
+		if (addr >= USER_TOP)
+			return -EPERM;
+		set_fs_base(addr);
+		return 0;
+	case ARCH_GET_FS:
+		return copy_to_user(addr, &proc.fs_base, sizeof(uint64_t));
+	case ARCH_GET_CPUID:
+		return 1;
+	case ARCH_SET_GS:
+	case ARCH_GET_GS:
+		/* the kernel's per-CPU data lives behind GS */
+		return -EPERM;
+	default:
+		return -EINVAL;
+	}
+}
+
+long sys_set_tid_address(uint64_t tidptr)
+{
+	proc.clear_child_tid = tidptr;
+	return 1;
+}
+
+long sys_set_robust_list(uint64_t head, uint64_t len)
+{
+	(void)head;
+	return len == ROBUST_LIST_HEAD_SIZE ? 0 : -EINVAL;
+}
+
+long sys_rseq(void)
+{
+	/* restartable sequences need preemption; libcs fall back quietly */
+	return -ENOSYS;
+}
+
+void process_init(const char *exe, int tty)
+{
+	proc.exe = exe;
+	proc.tty = tty;
+	for (int fd = 0; fd < 3; fd++)
+		proc.fd_open[fd] = 1;
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		proc.rlim[i][0] = RLIM64_INFINITY;
+		proc.rlim[i][1] = RLIM64_INFINITY;
+	}
+	proc.rlim[RLIMIT_STACK][0] = 8ULL << 20;
+	proc.rlim[RLIMIT_NOFILE][0] = 1024;
+	proc.rlim[RLIMIT_NOFILE][1] = 4096;
+	proc.rlim[RLIMIT_CORE][0] = 0;
+	proc.rlim[RLIMIT_MEMLOCK][0] = 8ULL << 20;
+	proc.rlim[RLIMIT_MEMLOCK][1] = 8ULL << 20;
+	proc.rlim[RLIMIT_SIGPENDING][0] = 1024;
+	proc.rlim[RLIMIT_SIGPENDING][1] = 1024;
+	proc.rlim[RLIMIT_MSGQUEUE][0] = 819200;
+	proc.rlim[RLIMIT_MSGQUEUE][1] = 819200;
+	proc.rlim[RLIMIT_NICE][0] = 0;
+	proc.rlim[RLIMIT_NICE][1] = 0;
+	proc.rlim[RLIMIT_RTPRIO][0] = 0;
+	proc.rlim[RLIMIT_RTPRIO][1] = 0;
+}
+
+long sys_prlimit64(int pid, unsigned res, uint64_t new, uint64_t old)
+{
+	struct rlimit64 r;
+
+	if (pid != 0 && pid != 1)
+		return -ESRCH;
+	if (res >= RLIM_NLIMITS)
+		return -EINVAL;
+	if (new) {
+		if (copy_from_user(&r, new, sizeof(r)) < 0)
+			return -EFAULT;
+		if (r.rlim_cur > r.rlim_max)
+			return -EINVAL;
+	}
+	if (old) {
+		struct rlimit64 o = { proc.rlim[res][0], proc.rlim[res][1] };
+		if (copy_to_user(old, &o, sizeof(o)) < 0)
+			return -EFAULT;
+	}
+	if (new) {
+		proc.rlim[res][0] = r.rlim_cur;
+		proc.rlim[res][1] = r.rlim_max;
+	}
+	return 0;
+}
+
+long sys_getrlimit(unsigned res, uint64_t old)
+{
+	return sys_prlimit64(0, res, 0, old);
+}
+
+long sys_setrlimit(unsigned res, uint64_t new)
+{
+	return sys_prlimit64(0, res, new, 0);
+}
+
+long sys_sched_getaffinity(int pid, uint64_t len, uint64_t mask)
+{
+	uint64_t one = 1;
+
+	if (pid != 0 && pid != 1)
+		return -ESRCH;
+	if (len < sizeof(one) || (len & (sizeof(one) - 1)))
+		return -EINVAL;
+	if (copy_to_user(mask, &one, sizeof(one)) < 0)
+		return -EFAULT;
+	return sizeof(one);
+}
+
+long sys_sched_yield(void)
+{
+	return 0;
+}

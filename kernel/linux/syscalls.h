@@ -1,0 +1,74 @@
+/* syscalls.h: the handlers of the Linux system calls Fresco implements.
+ *
+ * Each takes the call's arguments as Linux defines them and returns the
+ * result or a negative errno. syscall.c lists them by number and name in
+ * one table: the map of the ABI.
+ */
+#ifndef FRESCO_SYSCALLS_H
+#define FRESCO_SYSCALLS_H
+
+#include "kernel.h"
+
+/* sys_io.c */
+long sys_read(int fd, uint64_t buf, uint64_t len);
+long sys_write(int fd, uint64_t buf, uint64_t len);
+long sys_readv(int fd, uint64_t iov, int cnt);
+long sys_writev(int fd, uint64_t iov, int cnt);
+long sys_close(int fd);
+long sys_ioctl(int fd, unsigned cmd, uint64_t arg);
+long sys_fstat(int fd, uint64_t st);
+long sys_newfstatat(int dirfd, uint64_t path, uint64_t st, int flags);
+long sys_readlink(uint64_t path, uint64_t buf, int size);
+long sys_readlinkat(int dirfd, uint64_t path, uint64_t buf, int size);
+long sys_getcwd(uint64_t buf, uint64_t size);
+
+/* sys_mm.c */
+long sys_brk(uint64_t addr);
+long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+	      uint64_t off);
+long sys_munmap(uint64_t addr, uint64_t len);
+long sys_mprotect(uint64_t addr, uint64_t len, int prot);
+long sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
+		uint64_t new_addr);
+long sys_madvise(uint64_t addr, uint64_t len, int advice);
+
+/* sys_proc.c */
+long sys_exit(int status);
+long sys_exit_group(int status);
+long sys_getpid(void);
+long sys_gettid(void);
+long sys_getppid(void);
+long sys_getuid(void);
+long sys_geteuid(void);
+long sys_getgid(void);
+long sys_getegid(void);
+long sys_uname(uint64_t buf);
+long sys_arch_prctl(int code, uint64_t addr);
+long sys_set_tid_address(uint64_t tidptr);
+long sys_set_robust_list(uint64_t head, uint64_t len);
+long sys_rseq(void);
+long sys_prlimit64(int pid, unsigned res, uint64_t new, uint64_t old);
+long sys_getrlimit(unsigned res, uint64_t old);
+long sys_setrlimit(unsigned res, uint64_t new);
+long sys_sched_getaffinity(int pid, uint64_t len, uint64_t mask);
+long sys_sched_yield(void);
+
+/* sys_time.c */
+long sys_clock_gettime(int clk, uint64_t tp);
+long sys_clock_getres(int clk, uint64_t tp);
+long sys_gettimeofday(uint64_t tv, uint64_t tz);
+long sys_time(uint64_t t);
+long sys_nanosleep(uint64_t req, uint64_t rem);
+long sys_clock_nanosleep(int clk, int flags, uint64_t req, uint64_t rem);
+
+/* sys_random.c */
+long sys_getrandom(uint64_t buf, uint64_t len, unsigned flags);
+
+/* signal.c */
+long sys_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size);
+long sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t size);
+long sys_kill(int pid, int sig);
+long sys_tkill(int tid, int sig);
+long sys_tgkill(int tgid, int tid, int sig);
+
+#endif

@@ -1,0 +1,46 @@
+/* uaccess.c: moving data across the user/kernel boundary.
+ *
+ * Every user pointer is checked here, in one place: the range must lie
+ * below USER_TOP (so a program cannot name kernel memory, which is
+ * user-accessible in ring-3 mode), and the copy itself runs in user_copy,
+ * whose page faults the trap handler turns into -EFAULT.
+ */
+#include "kernel.h"
+
+int copy_from_user(void *dst, uint64_t src, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!user_range_ok(src, n))
+		return -EFAULT;
+	return user_copy(dst, (const void *)src, n);
+}
+
+int copy_to_user(uint64_t dst, const void *src, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!user_range_ok(dst, n))
+		return -EFAULT;
+	return user_copy((void *)dst, src, n);
+}
+
+long string_from_user(char *dst, uint64_t src, size_t cap)
+{
+	size_t done = 0;
+
+	while (done < cap) {
+		/* never read past the page the next byte is on */
+		uint64_t at = src + done;
+		size_t chunk = PAGE_SIZE - (at & (PAGE_SIZE - 1));
+		if (chunk > cap - done)
+			chunk = cap - done;
+		if (copy_from_user(dst + done, at, chunk) < 0)
+			return -EFAULT;
+		size_t len = strnlen(dst + done, chunk);
+		if (len < chunk)
+			return (long)(done + len);
+		done += chunk;
+	}
+	return -ENAMETOOLONG;
+}

@@ -1,0 +1,157 @@
+/* main.c: the kernel's start-up after boot0, and loading the program.
+ *
+ * kernel_init runs at CPL 3 in both modes (boot0 drops there), so all of
+ * it runs natively under kvm_pvm: it fills the IDT, learns the mode with
+ * one probe system call, reads the boot information, loads the program
+ * from the root filesystem and starts it.
+ */
+#include "kernel.h"
+#include "arch/x86_64/x86.h"
+#include <fresco/pvh.h>
+#include <linux/auxvec.h>
+
+#define ARG_CAP 4096
+#define STACK_SIZE (256ULL << 10)
+#define STACK_TOP USER_TOP
+#define CLK_TCK 100
+#define HWCAP2_FSGSBASE 2
+
+struct boot_state boot;
+struct percpu percpu0;
+
+static char *argv_buf[ARG_CAP], *envp_buf[ARG_CAP];
+
+static long probe_ring3(void)
+{
+	long r;
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"((long)FRESCO_SYS_PROBE)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+/* Say what stops the program from starting, and end the VM. */
+__attribute__((format(printf, 2, 3))) NORETURN static void
+fail(int status, const char *fmt, ...)
+{
+	char line[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	klog("%s", line);
+	kexit(status);
+}
+
+static void load_segments(const struct elf_plan *p, const void *file)
+{
+	for (int i = 0; i < p->nseg; i++) {
+		const struct elf_seg *s = &p->seg[i];
+		uint64_t start = PAGE_DOWN(s->vaddr);
+		uint64_t end = PAGE_UP(s->vaddr + s->memsz);
+		if (vm_map_fixed(start, end - start, s->prot,
+				 (const char *)file + s->offset,
+				 s->vaddr - start, s->filesz) < 0)
+			fail(125, "not enough memory to load the program; "
+				  "give the VM more with --memory");
+	}
+}
+
+static uint64_t build_stack(const struct boot_args *a,
+			    const struct elf_plan *p)
+{
+	uint32_t r[4];
+	uint8_t rnd[16];
+	uint64_t rsp;
+
+	cpuid(1, 0, r);
+	random_bytes(rnd, sizeof(rnd));
+	const uint64_t auxv[][2] = {
+		{ AT_HWCAP, r[3] },
+		{ AT_PAGESZ, PAGE_SIZE },
+		{ AT_CLKTCK, CLK_TCK },
+		{ AT_PHDR, p->phdr },
+		{ AT_PHENT, p->phent },
+		{ AT_PHNUM, p->phnum },
+		{ AT_BASE, 0 },
+		{ AT_FLAGS, 0 },
+		{ AT_ENTRY, p->entry },
+		{ AT_UID, 0 },
+		{ AT_EUID, 0 },
+		{ AT_GID, 0 },
+		{ AT_EGID, 0 },
+		{ AT_SECURE, 0 },
+		{ AT_HWCAP2, boot.fsgsbase ? HWCAP2_FSGSBASE : 0 },
+	};
+	struct stack_spec spec = {
+		.argv = a->argv,
+		.argc = a->argc,
+		.envp = a->envp,
+		.envc = a->envc,
+		.execfn = a->init,
+		.platform = "x86_64",
+		.random16 = rnd,
+		.auxv = auxv,
+		.auxc = (int)ARRAY_SIZE(auxv),
+	};
+	uint64_t bottom = STACK_TOP - STACK_SIZE;
+	if (vm_map_fixed(bottom, STACK_SIZE, VM_READ | VM_WRITE, NULL, 0, 0) < 0)
+		fail(125, "not enough memory for the program's stack; "
+			  "give the VM more with --memory");
+	if (stack_build((void *)bottom, STACK_SIZE, STACK_TOP, &spec, &rsp) < 0)
+		fail(125, "the arguments and environment do not fit in the "
+			  "%llu KiB stack", STACK_SIZE >> 10);
+	return rsp;
+}
+
+NORETURN void kernel_init(void)
+{
+	struct boot_args args;
+	struct cpio_file f;
+	struct elf_plan plan;
+	const char *why;
+
+	idt_fill();
+	boot.ring3 = probe_ring3() != 0;
+
+	const struct hvm_start_info *si = phys_to_virt(boot.start_info_pa);
+	if (si->magic != HVM_START_MAGIC)
+		kpanic(NULL, "boot information has a bad magic number %#x",
+		       si->magic);
+	phys_init(si);
+	clock_init();
+	random_init();
+
+	char *cmdline = si->cmdline_paddr ? phys_to_virt(si->cmdline_paddr) :
+					    (char *)"";
+	if (cmdline_parse(cmdline, argv_buf, envp_buf, ARG_CAP, &args) < 0)
+		fail(125, "the kernel command line is malformed (an open "
+			  "quote, or over %d words)", ARG_CAP - 1);
+	if (si->nr_modules == 0)
+		fail(125, "no root filesystem: pass a cpio archive as the "
+			  "boot module (QEMU: -initrd)");
+	const struct hvm_modlist_entry *mod = phys_to_virt(si->modlist_paddr);
+	const void *root = phys_to_virt(mod->paddr);
+	int r = cpio_find(root, mod->size, args.init, &f);
+	if (r == -ENOENT)
+		fail(127, "%s: no such file in the root filesystem",
+		     args.init);
+	if (r < 0)
+		fail(125, "the root filesystem is not a valid cpio archive "
+			  "(newc)");
+	if ((f.mode & 0170000) != 0100000 || !(f.mode & 0111))
+		fail(126, "%s: not an executable file", args.init);
+	if (elf_plan(f.data, f.size, &plan, &why) < 0)
+		fail(126, "%s: cannot run: %s", args.init, why);
+
+	process_init(args.init, args.tty);
+	load_segments(&plan, f.data);
+	vm_brk_init(plan.brk);
+	uint64_t rsp = build_stack(&args, &plan);
+
+	if (boot.ring3)
+		enter_program_ring3(plan.entry, rsp);
+	gate_call(GATE_ENTER_USER, (long)plan.entry, (long)rsp, 0);
+	kpanic(NULL, "the program did not start");
+}

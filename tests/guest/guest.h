@@ -1,0 +1,69 @@
+/* guest.h: a tiny harness for the guest conformance programs.
+ *
+ * Each program checks one area of the Linux ABI from inside the VM. CHECK
+ * prints "ok - what" or "not ok - what (details)"; guest_done() prints one
+ * marker line "GUEST PASS name" or "GUEST FAIL name: N failed" and returns
+ * the exit status. Only raw system calls are used where the point is the
+ * kernel's answer, so the C library cannot hide it.
+ */
+#ifndef FRESCO_GUEST_H
+#define FRESCO_GUEST_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int guest_failures;
+
+#define CHECK(cond, ...)                                                 \
+	do {                                                             \
+		if (cond) {                                              \
+			printf("ok - " __VA_ARGS__);                     \
+			printf("\n");                                    \
+		} else {                                                 \
+			guest_failures++;                                \
+			printf("not ok - " __VA_ARGS__);                 \
+			printf(" (%s:%d: %s)\n", __FILE__, __LINE__, #cond); \
+		}                                                        \
+	} while (0)
+
+/* A raw system call: the kernel's result, -errno included. */
+static inline long raw_syscall6(long n, long a, long b, long c, long d,
+				long e, long f)
+{
+	long r;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+			   "r"(r9)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+#define RAW0(n) raw_syscall6((n), 0, 0, 0, 0, 0, 0)
+#define RAW1(n, a) raw_syscall6((n), (long)(a), 0, 0, 0, 0, 0)
+#define RAW2(n, a, b) raw_syscall6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define RAW3(n, a, b, c) \
+	raw_syscall6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define RAW4(n, a, b, c, d) \
+	raw_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define RAW6(n, a, b, c, d, e, f)                                       \
+	raw_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), \
+		     (long)(e), (long)(f))
+
+static inline int guest_done(const char *name)
+{
+	if (guest_failures)
+		printf("GUEST FAIL %s: %d failed\n", name, guest_failures);
+	else
+		printf("GUEST PASS %s\n", name);
+	fflush(stdout);
+	return guest_failures ? 1 : 0;
+}
+
+#endif

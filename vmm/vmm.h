@@ -1,0 +1,105 @@
+/* vmm.h: Fresco's monitor, a library the fresco command links.
+ *
+ * One VM per process: vm_run() creates the VM on /dev/kvm, loads the
+ * kernel and the root filesystem, runs the single vCPU on the calling
+ * thread until the guest ends, and returns the status `fresco run` exits
+ * with. It never tears the VM down (exit does it; KVM-HERE.md: 6-15 ms).
+ *
+ * VM lifecycle:  created -> loaded -> running -> ended(status)
+ * A guest can end it by the exit hypercall or port (status), a kernel
+ * panic, a triple fault or an instruction KVM cannot run (125, with a
+ * register dump on stderr). SIGINT and SIGTERM end it with 128 + signal.
+ * Nothing a guest does can crash the monitor: every guest address and
+ * length goes through guest_mem_ptr() before it is touched.
+ */
+#ifndef FRESCO_VMM_H
+#define FRESCO_VMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VM_STATUS_ERROR 125 /* docker's status for the runtime's own errors */
+#define VM_MEM_MIN (2ULL << 20)
+#define VM_MEM_MAX (3ULL << 30) /* below the MMIO hole and FRESCO_HC_BASE */
+
+struct vm_config {
+	const char *kernel_path; /* the guest kernel ELF */
+	uint64_t mem_size;       /* bytes of guest RAM */
+	const void *initrd;      /* root filesystem (cpio newc) */
+	size_t initrd_size;
+	const char *cmdline;     /* kernel command line */
+};
+
+/*
+ * Boot and run the VM described by (cfg) to its end. Returns the guest's
+ * exit status (0..255), VM_STATUS_ERROR after printing one line saying what
+ * failed (no /dev/kvm, bad kernel, not enough memory), or 128 + signal.
+ */
+int vm_run(const struct vm_config *cfg);
+
+/*
+ * Guest memory. guest_mem_ptr() is the one place where a guest-physical
+ * range becomes a host pointer: it returns NULL unless [gpa, gpa + len)
+ * lies wholly inside guest RAM (overflow-safe). len 0 is allowed.
+ */
+struct guest_mem {
+	uint8_t *host;
+	uint64_t size;
+};
+
+void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/*
+ * Kernel loading (loader.c). Reads the kernel ELF at (path), copies its
+ * PT_LOAD segments to their physical addresses in (m) and finds its notes.
+ * Returns 0, or -1 after printing why (the file, what is wrong with it).
+ */
+struct kernel_image {
+	uint64_t entry64;   /* FRESCO_NOTE_ENTRY64 */
+	uint64_t pml4;      /* FRESCO_NOTE_PML4 */
+	uint64_t phys_end;  /* first byte past the image */
+	uint32_t abi;
+};
+
+int kernel_load(const char *path, struct guest_mem *m,
+		struct kernel_image *k);
+
+/*
+ * Write the PVH boot information (start_info, memory map, module list,
+ * command line) for (cfg) into low guest memory, and the root filesystem
+ * after the kernel. Returns the start_info address, or 0 after printing
+ * why (it does not fit in the guest's memory).
+ */
+uint64_t boot_info_write(struct guest_mem *m, const struct kernel_image *k,
+			 const struct vm_config *cfg);
+
+/* The guest address where boot_info_write puts hvm_start_info. */
+#define BOOT_INFO_GPA 0x1000ULL
+
+/* ---- inside the monitor: exit handlers of the vCPU loop (vm.c) ---- */
+
+struct kvm_run;
+
+struct vm {
+	struct guest_mem mem;
+	int kvm_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	int ended;  /* set by a handler: the guest is done */
+	int status; /* valid once ended */
+};
+
+/* The guest wrote (value) to hypercall register (reg) (hypercall.c). */
+void hc_handle(struct vm *vm, uint64_t reg, uint64_t value);
+
+/* Port I/O: 8250 console, debug console, debug-exit port (ports.c).
+ * (data) holds (size) bytes; an IN fills it. */
+void pio_handle(struct vm *vm, uint16_t port, int is_out, uint8_t *data,
+		int size);
+
+/* Print a register dump of the vCPU and, if it can, the bytes at RIP. */
+void vcpu_dump(struct vm *vm);
+
+/* Copy guest text to stderr with non-printable bytes shown as '?'. */
+void print_guest_text(const char *prefix, const char *p, size_t len);
+
+#endif
