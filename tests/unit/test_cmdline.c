@@ -1,0 +1,114 @@
+/* test_cmdline.c: the kernel command line: parameters, arguments, quoting. */
+#include "lib/lib.h"
+#include "unit.h"
+
+#include <string.h>
+
+#define CAP 16
+
+static char *argv[CAP], *envp[CAP];
+static struct boot_args a;
+static char buf[1024];
+
+static int parse(const char *s)
+{
+	strcpy(buf, s);
+	return cmdline_parse(buf, argv, envp, CAP, &a);
+}
+
+START_TEST(test_parameters_and_arguments)
+{
+	ck_assert_int_eq(parse("console=ttyS0 init=/bin/app fresco.env=A=1 "
+			       "fresco.env=B= quiet -- x -- y"), 0);
+	ck_assert_str_eq(a.init, "/bin/app");
+	ck_assert_int_eq(a.argc, 4);
+	ck_assert_str_eq(argv[0], "/bin/app");
+	ck_assert_str_eq(argv[1], "x");
+	ck_assert_str_eq(argv[2], "--");
+	ck_assert_str_eq(argv[3], "y");
+	ck_assert_ptr_null(argv[4]);
+	ck_assert_int_eq(a.envc, 2);
+	ck_assert_str_eq(envp[0], "A=1");
+	ck_assert_str_eq(envp[1], "B=");
+	ck_assert_ptr_null(envp[2]);
+	ck_assert_int_eq(a.tty, 0);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	ck_assert_int_eq(parse("  "), 0);
+	ck_assert_str_eq(a.init, "/init");
+	ck_assert_int_eq(a.argc, 1);
+	ck_assert_int_eq(a.envc, 0);
+	ck_assert_int_eq(parse("fresco.tty=1"), 0);
+	ck_assert_int_eq(a.tty, 1);
+}
+END_TEST
+
+START_TEST(test_quotes_and_escapes)
+{
+	ck_assert_int_eq(parse("init=\"/my app\" -- \"two words\" \"\" "
+			       "a\\\"b \"c\\\\d\" x\"y z\""), 0);
+	ck_assert_str_eq(a.init, "/my app");
+	ck_assert_int_eq(a.argc, 6);
+	ck_assert_str_eq(argv[1], "two words");
+	ck_assert_str_eq(argv[2], "");
+	ck_assert_str_eq(argv[3], "a\"b");
+	ck_assert_str_eq(argv[4], "c\\d");
+	ck_assert_str_eq(argv[5], "xy z");
+}
+END_TEST
+
+START_TEST(test_malformed_lines_are_refused)
+{
+	ck_assert_int_eq(parse("-- \"open quote"), -EINVAL);
+	ck_assert_int_eq(parse("-- 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16"),
+			 -E2BIG);
+}
+END_TEST
+
+START_TEST(test_quote_round_trips)
+{
+	static const char *const words[] = {
+		"plain", "", "two words", "tab\there", "new\nline",
+		"quote\"inside", "back\\slash", "\"", "\\", "ünïcödé",
+		"trailing\\",
+	};
+	char line[512] = "--";
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		char q[64];
+		size_t n = cmdline_quote(q, sizeof(q), words[i]);
+		ck_assert_int_eq(n, strlen(q));
+		strcat(line, " ");
+		strcat(line, q);
+	}
+	ck_assert_int_eq(parse(line), 0);
+	ck_assert_int_eq(a.argc, 12);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		ck_assert_str_eq(argv[i + 1], words[i]);
+}
+END_TEST
+
+START_TEST(test_quote_reports_needed_length_when_truncated)
+{
+	char q[4];
+	ck_assert_int_eq(cmdline_quote(q, sizeof(q), "a b"), 5);
+	ck_assert_str_eq(q, "\"a ");
+	ck_assert_int_eq(cmdline_quote(NULL, 0, "abc"), 3);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cmdline");
+	TCase *t = tcase_create("cmdline");
+	tcase_add_test(t, test_parameters_and_arguments);
+	tcase_add_test(t, test_defaults);
+	tcase_add_test(t, test_quotes_and_escapes);
+	tcase_add_test(t, test_malformed_lines_are_refused);
+	tcase_add_test(t, test_quote_round_trips);
+	tcase_add_test(t, test_quote_reports_needed_length_when_truncated);
+	suite_add_tcase(s, t);
+	return unit_run(s);
+}
