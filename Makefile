@@ -72,6 +72,8 @@ GUEST_TESTS += memory
 GUEST_TESTS += clock
 GUEST_TESTS += random
 GUEST_TESTS += identity
+GUEST_TESTS += streams
+GUEST_TESTS += sleeper
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco
@@ -129,9 +131,16 @@ $(B)/tests/unit/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/unit.h
 	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) \
 		$$(pkg-config --cflags --libs check)
 
+# Debian's musl-gcc specs cannot link a static-pie: link it by hand with
+# musl's self-relocating start file rcrt1.o.
+MUSL_LIB := /usr/lib/x86_64-linux-musl
 $(B)/tests/guest/musl/%-pie: tests/guest/%.c tests/guest/guest.h
 	@mkdir -p $(@D)
-	$(Q)$(MUSL_CC) $(GUEST_CFLAGS) -static-pie -fPIE -o $@ $<
+	$(Q)$(MUSL_CC) $(GUEST_CFLAGS) -fPIE -c $< -o $@.o
+	$(Q)$(CC) -static-pie -nostdlib -o $@ $(MUSL_LIB)/rcrt1.o \
+		$(MUSL_LIB)/crti.o $$($(CC) -print-file-name=crtbeginS.o) $@.o \
+		$(MUSL_LIB)/libc.a $$($(CC) -print-libgcc-file-name) \
+		$$($(CC) -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o
 $(B)/tests/guest/glibc/%-pie: tests/guest/%.c tests/guest/guest.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(GUEST_CFLAGS) -static-pie -fPIE -o $@ $<

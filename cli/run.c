@@ -21,8 +21,6 @@
 
 #define DEFAULT_MEMORY (64ULL << 20)
 #define PROGRAM_MODE 0100755
-#define DEFAULT_PATH \
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char usage[] =
 	"Usage: fresco run [OPTIONS] PROGRAM [ARG...]\n"
@@ -198,13 +196,11 @@ int cmd_run(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	struct vm_config cfg = { .mem_size = DEFAULT_MEMORY };
-	struct env_list env = { calloc((size_t)argc + 3, sizeof(char *)), 0 };
+	struct env_list env = { calloc((size_t)argc + 1, sizeof(char *)), 0 };
 	int tty = 0, c;
 
 	if (!env.v)
 		return EXIT_FRESCO;
-	env_set(&env, DEFAULT_PATH);
-	env_set(&env, "HOME=/");
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+m:e:th", opts, NULL)) != -1) {

@@ -21,6 +21,28 @@ struct percpu percpu0;
 
 static char *argv_buf[ARG_CAP], *envp_buf[ARG_CAP];
 
+/* The environment every program starts with unless the command line sets
+ * these variables (docker's PATH; Linux gives init HOME=/). */
+static char *const default_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/",
+};
+
+static void env_add_defaults(struct boot_args *a)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(default_env); i++) {
+		const char *d = default_env[i];
+		size_t klen = (size_t)(strchr(d, '=') - d) + 1;
+		int present = 0;
+		for (int j = 0; j < a->envc && !present; j++)
+			present = strncmp(a->envp[j], d, klen) == 0;
+		if (!present && a->envc + 1 < ARG_CAP) {
+			a->envp[a->envc++] = default_env[i];
+			a->envp[a->envc] = NULL;
+		}
+	}
+}
+
 static long probe_ring3(void)
 {
 	long r;
@@ -128,6 +150,7 @@ NORETURN void kernel_init(void)
 	if (cmdline_parse(cmdline, argv_buf, envp_buf, ARG_CAP, &args) < 0)
 		fail(125, "the kernel command line is malformed (an open "
 			  "quote, or over %d words)", ARG_CAP - 1);
+	env_add_defaults(&args);
 	if (si->nr_modules == 0)
 		fail(125, "no root filesystem: pass a cpio archive as the "
 			  "boot module (QEMU: -initrd)");

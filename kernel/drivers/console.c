@@ -14,13 +14,23 @@
 
 static struct fresco_hc_io hc_io;
 
+/* Write (value) to hypercall register (reg). The monitor reads and writes
+ * guest memory during the store, so the compiler must not move memory
+ * accesses across it. */
+static void hc_call(uint64_t reg, uint64_t value)
+{
+	__asm__ volatile("" ::: "memory");
+	*HC_REG(reg) = value;
+	__asm__ volatile("" ::: "memory");
+}
+
 static int64_t hc_transfer(uint64_t reg, int fd, const void *p, size_t len)
 {
 	hc_io.gpa = virt_to_phys(p);
 	hc_io.len = len;
 	hc_io.fd = (uint32_t)fd;
 	hc_io.result = 0;
-	*HC_REG(reg) = virt_to_phys(&hc_io);
+	hc_call(reg, virt_to_phys(&hc_io));
 	return hc_io.result;
 }
 
@@ -90,7 +100,7 @@ NORETURN void kexit(int status)
 {
 	status &= 0xff;
 	if (boot.fresco) {
-		*HC_REG(FRESCO_HC_EXIT) = (uint64_t)status;
+		hc_call(FRESCO_HC_EXIT, (uint64_t)status);
 	} else {
 		char line[16];
 		int n = snprintf(line, sizeof(line), "exit=%d\n", status);
@@ -139,7 +149,7 @@ NORETURN void kpanic(const struct trap_frame *f, const char *fmt, ...)
 		p.r15 = f->r15;
 	}
 	if (boot.fresco) {
-		*HC_REG(FRESCO_HC_PANIC) = virt_to_phys(&p);
+		hc_call(FRESCO_HC_PANIC, virt_to_phys(&p));
 	} else {
 		klog("kernel panic: %s", p.msg);
 		if (f)

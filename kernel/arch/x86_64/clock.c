@@ -3,8 +3,11 @@
  * Under KVM the clock is kvmclock: boot0 registers a pvclock structure
  * that KVM keeps current, and any-privilege code reads it with rdtsc
  * (native at CPL 3, 20 ns). Without kvmclock (QEMU TCG) the TSC is used
- * directly, its rate measured once against the PIT. Sleeping arms the
- * LAPIC TSC-deadline timer and halts through the gate; short waits spin.
+ * directly, its rate measured once against the PIT, and the wall clock is
+ * read once from the CMOS RTC. Under KVM, sleeping arms the LAPIC
+ * TSC-deadline timer and halts through the gate; short waits spin. Under
+ * TCG the TSC and the timer do not agree (a 30 ms sleep took up to 800
+ * ms), so waits spin there.
  */
 #include "kernel.h"
 #include "arch/x86_64/x86.h"
@@ -31,6 +34,65 @@ static struct pvclock_time pvclock __attribute__((aligned(64)));
 static struct pvclock_wall pvwall __attribute__((aligned(64)));
 static uint64_t tsc_at_boot;
 static uint64_t realtime_at_boot_ns;
+
+/* CMOS RTC registers (MC146818): seconds, minutes, hours, day, month,
+ * year, century, status B; read in ring 0, decoded later. */
+#define CMOS_INDEX 0x70
+#define CMOS_DATA 0x71
+#define CMOS_NREGS 8
+static const uint8_t cmos_regs[CMOS_NREGS] = { 0x00, 0x02, 0x04, 0x07,
+						0x08, 0x09, 0x32, 0x0b };
+static uint8_t cmos[CMOS_NREGS];
+
+static RING0 void cmos_read(void)
+{
+	outb(CMOS_INDEX, 0x0a);
+	while (inb(CMOS_DATA) & 0x80) /* update in progress: < 2 ms */
+		;
+	for (int i = 0; i < CMOS_NREGS; i++) {
+		outb(CMOS_INDEX, cmos_regs[i]);
+		cmos[i] = inb(CMOS_DATA);
+	}
+}
+
+static unsigned from_bcd(uint8_t v, int bcd)
+{
+	return bcd ? (v >> 4) * 10 + (v & 0xf) : v;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* The wall-clock time the RTC read at boot, in ns; 0 without an RTC. */
+static uint64_t cmos_time_ns(void)
+{
+	if (cmos[0] == 0xff && cmos[3] == 0xff)
+		return 0;
+	int bcd = !(cmos[7] & 0x04), h12 = !(cmos[7] & 0x02);
+	unsigned sec = from_bcd(cmos[0], bcd), min = from_bcd(cmos[1], bcd);
+	unsigned hour = from_bcd(cmos[2] & 0x7f, bcd);
+	if (h12 && (cmos[2] & 0x80))
+		hour = hour % 12 + 12;
+	else if (h12 && hour == 12)
+		hour = 0;
+	unsigned day = from_bcd(cmos[3], bcd), mon = from_bcd(cmos[4], bcd);
+	unsigned year = from_bcd(cmos[5], bcd), cent = from_bcd(cmos[6], bcd);
+	year += (cent >= 19 && cent <= 30) ? cent * 100 : 2000;
+	if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
+	    min > 59 || sec > 60)
+		return 0;
+	int64_t days = days_from_civil(year, mon, day);
+	return (uint64_t)((days * 86400 + hour * 3600 + min * 60 + sec) *
+			  (int64_t)NSEC_PER_SEC);
+}
 
 /* Measure the TSC against PIT channel 2 (the classic calibration). */
 static RING0 uint64_t pit_tsc_khz(void)
@@ -59,6 +121,7 @@ RING0 void clock_boot0(void)
 	}
 	if (!boot.tsc_khz)
 		boot.tsc_khz = pit_tsc_khz();
+	cmos_read();
 }
 
 static uint64_t pvclock_ns(void)
@@ -112,6 +175,12 @@ void clock_init(void)
 					       f << -pvclock.tsc_shift;
 		}
 	}
+	if (!boot.kvmclock) {
+		realtime_at_boot_ns = cmos_time_ns();
+		if (!realtime_at_boot_ns)
+			klog("no wall clock (no kvmclock, no RTC); "
+			     "CLOCK_REALTIME starts at 1970");
+	}
 	if (!boot.tsc_khz) {
 		klog("no clock source could be calibrated; "
 		     "time runs at an assumed 1 GHz");
@@ -140,7 +209,7 @@ void clock_sleep_until(uint64_t deadline)
 
 	while ((now = clock_monotonic_ns()) < deadline) {
 		uint64_t left = deadline - now;
-		if (boot.tsc_deadline && left > SPIN_NS)
+		if (boot.kvmclock && boot.tsc_deadline && left > SPIN_NS)
 			gate_call(GATE_IDLE, (long)(rdtsc() + ns_to_tsc(left)),
 				  0, 0);
 		else

@@ -1,0 +1,101 @@
+"""test_guest.py: each guest program, musl and glibc, under fresco and QEMU."""
+import re
+
+import pytest
+
+from conftest import guest_program
+
+LIBCS = ["musl", "glibc"]
+
+# program, arguments, environment, expected status, expected log lines
+CONFORMANCE = [
+    ("args", ["one", "two words", ""], ["FOO=bar"]),
+    ("efault", [], []),
+    ("memory", [], []),
+    ("clock", [], []),
+    ("random", [], []),
+    ("identity", [], []),
+]
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+@pytest.mark.parametrize("name,args,env", CONFORMANCE,
+                         ids=[c[0] for c in CONFORMANCE])
+def test_conformance_program_passes(run_guest, libc, name, args, env):
+    r = run_guest(guest_program(libc, name), args, env)
+    failed = [line for line in r.stdout.splitlines()
+              if line.startswith("not ok")]
+    assert failed == [], r.stdout
+    assert f"GUEST PASS {name}" in r.stdout, r.stdout + "\n".join(r.log)
+    assert r.status == 0
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+def test_hello_prints_its_arguments(run_guest, libc):
+    r = run_guest(guest_program(libc, "hello"), ["from", "a VM"])
+    assert r.stdout == "Hello from a VM!\n"
+    assert r.status == 0
+    assert r.log == []
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+def test_static_pie_runs(run_guest, libc):
+    r = run_guest(guest_program(libc, "hello-pie"), ["pie"])
+    assert r.stdout == "Hello pie!\n"
+    assert r.status == 0
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+@pytest.mark.parametrize("code,status", [("0", 0), ("1", 1), ("42", 42),
+                                         ("255", 255), ("256", 0)])
+def test_exit_status_is_the_programs(run_guest, libc, code, status):
+    r = run_guest(guest_program(libc, "exitcode"), [code])
+    assert r.status == status
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+def test_unknown_calls_get_enosys_reported_once(run_guest, libc):
+    r = run_guest(guest_program(libc, "enosys"))
+    assert "GUEST PASS enosys" in r.stdout, r.stdout
+    assert r.status == 0
+    io_uring = [line for line in r.log if "io_uring_setup (425)" in line]
+    assert io_uring == ["system call io_uring_setup (425) is not "
+                        "implemented; the program gets ENOSYS"]
+    assert len([line for line in r.log if "number 1000" in line]) == 1
+    assert not any("rseq" in line for line in r.log)
+
+
+FAULTS = [
+    ("null-write", 139,
+     r"program killed by SIGSEGV: writing address 0x0 \(not mapped\) "
+     r"at rip 0x[0-9a-f]+"),
+    ("exec-stack", 139,
+     r"program killed by SIGSEGV: executing address 0x7ff[0-9a-f]+ "
+     r"\(not permitted\) at rip 0x7ff[0-9a-f]+"),
+    ("write-text", 139,
+     r"program killed by SIGSEGV: writing address 0x4[0-9a-f]+ "
+     r"\(not permitted\) at rip 0x4[0-9a-f]+"),
+    ("ud2", 132,
+     r"program killed by SIGILL: invalid opcode at rip 0x4[0-9a-f]+"),
+    ("divide", 136,
+     r"program killed by SIGFPE: divide error at rip 0x4[0-9a-f]+"),
+]
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+@pytest.mark.parametrize("how,status,message", FAULTS,
+                         ids=[f[0] for f in FAULTS])
+def test_program_fault_ends_vm_with_signal_status(run_guest, libc, how,
+                                                  status, message):
+    r = run_guest(guest_program(libc, "segv"), [how])
+    assert r.stdout == f"faulting: {how}\n"
+    assert r.status == status
+    assert len(r.log) == 1 and re.fullmatch(message, r.log[0]), r.log
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+def test_abort_ends_vm_with_134(run_guest, libc):
+    r = run_guest(guest_program(libc, "abort"))
+    assert r.stdout == "aborting\n"
+    assert r.status == 134
+    assert r.log == ["program killed by SIGABRT"]
