@@ -63,7 +63,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
-	fprintf(stderr, "fresco: '%s' is not a fresco command; see "
-			"'fresco --help'\n", cmd);
+	fprintf(stderr,
+		"fresco: '%s' is not a fresco command; see "
+		"'fresco --help'\n",
+		cmd);
 	return EXIT_FRESCO;
 }

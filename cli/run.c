@@ -86,11 +86,25 @@ static uint64_t parse_size(const char *s)
 		return 0;
 	uint64_t mult = 1;
 	switch (*end) {
-	case 'k': case 'K': mult = 1ULL << 10; end++; break;
-	case 'm': case 'M': mult = 1ULL << 20; end++; break;
-	case 'g': case 'G': mult = 1ULL << 30; end++; break;
-	case '\0': break;
-	default: return 0;
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		end++;
+		break;
+	case '\0':
+		break;
+	default:
+		return 0;
 	}
 	if ((*end == 'b' || *end == 'B') && mult > 1)
 		end++;
@@ -141,8 +155,10 @@ static int program_open(const char *path, const void **img, size_t *size)
 		return EXIT_CANNOT_RUN;
 	}
 	if (access(path, X_OK) < 0) {
-		fprintf(stderr, "fresco: %s: permission denied: it is not "
-				"executable (chmod +x it)\n", path);
+		fprintf(stderr,
+			"fresco: %s: permission denied: it is not "
+			"executable (chmod +x it)\n",
+			path);
 		return EXIT_CANNOT_RUN;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -170,13 +186,13 @@ static int program_open(const char *path, const void **img, size_t *size)
 static void *pack_rootfs(const char *name, const void *img, size_t size,
 			 size_t *len)
 {
-	size_t cap = cpio_entry_size(name, size) +
-		     cpio_entry_size("TRAILER!!!", 0);
+	size_t cap =
+		cpio_entry_size(name, size) + cpio_entry_size("TRAILER!!!", 0);
 	void *buf = malloc(cap);
 	size_t off = 0;
 
-	if (!buf || cpio_put(buf, cap, &off, name, PROGRAM_MODE, 1, img,
-			     size) < 0 ||
+	if (!buf ||
+	    cpio_put(buf, cap, &off, name, PROGRAM_MODE, 1, img, size) < 0 ||
 	    cpio_put(buf, cap, &off, "TRAILER!!!", 0, 0, NULL, 0) < 0) {
 		fprintf(stderr, "fresco: out of memory packing %s\n", name);
 		free(buf);
@@ -189,14 +205,14 @@ static void *pack_rootfs(const char *name, const void *img, size_t size,
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "memory", required_argument, NULL, 'm' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+		{"memory", required_argument, NULL, 'm'},
+		{"env", required_argument, NULL, 'e'},
+		{"tty", no_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
 	};
-	struct vm_config cfg = { .mem_size = DEFAULT_MEMORY };
-	struct env_list env = { calloc((size_t)argc + 1, sizeof(char *)), 0 };
+	struct vm_config cfg = {.mem_size = DEFAULT_MEMORY};
+	struct env_list env = {calloc((size_t)argc + 1, sizeof(char *)), 0};
 	int tty = 0, c;
 
 	if (!env.v)
@@ -209,16 +225,19 @@ int cmd_run(int argc, char **argv)
 			cfg.mem_size = parse_size(optarg);
 			if (cfg.mem_size < VM_MEM_MIN ||
 			    cfg.mem_size > VM_MEM_MAX) {
-				fprintf(stderr, "fresco: --memory %s: give a "
-						"size from 2M to 3G, like "
-						"64M\n", optarg);
+				fprintf(stderr,
+					"fresco: --memory %s: give a "
+					"size from 2M to 3G, like "
+					"64M\n",
+					optarg);
 				return EXIT_FRESCO;
 			}
 			break;
 		case 'e':
 			if (optarg[0] == '=' || optarg[0] == '\0') {
-				fprintf(stderr, "fresco: --env '%s': the "
-						"variable has no name\n",
+				fprintf(stderr,
+					"fresco: --env '%s': the "
+					"variable has no name\n",
 					optarg);
 				return EXIT_FRESCO;
 			}
@@ -242,16 +261,17 @@ int cmd_run(int argc, char **argv)
 			return 0;
 		default:
 			if (optopt)
-				fprintf(stderr, "fresco run: option -%c %s; "
-						"see 'fresco run --help'\n",
+				fprintf(stderr,
+					"fresco run: option -%c %s; "
+					"see 'fresco run --help'\n",
 					optopt,
-					strchr("me", optopt) ?
-						"needs a value" :
-						"is not known");
+					strchr("me", optopt) ? "needs a value"
+							     : "is not known");
 			else
-				fprintf(stderr, "fresco run: option '%s' is "
-						"not known or needs a value; "
-						"see 'fresco run --help'\n",
+				fprintf(stderr,
+					"fresco run: option '%s' is "
+					"not known or needs a value; "
+					"see 'fresco run --help'\n",
 					argv[optind - 1]);
 			return EXIT_FRESCO;
 		}
@@ -279,7 +299,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_FRESCO;
 	cfg.initrd = root;
 
-	struct strbuf cmd = { 0 };
+	struct strbuf cmd = {0};
 	char *init = malloc(strlen(name) + 2);
 	if (!init)
 		return EXIT_FRESCO;

@@ -30,7 +30,7 @@
 
 #define PAGE_SIZE 4096ULL
 #define PAGE_MASK (~(PAGE_SIZE - 1))
-#define PAGE_DOWN(x) ((uint64_t)(x) & PAGE_MASK)
+#define PAGE_DOWN(x) ((uint64_t)(x)&PAGE_MASK)
 #define PAGE_UP(x) (((uint64_t)(x) + PAGE_SIZE - 1) & PAGE_MASK)
 
 /* Virtual layout: the kernel image at KERNEL_VMA + physical address; all
@@ -55,13 +55,13 @@ static inline uint64_t virt_to_phys(const void *v)
 /* ---- boot state (main.c) ---- */
 
 struct boot_state {
-	int fresco;             /* booted by fresco's monitor (direct entry) */
-	int ring3;              /* ring-3 mode: see above */
+	int fresco;		/* booted by fresco's monitor (direct entry) */
+	int ring3;		/* ring-3 mode: see above */
 	uint64_t start_info_pa; /* struct hvm_start_info */
-	int kvmclock;           /* kvmclock registered by boot0 */
-	int tsc_deadline;       /* LAPIC TSC-deadline timer armed by boot0 */
-	int fsgsbase;           /* CR4.FSGSBASE set: wrfsbase is usable */
-	uint64_t tsc_khz;       /* 0 if unknown */
+	int kvmclock;		/* kvmclock registered by boot0 */
+	int tsc_deadline;	/* LAPIC TSC-deadline timer armed by boot0 */
+	int fsgsbase;		/* CR4.FSGSBASE set: wrfsbase is usable */
+	uint64_t tsc_khz;	/* 0 if unknown */
 };
 extern struct boot_state boot;
 
@@ -70,7 +70,7 @@ extern struct boot_state boot;
 struct percpu {
 	uint64_t user_rsp;   /* 0: the caller's stack during a syscall */
 	uint64_t kstack_top; /* 8: the syscall stack */
-	uint64_t ring3;      /* 16: the current syscall entered at CPL 3 */
+	uint64_t ring3;	     /* 16: the current syscall entered at CPL 3 */
 };
 extern struct percpu percpu0;
 
@@ -94,13 +94,14 @@ struct trap_frame {
 
 /* Privileged operations, run in ring 0 by gate_call. */
 enum gate_op {
-	GATE_OUTS = 1,   /* (port, kernel buffer, len): bytes to an I/O port */
-	GATE_EXIT_PORT,  /* (status): QEMU isa-debug-exit, then halt forever */
-	GATE_FLUSH_TLB,  /* (): reload CR3 */
-	GATE_IDLE,       /* (tsc deadline): sleep until then or an interrupt */
-	GATE_ENTER_USER, /* (entry, sp): drop kernel U bits, start the program */
-	GATE_WRMSR,      /* (msr, value) */
-	GATE_INB,        /* (port): one byte */
+	GATE_OUTS = 1,	 /* (port, kernel buffer, len): bytes to an I/O port */
+	GATE_EXIT_PORT,	 /* (status): QEMU isa-debug-exit, then halt forever */
+	GATE_FLUSH_TLB,	 /* (): reload CR3 */
+	GATE_IDLE,	 /* (tsc deadline): sleep until then or an interrupt */
+	GATE_ENTER_USER, /* (entry, sp): drop kernel U bits, start the program
+			  */
+	GATE_WRMSR,	 /* (msr, value) */
+	GATE_INB,	 /* (port): one byte */
 };
 
 /* Run (op) in ring 0: a direct call at CPL 0, a trap at CPL 3. */
@@ -188,8 +189,8 @@ void random_bytes(void *buf, size_t n);
 #define FRESCO_SYS_PROBE 0x46524553
 
 struct process {
-	const char *exe;   /* path of the program, for /proc/self/exe */
-	int tty;           /* the console is a terminal */
+	const char *exe; /* path of the program, for /proc/self/exe */
+	int tty;	 /* the console is a terminal */
 	uint64_t fs_base;
 	uint64_t sigmask, sigpending;
 	struct {
@@ -197,7 +198,7 @@ struct process {
 	} sigactions[64];
 	uint64_t rlim[16][2];
 	uint64_t clear_child_tid;
-	int fd_open[3];    /* console descriptors still open */
+	int fd_open[3]; /* console descriptors still open */
 };
 extern struct process proc;
 
@@ -206,8 +207,7 @@ void process_init(const char *exe, int tty);
 /* Send (sig) to the program; terminates the VM if that is its effect. */
 long signal_raise(int sig);
 /* The program faulted: report and end the VM with 128 + signal. */
-NORETURN void signal_fault(const struct trap_frame *f, int sig,
-			   uint64_t addr);
+NORETURN void signal_fault(const struct trap_frame *f, int sig, uint64_t addr);
 const char *signal_name(int sig);
 
 /* ---- library (lib/) ---- */

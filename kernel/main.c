@@ -80,8 +80,7 @@ static void load_segments(const struct elf_plan *p, const void *file)
 	}
 }
 
-static uint64_t build_stack(const struct boot_args *a,
-			    const struct elf_plan *p)
+static uint64_t build_stack(const struct boot_args *a, const struct elf_plan *p)
 {
 	uint32_t r[4];
 	uint8_t rnd[16];
@@ -90,21 +89,21 @@ static uint64_t build_stack(const struct boot_args *a,
 	cpuid(1, 0, r);
 	random_bytes(rnd, sizeof(rnd));
 	const uint64_t auxv[][2] = {
-		{ AT_HWCAP, r[3] },
-		{ AT_PAGESZ, PAGE_SIZE },
-		{ AT_CLKTCK, CLK_TCK },
-		{ AT_PHDR, p->phdr },
-		{ AT_PHENT, p->phent },
-		{ AT_PHNUM, p->phnum },
-		{ AT_BASE, 0 },
-		{ AT_FLAGS, 0 },
-		{ AT_ENTRY, p->entry },
-		{ AT_UID, 0 },
-		{ AT_EUID, 0 },
-		{ AT_GID, 0 },
-		{ AT_EGID, 0 },
-		{ AT_SECURE, 0 },
-		{ AT_HWCAP2, boot.fsgsbase ? HWCAP2_FSGSBASE : 0 },
+		{AT_HWCAP, r[3]},
+		{AT_PAGESZ, PAGE_SIZE},
+		{AT_CLKTCK, CLK_TCK},
+		{AT_PHDR, p->phdr},
+		{AT_PHENT, p->phent},
+		{AT_PHNUM, p->phnum},
+		{AT_BASE, 0},
+		{AT_FLAGS, 0},
+		{AT_ENTRY, p->entry},
+		{AT_UID, 0},
+		{AT_EUID, 0},
+		{AT_GID, 0},
+		{AT_EGID, 0},
+		{AT_SECURE, 0},
+		{AT_HWCAP2, boot.fsgsbase ? HWCAP2_FSGSBASE : 0},
 	};
 	struct stack_spec spec = {
 		.argv = a->argv,
@@ -118,12 +117,15 @@ static uint64_t build_stack(const struct boot_args *a,
 		.auxc = (int)ARRAY_SIZE(auxv),
 	};
 	uint64_t bottom = STACK_TOP - STACK_SIZE;
-	if (vm_map_fixed(bottom, STACK_SIZE, VM_READ | VM_WRITE, NULL, 0, 0) < 0)
+	if (vm_map_fixed(bottom, STACK_SIZE, VM_READ | VM_WRITE, NULL, 0, 0) <
+	    0)
 		fail(125, "not enough memory for the program's stack; "
 			  "give the VM more with --memory");
 	if (stack_build((void *)bottom, STACK_SIZE, STACK_TOP, &spec, &rsp) < 0)
-		fail(125, "the arguments and environment do not fit in the "
-			  "%llu KiB stack", STACK_SIZE >> 10);
+		fail(125,
+		     "the arguments and environment do not fit in the "
+		     "%llu KiB stack",
+		     STACK_SIZE >> 10);
 	return rsp;
 }
 
@@ -145,11 +147,13 @@ NORETURN void kernel_init(void)
 	clock_init();
 	random_init();
 
-	char *cmdline = si->cmdline_paddr ? phys_to_virt(si->cmdline_paddr) :
-					    (char *)"";
+	char *cmdline = si->cmdline_paddr ? phys_to_virt(si->cmdline_paddr)
+					  : (char *)"";
 	if (cmdline_parse(cmdline, argv_buf, envp_buf, ARG_CAP, &args) < 0)
-		fail(125, "the kernel command line is malformed (an open "
-			  "quote, or over %d words)", ARG_CAP - 1);
+		fail(125,
+		     "the kernel command line is malformed (an open "
+		     "quote, or over %d words)",
+		     ARG_CAP - 1);
 	env_add_defaults(&args);
 	if (si->nr_modules == 0)
 		fail(125, "no root filesystem: pass a cpio archive as the "
@@ -158,8 +162,7 @@ NORETURN void kernel_init(void)
 	const void *root = phys_to_virt(mod->paddr);
 	int r = cpio_find(root, mod->size, args.init, &f);
 	if (r == -ENOENT)
-		fail(127, "%s: no such file in the root filesystem",
-		     args.init);
+		fail(127, "%s: no such file in the root filesystem", args.init);
 	if (r < 0)
 		fail(125, "the root filesystem is not a valid cpio archive "
 			  "(newc)");

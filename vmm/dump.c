@@ -30,11 +30,11 @@ void vcpu_dump(struct vm *vm)
 		r.r15, s.cs.selector, s.ss.selector, s.cr0, s.cr2, s.cr3, s.cr4,
 		s.efer);
 
-	struct kvm_translation t = { .linear_address = r.rip };
+	struct kvm_translation t = {.linear_address = r.rip};
 	if (ioctl(vm->vcpu_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
 		return;
-	const uint8_t *code = guest_mem_ptr(&vm->mem, t.physical_address,
-					    CODE_BYTES);
+	const uint8_t *code =
+		guest_mem_ptr(&vm->mem, t.physical_address, CODE_BYTES);
 	if (!code)
 		return;
 	fprintf(stderr, "  code at rip:");

@@ -1,4 +1,5 @@
-/* loader.c: loading the guest kernel ELF and writing the PVH boot information. */
+/* loader.c: loading the guest kernel ELF and writing the PVH boot information.
+ */
 #include "vmm.h"
 
 #include <errno.h>
@@ -19,8 +20,10 @@
 
 static int bad_kernel(const char *path, const char *why)
 {
-	fprintf(stderr, "fresco: kernel %s: %s; rebuild it with `make` or "
-			"set FRESCO_KERNEL\n", path, why);
+	fprintf(stderr,
+		"fresco: kernel %s: %s; rebuild it with `make` or "
+		"set FRESCO_KERNEL\n",
+		path, why);
 	return -1;
 }
 
@@ -40,7 +43,8 @@ static void read_notes(const uint8_t *p, size_t len, struct kernel_image *k)
 		    memcmp(p + name, FRESCO_NOTE_OWNER, n.n_namesz) == 0) {
 			if (n.n_type == FRESCO_NOTE_ENTRY64 && n.n_descsz == 8)
 				memcpy(&k->entry64, p + desc, 8);
-			else if (n.n_type == FRESCO_NOTE_PML4 && n.n_descsz == 8)
+			else if (n.n_type == FRESCO_NOTE_PML4 &&
+				 n.n_descsz == 8)
 				memcpy(&k->pml4, p + desc, 8);
 			else if (n.n_type == FRESCO_NOTE_ABI && n.n_descsz == 4)
 				memcpy(&k->abi, p + desc, 4);
@@ -97,7 +101,8 @@ int kernel_load(const char *path, struct guest_mem *m, struct kernel_image *k)
 		close(fd);
 		return bad_kernel(path, "empty or unreadable");
 	}
-	void *img = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	void *img =
+		mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (img == MAP_FAILED)
 		return bad_kernel(path, strerror(errno));
@@ -118,15 +123,17 @@ uint64_t boot_info_write(struct guest_mem *m, const struct kernel_image *k,
 	uint64_t initrd_gpa = page_up(k->phys_end);
 
 	if (cmdlen > CMDLINE_END - CMDLINE_GPA) {
-		fprintf(stderr, "fresco: the arguments and environment are too "
-				"long (%zu bytes; at most %llu)\n",
+		fprintf(stderr,
+			"fresco: the arguments and environment are too "
+			"long (%zu bytes; at most %llu)\n",
 			cmdlen, CMDLINE_END - CMDLINE_GPA);
 		return 0;
 	}
 	uint8_t *rd = guest_mem_ptr(m, initrd_gpa, cfg->initrd_size);
 	if (!rd || initrd_gpa + cfg->initrd_size + (1 << 20) > m->size) {
-		fprintf(stderr, "fresco: the program (%zu KiB) does not fit in "
-				"%llu MiB of guest memory; raise --memory\n",
+		fprintf(stderr,
+			"fresco: the program (%zu KiB) does not fit in "
+			"%llu MiB of guest memory; raise --memory\n",
 			cfg->initrd_size >> 10,
 			(unsigned long long)(m->size >> 20));
 		return 0;
@@ -134,9 +141,9 @@ uint64_t boot_info_write(struct guest_mem *m, const struct kernel_image *k,
 	memcpy(rd, cfg->initrd, cfg->initrd_size);
 	memcpy(guest_mem_ptr(m, CMDLINE_GPA, cmdlen), cfg->cmdline, cmdlen);
 
-	struct hvm_memmap_table_entry mm = { 0, m->size, HVM_MEMMAP_TYPE_RAM, 0 };
+	struct hvm_memmap_table_entry mm = {0, m->size, HVM_MEMMAP_TYPE_RAM, 0};
 	memcpy(guest_mem_ptr(m, MEMMAP_GPA, sizeof(mm)), &mm, sizeof(mm));
-	struct hvm_modlist_entry mod = { initrd_gpa, cfg->initrd_size, 0, 0 };
+	struct hvm_modlist_entry mod = {initrd_gpa, cfg->initrd_size, 0, 0};
 	memcpy(guest_mem_ptr(m, MODLIST_GPA, sizeof(mod)), &mod, sizeof(mod));
 	struct hvm_start_info si = {
 		.magic = HVM_START_MAGIC,

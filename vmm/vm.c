@@ -49,15 +49,17 @@ static int kvm_open(void)
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
-			fprintf(stderr, "fresco: cannot open /dev/kvm: %s; "
-					"Fresco needs KVM: load the kvm module "
-					"or use a host with virtualization\n",
+			fprintf(stderr,
+				"fresco: cannot open /dev/kvm: %s; "
+				"Fresco needs KVM: load the kvm module "
+				"or use a host with virtualization\n",
 				strerror(e));
 		else if (e == EACCES || e == EPERM)
-			fprintf(stderr, "fresco: cannot open /dev/kvm: %s; "
-					"add yourself to the kvm group "
-					"(sudo usermod -aG kvm $USER) and log "
-					"in again\n",
+			fprintf(stderr,
+				"fresco: cannot open /dev/kvm: %s; "
+				"add yourself to the kvm group "
+				"(sudo usermod -aG kvm $USER) and log "
+				"in again\n",
 				strerror(e));
 		else
 			fprintf(stderr, "fresco: cannot open /dev/kvm: %s\n",
@@ -232,10 +234,12 @@ static void handle_exit(struct vm *vm)
 			if (run->mmio.is_write) {
 				memcpy(&v, run->mmio.data,
 				       run->mmio.len <= 8 ? run->mmio.len : 8);
-				hc_handle(vm, run->mmio.phys_addr -
-						      FRESCO_HC_BASE, v);
+				hc_handle(vm,
+					  run->mmio.phys_addr - FRESCO_HC_BASE,
+					  v);
 			} else {
-				memset(run->mmio.data, 0, sizeof(run->mmio.data));
+				memset(run->mmio.data, 0,
+				       sizeof(run->mmio.data));
 			}
 		} else if (!run->mmio.is_write) {
 			/* nothing there: reads float high, as on a bus */
@@ -258,8 +262,8 @@ static void handle_exit(struct vm *vm)
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(what, sizeof(what),
 			 "KVM could not enter the guest (reason %#llx)",
-			 (unsigned long long)run->fail_entry
-				 .hardware_entry_failure_reason);
+			 (unsigned long long)
+				 run->fail_entry.hardware_entry_failure_reason);
 		end_with_dump(vm, what);
 		break;
 	default:
@@ -271,8 +275,8 @@ static void handle_exit(struct vm *vm)
 
 int vm_run(const struct vm_config *cfg)
 {
-	struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+	struct sigaction sa = {.sa_handler = on_stop_signal};
 
 	if (create(&vm, cfg) < 0)
 		return VM_STATUS_ERROR;
@@ -294,7 +298,8 @@ int vm_run(const struct vm_config *cfg)
 				vm.run->immediate_exit = 0;
 				continue;
 			}
-			fprintf(stderr, "fresco: KVM_RUN: %s\n", strerror(errno));
+			fprintf(stderr, "fresco: KVM_RUN: %s\n",
+				strerror(errno));
 			return VM_STATUS_ERROR;
 		}
 		handle_exit(&vm);

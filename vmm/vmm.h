@@ -24,10 +24,10 @@
 
 struct vm_config {
 	const char *kernel_path; /* the guest kernel ELF */
-	uint64_t mem_size;       /* bytes of guest RAM */
-	const void *initrd;      /* root filesystem (cpio newc) */
+	uint64_t mem_size;	 /* bytes of guest RAM */
+	const void *initrd;	 /* root filesystem (cpio newc) */
 	size_t initrd_size;
-	const char *cmdline;     /* kernel command line */
+	const char *cmdline; /* kernel command line */
 };
 
 /*
@@ -55,14 +55,13 @@ void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
  * Returns 0, or -1 after printing why (the file, what is wrong with it).
  */
 struct kernel_image {
-	uint64_t entry64;   /* FRESCO_NOTE_ENTRY64 */
-	uint64_t pml4;      /* FRESCO_NOTE_PML4 */
-	uint64_t phys_end;  /* first byte past the image */
+	uint64_t entry64;  /* FRESCO_NOTE_ENTRY64 */
+	uint64_t pml4;	   /* FRESCO_NOTE_PML4 */
+	uint64_t phys_end; /* first byte past the image */
 	uint32_t abi;
 };
 
-int kernel_load(const char *path, struct guest_mem *m,
-		struct kernel_image *k);
+int kernel_load(const char *path, struct guest_mem *m, struct kernel_image *k);
 
 /*
  * Write the PVH boot information (start_info, memory map, module list,

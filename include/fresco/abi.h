@@ -61,9 +61,9 @@
 
 #ifndef __ASSEMBLER__
 struct fresco_hc_io {
-	uint64_t gpa;   /* guest-physical buffer, contiguous */
-	uint64_t len;   /* bytes */
-	uint32_t fd;    /* FRESCO_HC_WRITE: 1 or 2 */
+	uint64_t gpa; /* guest-physical buffer, contiguous */
+	uint64_t len; /* bytes */
+	uint32_t fd;  /* FRESCO_HC_WRITE: 1 or 2 */
 	uint32_t pad;
 	int64_t result; /* set by the monitor: bytes done or -errno */
 };

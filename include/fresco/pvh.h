@@ -1,4 +1,5 @@
-/* pvh.h: the Xen PVH boot ABI structures (xen/include/public/arch-x86/hvm/start_info.h).
+/* pvh.h: the Xen PVH boot ABI structures
+ * (xen/include/public/arch-x86/hvm/start_info.h).
  *
  * A public standard, not a Fresco invention: QEMU, Firecracker and Cloud
  * Hypervisor fill these for a kernel with an XEN_ELFNOTE_PHYS32_ENTRY note.

@@ -52,7 +52,8 @@ long console_read(char *p, size_t len)
 	/* 8250: wait for one byte, then take what is there */
 	size_t n = 0;
 	while (n < len) {
-		long lsr = gate_call(GATE_INB, FRESCO_PVH_SERIAL_PORT + 5, 0, 0);
+		long lsr =
+			gate_call(GATE_INB, FRESCO_PVH_SERIAL_PORT + 5, 0, 0);
 		if (lsr & 1)
 			p[n++] = (char)gate_call(GATE_INB,
 						 FRESCO_PVH_SERIAL_PORT, 0, 0);
@@ -126,7 +127,8 @@ NORETURN void kpanic(const struct trap_frame *f, const char *fmt, ...)
 			uint64_t v;
 			__asm__ volatile("mov %%cr2, %0" : "=r"(v));
 			v;
-		}) : 0;
+		})
+					: 0;
 		p.rip = f->rip;
 		p.cs = f->cs;
 		p.rflags = f->rflags;

@@ -1,4 +1,5 @@
-/* cmdline.c: splitting and quoting the kernel command line (grammar in lib.h). */
+/* cmdline.c: splitting and quoting the kernel command line (grammar in lib.h).
+ */
 #include "lib.h"
 #include <string.h>
 
@@ -36,7 +37,8 @@ static char *next_word(char **sp, int *err)
 	if (quoted)
 		*err = -EINVAL;
 	*out = '\0';
-	/* (out) never passes (s): the terminator cannot clobber the next word */
+	/* (out) never passes (s): the terminator cannot clobber the next word
+	 */
 	*sp = s;
 	return word;
 }
@@ -96,11 +98,11 @@ size_t cmdline_quote(char *dst, size_t cap, const char *word)
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '"' ||
 		    *p == '\\')
 			plain = 0;
-#define EMIT(c)                      \
-	do {                         \
-		if (n + 1 < cap)     \
+#define EMIT(c)                       \
+	do {                          \
+		if (n + 1 < cap)      \
 			dst[n] = (c); \
-		n++;                 \
+		n++;                  \
 	} while (0)
 	if (!plain)
 		EMIT('"');

@@ -102,8 +102,7 @@ static const char *strip_root(const char *s, size_t *n)
 	}
 }
 
-int cpio_find(const void *ar, size_t len, const char *path,
-	      struct cpio_file *f)
+int cpio_find(const void *ar, size_t len, const char *path, struct cpio_file *f)
 {
 	size_t plen = strlen(path);
 	const char *p = strip_root(path, &plen);
@@ -142,9 +141,9 @@ int cpio_put(void *buf, size_t cap, size_t *off, const char *name,
 
 	if (size > 0xffffffffu || *off > cap || need > cap - *off)
 		return -ENOSPC;
-	uint32_t v[CPIO_FIELDS] = { ino, mode, 0, 0, mode ? 1 : 0, 0,
-				    (uint32_t)size, 0, 0, 0, 0,
-				    (uint32_t)namesize, 0 };
+	uint32_t v[CPIO_FIELDS] = {
+		ino, mode, 0, 0, mode ? 1 : 0,	     0, (uint32_t)size,
+		0,   0,	   0, 0, (uint32_t)namesize, 0};
 	memcpy(h, CPIO_MAGIC, 6);
 	for (int i = 0; i < CPIO_FIELDS; i++)
 		put_hex8(h + 6 + 8 * i, v[i]);

@@ -87,8 +87,7 @@ static int plan_segments(const unsigned char *img, size_t len,
 	return 0;
 }
 
-int elf_plan(const void *img, size_t len, struct elf_plan *p,
-	     const char **why)
+int elf_plan(const void *img, size_t len, struct elf_plan *p, const char **why)
 {
 	const unsigned char *b = img;
 	Elf64_Ehdr eh;
@@ -117,10 +116,11 @@ int elf_plan(const void *img, size_t len, struct elf_plan *p,
 			"it is built for s390, not x86_64",
 			"it is built for another architecture, not x86_64",
 		};
-		static const unsigned ems[] = { EM_386, EM_AARCH64, EM_ARM,
-						EM_RISCV, EM_PPC64, EM_S390 };
+		static const unsigned ems[] = {EM_386,	 EM_AARCH64, EM_ARM,
+					       EM_RISCV, EM_PPC64,   EM_S390};
 		unsigned i = 0;
-		while (i < sizeof(ems) / sizeof(ems[0]) && ems[i] != eh.e_machine)
+		while (i < sizeof(ems) / sizeof(ems[0]) &&
+		       ems[i] != eh.e_machine)
 			i++;
 		return refuse(why, msgs[i]);
 	}
@@ -128,7 +128,8 @@ int elf_plan(const void *img, size_t len, struct elf_plan *p,
 	    eh.e_ident[EI_OSABI] != ELFOSABI_LINUX)
 		return refuse(why, "it is built for another operating system");
 	if (eh.e_type == ET_REL)
-		return refuse(why, "it is an object file, not a linked program");
+		return refuse(why,
+			      "it is an object file, not a linked program");
 	if (eh.e_type == ET_CORE)
 		return refuse(why, "it is a core dump, not a program");
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)

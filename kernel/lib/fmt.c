@@ -61,7 +61,7 @@ static void put_number(struct out *o, uint64_t v, int neg, unsigned base,
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { buf, size, 0 };
+	struct out o = {buf, size, 0};
 
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
@@ -97,8 +97,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X': {
-			uint64_t v = lng ? va_arg(ap, uint64_t) :
-					   va_arg(ap, unsigned);
+			uint64_t v = lng ? va_arg(ap, uint64_t)
+					 : va_arg(ap, unsigned);
 			put_number(&o, v, 0, c == 'u' ? 10 : 16, c == 'X',
 				   alt && c != 'u' ? "0x" : "", width, left,
 				   zero);

@@ -19,7 +19,7 @@
 
 struct cpio_file {
 	const char *name; /* not NUL-terminated in the archive: see namelen */
-	size_t namelen;   /* without the NUL */
+	size_t namelen;	  /* without the NUL */
 	uint32_t ino, mode, uid, gid, nlink, mtime;
 	uint32_t rdevmajor, rdevminor;
 	const void *data;
@@ -67,16 +67,16 @@ struct elf_seg {
 	uint64_t memsz;
 	uint64_t offset; /* in the file */
 	uint64_t filesz;
-	int prot;        /* ELF_PROT_* */
+	int prot; /* ELF_PROT_* */
 };
 
 struct elf_plan {
-	uint64_t entry;      /* after the load bias */
-	uint64_t bias;       /* 0 for ET_EXEC, PIE_BASE for static-pie */
-	uint64_t phdr;       /* user address of the program headers */
+	uint64_t entry; /* after the load bias */
+	uint64_t bias;	/* 0 for ET_EXEC, PIE_BASE for static-pie */
+	uint64_t phdr;	/* user address of the program headers */
 	uint16_t phnum, phent;
-	uint64_t brk;        /* page-aligned end of the highest segment */
-	int stack_exec;      /* PT_GNU_STACK asks for an executable stack */
+	uint64_t brk;	/* page-aligned end of the highest segment */
+	int stack_exec; /* PT_GNU_STACK asks for an executable stack */
 	int nseg;
 	struct elf_seg seg[ELF_MAX_SEGS];
 };
@@ -97,9 +97,9 @@ struct stack_spec {
 	int argc;
 	char *const *envp;
 	int envc;
-	const char *execfn;       /* AT_EXECFN string */
-	const char *platform;     /* AT_PLATFORM string */
-	const uint8_t *random16;  /* AT_RANDOM bytes */
+	const char *execfn;	   /* AT_EXECFN string */
+	const char *platform;	   /* AT_PLATFORM string */
+	const uint8_t *random16;   /* AT_RANDOM bytes */
 	const uint64_t (*auxv)[2]; /* other entries, without AT_NULL */
 	int auxc;
 };

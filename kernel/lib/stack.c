@@ -67,8 +67,8 @@ static int put_strings(struct stack_writer *w, char *const *v, int n,
 }
 
 /* Store pointers to the (n) back-to-back strings at (first), then NULL. */
-static void put_string_ptrs(struct stack_writer *w, size_t *off,
-			    char *const *v, int n, uint64_t first)
+static void put_string_ptrs(struct stack_writer *w, size_t *off, char *const *v,
+			    int n, uint64_t first)
 {
 	for (int i = 0; i < n; i++) {
 		put_word(w, off, first);
@@ -80,7 +80,7 @@ static void put_string_ptrs(struct stack_writer *w, size_t *off,
 int stack_build(void *buf, size_t size, uint64_t top,
 		const struct stack_spec *s, uint64_t *rsp)
 {
-	struct stack_writer w = { buf, size, size, top };
+	struct stack_writer w = {buf, size, size, top};
 	uint64_t execfn, argv0, env0, platform, random;
 	const int fixed_aux = 3; /* AT_EXECFN, AT_PLATFORM, AT_RANDOM */
 
@@ -89,7 +89,8 @@ int stack_build(void *buf, size_t size, uint64_t top,
 	if (put_bytes(&w, s->execfn, strlen(s->execfn) + 1, &execfn) < 0 ||
 	    put_strings(&w, s->envp, s->envc, &env0) < 0 ||
 	    put_strings(&w, s->argv, s->argc, &argv0) < 0 ||
-	    put_bytes(&w, s->platform, strlen(s->platform) + 1, &platform) < 0 ||
+	    put_bytes(&w, s->platform, strlen(s->platform) + 1, &platform) <
+		    0 ||
 	    put_bytes(&w, s->random16, 16, &random) < 0)
 		return -E2BIG;
 

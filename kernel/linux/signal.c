@@ -11,44 +11,55 @@
 #define SIGSET_SIZE 8
 #define SIG_DFL_VALUE 0
 #define SIG_IGN_VALUE 1
-#define SIGBIT(s) (1ULL << ((s) - 1))
+#define SIGBIT(s) (1ULL << ((s)-1))
 #define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
-#define IGNORED_BY_DEFAULT                                              \
-	(SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) |          \
-	 SIGBIT(SIGCONT) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) |          \
+#define IGNORED_BY_DEFAULT                                     \
+	(SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) | \
+	 SIGBIT(SIGCONT) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | \
 	 SIGBIT(SIGTTOU))
 
 static const char *const names[NSIG_LINUX + 1] = {
-	[SIGHUP] = "SIGHUP",	   [SIGINT] = "SIGINT",
-	[SIGQUIT] = "SIGQUIT",	   [SIGILL] = "SIGILL",
-	[SIGTRAP] = "SIGTRAP",	   [SIGABRT] = "SIGABRT",
-	[SIGBUS] = "SIGBUS",	   [SIGFPE] = "SIGFPE",
-	[SIGKILL] = "SIGKILL",	   [SIGUSR1] = "SIGUSR1",
-	[SIGSEGV] = "SIGSEGV",	   [SIGUSR2] = "SIGUSR2",
-	[SIGPIPE] = "SIGPIPE",	   [SIGALRM] = "SIGALRM",
-	[SIGTERM] = "SIGTERM",	   [SIGSTKFLT] = "SIGSTKFLT",
-	[SIGCHLD] = "SIGCHLD",	   [SIGCONT] = "SIGCONT",
-	[SIGSTOP] = "SIGSTOP",	   [SIGTSTP] = "SIGTSTP",
-	[SIGTTIN] = "SIGTTIN",	   [SIGTTOU] = "SIGTTOU",
-	[SIGURG] = "SIGURG",	   [SIGXCPU] = "SIGXCPU",
-	[SIGXFSZ] = "SIGXFSZ",	   [SIGVTALRM] = "SIGVTALRM",
-	[SIGPROF] = "SIGPROF",	   [SIGWINCH] = "SIGWINCH",
-	[SIGIO] = "SIGIO",	   [SIGPWR] = "SIGPWR",
+	[SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",
+	[SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
+	[SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+	[SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",
+	[SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1",
+	[SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+	[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
+	[SIGTERM] = "SIGTERM", [SIGSTKFLT] = "SIGSTKFLT",
+	[SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
+	[SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP",
+	[SIGTTIN] = "SIGTTIN", [SIGTTOU] = "SIGTTOU",
+	[SIGURG] = "SIGURG",   [SIGXCPU] = "SIGXCPU",
+	[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM",
+	[SIGPROF] = "SIGPROF", [SIGWINCH] = "SIGWINCH",
+	[SIGIO] = "SIGIO",     [SIGPWR] = "SIGPWR",
 	[SIGSYS] = "SIGSYS",
 };
 
 static const char *const exceptions[32] = {
-	"divide error",		"debug trap",
-	"NMI",			"breakpoint",
-	"overflow",		"bound range exceeded",
-	"invalid opcode",	"device not available",
-	"double fault",		"coprocessor overrun",
-	"invalid TSS",		"segment not present",
-	"stack fault",		"general protection fault",
-	"page fault",		"reserved",
-	"x87 floating-point error", "alignment check",
-	"machine check",	"SIMD floating-point error",
-	"virtualization exception", "control protection fault",
+	"divide error",
+	"debug trap",
+	"NMI",
+	"breakpoint",
+	"overflow",
+	"bound range exceeded",
+	"invalid opcode",
+	"device not available",
+	"double fault",
+	"coprocessor overrun",
+	"invalid TSS",
+	"segment not present",
+	"stack fault",
+	"general protection fault",
+	"page fault",
+	"reserved",
+	"x87 floating-point error",
+	"alignment check",
+	"machine check",
+	"SIMD floating-point error",
+	"virtualization exception",
+	"control protection fault",
 };
 
 const char *signal_name(int sig)
@@ -88,18 +99,17 @@ long signal_raise(int sig)
 		       "signals to handlers yet)");
 }
 
-NORETURN void signal_fault(const struct trap_frame *f, int sig,
-			   uint64_t addr)
+NORETURN void signal_fault(const struct trap_frame *f, int sig, uint64_t addr)
 {
-	const char *what = f->vector < 32 && exceptions[f->vector] ?
-				   exceptions[f->vector] :
-				   "exception";
+	const char *what = f->vector < 32 && exceptions[f->vector]
+				   ? exceptions[f->vector]
+				   : "exception";
 	if (f->vector == 14) {
-		const char *access = (f->error & 0x10) ? "executing" :
-				     (f->error & 0x2)  ? "writing" :
-							  "reading";
-		const char *cause = (f->error & 0x1) ? "not permitted" :
-						       "not mapped";
+		const char *access = (f->error & 0x10)	? "executing"
+				     : (f->error & 0x2) ? "writing"
+							: "reading";
+		const char *cause =
+			(f->error & 0x1) ? "not permitted" : "not mapped";
 		klog("program killed by %s: %s address %#lx (%s) at rip %#lx",
 		     signal_name(sig), access, addr, cause, f->rip);
 	} else {
@@ -119,8 +129,8 @@ long sys_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size)
 		return -EINVAL;
 	if (act && copy_from_user(&a, act, sizeof(a)) < 0)
 		return -EFAULT;
-	if (oact && copy_to_user(oact, &proc.sigactions[sig - 1],
-				 sizeof(a)) < 0)
+	if (oact &&
+	    copy_to_user(oact, &proc.sigactions[sig - 1], sizeof(a)) < 0)
 		return -EFAULT;
 	if (act) {
 		a.mask &= ~UNBLOCKABLE;

@@ -143,9 +143,9 @@ long sys_close(int fd)
 static void termios_default(struct termios *t)
 {
 	static const unsigned char cc[NCCS] = {
-		[VINTR] = 3,   [VQUIT] = 28, [VERASE] = 127, [VKILL] = 21,
-		[VEOF] = 4,    [VTIME] = 0,  [VMIN] = 1,     [VSTART] = 17,
-		[VSTOP] = 19,  [VSUSP] = 26, [VREPRINT] = 18, [VWERASE] = 23,
+		[VINTR] = 3,   [VQUIT] = 28,	[VERASE] = 127,	 [VKILL] = 21,
+		[VEOF] = 4,    [VTIME] = 0,	[VMIN] = 1,	 [VSTART] = 17,
+		[VSTOP] = 19,  [VSUSP] = 26,	[VREPRINT] = 18, [VWERASE] = 23,
 		[VLNEXT] = 22, [VDISCARD] = 15,
 	};
 	memset(t, 0, sizeof(*t));
@@ -178,7 +178,7 @@ long sys_ioctl(int fd, unsigned cmd, uint64_t arg)
 		return copy_from_user(&t, arg, sizeof(t));
 	}
 	case TIOCGWINSZ: {
-		struct winsize_abi w = { 24, 80, 0, 0 };
+		struct winsize_abi w = {24, 80, 0, 0};
 		return copy_to_user(arg, &w, sizeof(w));
 	}
 	case TIOCSWINSZ:

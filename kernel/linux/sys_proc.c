@@ -162,7 +162,7 @@ long sys_prlimit64(int pid, unsigned res, uint64_t new, uint64_t old)
 			return -EINVAL;
 	}
 	if (old) {
-		struct rlimit64 o = { proc.rlim[res][0], proc.rlim[res][1] };
+		struct rlimit64 o = {proc.rlim[res][0], proc.rlim[res][1]};
 		if (copy_to_user(old, &o, sizeof(o)) < 0)
 			return -EFAULT;
 	}

@@ -38,8 +38,8 @@ static long clock_read(int clk, uint64_t *ns)
 
 static struct timespec_abi ns_to_ts(uint64_t ns)
 {
-	return (struct timespec_abi){ (int64_t)(ns / NSEC_PER_SEC),
-				      (int64_t)(ns % NSEC_PER_SEC) };
+	return (struct timespec_abi){(int64_t)(ns / NSEC_PER_SEC),
+				     (int64_t)(ns % NSEC_PER_SEC)};
 }
 
 long sys_clock_gettime(int clk, uint64_t tp)
@@ -60,8 +60,8 @@ long sys_clock_getres(int clk, uint64_t tp)
 		return r;
 	if (!tp)
 		return 0;
-	int coarse = clk == CLOCK_REALTIME_COARSE ||
-		     clk == CLOCK_MONOTONIC_COARSE;
+	int coarse =
+		clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE;
 	struct timespec_abi ts = ns_to_ts(coarse ? COARSE_RES_NS : 1);
 	return copy_to_user(tp, &ts, sizeof(ts));
 }
@@ -70,13 +70,13 @@ long sys_gettimeofday(uint64_t tv, uint64_t tz)
 {
 	if (tv) {
 		uint64_t ns = clock_realtime_ns();
-		struct timeval_abi t = { (int64_t)(ns / NSEC_PER_SEC),
-					 (int64_t)(ns % NSEC_PER_SEC / 1000) };
+		struct timeval_abi t = {(int64_t)(ns / NSEC_PER_SEC),
+					(int64_t)(ns % NSEC_PER_SEC / 1000)};
 		if (copy_to_user(tv, &t, sizeof(t)) < 0)
 			return -EFAULT;
 	}
 	if (tz) {
-		int zone[2] = { 0, 0 }; /* UTC, no DST */
+		int zone[2] = {0, 0}; /* UTC, no DST */
 		if (copy_to_user(tz, zone, sizeof(zone)) < 0)
 			return -EFAULT;
 	}
@@ -103,8 +103,7 @@ static long fetch_timespec(uint64_t uts, uint64_t *ns)
 	if ((uint64_t)ts.tv_sec > UINT64_MAX / NSEC_PER_SEC - 1)
 		*ns = UINT64_MAX / 2;
 	else
-		*ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC +
-		      (uint64_t)ts.tv_nsec;
+		*ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 	return 0;
 }
 

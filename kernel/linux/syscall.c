@@ -10,7 +10,7 @@ struct syscall_entry {
 };
 
 #define SYS(name) \
-	[__NR_##name] = { #name, (syscall_fn)(void (*)(void))sys_##name }
+	[__NR_##name] = {#name, (syscall_fn)(void (*)(void))sys_##name}
 
 /* The ABI map: number, name and handler of every call Fresco serves. */
 static const struct syscall_entry syscalls[] = {
@@ -93,9 +93,8 @@ long syscall_dispatch(struct syscall_frame *f)
 	uint64_t nr = f->nr;
 
 	if (nr < ARRAY_SIZE(syscalls) && syscalls[nr].fn)
-		return syscalls[nr].fn((long)f->rdi, (long)f->rsi,
-				       (long)f->rdx, (long)f->r10, (long)f->r8,
-				       (long)f->r9);
+		return syscalls[nr].fn((long)f->rdi, (long)f->rsi, (long)f->rdx,
+				       (long)f->r10, (long)f->r8, (long)f->r9);
 	if (nr == FRESCO_SYS_PROBE)
 		return (long)percpu0.ring3;
 	return unknown(nr);

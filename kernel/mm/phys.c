@@ -30,8 +30,8 @@ static int nreserved;
 static void reserve(uint64_t start, uint64_t len)
 {
 	if (len && nreserved < MAX_RESERVED)
-		reserved[nreserved++] = (struct range){ PAGE_DOWN(start),
-							PAGE_UP(start + len) };
+		reserved[nreserved++] =
+			(struct range){PAGE_DOWN(start), PAGE_UP(start + len)};
 }
 
 /* Add [a, b) minus reserved[i..]. */
@@ -46,7 +46,7 @@ static void add_free(uint64_t a, uint64_t b, int i)
 		a = r.end;
 	}
 	if (a < b && nranges < MAX_RANGES) {
-		ranges[nranges++] = (struct range){ a, b };
+		ranges[nranges++] = (struct range){a, b};
 		nfree += (b - a) / PAGE_SIZE;
 	}
 }
@@ -67,9 +67,12 @@ void phys_init(const struct hvm_start_info *si)
 			reserve(mods[i].paddr, mods[i].size);
 	}
 	if (si->version < 1 || !si->memmap_entries)
-		kpanic(NULL, "the boot loader gave no memory map "
-			     "(hvm_start_info version %u)", si->version);
-	const struct hvm_memmap_table_entry *mm = phys_to_virt(si->memmap_paddr);
+		kpanic(NULL,
+		       "the boot loader gave no memory map "
+		       "(hvm_start_info version %u)",
+		       si->version);
+	const struct hvm_memmap_table_entry *mm =
+		phys_to_virt(si->memmap_paddr);
 	reserve(si->memmap_paddr, si->memmap_entries * sizeof(*mm));
 	for (uint32_t i = 0; i < si->memmap_entries; i++) {
 		if (mm[i].type != HVM_MEMMAP_TYPE_RAM)

@@ -55,7 +55,8 @@ static uint64_t *pte_lookup(uint64_t va, int alloc, uint64_t *skip)
 			uint64_t pa = alloc ? phys_alloc() : 0;
 			if (!pa) {
 				if (skip)
-					*skip = (va | ((1ULL << shift) - 1)) + 1;
+					*skip = (va | ((1ULL << shift) - 1)) +
+						1;
 				return NULL;
 			}
 			*e = pa | TABLE_FLAGS;
@@ -139,7 +140,7 @@ static int vma_split_at(uint64_t addr)
 			struct vma *n = kmalloc(sizeof(*n));
 			if (!n)
 				return -ENOMEM;
-			*n = (struct vma){ addr, v->end, v->prot, v->next };
+			*n = (struct vma){addr, v->end, v->prot, v->next};
 			v->end = addr;
 			v->next = n;
 			return 0;
@@ -179,7 +180,7 @@ static int vma_insert(uint64_t start, uint64_t end, int prot)
 	struct vma *n = kmalloc(sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	*n = (struct vma){ start, end, prot, *pp };
+	*n = (struct vma){start, end, prot, *pp};
 	*pp = n;
 	return 0;
 }

@@ -46,8 +46,7 @@ int main(int argc, char **argv, char **envp)
 		      (uintptr_t)__ehdr_start +
 			      ((const Elf64_Ehdr *)__ehdr_start)->e_phoff,
 	      "AT_PHDR points at the loaded program headers");
-	CHECK(getauxval(AT_ENTRY) == (uintptr_t)_start,
-	      "AT_ENTRY is _start");
+	CHECK(getauxval(AT_ENTRY) == (uintptr_t)_start, "AT_ENTRY is _start");
 	CHECK(getauxval(AT_UID) == 0 && getauxval(AT_EUID) == 0 &&
 		      getauxval(AT_GID) == 0 && getauxval(AT_EGID) == 0,
 	      "AT_UID, AT_EUID, AT_GID, AT_EGID are root");

@@ -20,8 +20,8 @@ int main(void)
 	CHECK(clock_gettime(CLOCK_REALTIME, &real) == 0 &&
 		      real.tv_sec > 1577836800,
 	      "CLOCK_REALTIME is after 2020 (%lld)", (long long)real.tv_sec);
-	CHECK(gettimeofday(&tv, NULL) == 0 &&
-		      tv.tv_sec - real.tv_sec >= 0 && tv.tv_sec - real.tv_sec < 5,
+	CHECK(gettimeofday(&tv, NULL) == 0 && tv.tv_sec - real.tv_sec >= 0 &&
+		      tv.tv_sec - real.tv_sec < 5,
 	      "gettimeofday agrees with CLOCK_REALTIME");
 	CHECK(time(NULL) - real.tv_sec >= 0 && time(NULL) - real.tv_sec < 5,
 	      "time agrees with CLOCK_REALTIME");
@@ -34,7 +34,7 @@ int main(void)
 		      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a) == 0,
 	      "CLOCK_BOOTTIME and CLOCK_PROCESS_CPUTIME_ID");
 
-	struct timespec req = { 0, 30 * 1000000 };
+	struct timespec req = {0, 30 * 1000000};
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	CHECK(nanosleep(&req, NULL) == 0, "nanosleep 30 ms");
 	clock_gettime(CLOCK_MONOTONIC, &b);
@@ -48,7 +48,8 @@ int main(void)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000;
 	}
-	CHECK(clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == 0,
+	CHECK(clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
+		      0,
 	      "clock_nanosleep to an absolute time");
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	CHECK(ns(&a) >= ns(&until), "it woke no earlier than asked");

@@ -16,8 +16,8 @@ static const char rodata[4096] = "read-only";
 int main(void)
 {
 	char buf[64] = "\n";
-	struct iovec iov[2] = { { buf, 1 }, { NULL, 10 } };
-	struct timespec bad_ts = { 0, 1000000000 };
+	struct iovec iov[2] = {{buf, 1}, {NULL, 10}};
+	struct timespec bad_ts = {0, 1000000000};
 
 	CHECK(RAW3(SYS_write, 1, NULL, 10) == -EFAULT, "write from NULL");
 	CHECK(RAW3(SYS_write, 1, KERNEL_ADDR, 10) == -EFAULT,

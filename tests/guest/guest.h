@@ -17,21 +17,21 @@
 
 static int guest_failures;
 
-#define CHECK(cond, ...)                                                 \
-	do {                                                             \
-		if (cond) {                                              \
-			printf("ok - " __VA_ARGS__);                     \
-			printf("\n");                                    \
-		} else {                                                 \
-			guest_failures++;                                \
-			printf("not ok - " __VA_ARGS__);                 \
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		if (cond) {                                                  \
+			printf("ok - " __VA_ARGS__);                         \
+			printf("\n");                                        \
+		} else {                                                     \
+			guest_failures++;                                    \
+			printf("not ok - " __VA_ARGS__);                     \
 			printf(" (%s:%d: %s)\n", __FILE__, __LINE__, #cond); \
-		}                                                        \
+		}                                                            \
 	} while (0)
 
 /* A raw system call: the kernel's result, -errno included. */
-static inline long raw_syscall6(long n, long a, long b, long c, long d,
-				long e, long f)
+static inline long raw_syscall6(long n, long a, long b, long c, long d, long e,
+				long f)
 {
 	long r;
 	register long r10 __asm__("r10") = d;
@@ -52,7 +52,7 @@ static inline long raw_syscall6(long n, long a, long b, long c, long d,
 	raw_syscall6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define RAW4(n, a, b, c, d) \
 	raw_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define RAW6(n, a, b, c, d, e, f)                                       \
+#define RAW6(n, a, b, c, d, e, f)                                     \
 	raw_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), \
 		     (long)(e), (long)(f))
 

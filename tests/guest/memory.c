@@ -25,7 +25,8 @@ int main(void)
 	uintptr_t b1 = (uintptr_t)RAW1(SYS_brk, b0 + 3 * MiB + 5);
 	CHECK(b1 == b0 + 3 * MiB + 5, "brk grows by 3 MiB");
 	memset((void *)b0, 0xab, 3 * MiB);
-	CHECK(all_bytes((void *)b0, 3 * MiB, 0xab), "grown brk memory holds data");
+	CHECK(all_bytes((void *)b0, 3 * MiB, 0xab),
+	      "grown brk memory holds data");
 	CHECK((uintptr_t)RAW1(SYS_brk, b0 + 4096) == b0 + 4096, "brk shrinks");
 	CHECK((uintptr_t)RAW1(SYS_brk, b0 + 2 * 4096) == b0 + 2 * 4096,
 	      "brk grows again");
@@ -44,15 +45,16 @@ int main(void)
 	CHECK(all_bytes(m, 4 * MiB, 0), "fresh anonymous memory is zero");
 	memset(m, 0x5a, 4 * MiB);
 	CHECK(munmap(m + MiB, MiB) == 0, "munmap a hole in the middle");
-	unsigned char *again = mmap(m + MiB, MiB, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-				    -1, 0);
+	unsigned char *again =
+		mmap(m + MiB, MiB, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK(again == m + MiB, "MAP_FIXED fills the hole");
 	CHECK(all_bytes(again, MiB, 0) && all_bytes(m, MiB, 0x5a) &&
 		      all_bytes(m + 2 * MiB, 2 * MiB, 0x5a),
 	      "the refilled hole is zero, its neighbours kept their data");
-	CHECK(mmap(m, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
-			  MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED &&
+	CHECK(mmap(m, 4096, PROT_READ,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+		   0) == MAP_FAILED &&
 		      errno == EEXIST,
 	      "MAP_FIXED_NOREPLACE over a mapping is EEXIST");
 	CHECK(RAW6(SYS_mmap, 0, 0, 3, 0x22, -1, 0) == -EINVAL,
@@ -64,9 +66,9 @@ int main(void)
 	CHECK(munmap(m, 4 * MiB) == 0, "munmap all of it");
 
 	/* PROT_NONE reservations made usable with mprotect */
-	unsigned char *r = mmap(NULL, 8 * MiB, PROT_NONE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-				-1, 0);
+	unsigned char *r =
+		mmap(NULL, 8 * MiB, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	CHECK(r != MAP_FAILED, "reserve 8 MiB with PROT_NONE");
 	CHECK(mprotect(r, MiB, PROT_READ | PROT_WRITE) == 0,
 	      "mprotect part of it read-write");
@@ -84,9 +86,9 @@ int main(void)
 	unsigned char *g = mmap(NULL, MiB, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(g, 7, MiB);
-	unsigned char *blocker = mmap(g + MiB, 4096, PROT_READ,
-				      MAP_PRIVATE | MAP_ANONYMOUS |
-					      MAP_FIXED_NOREPLACE, -1, 0);
+	unsigned char *blocker =
+		mmap(g + MiB, 4096, PROT_READ,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	CHECK(blocker == g + MiB, "map a page right after");
 	CHECK(mremap(g, MiB, 2 * MiB, 0) == MAP_FAILED && errno == ENOMEM,
 	      "mremap cannot grow in place without MREMAP_MAYMOVE");

@@ -17,7 +17,7 @@ int main(void)
 	      "and differ from AT_RANDOM");
 	CHECK(getrandom(big, sizeof(big), 0) == sizeof(big),
 	      "getrandom 100000 bytes");
-	int counts[256] = { 0 }, worst = 0;
+	int counts[256] = {0}, worst = 0;
 	for (size_t i = 0; i < sizeof(big); i++)
 		counts[big[i]]++;
 	for (int i = 0; i < 256; i++)

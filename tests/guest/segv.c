@@ -9,7 +9,7 @@ static volatile int zero;
 int main(int argc, char **argv)
 {
 	const char *how = argc > 1 ? argv[1] : "null-write";
-	unsigned char stack_code[16] = { 0xc3 }; /* ret */
+	unsigned char stack_code[16] = {0xc3}; /* ret */
 
 	printf("faulting: %s\n", how);
 	fflush(stdout);

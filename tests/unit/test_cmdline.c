@@ -19,7 +19,8 @@ static int parse(const char *s)
 START_TEST(test_parameters_and_arguments)
 {
 	ck_assert_int_eq(parse("console=ttyS0 init=/bin/app fresco.env=A=1 "
-			       "fresco.env=B= quiet -- x -- y"), 0);
+			       "fresco.env=B= quiet -- x -- y"),
+			 0);
 	ck_assert_str_eq(a.init, "/bin/app");
 	ck_assert_int_eq(a.argc, 4);
 	ck_assert_str_eq(argv[0], "/bin/app");
@@ -49,7 +50,8 @@ END_TEST
 START_TEST(test_quotes_and_escapes)
 {
 	ck_assert_int_eq(parse("init=\"/my app\" -- \"two words\" \"\" "
-			       "a\\\"b \"c\\\\d\" x\"y z\""), 0);
+			       "a\\\"b \"c\\\\d\" x\"y z\""),
+			 0);
 	ck_assert_str_eq(a.init, "/my app");
 	ck_assert_int_eq(a.argc, 6);
 	ck_assert_str_eq(argv[1], "two words");
@@ -71,9 +73,10 @@ END_TEST
 START_TEST(test_quote_round_trips)
 {
 	static const char *const words[] = {
-		"plain", "", "two words", "tab\there", "new\nline",
-		"quote\"inside", "back\\slash", "\"", "\\", "ünïcödé",
-		"trailing\\",
+		"plain",       "",	     "two words",
+		"tab\there",   "new\nline",  "quote\"inside",
+		"back\\slash", "\"",	     "\\",
+		"ünïcödé",     "trailing\\",
 	};
 	char line[512] = "--";
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {

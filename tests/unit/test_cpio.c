@@ -12,12 +12,13 @@ static size_t ar_len;
 static void make_archive(void)
 {
 	size_t off = 0;
-	ck_assert_int_eq(cpio_put(ar, sizeof(ar), &off, "bin", 040755, 1,
-				  NULL, 0), 0);
-	ck_assert_int_eq(cpio_put(ar, sizeof(ar), &off, "bin/hello", 0100755,
-				  2, "HELLO", 5), 0);
-	ck_assert_int_eq(cpio_put(ar, sizeof(ar), &off, "TRAILER!!!", 0, 0,
-				  NULL, 0), 0);
+	ck_assert_int_eq(
+		cpio_put(ar, sizeof(ar), &off, "bin", 040755, 1, NULL, 0), 0);
+	ck_assert_int_eq(cpio_put(ar, sizeof(ar), &off, "bin/hello", 0100755, 2,
+				  "HELLO", 5),
+			 0);
+	ck_assert_int_eq(
+		cpio_put(ar, sizeof(ar), &off, "TRAILER!!!", 0, 0, NULL, 0), 0);
 	ar_len = off;
 }
 
@@ -92,8 +93,9 @@ START_TEST(test_put_without_room_changes_nothing)
 {
 	char small[200];
 	size_t off = 0;
-	ck_assert_int_eq(cpio_put(small, sizeof(small), &off, "f", 0100644, 1,
-				  ar, 100), -ENOSPC);
+	ck_assert_int_eq(
+		cpio_put(small, sizeof(small), &off, "f", 0100644, 1, ar, 100),
+		-ENOSPC);
 	ck_assert_int_eq(off, 0);
 	ck_assert_int_eq(cpio_entry_size("f", 100), 112 + 100);
 }
@@ -109,7 +111,8 @@ START_TEST(test_reads_archive_made_by_gnu_cpio)
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && mkdir d && printf 'file data\\n' > d/f && "
 		 "ln -s f d/l && printf 'd\\nd/f\\nd/l\\n' | "
-		 "cpio -o -H newc --quiet > ar.cpio", dir);
+		 "cpio -o -H newc --quiet > ar.cpio",
+		 dir);
 	ck_assert_int_eq(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "%s/ar.cpio", dir);
 	FILE *fp = fopen(cmd, "rb");

@@ -28,15 +28,24 @@ static Elf64_Ehdr *make_exec(void)
 	eh->e_phoff = sizeof(*eh);
 	eh->e_phentsize = sizeof(*ph);
 	eh->e_phnum = 3;
-	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R,
-			      .p_offset = 0, .p_vaddr = 0x400000,
-			      .p_filesz = 0x200, .p_memsz = 0x200 };
-	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X,
-			      .p_offset = 0x1000, .p_vaddr = TEXT,
-			      .p_filesz = 0x100, .p_memsz = 0x100 };
-	ph[2] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W,
-			      .p_offset = 0x2000, .p_vaddr = 0x403000,
-			      .p_filesz = 0x80, .p_memsz = 0x1000 };
+	ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+			     .p_flags = PF_R,
+			     .p_offset = 0,
+			     .p_vaddr = 0x400000,
+			     .p_filesz = 0x200,
+			     .p_memsz = 0x200};
+	ph[1] = (Elf64_Phdr){.p_type = PT_LOAD,
+			     .p_flags = PF_R | PF_X,
+			     .p_offset = 0x1000,
+			     .p_vaddr = TEXT,
+			     .p_filesz = 0x100,
+			     .p_memsz = 0x100};
+	ph[2] = (Elf64_Phdr){.p_type = PT_LOAD,
+			     .p_flags = PF_R | PF_W,
+			     .p_offset = 0x2000,
+			     .p_vaddr = 0x403000,
+			     .p_filesz = 0x80,
+			     .p_memsz = 0x1000};
 	return eh;
 }
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 static uint8_t ram[4096];
-static const struct guest_mem mem = { ram, sizeof(ram) };
+static const struct guest_mem mem = {ram, sizeof(ram)};
 
 START_TEST(test_range_inside_memory_is_mapped)
 {

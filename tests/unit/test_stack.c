@@ -9,8 +9,8 @@
 #define SIZE 8192
 
 static uint64_t stack[SIZE / 8];
-static const uint8_t rnd[16] = { 1, 2, 3, 4, 5, 6, 7, 8,
-				 9, 10, 11, 12, 13, 14, 15, 16 };
+static const uint8_t rnd[16] = {1, 2,  3,  4,  5,  6,  7,  8,
+				9, 10, 11, 12, 13, 14, 15, 16};
 
 /* The host pointer behind user address (a) of the stack. */
 static void *at(uint64_t a)
@@ -29,17 +29,17 @@ static uint64_t word(uint64_t a)
 static int build(char *const *argv, int argc, char *const *envp, int envc,
 		 uint64_t *rsp)
 {
-	static const uint64_t aux[][2] = { { AT_PAGESZ, 4096 },
-					   { AT_ENTRY, 0x401000 } };
-	struct stack_spec spec = { argv, argc, envp, envc, "/bin/prog",
-				   "x86_64", rnd, aux, 2 };
+	static const uint64_t aux[][2] = {{AT_PAGESZ, 4096},
+					  {AT_ENTRY, 0x401000}};
+	struct stack_spec spec = {argv,	    argc, envp, envc, "/bin/prog",
+				  "x86_64", rnd,  aux,	2};
 	return stack_build(stack, SIZE, TOP, &spec, rsp);
 }
 
 START_TEST(test_layout_is_what_linux_gives)
 {
-	char *argv[] = { "/bin/prog", "one", "two words" };
-	char *envp[] = { "A=1", "PATH=/bin" };
+	char *argv[] = {"/bin/prog", "one", "two words"};
+	char *envp[] = {"A=1", "PATH=/bin"};
 	uint64_t rsp, p;
 
 	ck_assert_int_eq(build(argv, 3, envp, 2, &rsp), 0);
@@ -86,7 +86,7 @@ END_TEST
 
 START_TEST(test_alignment_holds_for_every_argument_count)
 {
-	char *argv[] = { "a", "bb", "ccc", "dddd", "eeeee", "f" };
+	char *argv[] = {"a", "bb", "ccc", "dddd", "eeeee", "f"};
 	for (int n = 0; n <= 6; n++) {
 		uint64_t rsp;
 		ck_assert_int_eq(build(argv, n, argv, 6 - n, &rsp), 0);
@@ -99,7 +99,7 @@ END_TEST
 START_TEST(test_too_much_is_e2big)
 {
 	static char big[SIZE];
-	char *argv[] = { big };
+	char *argv[] = {big};
 	uint64_t rsp;
 	memset(big, 'x', sizeof(big) - 1);
 	ck_assert_int_eq(build(argv, 1, NULL, 0, &rsp), -E2BIG);

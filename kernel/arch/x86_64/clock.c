@@ -40,8 +40,8 @@ static uint64_t realtime_at_boot_ns;
 #define CMOS_INDEX 0x70
 #define CMOS_DATA 0x71
 #define CMOS_NREGS 8
-static const uint8_t cmos_regs[CMOS_NREGS] = { 0x00, 0x02, 0x04, 0x07,
-						0x08, 0x09, 0x32, 0x0b };
+static const uint8_t cmos_regs[CMOS_NREGS] = {0x00, 0x02, 0x04, 0x07,
+					      0x08, 0x09, 0x32, 0x0b};
 static uint8_t cmos[CMOS_NREGS];
 
 static RING0 void cmos_read(void)
@@ -101,7 +101,7 @@ static RING0 uint64_t pit_tsc_khz(void)
 	uint8_t p61 = inb(0x61);
 
 	outb(0x61, (p61 & ~0x02) | 0x01); /* gate on, speaker off */
-	outb(0x43, 0xb0);                 /* channel 2, mode 0, lo/hi */
+	outb(0x43, 0xb0);		  /* channel 2, mode 0, lo/hi */
 	outb(0x42, latch & 0xff);
 	outb(0x42, latch >> 8);
 	t0 = rdtsc();
@@ -138,7 +138,8 @@ static uint64_t pvclock_ns(void)
 			delta >>= -pvclock.tsc_shift;
 		ns = pvclock.system_time +
 		     (uint64_t)(((unsigned __int128)delta *
-				 pvclock.tsc_to_system_mul) >> 32);
+				 pvclock.tsc_to_system_mul) >>
+				32);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while ((v & 1) ||
 		 v != __atomic_load_n(&pvclock.version, __ATOMIC_RELAXED));
@@ -168,11 +169,13 @@ void clock_init(void)
 				pvwall.sec * NSEC_PER_SEC + pvwall.nsec;
 		} while ((v & 1) || v != pvwall.version);
 		if (!boot.tsc_khz && pvclock.tsc_to_system_mul) {
-			/* invert the pvclock scale: ns = ticks * mul >> (32 - shift) */
-			uint64_t f = (1000000ULL << 32) / pvclock.tsc_to_system_mul;
-			boot.tsc_khz = pvclock.tsc_shift >= 0 ?
-					       f >> pvclock.tsc_shift :
-					       f << -pvclock.tsc_shift;
+			/* invert the pvclock scale: ns = ticks * mul >> (32 -
+			 * shift) */
+			uint64_t f =
+				(1000000ULL << 32) / pvclock.tsc_to_system_mul;
+			boot.tsc_khz = pvclock.tsc_shift >= 0
+					       ? f >> pvclock.tsc_shift
+					       : f << -pvclock.tsc_shift;
 		}
 	}
 	if (!boot.kvmclock) {

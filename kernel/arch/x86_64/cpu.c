@@ -55,8 +55,7 @@ struct desc_ptr {
 
 extern uint64_t boot_pml4[512];
 extern uint64_t gdt[8];
-extern char trap_stubs[], gate_trap_insn[], user_copy_insn[],
-	user_copy_fixup[];
+extern char trap_stubs[], gate_trap_insn[], user_copy_insn[], user_copy_fixup[];
 extern char intr_stack_top[], df_stack_top[], syscall_stack_top[],
 	init_stack_top[];
 void syscall_entry(void);
@@ -118,7 +117,7 @@ static RING0 void cpu_features(void)
 
 RING0 NORETURN void boot0(uint64_t fresco, uint64_t start_info_pa)
 {
-	struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
+	struct desc_ptr idtr = {sizeof(idt) - 1, (uint64_t)idt};
 	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
 
 	boot_pml4[0] = 0; /* the PVH identity mapping is no longer needed */
@@ -175,17 +174,17 @@ void idt_fill(void)
 static RING0 int fault_signal(uint64_t vector)
 {
 	switch (vector) {
-	case 0:  /* #DE */
-	case 16: /* #MF */
-	case 19: /* #XM */
-		return 8;  /* SIGFPE */
-	case 1:  /* #DB */
-	case 3:  /* #BP */
-		return 5;  /* SIGTRAP */
-	case 6:    /* #UD */
-		return 4;  /* SIGILL */
-	case 17:   /* #AC */
-		return 7;  /* SIGBUS */
+	case 0:		  /* #DE */
+	case 16:	  /* #MF */
+	case 19:	  /* #XM */
+		return 8; /* SIGFPE */
+	case 1:		  /* #DB */
+	case 3:		  /* #BP */
+		return 5; /* SIGTRAP */
+	case 6:		  /* #UD */
+		return 4; /* SIGILL */
+	case 17:	  /* #AC */
+		return 7; /* SIGBUS */
 	default:
 		return 11; /* SIGSEGV */
 	}
@@ -195,8 +194,8 @@ RING0 void trap_handle(struct trap_frame *f)
 {
 	if (f->vector == 13 && f->rip == (uint64_t)gate_trap_insn) {
 		long op = (long)f->rdi;
-		f->rax = (uint64_t)gate_dispatch(op, (long)f->rsi,
-						 (long)f->rdx, (long)f->rcx, f);
+		f->rax = (uint64_t)gate_dispatch(op, (long)f->rsi, (long)f->rdx,
+						 (long)f->rcx, f);
 		if (op != GATE_ENTER_USER)
 			f->rip += 1; /* past the cli */
 		return;
