@@ -123,12 +123,8 @@ NORETURN void kpanic(const struct trap_frame *f, const char *fmt, ...)
 	if (f) {
 		p.vector = f->vector;
 		p.error = f->error;
-		p.cr2 = f->vector == 14 ? ({
-			uint64_t v;
-			__asm__ volatile("mov %%cr2, %0" : "=r"(v));
-			v;
-		})
-					: 0;
+		/* kpanic with a frame runs in ring 0 (trap_handle) */
+		p.cr2 = f->vector == 14 ? read_cr2() : 0;
 		p.rip = f->rip;
 		p.cs = f->cs;
 		p.rflags = f->rflags;

@@ -54,8 +54,9 @@ static void add_free(uint64_t a, uint64_t b, int i)
 void phys_init(const struct hvm_start_info *si)
 {
 	reserve(0, LOW_RESERVED);
+	/* linker symbols: compare addresses, not pointers to objects */
 	reserve(virt_to_phys(__kernel_start),
-		(uint64_t)(__kernel_end - __kernel_start));
+		(uint64_t)__kernel_end - (uint64_t)__kernel_start);
 	reserve(boot.start_info_pa, sizeof(*si));
 	if (si->cmdline_paddr)
 		reserve(si->cmdline_paddr,
