@@ -173,8 +173,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello
 	$(Q)$(FRESCO) run $(B)/tests/guest/musl/hello from a Fresco VM
 
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(GUEST_CFLAGS) -static -o $@ $<
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello
+	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello \
+		$(B)/bench/getpid
 	$(Q)$(PYTHON) bench/boot.py
 
 install: all

@@ -1,5 +1,6 @@
 /* main.c: the fresco command: global options and subcommand dispatch. */
 #include "cli.h"
+#include "vmm.h"
 
 #include <libgen.h>
 #include <limits.h>
@@ -62,7 +63,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
+		vm_exit(cmd_run(argc - 1, argv + 1));
 	fprintf(stderr,
 		"fresco: '%s' is not a fresco command; see "
 		"'fresco --help'\n",

@@ -5,18 +5,21 @@
  * kernel directly in 64-bit mode on the kernel's prebuilt page tables, and
  * the VM is never torn down (the process exit does it).
  */
+#define _GNU_SOURCE
 #include "vmm.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fresco/abi.h>
 #include <linux/kvm.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define MAX_CPUID 256
@@ -306,4 +309,35 @@ int vm_run(const struct vm_config *cfg)
 	}
 	fflush(stdout);
 	return vm.status;
+}
+
+static char reaper_stack[16384] __attribute__((aligned(16)));
+static pid_t reaper_parent;
+
+/* Lives until its parent dies, then dies itself, releasing the VM. */
+static int reaper(void *arg)
+{
+	(void)arg;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != reaper_parent) /* the parent is already gone */
+		_exit(0);
+	for (;;)
+		pause();
+}
+
+void vm_exit(int status)
+{
+	fflush(stdout);
+	fflush(stderr);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	reaper_parent = getpid();
+	/* if this fails the VM is simply torn down by our own exit */
+	clone(reaper, reaper_stack + sizeof(reaper_stack),
+	      CLONE_VM | CLONE_FILES | CLONE_FS, NULL);
+	_exit(status);
 }
