@@ -33,6 +33,8 @@ static const char usage[] =
 	"  -e, --env KEY=VAL   set an environment variable (KEY alone: take\n"
 	"                      it from this environment); repeatable\n"
 	"  -t, --tty           the program's console is a terminal\n"
+	"      --kernel-arg W  add W to the guest kernel's command line\n"
+	"                      (debugging; see docs/architecture.md)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Exit status: the program's; 125 if fresco fails, 126 if PROGRAM\n"
@@ -209,13 +211,15 @@ int cmd_run(int argc, char **argv)
 		{"env", required_argument, NULL, 'e'},
 		{"tty", no_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
+		{"kernel-arg", required_argument, NULL, 'k'},
 		{0, 0, 0, 0},
 	};
 	struct vm_config cfg = {.mem_size = DEFAULT_MEMORY};
 	struct env_list env = {calloc((size_t)argc + 1, sizeof(char *)), 0};
-	int tty = 0, c;
+	char **kargs = calloc((size_t)argc + 1, sizeof(char *));
+	int tty = 0, nkargs = 0, c;
 
-	if (!env.v)
+	if (!env.v || !kargs)
 		return EXIT_FRESCO;
 	optind = 1;
 	opterr = 0;
@@ -255,6 +259,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 't':
 			tty = 1;
+			break;
+		case 'k':
+			kargs[nkargs++] = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -309,6 +316,8 @@ int cmd_run(int argc, char **argv)
 		sb_word(&cmd, "fresco.env=", env.v[i]);
 	if (tty)
 		sb_word(&cmd, "", "fresco.tty=1");
+	for (int i = 0; i < nkargs; i++)
+		sb_word(&cmd, "", kargs[i]);
 	sb_word(&cmd, "", "--");
 	for (int i = optind + 1; i < argc; i++)
 		sb_word(&cmd, "", argv[i]);

@@ -102,6 +102,7 @@ enum gate_op {
 			  */
 	GATE_WRMSR,	 /* (msr, value) */
 	GATE_INB,	 /* (port): one byte */
+	GATE_TRIPLE_FAULT, /* (): fault injection (fresco.fault=triple) */
 };
 
 /* Run (op) in ring 0: a direct call at CPL 0, a trap at CPL 3. */
@@ -117,6 +118,8 @@ NORETURN void enter_program_ring3(uint64_t entry, uint64_t sp);
 
 RING0 NORETURN void boot0(uint64_t fresco, uint64_t start_info_pa);
 RING0 void trap_handle(struct trap_frame *f);
+/* "page fault", "invalid opcode", ... for an exception vector */
+const char *exception_name(uint64_t vector);
 void idt_fill(void);
 uint64_t *boot_pml4_table(void);
 

@@ -129,6 +129,19 @@ static uint64_t build_stack(const struct boot_args *a, const struct elf_plan *p)
 	return rsp;
 }
 
+/* Fault injection, so that tests can see crashes reported. */
+static void inject_fault(const char *what)
+{
+	/* past the 4 GiB the direct map covers: nothing is mapped there */
+	volatile uint64_t *unmapped = (uint64_t *)(DIRECT_MAP + (8ULL << 30));
+
+	if (strcmp(what, "kernel") == 0)
+		(void)*unmapped;
+	else if (strcmp(what, "triple") == 0)
+		gate_call(GATE_TRIPLE_FAULT, 0, 0, 0);
+	klog("fresco.fault=%s: unknown fault; ignored", what);
+}
+
 NORETURN void kernel_init(void)
 {
 	struct boot_args args;
@@ -155,6 +168,8 @@ NORETURN void kernel_init(void)
 		     "quote, or over %d words)",
 		     ARG_CAP - 1);
 	env_add_defaults(&args);
+	if (args.fault)
+		inject_fault(args.fault);
 	if (si->nr_modules == 0)
 		fail(125, "no root filesystem: pass a cpio archive as the "
 			  "boot module (QEMU: -initrd)");

@@ -6,6 +6,7 @@
 #define ENV_PARAM "fresco.env="
 #define TTY_PARAM "fresco.tty="
 #define INIT_PARAM "init="
+#define FAULT_PARAM "fresco.fault="
 #define DEFAULT_INIT "/init"
 
 /*
@@ -60,6 +61,7 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 	a->argc = 1; /* argv[0] is filled in at the end */
 	a->envc = 0;
 	a->tty = 0;
+	a->fault = NULL;
 	if (cap < 2)
 		return -E2BIG;
 	while ((w = next_word(&s, &err)) != NULL) {
@@ -77,6 +79,8 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 			if (a->envc + 1 >= cap)
 				return -E2BIG;
 			envp[a->envc++] = w + strlen(ENV_PARAM);
+		} else if (starts_with(w, FAULT_PARAM)) {
+			a->fault = w + strlen(FAULT_PARAM);
 		} else if (starts_with(w, TTY_PARAM)) {
 			a->tty = strcmp(w + strlen(TTY_PARAM), "1") == 0;
 		}

@@ -122,6 +122,8 @@ int stack_build(void *buf, size_t size, uint64_t top,
  *   init=PATH              the program to run (default /init)
  *   fresco.env=NAME=VALUE  one environment variable (repeatable)
  *   fresco.tty=1           the console is a terminal
+ *   fresco.fault=WHAT      fault injection for tests: "kernel" (a page
+ *                          fault in the kernel) or "triple" (a triple fault)
  *   anything else          ignored (console=, quiet, ...)
  * After "--": the program's argv[1..].
  */
@@ -132,6 +134,7 @@ struct boot_args {
 	char **envp;
 	int envc;
 	int tty;
+	const char *fault; /* NULL unless fresco.fault= */
 };
 
 /*

@@ -37,31 +37,6 @@ static const char *const names[NSIG_LINUX + 1] = {
 	[SIGSYS] = "SIGSYS",
 };
 
-static const char *const exceptions[32] = {
-	"divide error",
-	"debug trap",
-	"NMI",
-	"breakpoint",
-	"overflow",
-	"bound range exceeded",
-	"invalid opcode",
-	"device not available",
-	"double fault",
-	"coprocessor overrun",
-	"invalid TSS",
-	"segment not present",
-	"stack fault",
-	"general protection fault",
-	"page fault",
-	"reserved",
-	"x87 floating-point error",
-	"alignment check",
-	"machine check",
-	"SIMD floating-point error",
-	"virtualization exception",
-	"control protection fault",
-};
-
 const char *signal_name(int sig)
 {
 	static char rt[12];
@@ -101,9 +76,7 @@ long signal_raise(int sig)
 
 NORETURN void signal_fault(const struct trap_frame *f, int sig, uint64_t addr)
 {
-	const char *what = f->vector < 32 && exceptions[f->vector]
-				   ? exceptions[f->vector]
-				   : "exception";
+	const char *what = exception_name(f->vector);
 	if (f->vector == 14) {
 		const char *access = (f->error & 0x10)	? "executing"
 				     : (f->error & 0x2) ? "writing"

@@ -12,8 +12,9 @@
 #include <sys/utsname.h>
 #include <termios.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int tty = argc > 1 && strcmp(argv[1], "tty") == 0;
 	struct utsname u;
 	struct rlimit rl;
 	struct stat st;
@@ -53,13 +54,24 @@ int main(void)
 	CHECK(readlink("/proc/self/exe", buf, 3) == 3 &&
 		      memcmp(buf, "/id", 3) == 0,
 	      "readlink truncates to the buffer");
-	CHECK(fstat(1, &st) == 0 && S_ISFIFO(st.st_mode),
-	      "stdout is a pipe without --tty");
-	CHECK(RAW3(SYS_ioctl, 1, TCGETS, &t) == -ENOTTY,
-	      "TCGETS on a pipe is ENOTTY");
+	if (tty) {
+		struct winsize ws;
+		CHECK(fstat(1, &st) == 0 && S_ISCHR(st.st_mode),
+		      "stdout is a character device with --tty");
+		CHECK(isatty(1) && tcgetattr(1, &t) == 0 &&
+			      (t.c_lflag & ICANON),
+		      "stdout is a terminal in canonical mode");
+		CHECK(ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0,
+		      "the terminal has a size");
+	} else {
+		CHECK(fstat(1, &st) == 0 && S_ISFIFO(st.st_mode),
+		      "stdout is a pipe without --tty");
+		CHECK(RAW3(SYS_ioctl, 1, TCGETS, &t) == -ENOTTY,
+		      "TCGETS on a pipe is ENOTTY");
+	}
 	CHECK(RAW2(SYS_fstat, 9, &st) == -EBADF, "fstat of fd 9 is EBADF");
 	CHECK(RAW4(SYS_newfstatat, 1, "", &st, 0x1000) == 0 &&
-		      S_ISFIFO(st.st_mode),
+		      (tty ? S_ISCHR(st.st_mode) : S_ISFIFO(st.st_mode)),
 	      "fstatat with AT_EMPTY_PATH");
 
 	uint64_t fs = 0, self;

@@ -71,7 +71,7 @@ def cmdline_quote(word):
 
 
 def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
-         timeout=TIMEOUT):
+         kernel_args=(), timeout=TIMEOUT):
     """Boot the kernel under QEMU microvm (TCG) with (program) as the only
     file of a cpio made by GNU cpio; returns a Result whose status comes
     from the kernel's "exit=N" line on the debug console."""
@@ -86,6 +86,7 @@ def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
                        input=name.encode() + b"\n", stdout=out, check=True)
     words = [f"init=/{name}"]
     words += ["fresco.env=" + cmdline_quote(e) for e in env]
+    words += list(kernel_args)
     words += ["--"] + [cmdline_quote(a) for a in args]
     debugcon = work / "debugcon.txt"
     cmd = ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=on",

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import (FRESCO, GUEST, KERNEL, ROOT, fresco, guest_program,
-                      need_kvm)
+                      need_kvm, qemu)
 
 HELLO = GUEST / "musl" / "hello"
 
@@ -229,3 +229,64 @@ def test_installed_fresco_finds_its_kernel(tmp_path):
                        env={k: v for k, v in os.environ.items()
                             if k != "FRESCO_KERNEL"})
     assert (p.returncode, p.stdout) == (0, b"Hello installed!\n")
+
+
+def test_tty_flag_makes_the_console_a_terminal():
+    need_kvm()
+    r = fresco("run", "--tty", guest_program("glibc", "identity"), "tty")
+    assert "GUEST PASS identity" in r.stdout, r.stdout
+    assert r.status == 0
+
+
+DUMP_LINE = re.compile(r"  rip ffffffff8[0-9a-f]{7} ")
+
+
+def test_kernel_fault_exits_125_with_a_register_dump():
+    need_kvm()
+    r = fresco("run", "--kernel-arg", "fresco.fault=kernel", HELLO)
+    assert r.status == 125
+    lines = r.stderr.splitlines()
+    assert lines[0] == "fresco: guest kernel panic: page fault in the kernel"
+    assert lines[1].startswith("  vector 14 error ")
+    assert any(DUMP_LINE.match(line) for line in lines), r.stderr
+    assert r.stdout == ""
+
+
+def test_kernel_fault_under_qemu_exits_125(tmp_path):
+    r = qemu(HELLO, tmp_path=tmp_path, kernel_args=["fresco.fault=kernel"])
+    assert r.status == 125
+    assert r.log[0] == "kernel panic: page fault in the kernel"
+
+
+def test_triple_fault_exits_125_with_a_register_dump():
+    need_kvm()
+    r = fresco("run", "--kernel-arg", "fresco.fault=triple", HELLO)
+    assert r.status == 125
+    lines = r.stderr.splitlines()
+    assert lines[0] == "fresco: the guest kernel stopped: triple fault"
+    assert any(DUMP_LINE.match(line) for line in lines), r.stderr
+    assert lines[-1].startswith("  code at rip: 0f 0b")  # the ud2
+
+
+def test_unknown_fault_injection_is_reported_and_ignored():
+    need_kvm()
+    r = fresco("run", "--kernel-arg", "fresco.fault=bogus", HELLO)
+    assert (r.status, r.stdout) == (0, "Hello!\n")
+    assert r.log == ["fresco.fault=bogus: unknown fault; ignored"]
+
+
+def test_ring0_check_rejects_a_fatal_instruction(tmp_path):
+    """The build check must catch what kills a kvm_pvm guest in ring 0."""
+    bad = tmp_path / "bad.S"
+    bad.write_text(".section .text.ring0,\"ax\"\n.globl __ring0_start, "
+                   "__ring0_end\n__ring0_start:\n popcnt %rax, %rbx\n"
+                   "__ring0_end:\n ret\n")
+    obj = tmp_path / "bad.o"
+    subprocess.run(["gcc", "-c", str(bad), "-o", str(obj)], check=True)
+    p = subprocess.run([str(ROOT / "scripts/check-ring0.sh"), str(obj)],
+                       capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "popcnt" in p.stderr
+    p = subprocess.run([str(ROOT / "scripts/check-ring0.sh"), str(KERNEL)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr

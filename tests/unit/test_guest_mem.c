@@ -1,4 +1,5 @@
 /* test_guest_mem.c: the monitor's bounds check on guest addresses. */
+#include "lib/lib.h"
 #include "unit.h"
 #include "vmm.h"
 
@@ -31,6 +32,18 @@ START_TEST(test_overflowing_range_is_refused)
 }
 END_TEST
 
+START_TEST(test_user_range_check)
+{
+	ck_assert(user_range_ok(0x400000, 4096));
+	ck_assert(user_range_ok(USER_TOP - 16, 16));
+	ck_assert(user_range_ok(USER_TOP, 0));
+	ck_assert(!user_range_ok(USER_TOP - 16, 17));
+	ck_assert(!user_range_ok(0xffffffff80100000ULL, 8));
+	ck_assert(!user_range_ok(0x0000900000000000ULL, 8)); /* non-canonical */
+	ck_assert(!user_range_ok(16, UINT64_MAX - 8));	     /* wraps */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_mem");
@@ -38,6 +51,7 @@ int main(void)
 	tcase_add_test(t, test_range_inside_memory_is_mapped);
 	tcase_add_test(t, test_range_crossing_the_end_is_refused);
 	tcase_add_test(t, test_overflowing_range_is_refused);
+	tcase_add_test(t, test_user_range_check);
 	suite_add_tcase(s, t);
 	return unit_run(s);
 }

@@ -62,6 +62,37 @@ void syscall_entry(void);
 void kernel_init(void);
 void clock_boot0(void);
 
+static const char *const exceptions[32] = {
+	"divide error",
+	"debug trap",
+	"NMI",
+	"breakpoint",
+	"overflow",
+	"bound range exceeded",
+	"invalid opcode",
+	"device not available",
+	"double fault",
+	"coprocessor overrun",
+	"invalid TSS",
+	"segment not present",
+	"stack fault",
+	"general protection fault",
+	"page fault",
+	"reserved",
+	"x87 floating-point error",
+	"alignment check",
+	"machine check",
+	"SIMD floating-point error",
+	"virtualization exception",
+	"control protection fault",
+};
+
+const char *exception_name(uint64_t vector)
+{
+	return vector < 32 && exceptions[vector] ? exceptions[vector]
+						 : "exception";
+}
+
 static struct tss tss;
 static struct idt_entry idt[256] __attribute__((aligned(4096)));
 
@@ -212,7 +243,7 @@ RING0 void trap_handle(struct trap_frame *f)
 			f->rip = (uint64_t)user_copy_fixup;
 			return;
 		}
-		kpanic(f, "kernel fault");
+		kpanic(f, "%s in the kernel", exception_name(f->vector));
 	}
 	signal_fault(f, fault_signal(f->vector),
 		     f->vector == 14 ? read_cr2() : 0);
@@ -257,6 +288,12 @@ RING0 long gate_dispatch(long op, long a1, long a2, long a3,
 		return 0;
 	case GATE_INB:
 		return inb((uint16_t)a1);
+	case GATE_TRIPLE_FAULT: {
+		/* fault injection: no IDT, so #UD -> #DF -> shutdown */
+		struct desc_ptr none = {0, 0};
+		__asm__ volatile("lidt %0; ud2" ::"m"(none));
+		return 0;
+	}
 	}
 	return -ENOSYS;
 }
