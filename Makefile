@@ -74,6 +74,7 @@ GUEST_TESTS += random
 GUEST_TESTS += identity
 GUEST_TESTS += streams
 GUEST_TESTS += sleeper
+GUEST_TESTS += hostile
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

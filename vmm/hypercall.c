@@ -60,7 +60,8 @@ static int64_t do_io(struct vm *vm, uint64_t reg, struct fresco_hc_io *io)
 		return n < 0 ? -errno : n;
 	}
 	case FRESCO_HC_LOG:
-		print_guest_text("fresco: ", (const char *)buf, io->len);
+		if (io->len)
+			print_guest_text("fresco: ", (const char *)buf, io->len);
 		return (int64_t)io->len;
 	}
 	return -EINVAL;

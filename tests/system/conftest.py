@@ -71,7 +71,8 @@ def cmdline_quote(word):
 
 
 def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
-         kernel_args=(), timeout=TIMEOUT):
+         kernel_args=(), machine="microvm,x-option-roms=off,rtc=on",
+         timeout=TIMEOUT):
     """Boot the kernel under QEMU microvm (TCG) with (program) as the only
     file of a cpio made by GNU cpio; returns a Result whose status comes
     from the kernel's "exit=N" line on the debug console."""
@@ -89,7 +90,7 @@ def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
     words += list(kernel_args)
     words += ["--"] + [cmdline_quote(a) for a in args]
     debugcon = work / "debugcon.txt"
-    cmd = ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=on",
+    cmd = ["qemu-system-x86_64", "-M", machine,
            "-accel", "tcg", "-cpu", "max", "-m", memory, "-nodefaults",
            "-no-user-config", "-display", "none", "-no-reboot",
            "-kernel", str(KERNEL), "-initrd", str(cpio),

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import guest_program
+from conftest import guest_program, qemu
 
 LIBCS = ["musl", "glibc"]
 
@@ -99,3 +99,32 @@ def test_abort_ends_vm_with_134(run_guest, libc):
     assert r.stdout == "aborting\n"
     assert r.status == 134
     assert r.log == ["program killed by SIGABRT"]
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+def test_hostile_program_cannot_crash_the_monitor(run_guest, libc):
+    r = run_guest(guest_program(libc, "hostile"))
+    if run_guest.runner == "fresco":
+        # ring-3 mode: kernel memory is reachable (the VM is the boundary);
+        # every malformed request is refused and the monitor survives
+        assert r.stdout == ("attacking\n"
+                            "monitor answered -14 to a write from outside "
+                            "memory\n"
+                            "monitor answered -9 to a write to fd 7\n")
+        assert r.log == ["the guest kernel panicked (its report is outside "
+                         "guest memory)"]
+        assert r.status == 125
+    else:
+        # ring-0 mode: kernel memory is supervisor-only for the program
+        assert r.stdout == "attacking\n"
+        assert r.status == 139
+        assert r.log == ["program killed by SIGSEGV: writing address "
+                         f"{0xffffff80feb00008:#x} (not permitted) at rip "
+                         + r.log[0].rsplit(" ", 1)[1]]
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+def test_kernel_boots_on_qemu_q35_too(libc, tmp_path):
+    r = qemu(guest_program(libc, "hello"), ["q35"], tmp_path=tmp_path,
+             machine="q35")
+    assert (r.status, r.stdout) == (0, "Hello q35!\n")
