@@ -5,10 +5,11 @@
  * one probe system call, reads the boot information, loads the program
  * from the root filesystem and starts it.
  */
-#include "kernel.h"
+#include "fs/fs.h"
 #include "arch/x86_64/x86.h"
 #include <fresco/pvh.h>
 #include <linux/auxvec.h>
+#include <linux/stat.h>
 
 #define ARG_CAP 4096
 #define STACK_SIZE (256ULL << 10)
@@ -145,7 +146,6 @@ static void inject_fault(const char *what)
 NORETURN void kernel_init(void)
 {
 	struct boot_args args;
-	struct cpio_file f;
 	struct elf_plan plan;
 	const char *why;
 
@@ -174,20 +174,29 @@ NORETURN void kernel_init(void)
 		fail(125, "no root filesystem: pass a cpio archive as the "
 			  "boot module (QEMU: -initrd)");
 	const struct hvm_modlist_entry *mod = phys_to_virt(si->modlist_paddr);
-	const void *root = phys_to_virt(mod->paddr);
-	int r = cpio_find(root, mod->size, args.init, &f);
-	if (r == -ENOENT)
-		fail(127, "%s: no such file in the root filesystem", args.init);
-	if (r < 0)
+	process_init(args.init, args.tty);
+	fs_init();
+	fs_cwd = fs_root;
+	inode_get(fs_cwd);
+	if (fs_unpack(phys_to_virt(mod->paddr), mod->size) < 0)
 		fail(125, "the root filesystem is not a valid cpio archive "
 			  "(newc)");
-	if ((f.mode & 0170000) != 0100000 || !(f.mode & 0111))
-		fail(126, "%s: not an executable file", args.init);
-	if (elf_plan(f.data, f.size, &plan, &why) < 0)
-		fail(126, "%s: cannot run: %s", args.init, why);
+	fs_populate(args.init);
+	console_files_open(args.tty);
 
-	process_init(args.init, args.tty);
-	load_segments(&plan, f.data);
+	struct walk w;
+	int r = path_walk(fs_root, args.init, WALK_FOLLOW, &w);
+	if (r == -ENOENT || r == -ENOTDIR)
+		fail(127, "%s: no such file in the root filesystem", args.init);
+	if (r < 0)
+		fail(126, "%s: cannot be resolved (error %d)", args.init, -r);
+	if (!S_ISREG(w.inode->mode) || !(w.inode->mode & 0111))
+		fail(126, "%s: not an executable file", args.init);
+	/* at boot every file's data is still in the archive */
+	const void *image = w.inode->u.reg.initial;
+	if (elf_plan(image, w.inode->size, &plan, &why) < 0)
+		fail(126, "%s: cannot run: %s", args.init, why);
+	load_segments(&plan, image);
 	vm_brk_init(plan.brk);
 	uint64_t rsp = build_stack(&args, &plan);
 

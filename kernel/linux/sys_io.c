@@ -1,114 +1,154 @@
-/* sys_io.c: descriptor I/O on the console: read, write, their vector
- * forms, close, ioctl and stat.
- *
- * Descriptors 0, 1 and 2 are the console, as a container's are: 0 reads
- * the monitor's standard input, 1 and 2 write to its standard output and
- * error. Without fresco.tty=1 they behave as pipes (docker's default),
- * with it as a terminal. Files come with the VFS.
- */
+/* sys_io.c: descriptor calls: read and write in all their forms, lseek,
+ * close, dup, fcntl, pipe, ioctl, getdents64, ftruncate, fsync. */
+#include "fs/fs.h"
 #include "linux/syscalls.h"
-#include <asm/ioctls.h>
-#include <asm/stat.h>
-#include <linux/stat.h>
-#include <asm/termbits.h>
 #include <linux/fcntl.h>
+#include <linux/fs.h>
+#include <linux/stat.h>
 #include <linux/uio.h>
+#include <asm/ioctls.h>
 
-#define IOBUF_SIZE 16384
-#define MAX_RW (0x7ffff000ULL) /* Linux's MAX_RW_COUNT */
-#define TTY_MAJOR_PTS 136
-#define PIPE_BUF_BLKSIZE 4096
+#define MAX_RW 0x7ffff000ULL /* Linux's MAX_RW_COUNT */
+#define PIPE_SIZE_REPORTED 65536
 
-struct winsize_abi {
-	uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel;
-};
-
-static char iobuf[IOBUF_SIZE];
-
-static int fd_console(int fd)
+static int readable(const struct file *f)
 {
-	return fd >= 0 && fd < 3 && proc.fd_open[fd];
+	return !(f->flags & O_PATH) && (f->flags & O_ACCMODE) != O_WRONLY;
 }
 
-static long console_out(int fd, uint64_t buf, uint64_t len)
+static int writable(const struct file *f)
 {
-	uint64_t done = 0;
+	return !(f->flags & O_PATH) && (f->flags & O_ACCMODE) != O_RDONLY;
+}
 
+/* Read at (*pos) (regular files) or from the stream (devices, pipes). */
+static long file_read(struct file *f, uint64_t buf, uint64_t len, uint64_t *pos)
+{
+	if (!readable(f))
+		return -EBADF;
 	if (len > MAX_RW)
 		len = MAX_RW;
-	while (done < len) {
-		size_t n = len - done > IOBUF_SIZE ? IOBUF_SIZE : len - done;
-		if (copy_from_user(iobuf, buf + done, n) < 0)
-			return done ? (long)done : -EFAULT;
-		console_write(fd, iobuf, n);
-		done += n;
-	}
-	return (long)done;
+	if (f->ops)
+		return f->ops->read ? f->ops->read(f, buf, len) : -EINVAL;
+	if (S_ISDIR(f->inode->mode))
+		return -EISDIR;
+	long r = file_data_read(f->inode, buf, len, *pos);
+	if (r > 0)
+		*pos += (uint64_t)r;
+	return r;
 }
 
-static long console_in(uint64_t buf, uint64_t len)
+static long file_write(struct file *f, uint64_t buf, uint64_t len,
+		       uint64_t *pos)
 {
-	size_t n = len > IOBUF_SIZE ? IOBUF_SIZE : len;
-	if (!user_range_ok(buf, n))
-		return -EFAULT;
-	long got = console_read(iobuf, n);
-	if (got <= 0)
-		return got;
-	if (copy_to_user(buf, iobuf, (size_t)got) < 0)
-		return -EFAULT;
-	return got;
+	if (!writable(f))
+		return -EBADF;
+	if (len > MAX_RW)
+		len = MAX_RW;
+	if (f->ops)
+		return f->ops->write ? f->ops->write(f, buf, len) : -EINVAL;
+	if (f->flags & O_APPEND)
+		*pos = f->inode->size;
+	long r = file_data_write(f->inode, buf, len, *pos);
+	if (r > 0)
+		*pos += (uint64_t)r;
+	return r;
 }
 
 long sys_read(int fd, uint64_t buf, uint64_t len)
 {
-	if (!fd_console(fd) || fd != 0)
+	struct file *f = fd_get(fd);
+	if (!f)
 		return -EBADF;
 	if (len == 0)
-		return 0;
-	return console_in(buf, len);
+		return readable(f) ? 0 : -EBADF;
+	return file_read(f, buf, len, &f->pos);
 }
 
 long sys_write(int fd, uint64_t buf, uint64_t len)
 {
-	if (!fd_console(fd) || fd == 0)
+	struct file *f = fd_get(fd);
+	if (!f)
 		return -EBADF;
 	if (len == 0)
-		return 0;
-	return console_out(fd, buf, len);
+		return writable(f) ? 0 : -EBADF;
+	return file_write(f, buf, len, &f->pos);
+}
+
+static long positioned(int fd, int64_t off, struct file **fp)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	if (off < 0)
+		return -EINVAL;
+	if (f->ops)
+		return -ESPIPE;
+	*fp = f;
+	return 0;
+}
+
+long sys_pread64(int fd, uint64_t buf, uint64_t len, int64_t off)
+{
+	struct file *f;
+	long r = positioned(fd, off, &f);
+	uint64_t pos = (uint64_t)off;
+	return r < 0 ? r : file_read(f, buf, len, &pos);
+}
+
+long sys_pwrite64(int fd, uint64_t buf, uint64_t len, int64_t off)
+{
+	struct file *f;
+	long r = positioned(fd, off, &f);
+	uint64_t pos = (uint64_t)off;
+	if (r < 0)
+		return r;
+	/* Linux appends with O_APPEND even for pwrite */
+	return file_write(f, buf, len, &pos);
 }
 
 /* Read and check (cnt) iovecs; -EINVAL for a bad count or total. */
-static long iov_fetch(uint64_t uiov, int cnt, struct iovec *iov)
+static struct iovec iov_tmp[UIO_MAXIOV];
+
+static long iov_fetch(uint64_t uiov, int cnt)
 {
 	uint64_t total = 0;
-
 	if (cnt < 0 || cnt > UIO_MAXIOV)
 		return -EINVAL;
-	if (copy_from_user(iov, uiov, (size_t)cnt * sizeof(*iov)) < 0)
+	if (copy_from_user(iov_tmp, uiov, (size_t)cnt * sizeof(*iov_tmp)) < 0)
 		return -EFAULT;
 	for (int i = 0; i < cnt; i++) {
-		if (iov[i].iov_len > MAX_RW || total + iov[i].iov_len < total)
+		if (iov_tmp[i].iov_len > 0x7fffffffffffffffULL - total)
 			return -EINVAL;
-		total += iov[i].iov_len;
-		if (total > 0x7fffffffffffffffULL)
-			return -EINVAL;
+		total += iov_tmp[i].iov_len;
 	}
 	return 0;
 }
 
-static struct iovec iov_tmp[UIO_MAXIOV];
-
-static long rw_vector(int fd, uint64_t uiov, int cnt, int write)
+static long rw_vector(int fd, uint64_t uiov, int cnt, int write, int64_t off)
 {
-	long r = iov_fetch(uiov, cnt, iov_tmp), done = 0;
-	if (r < 0)
+	struct file *f = fd_get(fd);
+	uint64_t pos, *posp;
+	long r, done = 0;
+
+	if (!f)
+		return -EBADF;
+	posp = &f->pos;
+	if (off >= 0) {
+		if ((r = positioned(fd, off, &f)) < 0)
+			return r;
+		pos = (uint64_t)off;
+		posp = &pos;
+	}
+	if ((r = iov_fetch(uiov, cnt)) < 0)
 		return r;
 	for (int i = 0; i < cnt; i++) {
 		uint64_t base = (uint64_t)iov_tmp[i].iov_base;
 		uint64_t len = iov_tmp[i].iov_len;
 		if (len == 0)
 			continue;
-		r = write ? console_out(fd, base, len) : console_in(base, len);
+		r = write ? file_write(f, base, len, posp)
+			  : file_read(f, base, len, posp);
 		if (r < 0)
 			return done ? done : r;
 		done += r;
@@ -120,154 +160,273 @@ static long rw_vector(int fd, uint64_t uiov, int cnt, int write)
 
 long sys_readv(int fd, uint64_t iov, int cnt)
 {
-	if (!fd_console(fd) || fd != 0)
-		return -EBADF;
-	return rw_vector(fd, iov, cnt, 0);
+	return rw_vector(fd, iov, cnt, 0, -1);
 }
 
 long sys_writev(int fd, uint64_t iov, int cnt)
 {
-	if (!fd_console(fd) || fd == 0)
+	return rw_vector(fd, iov, cnt, 1, -1);
+}
+
+long sys_preadv(int fd, uint64_t iov, int cnt, int64_t off)
+{
+	return off < 0 ? -EINVAL : rw_vector(fd, iov, cnt, 0, off);
+}
+
+long sys_pwritev(int fd, uint64_t iov, int cnt, int64_t off)
+{
+	return off < 0 ? -EINVAL : rw_vector(fd, iov, cnt, 1, off);
+}
+
+long sys_lseek(int fd, int64_t off, int whence)
+{
+	struct file *f = fd_get(fd);
+	int64_t base;
+
+	if (!f)
 		return -EBADF;
-	return rw_vector(fd, iov, cnt, 1);
+	if (f->ops)
+		return -ESPIPE;
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)f->pos;
+		break;
+	case SEEK_END:
+		base = (int64_t)f->inode->size;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+		return -EINVAL;
+	f->pos = (uint64_t)(base + off);
+	return (long)f->pos;
 }
 
 long sys_close(int fd)
 {
-	if (!fd_console(fd))
+	return fd_close(fd);
+}
+
+long sys_dup(int fd)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
 		return -EBADF;
-	proc.fd_open[fd] = 0;
+	int r = fd_install(f, 0, 0);
+	if (r >= 0)
+		f->refs++;
+	return r;
+}
+
+long sys_dup3(int old, int new, int flags)
+{
+	struct file *f = fd_get(old);
+	if (flags & ~O_CLOEXEC)
+		return -EINVAL;
+	if (!f)
+		return -EBADF;
+	if (old == new)
+		return -EINVAL;
+	if (new < 0 || new >= FS_FD_MAX ||
+	    (uint64_t) new >= proc.rlim[7 /* RLIMIT_NOFILE */][0])
+		return -EBADF;
+	f->refs++;
+	if (fd_get(new))
+		fd_close(new);
+	fd_install(f, new, flags & O_CLOEXEC);
+	return new;
+}
+
+long sys_dup2(int old, int new)
+{
+	if (old == new)
+		return fd_get(old) ? new : -EBADF;
+	return sys_dup3(old, new, 0);
+}
+
+long sys_fcntl(int fd, int cmd, uint64_t arg)
+{
+	struct file *f = fd_get(fd);
+	const int settable =
+		O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
+	if (!f)
+		return -EBADF;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC: {
+		if (arg >= FS_FD_MAX)
+			return -EINVAL;
+		int r = fd_install(f, (int)arg, cmd == F_DUPFD_CLOEXEC);
+		if (r >= 0)
+			f->refs++;
+		return r;
+	}
+	case F_GETFD:
+		return fd_cloexec(fd) ? FD_CLOEXEC : 0;
+	case F_SETFD:
+		fd_set_cloexec(fd, arg & FD_CLOEXEC);
+		return 0;
+	case F_GETFL:
+		return f->flags & ~O_CLOEXEC;
+	case F_SETFL:
+		f->flags = (f->flags & ~settable) | ((int)arg & settable);
+		return 0;
+	case F_GETLK: {
+		/* one process: no lock can ever conflict */
+		struct flock l;
+		if (copy_from_user(&l, arg, sizeof(l)) < 0)
+			return -EFAULT;
+		l.l_type = F_UNLCK;
+		return copy_to_user(arg, &l, sizeof(l));
+	}
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		return 0;
+	case F_GETPIPE_SZ:
+		return S_ISFIFO(f->inode->mode) ? PIPE_SIZE_REPORTED : -EBADF;
+	default:
+		return -EINVAL;
+	}
+}
+
+long sys_flock(int fd, int op)
+{
+	return fd_get(fd) ? 0 : -EBADF;
+}
+
+long sys_pipe2(uint64_t ufds, int flags)
+{
+	struct file *rd, *wr;
+	int fds[2];
+
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+		return -EINVAL;
+	if (!user_range_ok(ufds, sizeof(fds)))
+		return -EFAULT;
+	if (pipe_create(&rd, &wr) < 0)
+		return -ENFILE;
+	rd->flags |= flags & O_NONBLOCK;
+	wr->flags |= flags & O_NONBLOCK;
+	fds[0] = fd_install(rd, 0, flags & O_CLOEXEC);
+	fds[1] = fds[0] < 0 ? -EMFILE : fd_install(wr, 0, flags & O_CLOEXEC);
+	if (fds[1] < 0 || copy_to_user(ufds, fds, sizeof(fds)) < 0) {
+		if (fds[0] >= 0)
+			fd_close(fds[0]);
+		else
+			file_put(rd);
+		if (fds[1] >= 0)
+			fd_close(fds[1]);
+		else
+			file_put(wr);
+		return fds[0] < 0 || fds[1] < 0 ? -EMFILE : -EFAULT;
+	}
 	return 0;
 }
 
-static void termios_default(struct termios *t)
+long sys_pipe(uint64_t ufds)
 {
-	static const unsigned char cc[NCCS] = {
-		[VINTR] = 3,   [VQUIT] = 28,	[VERASE] = 127,	 [VKILL] = 21,
-		[VEOF] = 4,    [VTIME] = 0,	[VMIN] = 1,	 [VSTART] = 17,
-		[VSTOP] = 19,  [VSUSP] = 26,	[VREPRINT] = 18, [VWERASE] = 23,
-		[VLNEXT] = 22, [VDISCARD] = 15,
-	};
-	memset(t, 0, sizeof(*t));
-	t->c_iflag = ICRNL | IXON;
-	t->c_oflag = OPOST | ONLCR;
-	t->c_cflag = B38400 | CS8 | CREAD | HUPCL;
-	t->c_lflag = ISIG | ICANON | ECHO | ECHOE | ECHOK | IEXTEN | ECHOCTL |
-		     ECHOKE;
-	memcpy(t->c_cc, cc, sizeof(cc));
+	return sys_pipe2(ufds, 0);
 }
 
 long sys_ioctl(int fd, unsigned cmd, uint64_t arg)
 {
-	if (!fd_console(fd))
+	struct file *f = fd_get(fd);
+	if (!f)
 		return -EBADF;
-	if (cmd == FIOCLEX || cmd == FIONCLEX)
+	if (cmd == FIOCLEX || cmd == FIONCLEX) {
+		fd_set_cloexec(fd, cmd == FIOCLEX);
 		return 0;
-	if (!proc.tty)
-		return -ENOTTY;
-	switch (cmd) {
-	case TCGETS: {
-		struct termios t;
-		termios_default(&t);
-		return copy_to_user(arg, &t, sizeof(t));
 	}
-	case TCSETS:
-	case TCSETSW:
-	case TCSETSF: {
-		struct termios t;
-		return copy_from_user(&t, arg, sizeof(t));
-	}
-	case TIOCGWINSZ: {
-		struct winsize_abi w = {24, 80, 0, 0};
-		return copy_to_user(arg, &w, sizeof(w));
-	}
-	case TIOCSWINSZ:
-		return 0;
-	case TIOCGPGRP:
-	case TIOCGSID: {
-		int pid = 1;
-		return copy_to_user(arg, &pid, sizeof(pid));
-	}
-	default:
-		return -ENOTTY;
-	}
+	if (f->ops && f->ops->ioctl)
+		return f->ops->ioctl(f, cmd, arg);
+	return -ENOTTY;
 }
 
-static void console_stat(int fd, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_ino = (unsigned long)fd + 1;
-	st->st_nlink = 1;
-	if (proc.tty) {
-		st->st_mode = S_IFCHR | 0620;
-		st->st_rdev = TTY_MAJOR_PTS << 8;
-		st->st_blksize = 1024;
-		st->st_dev = 0x18;
-	} else {
-		st->st_mode = S_IFIFO | 0600;
-		st->st_blksize = PIPE_BUF_BLKSIZE;
-		st->st_dev = 0xd;
-	}
-}
+struct dirent64_abi {
+	uint64_t d_ino;
+	int64_t d_off;
+	uint16_t d_reclen;
+	uint8_t d_type;
+	char d_name[];
+} __attribute__((packed));
 
-long sys_fstat(int fd, uint64_t ust)
+long sys_getdents64(int fd, uint64_t ubuf, uint64_t len)
 {
-	struct stat st;
-	if (!fd_console(fd))
+	struct file *f = fd_get(fd);
+	static char buf[4096];
+	uint64_t done = 0;
+
+	if (!f)
 		return -EBADF;
-	console_stat(fd, &st);
-	return copy_to_user(ust, &st, sizeof(st));
+	if (!S_ISDIR(f->inode->mode))
+		return -ENOTDIR;
+	struct inode *dir = f->inode;
+	for (;;) {
+		const char *name;
+		size_t nlen;
+		struct inode *i;
+		if (f->pos == 0) {
+			name = ".", nlen = 1, i = dir;
+		} else if (f->pos == 1) {
+			name = "..", nlen = 2;
+			i = dir->u.dir.parent ? dir->u.dir.parent : dir;
+		} else {
+			struct dentry *d = dir_entry_at(dir, f->pos - 2);
+			if (!d)
+				break;
+			name = d->name, nlen = d->len, i = d->inode;
+		}
+		size_t reclen = (sizeof(struct dirent64_abi) + nlen + 1 + 7) &
+				~(size_t)7;
+		if (done + reclen > len || reclen > sizeof(buf)) {
+			if (done == 0)
+				return -EINVAL;
+			break;
+		}
+		struct dirent64_abi *e = (struct dirent64_abi *)buf;
+		memset(buf, 0, reclen);
+		e->d_ino = i->ino;
+		e->d_off = (int64_t)f->pos + 1;
+		e->d_reclen = (uint16_t)reclen;
+		e->d_type = (uint8_t)((i->mode & S_IFMT) >> 12);
+		memcpy(e->d_name, name, nlen);
+		if (copy_to_user(ubuf + done, buf, reclen) < 0)
+			return -EFAULT;
+		done += reclen;
+		f->pos++;
+	}
+	inode_touch(dir, TOUCH_A);
+	return (long)done;
 }
 
-long sys_newfstatat(int dirfd, uint64_t upath, uint64_t ust, int flags)
+long sys_ftruncate(int fd, int64_t len)
 {
-	char path[2];
-	long r;
-
-	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	if (len < 0 || !writable(f) || !S_ISREG(f->inode->mode))
 		return -EINVAL;
-	r = string_from_user(path, upath, sizeof(path));
-	if (r == -EFAULT)
-		return r;
-	if (r == 0 && (flags & AT_EMPTY_PATH))
-		return sys_fstat(dirfd, ust);
-	if (r == 0)
-		return -ENOENT;
-	/* no filesystem yet: every named path is absent */
-	return -ENOENT;
+	return file_data_truncate(f->inode, (uint64_t)len);
 }
 
-#define SELF_EXE "/proc/self/exe"
-
-long sys_readlinkat(int dirfd, uint64_t upath, uint64_t buf, int size)
+long sys_fsync(int fd)
 {
-	char path[sizeof(SELF_EXE) + 1];
-	long r;
-
-	(void)dirfd;
-	r = string_from_user(path, upath, sizeof(path));
-	if (r == -EFAULT)
-		return r;
-	if (size <= 0)
-		return -EINVAL;
-	if (r < 0 || strcmp(path, SELF_EXE) != 0)
-		return -ENOENT;
-	size_t n = strlen(proc.exe);
-	if (n > (size_t)size)
-		n = (size_t)size;
-	r = copy_to_user(buf, proc.exe, n);
-	return r < 0 ? r : (long)n;
+	/* memory is the storage: nothing to flush */
+	return fd_get(fd) ? 0 : -EBADF;
 }
 
-long sys_readlink(uint64_t path, uint64_t buf, int size)
+long sys_fdatasync(int fd)
 {
-	return sys_readlinkat(AT_FDCWD, path, buf, size);
+	return sys_fsync(fd);
 }
 
-long sys_getcwd(uint64_t buf, uint64_t size)
+long sys_sync(void)
 {
-	if (size < 2)
-		return -ERANGE;
-	long r = copy_to_user(buf, "/", 2);
-	return r < 0 ? r : 2;
+	return 0;
 }

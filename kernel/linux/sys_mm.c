@@ -1,4 +1,5 @@
 /* sys_mm.c: memory calls: brk and anonymous mmap and friends (mm/vm.c). */
+#include "fs/fs.h"
 #include "linux/syscalls.h"
 #include <linux/mman.h>
 
@@ -13,9 +14,12 @@ long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 	if (off & (PAGE_SIZE - 1))
 		return -EINVAL;
 	if (!(flags & MAP_ANONYMOUS)) {
-		if (fd < 0 || fd > 2 || !proc.fd_open[fd])
+		struct file *f = fd_get(fd);
+		if (!f)
 			return -EBADF;
-		return -ENODEV; /* the console cannot be mapped */
+		/* file mappings come later; devices and pipes cannot be mapped
+		 */
+		return -ENODEV;
 	}
 	return vm_mmap(addr, len, prot, flags);
 }

@@ -125,8 +125,6 @@ void process_init(const char *exe, int tty)
 {
 	proc.exe = exe;
 	proc.tty = tty;
-	for (int fd = 0; fd < 3; fd++)
-		proc.fd_open[fd] = 1;
 	for (int i = 0; i < RLIM_NLIMITS; i++) {
 		proc.rlim[i][0] = RLIM64_INFINITY;
 		proc.rlim[i][1] = RLIM64_INFINITY;

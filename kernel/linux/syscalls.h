@@ -12,15 +12,74 @@
 /* sys_io.c */
 long sys_read(int fd, uint64_t buf, uint64_t len);
 long sys_write(int fd, uint64_t buf, uint64_t len);
+long sys_pread64(int fd, uint64_t buf, uint64_t len, int64_t off);
+long sys_pwrite64(int fd, uint64_t buf, uint64_t len, int64_t off);
 long sys_readv(int fd, uint64_t iov, int cnt);
 long sys_writev(int fd, uint64_t iov, int cnt);
+long sys_preadv(int fd, uint64_t iov, int cnt, int64_t off);
+long sys_pwritev(int fd, uint64_t iov, int cnt, int64_t off);
+long sys_lseek(int fd, int64_t off, int whence);
 long sys_close(int fd);
+long sys_dup(int fd);
+long sys_dup2(int old, int new);
+long sys_dup3(int old, int new, int flags);
+long sys_fcntl(int fd, int cmd, uint64_t arg);
+long sys_flock(int fd, int op);
+long sys_pipe(uint64_t fds);
+long sys_pipe2(uint64_t fds, int flags);
 long sys_ioctl(int fd, unsigned cmd, uint64_t arg);
+long sys_getdents64(int fd, uint64_t buf, uint64_t len);
+long sys_ftruncate(int fd, int64_t len);
+long sys_fsync(int fd);
+long sys_fdatasync(int fd);
+long sys_sync(void);
+
+/* sys_fs.c */
+long sys_openat(int dirfd, uint64_t path, int flags, uint32_t mode);
+long sys_open(uint64_t path, int flags, uint32_t mode);
+long sys_creat(uint64_t path, uint32_t mode);
 long sys_fstat(int fd, uint64_t st);
+long sys_fstat_cwd(uint64_t st);
 long sys_newfstatat(int dirfd, uint64_t path, uint64_t st, int flags);
-long sys_readlink(uint64_t path, uint64_t buf, int size);
+long sys_stat(uint64_t path, uint64_t st);
+long sys_lstat(uint64_t path, uint64_t st);
+long sys_statx(int dirfd, uint64_t path, int flags, unsigned mask,
+	       uint64_t buf);
+long sys_mkdirat(int dirfd, uint64_t path, uint32_t mode);
+long sys_mkdir(uint64_t path, uint32_t mode);
+long sys_unlinkat(int dirfd, uint64_t path, int flags);
+long sys_unlink(uint64_t path);
+long sys_rmdir(uint64_t path);
+long sys_renameat2(int olddirfd, uint64_t oldpath, int newdirfd,
+		   uint64_t newpath, unsigned flags);
+long sys_renameat(int od, uint64_t op, int nd, uint64_t np);
+long sys_rename(uint64_t op, uint64_t np);
+long sys_linkat(int olddirfd, uint64_t oldpath, int newdirfd, uint64_t newpath,
+		int flags);
+long sys_link(uint64_t op, uint64_t np);
+long sys_symlinkat(uint64_t target, int dirfd, uint64_t path);
+long sys_symlink(uint64_t target, uint64_t path);
 long sys_readlinkat(int dirfd, uint64_t path, uint64_t buf, int size);
+long sys_readlink(uint64_t path, uint64_t buf, int size);
+long sys_chdir(uint64_t path);
+long sys_fchdir(int fd);
 long sys_getcwd(uint64_t buf, uint64_t size);
+long sys_umask(uint32_t mask);
+long sys_faccessat2(int dirfd, uint64_t path, int mode, int flags);
+long sys_faccessat(int dirfd, uint64_t path, int mode);
+long sys_access(uint64_t path, int mode);
+long sys_truncate(uint64_t path, int64_t len);
+long sys_fchmodat(int dirfd, uint64_t path, uint32_t mode);
+long sys_chmod(uint64_t path, uint32_t mode);
+long sys_fchmod(int fd, uint32_t mode);
+long sys_fchownat(int dirfd, uint64_t path, uint32_t uid, uint32_t gid,
+		  int flags);
+long sys_chown(uint64_t path, uint32_t uid, uint32_t gid);
+long sys_lchown(uint64_t path, uint32_t uid, uint32_t gid);
+long sys_fchown(int fd, uint32_t uid, uint32_t gid);
+long sys_utimensat(int dirfd, uint64_t path, uint64_t times, int flags);
+long sys_statfs(uint64_t path, uint64_t buf);
+long sys_fstatfs(int fd, uint64_t buf);
 
 /* sys_mm.c */
 long sys_brk(uint64_t addr);

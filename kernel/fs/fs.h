@@ -1,0 +1,160 @@
+/* fs.h: the file system layer: inodes, directories, paths, open files.
+ *
+ * One in-memory file system holds everything (ramfs): it is filled at
+ * boot from the cpio root filesystem, whose file data stays where the
+ * monitor put it until a file is first written (then it is copied into
+ * pages of its own). Devices and pipes are inodes whose open files carry
+ * their own operations (struct file_ops).
+ *
+ * Lifetimes: an inode lives while it has links (nlink) or references
+ * (refs: open files, the cwd, a walk in progress); inode_put frees it when
+ * both reach zero. A struct file lives while descriptors refer to it.
+ * Everything runs in the single syscall context: no locks.
+ */
+#ifndef FRESCO_FS_H
+#define FRESCO_FS_H
+
+#include "kernel.h"
+
+#define FS_NAME_MAX 255
+#define FS_PATH_MAX 4096
+#define FS_FD_MAX 1024
+#define FS_SYMLOOP_MAX 40
+#define FS_FILE_MAX (1ULL << 30) /* two-level page tree of 4 KiB pages */
+
+struct kts {
+	int64_t sec, nsec;
+};
+
+struct file;
+
+/* Operations of devices and pipes; regular files and directories use the
+ * file system's own. A NULL read or write means EINVAL. */
+struct file_ops {
+	long (*read)(struct file *f, uint64_t ubuf, uint64_t len);
+	long (*write)(struct file *f, uint64_t ubuf, uint64_t len);
+	long (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
+	void (*release)(struct file *f);
+};
+
+struct dentry {
+	struct dentry *next;
+	struct inode *inode;
+	uint16_t len;
+	char name[];
+};
+
+struct pipe;
+
+struct inode {
+	uint32_t mode; /* S_IF* and permission bits */
+	uint32_t nlink, uid, gid, rdev;
+	uint64_t ino, size;
+	struct kts atime, mtime, ctime;
+	int refs;
+	const struct file_ops *fops; /* devices and pipes */
+	union {
+		struct {
+			const uint8_t *initial; /* cpio data until written */
+			uint64_t *l1;		/* page tree once written */
+		} reg;
+		struct {
+			struct dentry *first;
+			struct inode *parent;
+			uint64_t count;
+		} dir;
+		struct {
+			char *target;
+			int owned; /* kmalloc'd, else in the cpio */
+		} lnk;
+		struct pipe *pipe;
+	} u;
+};
+
+struct file {
+	struct inode *inode;
+	const struct file_ops *ops; /* NULL: regular file or directory */
+	uint64_t pos;
+	int flags; /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, ... */
+	int refs;
+	int host_fd; /* console files: the monitor's 1 or 2 */
+};
+
+/* ---- inodes and directories (inode.c) ---- */
+
+extern struct inode *fs_root;
+void fs_init(void);
+struct inode *inode_new(uint32_t mode);
+void inode_get(struct inode *i);
+void inode_put(struct inode *i);
+void inode_touch(struct inode *i, int what); /* TOUCH_* below */
+#define TOUCH_A 1
+#define TOUCH_M 2
+#define TOUCH_C 4
+struct inode *dir_lookup(struct inode *dir, const char *name, size_t len);
+/* Link (child) into (dir) under (name); -EEXIST, -ENOMEM, -ENOSPC. */
+int dir_link(struct inode *dir, const char *name, size_t len,
+	     struct inode *child);
+/* Remove (name) from (dir) and drop a link of its inode; -ENOENT. */
+int dir_unlink(struct inode *dir, const char *name, size_t len);
+/* Remove (name) from (dir) without dropping its inode's links (rename). */
+int dir_detach(struct inode *dir, const char *name, size_t len);
+/* The (n)th entry after "." and "..", or NULL. */
+struct dentry *dir_entry_at(struct inode *dir, uint64_t n);
+/* The name (dir) has in its parent; NULL for the root. */
+const struct dentry *dir_name_in_parent(struct inode *dir);
+
+/* Regular file data: copy, resize; negative errno on failure. */
+long file_data_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos);
+long file_data_write(struct inode *i, uint64_t ubuf, uint64_t len,
+		     uint64_t pos);
+long file_data_write_kernel(struct inode *i, const void *buf, uint64_t len,
+			    uint64_t pos);
+int file_data_truncate(struct inode *i, uint64_t size);
+
+/* ---- paths (path.c) ---- */
+
+#define WALK_FOLLOW 1 /* follow a symbolic link in the last component */
+#define WALK_PARENT 2 /* stop at the parent; the last name is returned */
+
+struct walk {
+	struct inode *parent; /* referenced; NULL unless WALK_PARENT */
+	struct inode *inode;  /* referenced; NULL if the last is missing */
+	char last[FS_NAME_MAX + 1];
+	size_t last_len;
+	int trailing_slash;
+};
+
+/* Resolve (path), relative to (start) if not absolute. On success the
+ * caller owns the references in (w) and releases them with walk_done. */
+int path_walk(struct inode *start, const char *path, int flags, struct walk *w);
+void walk_done(struct walk *w);
+
+/* ---- open files and descriptors (file.c) ---- */
+
+struct file *file_new(struct inode *i, int flags);
+void file_put(struct file *f);
+/* Install (f) at the lowest free descriptor >= (min); -EMFILE. */
+int fd_install(struct file *f, int min, int cloexec);
+struct file *fd_get(int fd); /* NULL if not open */
+int fd_close(int fd);
+int fd_cloexec(int fd);
+void fd_set_cloexec(int fd, int on);
+/* The directory (dirfd) names (AT_FDCWD: the cwd); NULL for a bad fd. */
+struct inode *fd_dir(int dirfd, int *err);
+extern struct inode *fs_cwd;
+extern uint32_t fs_umask;
+
+/* ---- root filesystem and devices (root.c, dev.c, pipe.c) ---- */
+
+/* Fill the root from the cpio archive; -EINVAL if it is corrupt. */
+int fs_unpack(const void *archive, size_t len);
+/* /dev, /tmp, /proc/self/exe, /etc defaults: what is not already there. */
+void fs_populate(const char *exe);
+/* Open the console on descriptors 0, 1 and 2. */
+void console_files_open(int tty);
+const struct file_ops *dev_ops(uint32_t rdev); /* NULL: no such device */
+int dev_is_console(const struct file *f);
+int pipe_create(struct file **rd, struct file **wr);
+
+#endif
