@@ -49,6 +49,7 @@ KERNEL_SRCS += kernel/fs/pipe.c
 KERNEL_SRCS += kernel/fs/root.c
 KERNEL_SRCS += kernel/linux/sys_io.c
 KERNEL_SRCS += kernel/linux/sys_fs.c
+KERNEL_SRCS += kernel/linux/sys_poll.c
 KERNEL_SRCS += kernel/linux/sys_mm.c
 KERNEL_SRCS += kernel/linux/sys_proc.c
 KERNEL_SRCS += kernel/linux/sys_time.c

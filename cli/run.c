@@ -24,9 +24,13 @@
 
 static const char usage[] =
 	"Usage: fresco run [OPTIONS] PROGRAM [ARG...]\n"
+	"       fresco run [OPTIONS] ROOTFS.cpio COMMAND [ARG...]\n"
 	"\n"
-	"Run PROGRAM, a static x86_64 Linux executable, as its own VM. Its\n"
-	"output is this command's output and its exit status this command's.\n"
+	"Run PROGRAM, a static x86_64 Linux executable, as its own VM; or\n"
+	"boot ROOTFS.cpio (a cpio archive in newc format, as `cpio -o -H\n"
+	"newc` makes) as the root filesystem and run COMMAND from it (a path,\n"
+	"or a name looked up in PATH). Its output is this command's output\n"
+	"and its exit status this command's.\n"
 	"\n"
 	"Options:\n"
 	"  -m, --memory SIZE   guest memory, e.g. 16M or 1G (default 64M)\n"
@@ -184,6 +188,53 @@ static int program_open(const char *path, const void **img, size_t *size)
 	return 0;
 }
 
+/* 1 if (path) starts like a cpio newc archive. */
+static int is_cpio(const char *path)
+{
+	char magic[6];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, magic, sizeof(magic));
+	close(fd);
+	return n == sizeof(magic) && memcmp(magic, "070701", 6) == 0;
+}
+
+/* Map a root filesystem archive; checks that it parses to its end. */
+static int rootfs_open(const char *path, const void **img, size_t *size)
+{
+	struct stat st;
+	struct cpio_file f;
+	size_t off = 0;
+	int r, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "fresco: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return EXIT_FRESCO;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "fresco: %s: %s\n", path, strerror(errno));
+		return EXIT_FRESCO;
+	}
+	while ((r = cpio_next(p, (size_t)st.st_size, &off, &f)) > 0)
+		;
+	if (r < 0) {
+		fprintf(stderr,
+			"fresco: %s: corrupt cpio archive at byte %zu; "
+			"make it with `cpio -o -H newc`\n",
+			path, off);
+		munmap(p, (size_t)st.st_size);
+		return EXIT_FRESCO;
+	}
+	*img = p;
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
 /* A root filesystem holding just the program, as /NAME. */
 static void *pack_rootfs(const char *name, const void *img, size_t size,
 			 size_t *len)
@@ -294,23 +345,36 @@ int cmd_run(int argc, char **argv)
 	const char *path = argv[optind];
 	const void *img;
 	size_t size;
-	int r = program_open(path, &img, &size);
-	if (r)
-		return r;
-	char *copy = strdup(path);
-	char *name = copy ? basename(copy) : NULL;
-	if (!name)
-		return EXIT_FRESCO;
-	void *root = pack_rootfs(name, img, size, &cfg.initrd_size);
-	if (!root)
-		return EXIT_FRESCO;
-	cfg.initrd = root;
+	char *init;
+	int r, first_arg = optind + 1;
+	if (is_cpio(path)) {
+		if (first_arg >= argc) {
+			fprintf(stderr,
+				"fresco run: %s is a root filesystem: "
+				"give the COMMAND to run in it\n",
+				path);
+			return EXIT_FRESCO;
+		}
+		if ((r = rootfs_open(path, &img, &size)))
+			return r;
+		cfg.initrd = img;
+		cfg.initrd_size = size;
+		init = argv[first_arg++];
+	} else {
+		if ((r = program_open(path, &img, &size)))
+			return r;
+		char *copy = strdup(path);
+		char *name = copy ? basename(copy) : NULL;
+		init = name ? malloc(strlen(name) + 2) : NULL;
+		if (!init)
+			return EXIT_FRESCO;
+		sprintf(init, "/%s", name);
+		cfg.initrd = pack_rootfs(name, img, size, &cfg.initrd_size);
+		if (!cfg.initrd)
+			return EXIT_FRESCO;
+	}
 
 	struct strbuf cmd = {0};
-	char *init = malloc(strlen(name) + 2);
-	if (!init)
-		return EXIT_FRESCO;
-	sprintf(init, "/%s", name);
 	sb_word(&cmd, "init=", init);
 	for (int i = 0; i < env.n; i++)
 		sb_word(&cmd, "fresco.env=", env.v[i]);
@@ -319,7 +383,7 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < nkargs; i++)
 		sb_word(&cmd, "", kargs[i]);
 	sb_word(&cmd, "", "--");
-	for (int i = optind + 1; i < argc; i++)
+	for (int i = first_arg; i < argc; i++)
 		sb_word(&cmd, "", argv[i]);
 	cfg.cmdline = cmd.p;
 

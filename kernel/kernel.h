@@ -183,6 +183,8 @@ long syscall_dispatch(struct syscall_frame *f);
 /* Copies between kernel buffers and user addresses: 0 or -EFAULT. */
 int copy_from_user(void *dst, uint64_t src, size_t n);
 int copy_to_user(uint64_t dst, const void *src, size_t n);
+/* While on, the copies above take kernel addresses on both sides. */
+void uaccess_kernel_buffers(int on);
 /* A user string into (dst, cap): its length, -EFAULT or -ENAMETOOLONG. */
 long string_from_user(char *dst, uint64_t src, size_t cap);
 

@@ -143,6 +143,43 @@ static void inject_fault(const char *what)
 	klog("fresco.fault=%s: unknown fault; ignored", what);
 }
 
+/* Resolve the program: a path, or a name looked up in PATH as execvp
+ * does (argv[0] stays the name given). Sets (*exe) to the path found. */
+static int find_program(const struct boot_args *a, struct walk *w,
+			const char **exe)
+{
+	static char candidate[FS_PATH_MAX + 1];
+	const char *path = NULL;
+
+	*exe = a->init;
+	if (strchr(a->init, '/'))
+		return path_walk(fs_root, a->init, WALK_FOLLOW, w);
+	for (int i = 0; i < a->envc; i++)
+		if (strncmp(a->envp[i], "PATH=", 5) == 0)
+			path = a->envp[i] + 5;
+	size_t nlen = strlen(a->init);
+	while (path && *path) {
+		const char *end = strchr(path, ':');
+		size_t dlen = end ? (size_t)(end - path) : strlen(path);
+		if (dlen + 1 + nlen <= FS_PATH_MAX) {
+			memcpy(candidate, path, dlen);
+			candidate[dlen] = '/';
+			memcpy(candidate + dlen + 1, a->init, nlen + 1);
+			if (path_walk(fs_root, candidate, WALK_FOLLOW, w) ==
+			    0) {
+				if (S_ISREG(w->inode->mode) &&
+				    (w->inode->mode & 0111)) {
+					*exe = candidate;
+					return 0;
+				}
+				walk_done(w);
+			}
+		}
+		path = end ? end + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
 NORETURN void kernel_init(void)
 {
 	struct boot_args args;
@@ -174,24 +211,27 @@ NORETURN void kernel_init(void)
 		fail(125, "no root filesystem: pass a cpio archive as the "
 			  "boot module (QEMU: -initrd)");
 	const struct hvm_modlist_entry *mod = phys_to_virt(si->modlist_paddr);
-	process_init(args.init, args.tty);
 	fs_init();
 	fs_cwd = fs_root;
 	inode_get(fs_cwd);
 	if (fs_unpack(phys_to_virt(mod->paddr), mod->size) < 0)
 		fail(125, "the root filesystem is not a valid cpio archive "
 			  "(newc)");
-	fs_populate(args.init);
-	console_files_open(args.tty);
 
 	struct walk w;
-	int r = path_walk(fs_root, args.init, WALK_FOLLOW, &w);
+	const char *exe;
+	int r = find_program(&args, &w, &exe);
 	if (r == -ENOENT || r == -ENOTDIR)
-		fail(127, "%s: no such file in the root filesystem", args.init);
+		fail(127, "%s: no such file in the root filesystem%s",
+		     args.init,
+		     strchr(args.init, '/') ? "" : " (searched PATH)");
 	if (r < 0)
 		fail(126, "%s: cannot be resolved (error %d)", args.init, -r);
 	if (!S_ISREG(w.inode->mode) || !(w.inode->mode & 0111))
 		fail(126, "%s: not an executable file", args.init);
+	process_init(exe, args.tty);
+	fs_populate(exe);
+	console_files_open(args.tty);
 	/* at boot every file's data is still in the archive */
 	const void *image = w.inode->u.reg.initial;
 	if (elf_plan(image, w.inode->size, &plan, &why) < 0)

@@ -61,7 +61,8 @@ static int64_t do_io(struct vm *vm, uint64_t reg, struct fresco_hc_io *io)
 	}
 	case FRESCO_HC_LOG:
 		if (io->len)
-			print_guest_text("fresco: ", (const char *)buf, io->len);
+			print_guest_text("fresco: ", (const char *)buf,
+					 io->len);
 		return (int64_t)io->len;
 	}
 	return -EINVAL;

@@ -156,5 +156,9 @@ void console_files_open(int tty);
 const struct file_ops *dev_ops(uint32_t rdev); /* NULL: no such device */
 int dev_is_console(const struct file *f);
 int pipe_create(struct file **rd, struct file **wr);
+uint64_t pipe_bytes(const struct pipe *p); /* waiting to be read */
+uint64_t pipe_capacity(void);
+int pipe_readers(const struct pipe *p);
+int pipe_writers(const struct pipe *p);
 
 #endif

@@ -155,3 +155,23 @@ err_mem:
 		kfree(i, sizeof(*i));
 	return -ENFILE;
 }
+
+uint64_t pipe_bytes(const struct pipe *p)
+{
+	return p->head - p->tail;
+}
+
+uint64_t pipe_capacity(void)
+{
+	return PIPE_SIZE;
+}
+
+int pipe_readers(const struct pipe *p)
+{
+	return p->readers;
+}
+
+int pipe_writers(const struct pipe *p)
+{
+	return p->writers;
+}

@@ -94,7 +94,25 @@ int fs_unpack(const void *archive, size_t len)
 			break;
 		}
 	}
-	return r < 0 ? -EINVAL : 0;
+	if (r < 0)
+		return -EINVAL;
+	/* adding entries touched the directories: restore their times last,
+	 * as Linux's initramfs does */
+	off = 0;
+	while (cpio_next(archive, len, &off, &f) > 0) {
+		struct walk w;
+		if ((f.mode & S_IFMT) != S_IFDIR || f.namelen >= FS_PATH_MAX)
+			continue;
+		path[0] = '/';
+		memcpy(path + 1, f.name, f.namelen);
+		path[f.namelen + 1] = '\0';
+		if (path_walk(fs_root, path, 0, &w) == 0) {
+			w.inode->mtime = w.inode->ctime =
+				(struct kts){f.mtime, 0};
+			walk_done(&w);
+		}
+	}
+	return 0;
 }
 
 static void make_file(const char *path, const char *text)

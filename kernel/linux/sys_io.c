@@ -430,3 +430,110 @@ long sys_sync(void)
 {
 	return 0;
 }
+
+#define SENDFILE_CHUNK 16384
+
+/* Move up to (count) bytes from (in) at (*inpos) to (out), through a
+ * kernel buffer. Returns bytes moved or -errno (only if none moved). */
+static long splice_files(struct file *in, uint64_t *inpos, struct file *out,
+			 uint64_t count)
+{
+	static char buf[SENDFILE_CHUNK];
+	long done = 0;
+
+	if (!readable(in) || !writable(out))
+		return -EBADF;
+	if (out->flags & O_APPEND && !out->ops)
+		return -EINVAL;
+	if (count > MAX_RW)
+		count = MAX_RW;
+	while ((uint64_t)done < count) {
+		uint64_t n = count - (uint64_t)done;
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		uaccess_kernel_buffers(1);
+		long got = file_read(in, (uint64_t)buf, n, inpos);
+		long put = got > 0 ? file_write(out, (uint64_t)buf,
+						(uint64_t)got, &out->pos)
+				   : got;
+		uaccess_kernel_buffers(0);
+		if (got <= 0)
+			return done ? done : got;
+		if (put < 0)
+			return done ? done : put;
+		done += put;
+		if (put < got || (uint64_t)got < n)
+			break;
+	}
+	return done;
+}
+
+long sys_sendfile(int outfd, int infd, uint64_t uoff, uint64_t count)
+{
+	struct file *in = fd_get(infd), *out = fd_get(outfd);
+	int64_t off;
+
+	if (!in || !out)
+		return -EBADF;
+	if (!uoff)
+		return splice_files(in, &in->pos, out, count);
+	if (in->ops)
+		return -ESPIPE;
+	if (copy_from_user(&off, uoff, sizeof(off)) < 0)
+		return -EFAULT;
+	if (off < 0)
+		return -EINVAL;
+	uint64_t pos = (uint64_t)off;
+	long r = splice_files(in, &pos, out, count);
+	off = (int64_t)pos;
+	if (r >= 0 && copy_to_user(uoff, &off, sizeof(off)) < 0)
+		return -EFAULT;
+	return r;
+}
+
+long sys_copy_file_range(int infd, uint64_t uinoff, int outfd, uint64_t uoutoff,
+			 uint64_t len, unsigned flags)
+{
+	struct file *in = fd_get(infd), *out = fd_get(outfd);
+	if (flags)
+		return -EINVAL;
+	if (!in || !out)
+		return -EBADF;
+	if (in->ops || out->ops || !S_ISREG(in->inode->mode) ||
+	    !S_ISREG(out->inode->mode))
+		return -EINVAL;
+	if (uoutoff) {
+		int64_t off;
+		if (copy_from_user(&off, uoutoff, sizeof(off)) < 0)
+			return -EFAULT;
+		if (off < 0)
+			return -EINVAL;
+		uint64_t saved = out->pos;
+		out->pos = (uint64_t)off;
+		long r = sys_sendfile(outfd, infd, uinoff, len);
+		off = (int64_t)out->pos;
+		out->pos = saved;
+		if (r >= 0 && copy_to_user(uoutoff, &off, sizeof(off)) < 0)
+			return -EFAULT;
+		return r;
+	}
+	return sys_sendfile(outfd, infd, uinoff, len);
+}
+
+long sys_close_range(unsigned first, unsigned last, unsigned flags)
+{
+	const unsigned cloexec_flag = 1u << 2; /* CLOSE_RANGE_CLOEXEC */
+	if (flags & ~(cloexec_flag | (1u << 1) /* CLOSE_RANGE_UNSHARE */))
+		return -EINVAL;
+	if (first > last)
+		return -EINVAL;
+	for (unsigned fd = first; fd <= last && fd < FS_FD_MAX; fd++) {
+		if (!fd_get((int)fd))
+			continue;
+		if (flags & cloexec_flag)
+			fd_set_cloexec((int)fd, 1);
+		else
+			fd_close((int)fd);
+	}
+	return 0;
+}

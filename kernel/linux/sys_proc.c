@@ -5,6 +5,9 @@
 #include <asm/prctl.h>
 #include <linux/resource.h>
 #include <linux/utsname.h>
+#include <linux/prctl.h>
+#include <linux/sysinfo.h>
+#include <linux/times.h>
 
 #define ROBUST_LIST_HEAD_SIZE 24
 #define KERNEL_RELEASE "6.1.0-fresco"
@@ -197,4 +200,117 @@ long sys_sched_getaffinity(int pid, uint64_t len, uint64_t mask)
 long sys_sched_yield(void)
 {
 	return 0;
+}
+
+long sys_prctl(int option, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	static char name[16] = "init";
+	static int dumpable = 1, no_new_privs, pdeathsig;
+
+	switch (option) {
+	case PR_SET_NAME: {
+		char n[16];
+		long r = string_from_user(n, a2, sizeof(n));
+		if (r == -EFAULT)
+			return r;
+		memcpy(name, n, sizeof(n));
+		name[15] = '\0';
+		return 0;
+	}
+	case PR_GET_NAME:
+		return copy_to_user(a2, name, sizeof(name));
+	case PR_SET_DUMPABLE:
+		if (a2 > 1)
+			return -EINVAL;
+		dumpable = (int)a2;
+		return 0;
+	case PR_GET_DUMPABLE:
+		return dumpable;
+	case PR_SET_NO_NEW_PRIVS:
+		if (a2 != 1 || a3 || a4 || a5)
+			return -EINVAL;
+		no_new_privs = 1;
+		return 0;
+	case PR_GET_NO_NEW_PRIVS:
+		return no_new_privs;
+	case PR_SET_PDEATHSIG:
+		if (a2 > 64)
+			return -EINVAL;
+		pdeathsig = (int)a2;
+		return 0;
+	case PR_GET_PDEATHSIG:
+		return copy_to_user(a2, &pdeathsig, sizeof(pdeathsig));
+	case PR_SET_CHILD_SUBREAPER:
+	case PR_SET_TIMERSLACK:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+long sys_sysinfo(uint64_t ubuf)
+{
+	struct sysinfo si;
+	memset(&si, 0, sizeof(si));
+	si.uptime = (long)(clock_monotonic_ns() / 1000000000);
+	si.totalram = phys_total_pages();
+	si.freeram = phys_free_pages();
+	si.procs = 1;
+	si.mem_unit = PAGE_SIZE;
+	return copy_to_user(ubuf, &si, sizeof(si));
+}
+
+/* One process that never waits: its CPU time is the time since boot. */
+long sys_times(uint64_t ubuf)
+{
+	uint64_t ticks = clock_monotonic_ns() / (1000000000 / 100);
+	struct tms t = {(long)ticks, 0, 0, 0};
+	if (ubuf && copy_to_user(ubuf, &t, sizeof(t)) < 0)
+		return -EFAULT;
+	return (long)ticks;
+}
+
+long sys_getrusage(int who, uint64_t ubuf)
+{
+	struct {
+		int64_t utime_sec, utime_usec, stime_sec, stime_usec;
+		int64_t rest[14];
+	} ru;
+	if (who != 0 && who != -1 && who != 1) /* SELF, CHILDREN, THREAD */
+		return -EINVAL;
+	memset(&ru, 0, sizeof(ru));
+	if (who != -1) {
+		uint64_t us = clock_monotonic_ns() / 1000;
+		ru.utime_sec = (int64_t)(us / 1000000);
+		ru.utime_usec = (int64_t)(us % 1000000);
+	}
+	return copy_to_user(ubuf, &ru, sizeof(ru));
+}
+
+/* Process groups and sessions: pid 1 leads both. */
+long sys_getpgid(int pid)
+{
+	return pid == 0 || pid == 1 ? 1 : -ESRCH;
+}
+
+long sys_getpgrp(void)
+{
+	return 1;
+}
+
+long sys_getsid(int pid)
+{
+	return pid == 0 || pid == 1 ? 1 : -ESRCH;
+}
+
+long sys_setsid(void)
+{
+	return -EPERM; /* already a process group leader */
+}
+
+long sys_setpgid(int pid, int pgid)
+{
+	if (pid != 0 && pid != 1)
+		return -ESRCH;
+	return pgid == 0 || pgid == 1 ? 0 : -EPERM;
 }

@@ -33,6 +33,10 @@ long sys_ftruncate(int fd, int64_t len);
 long sys_fsync(int fd);
 long sys_fdatasync(int fd);
 long sys_sync(void);
+long sys_sendfile(int outfd, int infd, uint64_t off, uint64_t count);
+long sys_copy_file_range(int infd, uint64_t inoff, int outfd, uint64_t outoff,
+			 uint64_t len, unsigned flags);
+long sys_close_range(unsigned first, unsigned last, unsigned flags);
 
 /* sys_fs.c */
 long sys_openat(int dirfd, uint64_t path, int flags, uint32_t mode);
@@ -81,6 +85,14 @@ long sys_utimensat(int dirfd, uint64_t path, uint64_t times, int flags);
 long sys_statfs(uint64_t path, uint64_t buf);
 long sys_fstatfs(int fd, uint64_t buf);
 
+/* sys_poll.c */
+long sys_poll(uint64_t fds, uint64_t nfds, int timeout_ms);
+long sys_ppoll(uint64_t fds, uint64_t nfds, uint64_t ts, uint64_t sigmask,
+	       uint64_t sigsetsize);
+long sys_select(int nfds, uint64_t rd, uint64_t wr, uint64_t ex, uint64_t tv);
+long sys_pselect6(int nfds, uint64_t rd, uint64_t wr, uint64_t ex, uint64_t ts,
+		  uint64_t sig);
+
 /* sys_mm.c */
 long sys_brk(uint64_t addr);
 long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
@@ -111,6 +123,15 @@ long sys_getrlimit(unsigned res, uint64_t old);
 long sys_setrlimit(unsigned res, uint64_t new);
 long sys_sched_getaffinity(int pid, uint64_t len, uint64_t mask);
 long sys_sched_yield(void);
+long sys_prctl(int option, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+long sys_sysinfo(uint64_t buf);
+long sys_times(uint64_t buf);
+long sys_getrusage(int who, uint64_t buf);
+long sys_getpgid(int pid);
+long sys_getpgrp(void);
+long sys_getsid(int pid);
+long sys_setsid(void);
+long sys_setpgid(int pid, int pgid);
 
 /* sys_time.c */
 long sys_clock_gettime(int clk, uint64_t tp);

@@ -7,10 +7,24 @@
  */
 #include "kernel.h"
 
+/* Set while the kernel moves data between two of its own buffers through
+ * calls written for user buffers (sendfile): addresses are then kernel
+ * addresses and are not range-checked. */
+static int kernel_buffers;
+
+void uaccess_kernel_buffers(int on)
+{
+	kernel_buffers = on;
+}
+
 int copy_from_user(void *dst, uint64_t src, size_t n)
 {
 	if (n == 0)
 		return 0;
+	if (kernel_buffers) {
+		memcpy(dst, (const void *)src, n);
+		return 0;
+	}
 	if (!user_range_ok(src, n))
 		return -EFAULT;
 	return user_copy(dst, (const void *)src, n);
@@ -20,6 +34,10 @@ int copy_to_user(uint64_t dst, const void *src, size_t n)
 {
 	if (n == 0)
 		return 0;
+	if (kernel_buffers) {
+		memcpy((void *)dst, src, n);
+		return 0;
+	}
 	if (!user_range_ok(dst, n))
 		return -EFAULT;
 	return user_copy((void *)dst, src, n);

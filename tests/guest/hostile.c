@@ -20,14 +20,14 @@ int main(void)
 	/* requests must be guest-physical: find ours through the kernel's
 	 * direct map, whose physical address is our virtual one minus the
 	 * base only for kernel memory; use addresses the monitor must refuse */
-	static const uint64_t bad[] = { 0, 1ULL << 40, UINT64_MAX - 7,
-					0xfeb00000, UINT64_MAX };
+	static const uint64_t bad[] = {0, 1ULL << 40, UINT64_MAX - 7,
+				       0xfeb00000, UINT64_MAX};
 	printf("attacking\n");
 	fflush(stdout);
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		HC(0x08) = bad[i]; /* write: request outside memory */
-		HC(0x10) = bad[i]; /* read */
-		HC(0x18) = bad[i]; /* log */
+		HC(0x08) = bad[i];	   /* write: request outside memory */
+		HC(0x10) = bad[i];	   /* read */
+		HC(0x18) = bad[i];	   /* log */
 		HC(0x28 + 8 * i) = bad[i]; /* registers that do not exist */
 	}
 	/* a request inside memory whose buffer is not */

@@ -1,0 +1,179 @@
+/* sys_poll.c: poll, ppoll, select and pselect6.
+ *
+ * Readiness: regular files, directories and devices are always ready (as
+ * on Linux); a pipe is readable with data or without writers, writable
+ * with room or without readers. The console is reported ready: a read may
+ * then wait for input, as a read on a terminal does. With one thread,
+ * nothing can become ready while a call waits, except by time: a wait
+ * with nothing ready sleeps for its timeout.
+ */
+#include "fs/fs.h"
+#include "linux/syscalls.h"
+#include <asm-generic/poll.h>
+#include <linux/stat.h>
+
+#define POLL_MAX FS_FD_MAX
+#define NSEC_PER_SEC 1000000000ULL
+
+struct pollfd_abi {
+	int fd;
+	short events, revents;
+};
+
+struct timespec_abi {
+	int64_t sec, nsec;
+};
+
+/* Which of (events) file (f) can do now. */
+static short file_ready(struct file *f, short events)
+{
+	short ready = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+	struct inode *i = f->inode;
+	if (S_ISFIFO(i->mode) && i->u.pipe) {
+		uint64_t used = pipe_bytes(i->u.pipe);
+		ready = 0;
+		if (used > 0)
+			ready |= POLLIN | POLLRDNORM;
+		if (pipe_writers(i->u.pipe) == 0)
+			ready |= POLLHUP;
+		if (used < pipe_capacity())
+			ready |= POLLOUT | POLLWRNORM;
+		if (pipe_readers(i->u.pipe) == 0)
+			ready |= POLLERR;
+	}
+	return (short)(ready & (events | POLLHUP | POLLERR));
+}
+
+/* Sleep (timeout_ns) (UINT64_MAX: forever); nothing else can wake us. */
+static void wait_nothing_ready(uint64_t timeout_ns)
+{
+	if (timeout_ns == UINT64_MAX) {
+		klog("the program waits for descriptors only it could make "
+		     "ready; with no other thread it waits forever");
+		for (;;)
+			clock_sleep_until(UINT64_MAX);
+	}
+	uint64_t now = clock_monotonic_ns();
+	clock_sleep_until(timeout_ns > UINT64_MAX - now ? UINT64_MAX
+							: now + timeout_ns);
+}
+
+static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
+{
+	static struct pollfd_abi fds[POLL_MAX];
+	long n = 0;
+
+	if (nfds > POLL_MAX || nfds > proc.rlim[7][0])
+		return -EINVAL;
+	if (copy_from_user(fds, ufds, nfds * sizeof(fds[0])) < 0)
+		return -EFAULT;
+	for (uint64_t k = 0; k < nfds; k++) {
+		fds[k].revents = 0;
+		if (fds[k].fd < 0)
+			continue;
+		struct file *f = fd_get(fds[k].fd);
+		fds[k].revents = f ? file_ready(f, fds[k].events) : POLLNVAL;
+		if (fds[k].revents)
+			n++;
+	}
+	if (n == 0 && timeout_ns)
+		wait_nothing_ready(timeout_ns);
+	if (copy_to_user(ufds, fds, nfds * sizeof(fds[0])) < 0)
+		return -EFAULT;
+	return n;
+}
+
+long sys_poll(uint64_t ufds, uint64_t nfds, int timeout_ms)
+{
+	uint64_t t =
+		timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms * 1000000ULL;
+	return do_poll(ufds, nfds, t);
+}
+
+/* A struct timespec timeout: ns, UINT64_MAX for NULL, or -errno. */
+static int64_t fetch_timeout(uint64_t uts, uint64_t *ns)
+{
+	struct timespec_abi ts;
+	if (!uts) {
+		*ns = UINT64_MAX;
+		return 0;
+	}
+	if (copy_from_user(&ts, uts, sizeof(ts)) < 0)
+		return -EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || (uint64_t)ts.nsec >= NSEC_PER_SEC)
+		return -EINVAL;
+	*ns = (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
+	return 0;
+}
+
+long sys_ppoll(uint64_t ufds, uint64_t nfds, uint64_t uts, uint64_t sigmask,
+	       uint64_t sigsetsize)
+{
+	uint64_t t;
+	int64_t r = fetch_timeout(uts, &t);
+	return r < 0 ? r : do_poll(ufds, nfds, t);
+}
+
+#define FDSET_WORDS (FS_FD_MAX / 64)
+
+static long do_select(int nfds, uint64_t urd, uint64_t uwr, uint64_t uex,
+		      uint64_t timeout_ns)
+{
+	uint64_t in[3][FDSET_WORDS] = {0}, out[3][FDSET_WORDS] = {0};
+	const uint64_t uset[3] = {urd, uwr, uex};
+	size_t bytes = ((size_t)nfds + 63) / 64 * 8;
+	long n = 0;
+
+	if (nfds < 0 || nfds > FS_FD_MAX)
+		return -EINVAL;
+	for (int s = 0; s < 3; s++)
+		if (uset[s] && copy_from_user(in[s], uset[s], bytes) < 0)
+			return -EFAULT;
+	for (int fd = 0; fd < nfds; fd++) {
+		uint64_t bit = 1ULL << (fd % 64);
+		int want_r = (in[0][fd / 64] & bit) != 0;
+		int want_w = (in[1][fd / 64] & bit) != 0;
+		if (!want_r && !want_w && !(in[2][fd / 64] & bit))
+			continue;
+		struct file *f = fd_get(fd);
+		if (!f)
+			return -EBADF;
+		short ready = file_ready(f, POLLIN | POLLOUT);
+		if (want_r && (ready & (POLLIN | POLLHUP | POLLERR))) {
+			out[0][fd / 64] |= bit;
+			n++;
+		}
+		if (want_w && (ready & (POLLOUT | POLLERR))) {
+			out[1][fd / 64] |= bit;
+			n++;
+		}
+	}
+	if (n == 0 && timeout_ns)
+		wait_nothing_ready(timeout_ns);
+	for (int s = 0; s < 3; s++)
+		if (uset[s] && copy_to_user(uset[s], out[s], bytes) < 0)
+			return -EFAULT;
+	return n;
+}
+
+long sys_select(int nfds, uint64_t rd, uint64_t wr, uint64_t ex, uint64_t utv)
+{
+	uint64_t t = UINT64_MAX;
+	if (utv) {
+		int64_t tv[2];
+		if (copy_from_user(tv, utv, sizeof(tv)) < 0)
+			return -EFAULT;
+		if (tv[0] < 0 || tv[1] < 0 || tv[1] >= 1000000)
+			return -EINVAL;
+		t = (uint64_t)tv[0] * NSEC_PER_SEC + (uint64_t)tv[1] * 1000;
+	}
+	return do_select(nfds, rd, wr, ex, t);
+}
+
+long sys_pselect6(int nfds, uint64_t rd, uint64_t wr, uint64_t ex, uint64_t uts,
+		  uint64_t usig)
+{
+	uint64_t t;
+	int64_t r = fetch_timeout(uts, &t);
+	return r < 0 ? r : do_select(nfds, rd, wr, ex, t);
+}
