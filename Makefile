@@ -83,6 +83,9 @@ GUEST_TESTS += identity
 GUEST_TESTS += streams
 GUEST_TESTS += sleeper
 GUEST_TESTS += hostile
+GUEST_TESTS += files
+GUEST_TESTS += dirs
+GUEST_TESTS += fds
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

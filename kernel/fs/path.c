@@ -24,8 +24,12 @@ static int splice(int *cur, const char *target, const char *rest)
 	if (t + 1 + r > FS_PATH_MAX)
 		return -ENAMETOOLONG;
 	memcpy(out, target, t);
-	out[t] = '/';
-	memcpy(out + t + 1, rest, r + 1);
+	if (r == 0) { /* the link was the last component */
+		out[t] = '\0';
+	} else {
+		out[t] = '/';
+		memcpy(out + t + 1, rest, r + 1);
+	}
 	*cur = !*cur;
 	return 0;
 }

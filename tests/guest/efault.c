@@ -3,6 +3,7 @@
 #include "guest.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -37,8 +38,12 @@ int main(void)
 	      "clock_gettime into program text");
 	CHECK(RAW1(SYS_uname, KERNEL_ADDR) == -EFAULT, "uname into the kernel");
 	CHECK(RAW3(SYS_writev, 1, NULL, 1) == -EFAULT, "writev of NULL iovecs");
-	CHECK(RAW3(SYS_writev, 1, iov, 2) == 1,
-	      "writev stops at a bad buffer after writing the good one");
+	char tmpl[] = "/tmp/efault-XXXXXX";
+	int tfd = mkstemp(tmpl);
+	CHECK(tfd >= 0 && RAW3(SYS_writev, tfd, iov, 2) == 1,
+	      "writev to a file stops at a bad buffer after the good one");
+	unlink(tmpl);
+	close(tfd);
 	CHECK(RAW3(SYS_writev, 1, iov + 1, 1) == -EFAULT,
 	      "writev of only a bad buffer");
 	CHECK(RAW3(SYS_writev, 1, iov, -1) == -EINVAL, "writev count -1");
@@ -74,7 +79,7 @@ int main(void)
 	      "readlink of a NULL path");
 	CHECK(RAW4(SYS_prlimit64, 0, 99, NULL, buf) == -EINVAL,
 	      "prlimit64 of resource 99");
-	CHECK(RAW4(SYS_prlimit64, 42, 0, NULL, buf) == -ESRCH,
+	CHECK(RAW4(SYS_prlimit64, 0x7fffffff, 0, NULL, buf) == -ESRCH,
 	      "prlimit64 of another process");
 	CHECK(RAW3(SYS_sched_getaffinity, 0, 4, buf) == -EINVAL,
 	      "sched_getaffinity with a 4-byte mask");

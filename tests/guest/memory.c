@@ -83,8 +83,12 @@ int main(void)
 	CHECK(munmap(r, 8 * MiB) == 0, "munmap the reservation");
 
 	/* mremap */
-	unsigned char *g = mmap(NULL, MiB, PROT_READ | PROT_WRITE,
+	/* reserve room, then place a mapping and a page right after it */
+	unsigned char *g = mmap(NULL, MiB + 4096, PROT_NONE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(g, MiB + 4096);
+	g = mmap(g, MiB, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	memset(g, 7, MiB);
 	unsigned char *blocker =
 		mmap(g + MiB, 4096, PROT_READ,

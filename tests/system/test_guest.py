@@ -15,6 +15,9 @@ CONFORMANCE = [
     ("clock", [], []),
     ("random", [], []),
     ("identity", [], []),
+    ("files", [], []),
+    ("dirs", [], []),
+    ("fds", [], []),
 ]
 
 
@@ -128,3 +131,20 @@ def test_kernel_boots_on_qemu_q35_too(libc, tmp_path):
     r = qemu(guest_program(libc, "hello"), ["q35"], tmp_path=tmp_path,
              machine="q35")
     assert (r.status, r.stdout) == (0, "Hello q35!\n")
+
+
+# args and identity check what only the VM provides (pid 1, /args)
+NATIVE = [c for c in CONFORMANCE if c[0] not in ("args", "identity")]
+
+
+@pytest.mark.parametrize("name,args,env", NATIVE, ids=[c[0] for c in NATIVE])
+def test_conformance_expectations_hold_natively(name, args, env, tmp_path):
+    """Each conformance program also passes on the host's Linux kernel:
+    its expectations are Linux's, not Fresco's."""
+    import subprocess
+    prog = guest_program("glibc", name)
+    case = (name, args, env)
+    p = subprocess.run([str(prog), *case[1]], capture_output=True,
+                       timeout=60, cwd=tmp_path,
+                       env=dict(e.split("=", 1) for e in case[2]))
+    assert p.returncode == 0, p.stdout.decode()
