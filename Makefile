@@ -96,7 +96,8 @@ GUEST_BINS := $(foreach t,$(GUEST_TESTS),$(B)/tests/guest/musl/$(t) \
 	$(B)/tests/guest/glibc/$(t)) $(B)/tests/guest/musl/hello-pie \
 	$(B)/tests/guest/glibc/hello-pie $(B)/tests/guest/glibc/hello-dynamic
 
-.PHONY: all deps test unit guest system demo bench install check format clean
+.PHONY: all deps test unit guest system demo bench install check format clean \
+	docs
 all: $(FRESCO) $(KERNEL)
 
 deps:
@@ -204,6 +205,12 @@ check:
 		--inline-suppr --std=c11 -Iinclude -Ikernel -Ivmm \
 		--suppress=missingIncludeSystem kernel vmm cli
 	$(Q)$(MAKE) --no-print-directory $(KERNEL)
+
+docs: docs/compat.md
+
+docs/compat.md: kernel/linux/syscall.c $(UNISTD_H) scripts/gen-compat.py
+	$(Q)$(PYTHON) scripts/gen-compat.py kernel/linux/syscall.c $(UNISTD_H) \
+		> $@.tmp && mv $@.tmp $@
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
