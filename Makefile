@@ -47,6 +47,7 @@ KERNEL_SRCS += kernel/fs/file.c
 KERNEL_SRCS += kernel/fs/dev.c
 KERNEL_SRCS += kernel/fs/pipe.c
 KERNEL_SRCS += kernel/fs/root.c
+KERNEL_SRCS += kernel/fs/proc.c
 KERNEL_SRCS += kernel/linux/sys_io.c
 KERNEL_SRCS += kernel/linux/sys_fs.c
 KERNEL_SRCS += kernel/linux/sys_poll.c
@@ -86,6 +87,7 @@ GUEST_TESTS += hostile
 GUEST_TESTS += files
 GUEST_TESTS += dirs
 GUEST_TESTS += fds
+GUEST_TESTS += devproc
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

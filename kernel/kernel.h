@@ -174,6 +174,8 @@ long vm_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
 	       uint64_t new_addr);
 long vm_madvise(uint64_t addr, uint64_t len, int advice);
 void vm_brk_init(uint64_t start);
+/* /proc/self/maps lines for the regions, appended at buf[*len], cap. */
+void vm_describe(char *buf, size_t cap, size_t *len);
 uint64_t vm_brk(uint64_t want);
 
 /* ---- Linux system calls (linux/) ---- */
@@ -223,6 +225,7 @@ void *memset(void *d, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
 size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);

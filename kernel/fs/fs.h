@@ -46,6 +46,10 @@ struct dentry {
 
 struct pipe;
 
+/* A generated file (/proc): writes its text into (buf, cap) when opened
+ * and returns the length (at most cap). */
+typedef size_t (*proc_gen_fn)(char *buf, size_t cap);
+
 struct inode {
 	uint32_t mode; /* S_IF* and permission bits */
 	uint32_t nlink, uid, gid, rdev;
@@ -68,6 +72,7 @@ struct inode {
 			int owned; /* kmalloc'd, else in the cpio */
 		} lnk;
 		struct pipe *pipe;
+		proc_gen_fn gen; /* regular files with fops == &proc_ops */
 	} u;
 };
 
@@ -78,6 +83,8 @@ struct file {
 	int flags; /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, ... */
 	int refs;
 	int host_fd; /* console files: the monitor's 1 or 2 */
+	char *text;  /* generated files: their text, one page */
+	size_t text_len;
 };
 
 /* ---- inodes and directories (inode.c) ---- */
@@ -156,6 +163,11 @@ void console_files_open(int tty);
 const struct file_ops *dev_ops(uint32_t rdev); /* NULL: no such device */
 int dev_is_console(const struct file *f);
 int pipe_create(struct file **rd, struct file **wr);
+
+/* /proc (proc.c): create its files; open a generated one into (f). */
+extern const struct file_ops proc_ops;
+void proc_populate(void);
+int proc_open(struct file *f);
 uint64_t pipe_bytes(const struct pipe *p); /* waiting to be read */
 uint64_t pipe_capacity(void);
 int pipe_readers(const struct pipe *p);

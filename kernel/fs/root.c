@@ -158,6 +158,8 @@ void fs_populate(const char *exe)
 	make_dev("/dev/tty", 0666, DEV(5, 0));
 	make_dev("/dev/console", 0600, DEV(5, 1));
 	make_link("/proc/self/exe", exe);
+	make_link("/etc/mtab", "/proc/mounts");
+	proc_populate();
 	make_file("/etc/hostname", "fresco\n");
 	make_file("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
 	make_file("/etc/group", "root:x:0:\n");

@@ -68,6 +68,10 @@ static long open_inode(struct inode *i, int flags, int trailing_slash)
 					       O_TRUNC | O_CLOEXEC));
 	if (!f)
 		return -ENFILE;
+	if (f->ops == &proc_ops && proc_open(f) < 0) {
+		file_put(f);
+		return -ENOMEM;
+	}
 	int fd = fd_install(f, 0, flags & O_CLOEXEC);
 	if (fd < 0)
 		file_put(f);

@@ -185,7 +185,7 @@ long sys_lseek(int fd, int64_t off, int whence)
 
 	if (!f)
 		return -EBADF;
-	if (f->ops)
+	if (f->ops && f->ops != &proc_ops)
 		return -ESPIPE;
 	switch (whence) {
 	case SEEK_SET:
@@ -195,7 +195,7 @@ long sys_lseek(int fd, int64_t off, int whence)
 		base = (int64_t)f->pos;
 		break;
 	case SEEK_END:
-		base = (int64_t)f->inode->size;
+		base = (int64_t)(f->text ? f->text_len : f->inode->size);
 		break;
 	default:
 		return -EINVAL;

@@ -522,3 +522,18 @@ uint64_t vm_brk(uint64_t want)
 	brk_cur = want;
 	return brk_cur;
 }
+
+void vm_describe(char *buf, size_t cap, size_t *len)
+{
+	for (struct vma *v = vmas; v && *len + 1 < cap; v = v->next) {
+		int n = snprintf(buf + *len, cap - *len,
+				 "%08lx-%08lx %c%c%cp 00000000 00:00 0\n",
+				 v->start, v->end,
+				 (v->prot & VM_READ) ? 'r' : '-',
+				 (v->prot & VM_WRITE) ? 'w' : '-',
+				 (v->prot & VM_EXEC) ? 'x' : '-');
+		if (n < 0 || (size_t)n >= cap - *len)
+			break;
+		*len += (size_t)n;
+	}
+}
