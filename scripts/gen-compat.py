@@ -15,11 +15,13 @@ def main(syscall_c, unistd_h):
             numbers[m.group(1)] = int(m.group(2))
     table = open(syscall_c).read()
     state = {}
-    for m in re.finditer(r"\tSYS\((\w+)\),", table):
+    for m in re.finditer(r"\bSYS\((\w+)\),", table):
         state[m.group(1)] = ("full", "")
-    for m in re.finditer(r'\tSYS_PARTIAL\((\w+),\s*"((?:[^"\\]|\\.)*)"\),',
-                         table):
-        state[m.group(1)] = ("partial", m.group(2))
+    # the note may be several adjacent string literals over several lines
+    for m in re.finditer(r'\bSYS_PARTIAL\(\s*(\w+),\s*((?:"(?:[^"\\]|\\.)*"'
+                         r'\s*)+)\)', table):
+        pieces = re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2))
+        state[m.group(1)] = ("partial", "".join(pieces))
     unknown = set(state) - set(numbers)
     if unknown:
         sys.exit(f"gen-compat: not Linux calls: {sorted(unknown)}")
