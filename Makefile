@@ -194,8 +194,9 @@ $(B)/bench/%: bench/%.c
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello \
-		$(B)/bench/getpid
+		$(B)/bench/getpid $(B)/bench/syscalls
 	$(Q)$(PYTHON) bench/boot.py
+	$(Q)$(PYTHON) bench/syscalls.py
 
 install: all
 	install -D -m 0755 $(FRESCO) $(DESTDIR)$(PREFIX)/bin/fresco
