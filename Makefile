@@ -123,8 +123,9 @@ $(B)/kernel-obj/%.S.o: %.S
 $(KERNEL): $(KERNEL_OBJS) kernel/kernel.ld scripts/check-ring0.sh
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  KLD     $@")
-	$(Q)ld $(KERNEL_LDFLAGS) -o $@.tmp $(KERNEL_OBJS)
-	$(Q)scripts/check-ring0.sh $@.tmp
+	$(Q)ld $(KERNEL_LDFLAGS) -o $(B)/fresco-kernel.debug $(KERNEL_OBJS)
+	$(Q)scripts/check-ring0.sh $(B)/fresco-kernel.debug
+	$(Q)objcopy --strip-debug $(B)/fresco-kernel.debug $@.tmp
 	$(Q)mv $@.tmp $@
 
 # ---- fresco command ----

@@ -131,7 +131,7 @@ def main():
         f"{statistics.median(rss) / 1024:8.2f} (target monitor overhead "
         "< 5 MiB)",
         f"  of which fresco version alone:    {rss_cli / 1024:8.2f}",
-        f"kernel file, KiB:                   "
+        f"kernel file (stripped), KiB:        "
         f"{KERNEL.stat().st_size / 1024:8.1f} (target < 512 KiB)",
         f"smallest --memory for hello, MiB:   {smallest_memory():8d} "
         "(target 4)",
