@@ -88,6 +88,7 @@ GUEST_TESTS += files
 GUEST_TESTS += dirs
 GUEST_TESTS += fds
 GUEST_TESTS += devproc
+GUEST_TESTS += signals
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

@@ -113,6 +113,16 @@ RING0 long gate_dispatch(long op, long a1, long a2, long a3,
 /* Copy (n) bytes between kernel and user memory. The user range must be
  * checked with user_range_ok first; a fault inside returns -EFAULT. */
 int user_copy(void *dst, const void *src, size_t n);
+/* A program's full register state, as user_return loads it. */
+struct user_regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t rip, rflags, rsp;
+};
+/* Continue the program with exactly (r), from any privilege level. */
+NORETURN void user_return(const struct user_regs *r);
+/* Entered instead of the faulting program when a handler must run. */
+void signal_fault_entry(void);
 /* Start the program at CPL 3 from CPL 3 (ring-3 mode only). */
 NORETURN void enter_program_ring3(uint64_t entry, uint64_t sp);
 
@@ -211,10 +221,18 @@ extern struct process proc;
 
 void process_init(const char *exe, int tty);
 
-/* Send (sig) to the program; terminates the VM if that is its effect. */
+/* Send (sig) to the program; terminates the VM if that is its effect,
+ * else it runs when the current system call returns. */
 long signal_raise(int sig);
+long signal_send(int sig, int si_code);
 /* The program faulted: report and end the VM with 128 + signal. */
 NORETURN void signal_fault(const struct trap_frame *f, int sig, uint64_t addr);
+/* Ring 0: if the program has a handler for the fault (sig), redirect the
+ * trap's return to signal_fault_entry and return 1; else 0. */
+RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr);
+/* At the end of a system call: run a pending signal's handler instead of
+ * returning to the caller; returns the value for RAX. */
+long signal_deliver_pending(struct syscall_frame *f, long ret);
 const char *signal_name(int sig);
 
 /* ---- library (lib/) ---- */

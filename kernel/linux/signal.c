@@ -1,10 +1,18 @@
-/* signal.c: signal dispositions and masks, and the default actions.
+/* signal.c: signals for one process: dispositions, masks, pending
+ * signals, the default actions, and running handlers.
  *
- * Handlers are recorded but cannot run yet (signal frames come with the
- * ABI work): a signal whose disposition is a handler ends the program as
- * its default action would, with a line saying so.
+ * A handler runs on an rt_sigframe laid out as Linux's x86_64 kernel lays
+ * it out (return address = sa_restorer, ucontext, siginfo, then the FPU
+ * state in fxsave format), so C libraries' sigreturn, siglongjmp and
+ * ucontext code work unchanged. Signals a system call raises are run at
+ * the end of that call (signal_deliver_pending). A fault with a handler is
+ * redirected by the ring-0 trap handler to signal_fault_entry, which runs
+ * in the any-privilege context (natively under kvm_pvm) and builds the
+ * frame there. rt_sigreturn reloads every register with user_return.
  */
 #include "linux/syscalls.h"
+#include "arch/x86_64/x86.h"
+#include <asm/sigcontext.h>
 #include <asm/signal.h>
 
 #define NSIG_LINUX 64
@@ -52,26 +60,395 @@ NORETURN static void terminate(int sig, const char *why)
 	kexit(128 + sig);
 }
 
+#define SI_USER_CODE 0
+#define SI_TKILL_CODE (-6)
+#define SEGV_MAPERR_CODE 1
+#define SEGV_ACCERR_CODE 2
+#define ILL_ILLOPN_CODE 2
+#define FPE_INTDIV_CODE 1
+#define BUS_ADRALN_CODE 1
+#define TRAP_BRKPT_CODE 1
+#define UC_SIGCONTEXT_SS_FLAG 0x2
+#define UC_STRICT_RESTORE_SS_FLAG 0x4
+#define SS_ONSTACK_FLAG 1
+#define SS_DISABLE_FLAG 2
+#define SS_AUTODISARM_FLAG (1u << 31)
+#define MINSIGSTKSZ_LINUX 2048
+#define RED_ZONE 128
+#define FXSAVE_SIZE 512
+#define USER_CS_SEL 0x2b
+#define USER_DS_SEL 0x23
+/* RFLAGS bits sigreturn takes from the frame (Linux's FIX_EFLAGS) */
+#define FIX_EFLAGS 0x50dd5ULL /* AC RF OF DF TF SF ZF AF PF CF */
+
+/* Linux's siginfo for x86_64: 128 bytes, the union at offset 16. */
+struct siginfo_abi {
+	int32_t signo, err, code, pad;
+	union {
+		struct {
+			int32_t pid;
+			uint32_t uid;
+		} kill;
+		uint64_t addr;
+		uint8_t raw[112];
+	} u;
+};
+
+struct stack_abi {
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+};
+
+struct ucontext_abi {
+	uint64_t flags, link;
+	struct stack_abi stack;
+	struct sigcontext mcontext;
+	uint64_t sigmask;
+};
+
+struct rt_sigframe {
+	uint64_t pretcode;
+	struct ucontext_abi uc;
+	struct siginfo_abi info;
+};
+
+static int pending_code[NSIG_LINUX + 1];
+static struct stack_abi altstack = {0, SS_DISABLE_FLAG, 0, 0};
+
+/* The fault signal_fault_entry delivers, saved by the ring-0 handler. */
+static struct trap_frame fault_frame;
+static uint64_t fault_addr;
+static int fault_sig;
+
+static int on_altstack(uint64_t sp)
+{
+	return !(altstack.flags & SS_DISABLE_FLAG) && sp > altstack.sp &&
+	       sp - altstack.sp <= altstack.size;
+}
+
+static int has_handler(int sig)
+{
+	return proc.sigactions[sig - 1].handler > SIG_IGN_VALUE &&
+	       !(SIGBIT(sig) & UNBLOCKABLE);
+}
+
 long signal_raise(int sig)
 {
-	uint64_t bit = SIGBIT(sig);
+	return signal_send(sig, SI_USER_CODE);
+}
 
-	if ((proc.sigmask & bit) && !(bit & UNBLOCKABLE)) {
-		proc.sigpending |= bit;
-		return 0;
-	}
+long signal_send(int sig, int code)
+{
+	uint64_t bit = SIGBIT(sig);
 	uint64_t h = proc.sigactions[sig - 1].handler;
+
 	if (bit & UNBLOCKABLE)
-		h = SIG_DFL_VALUE;
+		terminate(sig, "");
 	if (h == SIG_IGN_VALUE)
 		return 0;
-	if (h == SIG_DFL_VALUE) {
-		if (bit & (IGNORED_BY_DEFAULT | SIGBIT(SIGSTOP)))
-			return 0;
+	if (h == SIG_DFL_VALUE && (bit & (IGNORED_BY_DEFAULT)))
+		return 0;
+	if (h == SIG_DFL_VALUE && !(proc.sigmask & bit))
 		terminate(sig, "");
+	/* a handler, or blocked: it runs when the call returns or when it
+	 * is unblocked */
+	proc.sigpending |= bit;
+	pending_code[sig] = code;
+	return 0;
+}
+
+/*
+ * Lay out the frame for (sig) on the program's stack, saving (r) as the
+ * interrupted context, and set (r) to enter the handler. Returns 0, or
+ * -EFAULT if the stack cannot take the frame (the caller kills).
+ */
+static int setup_frame(int sig, const struct siginfo_abi *info,
+		       struct user_regs *r, uint64_t trapno, uint64_t err,
+		       uint64_t cr2)
+{
+	static uint8_t fx[FXSAVE_SIZE] __attribute__((aligned(16)));
+	typeof(proc.sigactions[0]) *sa = &proc.sigactions[sig - 1];
+	struct rt_sigframe frame;
+	uint64_t sp = r->rsp;
+
+	if (!(sa->flags & SA_RESTORER))
+		return -EFAULT; /* x86_64 programs must give a restorer */
+	if ((sa->flags & SA_ONSTACK) && !(altstack.flags & SS_DISABLE_FLAG) &&
+	    !on_altstack(sp))
+		sp = altstack.sp + altstack.size;
+	else
+		sp -= RED_ZONE;
+	uint64_t fpstate = (sp - FXSAVE_SIZE) & ~63ULL;
+	uint64_t at = ((fpstate - sizeof(frame)) & ~15ULL) - 8;
+
+	__asm__ volatile("fxsave64 %0" : "=m"(fx));
+	memset(&frame, 0, sizeof(frame));
+	frame.pretcode = sa->restorer;
+	frame.uc.flags = UC_SIGCONTEXT_SS_FLAG | UC_STRICT_RESTORE_SS_FLAG;
+	frame.uc.stack = altstack;
+	if (on_altstack(r->rsp))
+		frame.uc.stack.flags |= SS_ONSTACK_FLAG;
+	struct sigcontext *mc = &frame.uc.mcontext;
+	mc->r8 = r->r8, mc->r9 = r->r9, mc->r10 = r->r10, mc->r11 = r->r11;
+	mc->r12 = r->r12, mc->r13 = r->r13, mc->r14 = r->r14;
+	mc->r15 = r->r15, mc->rdi = r->rdi, mc->rsi = r->rsi;
+	mc->rbp = r->rbp, mc->rbx = r->rbx, mc->rdx = r->rdx;
+	mc->rax = r->rax, mc->rcx = r->rcx, mc->rsp = r->rsp;
+	mc->rip = r->rip, mc->eflags = r->rflags;
+	mc->cs = USER_CS_SEL;
+	mc->ss = USER_DS_SEL;
+	mc->trapno = trapno;
+	mc->err = err;
+	mc->cr2 = cr2;
+	mc->oldmask = proc.sigmask;
+	mc->fpstate = (struct _fpstate_64 *)fpstate; /* a user address */
+	frame.uc.sigmask = proc.sigmask;
+	frame.info = *info;
+	if (copy_to_user(fpstate, fx, FXSAVE_SIZE) < 0 ||
+	    copy_to_user(at, &frame, sizeof(frame)) < 0)
+		return -EFAULT;
+
+	proc.sigmask |= sa->mask;
+	if (!(sa->flags & SA_NODEFER))
+		proc.sigmask |= SIGBIT(sig);
+	proc.sigmask &= ~UNBLOCKABLE;
+	uint64_t handler = sa->handler;
+	if (sa->flags & SA_RESETHAND)
+		sa->handler = SIG_DFL_VALUE;
+	r->rip = handler;
+	r->rsp = at;
+	r->rdi = (uint64_t)sig;
+	r->rsi = at + offsetof(struct rt_sigframe, info);
+	r->rdx = at + offsetof(struct rt_sigframe, uc);
+	r->rax = 0;
+	r->rflags &= ~0x10500ULL; /* DF TF RF */
+	return 0;
+}
+
+/* The lowest pending, unblocked signal with a handler (after running the
+ * default actions of the others), or 0. */
+static int next_pending(void)
+{
+	for (int sig = 1; sig <= NSIG_LINUX; sig++) {
+		uint64_t bit = SIGBIT(sig);
+		if (!(proc.sigpending & bit) || (proc.sigmask & bit))
+			continue;
+		proc.sigpending &= ~bit;
+		if (has_handler(sig))
+			return sig;
+		signal_send(sig, pending_code[sig]); /* default or ignore */
 	}
-	terminate(sig, " (its handler cannot run: Fresco does not deliver "
-		       "signals to handlers yet)");
+	return 0;
+}
+
+static struct siginfo_abi kill_info(int sig)
+{
+	struct siginfo_abi info;
+	memset(&info, 0, sizeof(info));
+	info.signo = sig;
+	info.code = pending_code[sig];
+	info.u.kill.pid = 1;
+	return info;
+}
+
+long signal_deliver_pending(struct syscall_frame *f, long ret)
+{
+	int sig = next_pending();
+	if (!sig)
+		return ret;
+	struct user_regs r = {
+		.r15 = f->r15,
+		.r14 = f->r14,
+		.r13 = f->r13,
+		.r12 = f->r12,
+		.r11 = f->rflags,
+		.r10 = f->r10,
+		.r9 = f->r9,
+		.r8 = f->r8,
+		.rbp = f->rbp,
+		.rdi = f->rdi,
+		.rsi = f->rsi,
+		.rdx = f->rdx,
+		.rcx = f->rip,
+		.rbx = f->rbx,
+		.rax = (uint64_t)ret,
+		.rip = f->rip,
+		.rflags = f->rflags,
+		.rsp = f->rsp,
+	};
+	struct siginfo_abi info = kill_info(sig);
+	if (setup_frame(sig, &info, &r, 0, 0, 0) < 0)
+		terminate(SIGSEGV, " (its signal frame did not fit on the "
+				   "stack)");
+	f->rip = r.rip;
+	f->rsp = r.rsp;
+	f->rflags = r.rflags;
+	f->rdi = r.rdi;
+	f->rsi = r.rsi;
+	f->rdx = r.rdx;
+	return 0;
+}
+
+RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr)
+{
+	extern char signal_stack_top[];
+	if (!has_handler(sig) || (proc.sigmask & SIGBIT(sig)))
+		return 0; /* Linux forces the default action */
+	fault_frame = *f;
+	fault_addr = addr;
+	fault_sig = sig;
+	f->rip = (uint64_t)signal_fault_entry;
+	f->rsp = (uint64_t)signal_stack_top;
+	if (!(f->cs & 3)) /* never: faults redirected come from the program */
+		return 0;
+	if (!boot.ring3) { /* hardware mode: the kernel runs in ring 0 */
+		f->cs = FRESCO_KERNEL_CS;
+		f->ss = FRESCO_KERNEL_DS;
+		f->rflags = 0x2;
+	} else {
+		f->rflags = 0x202;
+	}
+	return 1;
+}
+
+NORETURN void signal_deliver_fault(void)
+{
+	const struct trap_frame *t = &fault_frame;
+	struct user_regs r = {
+		.r15 = t->r15,
+		.r14 = t->r14,
+		.r13 = t->r13,
+		.r12 = t->r12,
+		.r11 = t->r11,
+		.r10 = t->r10,
+		.r9 = t->r9,
+		.r8 = t->r8,
+		.rbp = t->rbp,
+		.rdi = t->rdi,
+		.rsi = t->rsi,
+		.rdx = t->rdx,
+		.rcx = t->rcx,
+		.rbx = t->rbx,
+		.rax = t->rax,
+		.rip = t->rip,
+		.rflags = t->rflags,
+		.rsp = t->rsp,
+	};
+	struct siginfo_abi info;
+	memset(&info, 0, sizeof(info));
+	info.signo = fault_sig;
+	info.u.addr = fault_addr;
+	switch (fault_sig) {
+	case SIGSEGV:
+		info.code = (t->vector == 14 && (t->error & 1))
+				    ? SEGV_ACCERR_CODE
+				    : SEGV_MAPERR_CODE;
+		if (t->vector != 14)
+			info.u.addr = 0; /* #GP: Linux reports address 0 */
+		break;
+	case SIGILL:
+		info.code = ILL_ILLOPN_CODE;
+		break;
+	case SIGFPE:
+		info.code = FPE_INTDIV_CODE;
+		break;
+	case SIGBUS:
+		info.code = BUS_ADRALN_CODE;
+		break;
+	case SIGTRAP:
+		info.code = TRAP_BRKPT_CODE;
+		break;
+	}
+	if (setup_frame(fault_sig, &info, &r, t->vector, t->error,
+			t->vector == 14 ? fault_addr : 0) < 0)
+		signal_fault(t, fault_sig, fault_addr);
+	user_return(&r);
+}
+
+long sys_rt_sigreturn(void)
+{
+	static uint8_t fx[FXSAVE_SIZE] __attribute__((aligned(16)));
+	struct ucontext_abi uc;
+	/* the handler's ret popped pretcode: the frame starts 8 below */
+	uint64_t frame = percpu0.user_rsp - 8;
+
+	if (copy_from_user(&uc, frame + offsetof(struct rt_sigframe, uc),
+			   sizeof(uc)) < 0)
+		terminate(SIGSEGV, " (rt_sigreturn found no signal frame)");
+	const struct sigcontext *mc = &uc.mcontext;
+	if (mc->fpstate) {
+		if (copy_from_user(fx, (uint64_t)mc->fpstate, FXSAVE_SIZE) < 0)
+			terminate(SIGSEGV,
+				  " (bad FPU state in a signal frame)");
+		uint32_t mxcsr;
+		memcpy(&mxcsr, fx + 24, 4);
+		mxcsr &= 0xffff; /* reserved bits would fault */
+		memcpy(fx + 24, &mxcsr, 4);
+		__asm__ volatile("fxrstor64 %0" ::"m"(fx));
+	}
+	if (mc->rip >= USER_TOP)
+		terminate(SIGSEGV, " (a signal frame returns to kernel space)");
+	struct user_regs r = {
+		.r15 = mc->r15,
+		.r14 = mc->r14,
+		.r13 = mc->r13,
+		.r12 = mc->r12,
+		.r11 = mc->r11,
+		.r10 = mc->r10,
+		.r9 = mc->r9,
+		.r8 = mc->r8,
+		.rbp = mc->rbp,
+		.rdi = mc->rdi,
+		.rsi = mc->rsi,
+		.rdx = mc->rdx,
+		.rcx = mc->rcx,
+		.rbx = mc->rbx,
+		.rax = mc->rax,
+		.rip = mc->rip,
+		.rflags = (mc->eflags & FIX_EFLAGS) | 0x202,
+		.rsp = mc->rsp,
+	};
+	proc.sigmask = uc.sigmask & ~UNBLOCKABLE;
+	int sig = next_pending();
+	if (sig) {
+		struct siginfo_abi info = kill_info(sig);
+		if (setup_frame(sig, &info, &r, 0, 0, 0) < 0)
+			terminate(SIGSEGV, " (its signal frame did not fit on "
+					   "the stack)");
+	}
+	user_return(&r);
+}
+
+long sys_sigaltstack(uint64_t uss, uint64_t uoss)
+{
+	struct stack_abi ss, old = altstack;
+	uint64_t sp = percpu0.user_rsp;
+
+	if (on_altstack(sp))
+		old.flags = SS_ONSTACK_FLAG;
+	if (uss) {
+		if (copy_from_user(&ss, uss, sizeof(ss)) < 0)
+			return -EFAULT;
+		if (on_altstack(sp))
+			return -EPERM;
+		uint32_t mode = (uint32_t)ss.flags & ~SS_AUTODISARM_FLAG;
+		if (mode != 0 && mode != SS_DISABLE_FLAG &&
+		    mode != SS_ONSTACK_FLAG)
+			return -EINVAL;
+		if (mode == SS_DISABLE_FLAG) {
+			altstack = (struct stack_abi){0, SS_DISABLE_FLAG, 0, 0};
+		} else {
+			if (ss.size < MINSIGSTKSZ_LINUX)
+				return -ENOMEM;
+			if (!user_range_ok(ss.sp, ss.size))
+				return -EFAULT;
+			altstack = (struct stack_abi){ss.sp, 0, 0, ss.size};
+		}
+	}
+	if (uoss && copy_to_user(uoss, &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
 }
 
 NORETURN void signal_fault(const struct trap_frame *f, int sig, uint64_t addr)
@@ -142,25 +519,17 @@ long sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t size)
 		proc.sigmask = old;
 		return -EFAULT;
 	}
-	/* deliver what became unblocked, lowest number first */
-	uint64_t ready = proc.sigpending & ~proc.sigmask;
-	for (int sig = 1; ready && sig <= NSIG_LINUX; sig++) {
-		if (ready & SIGBIT(sig)) {
-			proc.sigpending &= ~SIGBIT(sig);
-			ready &= ~SIGBIT(sig);
-			signal_raise(sig);
-		}
-	}
+	/* what became unblocked runs as this call returns */
 	return 0;
 }
 
-static long send_to_self(int sig)
+static long send_to_self(int sig, int code)
 {
 	if (sig < 0 || sig > NSIG_LINUX)
 		return -EINVAL;
 	if (sig == 0)
 		return 0;
-	return signal_raise(sig);
+	return signal_send(sig, code);
 }
 
 long sys_kill(int pid, int sig)
@@ -168,7 +537,7 @@ long sys_kill(int pid, int sig)
 	/* pid 1 is us; 0 and -1 reach every process we could signal: us */
 	if (pid != 1 && pid != 0 && pid != -1)
 		return -ESRCH;
-	return send_to_self(sig);
+	return send_to_self(sig, SI_USER_CODE);
 }
 
 long sys_tkill(int tid, int sig)
@@ -177,7 +546,7 @@ long sys_tkill(int tid, int sig)
 		return -EINVAL;
 	if (tid != 1)
 		return -ESRCH;
-	return send_to_self(sig);
+	return send_to_self(sig, SI_TKILL_CODE);
 }
 
 long sys_tgkill(int tgid, int tid, int sig)
@@ -186,5 +555,5 @@ long sys_tgkill(int tgid, int tid, int sig)
 		return -EINVAL;
 	if (tgid != 1 || tid != 1)
 		return -ESRCH;
-	return send_to_self(sig);
+	return send_to_self(sig, SI_TKILL_CODE);
 }

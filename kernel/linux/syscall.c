@@ -31,9 +31,10 @@ static const struct syscall_entry syscalls[] = {
 	SYS(mprotect),
 	SYS(munmap),
 	SYS(brk),
-	SYS_PARTIAL(rt_sigaction,
-		    "dispositions are recorded; handlers do not run yet"),
+	SYS(rt_sigaction),
 	SYS(rt_sigprocmask),
+	SYS(rt_sigreturn),
+	SYS(sigaltstack),
 	SYS_PARTIAL(ioctl,
 		    "terminal ioctls on the console, FIOCLEX and FIONCLEX"),
 	SYS(pread64),
@@ -51,7 +52,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(nanosleep, "cannot be interrupted by a signal yet"),
 	SYS(getpid),
 	SYS(exit),
-	SYS_PARTIAL(kill, "only to itself (pid 1); handlers do not run yet"),
+	SYS_PARTIAL(kill, "only to itself (pid 1)"),
 	SYS_PARTIAL(uname, "release 6.1.0-fresco"),
 	SYS_PARTIAL(fcntl, "record locks always succeed (one process); no "
 			   "leases or notify"),
@@ -92,7 +93,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(arch_prctl, "no ARCH_SET_GS (the kernel owns GS)"),
 	SYS_PARTIAL(sync, "memory is the storage: nothing to flush"),
 	SYS(gettid),
-	SYS_PARTIAL(tkill, "only to itself; handlers do not run yet"),
+	SYS_PARTIAL(tkill, "only to itself"),
 	SYS(time),
 	SYS_PARTIAL(sched_getaffinity, "one CPU"),
 	SYS(getdents64),
@@ -103,7 +104,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS(clock_getres),
 	SYS_PARTIAL(clock_nanosleep, "cannot be interrupted by a signal yet"),
 	SYS(exit_group),
-	SYS_PARTIAL(tgkill, "only to itself; handlers do not run yet"),
+	SYS_PARTIAL(tgkill, "only to itself"),
 	SYS_PARTIAL(openat,
 		    "no O_TMPFILE; named FIFOs and sockets cannot be opened"),
 	SYS(mkdirat),
@@ -178,11 +179,16 @@ static long unknown(uint64_t nr)
 long syscall_dispatch(struct syscall_frame *f)
 {
 	uint64_t nr = f->nr;
+	long ret;
 
 	if (nr < ARRAY_SIZE(syscalls) && syscalls[nr].fn)
-		return syscalls[nr].fn((long)f->rdi, (long)f->rsi, (long)f->rdx,
-				       (long)f->r10, (long)f->r8, (long)f->r9);
-	if (nr == FRESCO_SYS_PROBE)
+		ret = syscalls[nr].fn((long)f->rdi, (long)f->rsi, (long)f->rdx,
+				      (long)f->r10, (long)f->r8, (long)f->r9);
+	else if (nr == FRESCO_SYS_PROBE)
 		return (long)percpu0.ring3;
-	return unknown(nr);
+	else
+		ret = unknown(nr);
+	if (proc.sigpending & ~proc.sigmask)
+		ret = signal_deliver_pending(f, ret);
+	return ret;
 }

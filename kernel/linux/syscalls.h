@@ -148,6 +148,8 @@ long sys_getrandom(uint64_t buf, uint64_t len, unsigned flags);
 long sys_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size);
 long sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t size);
 long sys_kill(int pid, int sig);
+long sys_rt_sigreturn(void);
+long sys_sigaltstack(uint64_t ss, uint64_t oss);
 long sys_tkill(int tid, int sig);
 long sys_tgkill(int tgid, int tid, int sig);
 

@@ -19,6 +19,7 @@ CONFORMANCE = [
     ("dirs", [], []),
     ("fds", [], []),
     ("devproc", [], []),
+    ("signals", [], []),
 ]
 
 

@@ -245,8 +245,10 @@ RING0 void trap_handle(struct trap_frame *f)
 		}
 		kpanic(f, "%s in the kernel", exception_name(f->vector));
 	}
-	signal_fault(f, fault_signal(f->vector),
-		     f->vector == 14 ? read_cr2() : 0);
+	int sig = fault_signal(f->vector);
+	uint64_t addr = f->vector == 14 ? read_cr2() : f->rip;
+	if (!signal_fault_redirect(f, sig, addr))
+		signal_fault(f, sig, addr);
 }
 
 RING0 long gate_dispatch(long op, long a1, long a2, long a3,

@@ -12,6 +12,10 @@
 #define PCPU_USER_RSP 0
 #define PCPU_KSTACK 8
 #define PCPU_RING3 16
+#define PCPU_SCRATCH_RIP 24
+#define PCPU_SCRATCH_RSP 32
+#define USER_CS 0x2b
+#define USER_DS 0x23
 #define EFAULT 14
 
 	.text
@@ -90,6 +94,71 @@ user_copy_insn:
 user_copy_fixup:
 	movq $-EFAULT, %rax
 	ret
+
+	/*
+	 * void user_return(const struct user_regs *r): load every register
+	 * of (r) and continue the program there. At CPL 3 (ring-3 mode) the
+	 * target and stack go through per-CPU scratch slots so that no
+	 * register is needed for them; at CPL 0 it is an iretq.
+	 */
+	.globl user_return
+user_return:
+	movl %cs, %eax
+	testb $3, %al
+	jz 2f
+	movq %rdi, %rsp
+	movq 15*8(%rsp), %rax
+	movq %rax, %gs:PCPU_SCRATCH_RIP
+	movq 17*8(%rsp), %rax
+	movq %rax, %gs:PCPU_SCRATCH_RSP
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $8, %rsp
+	popfq
+	movq %gs:PCPU_SCRATCH_RSP, %rsp
+	jmpq *%gs:PCPU_SCRATCH_RIP
+2:	movq %rdi, %rax
+	pushq $USER_DS
+	pushq 17*8(%rax)
+	pushq 16*8(%rax)
+	pushq $USER_CS
+	pushq 15*8(%rax)
+	movq 0*8(%rax), %r15
+	movq 1*8(%rax), %r14
+	movq 2*8(%rax), %r13
+	movq 3*8(%rax), %r12
+	movq 4*8(%rax), %r11
+	movq 5*8(%rax), %r10
+	movq 6*8(%rax), %r9
+	movq 7*8(%rax), %r8
+	movq 8*8(%rax), %rbp
+	movq 9*8(%rax), %rdi
+	movq 10*8(%rax), %rsi
+	movq 11*8(%rax), %rdx
+	movq 12*8(%rax), %rcx
+	movq 13*8(%rax), %rbx
+	movq 14*8(%rax), %rax
+	iretq
+
+	/* Where a fault with a handler resumes, on the signal stack. */
+	.globl signal_fault_entry
+signal_fault_entry:
+	cld
+	call signal_deliver_fault
+	ud2
 
 	/* void enter_program_ring3(uint64_t entry, uint64_t sp) */
 	.globl enter_program_ring3
@@ -184,3 +253,6 @@ syscall_stack_top:
 	.skip 32768
 	.globl init_stack_top
 init_stack_top:
+	.skip 16384
+	.globl signal_stack_top
+signal_stack_top:

@@ -1,0 +1,151 @@
+/* signals.c: handlers: SA_SIGINFO, masks, SA_RESETHAND, sigaltstack,
+ * faults delivered with siginfo and a ucontext a handler may change,
+ * siglongjmp out of a handler, SIGPIPE. */
+#define _GNU_SOURCE
+#include "guest.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <ucontext.h>
+
+static volatile int hits, last_sig, last_code, blocked_inside;
+static volatile uintptr_t last_addr, last_sp;
+static sigjmp_buf env;
+static volatile int zero;
+static volatile uintptr_t bad_addr = 16;
+
+static void on_info(int sig, siginfo_t *si, void *uc)
+{
+	sigset_t now;
+	(void)uc;
+	hits++;
+	last_sig = sig;
+	last_code = si->si_code;
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	blocked_inside = sigismember(&now, sig);
+	last_sp = (uintptr_t)&now;
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	last_sig = sig;
+	last_code = si->si_code;
+	last_addr = (uintptr_t)si->si_addr;
+	siglongjmp(env, 1);
+}
+
+/* Skip the 2-byte ud2 by editing the saved context, then return. */
+static void skip_ud2(int sig, siginfo_t *si, void *ucp)
+{
+	ucontext_t *uc = ucp;
+	last_sig = sig;
+	last_addr = (uintptr_t)si->si_addr;
+	uc->uc_mcontext.gregs[REG_RIP] += 2;
+	uc->uc_mcontext.gregs[REG_RAX] = 4242;
+}
+
+static void install(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | flags;
+	sigaction(sig, &sa, NULL);
+}
+
+int main(void)
+{
+	install(SIGUSR1, on_info, 0);
+	CHECK(raise(SIGUSR1) == 0 && hits == 1 && last_sig == SIGUSR1,
+	      "raise runs the handler before it returns");
+	CHECK(last_code == SI_TKILL, "raise's siginfo says SI_TKILL");
+	CHECK(blocked_inside == 1, "the signal is blocked in its handler");
+	sigset_t now;
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	CHECK(!sigismember(&now, SIGUSR1), "and unblocked after it");
+	CHECK(kill(getpid(), SIGUSR1) == 0 && hits == 2 && last_code == SI_USER,
+	      "kill runs it with SI_USER");
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGUSR1);
+	CHECK(hits == 2, "a blocked signal waits");
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	CHECK(hits == 3, "and runs when unblocked");
+
+	install(SIGUSR2, on_info, SA_RESETHAND | SA_NODEFER);
+	raise(SIGUSR2);
+	struct sigaction old;
+	sigaction(SIGUSR2, NULL, &old);
+	CHECK(hits == 4 && blocked_inside == 0, "SA_NODEFER leaves it open");
+	CHECK(old.sa_handler == SIG_DFL, "SA_RESETHAND resets the handler");
+
+	/* an alternate stack */
+	static char alt[65536];
+	stack_t ss = {.ss_sp = alt, .ss_size = sizeof(alt), .ss_flags = 0};
+	CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack");
+	install(SIGUSR1, on_info, SA_ONSTACK);
+	raise(SIGUSR1);
+	CHECK(last_sp > (uintptr_t)alt &&
+		      last_sp < (uintptr_t)alt + sizeof(alt),
+	      "SA_ONSTACK runs the handler on the alternate stack");
+	stack_t small = {.ss_sp = alt, .ss_size = 100, .ss_flags = 0};
+	CHECK(sigaltstack(&small, NULL) == -1 && errno == ENOMEM,
+	      "a tiny alternate stack is ENOMEM");
+	stack_t bad = {.ss_sp = alt, .ss_size = sizeof(alt), .ss_flags = 99};
+	CHECK(sigaltstack(&bad, NULL) == -1 && errno == EINVAL,
+	      "bad sigaltstack flags are EINVAL");
+
+	/* faults */
+	install(SIGSEGV, on_fault, 0);
+	if (sigsetjmp(env, 1) == 0)
+		*(volatile int *)bad_addr = 1;
+	CHECK(last_sig == SIGSEGV && last_addr == 16 &&
+		      last_code == SEGV_MAPERR,
+	      "a write to an unmapped page: SIGSEGV, SEGV_MAPERR, its address");
+	if (sigsetjmp(env, 1) == 0)
+		*(volatile char *)(void *)main = 1;
+	CHECK(last_sig == SIGSEGV && last_code == SEGV_ACCERR &&
+		      last_addr == (uintptr_t)(void *)main,
+	      "a write to text: SEGV_ACCERR");
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	CHECK(!sigismember(&now, SIGSEGV),
+	      "siglongjmp restored the signal mask");
+	install(SIGFPE, on_fault, 0);
+	if (sigsetjmp(env, 1) == 0) {
+		unsigned n = 1, d = (unsigned)zero;
+		__asm__ volatile("xorl %%edx, %%edx; divl %1"
+				 : "+a"(n)
+				 : "r"(d)
+				 : "rdx");
+	}
+	CHECK(last_sig == SIGFPE && last_code == FPE_INTDIV,
+	      "a division by zero: SIGFPE, FPE_INTDIV");
+	install(SIGILL, skip_ud2, 0);
+	long rax = 0;
+	uintptr_t ud2_at = 0;
+	__asm__ volatile("lea 0f(%%rip), %1\n\t"
+			 "0: ud2\n\t"
+			 : "=a"(rax), "=r"(ud2_at)
+			 :
+			 : "memory");
+	CHECK(last_sig == SIGILL && last_addr == ud2_at,
+	      "ud2: SIGILL at its address");
+	CHECK(rax == 4242, "a handler's change to the context takes effect");
+
+	/* SIGPIPE */
+	int p[2];
+	install(SIGPIPE, on_info, 0);
+	pipe(p);
+	close(p[0]);
+	int before = hits;
+	CHECK(write(p[1], "x", 1) == -1 && errno == EPIPE &&
+		      hits == before + 1 && last_sig == SIGPIPE,
+	      "a write to a pipe with no reader: SIGPIPE, then EPIPE");
+	return guest_done("signals");
+}
