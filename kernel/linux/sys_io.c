@@ -537,3 +537,75 @@ long sys_close_range(unsigned first, unsigned last, unsigned flags)
 	}
 	return 0;
 }
+
+#define FALLOC_KEEP_SIZE 0x01
+#define FALLOC_PUNCH_HOLE 0x02
+
+long sys_fallocate(int fd, int mode, int64_t off, int64_t len)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if (!writable(f))
+		return -EBADF;
+	if (S_ISFIFO(f->inode->mode))
+		return -ESPIPE;
+	if (!S_ISREG(f->inode->mode) || f->ops)
+		return -ENODEV;
+	if ((uint64_t)off + (uint64_t)len > FS_FILE_MAX)
+		return -EFBIG;
+	struct inode *i = f->inode;
+	uint64_t end = (uint64_t)(off + len);
+	switch (mode) {
+	case 0:
+	case FALLOC_KEEP_SIZE:
+		/* memory is allocated as it is written; only the size moves */
+		if (mode == 0 && end > i->size)
+			return file_data_truncate(i, end);
+		return 0;
+	case FALLOC_PUNCH_HOLE | FALLOC_KEEP_SIZE: {
+		static const char zeros[PAGE_SIZE];
+		uint64_t stop = end < i->size ? end : i->size;
+		for (uint64_t at = (uint64_t)off; at < stop;) {
+			uint64_t n =
+				stop - at < PAGE_SIZE ? stop - at : PAGE_SIZE;
+			long r = file_data_write_kernel(i, zeros, n, at);
+			if (r < 0)
+				return r;
+			at += n;
+		}
+		return 0;
+	}
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+#define MFD_CLOEXEC_FLAG 1u
+#define MFD_ALLOW_SEALING_FLAG 2u
+#define MFD_NAME_MAX 249
+
+long sys_memfd_create(uint64_t uname, unsigned flags)
+{
+	char name[MFD_NAME_MAX + 2];
+	if (flags & ~(MFD_CLOEXEC_FLAG | MFD_ALLOW_SEALING_FLAG))
+		return -EINVAL;
+	long r = string_from_user(name, uname, sizeof(name));
+	if (r < 0)
+		return r == -ENAMETOOLONG ? -EINVAL : r;
+	struct inode *i = inode_new(S_IFREG | 0777);
+	if (!i)
+		return -ENOMEM;
+	i->nlink = 0; /* anonymous: lives as long as its descriptors */
+	struct file *f = file_new(i, O_RDWR);
+	if (!f) {
+		kfree(i, sizeof(*i));
+		return -ENFILE;
+	}
+	int fd = fd_install(f, 0, flags & MFD_CLOEXEC_FLAG);
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}

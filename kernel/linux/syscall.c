@@ -33,6 +33,8 @@ static const struct syscall_entry syscalls[] = {
 	SYS(brk),
 	SYS(rt_sigaction),
 	SYS(rt_sigprocmask),
+	SYS_PARTIAL(fallocate, "modes 0, KEEP_SIZE and PUNCH_HOLE"),
+	SYS_PARTIAL(memfd_create, "no file seals"),
 	SYS(rt_sigreturn),
 	SYS(sigaltstack),
 	SYS_PARTIAL(ioctl,

@@ -37,6 +37,8 @@ long sys_sendfile(int outfd, int infd, uint64_t off, uint64_t count);
 long sys_copy_file_range(int infd, uint64_t inoff, int outfd, uint64_t outoff,
 			 uint64_t len, unsigned flags);
 long sys_close_range(unsigned first, unsigned last, unsigned flags);
+long sys_fallocate(int fd, int mode, int64_t off, int64_t len);
+long sys_memfd_create(uint64_t name, unsigned flags);
 
 /* sys_fs.c */
 long sys_openat(int dirfd, uint64_t path, int flags, uint32_t mode);

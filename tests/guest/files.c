@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -121,6 +122,32 @@ int main(void)
 	      "truncate by path");
 	CHECK(truncate(".", 0) == -1 && errno == EISDIR,
 	      "truncate of a directory is EISDIR");
+
+	fd = open("g", O_CREAT | O_RDWR, 0644);
+	CHECK(fallocate(fd, 0, 0, 10000) == 0 && fstat(fd, &st) == 0 &&
+		      st.st_size == 10000,
+	      "fallocate extends the file");
+	CHECK(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 20000) == 0 &&
+		      fstat(fd, &st) == 0 && st.st_size == 10000,
+	      "FALLOC_FL_KEEP_SIZE keeps the size");
+	CHECK(pwrite(fd, "xyz", 3, 100) == 3 &&
+		      fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				100, 2) == 0 &&
+		      pread(fd, buf, 3, 100) == 3 && buf[0] == 0 &&
+		      buf[1] == 0 && buf[2] == 'z',
+	      "FALLOC_FL_PUNCH_HOLE zeroes a range");
+	CHECK(fallocate(fd, 0, -1, 10) == -1 && errno == EINVAL,
+	      "fallocate at a negative offset is EINVAL");
+	close(fd);
+	unlink("g");
+	fd = memfd_create("scratch", MFD_CLOEXEC);
+	CHECK(fd >= 0 && write(fd, "memfd", 5) == 5 &&
+		      pread(fd, buf, 5, 0) == 5 && memcmp(buf, "memfd", 5) == 0,
+	      "memfd_create gives a writable anonymous file");
+	CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC, "MFD_CLOEXEC");
+	close(fd);
+	CHECK(memfd_create("x", 0x100) == -1 && errno == EINVAL,
+	      "memfd_create with unknown flags is EINVAL");
 
 	unlink("f");
 	unlink("src");
