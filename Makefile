@@ -51,6 +51,7 @@ KERNEL_SRCS += kernel/fs/proc.c
 KERNEL_SRCS += kernel/linux/sys_io.c
 KERNEL_SRCS += kernel/linux/sys_fs.c
 KERNEL_SRCS += kernel/linux/sys_poll.c
+KERNEL_SRCS += kernel/linux/sys_timer.c
 KERNEL_SRCS += kernel/linux/sys_mm.c
 KERNEL_SRCS += kernel/linux/sys_proc.c
 KERNEL_SRCS += kernel/linux/sys_time.c
@@ -89,6 +90,7 @@ GUEST_TESTS += dirs
 GUEST_TESTS += fds
 GUEST_TESTS += devproc
 GUEST_TESTS += signals
+GUEST_TESTS += timers
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

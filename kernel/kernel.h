@@ -152,6 +152,8 @@ uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
 /* Sleep until clock_monotonic_ns() >= (deadline). */
 void clock_sleep_until(uint64_t deadline);
+/* The TSC value at monotonic time (ns). */
+uint64_t clock_tsc_at(uint64_t ns);
 
 /* ---- memory (mm/) ---- */
 
@@ -234,6 +236,23 @@ RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr);
  * returning to the caller; returns the value for RAX. */
 long signal_deliver_pending(struct syscall_frame *f, long ret);
 const char *signal_name(int sig);
+/* Ring 0: a timer interrupt came while the program ran; send it through
+ * signal_async_entry so that expired timers can run handlers. 1 if so. */
+RING0 int signal_async_redirect(struct trap_frame *f);
+void signal_async_entry(void);
+/* rt_sigsuspend: wait with (mask); the old mask returns after handlers. */
+void signal_mask_suspend(uint64_t mask);
+/* Wait until (deadline) (monotonic ns; UINT64_MAX: forever) or until a
+ * signal is pending: 0 or -EINTR. */
+int signal_wait(uint64_t deadline);
+/* Kernel-internal: the call may restart after a SA_RESTART handler. */
+#define ERESTARTSYS 512
+
+/* ---- timers (linux/sys_timer.c) ---- */
+
+extern uint64_t timer_armed_tsc; /* hardware timer armed for a timer */
+void timers_check(void);	 /* fire expired timers */
+int timers_active(void);
 
 /* ---- library (lib/) ---- */
 

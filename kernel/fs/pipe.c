@@ -20,14 +20,16 @@ struct pipe {
 	int readers, writers;
 };
 
-NORETURN static void wait_forever(const char *what)
+/* Only a signal can end this wait: -ERESTARTSYS once one is pending. */
+static long wait_for_signal(const char *what)
 {
 	static int said;
-	if (!said++)
-		klog("the program %s; with no other thread it waits forever",
+	if (!said++ && !timers_active())
+		klog("the program %s; with no other thread it waits for a "
+		     "signal",
 		     what);
-	for (;;)
-		clock_sleep_until(UINT64_MAX);
+	signal_wait(UINT64_MAX);
+	return -ERESTARTSYS;
 }
 
 static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len)
@@ -40,7 +42,8 @@ static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len)
 			return 0;
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		wait_forever("reads from an empty pipe only it can fill");
+		return wait_for_signal("reads from an empty pipe only it can "
+				       "fill");
 	}
 	while (done < len && p->tail < p->head) {
 		uint64_t off = p->tail % PIPE_SIZE;
@@ -74,7 +77,8 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len)
 	if (room < len && (len <= PIPE_BUF_ATOMIC || room == 0)) {
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		wait_forever("writes to a full pipe only it can empty");
+		return wait_for_signal("writes to a full pipe only it can "
+				       "empty");
 	}
 	while (done < len && p->head - p->tail < PIPE_SIZE) {
 		uint64_t off = p->head % PIPE_SIZE;

@@ -114,6 +114,8 @@ struct rt_sigframe {
 };
 
 static int pending_code[NSIG_LINUX + 1];
+static uint64_t suspend_saved_mask; /* rt_sigsuspend's caller's mask */
+static int suspend_active;
 static struct stack_abi altstack = {0, SS_DISABLE_FLAG, 0, 0};
 
 /* The fault signal_fault_entry delivers, saved by the ring-0 handler. */
@@ -201,9 +203,11 @@ static int setup_frame(int sig, const struct siginfo_abi *info,
 	mc->trapno = trapno;
 	mc->err = err;
 	mc->cr2 = cr2;
-	mc->oldmask = proc.sigmask;
+	uint64_t saved = suspend_active ? suspend_saved_mask : proc.sigmask;
+	suspend_active = 0;
+	mc->oldmask = saved;
 	mc->fpstate = (struct _fpstate_64 *)fpstate; /* a user address */
-	frame.uc.sigmask = proc.sigmask;
+	frame.uc.sigmask = saved;
 	frame.info = *info;
 	if (copy_to_user(fpstate, fx, FXSAVE_SIZE) < 0 ||
 	    copy_to_user(at, &frame, sizeof(frame)) < 0)
@@ -252,11 +256,33 @@ static struct siginfo_abi kill_info(int sig)
 	return info;
 }
 
+void signal_mask_suspend(uint64_t mask)
+{
+	suspend_saved_mask = proc.sigmask;
+	suspend_active = 1;
+	proc.sigmask = mask & ~UNBLOCKABLE;
+}
+
 long signal_deliver_pending(struct syscall_frame *f, long ret)
 {
 	int sig = next_pending();
-	if (!sig)
-		return ret;
+	if (!sig) {
+		if (suspend_active) {
+			proc.sigmask = suspend_saved_mask;
+			suspend_active = 0;
+		}
+		return ret == -ERESTARTSYS ? -EINTR : ret;
+	}
+	uint64_t rip = f->rip;
+	if (ret == -ERESTARTSYS) {
+		if (proc.sigactions[sig - 1].flags & SA_RESTART) {
+			/* the handler returns to the syscall instruction */
+			rip -= 2;
+			ret = (long)f->nr;
+		} else {
+			ret = -EINTR;
+		}
+	}
 	struct user_regs r = {
 		.r15 = f->r15,
 		.r14 = f->r14,
@@ -273,7 +299,7 @@ long signal_deliver_pending(struct syscall_frame *f, long ret)
 		.rcx = f->rip,
 		.rbx = f->rbx,
 		.rax = (uint64_t)ret,
-		.rip = f->rip,
+		.rip = rip,
 		.rflags = f->rflags,
 		.rsp = f->rsp,
 	};
@@ -290,18 +316,14 @@ long signal_deliver_pending(struct syscall_frame *f, long ret)
 	return 0;
 }
 
-RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr)
+/* Save the program's context (f) and make the trap return to (entry),
+ * on the signal stack, at the privilege the kernel runs any code at. */
+static RING0 int redirect(struct trap_frame *f, void (*entry)(void))
 {
 	extern char signal_stack_top[];
-	if (!has_handler(sig) || (proc.sigmask & SIGBIT(sig)))
-		return 0; /* Linux forces the default action */
 	fault_frame = *f;
-	fault_addr = addr;
-	fault_sig = sig;
-	f->rip = (uint64_t)signal_fault_entry;
+	f->rip = (uint64_t)entry;
 	f->rsp = (uint64_t)signal_stack_top;
-	if (!(f->cs & 3)) /* never: faults redirected come from the program */
-		return 0;
 	if (!boot.ring3) { /* hardware mode: the kernel runs in ring 0 */
 		f->cs = FRESCO_KERNEL_CS;
 		f->ss = FRESCO_KERNEL_DS;
@@ -312,10 +334,26 @@ RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr)
 	return 1;
 }
 
-NORETURN void signal_deliver_fault(void)
+RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr)
+{
+	if (!(f->cs & 3) || !has_handler(sig) || (proc.sigmask & SIGBIT(sig)))
+		return 0; /* Linux forces the default action */
+	fault_addr = addr;
+	fault_sig = sig;
+	return redirect(f, signal_fault_entry);
+}
+
+RING0 int signal_async_redirect(struct trap_frame *f)
+{
+	if (!(f->cs & 3) || f->rip >= KERNEL_VMA || !timer_armed_tsc)
+		return 0; /* the kernel checks timers on its way out */
+	return redirect(f, signal_async_entry);
+}
+
+static struct user_regs saved_regs(void)
 {
 	const struct trap_frame *t = &fault_frame;
-	struct user_regs r = {
+	return (struct user_regs){
 		.r15 = t->r15,
 		.r14 = t->r14,
 		.r13 = t->r13,
@@ -335,6 +373,26 @@ NORETURN void signal_deliver_fault(void)
 		.rflags = t->rflags,
 		.rsp = t->rsp,
 	};
+}
+
+NORETURN void signal_deliver_async(void)
+{
+	struct user_regs r = saved_regs();
+	timers_check();
+	int sig = next_pending();
+	if (sig) {
+		struct siginfo_abi info = kill_info(sig);
+		if (setup_frame(sig, &info, &r, 0, 0, 0) < 0)
+			terminate(SIGSEGV, " (its signal frame did not fit on "
+					   "the stack)");
+	}
+	user_return(&r);
+}
+
+NORETURN void signal_deliver_fault(void)
+{
+	const struct trap_frame *t = &fault_frame;
+	struct user_regs r = saved_regs();
 	struct siginfo_abi info;
 	memset(&info, 0, sizeof(info));
 	info.signo = fault_sig;

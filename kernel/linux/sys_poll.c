@@ -44,18 +44,13 @@ static short file_ready(struct file *f, short events)
 	return (short)(ready & (events | POLLHUP | POLLERR));
 }
 
-/* Sleep (timeout_ns) (UINT64_MAX: forever); nothing else can wake us. */
-static void wait_nothing_ready(uint64_t timeout_ns)
+/* Sleep (timeout_ns) (UINT64_MAX: forever): only time or a signal can
+ * end the wait. 0 or -EINTR. */
+static int wait_nothing_ready(uint64_t timeout_ns)
 {
-	if (timeout_ns == UINT64_MAX) {
-		klog("the program waits for descriptors only it could make "
-		     "ready; with no other thread it waits forever");
-		for (;;)
-			clock_sleep_until(UINT64_MAX);
-	}
 	uint64_t now = clock_monotonic_ns();
-	clock_sleep_until(timeout_ns > UINT64_MAX - now ? UINT64_MAX
-							: now + timeout_ns);
+	return signal_wait(timeout_ns > UINT64_MAX - now ? UINT64_MAX
+							 : now + timeout_ns);
 }
 
 static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
@@ -76,8 +71,8 @@ static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
 		if (fds[k].revents)
 			n++;
 	}
-	if (n == 0 && timeout_ns)
-		wait_nothing_ready(timeout_ns);
+	if (n == 0 && timeout_ns && wait_nothing_ready(timeout_ns) < 0)
+		return -EINTR;
 	if (copy_to_user(ufds, fds, nfds * sizeof(fds[0])) < 0)
 		return -EFAULT;
 	return n;
@@ -148,8 +143,8 @@ static long do_select(int nfds, uint64_t urd, uint64_t uwr, uint64_t uex,
 			n++;
 		}
 	}
-	if (n == 0 && timeout_ns)
-		wait_nothing_ready(timeout_ns);
+	if (n == 0 && timeout_ns && wait_nothing_ready(timeout_ns) < 0)
+		return -EINTR;
 	for (int s = 0; s < 3; s++)
 		if (uset[s] && copy_to_user(uset[s], out[s], bytes) < 0)
 			return -EFAULT;

@@ -113,22 +113,33 @@ static uint64_t deadline_after(uint64_t ns)
 	return ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
 }
 
+/* Sleep to (deadline); if a signal interrupts, write what is left to
+ * (urem) (when given) and return -EINTR. */
+static long sleep_until(uint64_t deadline, uint64_t urem)
+{
+	if (signal_wait(deadline) == 0)
+		return 0;
+	uint64_t now = clock_monotonic_ns();
+	struct timespec_abi left =
+		ns_to_ts(deadline > now ? deadline - now : 0);
+	if (urem && copy_to_user(urem, &left, sizeof(left)) < 0)
+		return -EFAULT;
+	return -EINTR;
+}
+
 long sys_nanosleep(uint64_t req, uint64_t rem)
 {
 	uint64_t ns;
 	long r = fetch_timespec(req, &ns);
-	(void)rem; /* no signal can interrupt the sleep yet */
 	if (r < 0)
 		return r;
-	clock_sleep_until(deadline_after(ns));
-	return 0;
+	return sleep_until(deadline_after(ns), rem);
 }
 
 long sys_clock_nanosleep(int clk, int flags, uint64_t req, uint64_t rem)
 {
 	uint64_t ns, now;
 
-	(void)rem;
 	if (clk == CLOCK_THREAD_CPUTIME_ID)
 		return -EINVAL;
 	long r = clock_read(clk, &now);
@@ -146,7 +157,7 @@ long sys_clock_nanosleep(int clk, int flags, uint64_t req, uint64_t rem)
 		if (ns <= now)
 			return 0;
 		ns -= now;
+		rem = 0; /* an absolute sleep reports nothing left */
 	}
-	clock_sleep_until(deadline_after(ns));
-	return 0;
+	return sleep_until(deadline_after(ns), rem);
 }

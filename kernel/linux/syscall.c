@@ -33,6 +33,19 @@ static const struct syscall_entry syscalls[] = {
 	SYS(brk),
 	SYS(rt_sigaction),
 	SYS(rt_sigprocmask),
+	SYS(rt_sigsuspend),
+	SYS(rt_sigpending),
+	SYS(pause),
+	SYS(alarm),
+	SYS(getitimer),
+	SYS_PARTIAL(setitimer,
+		    "ITIMER_VIRTUAL and ITIMER_PROF count time since boot"),
+	SYS_PARTIAL(timer_create,
+		    "REALTIME, MONOTONIC and BOOTTIME clocks; no SIGEV_THREAD"),
+	SYS(timer_settime),
+	SYS(timer_gettime),
+	SYS(timer_getoverrun),
+	SYS(timer_delete),
 	SYS_PARTIAL(fallocate, "modes 0, KEEP_SIZE and PUNCH_HOLE"),
 	SYS_PARTIAL(memfd_create, "no file seals"),
 	SYS(rt_sigreturn),
@@ -51,7 +64,7 @@ static const struct syscall_entry syscalls[] = {
 			     "zero the memory"),
 	SYS(dup),
 	SYS(dup2),
-	SYS_PARTIAL(nanosleep, "cannot be interrupted by a signal yet"),
+	SYS(nanosleep),
 	SYS(getpid),
 	SYS(exit),
 	SYS_PARTIAL(kill, "only to itself (pid 1)"),
@@ -104,7 +117,7 @@ static const struct syscall_entry syscalls[] = {
 		    "recorded; there are no other threads to use it"),
 	SYS_PARTIAL(clock_gettime, "the CPU-time clocks count time since boot"),
 	SYS(clock_getres),
-	SYS_PARTIAL(clock_nanosleep, "cannot be interrupted by a signal yet"),
+	SYS(clock_nanosleep),
 	SYS(exit_group),
 	SYS_PARTIAL(tgkill, "only to itself"),
 	SYS_PARTIAL(openat,
@@ -190,7 +203,9 @@ long syscall_dispatch(struct syscall_frame *f)
 		return (long)percpu0.ring3;
 	else
 		ret = unknown(nr);
-	if (proc.sigpending & ~proc.sigmask)
+	if (timer_armed_tsc || timers_active())
+		timers_check();
+	if ((proc.sigpending & ~proc.sigmask) || ret == -ERESTARTSYS)
 		ret = signal_deliver_pending(f, ret);
 	return ret;
 }

@@ -20,6 +20,7 @@ CONFORMANCE = [
     ("fds", [], []),
     ("devproc", [], []),
     ("signals", [], []),
+    ("timers", [], []),
 ]
 
 
@@ -151,3 +152,17 @@ def test_conformance_expectations_hold_natively(name, args, env, tmp_path):
                        timeout=60, cwd=tmp_path,
                        env=dict(e.split("=", 1) for e in case[2]))
     assert p.returncode == 0, p.stdout.decode()
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+def test_guest_wall_clock_agrees_with_the_host(run_guest, libc):
+    import time
+    before = time.time()
+    r = run_guest(guest_program(libc, "clock"))
+    after = time.time()
+    lines = [line for line in r.stdout.splitlines()
+             if line.startswith("CLOCK_REALTIME=")]
+    assert len(lines) == 1, r.stdout
+    guest = int(lines[0].split("=")[1])
+    # whole seconds in the guest; the RTC has one-second resolution
+    assert before - 2 <= guest <= after + 2, (before, guest, after)

@@ -94,21 +94,34 @@ static uint64_t cmos_time_ns(void)
 			  (int64_t)NSEC_PER_SEC);
 }
 
-/* Measure the TSC against PIT channel 2 (the classic calibration). */
+/* PIT channel 0's counter, latched and read back. */
+static RING0 uint16_t pit_count(void)
+{
+	outb(0x43, 0x00); /* latch channel 0 */
+	uint8_t lo = inb(0x40);
+	return (uint16_t)(lo | inb(0x40) << 8);
+}
+
+/* Measure the TSC against PIT channel 0 counting down (mode 2), read
+ * back through the latch: unlike the channel-2 method this needs no
+ * port 0x61, which QEMU's microvm does not have. 0 if no PIT counts. */
 static RING0 uint64_t pit_tsc_khz(void)
 {
-	uint64_t latch = PIT_HZ * PIT_CALIBRATE_MS / 1000, t0, t1;
-	uint8_t p61 = inb(0x61);
+	uint64_t want = PIT_HZ * PIT_CALIBRATE_MS / 1000, ticks = 0;
 
-	outb(0x61, (p61 & ~0x02) | 0x01); /* gate on, speaker off */
-	outb(0x43, 0xb0);		  /* channel 2, mode 0, lo/hi */
-	outb(0x42, latch & 0xff);
-	outb(0x42, latch >> 8);
-	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20)) /* only without kvmclock: never under PVM */
-		;
-	t1 = rdtsc();
-	return (t1 - t0) / PIT_CALIBRATE_MS;
+	outb(0x43, 0x34); /* channel 0, lo/hi byte, mode 2, binary */
+	outb(0x40, 0xff);
+	outb(0x40, 0xff);
+	uint16_t prev = pit_count();
+	uint64_t t0 = rdtsc();
+	for (uint64_t spins = 0; ticks < want; spins++) {
+		uint16_t now = pit_count();
+		ticks += (uint16_t)(prev - now);
+		prev = now;
+		if (spins > (1u << 20) && ticks == 0)
+			return 0; /* nothing counts: no PIT */
+	}
+	return (rdtsc() - t0) * 1000 / (ticks * 1000000 / PIT_HZ);
 }
 
 RING0 void clock_boot0(void)
@@ -185,8 +198,8 @@ void clock_init(void)
 			     "CLOCK_REALTIME starts at 1970");
 	}
 	if (!boot.tsc_khz) {
-		klog("no clock source could be calibrated; "
-		     "time runs at an assumed 1 GHz");
+		klog("no clock source could be calibrated (no kvmclock, no "
+		     "PIT); time runs at an assumed 1 GHz TSC");
 		boot.tsc_khz = 1000000;
 	}
 	ns_per_tick = (1000000ULL << 32) / boot.tsc_khz;
@@ -204,6 +217,12 @@ uint64_t clock_realtime_ns(void)
 {
 	/* kvmclock's wall clock is the time at system_time 0 */
 	return realtime_at_boot_ns + clock_monotonic_ns();
+}
+
+uint64_t clock_tsc_at(uint64_t ns)
+{
+	uint64_t now = clock_monotonic_ns();
+	return rdtsc() + (ns > now ? ns_to_tsc(ns - now) : 0);
 }
 
 void clock_sleep_until(uint64_t deadline)

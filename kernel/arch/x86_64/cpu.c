@@ -234,6 +234,8 @@ RING0 void trap_handle(struct trap_frame *f)
 	if (f->vector >= 32) {
 		if (f->vector != SPURIOUS_VECTOR)
 			lapic_write(LAPIC_EOI, 0);
+		if (f->vector == TIMER_VECTOR)
+			signal_async_redirect(f);
 		return;
 	}
 	if (f->vector == 2) /* NMI: nothing sends one */

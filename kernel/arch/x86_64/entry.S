@@ -160,6 +160,13 @@ signal_fault_entry:
 	call signal_deliver_fault
 	ud2
 
+	/* Where a timer interrupt that may run a handler resumes. */
+	.globl signal_async_entry
+signal_async_entry:
+	cld
+	call signal_deliver_async
+	ud2
+
 	/* void enter_program_ring3(uint64_t entry, uint64_t sp) */
 	.globl enter_program_ring3
 enter_program_ring3:

@@ -1,0 +1,319 @@
+/* sys_timer.c: interval timers (alarm, setitimer) and POSIX timers, and
+ * the waits signals interrupt (pause, rt_sigsuspend).
+ *
+ * Timers are deadlines on the monotonic clock, checked at every system
+ * call's end and in every wait. For a program that computes without
+ * calling the kernel, the LAPIC TSC-deadline timer is armed at the
+ * nearest deadline; its interrupt sends the program through
+ * signal_async_entry, where timers_check runs natively.
+ */
+#include "linux/syscalls.h"
+#include "arch/x86_64/x86.h"
+#include <asm/signal.h>
+#include <linux/time.h>
+
+#define NSEC_PER_SEC 1000000000ULL
+#define POSIX_TIMERS 32
+#define SI_TIMER_CODE (-2)
+#define SI_KERNEL_CODE 0x80
+#define SIGEV_SIGNAL_ABI 0
+#define SIGEV_NONE_ABI 1
+#define SIGEV_THREAD_ID_ABI 4
+
+struct ktimer {
+	int active, sig, code, clock;
+	uint64_t deadline; /* monotonic ns */
+	uint64_t interval; /* ns; 0: one-shot */
+	uint64_t overrun;
+};
+
+/* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF: one process on one CPU, so
+ * all three count time since boot */
+static struct ktimer itimers[3];
+static struct ktimer ptimers[POSIX_TIMERS];
+static int ptimer_used[POSIX_TIMERS];
+uint64_t timer_armed_tsc;
+
+struct timeval_abi {
+	int64_t sec, usec;
+};
+struct itimerval_abi {
+	struct timeval_abi interval, value;
+};
+struct timespec_abi {
+	int64_t sec, nsec;
+};
+struct itimerspec_abi {
+	struct timespec_abi interval, value;
+};
+struct sigevent_abi {
+	uint64_t value;
+	int32_t signo, notify;
+	int32_t tid, pad[11];
+};
+
+/* Fire every expired timer (sends its signal) and re-arm periodic ones. */
+static void fire(struct ktimer *t, uint64_t now)
+{
+	if (!t->active || t->deadline > now)
+		return;
+	if (t->interval) {
+		uint64_t late = (now - t->deadline) / t->interval;
+		t->overrun = late;
+		t->deadline += (late + 1) * t->interval;
+	} else {
+		t->active = 0;
+	}
+	if (t->sig)
+		signal_send(t->sig, t->code);
+}
+
+static uint64_t next_deadline(void)
+{
+	uint64_t next = UINT64_MAX;
+	for (int k = 0; k < 3; k++)
+		if (itimers[k].active && itimers[k].deadline < next)
+			next = itimers[k].deadline;
+	for (int k = 0; k < POSIX_TIMERS; k++)
+		if (ptimers[k].active && ptimers[k].deadline < next)
+			next = ptimers[k].deadline;
+	return next;
+}
+
+int timers_active(void)
+{
+	return next_deadline() != UINT64_MAX;
+}
+
+void timers_check(void)
+{
+	uint64_t now = clock_monotonic_ns();
+	for (int k = 0; k < 3; k++)
+		fire(&itimers[k], now);
+	for (int k = 0; k < POSIX_TIMERS; k++)
+		fire(&ptimers[k], now);
+	/* keep the hardware timer on the nearest deadline */
+	uint64_t next = next_deadline();
+	if (next != UINT64_MAX && boot.tsc_deadline) {
+		uint64_t tsc = clock_tsc_at(next);
+		if (tsc != timer_armed_tsc) {
+			gate_call(GATE_WRMSR, MSR_TSC_DEADLINE, (long)tsc, 0);
+			timer_armed_tsc = tsc;
+		}
+	}
+}
+
+int signal_wait(uint64_t deadline)
+{
+	for (;;) {
+		timers_check();
+		if (proc.sigpending & ~proc.sigmask)
+			return -EINTR;
+		uint64_t now = clock_monotonic_ns();
+		if (now >= deadline)
+			return 0;
+		uint64_t until = next_deadline();
+		if (until > deadline)
+			until = deadline;
+		if (until == UINT64_MAX && !timers_active()) {
+			static int said;
+			if (!said++)
+				klog("the program waits for a signal that "
+				     "nothing can send; it waits forever");
+		}
+		clock_sleep_until(until);
+		timer_armed_tsc = 0; /* the sleep used the hardware timer */
+	}
+}
+
+static uint64_t tv_ns(struct timeval_abi tv)
+{
+	return (uint64_t)tv.sec * NSEC_PER_SEC + (uint64_t)tv.usec * 1000;
+}
+
+static struct timeval_abi ns_tv(uint64_t ns)
+{
+	return (struct timeval_abi){(int64_t)(ns / NSEC_PER_SEC),
+				    (int64_t)(ns % NSEC_PER_SEC / 1000)};
+}
+
+static struct timespec_abi ns_ts(uint64_t ns)
+{
+	return (struct timespec_abi){(int64_t)(ns / NSEC_PER_SEC),
+				     (int64_t)(ns % NSEC_PER_SEC)};
+}
+
+static uint64_t remaining(const struct ktimer *t)
+{
+	uint64_t now = clock_monotonic_ns();
+	if (!t->active)
+		return 0;
+	return t->deadline > now ? t->deadline - now : 1;
+}
+
+static void start(struct ktimer *t, uint64_t value, uint64_t interval)
+{
+	t->active = value != 0;
+	t->deadline = clock_monotonic_ns() + value;
+	t->interval = interval;
+	t->overrun = 0;
+	timers_check();
+}
+
+static const int itimer_signal[3] = {SIGALRM, SIGVTALRM, SIGPROF};
+
+long sys_getitimer(int which, uint64_t ucur)
+{
+	if (which < 0 || which > 2)
+		return -EINVAL;
+	struct itimerval_abi cur = {ns_tv(itimers[which].interval),
+				    ns_tv(remaining(&itimers[which]))};
+	return copy_to_user(ucur, &cur, sizeof(cur));
+}
+
+long sys_setitimer(int which, uint64_t unew, uint64_t uold)
+{
+	struct itimerval_abi v = {{0, 0}, {0, 0}};
+	if (which < 0 || which > 2)
+		return -EINVAL;
+	if (unew && copy_from_user(&v, unew, sizeof(v)) < 0)
+		return -EFAULT;
+	if (v.value.usec < 0 || v.value.usec >= 1000000 || v.value.sec < 0 ||
+	    v.interval.usec < 0 || v.interval.usec >= 1000000 ||
+	    v.interval.sec < 0)
+		return -EINVAL;
+	if (uold && sys_getitimer(which, uold) < 0)
+		return -EFAULT;
+	struct ktimer *t = &itimers[which];
+	t->sig = itimer_signal[which];
+	t->code = SI_KERNEL_CODE;
+	start(t, tv_ns(v.value), tv_ns(v.interval));
+	return 0;
+}
+
+long sys_alarm(unsigned secs)
+{
+	uint64_t left = remaining(&itimers[0]);
+	itimers[0].sig = SIGALRM;
+	itimers[0].code = SI_KERNEL_CODE;
+	start(&itimers[0], (uint64_t)secs * NSEC_PER_SEC, 0);
+	/* Linux rounds the old value to the nearest second, at least 1 */
+	uint64_t s = (left + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
+	return left && !s ? 1 : (long)s;
+}
+
+long sys_timer_create(int clock, uint64_t uevp, uint64_t uid)
+{
+	struct sigevent_abi ev = {.signo = SIGALRM, .notify = SIGEV_SIGNAL_ABI};
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC &&
+	    clock != CLOCK_BOOTTIME)
+		return -EINVAL;
+	if (uevp && copy_from_user(&ev, uevp, sizeof(ev)) < 0)
+		return -EFAULT;
+	if (ev.notify != SIGEV_SIGNAL_ABI && ev.notify != SIGEV_NONE_ABI &&
+	    !(ev.notify == SIGEV_THREAD_ID_ABI && ev.tid == 1))
+		return -EINVAL;
+	if (ev.notify != SIGEV_NONE_ABI && (ev.signo < 1 || ev.signo > 64))
+		return -EINVAL;
+	for (int id = 0; id < POSIX_TIMERS; id++) {
+		if (ptimer_used[id])
+			continue;
+		int32_t out = id;
+		if (copy_to_user(uid, &out, sizeof(out)) < 0)
+			return -EFAULT;
+		ptimer_used[id] = 1;
+		ptimers[id] = (struct ktimer){
+			.sig = ev.notify == SIGEV_NONE_ABI ? 0 : ev.signo,
+			.code = SI_TIMER_CODE,
+			.clock = clock,
+		};
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+static struct ktimer *ptimer(int id)
+{
+	return id >= 0 && id < POSIX_TIMERS && ptimer_used[id] ? &ptimers[id]
+							       : NULL;
+}
+
+long sys_timer_gettime(int id, uint64_t ucur)
+{
+	struct ktimer *t = ptimer(id);
+	if (!t)
+		return -EINVAL;
+	struct itimerspec_abi cur = {ns_ts(t->interval), ns_ts(remaining(t))};
+	return copy_to_user(ucur, &cur, sizeof(cur));
+}
+
+long sys_timer_settime(int id, int flags, uint64_t unew, uint64_t uold)
+{
+	struct ktimer *t = ptimer(id);
+	struct itimerspec_abi v;
+	if (!t)
+		return -EINVAL;
+	if (copy_from_user(&v, unew, sizeof(v)) < 0)
+		return -EFAULT;
+	if (v.value.nsec < 0 || (uint64_t)v.value.nsec >= NSEC_PER_SEC ||
+	    v.value.sec < 0 || v.interval.nsec < 0 ||
+	    (uint64_t)v.interval.nsec >= NSEC_PER_SEC || v.interval.sec < 0)
+		return -EINVAL;
+	if (flags & ~TIMER_ABSTIME)
+		return -EINVAL;
+	if (uold && sys_timer_gettime(id, uold) < 0)
+		return -EFAULT;
+	uint64_t value =
+		(uint64_t)v.value.sec * NSEC_PER_SEC + (uint64_t)v.value.nsec;
+	uint64_t interval = (uint64_t)v.interval.sec * NSEC_PER_SEC +
+			    (uint64_t)v.interval.nsec;
+	if (value && (flags & TIMER_ABSTIME)) {
+		uint64_t now = t->clock == CLOCK_REALTIME
+				       ? clock_realtime_ns()
+				       : clock_monotonic_ns();
+		value = value > now ? value - now : 1;
+	}
+	start(t, value, interval);
+	return 0;
+}
+
+long sys_timer_getoverrun(int id)
+{
+	struct ktimer *t = ptimer(id);
+	return t ? (long)t->overrun : -EINVAL;
+}
+
+long sys_timer_delete(int id)
+{
+	if (!ptimer(id))
+		return -EINVAL;
+	ptimer_used[id] = 0;
+	ptimers[id].active = 0;
+	return 0;
+}
+
+long sys_pause(void)
+{
+	signal_wait(UINT64_MAX);
+	return -EINTR;
+}
+
+long sys_rt_sigsuspend(uint64_t umask, uint64_t size)
+{
+	uint64_t mask;
+	if (size != 8)
+		return -EINVAL;
+	if (copy_from_user(&mask, umask, sizeof(mask)) < 0)
+		return -EFAULT;
+	signal_mask_suspend(mask);
+	signal_wait(UINT64_MAX);
+	return -EINTR;
+}
+
+long sys_rt_sigpending(uint64_t uset, uint64_t size)
+{
+	uint64_t set = proc.sigpending & proc.sigmask;
+	if (size > 8)
+		return -EINVAL;
+	return copy_to_user(uset, &set, size);
+}
