@@ -116,11 +116,9 @@ int dir_link(struct inode *dir, const char *name, size_t len,
 	d->len = (uint16_t)len;
 	memcpy(d->name, name, len);
 	d->name[len] = '\0';
-	/* append, so that listing follows creation order as on ext2 */
-	struct dentry **pp = &dir->u.dir.first;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = d;
+	/* newest first, the order Linux's ramfs and tmpfs list in */
+	d->next = dir->u.dir.first;
+	dir->u.dir.first = d;
 	dir->u.dir.count++;
 	/* a new inode comes with its first link; linkat adds the others */
 	if (S_ISDIR(child->mode)) {

@@ -148,6 +148,8 @@ static void make_link(const char *path, const char *target)
 
 void fs_populate(const char *exe)
 {
+	/* what is added here should not change the archive's root time */
+	struct kts mtime = fs_root->mtime, ctime = fs_root->ctime;
 	make("/tmp", S_IFDIR | 01777);
 	make("/root", S_IFDIR | 0700);
 	make_dev("/dev/null", 0666, DEV(1, 3));
@@ -164,6 +166,8 @@ void fs_populate(const char *exe)
 	make_file("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
 	make_file("/etc/group", "root:x:0:\n");
 	make_file("/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost\n");
+	fs_root->mtime = mtime;
+	fs_root->ctime = ctime;
 }
 
 void console_files_open(int tty)

@@ -152,6 +152,23 @@ long sys_creat(uint64_t path, uint32_t mode)
 
 /* ---- stat ---- */
 
+/* Sizes as tmpfs reports them: a directory is 40 bytes plus 20 per entry
+ * and takes no blocks; a file takes the pages its data needs. */
+#define DIR_BASE_SIZE 40
+#define DIR_ENTRY_SIZE 20
+
+static uint64_t stat_size(const struct inode *i)
+{
+	if (S_ISDIR(i->mode))
+		return DIR_BASE_SIZE + DIR_ENTRY_SIZE * i->u.dir.count;
+	return i->size;
+}
+
+static uint64_t stat_blocks(const struct inode *i)
+{
+	return S_ISREG(i->mode) ? PAGE_UP(i->size) / 512 : 0;
+}
+
 static void fill_stat(const struct inode *i, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -162,9 +179,9 @@ static void fill_stat(const struct inode *i, struct stat *st)
 	st->st_uid = i->uid;
 	st->st_gid = i->gid;
 	st->st_rdev = i->rdev;
-	st->st_size = (long)i->size;
+	st->st_size = (long)stat_size(i);
 	st->st_blksize = PAGE_SIZE;
-	st->st_blocks = (long)(PAGE_UP(i->size) / 512);
+	st->st_blocks = (long)stat_blocks(i);
 	st->st_atime = i->atime.sec;
 	st->st_atime_nsec = (unsigned long)i->atime.nsec;
 	st->st_mtime = i->mtime.sec;
@@ -267,8 +284,8 @@ long sys_statx(int dirfd, uint64_t upath, int flags, unsigned mask,
 	sx.stx_gid = i->gid;
 	sx.stx_mode = (uint16_t)i->mode;
 	sx.stx_ino = i->ino;
-	sx.stx_size = i->size;
-	sx.stx_blocks = PAGE_UP(i->size) / 512;
+	sx.stx_size = stat_size(i);
+	sx.stx_blocks = stat_blocks(i);
 	sx.stx_atime.tv_sec = i->atime.sec;
 	sx.stx_atime.tv_nsec = (uint32_t)i->atime.nsec;
 	sx.stx_mtime.tv_sec = i->mtime.sec;

@@ -2,14 +2,16 @@
 runs unmodified: each applet runs on the same fixture files natively and
 inside a Fresco VM, and must print the same and exit the same.
 
-Natively the applet runs in a fixture directory; in the guest the same
-directory is the root filesystem and the cwd is "/", so relative paths
-name the same files. Applets that need fork or exec are expected to fail,
+Natively the applet runs in a fixture directory on tmpfs (/dev/shm),
+whose sizes and block counts Fresco's in-memory filesystem reports the
+same way; in the guest the same directory is the root filesystem and the
+cwd is "/", so relative paths name the same files. Applets that need fork or exec are expected to fail,
 naming the missing call, until processes exist.
 """
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -54,8 +56,10 @@ CASES = {
     # directory sizes belong to each file system: files and links only
     "stat": ["stat", "-c", "%s %F %a %h %Y", "data/fruit.txt", "data/link"],
     "touch": ["touch", "-d", "2020-01-02 03:04:05", "data/fruit.txt"],
-    "ls-l": ["ls", "-l", "data/files"],
-    "ls-a": ["ls", "-a", "data"],
+    "ls-la": ["ls", "-la", "data/files"],
+    "ls-l": ["ls", "-l", "data"],
+    "ls-lR": ["ls", "-lR", "data/files"],
+    "stat-dir": ["stat", "-c", "%s %b %h %F", "data", "data/files"],
     "du": ["du", "-b", "data/fruit.txt", "data/nums.txt"],
     "date": ["date", "-u", "-d", "@1700000000"],
     "env": ["env"],
@@ -79,12 +83,14 @@ CASES = {
                   "case foo in f*) echo matched;; esac; "
                   "while read a b; do echo \"$b=$a\"; done < data/fruit.txt"],
     "sh-file": ["sh", "data/script.sh", "arg1"],
+    "sh-heredoc": ["sh", "-c", "while read a b; do echo \"[$b|$a]\"; "
+                   "done <<EOF\none 1\ntwo 2\nEOF\necho after"],
     "xargs-echo": ["xargs", "echo", "got:"],  # stdin; echo is a builtin
 }
 
 # Applets run through a shell that must fork: expected to fail for now.
 NEEDS_PROCESSES = {
-    "sh-heredoc-cat": ["sh", "-c", "cat <<END\nhere doc\nEND"],
+    "sh-heredoc-to-program": ["sh", "-c", "cat <<END\nhere doc\nEND"],
     "sh-pipeline": ["sh", "-c", "sort data/fruit.txt | uniq"],
 }
 
@@ -136,13 +142,21 @@ def fixture_cpio(tmp_path_factory):
     return root, archive
 
 
-def native(root, argv, stdin, tmp_path):
-    """Run the applet natively on a fresh copy of the fixture."""
-    work = tmp_path / "native"
-    shutil.copytree(root, work, symlinks=True)
-    p = subprocess.run(["./bin/busybox", *argv], cwd=work, env=ENV,
-                       input=stdin, capture_output=True, timeout=60)
-    return p.returncode, p.stdout
+TMPFS = Path("/dev/shm")
+
+
+def native(root, argv, stdin):
+    """Run the applet natively on a fresh copy of the fixture on tmpfs."""
+    work = Path(tempfile.mkdtemp(dir=TMPFS)) / "root"
+    try:
+        shutil.copytree(root, work, symlinks=True)
+        for p in [work, *work.rglob("*")]:
+            os.utime(p, (FIXED_TIME, FIXED_TIME), follow_symlinks=False)
+        p = subprocess.run(["./bin/busybox", *argv], cwd=work, env=ENV,
+                           input=stdin, capture_output=True, timeout=60)
+        return p.returncode, p.stdout
+    finally:
+        shutil.rmtree(work.parent)
 
 
 def guest(archive, argv, stdin):
@@ -159,7 +173,7 @@ def test_applet_matches_native(name, fixture_cpio, tmp_path):
     argv, stdin = CASES[name], STDIN.get(name, b"")
     if stdin is None:
         stdin = archive.read_bytes()
-    want = native(root, argv, stdin, tmp_path)
+    want = native(root, argv, stdin)
     status, out, err = guest(archive, argv, stdin)
     assert (status, out) == want, err
 
