@@ -198,7 +198,7 @@ $(B)/bench/%: bench/%.c
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello \
-		$(B)/bench/getpid $(B)/bench/syscalls
+		$(B)/bench/syscalls
 	$(Q)$(PYTHON) bench/boot.py
 	$(Q)$(PYTHON) bench/syscalls.py
 

@@ -12,7 +12,7 @@ Measures (medians of RUNS runs each):
   - the kernel file's size
   - the smallest --memory (MiB) that still runs hello
   - a getpid round trip inside the guest, against the same static program
-    run natively on the host; the ratio
+    (bench/syscalls.c) run natively on the host; the ratio
 Writes the report to stdout and to bench/results/boot.txt.
 """
 import os
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FRESCO = ROOT / "build/bin/fresco"
 KERNEL = ROOT / "build/lib/fresco/fresco-kernel"
 HELLO = ROOT / "build/tests/guest/musl/hello"
-GETPID = ROOT / "build/bench/getpid"
+SYSCALLS = ROOT / "build/bench/syscalls"
 RESULT = ROOT / "bench/results/boot.txt"
 RUNS = 21
 
@@ -86,11 +86,12 @@ def smallest_memory():
 def getpid_ns(cmd):
     out = subprocess.run(cmd, capture_output=True, text=True,
                          check=True).stdout
-    return float(out.split()[1])
+    line = next(l for l in out.splitlines() if l.startswith("getpid "))
+    return float(line.split()[1])
 
 
 def main():
-    for f in (FRESCO, KERNEL, HELLO, GETPID):
+    for f in (FRESCO, KERNEL, HELLO, SYSCALLS):
         if not f.exists():
             sys.exit(f"bench: {f} is missing; run make bench")
     work = Path(tempfile.mkdtemp())
@@ -111,8 +112,8 @@ def main():
     rss_cli = peak_rss_kib([str(FRESCO), "version"])
     f_ms = statistics.median(fresco) * 1e3
     q_ms = statistics.median(qemu) * 1e3
-    guest = getpid_ns([str(FRESCO), "run", str(GETPID)])
-    native = getpid_ns([str(GETPID)])
+    guest = getpid_ns([str(FRESCO), "run", str(SYSCALLS)])
+    native = getpid_ns([str(SYSCALLS)])
     shutil.rmtree(work)
 
     lines = [

@@ -316,6 +316,18 @@ long signal_deliver_pending(struct syscall_frame *f, long ret)
 	return 0;
 }
 
+/* If a signal with a handler is pending, make (r) enter it. */
+static void enter_pending_handler(struct user_regs *r)
+{
+	int sig = next_pending();
+	if (!sig)
+		return;
+	struct siginfo_abi info = kill_info(sig);
+	if (setup_frame(sig, &info, r, 0, 0, 0) < 0)
+		terminate(SIGSEGV,
+			  " (its signal frame did not fit on the stack)");
+}
+
 /* Save the program's context (f) and make the trap return to (entry),
  * on the signal stack, at the privilege the kernel runs any code at. */
 static RING0 int redirect(struct trap_frame *f, void (*entry)(void))
@@ -379,13 +391,7 @@ NORETURN void signal_deliver_async(void)
 {
 	struct user_regs r = saved_regs();
 	timers_check();
-	int sig = next_pending();
-	if (sig) {
-		struct siginfo_abi info = kill_info(sig);
-		if (setup_frame(sig, &info, &r, 0, 0, 0) < 0)
-			terminate(SIGSEGV, " (its signal frame did not fit on "
-					   "the stack)");
-	}
+	enter_pending_handler(&r);
 	user_return(&r);
 }
 
@@ -468,13 +474,7 @@ long sys_rt_sigreturn(void)
 		.rsp = mc->rsp,
 	};
 	proc.sigmask = uc.sigmask & ~UNBLOCKABLE;
-	int sig = next_pending();
-	if (sig) {
-		struct siginfo_abi info = kill_info(sig);
-		if (setup_frame(sig, &info, &r, 0, 0, 0) < 0)
-			terminate(SIGSEGV, " (its signal frame did not fit on "
-					   "the stack)");
-	}
+	enter_pending_handler(&r);
 	user_return(&r);
 }
 

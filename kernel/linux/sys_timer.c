@@ -94,6 +94,8 @@ void timers_check(void)
 		fire(&ptimers[k], now);
 	/* keep the hardware timer on the nearest deadline */
 	uint64_t next = next_deadline();
+	if (next == UINT64_MAX)
+		timer_armed_tsc = 0; /* a late interrupt then changes nothing */
 	if (next != UINT64_MAX && boot.tsc_deadline) {
 		uint64_t tsc = clock_tsc_at(next);
 		if (tsc != timer_armed_tsc) {

@@ -56,6 +56,20 @@ static inline long raw_syscall6(long n, long a, long b, long c, long d, long e,
 	raw_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), \
 		     (long)(e), (long)(f))
 
+#ifdef GUEST_SIGNALS
+#include <signal.h>
+/* Install (fn) as an SA_SIGINFO handler of (sig) with (flags). */
+static inline void
+guest_on_signal(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | flags;
+	sigaction(sig, &sa, NULL);
+}
+#endif
+
 static inline int guest_done(const char *name)
 {
 	if (guest_failures)

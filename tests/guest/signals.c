@@ -2,6 +2,7 @@
  * faults delivered with siginfo and a ucontext a handler may change,
  * siglongjmp out of a handler, SIGPIPE. */
 #define _GNU_SOURCE
+#define GUEST_SIGNALS
 #include "guest.h"
 
 #include <setjmp.h>
@@ -47,18 +48,9 @@ static void skip_ud2(int sig, siginfo_t *si, void *ucp)
 	uc->uc_mcontext.gregs[REG_RAX] = 4242;
 }
 
-static void install(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = fn;
-	sa.sa_flags = SA_SIGINFO | flags;
-	sigaction(sig, &sa, NULL);
-}
-
 int main(void)
 {
-	install(SIGUSR1, on_info, 0);
+	guest_on_signal(SIGUSR1, on_info, 0);
 	CHECK(raise(SIGUSR1) == 0 && hits == 1 && last_sig == SIGUSR1,
 	      "raise runs the handler before it returns");
 	CHECK(last_code == SI_TKILL, "raise's siginfo says SI_TKILL");
@@ -78,7 +70,7 @@ int main(void)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	CHECK(hits == 3, "and runs when unblocked");
 
-	install(SIGUSR2, on_info, SA_RESETHAND | SA_NODEFER);
+	guest_on_signal(SIGUSR2, on_info, SA_RESETHAND | SA_NODEFER);
 	raise(SIGUSR2);
 	struct sigaction old;
 	sigaction(SIGUSR2, NULL, &old);
@@ -89,7 +81,7 @@ int main(void)
 	static char alt[65536];
 	stack_t ss = {.ss_sp = alt, .ss_size = sizeof(alt), .ss_flags = 0};
 	CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack");
-	install(SIGUSR1, on_info, SA_ONSTACK);
+	guest_on_signal(SIGUSR1, on_info, SA_ONSTACK);
 	raise(SIGUSR1);
 	CHECK(last_sp > (uintptr_t)alt &&
 		      last_sp < (uintptr_t)alt + sizeof(alt),
@@ -102,7 +94,7 @@ int main(void)
 	      "bad sigaltstack flags are EINVAL");
 
 	/* faults */
-	install(SIGSEGV, on_fault, 0);
+	guest_on_signal(SIGSEGV, on_fault, 0);
 	if (sigsetjmp(env, 1) == 0)
 		*(volatile int *)bad_addr = 1;
 	CHECK(last_sig == SIGSEGV && last_addr == 16 &&
@@ -116,7 +108,7 @@ int main(void)
 	sigprocmask(SIG_BLOCK, NULL, &now);
 	CHECK(!sigismember(&now, SIGSEGV),
 	      "siglongjmp restored the signal mask");
-	install(SIGFPE, on_fault, 0);
+	guest_on_signal(SIGFPE, on_fault, 0);
 	if (sigsetjmp(env, 1) == 0) {
 		unsigned n = 1, d = (unsigned)zero;
 		__asm__ volatile("xorl %%edx, %%edx; divl %1"
@@ -126,7 +118,7 @@ int main(void)
 	}
 	CHECK(last_sig == SIGFPE && last_code == FPE_INTDIV,
 	      "a division by zero: SIGFPE, FPE_INTDIV");
-	install(SIGILL, skip_ud2, 0);
+	guest_on_signal(SIGILL, skip_ud2, 0);
 	long rax = 0;
 	uintptr_t ud2_at = 0;
 	__asm__ volatile("lea 0f(%%rip), %1\n\t"
@@ -140,7 +132,7 @@ int main(void)
 
 	/* SIGPIPE */
 	int p[2];
-	install(SIGPIPE, on_info, 0);
+	guest_on_signal(SIGPIPE, on_info, 0);
 	pipe(p);
 	close(p[0]);
 	int before = hits;

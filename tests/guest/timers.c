@@ -2,6 +2,7 @@
  * sleeping program, to a program waiting on a pipe and to one computing
  * without system calls; sleeps interrupted by a handler say EINTR. */
 #define _GNU_SOURCE
+#define GUEST_SIGNALS
 #include "guest.h"
 
 #include <signal.h>
@@ -27,15 +28,6 @@ static void on_timer(int sig, siginfo_t *si, void *uc)
 	last_code = si->si_code;
 }
 
-static void install(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = fn;
-	sa.sa_flags = SA_SIGINFO | flags;
-	sigaction(sig, &sa, NULL);
-}
-
 static double now_s(void)
 {
 	struct timespec t;
@@ -45,7 +37,7 @@ static double now_s(void)
 
 int main(void)
 {
-	install(SIGALRM, on_alarm, 0);
+	guest_on_signal(SIGALRM, on_alarm, 0);
 	CHECK(alarm(5) == 0, "alarm returns 0 when none was set");
 	CHECK(alarm(0) == 5, "alarm returns what was left (5 s)");
 
@@ -99,14 +91,14 @@ int main(void)
 	/* a pipe read with SA_RESTART is restarted; without it, EINTR */
 	int p[2];
 	pipe(p);
-	install(SIGALRM, on_alarm, 0);
+	guest_on_signal(SIGALRM, on_alarm, 0);
 	setitimer(ITIMER_REAL, &it, NULL);
 	char c;
 	CHECK(read(p[0], &c, 1) == -1 && errno == EINTR,
 	      "a read on an empty pipe is interrupted: EINTR");
 
 	/* POSIX timers */
-	install(SIGUSR1, on_timer, 0);
+	guest_on_signal(SIGUSR1, on_timer, 0);
 	struct sigevent ev;
 	memset(&ev, 0, sizeof(ev));
 	ev.sigev_notify = SIGEV_SIGNAL;
