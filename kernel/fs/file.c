@@ -30,6 +30,8 @@ void file_put(struct file *f)
 		return;
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
+	if (f->path)
+		kfree(f->path, strlen(f->path) + 1);
 	inode_put(f->inode);
 	kfree(f, sizeof(*f));
 }
@@ -92,4 +94,23 @@ struct inode *fd_dir(int dirfd, int *err)
 		return NULL;
 	}
 	return f->inode;
+}
+
+const char *fd_link_text(const struct file *f, char *buf, size_t cap)
+{
+	const struct inode *i = f->inode;
+	if (S_ISFIFO(i->mode) || (dev_is_console(f) && !proc.tty)) {
+		snprintf(buf, cap, "pipe:[%lu]", i->ino);
+		return buf;
+	}
+	if (dev_is_console(f))
+		return "/dev/console";
+	if (f->path && i->nlink > 0)
+		return f->path;
+	if (f->path) {
+		snprintf(buf, cap, "%s (deleted)", f->path);
+		return buf;
+	}
+	snprintf(buf, cap, "anon_inode:[%lu]", i->ino);
+	return buf;
 }

@@ -56,6 +56,7 @@ struct inode {
 	uint64_t ino, size;
 	struct kts atime, mtime, ctime;
 	int refs;
+	int procfd; /* the /proc/self/fd directory: entries are descriptors */
 	const struct file_ops *fops; /* devices and pipes */
 	union {
 		struct {
@@ -85,6 +86,7 @@ struct file {
 	int host_fd; /* console files: the monitor's 1 or 2 */
 	char *text;  /* generated files: their text, one page */
 	size_t text_len;
+	char *path; /* as opened, for /proc/self/fd; may be NULL */
 };
 
 /* ---- inodes and directories (inode.c) ---- */
@@ -130,6 +132,8 @@ struct walk {
 	char last[FS_NAME_MAX + 1];
 	size_t last_len;
 	int trailing_slash;
+	/* the walk ended by following /proc/self/fd/N: that open file */
+	struct file *magic;
 };
 
 /* Resolve (path), relative to (start) if not absolute. On success the
@@ -144,6 +148,8 @@ void file_put(struct file *f);
 /* Install (f) at the lowest free descriptor >= (min); -EMFILE. */
 int fd_install(struct file *f, int min, int cloexec);
 struct file *fd_get(int fd); /* NULL if not open */
+/* What /proc/self/fd/N reads as a link: a path, "pipe:[ino]", ... */
+const char *fd_link_text(const struct file *f, char *buf, size_t cap);
 int fd_close(int fd);
 int fd_cloexec(int fd);
 void fd_set_cloexec(int fd, int on);

@@ -34,12 +34,54 @@ static int splice(int *cur, const char *target, const char *rest)
 	return 0;
 }
 
+/*
+ * /proc/self/fd/N, a "magic link" as on Linux: followed, it is the open
+ * file's own inode (and (*magic) the open file); not followed, a link
+ * made for this walk whose target describes the file. NULL if N is not
+ * an open descriptor.
+ */
+static struct inode *fd_lookup(const char *name, size_t len, int follow,
+			       struct file **magic)
+{
+	static char text[FS_PATH_MAX + 1];
+	int fd = 0;
+	for (size_t k = 0; k < len; k++) {
+		if (name[k] < '0' || name[k] > '9' || fd > FS_FD_MAX)
+			return NULL;
+		fd = fd * 10 + (name[k] - '0');
+	}
+	struct file *f = len ? fd_get(fd) : NULL;
+	if (!f)
+		return NULL;
+	if (follow) {
+		if (magic)
+			*magic = f;
+		return f->inode;
+	}
+	const char *t = fd_link_text(f, text, sizeof(text));
+	size_t n = strlen(t);
+	struct inode *link = inode_new(S_IFLNK | 0700);
+	char *copy = n < PAGE_SIZE ? kmalloc(n + 1) : NULL;
+	if (!link || !copy) {
+		if (link)
+			kfree(link, sizeof(*link));
+		return NULL;
+	}
+	memcpy(copy, t, n + 1);
+	link->u.lnk.target = copy;
+	link->u.lnk.owned = 1;
+	link->size = n;
+	link->nlink = 0; /* freed when the walk lets go of it */
+	return link;
+}
+
 int path_walk(struct inode *start, const char *path, int flags, struct walk *w)
 {
 	int cur = 0, links = 0;
 	size_t plen = strnlen(path, FS_PATH_MAX + 1);
 
 	w->parent = w->inode = NULL;
+	w->magic = NULL;
 	w->last_len = 0;
 	w->trailing_slash = 0;
 	if (plen == 0)
@@ -88,6 +130,11 @@ int path_walk(struct inode *start, const char *path, int flags, struct walk *w)
 			next = dir;
 		else if (len == 2 && name[0] == '.' && name[1] == '.')
 			next = dir->u.dir.parent ? dir->u.dir.parent : dir;
+		else if (dir->procfd)
+			next = fd_lookup(name, len,
+					 !last || (flags & WALK_FOLLOW) ||
+						 *p == '/',
+					 last ? &w->magic : NULL);
 		else
 			next = dir_lookup(dir, name, len);
 

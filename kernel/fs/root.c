@@ -161,6 +161,13 @@ void fs_populate(const char *exe)
 	make_dev("/dev/console", 0600, DEV(5, 1));
 	make_link("/proc/self/exe", exe);
 	make_link("/etc/mtab", "/proc/mounts");
+	struct inode *fdd = make("/proc/self/fd", S_IFDIR | 0500);
+	if (fdd && S_ISDIR(fdd->mode))
+		fdd->procfd = 1;
+	make_link("/dev/fd", "/proc/self/fd");
+	make_link("/dev/stdin", "/proc/self/fd/0");
+	make_link("/dev/stdout", "/proc/self/fd/1");
+	make_link("/dev/stderr", "/proc/self/fd/2");
 	proc_populate();
 	make_file("/etc/hostname", "fresco\n");
 	make_file("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");

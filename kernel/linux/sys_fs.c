@@ -41,6 +41,36 @@ static long walk_user(int dirfd, uint64_t upath, int flags, struct walk *w,
 
 /* ---- open ---- */
 
+/* The absolute form of the path being opened, for /proc/self/fd. */
+static char *opened_path(const char *path)
+{
+	static char cwd[FS_PATH_MAX + 1];
+	size_t pos = FS_PATH_MAX;
+	const char *prefix = "";
+
+	cwd[pos] = '\0';
+	if (path[0] != '/') {
+		for (struct inode *d = fs_cwd; d != fs_root;
+		     d = d->u.dir.parent) {
+			const struct dentry *e = dir_name_in_parent(d);
+			if (!e || (size_t)e->len + 1 > pos)
+				return NULL;
+			pos -= e->len;
+			memcpy(cwd + pos, e->name, e->len);
+			cwd[--pos] = '/';
+		}
+		prefix = cwd + pos;
+	}
+	size_t n = strlen(prefix) + (path[0] != '/') + strlen(path);
+	if (n >= PAGE_SIZE)
+		return NULL;
+	char *out = kmalloc(n + 1);
+	if (out)
+		snprintf(out, n + 1, "%s%s%s", prefix,
+			 path[0] != '/' ? "/" : "", path);
+	return out;
+}
+
 static long open_inode(struct inode *i, int flags, int trailing_slash)
 {
 	int acc = flags & O_ACCMODE;
@@ -72,6 +102,7 @@ static long open_inode(struct inode *i, int flags, int trailing_slash)
 		file_put(f);
 		return -ENOMEM;
 	}
+	f->path = opened_path(path_buf);
 	int fd = fd_install(f, 0, flags & O_CLOEXEC);
 	if (fd < 0)
 		file_put(f);
@@ -92,6 +123,15 @@ long sys_openat(int dirfd, uint64_t upath, int flags, uint32_t mode)
 		if (S_ISLNK(w.inode->mode) && !(flags & O_PATH)) {
 			walk_done(&w);
 			return -ELOOP;
+		}
+		if (w.magic && w.magic->ops && w.magic->ops != &proc_ops) {
+			/* /proc/self/fd/N of a stream (console, pipe, device):
+			 * the same open file, as Linux gives for a pipe */
+			r = fd_install(w.magic, 0, flags & O_CLOEXEC);
+			if (r >= 0)
+				w.magic->refs++;
+			walk_done(&w);
+			return r;
 		}
 		r = open_inode(w.inode, flags, w.trailing_slash);
 		walk_done(&w);

@@ -371,7 +371,19 @@ long sys_getdents64(int fd, uint64_t ubuf, uint64_t len)
 		const char *name;
 		size_t nlen;
 		struct inode *i;
-		if (f->pos == 0) {
+		char num[12];
+		if (dir->procfd && f->pos >= 2) {
+			/* the entries are the open descriptors, as links */
+			int fd = (int)f->pos - 2;
+			while (fd < FS_FD_MAX && !fd_get(fd))
+				fd++;
+			if (fd >= FS_FD_MAX)
+				break;
+			f->pos = (uint64_t)fd + 2;
+			nlen = (size_t)snprintf(num, sizeof(num), "%d", fd);
+			name = num;
+			i = fd_get(fd)->inode;
+		} else if (f->pos == 0) {
 			name = ".", nlen = 1, i = dir;
 		} else if (f->pos == 1) {
 			name = "..", nlen = 2;
@@ -394,7 +406,9 @@ long sys_getdents64(int fd, uint64_t ubuf, uint64_t len)
 		e->d_ino = i->ino;
 		e->d_off = (int64_t)f->pos + 1;
 		e->d_reclen = (uint16_t)reclen;
-		e->d_type = (uint8_t)((i->mode & S_IFMT) >> 12);
+		e->d_type = dir->procfd && f->pos >= 2
+				    ? 10 /* DT_LNK */
+				    : (uint8_t)((i->mode & S_IFMT) >> 12);
 		memcpy(e->d_name, name, nlen);
 		if (copy_to_user(ubuf + done, buf, reclen) < 0)
 			return -EFAULT;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "guest.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -92,5 +93,46 @@ int main(void)
 	CHECK(write(fd, "x", 1) == -1 && errno == EBADF,
 	      "/proc files opened read-only refuse writes");
 	close(fd);
+	/* /proc/self/fd and /dev/std* */
+	n = readlink("/proc/self/fd/1", buf, sizeof(buf) - 1);
+	CHECK(n > 5 && memcmp(buf, "pipe:[", 6) == 0,
+	      "fd 1 reads as a pipe without --tty");
+	fd = open("/tmp/named", O_CREAT | O_RDWR, 0600);
+	char link[32];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	CHECK(n == 10 && memcmp(buf, "/tmp/named", 10) == 0,
+	      "a file's descriptor reads as its path");
+	CHECK(write(fd, "data", 4) == 4, "write the file");
+	int again = open(link, O_RDONLY);
+	CHECK(again >= 0 && read(again, buf, 4) == 4 &&
+		      memcmp(buf, "data", 4) == 0,
+	      "opening /proc/self/fd/N opens the file again, from the start");
+	close(again);
+	unlink("/tmp/named");
+	n = readlink(link, buf, sizeof(buf) - 1);
+	CHECK(n == 20 && memcmp(buf, "/tmp/named (deleted)", 20) == 0,
+	      "and reads as deleted once unlinked");
+	close(fd);
+	int count = 0, has_link = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			count++;
+			has_link |= e->d_type == DT_LNK;
+		}
+	if (d)
+		closedir(d);
+	CHECK(count >= 3 && has_link, "/proc/self/fd lists the descriptors");
+	fd = open("/dev/stdout", O_WRONLY);
+	CHECK(fd >= 3 && write(fd, "via /dev/stdout\n", 16) == 16,
+	      "/dev/stdout writes to standard output");
+	close(fd);
+	CHECK(readlink("/dev/stdin", buf, sizeof(buf)) == 15 &&
+		      memcmp(buf, "/proc/self/fd/0", 15) == 0,
+	      "/dev/stdin is a link to /proc/self/fd/0");
+	CHECK(open("/proc/self/fd/99", O_RDONLY) == -1 && errno == ENOENT,
+	      "a closed descriptor's link does not exist");
 	return guest_done("devproc");
 }
