@@ -186,3 +186,17 @@ def test_applet_needing_processes_fails_naming_clone(name, fixture_cpio):
     assert status != 0
     assert ("system call clone (56) is not implemented; the program gets "
             "ENOSYS") in err
+
+
+def test_df_reports_the_root_filesystem(fixture_cpio):
+    """df cannot match a native run (sizes belong to each machine), so it
+    is checked on its own: the in-memory root, its size, mounted on /."""
+    need_kvm()
+    _, archive = fixture_cpio
+    status, out, err = guest(archive, ["df", "-k", "/"], b"")
+    lines = out.decode().splitlines()
+    assert status == 0, err
+    assert lines[0].split()[:2] == ["Filesystem", "1K-blocks"]
+    fields = lines[1].split()
+    assert fields[0] == "ramfs" and fields[-1] == "/"
+    assert 30000 < int(fields[1]) < 70000  # of the default 64 MiB
