@@ -68,6 +68,9 @@ VMM_SRCS += vmm/dump.c
 
 CLI_SRCS := cli/main.c
 CLI_SRCS += cli/run.c
+CLI_SRCS += cli/build.c
+CLI_SRCS += cli/manifest.c
+CLI_SRCS += cli/image.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem
 
@@ -140,7 +143,7 @@ $(B)/host-obj/%.c.o: %.c
 $(FRESCO): $(HOST_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -o $@ $(HOST_OBJS)
+	$(Q)$(CC) -o $@ $(HOST_OBJS) -lyaml -lnettle
 
 # ---- tests ----
 $(B)/tests/unit/test_guest_mem: tests/unit/test_guest_mem.c vmm/guest_mem.c

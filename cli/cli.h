@@ -8,6 +8,9 @@
 #ifndef FRESCO_CLI_H
 #define FRESCO_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define EXIT_FRESCO 125
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
@@ -15,6 +18,81 @@
 #define FRESCO_VERSION "0.1.0"
 
 int cmd_run(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+
+/* ---- manifests (manifest.c) ---- */
+
+/*
+ * A Frescofile, read from YAML. Every key is documented in
+ * docs/manifest.md. Strings are owned by the manifest.
+ */
+struct copy_rule {
+	char *src;  /* a glob, relative to the build context */
+	char *dest; /* in the image; a trailing '/' makes it a directory */
+	int line, column;
+};
+
+struct manifest {
+	const char *file;
+	char *program; /* host path, relative to the context */
+	int program_line, program_column;
+	char **args;   /* NULL-terminated */
+	char **env;    /* "NAME=VALUE", NULL-terminated */
+	char *workdir; /* NULL: "/" */
+	struct copy_rule *files;
+	int nfiles;
+	uint64_t memory; /* 0: the default */
+	int cpus;	 /* 0: the default */
+	char **ports;	 /* NULL-terminated */
+	char **volumes;	 /* NULL-terminated */
+};
+
+/* Read (path). Returns 0, or -1 after printing one line:
+ * "fresco: FILE:LINE:COLUMN: what is wrong; hint". */
+int manifest_load(const char *path, struct manifest *m);
+
+/* "64M" and friends (K, M, G; bytes without a suffix); 0 if malformed. */
+uint64_t parse_size(const char *s);
+
+/* ---- images and the local store (image.c) ---- */
+
+#define IMAGE_CONFIG_PATH ".fresco/config"
+
+/* How an image runs: what `fresco build` records in IMAGE_CONFIG_PATH. */
+struct run_config {
+	char *init;  /* path in the image */
+	char **args; /* NULL-terminated */
+	char **env;  /* NULL-terminated */
+	char *workdir;
+	uint64_t memory;
+	int cpus;
+};
+
+/* Build the image for (m) from (context) into a malloc'd buffer. Entries
+ * are sorted, owned by root, timestamped 0: the same inputs give the same
+ * bytes. Returns 0, or -1 after printing why. */
+int image_build(const struct manifest *m, const char *context, void **img,
+		size_t *len);
+/* Read the run configuration of the image (img, len); 0 if it has one. */
+int image_config(const void *img, size_t len, struct run_config *rc);
+/* The image's digest: "sha256:" and 64 hex digits. */
+void image_digest(const void *img, size_t len, char out[72]);
+/* Write (img, len) to (path) atomically (temporary file, fsync, rename). */
+int image_write(const char *path, const void *img, size_t len);
+
+/* The store's root: $FRESCO_STORE, /var/lib/fresco for root, else
+ * $XDG_DATA_HOME/fresco or ~/.local/share/fresco. */
+const char *store_root(void);
+/* Split "name[:tag]" (tag "latest" by default); 0, or -1 if malformed. */
+int image_ref_parse(const char *ref, char *name, size_t ncap, char *tag,
+		    size_t tcap);
+/* Store (img) under (name, tag); prints nothing. 0 or -1 (errno). */
+int store_put(const char *name, const char *tag, const void *img, size_t len,
+	      char digest[72]);
+/* The path of the image (name, tag) in the store, or NULL. */
+char *store_find(const char *name, const char *tag);
 
 /* The guest kernel: $FRESCO_KERNEL, else ../lib/fresco/fresco-kernel
  * next to the running executable (the build tree and an installed prefix

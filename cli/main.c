@@ -17,7 +17,11 @@ static const char usage[] =
 	"Run a Linux program as its own virtual machine.\n"
 	"\n"
 	"Commands:\n"
-	"  run       Run a static x86_64 Linux program in a new VM\n"
+	"  run       Run a static x86_64 Linux program or an image in a new "
+	"VM\n"
+	"  build     Build an image from a manifest\n"
+	"  images    List the images in the local store\n"
+	"  rmi       Remove images from the local store\n"
 	"  version   Show the version\n"
 	"\n"
 	"Run 'fresco COMMAND --help' for more about a command.\n";
@@ -64,6 +68,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		vm_exit(cmd_run(argc - 1, argv + 1));
+	if (strcmp(cmd, "build") == 0)
+		return cmd_build(argc - 1, argv + 1);
+	if (strcmp(cmd, "images") == 0)
+		return cmd_images(argc - 1, argv + 1);
+	if (strcmp(cmd, "rmi") == 0)
+		return cmd_rmi(argc - 1, argv + 1);
 	fprintf(stderr,
 		"fresco: '%s' is not a fresco command; see "
 		"'fresco --help'\n",

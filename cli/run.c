@@ -24,13 +24,16 @@
 
 static const char usage[] =
 	"Usage: fresco run [OPTIONS] PROGRAM [ARG...]\n"
+	"       fresco run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
 	"       fresco run [OPTIONS] ROOTFS.cpio COMMAND [ARG...]\n"
 	"\n"
 	"Run PROGRAM, a static x86_64 Linux executable, as its own VM; or\n"
 	"boot ROOTFS.cpio (a cpio archive in newc format, as `cpio -o -H\n"
 	"newc` makes) as the root filesystem and run COMMAND from it (a path,\n"
-	"or a name looked up in PATH). Its output is this command's output\n"
-	"and its exit status this command's.\n"
+	"or a name looked up in PATH). IMAGE is a NAME[:TAG] from the local\n"
+	"store or a file `fresco build` wrote; COMMAND replaces its program.\n"
+	"The output is this command's output and the exit status this\n"
+	"command's.\n"
 	"\n"
 	"Options:\n"
 	"  -m, --memory SIZE   guest memory, e.g. 16M or 1G (default 64M)\n"
@@ -82,8 +85,8 @@ static void sb_word(struct strbuf *b, const char *prefix, const char *word)
 	free(q);
 }
 
-/* "64M" and friends; 0 if it does not parse. */
-static uint64_t parse_size(const char *s)
+/* "64M" and friends: see cli.h. */
+uint64_t parse_size(const char *s)
 {
 	char *end;
 	errno = 0;
@@ -268,7 +271,7 @@ int cmd_run(int argc, char **argv)
 	struct vm_config cfg = {.mem_size = DEFAULT_MEMORY};
 	struct env_list env = {calloc((size_t)argc + 1, sizeof(char *)), 0};
 	char **kargs = calloc((size_t)argc + 1, sizeof(char *));
-	int tty = 0, nkargs = 0, c;
+	int tty = 0, nkargs = 0, memory_given = 0, c;
 
 	if (!env.v || !kargs)
 		return EXIT_FRESCO;
@@ -277,6 +280,7 @@ int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+m:e:th", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
+			memory_given = 1;
 			cfg.mem_size = parse_size(optarg);
 			if (cfg.mem_size < VM_MEM_MIN ||
 			    cfg.mem_size > VM_MEM_MAX) {
@@ -345,44 +349,76 @@ int cmd_run(int argc, char **argv)
 	const char *path = argv[optind];
 	const void *img;
 	size_t size;
-	char *init;
-	int r, first_arg = optind + 1;
-	if (is_cpio(path)) {
-		if (first_arg >= argc) {
-			fprintf(stderr,
-				"fresco run: %s is a root filesystem: "
-				"give the COMMAND to run in it\n",
-				path);
-			return EXIT_FRESCO;
-		}
+	char *init, *stored = NULL, name[128], tag[129];
+	char **image_args = NULL;
+	struct run_config rc = {0};
+	int r, first_arg = optind + 1, have_config = 0;
+
+	/* a name in the local store comes before a path, as in docker */
+	if (!strchr(path, '/') &&
+	    image_ref_parse(path, name, sizeof(name), tag, sizeof(tag)) == 0 &&
+	    (stored = store_find(name, tag)))
+		path = stored;
+	if (stored || is_cpio(path)) {
 		if ((r = rootfs_open(path, &img, &size)))
 			return r;
 		cfg.initrd = img;
 		cfg.initrd_size = size;
-		init = argv[first_arg++];
+		have_config = image_config(img, size, &rc) == 0;
+		if (first_arg < argc) {
+			init = argv[first_arg++]; /* replaces the image's */
+		} else if (have_config) {
+			init = rc.init;
+			image_args = rc.args;
+		} else {
+			fprintf(stderr,
+				"fresco run: %s is a root filesystem: "
+				"give the COMMAND to run in it\n",
+				argv[optind]);
+			return EXIT_FRESCO;
+		}
+		if (have_config && rc.memory && !memory_given)
+			cfg.mem_size = rc.memory;
 	} else {
 		if ((r = program_open(path, &img, &size)))
 			return r;
 		char *copy = strdup(path);
-		char *name = copy ? basename(copy) : NULL;
-		init = name ? malloc(strlen(name) + 2) : NULL;
+		char *base = copy ? basename(copy) : NULL;
+		init = base ? malloc(strlen(base) + 2) : NULL;
 		if (!init)
 			return EXIT_FRESCO;
-		sprintf(init, "/%s", name);
-		cfg.initrd = pack_rootfs(name, img, size, &cfg.initrd_size);
+		sprintf(init, "/%s", base);
+		cfg.initrd = pack_rootfs(base, img, size, &cfg.initrd_size);
 		if (!cfg.initrd)
 			return EXIT_FRESCO;
 	}
 
+	/* the image's environment, then --env over it */
+	struct env_list all = {calloc((size_t)argc + 64, sizeof(char *)), 0};
+	size_t image_env = 0;
+	for (char **e = have_config ? rc.env : NULL; e && *e; e++)
+		image_env++;
+	all.v = realloc(all.v, ((size_t)argc + image_env + 2) * sizeof(char *));
+	if (!all.v)
+		return EXIT_FRESCO;
+	for (char **e = have_config ? rc.env : NULL; e && *e; e++)
+		env_set(&all, *e);
+	for (int i = 0; i < env.n; i++)
+		env_set(&all, env.v[i]);
+
 	struct strbuf cmd = {0};
 	sb_word(&cmd, "init=", init);
-	for (int i = 0; i < env.n; i++)
-		sb_word(&cmd, "fresco.env=", env.v[i]);
+	for (int i = 0; i < all.n; i++)
+		sb_word(&cmd, "fresco.env=", all.v[i]);
+	if (have_config && rc.workdir && strcmp(rc.workdir, "/") != 0)
+		sb_word(&cmd, "fresco.cwd=", rc.workdir);
 	if (tty)
 		sb_word(&cmd, "", "fresco.tty=1");
 	for (int i = 0; i < nkargs; i++)
 		sb_word(&cmd, "", kargs[i]);
 	sb_word(&cmd, "", "--");
+	for (char **a = image_args; a && *a; a++)
+		sb_word(&cmd, "", *a);
 	for (int i = first_arg; i < argc; i++)
 		sb_word(&cmd, "", argv[i]);
 	cfg.cmdline = cmd.p;

@@ -232,6 +232,17 @@ NORETURN void kernel_init(void)
 	process_init(exe, args.tty);
 	fs_populate(exe);
 	console_files_open(args.tty);
+	if (args.cwd) {
+		struct walk cw;
+		if (args.cwd[0] != '/' || fs_mkdir_p(args.cwd) < 0 ||
+		    path_walk(fs_root, args.cwd, WALK_FOLLOW, &cw) < 0)
+			fail(125, "the working directory %s cannot be made",
+			     args.cwd);
+		inode_put(fs_cwd);
+		fs_cwd = cw.inode;
+		inode_get(fs_cwd);
+		walk_done(&cw);
+	}
 	/* at boot every file's data is still in the archive */
 	const void *image = w.inode->u.reg.initial;
 	if (elf_plan(image, w.inode->size, &plan, &why) < 0)

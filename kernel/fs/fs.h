@@ -164,6 +164,8 @@ extern uint32_t fs_umask;
 int fs_unpack(const void *archive, size_t len);
 /* /dev, /tmp, /proc/self/exe, /etc defaults: what is not already there. */
 void fs_populate(const char *exe);
+/* Make directory (path) and its parents as needed: 0 or -errno. */
+int fs_mkdir_p(const char *path);
 /* Open the console on descriptors 0, 1 and 2. */
 void console_files_open(int tty);
 const struct file_ops *dev_ops(uint32_t rdev); /* NULL: no such device */

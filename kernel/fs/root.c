@@ -192,3 +192,11 @@ void console_files_open(int tty)
 	}
 	walk_done(&w);
 }
+
+int fs_mkdir_p(const char *path)
+{
+	struct inode *i = make(path, S_IFDIR | 0755);
+	if (!i)
+		return -ENOENT;
+	return S_ISDIR(i->mode) ? 0 : -ENOTDIR;
+}

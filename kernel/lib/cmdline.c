@@ -7,6 +7,7 @@
 #define TTY_PARAM "fresco.tty="
 #define INIT_PARAM "init="
 #define FAULT_PARAM "fresco.fault="
+#define CWD_PARAM "fresco.cwd="
 #define DEFAULT_INIT "/init"
 
 /*
@@ -62,6 +63,7 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 	a->envc = 0;
 	a->tty = 0;
 	a->fault = NULL;
+	a->cwd = NULL;
 	if (cap < 2)
 		return -E2BIG;
 	while ((w = next_word(&s, &err)) != NULL) {
@@ -79,6 +81,8 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 			if (a->envc + 1 >= cap)
 				return -E2BIG;
 			envp[a->envc++] = w + strlen(ENV_PARAM);
+		} else if (starts_with(w, CWD_PARAM)) {
+			a->cwd = w + strlen(CWD_PARAM);
 		} else if (starts_with(w, FAULT_PARAM)) {
 			a->fault = w + strlen(FAULT_PARAM);
 		} else if (starts_with(w, TTY_PARAM)) {

@@ -122,6 +122,7 @@ int stack_build(void *buf, size_t size, uint64_t top,
  *   init=PATH              the program to run (default /init)
  *   fresco.env=NAME=VALUE  one environment variable (repeatable)
  *   fresco.tty=1           the console is a terminal
+ *   fresco.cwd=DIR         the working directory (created if missing)
  *   fresco.fault=WHAT      fault injection for tests: "kernel" (a page
  *                          fault in the kernel) or "triple" (a triple fault)
  *   anything else          ignored (console=, quiet, ...)
@@ -135,6 +136,7 @@ struct boot_args {
 	int envc;
 	int tty;
 	const char *fault; /* NULL unless fresco.fault= */
+	const char *cwd;   /* NULL unless fresco.cwd= */
 };
 
 /*

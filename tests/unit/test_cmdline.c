@@ -44,6 +44,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(a.envc, 0);
 	ck_assert_int_eq(parse("fresco.tty=1"), 0);
 	ck_assert_int_eq(a.tty, 1);
+	ck_assert_ptr_null(a.cwd);
+	ck_assert_int_eq(parse("fresco.cwd=/srv/app"), 0);
+	ck_assert_str_eq(a.cwd, "/srv/app");
 }
 END_TEST
 
