@@ -145,7 +145,14 @@ long signal_send(int sig, int code)
 	uint64_t bit = SIGBIT(sig);
 	uint64_t h = proc.sigactions[sig - 1].handler;
 
-	if (bit & UNBLOCKABLE)
+	if (sig == SIGSTOP) {
+		/* nothing could continue the VM's only process */
+		static int said;
+		if (!said++)
+			klog("SIGSTOP ignored: a stopped VM could never go on");
+		return 0;
+	}
+	if (sig == SIGKILL)
 		terminate(sig, "");
 	if (h == SIG_IGN_VALUE)
 		return 0;

@@ -83,6 +83,7 @@ int main(int argc, char **argv)
 	CHECK(kill(2, 0) == -1 && errno == ESRCH, "kill(2, 0) is ESRCH");
 	CHECK(RAW3(SYS_tgkill, 1, 1, 65) == -EINVAL, "tgkill with signal 65");
 	CHECK(raise(SIGCHLD) == 0, "SIGCHLD is ignored by default");
+	CHECK(raise(SIGSTOP) == 0, "SIGSTOP does not end the VM");
 	signal(SIGUSR2, SIG_IGN);
 	CHECK(raise(SIGUSR2) == 0, "an ignored SIGUSR2 changes nothing");
 	sigset_t set, old;
