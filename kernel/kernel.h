@@ -252,7 +252,7 @@ int signal_wait(uint64_t deadline);
 
 extern uint64_t timer_armed_tsc; /* hardware timer armed for a timer */
 void timers_check(void);	 /* fire expired timers */
-int timers_active(void);
+int timers_active(void);	 /* some timer is set */
 
 /* ---- library (lib/) ---- */
 

@@ -3,6 +3,7 @@
 #include "fs/fs.h"
 #include "linux/syscalls.h"
 #include <linux/fcntl.h>
+#include <linux/resource.h>
 #include <linux/fs.h>
 #include <linux/stat.h>
 #include <linux/uio.h>
@@ -232,7 +233,7 @@ long sys_dup3(int old, int new, int flags)
 	if (old == new)
 		return -EINVAL;
 	if (new < 0 || new >= FS_FD_MAX ||
-	    (uint64_t) new >= proc.rlim[7 /* RLIMIT_NOFILE */][0])
+	    (uint64_t) new >= proc.rlim[RLIMIT_NOFILE][0])
 		return -EBADF;
 	f->refs++;
 	if (fd_get(new))

@@ -10,6 +10,7 @@
 #include "fs/fs.h"
 #include "linux/syscalls.h"
 #include <asm-generic/poll.h>
+#include <linux/resource.h>
 #include <linux/stat.h>
 
 #define POLL_MAX FS_FD_MAX
@@ -58,7 +59,7 @@ static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
 	static struct pollfd_abi fds[POLL_MAX];
 	long n = 0;
 
-	if (nfds > POLL_MAX || nfds > proc.rlim[7][0])
+	if (nfds > POLL_MAX || nfds > proc.rlim[RLIMIT_NOFILE][0])
 		return -EINVAL;
 	if (copy_from_user(fds, ufds, nfds * sizeof(fds[0])) < 0)
 		return -EFAULT;

@@ -80,9 +80,13 @@ static uint64_t next_deadline(void)
 	return next;
 }
 
+/* The nearest deadline, kept current by every change to a timer, so that
+ * a system call's end costs one compare when no timer is set. */
+uint64_t timer_next = UINT64_MAX;
+
 int timers_active(void)
 {
-	return next_deadline() != UINT64_MAX;
+	return timer_next != UINT64_MAX;
 }
 
 void timers_check(void)
@@ -93,7 +97,7 @@ void timers_check(void)
 	for (int k = 0; k < POSIX_TIMERS; k++)
 		fire(&ptimers[k], now);
 	/* keep the hardware timer on the nearest deadline */
-	uint64_t next = next_deadline();
+	uint64_t next = timer_next = next_deadline();
 	if (next == UINT64_MAX)
 		timer_armed_tsc = 0; /* a late interrupt then changes nothing */
 	if (next != UINT64_MAX && boot.tsc_deadline) {
@@ -291,6 +295,7 @@ long sys_timer_delete(int id)
 		return -EINVAL;
 	ptimer_used[id] = 0;
 	ptimers[id].active = 0;
+	timer_next = next_deadline();
 	return 0;
 }
 

@@ -203,7 +203,7 @@ long syscall_dispatch(struct syscall_frame *f)
 		return (long)percpu0.ring3;
 	else
 		ret = unknown(nr);
-	if (timer_armed_tsc || timers_active())
+	if (timers_active())
 		timers_check();
 	if ((proc.sigpending & ~proc.sigmask) || ret == -ERESTARTSYS)
 		ret = signal_deliver_pending(f, ret);
