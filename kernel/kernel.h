@@ -137,6 +137,8 @@ uint64_t *boot_pml4_table(void);
 
 void console_write(int fd, const char *p, size_t len);
 long console_read(char *p, size_t len);
+/* Tell the monitor where to post host events (fresco's monitor only). */
+void console_events_register(uint64_t *word);
 /* One line on the host's stderr (fresco) or the debug console (PVH). */
 void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* End the VM with (status); never returns. */
@@ -150,7 +152,8 @@ NORETURN void kpanic(const struct trap_frame *f, const char *fmt, ...)
 void clock_init(void);
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
-/* Sleep until clock_monotonic_ns() >= (deadline). */
+/* Sleep until clock_monotonic_ns() >= (deadline), or less: an interrupt
+ * or a host event ends the sleep early. Callers loop. */
 void clock_sleep_until(uint64_t deadline);
 /* The TSC value at monotonic time (ns). */
 uint64_t clock_tsc_at(uint64_t ns);
@@ -240,6 +243,10 @@ const char *signal_name(int sig);
  * signal_async_entry so that expired timers can run handlers. 1 if so. */
 RING0 int signal_async_redirect(struct trap_frame *f);
 void signal_async_entry(void);
+/* Signals the monitor sent (bit N-1 for signal N), set by the host. */
+extern uint64_t host_events;
+/* Turn the host's events into pending signals. */
+void host_events_take(void);
 /* rt_sigsuspend: wait with (mask); the old mask returns after handlers. */
 void signal_mask_suspend(uint64_t mask);
 /* Wait until (deadline) (monotonic ns; UINT64_MAX: forever) or until a

@@ -230,6 +230,7 @@ NORETURN void kernel_init(void)
 	if (!S_ISREG(w.inode->mode) || !(w.inode->mode & 0111))
 		fail(126, "%s: not an executable file", args.init);
 	process_init(exe, args.tty);
+	console_events_register(&host_events);
 	fs_populate(exe);
 	console_files_open(args.tty);
 	if (args.cwd) {

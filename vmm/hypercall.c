@@ -128,6 +128,10 @@ void hc_handle(struct vm *vm, uint64_t reg, uint64_t value)
 	case FRESCO_HC_PANIC:
 		do_panic(vm, value);
 		return;
+	case FRESCO_HC_EVENTS:
+		/* checked again each time an event is posted */
+		vm->events_gpa = guest_mem_ptr(&vm->mem, value, 8) ? value : 0;
+		return;
 	}
 	/* an unknown register is ignored, like a write to a missing device */
 }

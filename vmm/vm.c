@@ -208,6 +208,21 @@ static int create(struct vm *vm, const struct vm_config *cfg)
 	return 0;
 }
 
+/* Pass (sig) to the program: set its bit in the guest's event word and
+ * interrupt the vCPU. Returns 0, or -1 if the guest cannot take it. */
+static int post_signal(struct vm *vm, int sig)
+{
+	uint64_t *word = guest_mem_ptr(&vm->mem, vm->events_gpa, 8);
+	if (!vm->events_gpa || !word || ((uintptr_t)word & 7))
+		return -1;
+	__atomic_fetch_or(word, 1ULL << (sig - 1), __ATOMIC_RELEASE);
+	struct kvm_msi msi = {
+		.address_lo = 0xfee00000, /* LAPIC of vCPU 0 */
+		.data = FRESCO_EVENT_VECTOR,
+	};
+	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -1 : 0;
+}
+
 static void end_with_dump(struct vm *vm, const char *what)
 {
 	fprintf(stderr, "fresco: the guest kernel stopped: %s\n", what);
@@ -291,10 +306,24 @@ int vm_run(const struct vm_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	running = vm.run;
 
+	int forwarded = 0;
 	while (!vm.ended) {
 		if (stop_signal) {
-			fflush(stdout);
-			return 128 + stop_signal;
+			int sig = stop_signal;
+			stop_signal = 0;
+			vm.run->immediate_exit = 0;
+			/* the first is the program's to handle; a second, or
+			 * a guest that cannot take it, stops the VM */
+			if (forwarded++ || post_signal(&vm, sig) < 0) {
+				fflush(stdout);
+				if (forwarded > 1)
+					fprintf(stderr,
+						"fresco: %s again: "
+						"stopping the VM\n",
+						sig == SIGINT ? "SIGINT"
+							      : "SIGTERM");
+				return 128 + sig;
+			}
 		}
 		if (ioctl(vm.vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

@@ -8,7 +8,9 @@
  * VM lifecycle:  created -> loaded -> running -> ended(status)
  * A guest can end it by the exit hypercall or port (status), a kernel
  * panic, a triple fault or an instruction KVM cannot run (125, with a
- * register dump on stderr). SIGINT and SIGTERM end it with 128 + signal.
+ * register dump on stderr). The first SIGINT or SIGTERM is passed on to
+ * the program (its handler runs, or its default action ends the VM with
+ * 128 + signal); a second one ends the VM at once with 128 + signal.
  * Nothing a guest does can crash the monitor: every guest address and
  * length goes through guest_mem_ptr() before it is touched.
  */
@@ -93,8 +95,9 @@ struct vm {
 	struct guest_mem mem;
 	int kvm_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
-	int ended;  /* set by a handler: the guest is done */
-	int status; /* valid once ended */
+	int ended;	     /* set by a handler: the guest is done */
+	int status;	     /* valid once ended */
+	uint64_t events_gpa; /* FRESCO_HC_EVENTS; 0 until the guest sets it */
 };
 
 /* The guest wrote (value) to hypercall register (reg) (hypercall.c). */

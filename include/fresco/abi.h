@@ -58,6 +58,13 @@
 #define FRESCO_HC_LOG 0x18
 /* value: gpa of a struct fresco_panic; dumped, the VM ends with 125 */
 #define FRESCO_HC_PANIC 0x20
+/*
+ * value: gpa of a u64 of host events. To send the program signal N, the
+ * monitor sets bit N-1 there (an atomic OR) and raises an MSI with
+ * FRESCO_EVENT_VECTOR; the kernel takes the bits with an atomic exchange.
+ */
+#define FRESCO_HC_EVENTS 0x28
+#define FRESCO_EVENT_VECTOR 0xed
 
 #ifndef __ASSEMBLER__
 struct fresco_hc_io {

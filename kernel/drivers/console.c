@@ -45,10 +45,19 @@ void console_write(int fd, const char *p, size_t len)
 			  (long)len);
 }
 
-long console_read(char *p, size_t len)
+void console_events_register(uint64_t *word)
 {
 	if (boot.fresco)
-		return hc_transfer(FRESCO_HC_READ, 0, p, len);
+		hc_call(FRESCO_HC_EVENTS, virt_to_phys(word));
+}
+
+long console_read(char *p, size_t len)
+{
+	if (boot.fresco) {
+		long r = hc_transfer(FRESCO_HC_READ, 0, p, len);
+		/* a signal stopped the monitor's read: restart, or deliver */
+		return r == -EINTR ? -ERESTARTSYS : r;
+	}
 	/* 8250: wait for one byte, then take what is there */
 	size_t n = 0;
 	while (n < len) {

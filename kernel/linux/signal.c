@@ -114,6 +114,17 @@ struct rt_sigframe {
 };
 
 static int pending_code[NSIG_LINUX + 1];
+uint64_t host_events;
+
+void host_events_take(void)
+{
+	uint64_t ev = __atomic_exchange_n(&host_events, 0, __ATOMIC_ACQ_REL);
+	for (int sig = 1; ev && sig <= NSIG_LINUX; sig++)
+		if (ev & SIGBIT(sig)) {
+			ev &= ~SIGBIT(sig);
+			signal_send(sig, SI_USER_CODE);
+		}
+}
 static uint64_t suspend_saved_mask; /* rt_sigsuspend's caller's mask */
 static int suspend_active;
 static struct stack_abi altstack = {0, SS_DISABLE_FLAG, 0, 0};
@@ -364,8 +375,9 @@ RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr)
 
 RING0 int signal_async_redirect(struct trap_frame *f)
 {
-	if (!(f->cs & 3) || f->rip >= KERNEL_VMA || !timer_armed_tsc)
-		return 0; /* the kernel checks timers on its way out */
+	if (!(f->cs & 3) || f->rip >= KERNEL_VMA ||
+	    (!timer_armed_tsc && !host_events))
+		return 0; /* the kernel checks both on its way out */
 	return redirect(f, signal_async_entry);
 }
 
@@ -397,6 +409,7 @@ static struct user_regs saved_regs(void)
 NORETURN void signal_deliver_async(void)
 {
 	struct user_regs r = saved_regs();
+	host_events_take();
 	timers_check();
 	enter_pending_handler(&r);
 	user_return(&r);

@@ -112,6 +112,8 @@ void timers_check(void)
 int signal_wait(uint64_t deadline)
 {
 	for (;;) {
+		if (host_events)
+			host_events_take();
 		timers_check();
 		if (proc.sigpending & ~proc.sigmask)
 			return -EINTR;

@@ -203,6 +203,8 @@ long syscall_dispatch(struct syscall_frame *f)
 		return (long)percpu0.ring3;
 	else
 		ret = unknown(nr);
+	if (host_events)
+		host_events_take();
 	if (timers_active())
 		timers_check();
 	if ((proc.sigpending & ~proc.sigmask) || ret == -ERESTARTSYS)

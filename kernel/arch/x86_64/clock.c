@@ -227,14 +227,16 @@ uint64_t clock_tsc_at(uint64_t ns)
 
 void clock_sleep_until(uint64_t deadline)
 {
-	uint64_t now;
+	uint64_t now = clock_monotonic_ns();
 
-	while ((now = clock_monotonic_ns()) < deadline) {
-		uint64_t left = deadline - now;
-		if (boot.kvmclock && boot.tsc_deadline && left > SPIN_NS)
-			gate_call(GATE_IDLE, (long)(rdtsc() + ns_to_tsc(left)),
-				  0, 0);
-		else
-			cpu_relax();
+	if (now >= deadline)
+		return;
+	if (boot.kvmclock && boot.tsc_deadline && deadline - now > SPIN_NS) {
+		/* one halt: any interrupt (a host event) ends it early */
+		gate_call(GATE_IDLE,
+			  (long)(rdtsc() + ns_to_tsc(deadline - now)), 0, 0);
+		return;
 	}
+	while (clock_monotonic_ns() < deadline && !host_events)
+		cpu_relax();
 }

@@ -138,8 +138,9 @@ static RING0 void cpu_features(void)
 
 	lapic_write(LAPIC_LVT_LINT0, LAPIC_MASKED);
 	lapic_write(LAPIC_LVT_LINT1, LAPIC_MASKED);
+	/* software-enable the LAPIC: timer and host events arrive through it */
+	lapic_write(LAPIC_SVR, 0x100 | SPURIOUS_VECTOR);
 	if (r1[2] & (1u << 24)) {
-		lapic_write(LAPIC_SVR, 0x100 | SPURIOUS_VECTOR);
 		lapic_write(LAPIC_LVT_TIMER,
 			    TIMER_VECTOR | LAPIC_TSC_DEADLINE_MODE);
 		boot.tsc_deadline = 1;
@@ -234,7 +235,8 @@ RING0 void trap_handle(struct trap_frame *f)
 	if (f->vector >= 32) {
 		if (f->vector != SPURIOUS_VECTOR)
 			lapic_write(LAPIC_EOI, 0);
-		if (f->vector == TIMER_VECTOR)
+		if (f->vector == TIMER_VECTOR ||
+		    f->vector == FRESCO_EVENT_VECTOR)
 			signal_async_redirect(f);
 		return;
 	}
