@@ -71,6 +71,7 @@ CLI_SRCS += cli/run.c
 CLI_SRCS += cli/build.c
 CLI_SRCS += cli/manifest.c
 CLI_SRCS += cli/image.c
+CLI_SRCS += cli/vms.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem
 

@@ -21,6 +21,33 @@ int cmd_run(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* ---- detached VMs (vms.c) ---- */
+
+/*
+ * Each VM started with `run -d` has a state directory under
+ * runtime_root()/ID: "config" (key value lines), "pid" (its monitor),
+ * "console.log" (its output) and, once it has ended, "exit" (its status).
+ * runtime_root()/names/NAME is a link to ID: names are taken atomically.
+ * A VM whose monitor is gone without an exit file shows as exited.
+ */
+const char *runtime_root(void);
+/* Create the state for a new VM and take its name (NULL: "vm-" + ID).
+ * Fills (id) (64 hex digits). 0, or EXIT_FRESCO after printing why. */
+int vm_state_create(const char *name, const char *image, const char *cmd,
+		    uint64_t memory, char id[65]);
+/* Detach: fork a monitor for (id) that runs the VM described by (cfg) and
+ * records its exit status, removing the state if (autoremove). The
+ * caller (the parent) prints the ID and returns. */
+struct vm_config;
+int vm_detach(const char *id, const struct vm_config *cfg, int autoremove);
 
 /* ---- manifests (manifest.c) ---- */
 

@@ -22,6 +22,13 @@ static const char usage[] =
 	"  build     Build an image from a manifest\n"
 	"  images    List the images in the local store\n"
 	"  rmi       Remove images from the local store\n"
+	"  ps        List VMs (-a: also those that ended)\n"
+	"  logs      Show a VM's console output (-f: follow)\n"
+	"  stop      Stop VMs: SIGTERM to the program, then kill\n"
+	"  kill      Kill VMs\n"
+	"  rm        Remove VMs that ended (-f: also running ones)\n"
+	"  wait      Wait for a VM to end and print its exit status\n"
+	"  inspect   Show a VM or an image as JSON\n"
 	"  version   Show the version\n"
 	"\n"
 	"Run 'fresco COMMAND --help' for more about a command.\n";
@@ -74,6 +81,18 @@ int main(int argc, char **argv)
 		return cmd_images(argc - 1, argv + 1);
 	if (strcmp(cmd, "rmi") == 0)
 		return cmd_rmi(argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} vm_cmds[] = {
+		{"ps", cmd_ps},		  {"logs", cmd_logs},
+		{"stop", cmd_stop},	  {"kill", cmd_kill},
+		{"rm", cmd_rm},		  {"wait", cmd_wait},
+		{"inspect", cmd_inspect},
+	};
+	for (size_t k = 0; k < sizeof(vm_cmds) / sizeof(vm_cmds[0]); k++)
+		if (strcmp(cmd, vm_cmds[k].name) == 0)
+			return vm_cmds[k].fn(argc - 1, argv + 1);
 	fprintf(stderr,
 		"fresco: '%s' is not a fresco command; see "
 		"'fresco --help'\n",

@@ -40,6 +40,9 @@ static const char usage[] =
 	"  -e, --env KEY=VAL   set an environment variable (KEY alone: take\n"
 	"                      it from this environment); repeatable\n"
 	"  -t, --tty           the program's console is a terminal\n"
+	"  -d, --detach        run in the background and print the VM's ID\n"
+	"      --name NAME     name the VM (with -d)\n"
+	"      --rm            remove the VM when it ends (with -d)\n"
 	"      --kernel-arg W  add W to the guest kernel's command line\n"
 	"                      (debugging; see docs/architecture.md)\n"
 	"  -h, --help          show this help\n"
@@ -266,18 +269,23 @@ int cmd_run(int argc, char **argv)
 		{"tty", no_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{"kernel-arg", required_argument, NULL, 'k'},
+		{"detach", no_argument, NULL, 'd'},
+		{"name", required_argument, NULL, 'N'},
+		{"rm", no_argument, NULL, 'R'},
 		{0, 0, 0, 0},
 	};
 	struct vm_config cfg = {.mem_size = DEFAULT_MEMORY};
 	struct env_list env = {calloc((size_t)argc + 1, sizeof(char *)), 0};
 	char **kargs = calloc((size_t)argc + 1, sizeof(char *));
-	int tty = 0, nkargs = 0, memory_given = 0, c;
+	int tty = 0, nkargs = 0, memory_given = 0, detach = 0, autoremove = 0;
+	const char *vm_name = NULL;
+	int c;
 
 	if (!env.v || !kargs)
 		return EXIT_FRESCO;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+m:e:th", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:thd", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			memory_given = 1;
@@ -317,6 +325,15 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'k':
 			kargs[nkargs++] = optarg;
+			break;
+		case 'd':
+			detach = 1;
+			break;
+		case 'N':
+			vm_name = optarg;
+			break;
+		case 'R':
+			autoremove = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -426,5 +443,23 @@ int cmd_run(int argc, char **argv)
 	cfg.kernel_path = kernel_path();
 	if (!cfg.kernel_path)
 		return EXIT_FRESCO;
+	if (detach) {
+		char id[65], what[1024] = "";
+		size_t at = 0;
+		at += (size_t)snprintf(what, sizeof(what), "%s", init);
+		for (char **a = image_args; a && *a && at < sizeof(what); a++)
+			at += (size_t)snprintf(what + at, sizeof(what) - at,
+					       " %s", *a);
+		for (int i = first_arg; i < argc && at < sizeof(what); i++)
+			at += (size_t)snprintf(what + at, sizeof(what) - at,
+					       " %s", argv[i]);
+		if ((r = vm_state_create(vm_name, argv[optind], what,
+					 cfg.mem_size, id)))
+			return r;
+		if ((r = vm_detach(id, &cfg, autoremove)))
+			return r;
+		printf("%s\n", id);
+		return 0;
+	}
 	return vm_run(&cfg);
 }

@@ -1,0 +1,178 @@
+"""test_lifecycle.py: detached VMs as a person manages them: run -d with
+names, ps, logs, stop (the program's SIGTERM handler runs), kill, wait,
+rm, inspect; a monitor killed with -9; ten VMs started at once."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import FRESCO, fresco, guest_program, need_kvm
+
+SLEEPER = guest_program("musl", "sleeper")
+HELLO = guest_program("musl", "hello")
+
+
+@pytest.fixture(autouse=True)
+def private_runtime(tmp_path, monkeypatch):
+    need_kvm()
+    monkeypatch.setenv("FRESCO_RUNTIME", str(tmp_path / "run"))
+    monkeypatch.setenv("FRESCO_STORE", str(tmp_path / "store"))
+
+
+def until(check, seconds=20):
+    """Poll (check) until it returns something true; fail after (seconds)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"gave up waiting after {seconds} s")
+
+
+def ps(all_=False):
+    r = fresco("ps", *(["-a"] if all_ else []))
+    assert r.status == 0
+    rows = [line.split(None, 3) for line in r.stdout.splitlines()[1:]]
+    return {row[1]: row[3].rsplit(None, 1)[0].strip() for row in rows}
+
+
+def detach(*args):
+    r = fresco("run", "-d", *args)
+    assert r.status == 0, r.stderr
+    assert len(r.stdout.strip()) == 64, r.stdout
+    return r.stdout.strip()
+
+
+def test_detached_vms_are_listed_logged_stopped_and_removed():
+    detach("--name", "one", SLEEPER, "handle")
+    detach("--name", "two", SLEEPER)
+    until(lambda: fresco("logs", "one").stdout == "sleeping\n")
+    until(lambda: fresco("logs", "two").stdout == "sleeping\n")
+    states = ps()
+    assert set(states) == {"one", "two"}
+    assert all(s.startswith("Up ") for s in states.values()), states
+
+    r = fresco("stop", "one")
+    assert (r.status, r.stdout) == (0, "one\n")
+    assert fresco("wait", "one").stdout == "0\n"  # its handler exited 0
+    assert fresco("logs", "one").stdout == "sleeping\ngot SIGTERM\n"
+
+    assert fresco("kill", "two").stdout == "two\n"
+    assert fresco("wait", "two").stdout == "137\n"
+
+    assert ps() == {}
+    assert ps(all_=True) == {"one": "Exited (0)", "two": "Exited (137)"}
+    r = fresco("rm", "one", "two")
+    assert (r.status, r.stdout) == (0, "one\ntwo\n")
+    assert ps(all_=True) == {}
+
+
+def test_logs_follow_ends_with_the_vm():
+    detach("--name", "f", SLEEPER, "handle")
+    until(lambda: fresco("logs", "f").stdout)
+    follower = subprocess.Popen([str(FRESCO), "logs", "-f", "f"],
+                                stdout=subprocess.PIPE)
+    assert follower.stdout.readline() == b"sleeping\n"
+    fresco("stop", "f")
+    out, _ = follower.communicate(timeout=30)
+    assert out == b"got SIGTERM\n"
+    assert follower.returncode == 0
+
+
+def test_logs_tail():
+    detach("--name", "t", guest_program("glibc", "files"))
+    assert fresco("wait", "t").stdout == "0\n"
+    full = fresco("logs", "t").stdout.splitlines(keepends=True)
+    assert len(full) > 10
+    assert fresco("logs", "--tail", "2", "t").stdout == "".join(full[-2:])
+    assert fresco("logs", "--tail", "0", "t").stdout == ""
+
+
+def test_a_monitor_killed_with_9_shows_as_exited():
+    detach("--name", "victim", SLEEPER)
+    until(lambda: fresco("logs", "victim").stdout)
+    state = json.loads(fresco("inspect", "victim").stdout)
+    assert state["State"]["Running"] is True
+    os.kill(state["State"]["Pid"], signal.SIGKILL)
+    until(lambda: ps(all_=True).get("victim") == "Exited (monitor gone)")
+    r = fresco("wait", "victim")
+    assert r.status == 1
+    assert r.stderr == ("fresco: VM victim ended without an exit status "
+                        "(its monitor is gone)\n")
+
+
+def test_rm_of_a_running_vm_needs_force():
+    detach("--name", "busy", SLEEPER)
+    r = fresco("rm", "busy")
+    assert r.status == 1
+    assert r.stderr == ("fresco: VM busy is running; stop it first or use "
+                        "rm -f\n")
+    assert fresco("rm", "-f", "busy").status == 0
+    assert ps(all_=True) == {}
+
+
+def test_names_are_unique_and_checked():
+    vm = detach("--name", "same", HELLO)
+    r = fresco("run", "-d", "--name", "same", HELLO)
+    assert r.status == 125
+    assert r.stderr == (f"fresco: the name 'same' is in use by VM {vm[:12]}; "
+                        "remove it first (fresco rm same)\n")
+    r = fresco("run", "-d", "--name", "bad/name", HELLO)
+    assert r.status == 125
+    assert "--name 'bad/name'" in r.stderr
+
+
+def test_ids_and_prefixes_find_vms():
+    vm = detach(HELLO)
+    assert fresco("wait", vm).stdout == "0\n"
+    assert fresco("wait", vm[:6]).stdout == "0\n"
+    assert fresco("logs", vm[:12]).stdout == "Hello!\n"
+    r = fresco("logs", "nothing-like-it")
+    assert (r.status, r.stderr) == (1, "fresco: no VM 'nothing-like-it' "
+                                       "(see fresco ps -a)\n")
+
+
+def test_run_rm_removes_the_vm_when_it_ends():
+    detach("--rm", "--name", "gone", HELLO)
+    until(lambda: "gone" not in ps(all_=True))
+
+
+def test_ten_vms_started_at_once_are_all_listed():
+    starters = [subprocess.Popen([str(FRESCO), "run", "-d", HELLO, str(k)],
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+                for k in range(10)]
+    ids = []
+    for p in starters:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        ids.append(out.decode().strip())
+    assert len(set(ids)) == 10
+    for vm in ids:
+        assert fresco("wait", vm).stdout == "0\n"
+    states = ps(all_=True)
+    assert len(states) == 10
+    assert set(states.values()) == {"Exited (0)"}
+    outputs = sorted(fresco("logs", vm).stdout for vm in ids)
+    assert outputs == sorted(f"Hello {k}!\n" for k in range(10))
+
+
+def test_inspect_an_image_and_a_vm(tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "hello").write_bytes(HELLO.read_bytes())
+    (ctx / "Frescofile").write_text("program: hello\n")
+    digest = fresco("build", "-t", "hi:1", ctx).stdout.strip()
+    image = json.loads(fresco("inspect", "hi:1").stdout)
+    assert (image["Name"], image["Tag"], image["Digest"]) == ("hi", "1",
+                                                              digest)
+    vm = detach("--name", "from-image", "hi:1")
+    fresco("wait", vm)
+    state = json.loads(fresco("inspect", "from-image").stdout)
+    assert (state["Id"], state["Image"]) == (vm, "hi:1")
+    assert state["State"]["Status"] == "exited"
+    assert state["State"]["ExitCode"] == 0
