@@ -198,6 +198,11 @@ int cmd_images(int argc, char **argv)
 int cmd_rmi(int argc, char **argv)
 {
 	int status = 0;
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		puts("Usage: fresco rmi NAME[:TAG]...\n\nRemove images from "
+		     "the local store.");
+		return 0;
+	}
 	if (argc < 2) {
 		fprintf(stderr, "fresco rmi: name at least one image: fresco "
 				"rmi NAME[:TAG]...\n");

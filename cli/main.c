@@ -84,15 +84,42 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);
+		const char *usage;
 	} vm_cmds[] = {
-		{"ps", cmd_ps},		  {"logs", cmd_logs},
-		{"stop", cmd_stop},	  {"kill", cmd_kill},
-		{"rm", cmd_rm},		  {"wait", cmd_wait},
-		{"inspect", cmd_inspect},
+		{"ps", cmd_ps,
+		 "fresco ps [-a]\n\nList running VMs; -a also "
+		 "those that ended."},
+		{"logs", cmd_logs,
+		 "fresco logs [-f] [--tail N] VM\n\nShow a "
+		 "VM's console output; -f follows it until "
+		 "the VM ends."},
+		{"stop", cmd_stop,
+		 "fresco stop [-t SECONDS] VM...\n\nSend the "
+		 "program SIGTERM; kill the VM after "
+		 "SECONDS (10)."},
+		{"kill", cmd_kill,
+		 "fresco kill VM...\n\nKill VMs at once "
+		 "(status 137)."},
+		{"rm", cmd_rm,
+		 "fresco rm [-f] VM...\n\nRemove VMs that ended; "
+		 "-f kills running ones first."},
+		{"wait", cmd_wait,
+		 "fresco wait VM\n\nWait for a VM to end and "
+		 "print its exit status."},
+		{"inspect", cmd_inspect,
+		 "fresco inspect VM|IMAGE\n\nShow a VM "
+		 "or an image as JSON."},
 	};
-	for (size_t k = 0; k < sizeof(vm_cmds) / sizeof(vm_cmds[0]); k++)
-		if (strcmp(cmd, vm_cmds[k].name) == 0)
-			return vm_cmds[k].fn(argc - 1, argv + 1);
+	for (size_t k = 0; k < sizeof(vm_cmds) / sizeof(vm_cmds[0]); k++) {
+		if (strcmp(cmd, vm_cmds[k].name) != 0)
+			continue;
+		if (argc > 2 && (strcmp(argv[2], "--help") == 0 ||
+				 strcmp(argv[2], "-h") == 0)) {
+			printf("Usage: %s\n", vm_cmds[k].usage);
+			return 0;
+		}
+		return vm_cmds[k].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr,
 		"fresco: '%s' is not a fresco command; see "
 		"'fresco --help'\n",

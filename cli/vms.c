@@ -27,6 +27,7 @@
 #define STATE_PATH (2 * PATH_MAX)
 #define STOP_TIMEOUT_DEFAULT 10
 #define POLL_US 20000
+#define LOG_MAX_DEFAULT (16ULL << 20) /* then one older file is kept */
 
 struct vm_state {
 	char id[65];
@@ -152,8 +153,8 @@ int vm_state_create(const char *name, const char *image, const char *cmd,
 
 static void remove_state(const struct vm_state *s)
 {
-	static const char *const files[] = {"config", "pid", "exit",
-					    "console.log", NULL};
+	static const char *const files[] = {
+		"config", "pid", "exit", "console.log", "console.log.1", NULL};
 	char path[STATE_PATH];
 	for (int k = 0; files[k]; k++) {
 		state_path(path, s->id, files[k]);
@@ -167,9 +168,14 @@ static void remove_state(const struct vm_state *s)
 
 static int read_state(const char *id, struct vm_state *s);
 
-int vm_detach(const char *id, const struct vm_config *cfg, int autoremove)
+int vm_detach(const char *id, const struct vm_config *given, int autoremove)
 {
-	char path[STATE_PATH];
+	static char path[STATE_PATH];
+	struct vm_config cfg = *given;
+	const char *max = getenv("FRESCO_LOG_MAX");
+	cfg.log_max = max && *max ? parse_size(max) : LOG_MAX_DEFAULT;
+	if (!cfg.log_max)
+		cfg.log_max = LOG_MAX_DEFAULT;
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
@@ -182,6 +188,7 @@ int vm_detach(const char *id, const struct vm_config *cfg, int autoremove)
 	/* the monitor: its own session, output to the console log */
 	setsid();
 	state_path(path, id, "console.log");
+	cfg.log_path = path;
 	int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (log < 0 || null < 0)
@@ -189,14 +196,14 @@ int vm_detach(const char *id, const struct vm_config *cfg, int autoremove)
 	dup2(null, 0);
 	dup2(log, 1);
 	dup2(log, 2);
-	char text[32];
+	char text[32], file[STATE_PATH];
 	snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	state_path(path, id, "pid");
-	write_file(path, text);
-	int status = vm_run(cfg);
+	state_path(file, id, "pid");
+	write_file(file, text);
+	int status = vm_run(&cfg);
 	snprintf(text, sizeof(text), "%d\n", status);
-	state_path(path, id, "exit");
-	write_file(path, text);
+	state_path(file, id, "exit");
+	write_file(file, text);
 	if (autoremove) {
 		struct vm_state s;
 		if (read_state(id, &s) == 0)
@@ -378,13 +385,16 @@ int cmd_ps(int argc, char **argv)
 			v[j] = v[j - 1];
 			v[j - 1] = t;
 		}
-	printf("%-12s  %-20s  %-20s  %-22s  %-8s\n", "VM ID", "NAME", "IMAGE",
-	       "STATUS", "MEMORY");
+	printf("%-12s  %-20s  %-20s  %-22s  %-18s  %s\n", "VM ID", "NAME",
+	       "IMAGE", "STATUS", "CREATED", "MEMORY");
 	for (int k = 0; k < m; k++) {
-		char st[64];
+		char st[64], created[48], a[32];
 		status_text(&v[k], st, sizeof(st));
-		printf("%-12.12s  %-20s  %-20.20s  %-22s  %lluM\n", v[k].id,
-		       v[k].name, v[k].image, st, v[k].memory >> 20);
+		age(v[k].created, a, sizeof(a));
+		snprintf(created, sizeof(created), "%s ago", a);
+		printf("%-12.12s  %-20s  %-20.20s  %-22s  %-18s  %lluM\n",
+		       v[k].id, v[k].name, v[k].image, st, created,
+		       v[k].memory >> 20);
 	}
 	for (int k = 0; k < n; k++)
 		free(ids[k]);
@@ -393,10 +403,11 @@ int cmd_ps(int argc, char **argv)
 	return 0;
 }
 
-static int copy_log(const char *id, long long *off, int tail_lines)
+static int copy_log_file(const char *id, const char *file, long long *off,
+			 int tail_lines)
 {
 	char path[STATE_PATH], buf[65536];
-	state_path(path, id, "console.log");
+	state_path(path, id, file);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -425,6 +436,11 @@ static int copy_log(const char *id, long long *off, int tail_lines)
 	fflush(stdout);
 	fclose(f);
 	return 0;
+}
+
+static int copy_log(const char *id, long long *off, int tail_lines)
+{
+	return copy_log_file(id, "console.log", off, tail_lines);
 }
 
 int cmd_logs(int argc, char **argv)
@@ -459,6 +475,10 @@ int cmd_logs(int argc, char **argv)
 	if (resolve(argv[optind], &s) < 0)
 		return 1;
 	long long off = 0;
+	if (tail < 0) { /* the whole log: what was rotated out first */
+		long long old = 0;
+		copy_log_file(s.id, "console.log.1", &old, -1);
+	}
 	copy_log(s.id, &off, tail);
 	while (follow) {
 		struct vm_state now;

@@ -8,6 +8,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <fresco/abi.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +47,27 @@ static int64_t write_all(int fd, const uint8_t *p, uint64_t len)
 	return (int64_t)done;
 }
 
+/* Keep the console log under its limit: rotate to (log).1. */
+static void log_rotate(struct vm *vm)
+{
+	const struct vm_config *c = vm->cfg;
+	struct stat st;
+	char old[4096 + 8];
+
+	if (!c || !c->log_path || fstat(1, &st) < 0 ||
+	    (uint64_t)st.st_size < c->log_max)
+		return;
+	snprintf(old, sizeof(old), "%s.1", c->log_path);
+	rename(c->log_path, old);
+	int fd = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		      0600);
+	if (fd < 0)
+		return; /* keep writing to the renamed file */
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+}
+
 static int64_t do_io(struct vm *vm, uint64_t reg, struct fresco_hc_io *io)
 {
 	uint8_t *buf = guest_mem_ptr(&vm->mem, io->gpa, io->len);
@@ -54,6 +77,7 @@ static int64_t do_io(struct vm *vm, uint64_t reg, struct fresco_hc_io *io)
 	case FRESCO_HC_WRITE:
 		if (io->fd != 1 && io->fd != 2)
 			return -EBADF;
+		log_rotate(vm);
 		return write_all((int)io->fd, buf, io->len);
 	case FRESCO_HC_READ: {
 		ssize_t n = read(0, buf, io->len);

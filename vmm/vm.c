@@ -293,7 +293,7 @@ static void handle_exit(struct vm *vm)
 
 int vm_run(const struct vm_config *cfg)
 {
-	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .cfg = cfg};
 	struct sigaction sa = {.sa_handler = on_stop_signal};
 
 	if (create(&vm, cfg) < 0)

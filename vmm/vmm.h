@@ -30,6 +30,10 @@ struct vm_config {
 	const void *initrd;	 /* root filesystem (cpio newc) */
 	size_t initrd_size;
 	const char *cmdline; /* kernel command line */
+	/* Output to a log file: when it passes (log_max) bytes it is renamed
+	 * (log_path).1 and a new one started on fds 1 and 2. NULL: none. */
+	const char *log_path;
+	uint64_t log_max;
 };
 
 /*
@@ -98,6 +102,7 @@ struct vm {
 	int ended;	     /* set by a handler: the guest is done */
 	int status;	     /* valid once ended */
 	uint64_t events_gpa; /* FRESCO_HC_EVENTS; 0 until the guest sets it */
+	const struct vm_config *cfg;
 };
 
 /* The guest wrote (value) to hypercall register (reg) (hypercall.c). */

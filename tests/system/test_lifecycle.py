@@ -34,10 +34,21 @@ def until(check, seconds=20):
 
 
 def ps(all_=False):
+    """{name: status} from `fresco ps`, read by the header's columns."""
     r = fresco("ps", *(["-a"] if all_ else []))
     assert r.status == 0
-    rows = [line.split(None, 3) for line in r.stdout.splitlines()[1:]]
-    return {row[1]: row[3].rsplit(None, 1)[0].strip() for row in rows}
+    lines = r.stdout.splitlines()
+    head = lines[0]
+    cols = ["VM ID", "NAME", "IMAGE", "STATUS", "CREATED", "MEMORY"]
+    starts = [head.index(c) for c in cols]
+    assert starts == sorted(starts), head
+    rows = {}
+    for line in lines[1:]:
+        cells = [line[a:b].strip() for a, b in
+                 zip(starts, starts[1:] + [len(line)])]
+        assert cells[4].endswith(" ago") and cells[5].endswith("M"), line
+        rows[cells[1]] = cells[3]
+    return rows
 
 
 def detach(*args):
@@ -176,3 +187,26 @@ def test_inspect_an_image_and_a_vm(tmp_path):
     assert (state["Id"], state["Image"]) == (vm, "hi:1")
     assert state["State"]["Status"] == "exited"
     assert state["State"]["ExitCode"] == 0
+
+
+def test_console_log_is_bounded(monkeypatch):
+    """Past its limit the log is rotated, one older file kept: logs still
+    shows everything that fits in the two."""
+    monkeypatch.setenv("FRESCO_LOG_MAX", "1K")
+    # musl writes its stdout buffer every 1 KiB: several writes
+    vm = detach("--name", "chatty", guest_program("musl", "files"))
+    assert fresco("wait", vm).stdout == "0\n"
+    run = os.environ["FRESCO_RUNTIME"]
+    log = os.path.join(run, vm, "console.log")
+    assert os.path.exists(log + ".1"), "the log was never rotated"
+    assert os.path.getsize(log) <= 1024 + 1024  # one write past the limit
+    out = fresco("logs", "chatty").stdout
+    assert out.endswith("GUEST PASS files\n")
+
+
+@pytest.mark.parametrize("cmd", ["ps", "logs", "stop", "kill", "rm", "wait",
+                                 "inspect", "images", "rmi", "build", "run"])
+def test_every_command_has_help(cmd):
+    r = fresco(cmd, "--help")
+    assert r.status == 0
+    assert r.stdout.startswith(f"Usage: fresco {cmd}")
