@@ -65,6 +65,7 @@ VMM_SRCS += vmm/guest_mem.c
 VMM_SRCS += vmm/hypercall.c
 VMM_SRCS += vmm/ports.c
 VMM_SRCS += vmm/dump.c
+VMM_SRCS += vmm/control.c
 
 CLI_SRCS := cli/main.c
 CLI_SRCS += cli/run.c
@@ -144,7 +145,7 @@ $(B)/host-obj/%.c.o: %.c
 $(FRESCO): $(HOST_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -o $@ $(HOST_OBJS) -lyaml -lnettle
+	$(Q)$(CC) -o $@ $(HOST_OBJS) -lyaml -lnettle -ljansson -lpthread
 
 # ---- tests ----
 $(B)/tests/unit/test_guest_mem: tests/unit/test_guest_mem.c vmm/guest_mem.c

@@ -154,7 +154,8 @@ int vm_state_create(const char *name, const char *image, const char *cmd,
 static void remove_state(const struct vm_state *s)
 {
 	static const char *const files[] = {
-		"config", "pid", "exit", "console.log", "console.log.1", NULL};
+		"config",	 "pid",		 "exit", "console.log",
+		"console.log.1", "control.sock", NULL};
 	char path[STATE_PATH];
 	for (int k = 0; files[k]; k++) {
 		state_path(path, s->id, files[k]);
@@ -187,6 +188,9 @@ int vm_detach(const char *id, const struct vm_config *given, int autoremove)
 		return 0;
 	/* the monitor: its own session, output to the console log */
 	setsid();
+	static char sock[STATE_PATH];
+	state_path(sock, id, "control.sock");
+	cfg.control_path = sock;
 	state_path(path, id, "console.log");
 	cfg.log_path = path;
 	int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -524,14 +528,19 @@ static int end_vm(const char *ref, int sig, double timeout)
 		printf("%s\n", ref);
 		return 0;
 	}
+	char sock[STATE_PATH], answer[512];
+	state_path(sock, s.id, "control.sock");
 	if (sig == SIGTERM) {
-		kill(s.pid, SIGTERM); /* passed on to the program */
+		/* through the monitor, which passes it to the program */
+		if (control_request(sock, "stop", answer, sizeof(answer)) < 0)
+			kill(s.pid, SIGTERM);
 		if (wait_stopped(&s, timeout) == 0) {
 			printf("%s\n", ref);
 			return 0;
 		}
 	}
-	kill(s.pid, SIGKILL);
+	if (control_request(sock, "kill", answer, sizeof(answer)) < 0)
+		kill(s.pid, SIGKILL);
 	wait_stopped(&s, 10);
 	record_killed(&s, 128 + SIGKILL);
 	printf("%s\n", ref);

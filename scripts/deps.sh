@@ -5,7 +5,7 @@ set -e
 PACKAGES="gcc make binutils libc6-dev linux-libc-dev pkg-config musl-tools \
 check python3 python3-pytest qemu-system-x86 cpio clang-format cppcheck \
 e2fsprogs time busybox-static \
-libyaml-dev nettle-dev"
+libyaml-dev nettle-dev libjansson-dev"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

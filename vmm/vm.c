@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <fresco/abi.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CPUID 256
@@ -298,6 +300,11 @@ int vm_run(const struct vm_config *cfg)
 
 	if (create(&vm, cfg) < 0)
 		return VM_STATUS_ERROR;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	vm.started_ns =
+		(uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	vm.vcpu_thread = (unsigned long)pthread_self();
 
 	/* no SA_RESTART: a blocked console read must see the signal */
 	sigemptyset(&sa.sa_mask);
@@ -305,6 +312,8 @@ int vm_run(const struct vm_config *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	running = vm.run;
+	if (cfg->control_path && control_start(&vm, cfg->control_path) < 0)
+		return VM_STATUS_ERROR;
 
 	int forwarded = 0;
 	while (!vm.ended) {

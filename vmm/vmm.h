@@ -34,6 +34,9 @@ struct vm_config {
 	 * (log_path).1 and a new one started on fds 1 and 2. NULL: none. */
 	const char *log_path;
 	uint64_t log_max;
+	/* Serve the control API (docs/api.md) on this unix socket. NULL:
+	 * none. */
+	const char *control_path;
 };
 
 /*
@@ -103,7 +106,17 @@ struct vm {
 	int status;	     /* valid once ended */
 	uint64_t events_gpa; /* FRESCO_HC_EVENTS; 0 until the guest sets it */
 	const struct vm_config *cfg;
+	uint64_t started_ns;	   /* CLOCK_MONOTONIC at creation */
+	unsigned long vcpu_thread; /* pthread_t of the thread in KVM_RUN */
 };
+
+/* Start serving (vm)'s control socket (control.c): 0, or -1 after
+ * printing why. */
+int control_start(struct vm *vm, const char *path);
+
+/* Send one request {"op": (op)} to the control socket at (path); the
+ * answer line goes to (answer, cap). 0 if it said "ok": true, else -1. */
+int control_request(const char *path, const char *op, char *answer, size_t cap);
 
 /* The guest wrote (value) to hypercall register (reg) (hypercall.c). */
 void hc_handle(struct vm *vm, uint64_t reg, uint64_t value);
