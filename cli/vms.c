@@ -154,8 +154,8 @@ int vm_state_create(const char *name, const char *image, const char *cmd,
 static void remove_state(const struct vm_state *s)
 {
 	static const char *const files[] = {
-		"config",	 "pid",		 "exit", "console.log",
-		"console.log.1", "control.sock", NULL};
+		"config",	 "pid",		 "exit",    "console.log",
+		"console.log.1", "control.sock", "boot_us", NULL};
 	char path[STATE_PATH];
 	for (int k = 0; files[k]; k++) {
 		state_path(path, s->id, files[k]);
@@ -204,7 +204,15 @@ int vm_detach(const char *id, const struct vm_config *given, int autoremove)
 	snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	state_path(file, id, "pid");
 	write_file(file, text);
+	uint64_t boot_us = 0;
+	cfg.boot_us = &boot_us;
 	int status = vm_run(&cfg);
+	if (boot_us) {
+		snprintf(text, sizeof(text), "%llu\n",
+			 (unsigned long long)boot_us);
+		state_path(file, id, "boot_us");
+		write_file(file, text);
+	}
 	snprintf(text, sizeof(text), "%d\n", status);
 	state_path(file, id, "exit");
 	write_file(file, text);
@@ -687,6 +695,20 @@ int cmd_inspect(int argc, char **argv)
 		json_string(s.cmd);
 		printf(",\n  \"Created\": %lld,\n  \"Memory\": %llu,\n",
 		       s.created, s.memory);
+		int boot_us = -1;
+		char sock[STATE_PATH], answer[512];
+		state_path(sock, s.id, "control.sock");
+		if (read_int(s.id, "boot_us", &boot_us) < 0 && s.running &&
+		    control_request(sock, "state", answer, sizeof(answer)) ==
+			    0) {
+			const char *b = strstr(answer, "\"boot_us\":");
+			if (b)
+				boot_us = atoi(b + 10);
+		}
+		if (boot_us > 0)
+			printf("  \"BootTimeUs\": %d,\n", boot_us);
+		else
+			printf("  \"BootTimeUs\": null,\n");
 		printf("  \"State\": {\"Status\": \"%s\", \"Running\": %s, "
 		       "\"Pid\": %d, \"ExitCode\": %d, \"Text\": ",
 		       s.running  ? "running"

@@ -139,6 +139,8 @@ void console_write(int fd, const char *p, size_t len);
 long console_read(char *p, size_t len);
 /* Tell the monitor where to post host events (fresco's monitor only). */
 void console_events_register(uint64_t *word);
+/* Tell the monitor the program starts now (its boot timer). */
+void console_booted(void);
 /* One line on the host's stderr (fresco) or the debug console (PVH). */
 void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* End the VM with (status); never returns. */

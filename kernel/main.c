@@ -252,6 +252,7 @@ NORETURN void kernel_init(void)
 	vm_brk_init(plan.brk);
 	uint64_t rsp = build_stack(&args, &plan);
 
+	console_booted();
 	if (boot.ring3)
 		enter_program_ring3(plan.entry, rsp);
 	gate_call(GATE_ENTER_USER, (long)plan.entry, (long)rsp, 0);

@@ -50,10 +50,15 @@ static json_t *state(void)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	uint64_t ns =
 		(uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-	return json_pack("{s:b, s:s, s:i, s:I, s:I}", "ok", 1, "state",
+	json_t *boot =
+		served->boot_ns
+			? json_integer((json_int_t)(served->boot_ns / 1000))
+			: json_null();
+	return json_pack("{s:b, s:s, s:i, s:I, s:I, s:o}", "ok", 1, "state",
 			 "running", "pid", (int)getpid(), "uptime_ms",
 			 (json_int_t)((ns - served->started_ns) / 1000000),
-			 "memory", (json_int_t)served->cfg->mem_size);
+			 "memory", (json_int_t)served->cfg->mem_size, "boot_us",
+			 boot);
 }
 
 static void serve(int fd)

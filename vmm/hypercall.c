@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <fresco/abi.h>
 #include <stdio.h>
 #include <string.h>
@@ -152,6 +153,15 @@ void hc_handle(struct vm *vm, uint64_t reg, uint64_t value)
 	case FRESCO_HC_PANIC:
 		do_panic(vm, value);
 		return;
+	case FRESCO_HC_BOOTED: {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		vm->boot_ns = (uint64_t)now.tv_sec * 1000000000ULL +
+			      (uint64_t)now.tv_nsec - vm->started_ns;
+		if (vm->cfg->boot_us)
+			*vm->cfg->boot_us = vm->boot_ns / 1000;
+		return;
+	}
 	case FRESCO_HC_EVENTS:
 		/* checked again each time an event is posted */
 		vm->events_gpa = guest_mem_ptr(&vm->mem, value, 8) ? value : 0;

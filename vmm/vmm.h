@@ -37,6 +37,8 @@ struct vm_config {
 	/* Serve the control API (docs/api.md) on this unix socket. NULL:
 	 * none. */
 	const char *control_path;
+	/* If set, receives the boot time in us once the program starts. */
+	uint64_t *boot_us;
 };
 
 /*
@@ -107,6 +109,7 @@ struct vm {
 	uint64_t events_gpa; /* FRESCO_HC_EVENTS; 0 until the guest sets it */
 	const struct vm_config *cfg;
 	uint64_t started_ns;	   /* CLOCK_MONOTONIC at creation */
+	uint64_t boot_ns;	   /* creation to the program's start, or 0 */
 	unsigned long vcpu_thread; /* pthread_t of the thread in KVM_RUN */
 };
 

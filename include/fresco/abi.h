@@ -65,6 +65,8 @@
  */
 #define FRESCO_HC_EVENTS 0x28
 #define FRESCO_EVENT_VECTOR 0xed
+/* value ignored: the program is about to start (the boot timer's end) */
+#define FRESCO_HC_BOOTED 0x30
 
 #ifndef __ASSEMBLER__
 struct fresco_hc_io {

@@ -45,6 +45,12 @@ void console_write(int fd, const char *p, size_t len)
 			  (long)len);
 }
 
+void console_booted(void)
+{
+	if (boot.fresco)
+		hc_call(FRESCO_HC_BOOTED, 0);
+}
+
 void console_events_register(uint64_t *word)
 {
 	if (boot.fresco)

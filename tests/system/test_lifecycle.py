@@ -187,6 +187,7 @@ def test_inspect_an_image_and_a_vm(tmp_path):
     assert (state["Id"], state["Image"]) == (vm, "hi:1")
     assert state["State"]["Status"] == "exited"
     assert state["State"]["ExitCode"] == 0
+    assert 0 < state["BootTimeUs"] < 10_000_000
 
 
 def test_console_log_is_bounded(monkeypatch):
@@ -240,6 +241,9 @@ def test_control_socket_answers_state_and_refuses_garbage():
     state = control(vm, b'{"op": "state"}\n')
     assert state["ok"] is True and state["state"] == "running"
     assert state["memory"] == 64 << 20 and state["uptime_ms"] >= 0
+    assert 0 < state["boot_us"] <= state["uptime_ms"] * 1000 + 1000
+    shown = json.loads(fresco("inspect", "ctl").stdout)["BootTimeUs"]
+    assert shown == state["boot_us"]
     assert state["pid"] == json.loads(fresco("inspect", "ctl").stdout)[
         "State"]["Pid"]
     assert control(vm, b'{"op": "reboot"}\n') == {
