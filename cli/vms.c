@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -726,8 +727,37 @@ int cmd_inspect(int argc, char **argv)
 	json_string(name);
 	printf(",\n  \"Tag\": ");
 	json_string(tag);
-	printf(",\n  \"Digest\": \"sha256:%s\",\n  \"Size\": %lld\n}\n",
+	printf(",\n  \"Digest\": \"sha256:%s\",\n  \"Size\": %lld",
 	       strrchr(blob, '/') + 1, (long long)bs.st_size);
+	/* the run configuration recorded in the image */
+	int fd = open(blob, O_RDONLY | O_CLOEXEC);
+	void *img = fd >= 0 ? mmap(NULL, (size_t)bs.st_size, PROT_READ,
+				   MAP_PRIVATE, fd, 0)
+			    : MAP_FAILED;
+	struct run_config rc;
+	if (img != MAP_FAILED &&
+	    image_config(img, (size_t)bs.st_size, &rc) == 0) {
+		printf(",\n  \"Config\": {\"Program\": ");
+		json_string(rc.init);
+		printf(", \"Args\": [");
+		for (char **a = rc.args; a && *a; a++) {
+			json_string(*a);
+			printf("%s", a[1] ? ", " : "");
+		}
+		printf("], \"Env\": [");
+		for (char **e = rc.env; e && *e; e++) {
+			json_string(*e);
+			printf("%s", e[1] ? ", " : "");
+		}
+		printf("], \"Workdir\": ");
+		json_string(rc.workdir ? rc.workdir : "/");
+		printf(", \"Memory\": %llu}", (unsigned long long)rc.memory);
+	}
+	printf("\n}\n");
+	if (img != MAP_FAILED)
+		munmap(img, (size_t)bs.st_size);
+	if (fd >= 0)
+		close(fd);
 	free(blob);
 	return 0;
 }

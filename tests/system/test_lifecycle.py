@@ -176,11 +176,16 @@ def test_inspect_an_image_and_a_vm(tmp_path):
     ctx = tmp_path / "ctx"
     ctx.mkdir()
     (ctx / "hello").write_bytes(HELLO.read_bytes())
-    (ctx / "Frescofile").write_text("program: hello\n")
+    (ctx / "Frescofile").write_text(
+        "program: hello\nargs: [x, \"y z\"]\nenv: {A: \"1\"}\n"
+        "workdir: /w\nmemory: 16M\n")
     digest = fresco("build", "-t", "hi:1", ctx).stdout.strip()
     image = json.loads(fresco("inspect", "hi:1").stdout)
     assert (image["Name"], image["Tag"], image["Digest"]) == ("hi", "1",
                                                               digest)
+    assert image["Config"] == {"Program": "/bin/hello", "Args": ["x", "y z"],
+                               "Env": ["A=1"], "Workdir": "/w",
+                               "Memory": 16 << 20}
     vm = detach("--name", "from-image", "hi:1")
     fresco("wait", vm)
     state = json.loads(fresco("inspect", "from-image").stdout)
