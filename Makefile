@@ -96,6 +96,7 @@ GUEST_TESTS += fds
 GUEST_TESTS += devproc
 GUEST_TESTS += signals
 GUEST_TESTS += timers
+GUEST_TESTS += fpstate
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco
@@ -171,6 +172,8 @@ $(B)/tests/guest/glibc/%-pie: tests/guest/%.c tests/guest/guest.h
 $(B)/tests/guest/glibc/%-dynamic: tests/guest/%.c tests/guest/guest.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(GUEST_CFLAGS) -o $@ $<
+# fpstate holds values in AVX registers across a signal
+$(B)/tests/guest/musl/fpstate $(B)/tests/guest/glibc/fpstate: GUEST_CFLAGS += -mavx2
 $(B)/tests/guest/musl/%: tests/guest/%.c tests/guest/guest.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  MUSL    $@")

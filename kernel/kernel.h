@@ -61,6 +61,8 @@ struct boot_state {
 	int kvmclock;		/* kvmclock registered by boot0 */
 	int tsc_deadline;	/* LAPIC TSC-deadline timer armed by boot0 */
 	int fsgsbase;		/* CR4.FSGSBASE set: wrfsbase is usable */
+	uint64_t xcr0;		/* XSAVE features enabled; 0: no XSAVE */
+	uint32_t xsave_size;	/* bytes of an XSAVE area for them */
 	uint64_t tsc_khz;	/* 0 if unknown */
 };
 extern struct boot_state boot;

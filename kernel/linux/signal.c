@@ -76,6 +76,12 @@ NORETURN static void terminate(int sig, const char *why)
 #define MINSIGSTKSZ_LINUX 2048
 #define RED_ZONE 128
 #define FXSAVE_SIZE 512
+#define XSAVE_MAX 8192
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define FP_XSTATE_MAGIC2 0x46505845U
+#define SW_BYTES_OFFSET 464 /* struct _fpx_sw_bytes in the fxsave area */
+#define XSAVE_HEADER 512
+#define UC_FP_XSTATE_FLAG 0x1
 #define USER_CS_SEL 0x2b
 #define USER_DS_SEL 0x23
 /* RFLAGS bits sigreturn takes from the frame (Linux's FIX_EFLAGS) */
@@ -114,6 +120,72 @@ struct rt_sigframe {
 };
 
 static int pending_code[NSIG_LINUX + 1];
+
+/* The program's vector state, in the layout Linux puts in a frame. */
+static uint8_t fpbuf[XSAVE_MAX + 4] __attribute__((aligned(64)));
+
+__attribute__((section(".text.xsave"))) static void fp_save(void)
+{
+	__asm__ volatile("xsave64 %0"
+			 : "=m"(fpbuf)
+			 : "a"(~0U), "d"(~0U)
+			 : "memory");
+}
+
+__attribute__((section(".text.xsave"))) static void fp_restore(void)
+{
+	__asm__ volatile("xrstor64 %0" ::"m"(fpbuf), "a"(~0U), "d"(~0U));
+}
+
+/* Save the vector registers into fpbuf; returns the bytes to copy. With
+ * XSAVE the area is marked as Linux marks it (fpx_sw_bytes, magic2). */
+static size_t fp_capture(void)
+{
+	if (!boot.xcr0 || boot.xsave_size < FXSAVE_SIZE + 64 ||
+	    boot.xsave_size > XSAVE_MAX) {
+		__asm__ volatile("fxsave64 %0" : "=m"(fpbuf));
+		return FXSAVE_SIZE;
+	}
+	memset(fpbuf, 0, boot.xsave_size + 4);
+	fp_save();
+	uint32_t sw[2] = {FP_XSTATE_MAGIC1, boot.xsave_size + 4};
+	memcpy(fpbuf + SW_BYTES_OFFSET, sw, 8);
+	memcpy(fpbuf + SW_BYTES_OFFSET + 8, &boot.xcr0, 8);
+	memcpy(fpbuf + SW_BYTES_OFFSET + 16, &boot.xsave_size, 4);
+	uint32_t magic2 = FP_XSTATE_MAGIC2;
+	memcpy(fpbuf + boot.xsave_size, &magic2, 4);
+	return boot.xsave_size + 4;
+}
+
+/* Load the vector registers from the program's (fpstate): xrstor of an
+ * area marked as Linux marks it, else fxrstor of its first 512 bytes.
+ * Whatever the program wrote there, this cannot fault. */
+static int fp_load(uint64_t fpstate)
+{
+	uint32_t magic1, size, mxcsr;
+	if (copy_from_user(fpbuf, fpstate, FXSAVE_SIZE) < 0)
+		return -EFAULT;
+	memcpy(&magic1, fpbuf + SW_BYTES_OFFSET, 4);
+	memcpy(&size, fpbuf + SW_BYTES_OFFSET + 16, 4);
+	memcpy(&mxcsr, fpbuf + 24, 4);
+	mxcsr &= 0xffff; /* reserved bits would fault */
+	memcpy(fpbuf + 24, &mxcsr, 4);
+	if (boot.xcr0 && magic1 == FP_XSTATE_MAGIC1 &&
+	    size == boot.xsave_size &&
+	    copy_from_user(fpbuf + FXSAVE_SIZE, fpstate + FXSAVE_SIZE,
+			   size - FXSAVE_SIZE) == 0) {
+		uint64_t bv;
+		memcpy(&bv, fpbuf + XSAVE_HEADER, 8);
+		bv &= boot.xcr0; /* features not enabled would fault */
+		memcpy(fpbuf + XSAVE_HEADER, &bv, 8);
+		/* compaction and reserved header bytes must be zero */
+		memset(fpbuf + XSAVE_HEADER + 8, 0, 56);
+		fp_restore();
+		return 0;
+	}
+	__asm__ volatile("fxrstor64 %0" ::"m"(fpbuf));
+	return 0;
+}
 uint64_t host_events;
 
 void host_events_take(void)
@@ -187,7 +259,6 @@ static int setup_frame(int sig, const struct siginfo_abi *info,
 		       struct user_regs *r, uint64_t trapno, uint64_t err,
 		       uint64_t cr2)
 {
-	static uint8_t fx[FXSAVE_SIZE] __attribute__((aligned(16)));
 	typeof(proc.sigactions[0]) *sa = &proc.sigactions[sig - 1];
 	struct rt_sigframe frame;
 	uint64_t sp = r->rsp;
@@ -199,13 +270,14 @@ static int setup_frame(int sig, const struct siginfo_abi *info,
 		sp = altstack.sp + altstack.size;
 	else
 		sp -= RED_ZONE;
-	uint64_t fpstate = (sp - FXSAVE_SIZE) & ~63ULL;
+	size_t fpsize = fp_capture();
+	uint64_t fpstate = (sp - fpsize) & ~63ULL;
 	uint64_t at = ((fpstate - sizeof(frame)) & ~15ULL) - 8;
 
-	__asm__ volatile("fxsave64 %0" : "=m"(fx));
 	memset(&frame, 0, sizeof(frame));
 	frame.pretcode = sa->restorer;
-	frame.uc.flags = UC_SIGCONTEXT_SS_FLAG | UC_STRICT_RESTORE_SS_FLAG;
+	frame.uc.flags = UC_SIGCONTEXT_SS_FLAG | UC_STRICT_RESTORE_SS_FLAG |
+			 (fpsize > FXSAVE_SIZE ? UC_FP_XSTATE_FLAG : 0);
 	frame.uc.stack = altstack;
 	if (on_altstack(r->rsp))
 		frame.uc.stack.flags |= SS_ONSTACK_FLAG;
@@ -227,7 +299,7 @@ static int setup_frame(int sig, const struct siginfo_abi *info,
 	mc->fpstate = (struct _fpstate_64 *)fpstate; /* a user address */
 	frame.uc.sigmask = saved;
 	frame.info = *info;
-	if (copy_to_user(fpstate, fx, FXSAVE_SIZE) < 0 ||
+	if (copy_to_user(fpstate, fpbuf, fpsize) < 0 ||
 	    copy_to_user(at, &frame, sizeof(frame)) < 0)
 		return -EFAULT;
 
@@ -410,6 +482,9 @@ NORETURN void signal_deliver_async(void)
 {
 	struct user_regs r = saved_regs();
 	host_events_take();
+	/* the interrupt consumed the hardware deadline, which may have come
+	 * a little before the clock's: arm it again whatever fires now */
+	timer_armed_tsc = 0;
 	timers_check();
 	enter_pending_handler(&r);
 	user_return(&r);
@@ -452,7 +527,6 @@ NORETURN void signal_deliver_fault(void)
 
 long sys_rt_sigreturn(void)
 {
-	static uint8_t fx[FXSAVE_SIZE] __attribute__((aligned(16)));
 	struct ucontext_abi uc;
 	/* the handler's ret popped pretcode: the frame starts 8 below */
 	uint64_t frame = percpu0.user_rsp - 8;
@@ -461,16 +535,8 @@ long sys_rt_sigreturn(void)
 			   sizeof(uc)) < 0)
 		terminate(SIGSEGV, " (rt_sigreturn found no signal frame)");
 	const struct sigcontext *mc = &uc.mcontext;
-	if (mc->fpstate) {
-		if (copy_from_user(fx, (uint64_t)mc->fpstate, FXSAVE_SIZE) < 0)
-			terminate(SIGSEGV,
-				  " (bad FPU state in a signal frame)");
-		uint32_t mxcsr;
-		memcpy(&mxcsr, fx + 24, 4);
-		mxcsr &= 0xffff; /* reserved bits would fault */
-		memcpy(fx + 24, &mxcsr, 4);
-		__asm__ volatile("fxrstor64 %0" ::"m"(fx));
-	}
+	if (mc->fpstate && fp_load((uint64_t)mc->fpstate) < 0)
+		terminate(SIGSEGV, " (bad FPU state in a signal frame)");
 	if (mc->rip >= USER_TOP)
 		terminate(SIGSEGV, " (a signal frame returns to kernel space)");
 	struct user_regs r = {

@@ -1,6 +1,6 @@
 /* timers.c: alarm, setitimer and POSIX timers deliver their signals, to a
- * sleeping program, to a program waiting on a pipe and to one computing
- * without system calls; sleeps interrupted by a handler say EINTR. */
+ * sleeping program, to a program waiting on a pipe and to one busy with
+ * system calls; sleeps interrupted by a handler say EINTR. */
 #define _GNU_SOURCE
 #define GUEST_SIGNALS
 #include "guest.h"
@@ -55,7 +55,10 @@ int main(void)
 		      cur.it_value.tv_usec == 0,
 	      "a one-shot timer is off after it fired");
 
-	/* periodic: a program computing without system calls */
+	/* periodic, to a program busy with (clock) system calls. Under
+	 * kvm_pvm a timer interrupt is not delivered to code that runs
+	 * natively without exits, so a pure loop would wait for its next
+	 * system call. */
 	it = (struct itimerval){{0, 20000}, {0, 20000}};
 	setitimer(ITIMER_REAL, &it, NULL);
 	volatile uint64_t spin = 0;
@@ -63,7 +66,7 @@ int main(void)
 	while (alarms < 4 && now_s() - t0 < 10)
 		spin++;
 	CHECK(alarms >= 4,
-	      "a periodic timer interrupts a computing program "
+	      "a periodic timer interrupts a busy program "
 	      "(%d alarms)",
 	      alarms);
 	it = (struct itimerval){{0, 0}, {0, 0}};

@@ -21,6 +21,7 @@ CONFORMANCE = [
     ("devproc", [], []),
     ("signals", [], []),
     ("timers", [], []),
+    ("fpstate", [], []),
 ]
 
 

@@ -122,7 +122,9 @@ static RING0 void cpu_features(void)
 	write_cr4(cr4);
 	if (r1[2] & (1u << 26)) {
 		cpuid(0xd, 0, rx);
-		xsetbv(0, (rx[0] & 0xe7) | 3);
+		boot.xcr0 = (rx[0] & 0xe7) | 3;
+		xsetbv(0, boot.xcr0);
+		boot.xsave_size = rx[2]; /* the largest area: all features */
 	}
 
 	cpuid(0x40000000, 0, rx);
