@@ -98,7 +98,7 @@ int cmd_build(int argc, char **argv)
 	if (image_build(&m, context, &img, &len) < 0)
 		return EXIT_FRESCO;
 	image_digest(img, len, digest);
-	if (out && image_write(out, img, len) < 0) {
+	if (out && write_atomic(out, img, len) < 0) {
 		fprintf(stderr, "fresco: cannot write %s: %s\n", out,
 			strerror(errno));
 		return EXIT_FRESCO;

@@ -9,6 +9,7 @@
 #define FRESCO_CLI_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #define EXIT_FRESCO 125
@@ -106,8 +107,11 @@ int image_build(const struct manifest *m, const char *context, void **img,
 int image_config(const void *img, size_t len, struct run_config *rc);
 /* The image's digest: "sha256:" and 64 hex digits. */
 void image_digest(const void *img, size_t len, char out[72]);
-/* Write (img, len) to (path) atomically (temporary file, fsync, rename). */
-int image_write(const char *path, const void *img, size_t len);
+/* Write (data, len) to (path) atomically (temporary file named by pid,
+ * fsync, rename): readers see the old contents or all the new. */
+int write_atomic(const char *path, const void *data, size_t len);
+/* mkdir -p with (mode) for the directories it creates: 0 or -1. */
+int make_dirs(const char *path, mode_t mode);
 
 /* The store's root: $FRESCO_STORE, /var/lib/fresco for root, else
  * $XDG_DATA_HOME/fresco or ~/.local/share/fresco. */

@@ -363,9 +363,9 @@ void image_digest(const void *img, size_t len, char out[72])
 		p += sprintf(p, "%02x", d[k]);
 }
 
-int image_write(const char *path, const void *img, size_t len)
+int write_atomic(const char *path, const void *img, size_t len)
 {
-	char tmp[PATH_MAX];
+	char tmp[2 * PATH_MAX + 32];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -438,19 +438,19 @@ int image_ref_parse(const char *ref, char *name, size_t ncap, char *tag,
 	return 0;
 }
 
-static int mkdirs(const char *path)
+int make_dirs(const char *path, mode_t mode)
 {
-	char buf[PATH_MAX];
+	char buf[2 * PATH_MAX];
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 int store_put(const char *name, const char *tag, const void *img, size_t len,
@@ -461,14 +461,16 @@ int store_put(const char *name, const char *tag, const void *img, size_t len,
 	image_digest(img, len, digest);
 	snprintf(dir, sizeof(dir), "%s/blobs/sha256", root);
 	snprintf(blob, sizeof(blob), "%s/%s", dir, digest + 7);
-	if (mkdirs(dir) < 0 ||
-	    (access(blob, F_OK) < 0 && image_write(blob, img, len) < 0))
+	if (make_dirs(dir, 0755) < 0 ||
+	    (access(blob, F_OK) < 0 && write_atomic(blob, img, len) < 0))
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/tags/%s", root, name);
 	snprintf(tagfile, sizeof(tagfile), "%s/%s", dir, tag);
 	char line[80];
 	int n = snprintf(line, sizeof(line), "%s\n", digest);
-	return mkdirs(dir) < 0 ? -1 : image_write(tagfile, line, (size_t)n);
+	return make_dirs(dir, 0755) < 0
+		       ? -1
+		       : write_atomic(tagfile, line, (size_t)n);
 }
 
 char *store_find(const char *name, const char *tag)

@@ -67,32 +67,7 @@ static void state_path(char *out, const char *id, const char *file)
 
 static int write_file(const char *path, const char *text)
 {
-	char tmp[STATE_PATH + 16];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -1;
-	fputs(text, f);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-static int mkdir_p(const char *path)
-{
-	char buf[STATE_PATH];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	return write_atomic(path, text, strlen(text));
 }
 
 int vm_state_create(const char *name, const char *image, const char *cmd,
@@ -121,7 +96,7 @@ int vm_state_create(const char *name, const char *image, const char *cmd,
 			return EXIT_FRESCO;
 		}
 	snprintf(dir, sizeof(dir), "%s/names", runtime_root());
-	if (mkdir_p(dir) < 0) {
+	if (make_dirs(dir, 0700) < 0) {
 		fprintf(stderr, "fresco: cannot create %s: %s\n", dir,
 			strerror(errno));
 		return EXIT_FRESCO;
