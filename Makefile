@@ -27,6 +27,7 @@ LIB_SRCS := kernel/lib/cpio.c
 LIB_SRCS += kernel/lib/elf.c
 LIB_SRCS += kernel/lib/stack.c
 LIB_SRCS += kernel/lib/cmdline.c
+LIB_SRCS += kernel/lib/ext2.c
 
 KERNEL_SRCS := $(LIB_SRCS)
 KERNEL_SRCS += kernel/arch/x86_64/boot.S
@@ -66,6 +67,10 @@ VMM_SRCS += vmm/hypercall.c
 VMM_SRCS += vmm/ports.c
 VMM_SRCS += vmm/dump.c
 VMM_SRCS += vmm/control.c
+VMM_SRCS += vmm/devices.c
+VMM_SRCS += vmm/virtq.c
+VMM_SRCS += vmm/virtio_mmio.c
+VMM_SRCS += vmm/virtio_blk.c
 
 CLI_SRCS := cli/main.c
 CLI_SRCS += cli/run.c
@@ -74,7 +79,8 @@ CLI_SRCS += cli/manifest.c
 CLI_SRCS += cli/image.c
 CLI_SRCS += cli/vms.c
 
-UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem
+UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem \
+	test_ext2
 
 GUEST_TESTS := hello
 GUEST_TESTS += args

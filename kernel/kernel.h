@@ -105,6 +105,8 @@ enum gate_op {
 	GATE_WRMSR,	 /* (msr, value) */
 	GATE_INB,	 /* (port): one byte */
 	GATE_TRIPLE_FAULT, /* (): fault injection (fresco.fault=triple) */
+	GATE_IDLE_WATCH,   /* (tsc deadline, u16 *word, seen): GATE_IDLE
+			    * unless *word != seen already */
 };
 
 /* Run (op) in ring 0: a direct call at CPL 0, a trap at CPL 3. */
@@ -159,6 +161,10 @@ uint64_t clock_realtime_ns(void);
 /* Sleep until clock_monotonic_ns() >= (deadline), or less: an interrupt
  * or a host event ends the sleep early. Callers loop. */
 void clock_sleep_until(uint64_t deadline);
+/* Wait until (*word) != (seen) or CLOCK_MONOTONIC passes (deadline):
+ * halted until an interrupt where the LAPIC timer works, else spinning. */
+void clock_wait_change(const volatile uint16_t *word, uint16_t seen,
+		       uint64_t deadline);
 /* The TSC value at monotonic time (ns). */
 uint64_t clock_tsc_at(uint64_t ns);
 

@@ -191,11 +191,17 @@ static int create(struct vm *vm, const struct vm_config *cfg)
 		return -1;
 	if (kernel_load(cfg->kernel_path, &vm->mem, &k) < 0)
 		return -1;
-	uint64_t si = boot_info_write(&vm->mem, &k, cfg);
+	if (devices_open(vm) < 0)
+		return -1;
+	struct vm_config boot_cfg = *cfg;
+	boot_cfg.cmdline = vm->cmdline;
+	uint64_t si = boot_info_write(&vm->mem, &k, &boot_cfg);
 	if (!si)
 		return -1;
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return fail("KVM_CREATE_IRQCHIP");
+	if (devices_start(vm) < 0)
+		return -1;
 	if ((vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0)) < 0)
 		return fail("KVM_CREATE_VCPU");
 	int run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -261,6 +267,9 @@ static void handle_exit(struct vm *vm)
 				memset(run->mmio.data, 0,
 				       sizeof(run->mmio.data));
 			}
+		} else if (devices_mmio(vm, run->mmio.phys_addr, run->mmio.data,
+					run->mmio.len, run->mmio.is_write)) {
+			/* served by a virtio device */
 		} else if (!run->mmio.is_write) {
 			/* nothing there: reads float high, as on a bus */
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));

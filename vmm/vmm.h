@@ -24,6 +24,15 @@
 #define VM_MEM_MIN (2ULL << 20)
 #define VM_MEM_MAX (3ULL << 30) /* below the MMIO hole and FRESCO_HC_BASE */
 
+/* A volume: a host file (or block device) the guest sees as a virtio block
+ * device, the (i)th one as /dev/vd('a' + i). */
+struct vm_disk {
+	const char *path;
+	int readonly;
+};
+
+#define VM_DISK_MAX 8
+
 struct vm_config {
 	const char *kernel_path; /* the guest kernel ELF */
 	uint64_t mem_size;	 /* bytes of guest RAM */
@@ -39,6 +48,8 @@ struct vm_config {
 	const char *control_path;
 	/* If set, receives the boot time in us once the program starts. */
 	uint64_t *boot_us;
+	struct vm_disk disks[VM_DISK_MAX];
+	unsigned ndisks;
 };
 
 /*
@@ -99,6 +110,7 @@ uint64_t boot_info_write(struct guest_mem *m, const struct kernel_image *k,
 /* ---- inside the monitor: exit handlers of the vCPU loop (vm.c) ---- */
 
 struct kvm_run;
+struct virtio_dev;
 
 struct vm {
 	struct guest_mem mem;
@@ -111,7 +123,19 @@ struct vm {
 	uint64_t started_ns;	   /* CLOCK_MONOTONIC at creation */
 	uint64_t boot_ns;	   /* creation to the program's start, or 0 */
 	unsigned long vcpu_thread; /* pthread_t of the thread in KVM_RUN */
+	struct virtio_dev *devs[VM_DISK_MAX];
+	unsigned ndevs;
+	char *cmdline; /* cfg->cmdline with the devices announced */
 };
+
+/* Open (vm)'s volumes as virtio-blk devices and announce them on the
+ * command line (devices.c). 0, or -1 after printing why. */
+int devices_open(struct vm *vm);
+/* Connect them to KVM and start their threads, after the irqchip. */
+int devices_start(struct vm *vm);
+/* A guest MMIO access at (gpa): 1 if a device took it. */
+int devices_mmio(struct vm *vm, uint64_t gpa, uint8_t *data, unsigned len,
+		 int is_write);
 
 /* Start serving (vm)'s control socket (control.c): 0, or -1 after
  * printing why. */

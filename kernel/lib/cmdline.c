@@ -8,6 +8,8 @@
 #define INIT_PARAM "init="
 #define FAULT_PARAM "fresco.fault="
 #define CWD_PARAM "fresco.cwd="
+#define VIRTIO_PARAM "virtio_mmio.device="
+#define MOUNT_PARAM "fresco.mount="
 #define DEFAULT_INIT "/init"
 
 /*
@@ -50,6 +52,91 @@ static int starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* A number at (*p): decimal, or hex after 0x; advances (*p). */
+static int parse_num(char **p, uint64_t *v)
+{
+	char *s = *p;
+	unsigned base = 10;
+	uint64_t n = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	char *start = s;
+	for (;; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			break;
+		if (n > (UINT64_MAX - d) / base)
+			return -EINVAL;
+		n = n * base + d;
+	}
+	if (s == start)
+		return -EINVAL;
+	*v = n;
+	*p = s;
+	return 0;
+}
+
+static int parse_virtio(char *s, struct boot_virtio *d)
+{
+	uint64_t irq;
+
+	if (parse_num(&s, &d->size) < 0)
+		return -EINVAL;
+	unsigned shift = *s == 'K' || *s == 'k'	  ? 10
+			 : *s == 'M' || *s == 'm' ? 20
+			 : *s == 'G' || *s == 'g' ? 30
+						  : 0;
+	if (shift) {
+		if (d->size >> (64 - shift))
+			return -EINVAL;
+		d->size <<= shift;
+		s++;
+	}
+	if (*s++ != '@' || parse_num(&s, &d->addr) < 0 || *s++ != ':' ||
+	    parse_num(&s, &irq) < 0 || irq > 255)
+		return -EINVAL;
+	/* Linux allows a trailing :ID for the platform device id */
+	if (*s == ':') {
+		uint64_t id;
+		s++;
+		if (parse_num(&s, &id) < 0)
+			return -EINVAL;
+	}
+	if (*s || d->size == 0)
+		return -EINVAL;
+	d->irq = (unsigned)irq;
+	return 0;
+}
+
+static int parse_mount(char *s, struct boot_mount *m)
+{
+	char *colon = strchr(s, ':');
+	if (!colon || colon == s || colon[1] != '/')
+		return -EINVAL;
+	*colon = '\0';
+	m->device = s;
+	m->path = colon + 1;
+	m->readonly = 0;
+	char *opt = strchr(colon + 1, ':');
+	if (opt) {
+		*opt = '\0';
+		if (strcmp(opt + 1, "ro") == 0)
+			m->readonly = 1;
+		else if (strcmp(opt + 1, "rw") != 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int cmdline_parse(char *s, char **argv, char **envp, int cap,
 		  struct boot_args *a)
 {
@@ -64,6 +151,8 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 	a->tty = 0;
 	a->fault = NULL;
 	a->cwd = NULL;
+	a->nvirtio = 0;
+	a->nmounts = 0;
 	if (cap < 2)
 		return -E2BIG;
 	while ((w = next_word(&s, &err)) != NULL) {
@@ -85,6 +174,18 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 			a->cwd = w + strlen(CWD_PARAM);
 		} else if (starts_with(w, FAULT_PARAM)) {
 			a->fault = w + strlen(FAULT_PARAM);
+		} else if (starts_with(w, VIRTIO_PARAM)) {
+			if (a->nvirtio >= BOOT_VIRTIO_MAX)
+				return -E2BIG;
+			if (parse_virtio(w + strlen(VIRTIO_PARAM),
+					 &a->virtio[a->nvirtio++]) < 0)
+				return -EINVAL;
+		} else if (starts_with(w, MOUNT_PARAM)) {
+			if (a->nmounts >= BOOT_MOUNT_MAX)
+				return -E2BIG;
+			if (parse_mount(w + strlen(MOUNT_PARAM),
+					&a->mounts[a->nmounts++]) < 0)
+				return -EINVAL;
 		} else if (starts_with(w, TTY_PARAM)) {
 			a->tty = strcmp(w + strlen(TTY_PARAM), "1") == 0;
 		}

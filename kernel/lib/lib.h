@@ -128,6 +128,21 @@ int stack_build(void *buf, size_t size, uint64_t top,
  *   anything else          ignored (console=, quiet, ...)
  * After "--": the program's argv[1..].
  */
+#define BOOT_VIRTIO_MAX 8
+#define BOOT_MOUNT_MAX 8
+
+/* virtio_mmio.device=SIZE@ADDR:IRQ (Linux's syntax; SIZE takes K/M/G) */
+struct boot_virtio {
+	uint64_t size, addr;
+	unsigned irq;
+};
+
+/* fresco.mount=DEVICE:PATH[:ro], e.g. vda:/data:ro */
+struct boot_mount {
+	const char *device, *path;
+	int readonly;
+};
+
 struct boot_args {
 	const char *init;
 	char **argv; /* argv[0] is init */
@@ -137,12 +152,17 @@ struct boot_args {
 	int tty;
 	const char *fault; /* NULL unless fresco.fault= */
 	const char *cwd;   /* NULL unless fresco.cwd= */
+	struct boot_virtio virtio[BOOT_VIRTIO_MAX];
+	int nvirtio;
+	struct boot_mount mounts[BOOT_MOUNT_MAX];
+	int nmounts;
 };
 
 /*
  * Parse (s) in place. (argv) and (envp) are caller arrays of (cap)
  * entries each; both end NULL-terminated. Returns 0 or -E2BIG (too many
- * words) or -EINVAL (unterminated quote).
+ * words, devices or mounts) or -EINVAL (unterminated quote, a malformed
+ * virtio_mmio.device or fresco.mount).
  */
 int cmdline_parse(char *s, char **argv, char **envp, int cap,
 		  struct boot_args *a);

@@ -105,6 +105,56 @@ START_TEST(test_quote_reports_needed_length_when_truncated)
 }
 END_TEST
 
+START_TEST(test_virtio_devices_and_mounts)
+{
+	ck_assert_int_eq(
+		parse("virtio_mmio.device=4K@0xd0000000:5 "
+		      "virtio_mmio.device=512@0xFEB00E00:12:3 "
+		      "fresco.mount=vda:/data fresco.mount=vdb:/a/b:ro"),
+		0);
+	ck_assert_int_eq(a.nvirtio, 2);
+	ck_assert_uint_eq(a.virtio[0].size, 4096);
+	ck_assert_uint_eq(a.virtio[0].addr, 0xd0000000ULL);
+	ck_assert_uint_eq(a.virtio[0].irq, 5);
+	ck_assert_uint_eq(a.virtio[1].size, 512);
+	ck_assert_uint_eq(a.virtio[1].addr, 0xfeb00e00ULL);
+	ck_assert_uint_eq(a.virtio[1].irq, 12);
+	ck_assert_int_eq(a.nmounts, 2);
+	ck_assert_str_eq(a.mounts[0].device, "vda");
+	ck_assert_str_eq(a.mounts[0].path, "/data");
+	ck_assert_int_eq(a.mounts[0].readonly, 0);
+	ck_assert_str_eq(a.mounts[1].device, "vdb");
+	ck_assert_str_eq(a.mounts[1].path, "/a/b");
+	ck_assert_int_eq(a.mounts[1].readonly, 1);
+}
+END_TEST
+
+START_TEST(test_malformed_devices_and_mounts_are_refused)
+{
+	static const char *bad[] = {
+		"virtio_mmio.device=",
+		"virtio_mmio.device=4K",
+		"virtio_mmio.device=4K@0xd0000000",
+		"virtio_mmio.device=4K@0xd0000000:",
+		"virtio_mmio.device=4K@0xd0000000:300",
+		"virtio_mmio.device=4Q@0xd0000000:5",
+		"virtio_mmio.device=0@0xd0000000:5",
+		"virtio_mmio.device=99999999999999999999@0:5",
+		"virtio_mmio.device=4K@0xd0000000:5x",
+		"fresco.mount=vda",
+		"fresco.mount=vda:data",
+		"fresco.mount=:/data",
+		"fresco.mount=vda:/data:rx",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(parse(bad[i]) == -EINVAL, "accepted %s", bad[i]);
+	char many[1024] = "";
+	for (int i = 0; i <= BOOT_MOUNT_MAX; i++)
+		strcat(many, "fresco.mount=vda:/x ");
+	ck_assert_int_eq(parse(many), -E2BIG);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cmdline");
@@ -115,6 +165,8 @@ int main(void)
 	tcase_add_test(t, test_malformed_lines_are_refused);
 	tcase_add_test(t, test_quote_round_trips);
 	tcase_add_test(t, test_quote_reports_needed_length_when_truncated);
+	tcase_add_test(t, test_virtio_devices_and_mounts);
+	tcase_add_test(t, test_malformed_devices_and_mounts_are_refused);
 	suite_add_tcase(s, t);
 	return unit_run(s);
 }

@@ -225,6 +225,25 @@ uint64_t clock_tsc_at(uint64_t ns)
 	return rdtsc() + (ns > now ? ns_to_tsc(ns - now) : 0);
 }
 
+void clock_wait_change(const volatile uint16_t *word, uint16_t seen,
+		       uint64_t deadline)
+{
+	while (*word == seen) {
+		uint64_t now = clock_monotonic_ns();
+		if (now >= deadline)
+			return;
+		if (boot.kvmclock && boot.tsc_deadline) {
+			gate_call(GATE_IDLE_WATCH,
+				  (long)(rdtsc() + ns_to_tsc(deadline - now)),
+				  (long)word, seen);
+			timer_armed_tsc = 0; /* the wait took the timer */
+			timers_check();
+		} else {
+			cpu_relax();
+		}
+	}
+}
+
 void clock_sleep_until(uint64_t deadline)
 {
 	uint64_t now = clock_monotonic_ns();

@@ -274,6 +274,12 @@ RING0 long gate_dispatch(long op, long a1, long a2, long a3,
 	case GATE_FLUSH_TLB:
 		write_cr3(read_cr3());
 		return 0;
+	case GATE_IDLE_WATCH:
+		/* interrupts are off here: a completion that lands after
+		 * this check still wakes the hlt */
+		if (*(volatile uint16_t *)a2 != (uint16_t)a3)
+			return 0;
+		/* fall through */
 	case GATE_IDLE:
 		wrmsr(MSR_TSC_DEADLINE, (uint64_t)a1);
 		__asm__ volatile("sti; hlt; cli" ::: "memory");

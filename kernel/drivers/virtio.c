@@ -1,0 +1,203 @@
+/* virtio.c: virtio-mmio version 2 devices and split virtqueues, driver side
+ * (virtio 1.x, 2.7 and 4.2). See virtio.h for how waiting works.
+ */
+#include "drivers/virtio.h"
+
+#define REG_MAGIC 0x000
+#define REG_VERSION 0x004
+#define REG_DEVICE_ID 0x008
+#define REG_DEVICE_FEATURES 0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES 0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_QUEUE_SEL 0x030
+#define REG_QUEUE_NUM_MAX 0x034
+#define REG_QUEUE_NUM 0x038
+#define REG_QUEUE_READY 0x044
+#define REG_QUEUE_NOTIFY 0x050
+#define REG_STATUS 0x070
+#define REG_QUEUE_DESC_LOW 0x080
+#define REG_QUEUE_DESC_HIGH 0x084
+#define REG_QUEUE_DRIVER_LOW 0x090
+#define REG_QUEUE_DRIVER_HIGH 0x094
+#define REG_QUEUE_DEVICE_LOW 0x0a0
+#define REG_QUEUE_DEVICE_HIGH 0x0a4
+#define REG_CONFIG 0x100
+
+#define MAGIC 0x74726976
+#define ST_ACK 1
+#define ST_DRIVER 2
+#define ST_DRIVER_OK 4
+#define ST_FEATURES_OK 8
+#define ST_NEEDS_RESET 64
+#define ST_FAILED 128
+#define F_EVENT_IDX 29
+#define F_VERSION_1 32
+
+#define DESC_F_NEXT 1
+#define DESC_F_WRITE 2
+
+#define IOAPIC_BASE 0xfec00000ULL
+#define POLL_NS 30000ULL		 /* poll this long before sleeping */
+#define DEVICE_TIMEOUT_NS 30000000000ULL /* then call the device dead */
+
+static uint32_t rd(struct vdev *d, unsigned off)
+{
+	return *(volatile uint32_t *)(d->regs + off);
+}
+
+static void wr(struct vdev *d, unsigned off, uint32_t v)
+{
+	__asm__ volatile("" ::: "memory");
+	*(volatile uint32_t *)(d->regs + off) = v;
+	__asm__ volatile("" ::: "memory");
+}
+
+uint32_t vdev_config32(struct vdev *d, unsigned off)
+{
+	return rd(d, REG_CONFIG + off);
+}
+
+uint64_t vdev_config64(struct vdev *d, unsigned off)
+{
+	return vdev_config32(d, off) | (uint64_t)vdev_config32(d, off + 4)
+					       << 32;
+}
+
+/* Route IOAPIC pin (irq) to VIRTIO_VECTOR on CPU 0, edge-triggered. */
+static void ioapic_route(unsigned irq)
+{
+	volatile uint32_t *sel = phys_to_virt(IOAPIC_BASE);
+	volatile uint32_t *win = phys_to_virt(IOAPIC_BASE + 0x10);
+	*sel = 0x10 + 2 * irq + 1;
+	*win = 0; /* destination APIC 0 */
+	*sel = 0x10 + 2 * irq;
+	*win = VIRTIO_VECTOR;
+}
+
+static int vq_setup(struct vdev *d)
+{
+	struct vq *q = &d->q;
+	wr(d, REG_QUEUE_SEL, 0);
+	uint32_t max = rd(d, REG_QUEUE_NUM_MAX);
+	if (max == 0 || rd(d, REG_QUEUE_READY))
+		return -ENOTSUP;
+	q->num = max < VIRTIO_QUEUE_SEGS ? (uint16_t)max : VIRTIO_QUEUE_SEGS;
+	/* page 1: descriptors (16 * 128) then the avail ring; page 2: used */
+	uint64_t p1 = phys_alloc(), p2 = phys_alloc();
+	if (!p1 || !p2)
+		return -ENOMEM;
+	q->desc = phys_to_virt(p1);
+	q->avail = (volatile uint16_t *)((uint8_t *)q->desc + 16 * q->num);
+	q->used = phys_to_virt(p2);
+	q->used_idx = (volatile uint16_t *)q->used + 1;
+	q->avail_event = (volatile uint16_t *)(q->used + 1 + 2 * q->num);
+	q->event_idx = !!(d->features & (1ULL << F_EVENT_IDX));
+	q->avail_idx = q->last_used = 0;
+	uint64_t avail_pa = p1 + 16 * q->num;
+	wr(d, REG_QUEUE_NUM, q->num);
+	wr(d, REG_QUEUE_DESC_LOW, (uint32_t)p1);
+	wr(d, REG_QUEUE_DESC_HIGH, (uint32_t)(p1 >> 32));
+	wr(d, REG_QUEUE_DRIVER_LOW, (uint32_t)avail_pa);
+	wr(d, REG_QUEUE_DRIVER_HIGH, (uint32_t)(avail_pa >> 32));
+	wr(d, REG_QUEUE_DEVICE_LOW, (uint32_t)p2);
+	wr(d, REG_QUEUE_DEVICE_HIGH, (uint32_t)(p2 >> 32));
+	wr(d, REG_QUEUE_READY, 1);
+	return 0;
+}
+
+int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want)
+{
+	if (bv->addr + bv->size > DIRECT_MAP_SIZE || bv->size < REG_CONFIG)
+		return -ENODEV;
+	d->regs = phys_to_virt(bv->addr);
+	d->irq = bv->irq;
+	if (rd(d, REG_MAGIC) != MAGIC)
+		return -ENODEV;
+	if (rd(d, REG_VERSION) != 2)
+		return -ENOTSUP;
+	d->device_id = rd(d, REG_DEVICE_ID);
+	if (d->device_id == 0)
+		return -ENODEV; /* a transport with no device behind it */
+	wr(d, REG_STATUS, 0);
+	wr(d, REG_STATUS, ST_ACK);
+	wr(d, REG_STATUS, ST_ACK | ST_DRIVER);
+	wr(d, REG_DEVICE_FEATURES_SEL, 0);
+	uint64_t offered = rd(d, REG_DEVICE_FEATURES);
+	wr(d, REG_DEVICE_FEATURES_SEL, 1);
+	offered |= (uint64_t)rd(d, REG_DEVICE_FEATURES) << 32;
+	want |= (1ULL << F_VERSION_1) | (1ULL << F_EVENT_IDX);
+	d->features = offered & want;
+	if (!(d->features & (1ULL << F_VERSION_1)))
+		return -ENOTSUP;
+	wr(d, REG_DRIVER_FEATURES_SEL, 0);
+	wr(d, REG_DRIVER_FEATURES, (uint32_t)d->features);
+	wr(d, REG_DRIVER_FEATURES_SEL, 1);
+	wr(d, REG_DRIVER_FEATURES, (uint32_t)(d->features >> 32));
+	wr(d, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
+	if (!(rd(d, REG_STATUS) & ST_FEATURES_OK))
+		return -ENOTSUP;
+	int r = vq_setup(d);
+	if (r < 0) {
+		wr(d, REG_STATUS, ST_FAILED);
+		return r;
+	}
+	ioapic_route(d->irq);
+	wr(d, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
+	return 0;
+}
+
+static int need_event(uint16_t event, uint16_t now, uint16_t old)
+{
+	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
+}
+
+long vq_call(struct vdev *d, const struct vseg *segs, unsigned n)
+{
+	struct vq *q = &d->q;
+
+	if (n == 0 || n > q->num)
+		return -EINVAL;
+	/* one request at a time: the chain always starts at descriptor 0 */
+	for (unsigned i = 0; i < n; i++) {
+		q->desc[i] = (struct vring_desc){
+			.addr = segs[i].pa,
+			.len = segs[i].len,
+			.flags = (uint16_t)((i + 1 < n ? DESC_F_NEXT : 0) |
+					    (segs[i].write ? DESC_F_WRITE : 0)),
+			.next = (uint16_t)(i + 1),
+		};
+	}
+	uint16_t old = q->avail_idx;
+	q->avail[2 + old % q->num] = 0;
+	/* no interrupt while we poll */
+	q->avail[2 + q->num] = (uint16_t)(q->last_used - 1);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	q->avail_idx++;
+	q->avail[1] = q->avail_idx;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!q->event_idx || need_event(*q->avail_event, q->avail_idx, old))
+		wr(d, REG_QUEUE_NOTIFY, 0);
+
+	uint64_t start = clock_monotonic_ns();
+	while (*q->used_idx == q->last_used &&
+	       clock_monotonic_ns() - start < POLL_NS)
+		cpu_relax();
+	while (*q->used_idx == q->last_used) {
+		/* ask for the interrupt, then check once more and sleep */
+		q->avail[2 + q->num] = q->last_used;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		uint64_t now = clock_monotonic_ns();
+		if (now - start > DEVICE_TIMEOUT_NS ||
+		    (rd(d, REG_STATUS) & ST_NEEDS_RESET)) {
+			klog("virtio device at irq %u stopped answering",
+			     d->irq);
+			return -EIO;
+		}
+		clock_wait_change(q->used_idx, q->last_used, now + 1000000000);
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	uint32_t len = q->used[1 + 2 * (q->last_used % q->num) + 1];
+	q->last_used++;
+	return len;
+}

@@ -1,0 +1,92 @@
+/* virtio.h: the guest's virtio-mmio (version 2) driver core and its block
+ * driver.
+ *
+ * Devices are found from the kernel command line (virtio_mmio.device=,
+ * the Linux convention that fresco's monitor, QEMU's microvm and
+ * Firecracker all write). Everything runs in the single syscall context:
+ * a request is made, the device is notified through its QueueNotify
+ * register (an ioeventfd under fresco: no exit to the monitor), the driver
+ * polls the used ring for a moment and then halts until the device's
+ * interrupt (or spins where no LAPIC timer can bound the halt).
+ */
+#ifndef FRESCO_DRIVERS_VIRTIO_H
+#define FRESCO_DRIVERS_VIRTIO_H
+
+#include "kernel.h"
+
+#define VIRTIO_VECTOR 0x41    /* IOAPIC pins of virtio devices land here */
+#define VIRTIO_QUEUE_SEGS 128 /* descriptors per queue, at most */
+
+struct vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vq {
+	uint16_t num;
+	struct vring_desc *desc;
+	volatile uint16_t *avail;	/* flags, idx, ring[num], used_event */
+	volatile uint32_t *used;	/* flags|idx, ring[num] {id, len} */
+	volatile uint16_t *used_idx;	/* &used->idx */
+	volatile uint16_t *avail_event; /* &used->ring[num] */
+	uint16_t avail_idx, last_used;
+	int event_idx;
+};
+
+struct vdev {
+	volatile uint8_t *regs;
+	uint32_t device_id;
+	uint64_t features; /* negotiated */
+	unsigned irq;
+	struct vq q;
+};
+
+/* Bring up the device at (bv): reset, negotiate (want) of what it
+ * offers (VERSION_1 is required and added), set up queue 0, DRIVER_OK.
+ * 0, -ENODEV (nothing there), -ENOTSUP (not virtio 1.x over version-2
+ * MMIO, or features refused), -ENOMEM. */
+int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want);
+uint32_t vdev_config32(struct vdev *d, unsigned off);
+uint64_t vdev_config64(struct vdev *d, unsigned off);
+
+/* One buffer of a request: guest-physical, device-writable or not. */
+struct vseg {
+	uint64_t pa;
+	uint32_t len;
+	int write;
+};
+
+/* Queue a chain of (n) segments on queue 0 and notify the device; then
+ * wait for it to come back. Returns the length the device wrote, or -EIO
+ * if the device stopped answering (the message says which). */
+long vq_call(struct vdev *d, const struct vseg *segs, unsigned n);
+
+/* ---- block devices (virtio_blk.c) ---- */
+
+#define BLK_SECTOR 512
+#define BLK_MAX 8
+
+struct blkdev {
+	char name[8]; /* vda, vdb, ... */
+	uint64_t sectors;
+	int readonly;
+	unsigned seg_max; /* data segments per request */
+	struct vdev v;
+	struct blk_hdr *hdr; /* a page: header, then the status byte */
+	uint64_t hdr_pa;
+};
+
+/* Probe every virtio_mmio.device of (a); block devices become vda, vdb,
+ * ... in command-line order. Devices that fail are reported and skipped. */
+void virtio_probe_all(const struct boot_args *a);
+struct blkdev *blk_find(const char *name);
+
+/* Read or write (n) segments (page-sized or smaller, each a multiple of
+ * 512 bytes) at (sector). 0, -EIO, -EROFS. At most seg_max segments. */
+int blk_rw(struct blkdev *b, int write, uint64_t sector,
+	   const struct vseg *segs, unsigned n);
+int blk_flush(struct blkdev *b);
+
+#endif

@@ -1,0 +1,160 @@
+/* virtio.h: the monitor's virtio devices: virtio-mmio (version 2) transport,
+ * split virtqueues and virtio-blk.
+ *
+ * A device is a page of registers in guest-physical space plus an IOAPIC
+ * pin. The vCPU thread serves register reads and writes (rare: set-up,
+ * reset); queue notifications arrive on an ioeventfd and are served by the
+ * device's own I/O thread, which completes requests through an irqfd. Both
+ * threads take the device's lock.
+ *
+ * Everything a guest wrote is checked before it is used: every descriptor
+ * goes through guest_mem_ptr(), chains are bounded by the queue size, a
+ * readable descriptor after a writable one is refused. A device that finds
+ * a broken queue stops serving it, sets DEVICE_NEEDS_RESET, says why once
+ * on stderr and waits for the driver to reset it.
+ */
+#ifndef FRESCO_VIRTIO_H
+#define FRESCO_VIRTIO_H
+
+#include "vmm.h"
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+/* ---- split virtqueues (virtq.c): pure, no threads, no KVM ---- */
+
+#define VIRTQ_SIZE_MAX 256
+#define VIRTQ_DESC_F_NEXT 1
+#define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_DESC_F_INDIRECT 4
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+
+struct virtq {
+	uint16_t num; /* size the driver chose (power of two) */
+	int ready;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	uint16_t last_avail; /* next avail ring slot the device reads */
+	uint16_t used_idx;   /* next used ring slot the device writes */
+	uint16_t signalled;  /* used_idx when the driver was last told */
+	int event_idx;	     /* VIRTIO_F_RING_EVENT_IDX negotiated */
+	/* host pointers, valid once virtq_start succeeded */
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+};
+
+/* A descriptor chain taken from the avail ring: (nr) device-readable
+ * segments, then (nw) device-writable ones, as host pointers. */
+struct virtq_chain {
+	uint16_t head;
+	unsigned nr, nw;
+	uint64_t rlen, wlen; /* bytes in each direction */
+	struct iovec iov[VIRTQ_SIZE_MAX];
+};
+
+/* Check the queue's areas lie in guest memory and map them: 0, or -1 and
+ * (*why). */
+int virtq_start(struct virtq *q, const struct guest_mem *m, const char **why);
+
+/* Take the next available chain: 1 and (c), 0 if there is none, -1 for a
+ * malformed queue or chain, with (why) filled in. */
+int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
+	      char *why, size_t cap);
+
+/* Return chain (head) to the driver having written (len) bytes. */
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+
+/* After pushes: must the driver be interrupted? Updates (signalled). */
+int virtq_should_notify(struct virtq *q);
+
+/* With EVENT_IDX: ask for a notification when the driver adds past what
+ * has been taken; returns 1 if more arrived meanwhile (pop again). */
+int virtq_arm(struct virtq *q);
+
+/* ---- virtio-mmio devices (virtio_mmio.c) ---- */
+
+#define VIRTIO_MMIO_BASE 0xd0000000ULL /* above VM_MEM_MAX */
+#define VIRTIO_MMIO_SIZE 0x1000ULL
+#define VIRTIO_IRQ_BASE 5 /* IOAPIC pin of the first device */
+#define VIRTIO_DEV_MAX 8
+
+#define VIRTIO_STATUS_ACK 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 64
+#define VIRTIO_STATUS_FAILED 128
+
+#define VIRTIO_F_RING_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+
+#define VIRTIO_INT_USED 1
+#define VIRTIO_INT_CONFIG 2
+
+struct virtio_dev;
+
+struct virtio_ops {
+	uint32_t device_id;
+	unsigned nqueues;
+	/* read (len) bytes of device configuration at (off) into (out) */
+	void (*config_read)(struct virtio_dev *d, uint64_t off, void *out,
+			    unsigned len);
+	/* serve queue (qi): pop, handle, push; called with the lock held.
+	 * Returns -1 (after virtio_fail) if the queue is broken. */
+	int (*process)(struct virtio_dev *d, unsigned qi);
+	void (*reset)(struct virtio_dev *d);
+};
+
+struct virtio_dev {
+	const struct virtio_ops *ops;
+	const char *name; /* for messages: "virtio-blk vda" */
+	void *priv;
+	const struct guest_mem *mem;
+	uint64_t base; /* guest-physical address of the registers */
+	unsigned irq;
+	uint64_t features; /* offered */
+	uint64_t driver_features;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
+	uint32_t status, isr, generation;
+	struct virtq q[2];
+	int kick_fd, irq_fd, stop_fd; /* ioeventfd, irqfd, thread stop */
+	pthread_mutex_t lock;
+	pthread_t thread;
+	int said_broken; /* the NEEDS_RESET message was printed */
+};
+
+/* Give (d) its registers and IOAPIC pin: those of slot (slot). */
+void virtio_dev_place(struct virtio_dev *d, unsigned slot);
+
+/* Connect a placed (d) to VM (vm_fd) (ioeventfd, irqfd; needs the irqchip)
+ * and start its I/O thread. 0, or -1 after printing why. */
+int virtio_dev_start(struct virtio_dev *d, int vm_fd);
+
+/* A guest access to the device registers at (off). */
+void virtio_mmio_access(struct virtio_dev *d, uint64_t off, uint8_t *data,
+			unsigned len, int is_write);
+
+/* Mark (d) broken: NEEDS_RESET, one message, config interrupt. */
+void virtio_fail(struct virtio_dev *d, const char *why);
+
+/* Interrupt the driver for used buffers on queue (q) if it wants it. */
+void virtio_notify(struct virtio_dev *d, struct virtq *q);
+
+/* Serve every queue once (the I/O thread's work; the fuzz target calls it
+ * directly). */
+void virtio_dev_process(struct virtio_dev *d);
+
+/* The kernel command line word announcing (d): virtio_mmio.device=... */
+int virtio_cmdline_word(const struct virtio_dev *d, char *buf, size_t cap);
+
+/* ---- virtio-blk (virtio_blk.c) ---- */
+
+#define VIRTIO_BLK_ID_BYTES 20
+
+/* Make a block device on open file (fd) of (size) bytes. (serial) is
+ * what GET_ID returns. NULL after printing why. */
+struct virtio_dev *virtio_blk_new(const char *name, int fd, uint64_t size,
+				  int readonly, const char *serial,
+				  const struct guest_mem *mem);
+
+#endif

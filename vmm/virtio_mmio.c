@@ -1,0 +1,329 @@
+/* virtio_mmio.c: the virtio-mmio version 2 transport (virtio 1.x, 4.2).
+ *
+ * Register accesses are MMIO exits served on the vCPU thread. QueueNotify
+ * is an ioeventfd, so a notification costs the guest no exit to the
+ * monitor: the device's I/O thread wakes on it, serves the queues and
+ * raises the device's IOAPIC pin through an irqfd.
+ */
+#define _GNU_SOURCE
+#include "virtio.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define REG_MAGIC 0x000
+#define REG_VERSION 0x004
+#define REG_DEVICE_ID 0x008
+#define REG_VENDOR_ID 0x00c
+#define REG_DEVICE_FEATURES 0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES 0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_QUEUE_SEL 0x030
+#define REG_QUEUE_NUM_MAX 0x034
+#define REG_QUEUE_NUM 0x038
+#define REG_QUEUE_READY 0x044
+#define REG_QUEUE_NOTIFY 0x050
+#define REG_INTERRUPT_STATUS 0x060
+#define REG_INTERRUPT_ACK 0x064
+#define REG_STATUS 0x070
+#define REG_QUEUE_DESC_LOW 0x080
+#define REG_QUEUE_DESC_HIGH 0x084
+#define REG_QUEUE_DRIVER_LOW 0x090
+#define REG_QUEUE_DRIVER_HIGH 0x094
+#define REG_QUEUE_DEVICE_LOW 0x0a0
+#define REG_QUEUE_DEVICE_HIGH 0x0a4
+#define REG_CONFIG_GENERATION 0x0fc
+#define REG_CONFIG 0x100
+
+#define MAGIC 0x74726976  /* "virt" */
+#define VENDOR 0x46524553 /* "FRES" */
+
+void virtio_fail(struct virtio_dev *d, const char *why)
+{
+	d->status |= VIRTIO_STATUS_NEEDS_RESET;
+	for (unsigned i = 0; i < d->ops->nqueues; i++)
+		d->q[i].ready = 0;
+	if (!d->said_broken) {
+		d->said_broken = 1;
+		fprintf(stderr,
+			"fresco: %s: the guest's driver broke the device (%s); "
+			"it is stopped until the driver resets it\n",
+			d->name, why);
+	}
+	__atomic_fetch_or(&d->isr, VIRTIO_INT_CONFIG, __ATOMIC_SEQ_CST);
+	uint64_t one = 1;
+	if (d->irq_fd >= 0 && write(d->irq_fd, &one, 8) < 0)
+		(void)0; /* the irqfd counter cannot overflow in practice */
+}
+
+void virtio_notify(struct virtio_dev *d, struct virtq *q)
+{
+	if (!virtq_should_notify(q))
+		return;
+	__atomic_fetch_or(&d->isr, VIRTIO_INT_USED, __ATOMIC_SEQ_CST);
+	uint64_t one = 1;
+	if (d->irq_fd >= 0 && write(d->irq_fd, &one, 8) < 0)
+		(void)0;
+}
+
+void virtio_dev_process(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	for (unsigned i = 0; i < d->ops->nqueues; i++) {
+		if (!d->q[i].ready || !(d->status & VIRTIO_STATUS_DRIVER_OK) ||
+		    (d->status & VIRTIO_STATUS_NEEDS_RESET))
+			continue;
+		if (d->ops->process(d, i) < 0)
+			break;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void *io_thread(void *arg)
+{
+	struct virtio_dev *d = arg;
+	struct pollfd p[2] = {{d->kick_fd, POLLIN, 0}, {d->stop_fd, POLLIN, 0}};
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return NULL;
+		}
+		if (p[1].revents)
+			return NULL;
+		uint64_t n;
+		if (read(d->kick_fd, &n, 8) < 0 && errno != EAGAIN)
+			return NULL;
+		virtio_dev_process(d);
+	}
+}
+
+static void reset(struct virtio_dev *d)
+{
+	d->status = 0;
+	d->isr = 0;
+	d->driver_features = 0;
+	d->dev_feat_sel = d->drv_feat_sel = d->queue_sel = 0;
+	d->said_broken = 0;
+	for (unsigned i = 0; i < 2; i++)
+		d->q[i] = (struct virtq){0};
+	if (d->ops->reset)
+		d->ops->reset(d);
+}
+
+static struct virtq *selected(struct virtio_dev *d)
+{
+	return d->queue_sel < d->ops->nqueues ? &d->q[d->queue_sel] : NULL;
+}
+
+static uint32_t reg_read(struct virtio_dev *d, uint64_t off)
+{
+	struct virtq *q = selected(d);
+
+	switch (off) {
+	case REG_MAGIC:
+		return MAGIC;
+	case REG_VERSION:
+		return 2;
+	case REG_DEVICE_ID:
+		return d->ops->device_id;
+	case REG_VENDOR_ID:
+		return VENDOR;
+	case REG_DEVICE_FEATURES:
+		return d->dev_feat_sel < 2 ? (uint32_t)(d->features >>
+							(32 * d->dev_feat_sel))
+					   : 0;
+	case REG_QUEUE_NUM_MAX:
+		return q ? VIRTQ_SIZE_MAX : 0;
+	case REG_QUEUE_READY:
+		return q ? (uint32_t)q->ready : 0;
+	case REG_INTERRUPT_STATUS:
+		return __atomic_load_n(&d->isr, __ATOMIC_SEQ_CST);
+	case REG_STATUS:
+		return d->status;
+	case REG_CONFIG_GENERATION:
+		return d->generation;
+	default:
+		return 0;
+	}
+}
+
+static void set_half(uint64_t *v, int high, uint32_t x)
+{
+	if (high)
+		*v = (*v & 0xffffffffULL) | ((uint64_t)x << 32);
+	else
+		*v = (*v & ~0xffffffffULL) | x;
+}
+
+static void set_status(struct virtio_dev *d, uint32_t v)
+{
+	if (v == 0) {
+		reset(d);
+		return;
+	}
+	if ((v & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(d->status & VIRTIO_STATUS_FEATURES_OK)) {
+		/* refuse features never offered, and drivers without 1.0 */
+		if ((d->driver_features & ~d->features) ||
+		    !(d->driver_features & (1ULL << VIRTIO_F_VERSION_1)))
+			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK;
+	}
+	/* the device's own bit stays until reset */
+	d->status = v | (d->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t v)
+{
+	struct virtq *q = selected(d);
+
+	switch (off) {
+	case REG_DEVICE_FEATURES_SEL:
+		d->dev_feat_sel = v;
+		break;
+	case REG_DRIVER_FEATURES_SEL:
+		d->drv_feat_sel = v;
+		break;
+	case REG_DRIVER_FEATURES:
+		if (d->drv_feat_sel < 2 &&
+		    !(d->status & VIRTIO_STATUS_FEATURES_OK))
+			set_half(&d->driver_features, d->drv_feat_sel == 1, v);
+		break;
+	case REG_QUEUE_SEL:
+		d->queue_sel = v;
+		break;
+	case REG_QUEUE_NUM:
+		if (q && !q->ready)
+			q->num = (uint16_t)(v > 0xffff ? 0 : v);
+		break;
+	case REG_QUEUE_DESC_LOW:
+	case REG_QUEUE_DESC_HIGH:
+		if (q && !q->ready)
+			set_half(&q->desc_gpa, off == REG_QUEUE_DESC_HIGH, v);
+		break;
+	case REG_QUEUE_DRIVER_LOW:
+	case REG_QUEUE_DRIVER_HIGH:
+		if (q && !q->ready)
+			set_half(&q->avail_gpa, off == REG_QUEUE_DRIVER_HIGH,
+				 v);
+		break;
+	case REG_QUEUE_DEVICE_LOW:
+	case REG_QUEUE_DEVICE_HIGH:
+		if (q && !q->ready)
+			set_half(&q->used_gpa, off == REG_QUEUE_DEVICE_HIGH, v);
+		break;
+	case REG_QUEUE_READY:
+		if (!q)
+			break;
+		if (v && !q->ready) {
+			const char *why;
+			q->event_idx = !!(d->driver_features &
+					  (1ULL << VIRTIO_F_RING_EVENT_IDX));
+			if (virtq_start(q, d->mem, &why) < 0) {
+				virtio_fail(d, why);
+				break;
+			}
+			q->ready = 1;
+		} else if (!v) {
+			q->ready = 0;
+		}
+		break;
+	case REG_QUEUE_NOTIFY:
+		/* only without an ioeventfd (the fuzz target, or if KVM
+		 * refused one): serve at once */
+		pthread_mutex_unlock(&d->lock);
+		virtio_dev_process(d);
+		pthread_mutex_lock(&d->lock);
+		break;
+	case REG_INTERRUPT_ACK:
+		__atomic_fetch_and(&d->isr, ~v, __ATOMIC_SEQ_CST);
+		break;
+	case REG_STATUS:
+		set_status(d, v);
+		break;
+	default:
+		break;
+	}
+}
+
+void virtio_mmio_access(struct virtio_dev *d, uint64_t off, uint8_t *data,
+			unsigned len, int is_write)
+{
+	if (len > 8)
+		len = 8;
+	pthread_mutex_lock(&d->lock);
+	if (off >= REG_CONFIG) {
+		if (!is_write) {
+			memset(data, 0, len);
+			d->ops->config_read(d, off - REG_CONFIG, data, len);
+		}
+		/* configuration writes: nothing writable in our devices */
+	} else if (len == 4 && !(off & 3)) {
+		uint32_t v;
+		if (is_write) {
+			memcpy(&v, data, 4);
+			reg_write(d, off, v);
+		} else {
+			v = reg_read(d, off);
+			memcpy(data, &v, 4);
+		}
+	} else if (!is_write) {
+		/* registers are 32-bit: other widths read as zero */
+		memset(data, 0, len);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_dev_place(struct virtio_dev *d, unsigned slot)
+{
+	d->base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE;
+	d->irq = VIRTIO_IRQ_BASE + slot;
+	d->features |= 1ULL << VIRTIO_F_VERSION_1;
+	d->features |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
+	pthread_mutex_init(&d->lock, NULL);
+}
+
+int virtio_dev_start(struct virtio_dev *d, int vm_fd)
+{
+	d->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d->irq_fd = eventfd(0, EFD_CLOEXEC);
+	d->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (d->kick_fd < 0 || d->irq_fd < 0 || d->stop_fd < 0) {
+		fprintf(stderr, "fresco: %s: eventfd: %s\n", d->name,
+			strerror(errno));
+		return -1;
+	}
+	struct kvm_ioeventfd io = {
+		.addr = d->base + REG_QUEUE_NOTIFY,
+		.len = 4,
+		.fd = d->kick_fd,
+	};
+	struct kvm_irqfd irq = {.fd = (uint32_t)d->irq_fd, .gsi = d->irq};
+	if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0 ||
+	    ioctl(vm_fd, KVM_IRQFD, &irq) < 0) {
+		fprintf(stderr, "fresco: %s: cannot connect to KVM: %s\n",
+			d->name, strerror(errno));
+		return -1;
+	}
+	int e = pthread_create(&d->thread, NULL, io_thread, d);
+	if (e) {
+		fprintf(stderr, "fresco: %s: cannot start its thread: %s\n",
+			d->name, strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+int virtio_cmdline_word(const struct virtio_dev *d, char *buf, size_t cap)
+{
+	return snprintf(buf, cap, "virtio_mmio.device=4K@%#llx:%u",
+			(unsigned long long)d->base, d->irq);
+}
