@@ -35,6 +35,8 @@ KERNEL_SRCS += kernel/arch/x86_64/entry.S
 KERNEL_SRCS += kernel/arch/x86_64/cpu.c
 KERNEL_SRCS += kernel/arch/x86_64/clock.c
 KERNEL_SRCS += kernel/drivers/console.c
+KERNEL_SRCS += kernel/drivers/virtio.c
+KERNEL_SRCS += kernel/drivers/virtio_blk.c
 KERNEL_SRCS += kernel/lib/string.c
 KERNEL_SRCS += kernel/lib/fmt.c
 KERNEL_SRCS += kernel/mm/phys.c
@@ -49,6 +51,8 @@ KERNEL_SRCS += kernel/fs/dev.c
 KERNEL_SRCS += kernel/fs/pipe.c
 KERNEL_SRCS += kernel/fs/root.c
 KERNEL_SRCS += kernel/fs/proc.c
+KERNEL_SRCS += kernel/fs/bcache.c
+KERNEL_SRCS += kernel/fs/ext2fs.c
 KERNEL_SRCS += kernel/linux/sys_io.c
 KERNEL_SRCS += kernel/linux/sys_fs.c
 KERNEL_SRCS += kernel/linux/sys_poll.c
@@ -78,6 +82,7 @@ CLI_SRCS += cli/build.c
 CLI_SRCS += cli/manifest.c
 CLI_SRCS += cli/image.c
 CLI_SRCS += cli/vms.c
+CLI_SRCS += cli/volume.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem \
 	test_ext2

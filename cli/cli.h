@@ -29,6 +29,19 @@ int cmd_kill(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
+
+/* ---- volumes (volume.c) ---- */
+
+struct vm_disk;
+#define ANON_VOLUME_SIZE (1ULL << 30) /* sparse */
+
+/* Parse -v FILE:/PATH[:ro|:rw] into (d) (FILE made absolute) and the
+ * guest path. 0, or EXIT_FRESCO after printing why. */
+int volume_parse(const char *spec, struct vm_disk *d, char **guest);
+/* A fresh volume for (guest) that disappears when the VM's monitor ends
+ * (an image declared the path and no -v gave one). */
+int volume_anonymous(struct vm_disk *d, const char *guest);
 
 /* ---- detached VMs (vms.c) ---- */
 
@@ -96,6 +109,7 @@ struct run_config {
 	char *workdir;
 	uint64_t memory;
 	int cpus;
+	char **volumes; /* guest paths; NULL-terminated */
 };
 
 /* Build the image for (m) from (context) into a malloc'd buffer. Entries

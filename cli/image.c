@@ -343,6 +343,8 @@ int image_config(const void *img, size_t len, struct run_config *rc)
 				rc->workdir = v;
 			else if (klen == 6 && !memcmp(p, "memory", 6))
 				rc->memory = strtoull(v, NULL, 10);
+			else if (klen == 6 && !memcmp(p, "volume", 6))
+				push(&rc->volumes, v);
 			else
 				free(v);
 		}

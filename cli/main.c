@@ -29,6 +29,7 @@ static const char usage[] =
 	"  rm        Remove VMs that ended (-f: also running ones)\n"
 	"  wait      Wait for a VM to end and print its exit status\n"
 	"  inspect   Show a VM or an image as JSON\n"
+	"  volume    Make volumes (volume create FILE --size SIZE)\n"
 	"  version   Show the version\n"
 	"\n"
 	"Run 'fresco COMMAND --help' for more about a command.\n";
@@ -77,6 +78,8 @@ int main(int argc, char **argv)
 		vm_exit(cmd_run(argc - 1, argv + 1));
 	if (strcmp(cmd, "build") == 0)
 		return cmd_build(argc - 1, argv + 1);
+	if (strcmp(cmd, "volume") == 0)
+		return cmd_volume(argc - 1, argv + 1);
 	if (strcmp(cmd, "images") == 0)
 		return cmd_images(argc - 1, argv + 1);
 	if (strcmp(cmd, "rmi") == 0)

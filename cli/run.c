@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <unistd.h>
 
 #define DEFAULT_MEMORY (64ULL << 20)
@@ -40,6 +41,10 @@ static const char usage[] =
 	"  -e, --env KEY=VAL   set an environment variable (KEY alone: take\n"
 	"                      it from this environment); repeatable\n"
 	"  -t, --tty           the program's console is a terminal\n"
+	"  -v, --volume FILE:/PATH[:ro]\n"
+	"                      mount volume FILE (see `fresco volume\n"
+	"                      create`) at PATH, read-only with :ro;\n"
+	"                      repeatable\n"
 	"  -d, --detach        run in the background and print the VM's ID\n"
 	"      --name NAME     name the VM (with -d)\n"
 	"      --rm            remove the VM when it ends (with -d)\n"
@@ -272,6 +277,7 @@ int cmd_run(int argc, char **argv)
 		{"detach", no_argument, NULL, 'd'},
 		{"name", required_argument, NULL, 'N'},
 		{"rm", no_argument, NULL, 'R'},
+		{"volume", required_argument, NULL, 'v'},
 		{0, 0, 0, 0},
 	};
 	struct vm_config cfg = {.mem_size = DEFAULT_MEMORY};
@@ -279,13 +285,14 @@ int cmd_run(int argc, char **argv)
 	char **kargs = calloc((size_t)argc + 1, sizeof(char *));
 	int tty = 0, nkargs = 0, memory_given = 0, detach = 0, autoremove = 0;
 	const char *vm_name = NULL;
+	char *guest_paths[VM_DISK_MAX];
 	int c;
 
 	if (!env.v || !kargs)
 		return EXIT_FRESCO;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+m:e:thd", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:thdv:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			memory_given = 1;
@@ -335,6 +342,27 @@ int cmd_run(int argc, char **argv)
 		case 'R':
 			autoremove = 1;
 			break;
+		case 'v':
+			if (cfg.ndisks == VM_DISK_MAX) {
+				fprintf(stderr,
+					"fresco run: at most %d volumes\n",
+					VM_DISK_MAX);
+				return EXIT_FRESCO;
+			}
+			if (volume_parse(optarg, &cfg.disks[cfg.ndisks],
+					 &guest_paths[cfg.ndisks]))
+				return EXIT_FRESCO;
+			for (unsigned i = 0; i < cfg.ndisks; i++)
+				if (strcmp(guest_paths[i],
+					   guest_paths[cfg.ndisks]) == 0) {
+					fprintf(stderr,
+						"fresco run: two volumes at "
+						"%s\n",
+						guest_paths[i]);
+					return EXIT_FRESCO;
+				}
+			cfg.ndisks++;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -344,8 +372,8 @@ int cmd_run(int argc, char **argv)
 					"fresco run: option -%c %s; "
 					"see 'fresco run --help'\n",
 					optopt,
-					strchr("me", optopt) ? "needs a value"
-							     : "is not known");
+					strchr("mev", optopt) ? "needs a value"
+							      : "is not known");
 			else
 				fprintf(stderr,
 					"fresco run: option '%s' is "
@@ -423,8 +451,31 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < env.n; i++)
 		env_set(&all, env.v[i]);
 
+	/* paths the image declares get a fresh volume unless -v gave one */
+	for (char **v = have_config ? rc.volumes : NULL; v && *v; v++) {
+		int given = 0;
+		for (unsigned i = 0; i < cfg.ndisks; i++)
+			given |= strcmp(guest_paths[i], *v) == 0;
+		if (given)
+			continue;
+		if (cfg.ndisks == VM_DISK_MAX) {
+			fprintf(stderr, "fresco run: at most %d volumes\n",
+				VM_DISK_MAX);
+			return EXIT_FRESCO;
+		}
+		if ((r = volume_anonymous(&cfg.disks[cfg.ndisks], *v)))
+			return r;
+		guest_paths[cfg.ndisks++] = *v;
+	}
+
 	struct strbuf cmd = {0};
 	sb_word(&cmd, "init=", init);
+	for (unsigned i = 0; i < cfg.ndisks; i++) {
+		char word[PATH_MAX + 32];
+		snprintf(word, sizeof(word), "fresco.mount=vd%c:%s%s", 'a' + i,
+			 guest_paths[i], cfg.disks[i].readonly ? ":ro" : "");
+		sb_word(&cmd, "", word);
+	}
 	for (int i = 0; i < all.n; i++)
 		sb_word(&cmd, "fresco.env=", all.v[i]);
 	if (have_config && rc.workdir && strcmp(rc.workdir, "/") != 0)

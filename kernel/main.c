@@ -6,6 +6,7 @@
  * from the root filesystem and starts it.
  */
 #include "fs/fs.h"
+#include "drivers/virtio.h"
 #include "arch/x86_64/x86.h"
 #include <fresco/pvh.h>
 #include <linux/auxvec.h>
@@ -217,6 +218,15 @@ NORETURN void kernel_init(void)
 	if (fs_unpack(phys_to_virt(mod->paddr), mod->size) < 0)
 		fail(125, "the root filesystem is not a valid cpio archive "
 			  "(newc)");
+	/* volumes first: the program may live on one */
+	virtio_probe_all(&args);
+	for (int m = 0; m < args.nmounts; m++) {
+		const struct boot_mount *bm = &args.mounts[m];
+		int mr = fs_mount(bm->device, bm->path, bm->readonly, &why);
+		if (mr < 0)
+			fail(125, "volume %s at %s: %s", bm->device, bm->path,
+			     why ? why : "cannot be mounted");
+	}
 
 	struct walk w;
 	const char *exe;

@@ -7,6 +7,7 @@
  * isa-debug-exit; port I/O needs ring 0, so it goes through the gate.
  */
 #include "kernel.h"
+#include "fs/fs.h"
 #include "arch/x86_64/x86.h"
 
 #define HC_REG(off) ((volatile uint64_t *)phys_to_virt(FRESCO_HC_BASE + (off)))
@@ -112,9 +113,19 @@ void klog(const char *fmt, ...)
 	log_line(buf, len);
 }
 
+static int panicking;
+
 NORETURN void kexit(int status)
 {
+	static int unmounting;
+
 	status &= 0xff;
+	/* volumes are left clean, unless the kernel itself failed (the
+	 * file system code may be what failed) */
+	if (!panicking && !unmounting) {
+		unmounting = 1;
+		fs_unmount_all();
+	}
 	if (boot.fresco) {
 		hc_call(FRESCO_HC_EXIT, (uint64_t)status);
 	} else {
@@ -168,6 +179,7 @@ NORETURN void kpanic(const struct trap_frame *f, const char *fmt, ...)
 		if (f)
 			klog("vector %lu error %#lx cr2 %#lx rip %#lx rsp %#lx",
 			     p.vector, p.error, p.cr2, p.rip, p.rsp);
+		panicking = 1;
 		kexit(125);
 	}
 	for (;;)

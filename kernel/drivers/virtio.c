@@ -2,6 +2,7 @@
  * (virtio 1.x, 2.7 and 4.2). See virtio.h for how waiting works.
  */
 #include "drivers/virtio.h"
+#include "arch/x86_64/x86.h"
 
 #define REG_MAGIC 0x000
 #define REG_VERSION 0x004
@@ -81,7 +82,7 @@ static int vq_setup(struct vdev *d)
 	wr(d, REG_QUEUE_SEL, 0);
 	uint32_t max = rd(d, REG_QUEUE_NUM_MAX);
 	if (max == 0 || rd(d, REG_QUEUE_READY))
-		return -ENOTSUP;
+		return -EOPNOTSUPP;
 	q->num = max < VIRTIO_QUEUE_SEGS ? (uint16_t)max : VIRTIO_QUEUE_SEGS;
 	/* page 1: descriptors (16 * 128) then the avail ring; page 2: used */
 	uint64_t p1 = phys_alloc(), p2 = phys_alloc();
@@ -115,7 +116,7 @@ int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want)
 	if (rd(d, REG_MAGIC) != MAGIC)
 		return -ENODEV;
 	if (rd(d, REG_VERSION) != 2)
-		return -ENOTSUP;
+		return -EOPNOTSUPP;
 	d->device_id = rd(d, REG_DEVICE_ID);
 	if (d->device_id == 0)
 		return -ENODEV; /* a transport with no device behind it */
@@ -129,14 +130,14 @@ int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want)
 	want |= (1ULL << F_VERSION_1) | (1ULL << F_EVENT_IDX);
 	d->features = offered & want;
 	if (!(d->features & (1ULL << F_VERSION_1)))
-		return -ENOTSUP;
+		return -EOPNOTSUPP;
 	wr(d, REG_DRIVER_FEATURES_SEL, 0);
 	wr(d, REG_DRIVER_FEATURES, (uint32_t)d->features);
 	wr(d, REG_DRIVER_FEATURES_SEL, 1);
 	wr(d, REG_DRIVER_FEATURES, (uint32_t)(d->features >> 32));
 	wr(d, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
 	if (!(rd(d, REG_STATUS) & ST_FEATURES_OK))
-		return -ENOTSUP;
+		return -EOPNOTSUPP;
 	int r = vq_setup(d);
 	if (r < 0) {
 		wr(d, REG_STATUS, ST_FAILED);

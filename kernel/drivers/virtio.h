@@ -45,7 +45,7 @@ struct vdev {
 
 /* Bring up the device at (bv): reset, negotiate (want) of what it
  * offers (VERSION_1 is required and added), set up queue 0, DRIVER_OK.
- * 0, -ENODEV (nothing there), -ENOTSUP (not virtio 1.x over version-2
+ * 0, -ENODEV (nothing there), -EOPNOTSUPP (not virtio 1.x over version-2
  * MMIO, or features refused), -ENOMEM. */
 int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want);
 uint32_t vdev_config32(struct vdev *d, unsigned off);

@@ -64,9 +64,10 @@ void virtio_probe_all(const struct boot_args *a)
 			continue;
 		if (r < 0) {
 			klog("virtio device at %#lx: %s", a->virtio[i].addr,
-			     r == -ENOTSUP ? "not a virtio 1.x version-2 MMIO "
-					     "device; skipped"
-					   : "out of memory; skipped");
+			     r == -EOPNOTSUPP
+				     ? "not a virtio 1.x version-2 MMIO "
+				       "device; skipped"
+				     : "out of memory; skipped");
 			continue;
 		}
 		if (b->v.device_id != VIRTIO_ID_BLOCK)

@@ -50,6 +50,8 @@ struct pipe;
  * and returns the length (at most cap). */
 typedef size_t (*proc_gen_fn)(char *buf, size_t cap);
 
+struct ext2_node;
+
 struct inode {
 	uint32_t mode; /* S_IF* and permission bits */
 	uint32_t nlink, uid, gid, rdev;
@@ -58,6 +60,9 @@ struct inode {
 	int refs;
 	int procfd; /* the /proc/self/fd directory: entries are descriptors */
 	const struct file_ops *fops; /* devices and pipes */
+	struct ext2_node *x;	     /* on an ext2 volume: its node */
+	struct inode *mounted;	     /* a mount point: the volume's root */
+	struct inode *covers;	     /* a volume's root: its mount point */
 	union {
 		struct {
 			const uint8_t *initial; /* cpio data until written */
@@ -180,5 +185,43 @@ uint64_t pipe_bytes(const struct pipe *p); /* waiting to be read */
 uint64_t pipe_capacity(void);
 int pipe_readers(const struct pipe *p);
 int pipe_writers(const struct pipe *p);
+
+/* ---- volumes: ext2 on virtio-blk (ext2fs.c) ---- */
+
+/* Mount virtio block device (devname) at (path) (made if missing). 0, or
+ * a negative errno and (*why) in words. */
+int fs_mount(const char *devname, const char *path, int readonly,
+	     const char **why);
+/* Write back every volume (sync) / unmount them cleanly (exit). */
+int fs_sync_all(void);
+void fs_unmount_all(void);
+/* (i) is on a read-only volume */
+int inode_readonly(const struct inode *i);
+/* (a) and (b) are on the same file system (else EXDEV) */
+int fs_same(const struct inode *a, const struct inode *b);
+
+struct fs_volstat {
+	uint64_t block_size, blocks, free_blocks, files, free_files;
+	int readonly;
+};
+/* Sizes of the volume (i) is on; -ENOENT on the root filesystem. */
+int fs_statvol(const struct inode *i, struct fs_volstat *st);
+
+/* Used by the generic code for inodes with (x) set. */
+int ext2fs_dir_load(struct inode *dir);
+int ext2fs_link(struct inode *dir, const char *name, size_t len,
+		struct inode *child);
+int ext2fs_unlink(struct inode *dir, const char *name, size_t len);
+void ext2fs_changed(struct inode *i); /* write its attributes */
+void ext2fs_release(struct inode *i); /* no links, no users: free it */
+long ext2fs_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos);
+long ext2fs_write(struct inode *i, const void *kbuf, uint64_t ubuf,
+		  uint64_t len, uint64_t pos);
+int ext2fs_truncate(struct inode *i, uint64_t size);
+int ext2fs_fsync(struct inode *i);
+uint64_t ext2fs_blocks(const struct inode *i); /* 512-byte units */
+uint32_t ext2fs_dev(const struct inode *i);
+/* Entries in directory (dir), reading an ext2 one first. */
+uint64_t dir_count(struct inode *dir);
 
 #endif

@@ -74,6 +74,8 @@ void inode_put(struct inode *i)
 		i->refs--;
 	if (i->refs > 0 || i->nlink > 0)
 		return;
+	if (i->x)
+		ext2fs_release(i);
 	if (S_ISREG(i->mode))
 		data_free(i);
 	else if (S_ISLNK(i->mode) && i->u.lnk.owned)
@@ -92,12 +94,30 @@ void fs_init(void)
 
 /* ---- directories ---- */
 
-struct inode *dir_lookup(struct inode *dir, const char *name, size_t len)
+uint64_t dir_count(struct inode *dir)
 {
+	if (dir->x)
+		ext2fs_dir_load(dir);
+	return dir->u.dir.count;
+}
+
+static struct dentry *find(struct inode *dir, const char *name, size_t len)
+{
+	if (dir->x)
+		ext2fs_dir_load(dir); /* errors were reported; show the rest */
 	for (struct dentry *d = dir->u.dir.first; d; d = d->next)
 		if (d->len == len && memcmp(d->name, name, len) == 0)
-			return d->inode;
+			return d;
 	return NULL;
+}
+
+struct inode *dir_lookup(struct inode *dir, const char *name, size_t len)
+{
+	struct dentry *d = find(dir, name, len);
+	if (!d)
+		return NULL;
+	/* a mount point shows the root of what is mounted on it */
+	return d->inode->mounted ? d->inode->mounted : d->inode;
 }
 
 int dir_link(struct inode *dir, const char *name, size_t len,
@@ -109,9 +129,18 @@ int dir_link(struct inode *dir, const char *name, size_t len,
 		return -EEXIST;
 	if (sizeof(struct dentry) + len + 1 > PAGE_SIZE)
 		return -ENAMETOOLONG;
+	if (!dir->x && child->x)
+		return -EXDEV;
 	struct dentry *d = kmalloc(sizeof(*d) + len + 1);
 	if (!d)
 		return -ENOSPC;
+	if (dir->x) {
+		int r = ext2fs_link(dir, name, len, child);
+		if (r < 0) {
+			kfree(d, sizeof(*d) + len + 1);
+			return r;
+		}
+	}
 	d->inode = child;
 	d->len = (uint16_t)len;
 	memcpy(d->name, name, len);
@@ -126,53 +155,85 @@ int dir_link(struct inode *dir, const char *name, size_t len,
 		dir->nlink++;
 	}
 	inode_touch(dir, TOUCH_M | TOUCH_C);
+	if (dir->x) {
+		ext2fs_changed(dir);
+		ext2fs_changed(child);
+	}
 	return 0;
+}
+
+/* Take the entry (name) out of (dir), on disk too: the dentry, or NULL
+ * with (*err). */
+static struct dentry *take_out(struct inode *dir, const char *name, size_t len,
+			       int *err)
+{
+	if (!find(dir, name, len)) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	for (struct dentry **pp = &dir->u.dir.first; *pp; pp = &(*pp)->next) {
+		struct dentry *d = *pp;
+		if (d->len != len || memcmp(d->name, name, len) != 0)
+			continue;
+		if (d->inode->mounted) {
+			*err = -EBUSY;
+			return NULL;
+		}
+		if (dir->x && (*err = ext2fs_unlink(dir, name, len)) < 0)
+			return NULL;
+		*pp = d->next;
+		return d;
+	}
+	*err = -ENOENT;
+	return NULL;
 }
 
 int dir_unlink(struct inode *dir, const char *name, size_t len)
 {
-	for (struct dentry **pp = &dir->u.dir.first; *pp; pp = &(*pp)->next) {
-		struct dentry *d = *pp;
-		if (d->len != len || memcmp(d->name, name, len) != 0)
-			continue;
-		*pp = d->next;
-		dir->u.dir.count--;
-		struct inode *i = d->inode;
-		kfree(d, sizeof(*d) + len + 1);
-		if (S_ISDIR(i->mode)) {
-			dir->nlink--;
-			i->nlink = 0;
-		} else {
-			i->nlink--;
-		}
-		inode_touch(dir, TOUCH_M | TOUCH_C);
-		inode_touch(i, TOUCH_C);
-		inode_get(i);
-		inode_put(i);
-		return 0;
+	int err;
+	struct dentry *d = take_out(dir, name, len, &err);
+	if (!d)
+		return err;
+	dir->u.dir.count--;
+	struct inode *i = d->inode;
+	kfree(d, sizeof(*d) + len + 1);
+	if (S_ISDIR(i->mode)) {
+		dir->nlink--;
+		i->nlink = 0;
+	} else {
+		i->nlink--;
 	}
-	return -ENOENT;
+	inode_touch(dir, TOUCH_M | TOUCH_C);
+	inode_touch(i, TOUCH_C);
+	if (dir->x) {
+		ext2fs_changed(dir);
+		ext2fs_changed(i);
+	}
+	inode_get(i);
+	inode_put(i);
+	return 0;
 }
 
 int dir_detach(struct inode *dir, const char *name, size_t len)
 {
-	for (struct dentry **pp = &dir->u.dir.first; *pp; pp = &(*pp)->next) {
-		struct dentry *d = *pp;
-		if (d->len != len || memcmp(d->name, name, len) != 0)
-			continue;
-		*pp = d->next;
-		dir->u.dir.count--;
-		if (S_ISDIR(d->inode->mode))
-			dir->nlink--;
-		kfree(d, sizeof(*d) + len + 1);
-		inode_touch(dir, TOUCH_M | TOUCH_C);
-		return 0;
-	}
-	return -ENOENT;
+	int err;
+	struct dentry *d = take_out(dir, name, len, &err);
+	if (!d)
+		return err;
+	dir->u.dir.count--;
+	if (S_ISDIR(d->inode->mode))
+		dir->nlink--;
+	kfree(d, sizeof(*d) + len + 1);
+	inode_touch(dir, TOUCH_M | TOUCH_C);
+	if (dir->x)
+		ext2fs_changed(dir);
+	return 0;
 }
 
 struct dentry *dir_entry_at(struct inode *dir, uint64_t n)
 {
+	if (dir->x)
+		ext2fs_dir_load(dir);
 	struct dentry *d = dir->u.dir.first;
 	while (d && n--)
 		d = d->next;
@@ -181,11 +242,13 @@ struct dentry *dir_entry_at(struct inode *dir, uint64_t n)
 
 const struct dentry *dir_name_in_parent(struct inode *dir)
 {
-	struct inode *p = dir->u.dir.parent;
-	if (dir == fs_root || !p)
+	/* a volume's root is known by its mount point's name */
+	struct inode *self = dir->covers ? dir->covers : dir;
+	struct inode *p = self->u.dir.parent;
+	if (self == fs_root || !p)
 		return NULL;
 	for (struct dentry *d = p->u.dir.first; d; d = d->next)
-		if (d->inode == dir)
+		if (d->inode == self)
 			return d;
 	return NULL;
 }
@@ -238,6 +301,8 @@ long file_data_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos)
 	static const uint8_t zeros[PAGE_SIZE];
 	uint64_t done = 0;
 
+	if (i->x)
+		return ext2fs_read(i, ubuf, len, pos);
 	if (pos >= i->size)
 		return 0;
 	if (len > i->size - pos)
@@ -267,6 +332,8 @@ static long data_write(struct inode *i, const void *kbuf, uint64_t ubuf,
 {
 	uint64_t done = 0;
 
+	if (i->x)
+		return ext2fs_write(i, kbuf, ubuf, len, pos);
 	if (pos >= FS_FILE_MAX || len > FS_FILE_MAX - pos)
 		return -EFBIG;
 	if (materialize(i) < 0)
@@ -311,6 +378,8 @@ long file_data_write_kernel(struct inode *i, const void *buf, uint64_t len,
 
 int file_data_truncate(struct inode *i, uint64_t size)
 {
+	if (i->x)
+		return ext2fs_truncate(i, size);
 	if (size > FS_FILE_MAX)
 		return -EFBIG;
 	if (size == i->size)

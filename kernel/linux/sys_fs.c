@@ -81,6 +81,9 @@ static long open_inode(struct inode *i, int flags, int trailing_slash)
 		return -EISDIR;
 	if ((flags & O_DIRECTORY || trailing_slash) && !S_ISDIR(i->mode))
 		return -ENOTDIR;
+	if (!(flags & O_PATH) && S_ISREG(i->mode) && inode_readonly(i) &&
+	    (acc != O_RDONLY || (flags & O_TRUNC)))
+		return -EROFS;
 	if (!(flags & O_PATH)) {
 		if ((S_ISCHR(i->mode) || S_ISBLK(i->mode)) && !i->fops)
 			return -ENXIO;
@@ -199,20 +202,22 @@ long sys_creat(uint64_t path, uint32_t mode)
 
 static uint64_t stat_size(const struct inode *i)
 {
-	if (S_ISDIR(i->mode))
+	if (S_ISDIR(i->mode) && !i->x)
 		return DIR_BASE_SIZE + DIR_ENTRY_SIZE * i->u.dir.count;
 	return i->size;
 }
 
 static uint64_t stat_blocks(const struct inode *i)
 {
+	if (i->x)
+		return ext2fs_blocks(i);
 	return S_ISREG(i->mode) ? PAGE_UP(i->size) / 512 : 0;
 }
 
 static void fill_stat(const struct inode *i, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_dev = 1;
+	st->st_dev = i->x ? ext2fs_dev(i) : 1;
 	st->st_ino = i->ino;
 	st->st_mode = i->mode;
 	st->st_nlink = i->nlink;
@@ -375,7 +380,7 @@ static long remove_dir(struct walk *w)
 	if (i == fs_root ||
 	    (w->last_len == 2 && w->last[0] == '.' && w->last[1] == '.'))
 		return -EBUSY;
-	if (i->u.dir.count)
+	if (dir_count(i))
 		return -ENOTEMPTY;
 	return dir_unlink(w->parent, w->last, w->last_len);
 }
@@ -448,6 +453,10 @@ long sys_renameat2(int olddirfd, uint64_t oldpath, int newdirfd,
 		r = -EBUSY;
 	else if (dst == src)
 		r = 0;
+	else if (src->covers || (dst && dst->covers))
+		r = -EBUSY;
+	else if (!fs_same(o.parent, n.parent))
+		r = -EXDEV;
 	else if (dst && (flags & RENAME_NOREPLACE_FLAG))
 		r = -EEXIST;
 	else if (S_ISDIR(src->mode) && is_below(n.parent, src))
@@ -456,15 +465,17 @@ long sys_renameat2(int olddirfd, uint64_t oldpath, int newdirfd,
 		r = -ENOTDIR;
 	else if (dst && !S_ISDIR(src->mode) && S_ISDIR(dst->mode))
 		r = -EISDIR;
-	else if (dst && S_ISDIR(dst->mode) && dst->u.dir.count)
+	else if (dst && S_ISDIR(dst->mode) && dir_count(dst))
 		r = -ENOTEMPTY;
 	else if (!S_ISDIR(src->mode) && (o.trailing_slash || n.trailing_slash))
 		r = -ENOTDIR;
 	else {
 		if (dst)
 			dir_unlink(n.parent, n.last, n.last_len);
-		dir_detach(o.parent, o.last, o.last_len);
-		r = dir_link(n.parent, n.last, n.last_len, src);
+		if ((r = dir_detach(o.parent, o.last, o.last_len)) == 0 &&
+		    (r = dir_link(n.parent, n.last, n.last_len, src)) < 0)
+			/* no room under the new name: keep the old one */
+			dir_link(o.parent, o.last, o.last_len, src);
 		inode_touch(src, TOUCH_C);
 	}
 	walk_done(&o);
@@ -504,9 +515,14 @@ long sys_linkat(int olddirfd, uint64_t oldpath, int newdirfd, uint64_t newpath,
 		r = -EEXIST;
 	else if (n.trailing_slash)
 		r = -ENOENT;
-	else if ((r = dir_link(n.parent, n.last, n.last_len, o.inode)) == 0) {
-		o.inode->nlink++;
-		inode_touch(o.inode, TOUCH_C);
+	else if (!fs_same(o.inode, n.parent))
+		r = -EXDEV;
+	else {
+		o.inode->nlink++; /* before: the volume records the count */
+		if ((r = dir_link(n.parent, n.last, n.last_len, o.inode)) == 0)
+			inode_touch(o.inode, TOUCH_C);
+		else
+			o.inode->nlink--;
 	}
 	walk_done(&o);
 	walk_done(&n);
@@ -690,6 +706,8 @@ long sys_truncate(uint64_t upath, int64_t len)
 		r = -EISDIR;
 	else if (!S_ISREG(w.inode->mode))
 		r = -EINVAL;
+	else if (inode_readonly(w.inode))
+		r = -EROFS;
 	else
 		r = file_data_truncate(w.inode, (uint64_t)len);
 	walk_done(&w);
@@ -698,6 +716,8 @@ long sys_truncate(uint64_t upath, int64_t len)
 
 static long set_mode(struct inode *i, uint32_t mode)
 {
+	if (inode_readonly(i))
+		return -EROFS;
 	i->mode = (i->mode & S_IFMT) | (mode & 07777);
 	inode_touch(i, TOUCH_C);
 	return 0;
@@ -727,6 +747,8 @@ long sys_fchmod(int fd, uint32_t mode)
 
 static long set_owner(struct inode *i, uint32_t uid, uint32_t gid)
 {
+	if (inode_readonly(i))
+		return -EROFS;
 	if (uid != (uint32_t)-1)
 		i->uid = uid;
 	if (gid != (uint32_t)-1)
@@ -793,6 +815,10 @@ long sys_utimensat(int dirfd, uint64_t upath, uint64_t utimes, int flags)
 		i = w.inode;
 	}
 	struct kts now_ts;
+	if (inode_readonly(i)) {
+		walk_done(&w);
+		return -EROFS;
+	}
 	inode_touch(i, TOUCH_C);
 	now_ts = i->ctime;
 	for (int k = 0; k < 2; k++) {
@@ -810,17 +836,31 @@ long sys_utimensat(int dirfd, uint64_t upath, uint64_t utimes, int flags)
 	return 0;
 }
 
-static long fill_statfs(uint64_t ubuf)
+#define EXT2_MAGIC 0xef53
+#define ST_RDONLY 1
+
+static long fill_statfs(const struct inode *i, uint64_t ubuf)
 {
 	struct statfs s;
+	struct fs_volstat v;
 	memset(&s, 0, sizeof(s));
-	s.f_type = RAMFS_MAGIC;
-	s.f_bsize = PAGE_SIZE;
-	s.f_frsize = PAGE_SIZE;
-	s.f_blocks = phys_total_pages();
-	s.f_bfree = s.f_bavail = phys_free_pages();
-	s.f_files = s.f_blocks;
-	s.f_ffree = s.f_bfree;
+	if (fs_statvol(i, &v) == 0) {
+		s.f_type = EXT2_MAGIC;
+		s.f_bsize = s.f_frsize = (long)v.block_size;
+		s.f_blocks = v.blocks;
+		s.f_bfree = s.f_bavail = v.free_blocks;
+		s.f_files = v.files;
+		s.f_ffree = v.free_files;
+		s.f_flags = v.readonly ? ST_RDONLY : 0;
+	} else {
+		s.f_type = RAMFS_MAGIC;
+		s.f_bsize = PAGE_SIZE;
+		s.f_frsize = PAGE_SIZE;
+		s.f_blocks = phys_total_pages();
+		s.f_bfree = s.f_bavail = phys_free_pages();
+		s.f_files = s.f_blocks;
+		s.f_ffree = s.f_bfree;
+	}
 	s.f_namelen = FS_NAME_MAX;
 	return copy_to_user(ubuf, &s, sizeof(s));
 }
@@ -831,11 +871,13 @@ long sys_statfs(uint64_t upath, uint64_t ubuf)
 	long r = walk_user(AT_FDCWD, upath, WALK_FOLLOW, &w, path_buf);
 	if (r < 0)
 		return r;
+	r = fill_statfs(w.inode, ubuf);
 	walk_done(&w);
-	return fill_statfs(ubuf);
+	return r;
 }
 
 long sys_fstatfs(int fd, uint64_t ubuf)
 {
-	return fd_get(fd) ? fill_statfs(ubuf) : -EBADF;
+	struct file *f = fd_get(fd);
+	return f ? fill_statfs(f->inode, ubuf) : -EBADF;
 }

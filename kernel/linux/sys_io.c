@@ -432,8 +432,11 @@ long sys_ftruncate(int fd, int64_t len)
 
 long sys_fsync(int fd)
 {
-	/* memory is the storage: nothing to flush */
-	return fd_get(fd) ? 0 : -EBADF;
+	/* the root filesystem is memory: only volumes have anything to do */
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	return ext2fs_fsync(f->inode);
 }
 
 long sys_fdatasync(int fd)
@@ -441,8 +444,14 @@ long sys_fdatasync(int fd)
 	return sys_fsync(fd);
 }
 
+long sys_syncfs(int fd)
+{
+	return sys_fsync(fd);
+}
+
 long sys_sync(void)
 {
+	fs_sync_all(); /* sync(2) reports nothing */
 	return 0;
 }
 

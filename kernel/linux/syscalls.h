@@ -33,6 +33,8 @@ long sys_ftruncate(int fd, int64_t len);
 long sys_fsync(int fd);
 long sys_fdatasync(int fd);
 long sys_sync(void);
+long sys_syncfs(int fd);
+long sys_syncfs(int fd);
 long sys_sendfile(int outfd, int infd, uint64_t off, uint64_t count);
 long sys_copy_file_range(int infd, uint64_t inoff, int outfd, uint64_t outoff,
 			 uint64_t len, unsigned flags);
