@@ -108,6 +108,7 @@ GUEST_TESTS += devproc
 GUEST_TESTS += signals
 GUEST_TESTS += timers
 GUEST_TESTS += fpstate
+GUEST_TESTS += volume
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco
