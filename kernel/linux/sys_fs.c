@@ -339,8 +339,9 @@ long sys_statx(int dirfd, uint64_t upath, int flags, unsigned mask,
 	sx.stx_ctime.tv_nsec = (uint32_t)i->ctime.nsec;
 	sx.stx_rdev_major = i->rdev >> 8;
 	sx.stx_rdev_minor = i->rdev & 0xff;
-	sx.stx_dev_major = 0;
-	sx.stx_dev_minor = 1;
+	uint32_t dev = i->x ? ext2fs_dev(i) : 1;
+	sx.stx_dev_major = dev >> 8;
+	sx.stx_dev_minor = dev & 0xff;
 	walk_done(&w);
 	return copy_to_user(ubuf, &sx, sizeof(sx));
 }

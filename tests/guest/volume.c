@@ -270,7 +270,7 @@ static void readonly(void)
 	CHECK(open(at("new"), O_CREAT | O_WRONLY, 0644) < 0 && errno == EROFS,
 	      "create: EROFS");
 	errno = 0;
-	CHECK(mkdir(at("d"), 0755) < 0 && errno == EROFS, "mkdir: EROFS");
+	CHECK(mkdir(at("newdir"), 0755) < 0 && errno == EROFS, "mkdir: EROFS");
 	errno = 0;
 	CHECK(unlink(at("hello")) < 0 && errno == EROFS, "unlink: EROFS");
 	errno = 0;

@@ -70,12 +70,18 @@ def cmdline_quote(word):
     return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# QEMU's microvm puts the first virtio device on its last transport
+QEMU_MMIO_TOP = 0xfeb00000 + 23 * 512
+
+
 def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
          kernel_args=(), machine="microvm,x-option-roms=off,rtc=on",
-         timeout=TIMEOUT):
+         timeout=TIMEOUT, volumes=()):
     """Boot the kernel under QEMU microvm (TCG) with (program) as the only
     file of a cpio made by GNU cpio; returns a Result whose status comes
-    from the kernel's "exit=N" line on the debug console."""
+    from the kernel's "exit=N" line on the debug console. (volumes) are
+    (file, guest path, read-only) triples, attached as QEMU's own
+    virtio-blk-device (virtio 1.x over virtio-mmio version 2)."""
     name = Path(program).name
     work = Path(tmp_path)
     root = work / "root"
@@ -85,7 +91,19 @@ def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
     with open(cpio, "wb") as out:
         subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
                        input=name.encode() + b"\n", stdout=out, check=True)
-    words = [f"init=/{name}"]
+    words = []
+    drives = []
+    for i, (vfile, vpath, ro) in enumerate(volumes):
+        words.append(f"virtio_mmio.device=512@{QEMU_MMIO_TOP - i * 512:#x}"
+                     f":{16 + i}")
+        words.append(f"fresco.mount=vd{chr(97 + i)}:{vpath}"
+                     + (":ro" if ro else ""))
+        drives += ["-drive", f"file={vfile},if=none,id=d{i},format=raw"
+                   + (",readonly=on" if ro else ""),
+                   "-device", f"virtio-blk-device,drive=d{i}"]
+    if volumes:
+        drives += ["-global", "virtio-mmio.force-legacy=false"]
+    words += [f"init=/{name}"]
     words += ["fresco.env=" + cmdline_quote(e) for e in env]
     words += list(kernel_args)
     words += ["--"] + [cmdline_quote(a) for a in args]
@@ -97,7 +115,7 @@ def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
            "-append", " ".join(words), "-serial", "stdio",
            "-device", "isa-debug-exit,iobase=0x501,iosize=2",
            "-chardev", f"file,id=dbg,path={debugcon}",
-           "-device", "isa-debugcon,iobase=0xe9,chardev=dbg"]
+           "-device", "isa-debugcon,iobase=0xe9,chardev=dbg", *drives]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=timeout)
     lines = debugcon.read_text(errors="replace").splitlines()
