@@ -120,7 +120,7 @@ GUEST_BINS := $(foreach t,$(GUEST_TESTS),$(B)/tests/guest/musl/$(t) \
 	$(B)/tests/guest/glibc/hello-pie $(B)/tests/guest/glibc/hello-dynamic
 
 .PHONY: all deps test unit guest system demo bench install check format clean \
-	docs
+	docs fuzz fuzz-short
 all: $(FRESCO) $(KERNEL)
 
 deps:
@@ -204,9 +204,40 @@ system: all guest
 	$(Q)$(PYTHON) -m pytest -q tests/system
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all guest $(UNIT_BINS)
-	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory all guest $(UNIT_BINS) $(FUZZERS)
+	$(Q)$(MAKE) --no-print-directory unit fuzz-short
 	$(Q)$(PYTHON) -m pytest -q tests/system
+
+# ---- fuzzing: libFuzzer with ASan and UBSan (clang) ----
+FUZZERS := $(B)/fuzz/fuzz_virtio_blk
+FUZZ_SRCS := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_blk.c vmm/guest_mem.c
+FUZZ_TIME ?= 600
+FUZZ_FLAGS := -timeout=5 -close_fd_mask=2 -print_final_stats=1
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) vmm/virtio.h vmm/vmm.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang -std=gnu11 -g -O1 -Iinclude -Ivmm \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(FUZZ_SRCS) -lpthread
+$(B)/fuzz/seeds/read: tests/fuzz/seeds.py
+	$(Q)$(PYTHON) tests/fuzz/seeds.py $(@D)
+
+# A short run in `make test`; `make fuzz` runs FUZZ_TIME seconds and keeps
+# its corpus in build/fuzz/corpus. Findings are written to build/fuzz/.
+fuzz-short: $(FUZZERS) $(B)/fuzz/seeds/read
+	@mkdir -p $(B)/fuzz/corpus-short
+	$(Q)$(B)/fuzz/fuzz_virtio_blk -runs=400000 $(FUZZ_FLAGS) \
+		-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus-short \
+		$(B)/fuzz/seeds 2>$(B)/fuzz/short.log || \
+		{ tail -40 $(B)/fuzz/short.log; exit 1; }
+	@grep -h "stat::number_of_executed_units" $(B)/fuzz/short.log | \
+		sed 's/^/  fuzz_virtio_blk: /'
+
+fuzz: deps $(FUZZERS) $(B)/fuzz/seeds/read
+	@mkdir -p $(B)/fuzz/corpus
+	$(Q)$(B)/fuzz/fuzz_virtio_blk -max_total_time=$(FUZZ_TIME) \
+		$(FUZZ_FLAGS) -artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus \
+		$(B)/fuzz/seeds
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello

@@ -4,6 +4,7 @@
 set -e
 PACKAGES="gcc make binutils libc6-dev linux-libc-dev pkg-config musl-tools \
 check python3 python3-pytest qemu-system-x86 cpio clang-format cppcheck \
+clang libclang-rt-14-dev \
 e2fsprogs time busybox-static \
 libyaml-dev nettle-dev libjansson-dev"
 missing=""

@@ -147,6 +147,9 @@ void virtio_dev_process(struct virtio_dev *d);
 /* The kernel command line word announcing (d): virtio_mmio.device=... */
 int virtio_cmdline_word(const struct virtio_dev *d, char *buf, size_t cap);
 
+/* Release a device that was never started (the fuzz target). */
+void virtio_dev_free(struct virtio_dev *d);
+
 /* ---- virtio-blk (virtio_blk.c) ---- */
 
 #define VIRTIO_BLK_ID_BYTES 20

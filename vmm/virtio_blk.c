@@ -333,3 +333,9 @@ struct virtio_dev *virtio_blk_new(const char *name, int fd, uint64_t size,
 		b->dev.features |= 1ULL << BLK_F_DISCARD;
 	return &b->dev;
 }
+
+void virtio_dev_free(struct virtio_dev *d)
+{
+	pthread_mutex_destroy(&d->lock);
+	free(d->priv);
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""seeds.py: write starting inputs for fuzz_virtio_blk into a directory.
+
+Each seed is what a well-behaved driver does (negotiate, set up queue 0,
+queue requests, notify), so the fuzzer starts from deep inside the
+request parser rather than at the magic register. Layout of an input:
+GUEST_MEM bytes of guest RAM, one flags byte, then 5-byte register ops
+(opcode = index into the fuzz target's register table, value u32)."""
+import struct
+import sys
+from pathlib import Path
+
+GUEST_MEM = 16384
+DESC, AVAIL, USED, HDRS, DATA = 0x0, 0x400, 0x800, 0x1000, 0x2000
+QSIZE = 16
+REG = {  # offset -> index in the target's table
+    0x010: 3, 0x014: 4, 0x020: 5, 0x024: 6, 0x030: 7, 0x038: 9,
+    0x044: 10, 0x050: 11, 0x064: 13, 0x070: 14, 0x080: 15, 0x084: 16,
+    0x090: 17, 0x094: 18, 0x0a0: 19, 0x0a4: 20,
+}
+READ, WRITE, NEXT = 0, 2, 1
+
+
+def op(reg, value):
+    return struct.pack("<BI", REG[reg], value)
+
+
+def setup(event_idx):
+    p = op(0x070, 0) + op(0x070, 1) + op(0x070, 3)
+    p += op(0x024, 0) + op(0x020, (1 << 29) if event_idx else 0)
+    p += op(0x024, 1) + op(0x020, 1)  # VERSION_1
+    p += op(0x070, 11) + op(0x030, 0) + op(0x038, QSIZE)
+    p += op(0x080, DESC) + op(0x084, 0) + op(0x090, AVAIL) + op(0x094, 0)
+    p += op(0x0a0, USED) + op(0x0a4, 0) + op(0x044, 1) + op(0x070, 15)
+    return p
+
+
+def seed(requests, event_idx=True, broken=None):
+    ram = bytearray(GUEST_MEM)
+    d = 0
+    heads = []
+    for n, (rtype, sector, datalen) in enumerate(requests):
+        hdr = HDRS + 32 * n
+        struct.pack_into("<IIQ", ram, hdr, rtype, 0, sector)
+        heads.append(d)
+        chain = [(hdr, 16, 0)]
+        if datalen:
+            chain.append((DATA + 1024 * n, datalen,
+                          WRITE if rtype in (0, 8) else 0))
+        chain.append((hdr + 16, 1, WRITE))
+        for i, (addr, length, flags) in enumerate(chain):
+            last = i == len(chain) - 1
+            struct.pack_into("<QIHH", ram, DESC + 16 * d, addr, length,
+                             flags | (0 if last else NEXT),
+                             0 if last else d + 1)
+            d += 1
+    if broken == "loop":  # the last descriptor points back to the first
+        struct.pack_into("<QIHH", ram, DESC + 16 * (d - 1), HDRS + 16, 1,
+                         WRITE | NEXT, 0)
+    for i, h in enumerate(heads):
+        struct.pack_into("<H", ram, AVAIL + 4 + 2 * i, h)
+    struct.pack_into("<H", ram, AVAIL + 2, len(heads))
+    return bytes(ram) + b"\0" + setup(event_idx) + op(0x050, 0) + \
+        op(0x064, 3) + op(0x070, 0)
+
+
+def main(out):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = {
+        "read": seed([(0, 0, 512)]),
+        "write-read": seed([(1, 8, 1024), (0, 8, 1024)]),
+        "flush-getid": seed([(4, 0, 0), (8, 0, 20)], event_idx=False),
+        "discard": seed([(11, 0, 16)]),
+        "past-the-end": seed([(0, 2047, 1024)]),
+        "loop": seed([(0, 0, 512)], broken="loop"),
+    }
+    for name, data in seeds.items():
+        (out / name).write_bytes(data)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
