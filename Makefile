@@ -249,9 +249,10 @@ $(B)/bench/%: bench/%.c
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello \
-		$(B)/bench/syscalls
+		$(B)/bench/syscalls $(B)/bench/blkbench
 	$(Q)$(PYTHON) bench/boot.py
 	$(Q)$(PYTHON) bench/syscalls.py
+	$(Q)$(PYTHON) bench/blk.py
 
 install: all
 	install -D -m 0755 $(FRESCO) $(DESTDIR)$(PREFIX)/bin/fresco

@@ -160,8 +160,15 @@ int vm_detach(const char *id, const struct vm_config *given, int autoremove)
 		perror("fresco: fork");
 		return EXIT_FRESCO;
 	}
-	if (pid > 0)
+	char text[32], file[STATE_PATH];
+	if (pid > 0) {
+		/* recorded before the ID is printed: a command that follows
+		 * at once (rm, stop) must see the VM as running */
+		snprintf(text, sizeof(text), "%d\n", (int)pid);
+		state_path(file, id, "pid");
+		write_file(file, text);
 		return 0;
+	}
 	/* the monitor: its own session, output to the console log */
 	setsid();
 	static char sock[STATE_PATH];
@@ -176,10 +183,6 @@ int vm_detach(const char *id, const struct vm_config *given, int autoremove)
 	dup2(null, 0);
 	dup2(log, 1);
 	dup2(log, 2);
-	char text[32], file[STATE_PATH];
-	snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	state_path(file, id, "pid");
-	write_file(file, text);
 	uint64_t boot_us = 0;
 	cfg.boot_us = &boot_us;
 	int status = vm_run(&cfg);

@@ -201,6 +201,10 @@ long vm_madvise(uint64_t addr, uint64_t len, int advice);
 void vm_brk_init(uint64_t start);
 /* /proc/self/maps lines for the regions, appended at buf[*len], cap. */
 void vm_describe(char *buf, size_t cap, size_t *len);
+/* The physical address of user address (va), if it is mapped for the
+ * program (and writable, if asked); else 0. For I/O straight to and from
+ * the program's pages. */
+uint64_t vm_user_phys(uint64_t va, int writable);
 uint64_t vm_brk(uint64_t want);
 
 /* ---- Linux system calls (linux/) ---- */

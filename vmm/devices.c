@@ -119,6 +119,14 @@ int devices_start(struct vm *vm)
 	return 0;
 }
 
+void devices_stop(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		virtio_dev_stop(vm->devs[i]);
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		flock(virtio_blk_fd(vm->devs[i]), LOCK_UN);
+}
+
 int devices_mmio(struct vm *vm, uint64_t gpa, uint8_t *data, unsigned len,
 		 int is_write)
 {

@@ -64,6 +64,9 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 /* Return chain (head) to the driver having written (len) bytes. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 
+/* Has the driver made chains available that were not taken yet? */
+int virtq_pending(const struct virtq *q);
+
 /* After pushes: must the driver be interrupted? Updates (signalled). */
 int virtq_should_notify(struct virtq *q);
 
@@ -77,6 +80,8 @@ int virtq_arm(struct virtq *q);
 #define VIRTIO_MMIO_SIZE 0x1000ULL
 #define VIRTIO_IRQ_BASE 5 /* IOAPIC pin of the first device */
 #define VIRTIO_DEV_MAX 8
+/* How long an I/O thread watches its rings after serving them */
+#define VIRTIO_POLL_NS 50000ULL
 
 #define VIRTIO_STATUS_ACK 1
 #define VIRTIO_STATUS_DRIVER 2
@@ -121,6 +126,7 @@ struct virtio_dev {
 	pthread_mutex_t lock;
 	pthread_t thread;
 	int said_broken; /* the NEEDS_RESET message was printed */
+	int started;	 /* its I/O thread runs */
 };
 
 /* Give (d) its registers and IOAPIC pin: those of slot (slot). */
@@ -129,6 +135,10 @@ void virtio_dev_place(struct virtio_dev *d, unsigned slot);
 /* Connect a placed (d) to VM (vm_fd) (ioeventfd, irqfd; needs the irqchip)
  * and start its I/O thread. 0, or -1 after printing why. */
 int virtio_dev_start(struct virtio_dev *d, int vm_fd);
+
+/* Stop a started device's I/O thread, letting a request in progress
+ * finish. */
+void virtio_dev_stop(struct virtio_dev *d);
 
 /* A guest access to the device registers at (off). */
 void virtio_mmio_access(struct virtio_dev *d, uint64_t off, uint8_t *data,
@@ -146,6 +156,9 @@ void virtio_dev_process(struct virtio_dev *d);
 
 /* The kernel command line word announcing (d): virtio_mmio.device=... */
 int virtio_cmdline_word(const struct virtio_dev *d, char *buf, size_t cap);
+
+/* The host file behind block device (d). */
+int virtio_blk_fd(const struct virtio_dev *d);
 
 /* Release a device that was never started (the fuzz target). */
 void virtio_dev_free(struct virtio_dev *d);

@@ -339,3 +339,8 @@ void virtio_dev_free(struct virtio_dev *d)
 	pthread_mutex_destroy(&d->lock);
 	free(d->priv);
 }
+
+int virtio_blk_fd(const struct virtio_dev *d)
+{
+	return ((const struct blk *)d->priv)->fd;
+}

@@ -135,6 +135,11 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 	return 1;
 }
 
+int virtq_pending(const struct virtq *q)
+{
+	return load16(&q->avail->idx) != q->last_avail;
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
 	struct virtq_used_elem *e = &q->used->ring[q->used_idx % q->num];

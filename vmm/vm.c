@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #define MAX_CPUID 256
+#define THP_FROM (32ULL << 20)
 #define CPUID_TIMING_LEAF 0x40000010 /* EAX = TSC kHz (VMware convention) */
 #define CR0_PE 0x1ULL
 #define CR0_MP 0x2ULL
@@ -94,6 +95,14 @@ static int setup_memory(struct vm *vm, uint64_t size)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem.host == MAP_FAILED)
 		return fail("cannot reserve guest memory");
+	/* 2 MiB host pages where the host allows, above the first 32 MiB:
+	 * the guest allocates from the bottom up, so a small program keeps
+	 * its small footprint, while a big one (a block cache filling up)
+	 * takes 512 times fewer host faults. bench/results/blk.txt: about
+	 * 1.8x on sequential reads when the host has huge pages free. */
+	if (size > THP_FROM)
+		madvise(vm->mem.host + THP_FROM, size - THP_FROM,
+			MADV_HUGEPAGE);
 	struct kvm_userspace_memory_region r = {
 		.slot = 0,
 		.guest_phys_addr = 0,
@@ -302,37 +311,36 @@ static void handle_exit(struct vm *vm)
 	}
 }
 
-int vm_run(const struct vm_config *cfg)
+static int run(struct vm *vm, const struct vm_config *cfg)
 {
-	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .cfg = cfg};
 	struct sigaction sa = {.sa_handler = on_stop_signal};
 
-	if (create(&vm, cfg) < 0)
+	if (create(vm, cfg) < 0)
 		return VM_STATUS_ERROR;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	vm.started_ns =
+	vm->started_ns =
 		(uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-	vm.vcpu_thread = (unsigned long)pthread_self();
+	vm->vcpu_thread = (unsigned long)pthread_self();
 
 	/* no SA_RESTART: a blocked console read must see the signal */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	running = vm.run;
-	if (cfg->control_path && control_start(&vm, cfg->control_path) < 0)
+	running = vm->run;
+	if (cfg->control_path && control_start(vm, cfg->control_path) < 0)
 		return VM_STATUS_ERROR;
 
 	int forwarded = 0;
-	while (!vm.ended) {
+	while (!vm->ended) {
 		if (stop_signal) {
 			int sig = stop_signal;
 			stop_signal = 0;
-			vm.run->immediate_exit = 0;
+			vm->run->immediate_exit = 0;
 			/* the first is the program's to handle; a second, or
 			 * a guest that cannot take it, stops the VM */
-			if (forwarded++ || post_signal(&vm, sig) < 0) {
+			if (forwarded++ || post_signal(vm, sig) < 0) {
 				fflush(stdout);
 				if (forwarded > 1)
 					fprintf(stderr,
@@ -343,19 +351,28 @@ int vm_run(const struct vm_config *cfg)
 				return 128 + sig;
 			}
 		}
-		if (ioctl(vm.vcpu_fd, KVM_RUN, 0) < 0) {
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				vm.run->immediate_exit = 0;
+				vm->run->immediate_exit = 0;
 				continue;
 			}
 			fprintf(stderr, "fresco: KVM_RUN: %s\n",
 				strerror(errno));
 			return VM_STATUS_ERROR;
 		}
-		handle_exit(&vm);
+		handle_exit(vm);
 	}
 	fflush(stdout);
-	return vm.status;
+	return vm->status;
+}
+
+int vm_run(const struct vm_config *cfg)
+{
+	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .cfg = cfg};
+	int status = run(&vm, cfg);
+	/* no request may land after the volumes are free for another VM */
+	devices_stop(&vm);
+	return status;
 }
 
 static char reaper_stack[16384] __attribute__((aligned(16)));

@@ -133,6 +133,8 @@ struct vm {
 int devices_open(struct vm *vm);
 /* Connect them to KVM and start their threads, after the irqchip. */
 int devices_start(struct vm *vm);
+/* Stop the devices' threads and unlock the volumes (the VM has ended). */
+void devices_stop(struct vm *vm);
 /* A guest MMIO access at (gpa): 1 if a device took it. */
 int devices_mmio(struct vm *vm, uint64_t gpa, uint8_t *data, unsigned len,
 		 int is_write);

@@ -29,7 +29,8 @@ struct vol;
 struct ext2_node {
 	struct vol *vol;
 	uint32_t ino;
-	int loaded; /* directories: entries read */
+	int loaded;	  /* directories: entries read */
+	uint64_t next_fb; /* files: the block a sequential reader wants next */
 	struct ext2_inode di;
 	struct inode *inode;
 	struct ext2_node *next, *prev; /* all nodes of the volume */
@@ -373,6 +374,133 @@ int fs_same(const struct inode *a, const struct inode *b)
 
 /* ---- file data ---- */
 
+/* Large transfers go straight between the disk and the program's pages,
+ * whole blocks at a time, without passing through (or flushing out) the
+ * block cache; smaller ones are cached. */
+#define DIRECT_MIN (64 * 1024)
+#define DIRECT_MAX_BLOCKS 256
+
+/* The segments for (nb) blocks of the program's memory at (ubuf), split
+ * at its page boundaries, into (segs) from (*nseg). How many blocks fit
+ * in (room) segments and are mapped (writable if (to_user)). */
+static uint32_t user_segs(uint64_t ubuf, uint32_t nb, uint32_t bs, int to_user,
+			  struct vseg *segs, unsigned *nseg, unsigned room)
+{
+	for (uint32_t i = 0; i < nb; i++) {
+		unsigned at = *nseg;
+		for (uint64_t a = ubuf + (uint64_t)i * bs,
+			      end = ubuf + (uint64_t)(i + 1) * bs;
+		     a < end;) {
+			uint64_t piece = PAGE_SIZE - (a & (PAGE_SIZE - 1));
+			if (piece > end - a)
+				piece = end - a;
+			uint64_t pa = vm_user_phys(a, to_user);
+			if (!pa || at == room)
+				return i; /* this block does not fit */
+			segs[at++] = (struct vseg){pa, (uint32_t)piece, 0};
+			a += piece;
+		}
+		*nseg = at;
+	}
+	return nb;
+}
+
+/* Transfer (nb) blocks at disk block (b) to or from the program's memory
+ * at (ubuf), in requests of up to the device's segment limit. Returns the
+ * blocks done (0: the program's pages need the ordinary path) or -EIO. */
+static long direct(struct vol *v, int write, uint32_t b, uint64_t ubuf,
+		   uint32_t nb)
+{
+	static struct vseg segs[VIRTIO_QUEUE_SEGS];
+	uint32_t bs = v->fs.block_size, done = 0;
+	unsigned room = v->dev->seg_max;
+
+	while (done < nb) {
+		unsigned nseg = 0;
+		uint32_t k = user_segs(ubuf + (uint64_t)done * bs, nb - done,
+				       bs, !write, segs, &nseg, room);
+		if (k == 0)
+			break;
+		int r = blk_rw(v->dev, write,
+			       (uint64_t)(b + done) * (bs / BLK_SECTOR), segs,
+			       nseg);
+		if (r < 0)
+			return done ? (long)done : r;
+		done += k;
+	}
+	return done;
+}
+
+/* Read file blocks from (fb) straight into the program's memory, as many
+ * of the next (nb) as are contiguous on disk and not cached. */
+static long read_direct(struct vol *v, struct ext2_node *n, uint64_t fb,
+			uint64_t ubuf, uint64_t nb)
+{
+	long b = ext2_bmap(&v->fs, &n->di, fb, 0, 0, NULL);
+	if (b <= 0)
+		return 0; /* a hole or an error: the ordinary path says which */
+	uint32_t run = ext2_extent(&v->fs, &n->di, fb,
+				   nb < DIRECT_MAX_BLOCKS ? (uint32_t)nb
+							  : DIRECT_MAX_BLOCKS);
+	for (uint32_t i = 0; i < run; i++)
+		if (bcache_peek(v->bc, (uint32_t)b + i)) {
+			run = i; /* the cache may hold newer data */
+			break;
+		}
+	return run ? direct(v, 0, (uint32_t)b, ubuf, run) : 0;
+}
+
+/* Write whole file blocks from (fb) straight from the program's memory,
+ * allocating them from (*goal) on; every block allocated here is written
+ * here. Returns the blocks written, 0 (take the ordinary path) or -errno. */
+static long write_direct(struct vol *v, struct inode *i, uint64_t fb,
+			 uint64_t ubuf, uint64_t nb, uint32_t *goal)
+{
+	static struct vseg probe[VIRTIO_QUEUE_SEGS];
+	struct ext2_node *n = i->x;
+	uint32_t bs = v->fs.block_size, first = 0, run = 0;
+	unsigned nseg = 0;
+	long done = 0, err = 0, r;
+
+	if (nb > DIRECT_MAX_BLOCKS)
+		nb = DIRECT_MAX_BLOCKS;
+	/* only blocks whose pages are there: none allocated in vain */
+	uint32_t ok = user_segs(ubuf, (uint32_t)nb, bs, 0, probe, &nseg,
+				VIRTIO_QUEUE_SEGS);
+	for (uint32_t k = 0; k < ok; k++) {
+		int fresh;
+		long b = ext2_bmap(&v->fs, &n->di, fb + k, 1, *goal, &fresh);
+		if (b <= 0) {
+			err = b ? b : -EIO;
+			break;
+		}
+		bcache_forget(v->bc, (uint32_t)b); /* overwritten whole */
+		*goal = (uint32_t)b + 1;
+		if (run && (uint32_t)b == first + run) {
+			run++;
+			continue;
+		}
+		/* not contiguous: write the run so far, start another */
+		if (run) {
+			r = direct(v, 1, first, ubuf + (uint64_t)done * bs,
+				   run);
+			if (r != run)
+				return r < 0 && !done ? r
+						      : done + (r > 0 ? r : 0);
+			done += run;
+		}
+		first = (uint32_t)b;
+		run = 1;
+	}
+	if (run) {
+		r = direct(v, 1, first, ubuf + (uint64_t)done * bs, run);
+		if (r < 0)
+			return done ? done : r;
+		done += r;
+	}
+	return done ? done : err;
+}
+
 long ext2fs_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos)
 {
 	static const uint8_t zeros[PAGE_SIZE];
@@ -388,14 +516,29 @@ long ext2fs_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos)
 	while (done < len) {
 		uint64_t at = pos + done, fb = at / bs, off = at % bs;
 		uint64_t k = bs - off < len - done ? bs - off : len - done;
+		if (off == 0 && len - done >= DIRECT_MIN) {
+			long r = read_direct(v, n, fb, ubuf + done,
+					     (len - done) / bs);
+			if (r < 0) {
+				report(v, n->ino, (int)r);
+				return done ? (long)done : r;
+			}
+			if (r > 0) {
+				done += (uint64_t)r * bs;
+				continue;
+			}
+		}
 		long b = ext2_bmap(&v->fs, &n->di, fb, 0, 0, NULL);
 		const uint8_t *src = zeros;
 		if (b > 0) {
 			uint8_t *p = bcache_peek(v->bc, (uint32_t)b);
 			if (!p) {
+				/* what was asked for; more if the reader goes
+				 * through the file in order */
 				uint64_t want =
 					(len - done + off + bs - 1) / bs;
-				if (want < READAHEAD_BLOCKS)
+				if ((fb == 0 || fb == n->next_fb) &&
+				    want < READAHEAD_BLOCKS)
 					want = READAHEAD_BLOCKS;
 				uint32_t run = ext2_extent(&v->fs, &n->di, fb,
 							   (uint32_t)want);
@@ -415,6 +558,7 @@ long ext2fs_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos)
 			return done ? (long)done : -EFAULT;
 		done += k;
 	}
+	n->next_fb = (pos + done + bs - 1) / bs;
 	return (long)done;
 }
 
@@ -439,6 +583,20 @@ long ext2fs_write(struct inode *i, const void *kbuf, uint64_t ubuf,
 	while (done < len) {
 		uint64_t at = pos + done, fb = at / bs, off = at % bs;
 		uint64_t k = bs - off < len - done ? bs - off : len - done;
+		if (!kbuf && off == 0 && len - done >= DIRECT_MIN) {
+			long r = write_direct(v, i, fb, ubuf + done,
+					      (len - done) / bs, &goal);
+			if (r < 0) {
+				err = r;
+				break;
+			}
+			if (r > 0) {
+				done += (uint64_t)r * bs;
+				if (pos + done > i->size)
+					i->size = pos + done;
+				continue;
+			}
+		}
 		int fresh;
 		long b = ext2_bmap(&v->fs, &n->di, fb, 1, goal, &fresh);
 		if (b <= 0) {

@@ -18,6 +18,7 @@
 #define PTE_P 0x1ULL
 #define PTE_W 0x2ULL
 #define PTE_U 0x4ULL
+#define PTE_PS 0x80ULL
 #define PTE_KEEP 0x200ULL /* software bit: backed, PROT_NONE */
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
@@ -64,6 +65,25 @@ static uint64_t *pte_lookup(uint64_t va, int alloc, uint64_t *skip)
 		table = phys_to_virt(*e & PTE_ADDR);
 	}
 	return &table[(va >> 12) & 511];
+}
+
+uint64_t vm_user_phys(uint64_t va, int writable)
+{
+	uint64_t *table = boot_pml4_table();
+
+	if (!user_range_ok(va, 1))
+		return 0;
+	for (int level = 3; level >= 0; level--) {
+		int shift = 12 + 9 * level;
+		uint64_t e = table[(va >> shift) & 511];
+		if (!(e & PTE_P) || !(e & PTE_U) || (writable && !(e & PTE_W)))
+			return 0;
+		if (level == 0 || (level <= 2 && (e & PTE_PS)))
+			return (e & PTE_ADDR & ~((1ULL << shift) - 1)) +
+			       (va & ((1ULL << shift) - 1));
+		table = phys_to_virt(e & PTE_ADDR);
+	}
+	return 0;
 }
 
 static uint64_t pte_flags(int prot)

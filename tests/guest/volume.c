@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -180,6 +181,57 @@ static void check_tree(uint64_t mib)
 	close(fd);
 }
 
+/* Large transfers bypass the kernel's block cache: mix them with small
+ * cached ones, unaligned buffers, holes, the end of the file and a buffer
+ * that runs into unmapped memory. */
+static void mixed(void)
+{
+	size_t len = 3 << 20;
+	uint8_t *raw = malloc(len + 64), *back = malloc(len + 64);
+	uint8_t *buf = raw + 1, *in = back + 3; /* not page-aligned */
+	fill(buf, 12345, len);
+	int fd = open(at("mixed"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	CHECK(pwrite(fd, buf, len, 0) == (ssize_t)len,
+	      "mixed: 3 MiB from an unaligned buffer");
+	CHECK(pwrite(fd, "small", 5, 70000) == 5, "mixed: a small write");
+	memcpy(buf + 70000, "small", 5);
+	memset(in, 0, len);
+	CHECK(pread(fd, in, len, 0) == (ssize_t)len && !memcmp(in, buf, len),
+	      "mixed: a large read sees the small cached write");
+	fill(buf, 999, 1 << 20);
+	CHECK(pwrite(fd, buf, 1 << 20, 0) == 1 << 20,
+	      "mixed: a large write over the cached block");
+	char small[8] = {0};
+	CHECK(pread(fd, small, 5, 70000) == 5 && !memcmp(small, buf + 70000, 5),
+	      "mixed: a small read sees the large write");
+	CHECK(pread(fd, in, len, 2 << 20) == 1 << 20,
+	      "mixed: a large read stops at the end of the file");
+	/* a hole in the middle, read across */
+	CHECK(pwrite(fd, buf, 1 << 20, 8 << 20) == 1 << 20,
+	      "mixed: a write past a hole");
+	CHECK(pread(fd, in, 2 << 20, 7 << 20) == 2 << 20 && in[0] == 0 &&
+		      in[(1 << 20) - 1] == 0 &&
+		      !memcmp(in + (1 << 20), buf, 1 << 20),
+	      "mixed: a large read across the hole");
+	/* a buffer whose second half is not mapped */
+	uint8_t *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(m, 'M', 1 << 20);
+	munmap(m + (512 << 10), 512 << 10);
+	ssize_t r = pwrite(fd, m, 1 << 20, 16 << 20);
+	CHECK(r == 512 << 10 || (r < 0 && errno == EFAULT),
+	      "mixed: a write from a half-mapped buffer is short (%ld)",
+	      (long)r);
+	r = pread(fd, m, 1 << 20, 0);
+	CHECK(r == 512 << 10 || (r < 0 && errno == EFAULT),
+	      "mixed: a read into a half-mapped buffer is short (%ld)",
+	      (long)r);
+	munmap(m, 512 << 10);
+	close(fd);
+	free(raw);
+	free(back);
+}
+
 static void write_tree(uint64_t mib)
 {
 	static uint8_t buf[CHUNK];
@@ -250,6 +302,7 @@ static void write_tree(uint64_t mib)
 	CHECK(pread(fd, a, 4, 0) == 4 && a[0] == 'T',
 	      "ghost still reads through its descriptor");
 
+	mixed();
 	struct statfs sf;
 	CHECK(statfs(dir, &sf) == 0 && sf.f_type == 0xef53, "statfs says ext2");
 	sync();

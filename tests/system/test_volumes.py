@@ -84,7 +84,7 @@ def reference(tmp_path_factory):
 
 
 PARTS = ["/big", "/many", "/links", "/sub", "/a.txt", "/sym", "/longsym",
-         "/renamed.txt", "/trunc"]
+         "/renamed.txt", "/trunc", "/mixed"]
 
 
 def check_volume_against(img, reference, tmp_path, mib):
