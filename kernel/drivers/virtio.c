@@ -87,25 +87,25 @@ static int vq_setup(struct vdev *d)
 	if (max == 0 || rd(d, REG_QUEUE_READY))
 		return -EOPNOTSUPP;
 	q->num = max < VIRTIO_QUEUE_SEGS ? (uint16_t)max : VIRTIO_QUEUE_SEGS;
-	/* page 1: descriptors (16 * 128) then the avail ring; page 2: used */
-	uint64_t p1 = phys_alloc(), p2 = phys_alloc();
-	if (!p1 || !p2)
+	/* a page each: descriptors (16 * 256), the avail ring, the used ring */
+	uint64_t p1 = phys_alloc(), p2 = phys_alloc(), p3 = phys_alloc();
+	if (!p1 || !p2 || !p3)
 		return -ENOMEM;
 	q->desc = phys_to_virt(p1);
-	q->avail = (volatile uint16_t *)((uint8_t *)q->desc + 16 * q->num);
-	q->used = phys_to_virt(p2);
+	q->avail = phys_to_virt(p2);
+	q->used = phys_to_virt(p3);
 	q->used_idx = (volatile uint16_t *)q->used + 1;
 	q->avail_event = (volatile uint16_t *)(q->used + 1 + 2 * q->num);
 	q->event_idx = !!(d->features & (1ULL << F_EVENT_IDX));
 	q->avail_idx = q->last_used = 0;
-	uint64_t avail_pa = p1 + 16 * q->num;
+	uint64_t avail_pa = p2;
 	wr(d, REG_QUEUE_NUM, q->num);
 	wr(d, REG_QUEUE_DESC_LOW, (uint32_t)p1);
 	wr(d, REG_QUEUE_DESC_HIGH, (uint32_t)(p1 >> 32));
 	wr(d, REG_QUEUE_DRIVER_LOW, (uint32_t)avail_pa);
 	wr(d, REG_QUEUE_DRIVER_HIGH, (uint32_t)(avail_pa >> 32));
-	wr(d, REG_QUEUE_DEVICE_LOW, (uint32_t)p2);
-	wr(d, REG_QUEUE_DEVICE_HIGH, (uint32_t)(p2 >> 32));
+	wr(d, REG_QUEUE_DEVICE_LOW, (uint32_t)p3);
+	wr(d, REG_QUEUE_DEVICE_HIGH, (uint32_t)(p3 >> 32));
 	wr(d, REG_QUEUE_READY, 1);
 	return 0;
 }

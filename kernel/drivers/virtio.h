@@ -15,7 +15,7 @@
 #include "kernel.h"
 
 #define VIRTIO_VECTOR 0x41    /* IOAPIC pins of virtio devices land here */
-#define VIRTIO_QUEUE_SEGS 128 /* descriptors per queue, at most */
+#define VIRTIO_QUEUE_SEGS 256 /* descriptors per queue, at most */
 
 struct vring_desc {
 	uint64_t addr;

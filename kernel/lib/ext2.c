@@ -577,20 +577,61 @@ long ext2_bmap(struct ext2_fs *fs, struct ext2_inode *i, uint64_t fblock,
 	}
 }
 
+/* The pointers that map file block (fb) on: the inode's direct ones, or
+ * the indirect block holding its pointer (then (*blk) is set). Returns a
+ * pointer to (fb)'s slot and (*left), how many slots follow in that
+ * array including it; NULL where no indirect block is mapped. */
+static const uint8_t *slots(struct ext2_fs *fs, struct ext2_inode *i,
+			    uint64_t fb, uint32_t *left)
+{
+	uint32_t off[4];
+	int depth = block_path(fs, fb, off);
+	if (depth < 0)
+		return NULL;
+	if (depth == 0) {
+		*left = EXT2_NDIR - off[0];
+		return (const uint8_t *)&i->block[off[0]];
+	}
+	uint32_t b = i->block[off[0]];
+	for (int level = 1;; level++) {
+		if (b == 0 || b >= fs->blocks_count)
+			return NULL;
+		const uint8_t *p = fs->io.get(fs->io.ctx, b);
+		if (!p)
+			return NULL;
+		if (level == depth) {
+			*left = fs->ptrs - off[level];
+			return p + 4 * off[level];
+		}
+		b = get32(p + 4 * off[level]);
+	}
+}
+
 uint32_t ext2_extent(struct ext2_fs *fs, struct ext2_inode *i, uint64_t fblock,
 		     uint32_t max)
 {
-	long first = ext2_bmap(fs, i, fblock, 0, 0, NULL);
-	uint32_t n = 1;
-	if (first < 0)
-		return 0;
+	uint32_t n = 0, first = 0, left = 0;
+	const uint8_t *p = NULL;
+
+	/* read the pointers straight from each array, not block by block */
 	while (n < max) {
-		long b = ext2_bmap(fs, i, fblock + n, 0, 0, NULL);
-		if (b < 0 || (first == 0 ? b != 0 : b != first + n))
+		if (left == 0 && !(p = slots(fs, i, fblock + n, &left))) {
+			/* no indirect block there: a hole all along it */
+			if (n > 0 && first != 0)
+				break;
+			n++;
+			continue;
+		}
+		uint32_t b = get32(p);
+		if (n == 0)
+			first = b;
+		else if (first == 0 ? b != 0 : b != first + n)
 			break;
+		p += 4;
+		left--;
 		n++;
 	}
-	return n;
+	return n ? n : 1;
 }
 
 /* Free what (*slot) points to at (level) levels above data, keeping the

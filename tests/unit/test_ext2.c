@@ -243,6 +243,18 @@ START_TEST(test_files_through_every_level_of_indirection)
 	/* far out, in the triple-indirect range: a sparse file */
 	uint64_t far = (12ULL + 256 + 65536 + 10) * 1024;
 	write_at(big, far, buf, 5000);
+	/* runs of contiguous blocks: 12 direct ones, then the single
+	 * indirect block sits between them and the rest */
+	struct ext2_inode in;
+	ck_assert_int_eq(ext2_iread(&fs, big, &in), 0);
+	ck_assert_uint_eq(ext2_extent(&fs, &in, 0, 1000), 12);
+	ck_assert_uint_eq(ext2_extent(&fs, &in, 12, 50), 50);
+	ck_assert_uint_eq(ext2_extent(&fs, &in, 12, 1000), 88); /* to 100 */
+	/* a hole: its length, bounded by what was asked */
+	ck_assert_uint_eq(ext2_extent(&fs, &in, 100, 1000), 1000);
+	long a = ext2_bmap(&fs, &in, 12, 0, 0, NULL);
+	long z = ext2_bmap(&fs, &in, 99, 0, 0, NULL);
+	ck_assert_int_eq(z - a, 87);
 	store();
 	fsck_clean();
 	ck_assert_int_eq(sh("debugfs -R 'dump /big /tmp/fresco-ext2-big' %s "
