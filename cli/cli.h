@@ -36,6 +36,9 @@ int cmd_volume(int argc, char **argv);
 struct vm_disk;
 #define ANON_VOLUME_SIZE (1ULL << 30) /* sparse */
 
+/* A path a volume can be mounted at: absolute, not "/", no "." or ".."
+ * components, nothing the kernel command line would quote. */
+int volume_path_ok(const char *path);
 /* Parse -v FILE:/PATH[:ro|:rw] into (d) (FILE made absolute) and the
  * guest path. 0, or EXIT_FRESCO after printing why. */
 int volume_parse(const char *spec, struct vm_disk *d, char **guest);

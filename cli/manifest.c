@@ -240,8 +240,23 @@ static int read_key(const struct reader *r, const yaml_node_t *kn,
 	}
 	if (strcmp(key, "ports") == 0)
 		return want_list(r, vn, key, &m->ports);
-	if (strcmp(key, "volumes") == 0)
-		return want_list(r, vn, key, &m->volumes);
+	if (strcmp(key, "volumes") == 0) {
+		if (want_list(r, vn, key, &m->volumes) < 0)
+			return -1;
+		for (int k = 0; m->volumes[k]; k++)
+			if (!volume_path_ok(m->volumes[k]))
+				return fail_at(
+					r,
+					yaml_document_get_node(
+						(yaml_document_t *)&r->doc,
+						vn->data.sequence.items
+							.start[k]),
+					"each entry of 'volumes' must be an "
+					"absolute directory other than /, "
+					"without spaces, '.' or '..', like "
+					"/data");
+		return 0;
+	}
 
 	const char *best = NULL;
 	size_t best_d = 3;

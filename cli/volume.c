@@ -190,7 +190,7 @@ int cmd_volume(int argc, char **argv)
 
 /* A guest mount path: absolute, not "/", no "." or ".." components, and
  * nothing the kernel command line would have to quote. */
-static int guest_path_ok(const char *p)
+int volume_path_ok(const char *p)
 {
 	if (p[0] != '/' || strcmp(p, "/") == 0 || strpbrk(p, " \t\n\"\\"))
 		return 0;
@@ -234,7 +234,7 @@ int volume_parse(const char *spec, struct vm_disk *d, char **guest)
 			goto fail;
 		}
 	}
-	if (!guest_path_ok(path)) {
+	if (!volume_path_ok(path)) {
 		fprintf(stderr,
 			"fresco run: --volume %s: the guest path must be an "
 			"absolute directory other than /, without spaces, "

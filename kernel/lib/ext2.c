@@ -725,11 +725,36 @@ int ext2_truncate(struct ext2_fs *fs, struct ext2_inode *i, uint64_t size)
 	return 0;
 }
 
+#define XATTR_MAGIC 0xea020000u
+
+/* Drop (i)'s reference to its extended attribute block, freeing the block
+ * with its last reference. */
+static int xattr_release(struct ext2_fs *fs, struct ext2_inode *i)
+{
+	uint32_t b = i->file_acl;
+	if (b == 0)
+		return 0;
+	if (b < fs->first_data_block || b >= fs->blocks_count)
+		return -EUCLEAN;
+	uint8_t *p = fs->io.get(fs->io.ctx, b);
+	if (!p)
+		return -EIO;
+	if (get32(p) != XATTR_MAGIC || get32(p + 4) == 0)
+		return -EUCLEAN;
+	uint32_t refs = get32(p + 4) - 1;
+	put32(p + 4, refs);
+	fs->io.dirty(fs->io.ctx, b);
+	i->file_acl = 0;
+	i->blocks -= fs->block_size / 512;
+	return refs ? 0 : bfree(fs, b);
+}
+
 int ext2_idelete(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *i,
 		 uint32_t now)
 {
 	uint16_t type = i->mode & S_IFMT;
-	int fast_link = type == S_IFLNK && i->blocks == 0;
+	uint32_t acl_blocks = i->file_acl ? fs->block_size / 512 : 0;
+	int fast_link = type == S_IFLNK && i->blocks == acl_blocks;
 	int r = 0;
 
 	if (fs->readonly)
@@ -738,7 +763,7 @@ int ext2_idelete(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *i,
 	if (type == S_IFREG || type == S_IFDIR ||
 	    (type == S_IFLNK && !fast_link))
 		r = ext2_truncate(fs, i, 0);
-	if (r < 0)
+	if (r < 0 || (r = xattr_release(fs, i)) < 0)
 		return r;
 	i->links = 0;
 	i->dtime = now;

@@ -139,6 +139,9 @@ MALFORMED = [
      "Frescofile:2:7: 'cpus' must be 1 (a VM has one vCPU for now)"),
     ("workdir-relative", "program: busybox\nworkdir: app\n",
      "Frescofile:2:10: 'workdir' must be an absolute path, like /app"),
+    ("volume-relative", "program: busybox\nvolumes: [/ok, data]\n",
+     "Frescofile:2:16: each entry of 'volumes' must be an absolute "
+     "directory other than /, without spaces, '.' or '..', like /data"),
     ("no-program", "args: [a]\n",
      "Frescofile:1:1: 'program' is missing: name the program to run, "
      "like 'program: ./app'"),

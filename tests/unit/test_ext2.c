@@ -505,6 +505,50 @@ START_TEST(test_corrupt_directory_is_an_error_not_a_crash)
 }
 END_TEST
 
+START_TEST(test_deleting_a_file_releases_its_attribute_block)
+{
+	make("-b 1024", "8M");
+	uint32_t f = create(EXT2_ROOT_INO, "f", 0100644);
+	uint32_t g = create(EXT2_ROOT_INO, "g", 0100644);
+	write_at(f, 0, "data", 4);
+	/* borrow a block from a scratch file for an attribute block shared
+	 * by f and g: header magic, two references, no entries */
+	uint32_t s = create(EXT2_ROOT_INO, "scratch", 0100644);
+	write_at(s, 0, "x", 1);
+	struct ext2_inode in, gi, si;
+	ck_assert_int_eq(ext2_iread(&fs, s, &si), 0);
+	uint32_t ea = si.block[0];
+	si.block[0] = 0;
+	si.blocks = 0;
+	ext2_set_isize(&fs, &si, 0);
+	ck_assert_int_eq(ext2_iwrite(&fs, s, &si), 0);
+	uint8_t *p = io_get(NULL, ea);
+	memset(p, 0, bs);
+	uint32_t hdr[3] = {0xea020000u, 2, 1};
+	memcpy(p, hdr, sizeof(hdr));
+	ck_assert_int_eq(ext2_iread(&fs, f, &in), 0);
+	in.file_acl = ea;
+	in.blocks += 2;
+	ck_assert_int_eq(ext2_iwrite(&fs, f, &in), 0);
+	ck_assert_int_eq(ext2_iread(&fs, g, &gi), 0);
+	gi.file_acl = ea;
+	gi.blocks += 2;
+	ck_assert_int_eq(ext2_iwrite(&fs, g, &gi), 0);
+	uint64_t before, after, fi;
+	ext2_counts(&fs, &before, &fi);
+	remove_file(EXT2_ROOT_INO, "f"); /* one reference left */
+	ext2_counts(&fs, &after, &fi);
+	ck_assert_uint_eq(after - before, 1); /* f's data block only */
+	ck_assert_uint_eq(((uint32_t *)io_get(NULL, ea))[1], 1);
+	remove_file(EXT2_ROOT_INO, "g"); /* the last: the block goes */
+	ext2_counts(&fs, &before, &fi);
+	ck_assert_uint_eq(before - after, 1);
+	remove_file(EXT2_ROOT_INO, "scratch");
+	store();
+	fsck_clean();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ext2");
@@ -519,6 +563,7 @@ int main(void)
 	tcase_add_test(t, test_reads_what_mke2fs_made);
 	tcase_add_test(t, test_refuses_what_it_cannot_write);
 	tcase_add_test(t, test_corrupt_directory_is_an_error_not_a_crash);
+	tcase_add_test(t, test_deleting_a_file_releases_its_attribute_block);
 	suite_add_tcase(s, t);
 	return unit_run(s);
 }
