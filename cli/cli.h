@@ -59,7 +59,7 @@ const char *runtime_root(void);
 /* Create the state for a new VM and take its name (NULL: "vm-" + ID).
  * Fills (id) (64 hex digits). 0, or EXIT_FRESCO after printing why. */
 int vm_state_create(const char *name, const char *image, const char *cmd,
-		    uint64_t memory, char id[65]);
+		    uint64_t memory, const char *mounts, char id[65]);
 /* Detach: fork a monitor for (id) that runs the VM described by (cfg) and
  * records its exit status, removing the state if (autoremove). The
  * caller (the parent) prints the ID and returns. */

@@ -504,8 +504,19 @@ int cmd_run(int argc, char **argv)
 		for (int i = first_arg; i < argc && at < sizeof(what); i++)
 			at += (size_t)snprintf(what + at, sizeof(what) - at,
 					       " %s", argv[i]);
+		struct strbuf mounts = {0};
+		for (unsigned i = 0; i < cfg.ndisks; i++) {
+			/* an anonymous volume has no name on the host */
+			int anon = !strncmp(cfg.disks[i].path, "/proc/", 6);
+			char line[PATH_MAX + 64];
+			snprintf(line, sizeof(line), "mount %s %s %s\n",
+				 cfg.disks[i].readonly ? "ro" : "rw",
+				 guest_paths[i],
+				 anon ? "(anonymous)" : cfg.disks[i].path);
+			sb_add(&mounts, line, strlen(line));
+		}
 		if ((r = vm_state_create(vm_name, argv[optind], what,
-					 cfg.mem_size, id)))
+					 cfg.mem_size, mounts.p, id)))
 			return r;
 		if ((r = vm_detach(id, &cfg, autoremove)))
 			return r;

@@ -28,6 +28,7 @@
 #define STATE_PATH (2 * PATH_MAX)
 #define STOP_TIMEOUT_DEFAULT 10
 #define POLL_US 20000
+#define VM_MOUNTS_MAX 8
 #define LOG_MAX_DEFAULT (16ULL << 20) /* then one older file is kept */
 
 struct vm_state {
@@ -41,6 +42,8 @@ struct vm_state {
 	int running;
 	int exit_status; /* -1: unknown (monitor gone without one) */
 	int exited;
+	char mounts[VM_MOUNTS_MAX][PATH_MAX + 64]; /* "rw DEST SOURCE" */
+	int nmounts;
 };
 
 const char *runtime_root(void)
@@ -71,10 +74,11 @@ static int write_file(const char *path, const char *text)
 }
 
 int vm_state_create(const char *name, const char *image, const char *cmd,
-		    uint64_t memory, char id[65])
+		    uint64_t memory, const char *mounts, char id[65])
 {
 	unsigned char raw[32];
-	char dir[STATE_PATH], link[3 * PATH_MAX], text[4096], defname[32];
+	char dir[STATE_PATH], link[3 * PATH_MAX], defname[32];
+	char text[4096 + VM_MOUNTS_MAX * (PATH_MAX + 64)];
 
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return EXIT_FRESCO;
@@ -114,8 +118,9 @@ int vm_state_create(const char *name, const char *image, const char *cmd,
 	}
 	state_path(dir, id, NULL);
 	snprintf(text, sizeof(text),
-		 "name %s\nimage %s\ncmd %s\ncreated %lld\nmemory %llu\n", name,
-		 image, cmd, (long long)time(NULL), (unsigned long long)memory);
+		 "name %s\nimage %s\ncmd %s\ncreated %lld\nmemory %llu\n%s",
+		 name, image, cmd, (long long)time(NULL),
+		 (unsigned long long)memory, mounts ? mounts : "");
 	char cfg[STATE_PATH];
 	state_path(cfg, id, "config");
 	if (mkdir(dir, 0700) < 0 || write_file(cfg, text) < 0) {
@@ -254,6 +259,9 @@ static int read_state(const char *id, struct vm_state *s)
 			s->created = atoll(v);
 		else if (!strcmp(line, "memory"))
 			s->memory = strtoull(v, NULL, 10);
+		else if (!strcmp(line, "mount") && s->nmounts < VM_MOUNTS_MAX)
+			snprintf(s->mounts[s->nmounts++], sizeof(s->mounts[0]),
+				 "%s", v);
 	}
 	fclose(f);
 	s->exit_status = -1;
@@ -688,6 +696,22 @@ int cmd_inspect(int argc, char **argv)
 			printf("  \"BootTimeUs\": %d,\n", boot_us);
 		else
 			printf("  \"BootTimeUs\": null,\n");
+		printf("  \"Mounts\": [");
+		for (int m = 0; m < s.nmounts; m++) {
+			/* "rw DEST SOURCE"; DEST has no spaces */
+			char *mode = s.mounts[m], *dest = strchr(mode, ' ');
+			char *src = dest ? strchr(dest + 1, ' ') : NULL;
+			if (!src)
+				continue;
+			*dest++ = *src++ = '\0';
+			printf("%s{\"Source\": ", m ? ", " : "");
+			json_string(src);
+			printf(", \"Destination\": ");
+			json_string(dest);
+			printf(", \"ReadOnly\": %s}",
+			       strcmp(mode, "ro") == 0 ? "true" : "false");
+		}
+		printf("],\n");
 		printf("  \"State\": {\"Status\": \"%s\", \"Running\": %s, "
 		       "\"Pid\": %d, \"ExitCode\": %d, \"Text\": ",
 		       s.running  ? "running"

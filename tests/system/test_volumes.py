@@ -6,6 +6,7 @@ host, read-only volumes, and the errors a person can make.
 The reference for every tree is the same guest program run natively on
 the host (tests/guest/volume.c): Linux's answer is the expected one."""
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -430,3 +431,27 @@ def test_image_declared_volume_gets_a_fresh_one(tmp_path, monkeypatch):
     img = make_volume(tmp_path / "mine.img", "8M")
     assert fresco("run", "-v", f"{img}:/srv/data", "vol").status == 0
     assert "Size: 128" in debugfs(img, "stat /journal")
+
+
+def test_inspect_shows_the_mounts(tmp_path, monkeypatch):
+    need_kvm()
+    monkeypatch.setenv("FRESCO_RUNTIME", str(tmp_path / "run"))
+    monkeypatch.setenv("FRESCO_STORE", str(tmp_path / "store"))
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    shutil.copy(guest_program("musl", "sleeper"), ctx / "sleeper")
+    (ctx / "Frescofile").write_text("program: sleeper\n"
+                                    "volumes: [/scratch]\n")
+    assert fresco("build", "-t", "sleepy", ctx).status == 0
+    img = make_volume(tmp_path / "data.img", "8M")
+    r = fresco("run", "-d", "-v", f"{img}:/data:ro", "sleepy")
+    assert r.status == 0, r.stderr
+    vm = r.stdout.strip()
+    try:
+        info = json.loads(fresco("inspect", vm).stdout)
+        assert info["Mounts"] == [
+            {"Source": str(img), "Destination": "/data", "ReadOnly": True},
+            {"Source": "(anonymous)", "Destination": "/scratch",
+             "ReadOnly": False}]
+    finally:
+        fresco("rm", "-f", vm)
