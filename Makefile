@@ -85,7 +85,7 @@ CLI_SRCS += cli/vms.c
 CLI_SRCS += cli/volume.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem \
-	test_ext2
+	test_ext2 test_virtio
 
 GUEST_TESTS := hello
 GUEST_TESTS += args
@@ -162,6 +162,8 @@ $(FRESCO): $(HOST_OBJS)
 
 # ---- tests ----
 $(B)/tests/unit/test_guest_mem: tests/unit/test_guest_mem.c vmm/guest_mem.c
+$(B)/tests/unit/test_virtio: tests/unit/test_virtio.c vmm/virtq.c \
+	vmm/virtio_mmio.c vmm/virtio_blk.c vmm/guest_mem.c vmm/virtio.h
 $(B)/tests/unit/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/unit.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  UNIT    $@")

@@ -95,8 +95,11 @@ int devices_open(struct vm *vm)
 		if (asprintf(&name, "vd%c (%s)", 'a' + i, cfg->disks[i].path) <
 		    0)
 			name = "volume";
+		/* the serial (GET_ID) is the file's name, as far as it fits */
+		const char *base = strrchr(cfg->disks[i].path, '/');
 		struct virtio_dev *d = virtio_blk_new(
-			name, fd, size, cfg->disks[i].readonly, name, &vm->mem);
+			name, fd, size, cfg->disks[i].readonly,
+			base ? base + 1 : cfg->disks[i].path, &vm->mem);
 		if (!d) {
 			free(cmd);
 			return -1;
