@@ -211,35 +211,53 @@ test: deps
 	$(Q)$(PYTHON) -m pytest -q tests/system
 
 # ---- fuzzing: libFuzzer with ASan and UBSan (clang) ----
-FUZZERS := $(B)/fuzz/fuzz_virtio_blk
+FUZZERS := $(B)/fuzz/fuzz_virtio_blk $(B)/fuzz/fuzz_ext2
 FUZZ_SRCS := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_blk.c vmm/guest_mem.c
 FUZZ_TIME ?= 600
 FUZZ_FLAGS := -timeout=5 -close_fd_mask=2 -print_final_stats=1
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) vmm/virtio.h vmm/vmm.h
+FUZZ_CC := clang -std=gnu11 -g -O1 -Iinclude -Ivmm -Ikernel \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(B)/fuzz/fuzz_virtio_blk: tests/fuzz/fuzz_virtio_blk.c $(FUZZ_SRCS) \
+		vmm/virtio.h vmm/vmm.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang -std=gnu11 -g -O1 -Iinclude -Ivmm \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< $(FUZZ_SRCS) -lpthread
+	$(Q)$(FUZZ_CC) -o $@ $< $(FUZZ_SRCS) -lpthread
+$(B)/fuzz/fuzz_ext2: tests/fuzz/fuzz_ext2.c kernel/lib/ext2.c kernel/lib/ext2.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) -o $@ $< kernel/lib/ext2.c
 $(B)/fuzz/seeds/read: tests/fuzz/seeds.py
 	$(Q)$(PYTHON) tests/fuzz/seeds.py $(@D)
+$(B)/fuzz/seeds-ext2/1k: tests/fuzz/seeds.py
+	$(Q)$(PYTHON) tests/fuzz/seeds.py --ext2 $(@D)
 
 # A short run in `make test`; `make fuzz` runs FUZZ_TIME seconds and keeps
 # its corpus in build/fuzz/corpus. Findings are written to build/fuzz/.
-fuzz-short: $(FUZZERS) $(B)/fuzz/seeds/read
-	@mkdir -p $(B)/fuzz/corpus-short
-	$(Q)$(B)/fuzz/fuzz_virtio_blk -runs=400000 $(FUZZ_FLAGS) \
-		-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus-short \
-		$(B)/fuzz/seeds 2>$(B)/fuzz/short.log || \
-		{ tail -40 $(B)/fuzz/short.log; exit 1; }
-	@grep -h "stat::number_of_executed_units" $(B)/fuzz/short.log | \
-		sed 's/^/  fuzz_virtio_blk: /'
+FUZZ_SEEDS := $(B)/fuzz/seeds/read $(B)/fuzz/seeds-ext2/1k
 
-fuzz: deps $(FUZZERS) $(B)/fuzz/seeds/read
-	@mkdir -p $(B)/fuzz/corpus
-	$(Q)$(B)/fuzz/fuzz_virtio_blk -max_total_time=$(FUZZ_TIME) \
-		$(FUZZ_FLAGS) -artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus \
-		$(B)/fuzz/seeds
+fuzz-short: $(FUZZERS) $(FUZZ_SEEDS)
+	$(Q)for t in virtio_blk ext2; do \
+		mkdir -p $(B)/fuzz/corpus-short-$$t; \
+		seeds=$(B)/fuzz/seeds; [ $$t = ext2 ] && seeds=$$seeds-ext2; \
+		runs=200000; [ $$t = ext2 ] && runs=50000; \
+		$(B)/fuzz/fuzz_$$t -runs=$$runs $(FUZZ_FLAGS) \
+			-artifact_prefix=$(B)/fuzz/$$t- \
+			$(B)/fuzz/corpus-short-$$t $$seeds \
+			2>$(B)/fuzz/short-$$t.log || \
+			{ tail -40 $(B)/fuzz/short-$$t.log; exit 1; }; \
+		grep -h "stat::number_of_executed_units" \
+			$(B)/fuzz/short-$$t.log | sed "s/^/  fuzz_$$t: /"; \
+	done
+
+# FUZZ_TIME seconds for each target
+fuzz: deps $(FUZZERS) $(FUZZ_SEEDS)
+	$(Q)for t in virtio_blk ext2; do \
+		mkdir -p $(B)/fuzz/corpus-$$t; \
+		seeds=$(B)/fuzz/seeds; [ $$t = ext2 ] && seeds=$$seeds-ext2; \
+		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) \
+			$(FUZZ_FLAGS) -artifact_prefix=$(B)/fuzz/$$t- \
+			$(B)/fuzz/corpus-$$t $$seeds || exit 1; \
+	done
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello

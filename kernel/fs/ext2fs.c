@@ -217,6 +217,13 @@ static int load_entry(void *ctx, const char *name, size_t len, uint32_t ino,
 		return 0;
 	int err = 0;
 	struct inode *child = iget(c->v, ino, &err);
+	if (child && S_ISDIR(child->mode) && child->u.dir.parent &&
+	    child->u.dir.parent != c->dir) {
+		/* a second name for a directory: only a corrupt volume has
+		 * one, and following it could make the tree a cycle */
+		c->err = -EUCLEAN;
+		return 0;
+	}
 	struct dentry *d = child ? kmalloc(sizeof(*d) + len + 1) : NULL;
 	if (!d) {
 		c->err = child ? -ENOMEM : err;

@@ -375,10 +375,12 @@ long ext2_ialloc(struct ext2_fs *fs, uint32_t dir_ino, uint16_t mode)
 		uint8_t *bm = fs->io.get(fs->io.ctx, bmblk);
 		if (!bm)
 			return -EIO;
+		uint64_t base = (uint64_t)g * fs->inodes_per_group;
+		if (base >= fs->inodes_count)
+			continue; /* a group past the last inode */
 		uint32_t limit = fs->inodes_per_group;
-		if ((uint64_t)g * fs->inodes_per_group + limit >
-		    fs->inodes_count)
-			limit = fs->inodes_count - g * fs->inodes_per_group;
+		if (base + limit > fs->inodes_count)
+			limit = (uint32_t)(fs->inodes_count - base);
 		uint32_t from = g == 0 ? fs->first_ino - 1 : 0;
 		long bit = find_zero(bm, from, limit);
 		if (bit < 0)

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""seeds.py: write starting inputs for fuzz_virtio_blk into a directory.
+"""seeds.py: write starting inputs for the fuzz targets into a directory:
+`seeds.py DIR` for fuzz_virtio_blk, `seeds.py --ext2 DIR` for fuzz_ext2
+(small volumes made by mke2fs, with every kind of entry).
 
 Each seed is what a well-behaved driver does (negotiate, set up queue 0,
 queue requests, notify), so the fuzzer starts from deep inside the
 request parser rather than at the magic register. Layout of an input:
 GUEST_MEM bytes of guest RAM, one flags byte, then 5-byte register ops
 (opcode = index into the fuzz target's register table, value u32)."""
+import os
 import struct
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 GUEST_MEM = 16384
@@ -79,5 +84,39 @@ def main(out):
         (out / name).write_bytes(data)
 
 
+def mke2fs():
+    for d in ("/usr/sbin", "/sbin"):
+        if os.access(f"{d}/mke2fs", os.X_OK):
+            return f"{d}/mke2fs"
+    sys.exit("seeds: mke2fs is missing; run make deps")
+
+
+def ext2_seeds(out):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "src"
+        (src / "d" / "e").mkdir(parents=True)
+        (src / "a").write_text("hi\n")
+        (src / "d" / "m").write_bytes(bytes(range(256)) * 80)
+        (src / "l").symlink_to("a")
+        (src / "longl").symlink_to("x" * 100)
+        for i in range(40):
+            (src / "d" / "e" / f"f{i}").write_text(str(i))
+        with open(src / "sparse", "wb") as f:
+            f.truncate(300 << 10)
+        for name, opts, size in (("1k", ["-b", "1024"], "160K"),
+                                 ("4k", ["-b", "4096"], "256K")):
+            img = Path(tmp) / name
+            subprocess.run([mke2fs(), "-q", "-F", "-t", "ext2", *opts,
+                            "-N", "64", "-I", "128", "-O", "^resize_inode",
+                            "-d", str(src), str(img), size], check=True,
+                           stderr=subprocess.DEVNULL)
+            (out / name).write_bytes(img.read_bytes())
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--ext2":
+        ext2_seeds(sys.argv[2])
+    else:
+        main(sys.argv[1])

@@ -455,3 +455,25 @@ def test_inspect_shows_the_mounts(tmp_path, monkeypatch):
              "ReadOnly": False}]
     finally:
         fresco("rm", "-f", vm)
+
+
+def test_a_directory_cycle_on_a_corrupt_volume_is_refused(tmp_path):
+    """A second name for a directory (only corruption makes one) would
+    make the tree a cycle: the kernel skips it and says so."""
+    need_kvm()
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "a" / "b" / "f").write_text("x\n")
+    img = tmp_path / "cycle.img"
+    subprocess.run([tool("mke2fs"), "-q", "-F", "-t", "ext2", "-d", src,
+                    img, "8M"], check=True)
+    subprocess.run([tool("debugfs"), "-w", "-R", "link /a /a/b/loop", img],
+                   check=True, capture_output=True)
+    r = fresco("run", "-v", f"{img}:/data:ro",
+               guest_program("musl", "volume"), "list", "/data")
+    assert r.status == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines()[:3] == ["d /a 755", "d /a/b 755",
+                                         "f /a/b/f 2 08f0de07b58d2b17"]
+    b = debugfs(img, "stat /a/b").split()[1]
+    assert r.log == [f"vda: corrupt file system structure at inode {b}; "
+                     "check the volume with e2fsck"]

@@ -25,7 +25,7 @@ static struct ext2_fs fs;
 static uint8_t *io_get(void *ctx, uint32_t blk)
 {
 	(void)ctx;
-	if ((uint64_t)(blk + 1) * bs > image_size)
+	if (((uint64_t)blk + 1) * bs > image_size)
 		return NULL;
 	return image + (uint64_t)blk * bs;
 }
