@@ -4,6 +4,7 @@
  *   volume verify DIR MIB    check the tree (after a reboot: persistence)
  *   volume readonly DIR      every change is refused with EROFS
  *   volume journal DIR N     append N records, fsync each, print "ack I"
+ *   volume fill DIR          write until ENOSPC, then free it all again
  *   volume list DIR          print every entry: "f PATH SIZE FNV64",
  *                            "l PATH TARGET", "d PATH MODE"
  *
@@ -366,6 +367,41 @@ static void journal(long n)
 	close(fd);
 }
 
+/* Fill the volume: large writes, then small ones, end in ENOSPC; removing
+ * the file gives the space back. */
+static void fill_volume(void)
+{
+	static uint8_t buf[CHUNK];
+	struct statfs before, full, after;
+	memset(buf, 'F', sizeof(buf));
+	CHECK(statfs(dir, &before) == 0, "statfs");
+	int fd = open(at("filler"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ssize_t r;
+	long mib = 0;
+	while ((r = write(fd, buf, CHUNK)) == CHUNK)
+		mib++;
+	int e = errno;
+	CHECK(r >= 0 || e == ENOSPC, "large writes end in ENOSPC (%ld, %s)",
+	      (long)r, strerror(e));
+	while ((r = write(fd, buf, 1000)) == 1000)
+		;
+	e = errno;
+	CHECK(r < 0 && e == ENOSPC, "small writes end in ENOSPC");
+	CHECK(fsync(fd) == 0, "fsync of a full volume");
+	CHECK(statfs(dir, &full) == 0 && full.f_bfree < 2,
+	      "statfs: %ld blocks free", (long)full.f_bfree);
+	CHECK(mkdir(at("nospace"), 0755) < 0 && errno == ENOSPC,
+	      "mkdir on a full volume: ENOSPC");
+	close(fd);
+	CHECK(unlink(at("filler")) == 0, "remove the filler");
+	CHECK(statfs(dir, &after) == 0 && after.f_bfree == before.f_bfree,
+	      "its %ld MiB are free again (%ld of %ld blocks)", mib,
+	      (long)after.f_bfree, (long)before.f_bfree);
+	CHECK(put_file("after", "room again\n") == 0 &&
+		      file_is("after", "room again\n"),
+	      "a file fits again");
+}
+
 static uint64_t fnv(const char *file, long *size)
 {
 	static uint8_t buf[65536];
@@ -441,6 +477,8 @@ int main(int argc, char **argv)
 		journal(n);
 	else if (!strcmp(argv[1], "list"))
 		list("");
+	else if (!strcmp(argv[1], "fill"))
+		fill_volume();
 	else
 		return 2;
 	return guest_done(argv[1]);

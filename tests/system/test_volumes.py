@@ -477,3 +477,13 @@ def test_a_directory_cycle_on_a_corrupt_volume_is_refused(tmp_path):
     b = debugfs(img, "stat /a/b").split()[1]
     assert r.log == [f"vda: corrupt file system structure at inode {b}; "
                      "check the volume with e2fsck"]
+
+
+def test_a_full_volume_says_enospc_and_recovers(tmp_path):
+    need_kvm()
+    img = make_volume(tmp_path / "small.img", "16M")
+    r = fresco("run", "-v", f"{img}:/data", guest_program("musl", "volume"),
+               "fill", "/data")
+    assert r.status == 0 and r.stdout.endswith("GUEST PASS fill\n"), r.stdout
+    assert e2fsck(img)[0] == 0
+    assert "room again" in debugfs(img, "cat /after")
