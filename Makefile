@@ -28,6 +28,7 @@ LIB_SRCS += kernel/lib/elf.c
 LIB_SRCS += kernel/lib/stack.c
 LIB_SRCS += kernel/lib/cmdline.c
 LIB_SRCS += kernel/lib/ext2.c
+LIB_SRCS += kernel/lib/inet.c
 
 KERNEL_SRCS := $(LIB_SRCS)
 KERNEL_SRCS += kernel/arch/x86_64/boot.S
@@ -37,6 +38,9 @@ KERNEL_SRCS += kernel/arch/x86_64/clock.c
 KERNEL_SRCS += kernel/drivers/console.c
 KERNEL_SRCS += kernel/drivers/virtio.c
 KERNEL_SRCS += kernel/drivers/virtio_blk.c
+KERNEL_SRCS += kernel/drivers/virtio_net.c
+KERNEL_SRCS += kernel/net/net.c
+KERNEL_SRCS += kernel/net/socket.c
 KERNEL_SRCS += kernel/lib/string.c
 KERNEL_SRCS += kernel/lib/fmt.c
 KERNEL_SRCS += kernel/mm/phys.c
@@ -61,6 +65,7 @@ KERNEL_SRCS += kernel/linux/sys_mm.c
 KERNEL_SRCS += kernel/linux/sys_proc.c
 KERNEL_SRCS += kernel/linux/sys_time.c
 KERNEL_SRCS += kernel/linux/sys_random.c
+KERNEL_SRCS += kernel/linux/sys_net.c
 KERNEL_SRCS += kernel/linux/signal.c
 KERNEL_SRCS += kernel/main.c
 
@@ -75,6 +80,9 @@ VMM_SRCS += vmm/devices.c
 VMM_SRCS += vmm/virtq.c
 VMM_SRCS += vmm/virtio_mmio.c
 VMM_SRCS += vmm/virtio_blk.c
+VMM_SRCS += vmm/virtio_net.c
+VMM_SRCS += vmm/net_user.c
+VMM_SRCS += vmm/net_tap.c
 
 CLI_SRCS := cli/main.c
 CLI_SRCS += cli/run.c
@@ -109,6 +117,7 @@ GUEST_TESTS += signals
 GUEST_TESTS += timers
 GUEST_TESTS += fpstate
 GUEST_TESTS += volume
+GUEST_TESTS += udp
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco
@@ -158,7 +167,7 @@ $(B)/host-obj/%.c.o: %.c
 $(FRESCO): $(HOST_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -o $@ $(HOST_OBJS) -lyaml -lnettle -ljansson -lpthread
+	$(Q)$(CC) -o $@ $(HOST_OBJS) -lyaml -lnettle -ljansson -lslirp -lpthread
 
 # ---- tests ----
 $(B)/tests/unit/test_guest_mem: tests/unit/test_guest_mem.c vmm/guest_mem.c

@@ -36,6 +36,17 @@ int cmd_volume(int argc, char **argv);
 struct vm_disk;
 #define ANON_VOLUME_SIZE (1ULL << 30) /* sparse */
 
+/* ---- networking (run.c) ---- */
+
+#define NET_USER_GUEST "10.0.2.15"
+#define NET_USER_GATEWAY "10.0.2.2"
+#define NET_USER_DNS "10.0.2.3"
+
+struct vm_forward;
+/* Parse -p [IP:]HOSTPORT:GUESTPORT[/udp|/tcp]: 0, or EXIT_FRESCO after
+ * printing why. */
+int publish_parse(const char *spec, struct vm_forward *f);
+
 /* A path a volume can be mounted at: absolute, not "/", no "." or ".."
  * components, nothing the kernel command line would quote. */
 int volume_path_ok(const char *path);

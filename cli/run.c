@@ -41,6 +41,11 @@ static const char usage[] =
 	"  -e, --env KEY=VAL   set an environment variable (KEY alone: take\n"
 	"                      it from this environment); repeatable\n"
 	"  -t, --tty           the program's console is a terminal\n"
+	"      --net MODE      user (the default: NAT through the host, no\n"
+	"                      root needed), tap:NAME (a TAP device), none\n"
+	"  -p, --publish [IP:]HOSTPORT:GUESTPORT[/udp]\n"
+	"                      make the guest's port reachable on the\n"
+	"                      host's (--net user); repeatable\n"
 	"  -v, --volume FILE:/PATH[:ro]\n"
 	"                      mount volume FILE (see `fresco volume\n"
 	"                      create`) at PATH, read-only with :ro;\n"
@@ -278,6 +283,8 @@ int cmd_run(int argc, char **argv)
 		{"name", required_argument, NULL, 'N'},
 		{"rm", no_argument, NULL, 'R'},
 		{"volume", required_argument, NULL, 'v'},
+		{"net", required_argument, NULL, 'n'},
+		{"publish", required_argument, NULL, 'p'},
 		{0, 0, 0, 0},
 	};
 	struct vm_config cfg = {.mem_size = DEFAULT_MEMORY};
@@ -292,7 +299,9 @@ int cmd_run(int argc, char **argv)
 		return EXIT_FRESCO;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+m:e:thdv:", opts, NULL)) != -1) {
+	cfg.net = VM_NET_USER;
+	while ((c = getopt_long(argc, argv, "+m:e:thdv:p:", opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'm':
 			memory_given = 1;
@@ -342,6 +351,35 @@ int cmd_run(int argc, char **argv)
 		case 'R':
 			autoremove = 1;
 			break;
+		case 'n':
+			if (strcmp(optarg, "user") == 0) {
+				cfg.net = VM_NET_USER;
+			} else if (strcmp(optarg, "none") == 0) {
+				cfg.net = VM_NET_NONE;
+			} else if (strncmp(optarg, "tap:", 4) == 0 &&
+				   optarg[4]) {
+				cfg.net = VM_NET_TAP;
+				cfg.tap_name = optarg + 4;
+			} else {
+				fprintf(stderr,
+					"fresco run: --net %s: use user, "
+					"tap:NAME or none\n",
+					optarg);
+				return EXIT_FRESCO;
+			}
+			break;
+		case 'p':
+			if (cfg.nforwards == VM_FORWARD_MAX) {
+				fprintf(stderr,
+					"fresco run: at most %d published "
+					"ports\n",
+					VM_FORWARD_MAX);
+				return EXIT_FRESCO;
+			}
+			if (publish_parse(optarg, &cfg.forwards[cfg.nforwards]))
+				return EXIT_FRESCO;
+			cfg.nforwards++;
+			break;
 		case 'v':
 			if (cfg.ndisks == VM_DISK_MAX) {
 				fprintf(stderr,
@@ -372,8 +410,9 @@ int cmd_run(int argc, char **argv)
 					"fresco run: option -%c %s; "
 					"see 'fresco run --help'\n",
 					optopt,
-					strchr("mev", optopt) ? "needs a value"
-							      : "is not known");
+					strchr("mevp", optopt)
+						? "needs a value"
+						: "is not known");
 			else
 				fprintf(stderr,
 					"fresco run: option '%s' is "
@@ -468,8 +507,20 @@ int cmd_run(int argc, char **argv)
 		guest_paths[cfg.ndisks++] = *v;
 	}
 
+	if (cfg.nforwards && cfg.net != VM_NET_USER) {
+		fprintf(stderr, "fresco run: --publish needs --net user; with "
+				"a TAP device the guest's address is reachable "
+				"directly\n");
+		return EXIT_FRESCO;
+	}
 	struct strbuf cmd = {0};
 	sb_word(&cmd, "init=", init);
+	if (cfg.net == VM_NET_USER) {
+		/* libslirp's network, given statically: no DHCP at boot */
+		sb_word(&cmd, "", "fresco.ip=" NET_USER_GUEST "/24");
+		sb_word(&cmd, "", "fresco.gw=" NET_USER_GATEWAY);
+		sb_word(&cmd, "", "fresco.dns=" NET_USER_DNS);
+	}
 	for (unsigned i = 0; i < cfg.ndisks; i++) {
 		char word[PATH_MAX + 32];
 		snprintf(word, sizeof(word), "fresco.mount=vd%c:%s%s", 'a' + i,
@@ -524,4 +575,59 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	return vm_run(&cfg);
+}
+
+static int port_of(const char *s, const char *end, uint16_t *port)
+{
+	unsigned long v = 0;
+	if (s == end || end - s > 5)
+		return -1;
+	for (const char *p = s; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int publish_parse(const char *spec, struct vm_forward *f)
+{
+	const char *end = spec + strlen(spec), *slash = strchr(spec, '/');
+	memset(f, 0, sizeof(*f));
+	if (slash) {
+		if (strcmp(slash, "/udp") == 0)
+			f->udp = 1;
+		else if (strcmp(slash, "/tcp") != 0)
+			goto bad;
+		end = slash;
+	}
+	/* the last colon splits HOSTPART:GUESTPORT, the one before it an
+	 * address from the host port */
+	const char *c2 = NULL, *c1 = NULL;
+	for (const char *p = spec; p < end; p++)
+		if (*p == ':') {
+			c1 = c2;
+			c2 = p;
+		}
+	if (!c2 || port_of(c2 + 1, end, &f->guest_port) < 0)
+		goto bad;
+	const char *hp = c1 ? c1 + 1 : spec;
+	if (port_of(hp, c2, &f->host_port) < 0)
+		goto bad;
+	if (c1) {
+		size_t n = (size_t)(c1 - spec);
+		if (n == 0 || n >= sizeof(f->host_addr))
+			goto bad;
+		memcpy(f->host_addr, spec, n);
+	}
+	return 0;
+bad:
+	fprintf(stderr,
+		"fresco run: --publish %s: give [IP:]HOSTPORT:GUESTPORT[/udp], "
+		"like 8080:80 or 127.0.0.1:5353:53/udp\n",
+		spec);
+	return EXIT_FRESCO;
 }

@@ -7,6 +7,7 @@
  */
 #include "fs/fs.h"
 #include "drivers/virtio.h"
+#include "net/net.h"
 #include "arch/x86_64/x86.h"
 #include <fresco/pvh.h>
 #include <linux/auxvec.h>
@@ -220,6 +221,11 @@ NORETURN void kernel_init(void)
 			  "(newc)");
 	/* volumes first: the program may live on one */
 	virtio_probe_all(&args);
+	if (args.ip && net_configure(args.ip, args.gw, args.dns) < 0)
+		fail(125,
+		     "fresco.ip=%s fresco.gw=%s fresco.dns=%s: give "
+		     "addresses like 10.0.2.15/24, 10.0.2.2, 10.0.2.3",
+		     args.ip, args.gw ? args.gw : "", args.dns ? args.dns : "");
 	for (int m = 0; m < args.nmounts; m++) {
 		const struct boot_mount *bm = &args.mounts[m];
 		int mr = fs_mount(bm->device, bm->path, bm->readonly, &why);
@@ -242,6 +248,7 @@ NORETURN void kernel_init(void)
 	process_init(exe, args.tty);
 	console_events_register(&host_events);
 	fs_populate(exe);
+	net_write_etc();
 	console_files_open(args.tty);
 	if (args.cwd) {
 		struct walk cw;

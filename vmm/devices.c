@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,7 +71,7 @@ static int open_volume(const struct vm_disk *disk, uint64_t *size)
 int devices_open(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	size_t cap = strlen(cfg->cmdline) + 1 + 64 * (cfg->ndisks + 1);
+	size_t cap = strlen(cfg->cmdline) + 1 + 64 * (cfg->ndisks + 2);
 	char *cmd = malloc(cap);
 	size_t len = 0;
 
@@ -109,6 +110,28 @@ int devices_open(struct vm *vm)
 		len += (size_t)virtio_cmdline_word(d, cmd + len, cap - len);
 		cmd[len++] = ' ';
 	}
+	if (cfg->net != VM_NET_NONE) {
+		struct net_backend *be =
+			cfg->net == VM_NET_USER
+				? net_user_new(cfg->forwards,
+					       (int)cfg->nforwards)
+				: net_tap_new(cfg->tap_name);
+		uint8_t mac[6] = {0x52, 0x54, 0x00};
+		if (!be || getrandom(mac + 3, 3, 0) != 3) {
+			free(cmd);
+			return -1;
+		}
+		struct virtio_dev *d =
+			virtio_net_new("eth0", be, mac, &vm->mem);
+		if (!d) {
+			free(cmd);
+			return -1;
+		}
+		virtio_dev_place(d, vm->ndevs);
+		vm->devs[vm->ndevs++] = d;
+		len += (size_t)virtio_cmdline_word(d, cmd + len, cap - len);
+		cmd[len++] = ' ';
+	}
 	memcpy(cmd + len, cfg->cmdline, strlen(cfg->cmdline) + 1);
 	vm->cmdline = cmd;
 	return 0;
@@ -126,7 +149,7 @@ void devices_stop(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		virtio_dev_stop(vm->devs[i]);
-	for (unsigned i = 0; i < vm->ndevs; i++)
+	for (unsigned i = 0; i < vm->cfg->ndisks && i < vm->ndevs; i++)
 		flock(virtio_blk_fd(vm->devs[i]), LOCK_UN);
 }
 

@@ -19,6 +19,7 @@
 #include "vmm.h"
 #include <pthread.h>
 #include <stdint.h>
+#include <poll.h>
 #include <sys/uio.h>
 
 /* ---- split virtqueues (virtq.c): pure, no threads, no KVM ---- */
@@ -108,6 +109,9 @@ struct virtio_ops {
 	 * Returns -1 (after virtio_fail) if the queue is broken. */
 	int (*process)(struct virtio_dev *d, unsigned qi);
 	void (*reset)(struct virtio_dev *d);
+	/* the device's I/O thread, if not the generic one (it must watch
+	 * kick_fd and stop_fd) */
+	void *(*thread)(void *dev);
 };
 
 struct virtio_dev {
@@ -121,7 +125,7 @@ struct virtio_dev {
 	uint64_t driver_features;
 	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
 	uint32_t status, isr, generation;
-	struct virtq q[2];
+	struct virtq q[2]; /* blk: requests; net: receive, transmit */
 	int kick_fd, irq_fd, stop_fd; /* ioeventfd, irqfd, thread stop */
 	pthread_mutex_t lock;
 	pthread_t thread;
@@ -162,6 +166,41 @@ int virtio_blk_fd(const struct virtio_dev *d);
 
 /* Release a device that was never started (the fuzz target). */
 void virtio_dev_free(struct virtio_dev *d);
+
+/* ---- virtio-net (virtio_net.c) ---- */
+
+/* Where a network device's frames go: user-mode networking (net_user.c)
+ * or a TAP device (net_tap.c). Its calls are made on the device's thread
+ * only. */
+struct net_backend {
+	/* a frame the guest sent (without the virtio-net header) */
+	void (*send)(struct net_backend *b, const uint8_t *frame, size_t len);
+	/* before the thread sleeps: descriptors to watch, added to (fds,
+	 * up to cap), and (*timeout_ms) lowered to its next deadline */
+	int (*fill)(struct net_backend *b, struct pollfd *fds, int cap,
+		    int *timeout_ms);
+	/* after: serve them; frames for the guest go to virtio_net_deliver */
+	void (*poll)(struct net_backend *b, struct pollfd *fds, int n);
+	struct virtio_dev *dev;
+};
+
+#define VIRTIO_NET_MTU 1500
+#define NET_GUEST_IP "10.0.2.15"
+
+/* A network device with MAC (mac) on (backend). NULL after printing why. */
+struct virtio_dev *virtio_net_new(const char *name, struct net_backend *backend,
+				  const uint8_t mac[6],
+				  const struct guest_mem *mem);
+/* Give the guest (frame): 0, or -1 if it has no receive buffer (dropped,
+ * as a full link would). */
+int virtio_net_deliver(struct virtio_dev *d, const uint8_t *frame, size_t len);
+
+/* User-mode networking through libslirp: 10.0.2.0/24, gateway (the
+ * host) 10.0.2.2, DNS 10.0.2.3, the guest 10.0.2.15 by DHCP. NULL after
+ * printing why (a port that cannot be published). */
+struct net_backend *net_user_new(const struct vm_forward *fwd, int nfwd);
+/* A TAP device (created if it does not exist): NULL after printing why. */
+struct net_backend *net_tap_new(const char *ifname);
 
 /* ---- virtio-blk (virtio_blk.c) ---- */
 

@@ -319,7 +319,13 @@ void virtio_dev_place(struct virtio_dev *d, unsigned slot)
 	d->irq = VIRTIO_IRQ_BASE + slot;
 	d->features |= 1ULL << VIRTIO_F_VERSION_1;
 	d->features |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
-	pthread_mutex_init(&d->lock, NULL);
+	/* recursive: a network backend may hand the guest a frame while
+	 * the device is sending one */
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&d->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 }
 
 int virtio_dev_start(struct virtio_dev *d, int vm_fd)
@@ -344,7 +350,8 @@ int virtio_dev_start(struct virtio_dev *d, int vm_fd)
 			d->name, strerror(errno));
 		return -1;
 	}
-	int e = pthread_create(&d->thread, NULL, io_thread, d);
+	int e = pthread_create(&d->thread, NULL,
+			       d->ops->thread ? d->ops->thread : io_thread, d);
 	if (e) {
 		fprintf(stderr, "fresco: %s: cannot start its thread: %s\n",
 			d->name, strerror(e));

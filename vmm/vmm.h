@@ -32,6 +32,16 @@ struct vm_disk {
 };
 
 #define VM_DISK_MAX 8
+#define VM_FORWARD_MAX 32
+
+enum vm_net { VM_NET_NONE, VM_NET_USER, VM_NET_TAP };
+
+/* A published port (-p): the guest's (guest_port) on the host's. */
+struct vm_forward {
+	int udp;
+	char host_addr[64]; /* "" for every address */
+	uint16_t host_port, guest_port;
+};
 
 struct vm_config {
 	const char *kernel_path; /* the guest kernel ELF */
@@ -50,6 +60,10 @@ struct vm_config {
 	uint64_t *boot_us;
 	struct vm_disk disks[VM_DISK_MAX];
 	unsigned ndisks;
+	enum vm_net net;
+	const char *tap_name; /* VM_NET_TAP */
+	struct vm_forward forwards[VM_FORWARD_MAX];
+	unsigned nforwards;
 };
 
 /*
@@ -123,7 +137,7 @@ struct vm {
 	uint64_t started_ns;	   /* CLOCK_MONOTONIC at creation */
 	uint64_t boot_ns;	   /* creation to the program's start, or 0 */
 	unsigned long vcpu_thread; /* pthread_t of the thread in KVM_RUN */
-	struct virtio_dev *devs[VM_DISK_MAX];
+	struct virtio_dev *devs[VM_DISK_MAX + 1];
 	unsigned ndevs;
 	char *cmdline; /* cfg->cmdline with the devices announced */
 };

@@ -79,10 +79,11 @@ static void ioapic_route(unsigned irq)
 	*win = VIRTIO_VECTOR;
 }
 
-static int vq_setup(struct vdev *d)
+static int vq_setup(struct vdev *d, unsigned qi)
 {
-	struct vq *q = &d->q;
-	wr(d, REG_QUEUE_SEL, 0);
+	struct vq *q = &d->q[qi];
+
+	wr(d, REG_QUEUE_SEL, qi);
 	uint32_t max = rd(d, REG_QUEUE_NUM_MAX);
 	if (max == 0 || rd(d, REG_QUEUE_READY))
 		return -EOPNOTSUPP;
@@ -98,19 +99,24 @@ static int vq_setup(struct vdev *d)
 	q->avail_event = (volatile uint16_t *)(q->used + 1 + 2 * q->num);
 	q->event_idx = !!(d->features & (1ULL << F_EVENT_IDX));
 	q->avail_idx = q->last_used = 0;
-	uint64_t avail_pa = p2;
+	for (uint16_t i = 0; i < q->num; i++)
+		q->desc[i].next = (uint16_t)(i + 1);
+	q->free_head = 0;
+	q->nfree = q->num;
+	/* no interrupts until asked for */
+	q->avail[2 + q->num] = (uint16_t)(q->last_used - 1);
 	wr(d, REG_QUEUE_NUM, q->num);
 	wr(d, REG_QUEUE_DESC_LOW, (uint32_t)p1);
 	wr(d, REG_QUEUE_DESC_HIGH, (uint32_t)(p1 >> 32));
-	wr(d, REG_QUEUE_DRIVER_LOW, (uint32_t)avail_pa);
-	wr(d, REG_QUEUE_DRIVER_HIGH, (uint32_t)(avail_pa >> 32));
+	wr(d, REG_QUEUE_DRIVER_LOW, (uint32_t)p2);
+	wr(d, REG_QUEUE_DRIVER_HIGH, (uint32_t)(p2 >> 32));
 	wr(d, REG_QUEUE_DEVICE_LOW, (uint32_t)p3);
 	wr(d, REG_QUEUE_DEVICE_HIGH, (uint32_t)(p3 >> 32));
 	wr(d, REG_QUEUE_READY, 1);
 	return 0;
 }
 
-int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want)
+int vdev_probe(struct vdev *d, const struct boot_virtio *bv)
 {
 	if (bv->addr + bv->size > DIRECT_MAP_SIZE || bv->size < REG_CONFIG)
 		return -ENODEV;
@@ -123,6 +129,11 @@ int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want)
 	d->device_id = rd(d, REG_DEVICE_ID);
 	if (d->device_id == 0)
 		return -ENODEV; /* a transport with no device behind it */
+	return 0;
+}
+
+int vdev_init(struct vdev *d, uint64_t want, unsigned nq)
+{
 	wr(d, REG_STATUS, 0);
 	wr(d, REG_STATUS, ST_ACK);
 	wr(d, REG_STATUS, ST_ACK | ST_DRIVER);
@@ -141,10 +152,12 @@ int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want)
 	wr(d, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
 	if (!(rd(d, REG_STATUS) & ST_FEATURES_OK))
 		return -EOPNOTSUPP;
-	int r = vq_setup(d);
-	if (r < 0) {
-		wr(d, REG_STATUS, ST_FAILED);
-		return r;
+	for (unsigned qi = 0; qi < nq && qi < 2; qi++) {
+		int r = vq_setup(d, qi);
+		if (r < 0) {
+			wr(d, REG_STATUS, ST_FAILED);
+			return r;
+		}
 	}
 	ioapic_route(d->irq);
 	wr(d, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
@@ -158,7 +171,7 @@ static int need_event(uint16_t event, uint16_t now, uint16_t old)
 
 long vq_call(struct vdev *d, const struct vseg *segs, unsigned n)
 {
-	struct vq *q = &d->q;
+	struct vq *q = &d->q[0];
 
 	if (n == 0 || n > q->num)
 		return -EINVAL;
@@ -204,4 +217,102 @@ long vq_call(struct vdev *d, const struct vseg *segs, unsigned n)
 	uint32_t len = q->used[1 + 2 * (q->last_used % q->num) + 1];
 	q->last_used++;
 	return len;
+}
+
+int vq_add(struct vdev *d, unsigned qi, const struct vseg *segs, unsigned n)
+{
+	struct vq *q = &d->q[qi];
+	if (n == 0 || n > q->nfree)
+		return -ENOSPC;
+	uint16_t head = q->free_head, i = head;
+	for (unsigned k = 0; k < n; k++) {
+		struct vring_desc *desc = &q->desc[i];
+		uint16_t next = desc->next;
+		desc->addr = segs[k].pa;
+		desc->len = segs[k].len;
+		desc->flags = (uint16_t)((k + 1 < n ? DESC_F_NEXT : 0) |
+					 (segs[k].write ? DESC_F_WRITE : 0));
+		if (k + 1 < n)
+			i = next;
+		else
+			q->free_head = next;
+	}
+	q->nfree = (uint16_t)(q->nfree - n);
+	q->avail[2 + q->avail_idx % q->num] = head;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	q->avail_idx++;
+	q->avail[1] = q->avail_idx;
+	return head;
+}
+
+void vq_kick(struct vdev *d, unsigned qi)
+{
+	struct vq *q = &d->q[qi];
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* the device asked to hear once the driver passes avail_event */
+	uint16_t seen = *q->avail_event;
+	if (!q->event_idx || (uint16_t)(q->avail_idx - seen - 1) < 0x8000)
+		wr(d, REG_QUEUE_NOTIFY, qi);
+}
+
+int vq_take(struct vdev *d, unsigned qi, uint32_t *len)
+{
+	struct vq *q = &d->q[qi];
+	(void)d;
+	if (*q->used_idx == q->last_used)
+		return -1;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	unsigned slot = 1 + 2 * (q->last_used % q->num);
+	uint32_t head = q->used[slot];
+	*len = q->used[slot + 1];
+	q->last_used++;
+	if (head >= q->num)
+		return -1; /* a device bug: never trust it with our memory */
+	/* the chain's descriptors go back on the free list */
+	uint16_t i = (uint16_t)head, n = 1;
+	while ((q->desc[i].flags & DESC_F_NEXT) && n < q->num) {
+		i = q->desc[i].next;
+		n++;
+	}
+	q->desc[i].next = q->free_head;
+	q->free_head = (uint16_t)head;
+	q->nfree = (uint16_t)(q->nfree + n);
+	return (int)head;
+}
+
+void vq_interrupts(struct vdev *d, unsigned qi, int on)
+{
+	struct vq *q = &d->q[qi];
+	(void)d;
+	q->avail[2 + q->num] = on ? q->last_used : (uint16_t)(q->last_used - 1);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void vq_wait(struct vdev *d, unsigned qi, uint64_t deadline)
+{
+	struct vq *q = &d->q[qi];
+	vq_interrupts(d, qi, 1);
+	clock_wait_change(q->used_idx, q->last_used, deadline);
+	vq_interrupts(d, qi, 0);
+}
+
+void virtio_probe_all(const struct boot_args *a)
+{
+	for (int i = 0; i < a->nvirtio; i++) {
+		struct vdev d = {0};
+		int r = vdev_probe(&d, &a->virtio[i]);
+		if (r == -ENODEV)
+			continue;
+		if (r == 0 && d.device_id == VIRTIO_ID_BLOCK)
+			r = blk_attach(&d);
+		else if (r == 0 && d.device_id == VIRTIO_ID_NET)
+			r = net_attach(&d);
+		if (r < 0)
+			klog("virtio device at %#lx: %s; skipped",
+			     a->virtio[i].addr,
+			     r == -EOPNOTSUPP ? "not a virtio 1.x version-2 "
+						"MMIO device"
+			     : r == -ENOSPC   ? "one too many"
+					      : "out of memory");
+	}
 }

@@ -33,6 +33,7 @@ struct vq {
 	volatile uint16_t *avail_event; /* &used->ring[num] */
 	uint16_t avail_idx, last_used;
 	int event_idx;
+	uint16_t free_head, nfree; /* descriptors for vq_add */
 };
 
 struct vdev {
@@ -40,14 +41,15 @@ struct vdev {
 	uint32_t device_id;
 	uint64_t features; /* negotiated */
 	unsigned irq;
-	struct vq q;
+	struct vq q[2];
 };
 
 /* Bring up the device at (bv): reset, negotiate (want) of what it
- * offers (VERSION_1 is required and added), set up queue 0, DRIVER_OK.
- * 0, -ENODEV (nothing there), -EOPNOTSUPP (not virtio 1.x over version-2
- * MMIO, or features refused), -ENOMEM. */
-int vdev_init(struct vdev *d, const struct boot_virtio *bv, uint64_t want);
+ * offers (VERSION_1 is required and added), set up (nq) queues (1 or 2),
+ * DRIVER_OK. 0, -ENODEV (nothing there), -EOPNOTSUPP (not virtio 1.x over
+ * version-2 MMIO, or features refused), -ENOMEM. */
+int vdev_probe(struct vdev *d, const struct boot_virtio *bv);
+int vdev_init(struct vdev *d, uint64_t want, unsigned nq);
 uint32_t vdev_config32(struct vdev *d, unsigned off);
 uint64_t vdev_config64(struct vdev *d, unsigned off);
 
@@ -60,8 +62,20 @@ struct vseg {
 
 /* Queue a chain of (n) segments on queue 0 and notify the device; then
  * wait for it to come back. Returns the length the device wrote, or -EIO
- * if the device stopped answering (the message says which). */
+ * if the device stopped answering (the message says which). One chain at
+ * a time: for devices that use nothing else on that queue. */
 long vq_call(struct vdev *d, const struct vseg *segs, unsigned n);
+
+/* Several chains in flight (network queues): add one (its head, or
+ * -ENOSPC), notify the device of what was added, take back the next
+ * used chain (its head and the length written, or -1 for none). */
+int vq_add(struct vdev *d, unsigned qi, const struct vseg *segs, unsigned n);
+void vq_kick(struct vdev *d, unsigned qi);
+int vq_take(struct vdev *d, unsigned qi, uint32_t *len);
+/* Interrupt on the next used chain of queue (qi), or not. */
+void vq_interrupts(struct vdev *d, unsigned qi, int on);
+/* Wait until queue (qi) has a used chain, or (deadline) passes. */
+void vq_wait(struct vdev *d, unsigned qi, uint64_t deadline);
 
 /* ---- block devices (virtio_blk.c) ---- */
 
@@ -78,9 +92,16 @@ struct blkdev {
 	uint64_t hdr_pa;
 };
 
+#define VIRTIO_ID_NET 1
+#define VIRTIO_ID_BLOCK 2
+
 /* Probe every virtio_mmio.device of (a); block devices become vda, vdb,
- * ... in command-line order. Devices that fail are reported and skipped. */
+ * ... in command-line order, a network device the interface. Devices that
+ * fail are reported and skipped. */
 void virtio_probe_all(const struct boot_args *a);
+/* Take a probed device of that kind: 0 or -errno. */
+int blk_attach(const struct vdev *probed);
+int net_attach(const struct vdev *probed);
 struct blkdev *blk_find(const char *name);
 
 /* Read or write (n) segments (page-sized or smaller, each a multiple of

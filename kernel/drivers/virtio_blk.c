@@ -5,7 +5,6 @@
  */
 #include "drivers/virtio.h"
 
-#define VIRTIO_ID_BLOCK 2
 #define BLK_F_SEG_MAX 2
 #define BLK_F_RO 5
 #define BLK_F_BLK_SIZE 6
@@ -39,7 +38,7 @@ static int blk_init(struct blkdev *b)
 {
 	b->sectors = vdev_config64(&b->v, CFG_CAPACITY);
 	b->readonly = !!(b->v.features & (1ULL << BLK_F_RO));
-	b->seg_max = b->v.q.num - 2;
+	b->seg_max = b->v.q[0].num - 2;
 	if (b->v.features & (1ULL << BLK_F_SEG_MAX)) {
 		uint32_t m = vdev_config32(&b->v, CFG_SEG_MAX);
 		if (m && m < b->seg_max)
@@ -52,33 +51,24 @@ static int blk_init(struct blkdev *b)
 	return 0;
 }
 
-void virtio_probe_all(const struct boot_args *a)
+int blk_attach(const struct vdev *probed)
 {
-	for (int i = 0; i < a->nvirtio && nblk < BLK_MAX; i++) {
-		struct blkdev *b = &blkdevs[nblk];
-		int r = vdev_init(&b->v, &a->virtio[i],
-				  (1ULL << BLK_F_SEG_MAX) | (1ULL << BLK_F_RO) |
-					  (1ULL << BLK_F_BLK_SIZE) |
-					  (1ULL << BLK_F_FLUSH));
-		if (r == -ENODEV)
-			continue;
-		if (r < 0) {
-			klog("virtio device at %#lx: %s", a->virtio[i].addr,
-			     r == -EOPNOTSUPP
-				     ? "not a virtio 1.x version-2 MMIO "
-				       "device; skipped"
-				     : "out of memory; skipped");
-			continue;
-		}
-		if (b->v.device_id != VIRTIO_ID_BLOCK)
-			continue;
-		if (blk_init(b) < 0)
-			continue;
-		b->name[0] = 'v';
-		b->name[1] = 'd';
-		b->name[2] = (char)('a' + nblk);
-		nblk++;
-	}
+	if (nblk >= BLK_MAX)
+		return -ENOSPC;
+	struct blkdev *b = &blkdevs[nblk];
+	b->v = *probed;
+	int r = vdev_init(&b->v,
+			  (1ULL << BLK_F_SEG_MAX) | (1ULL << BLK_F_RO) |
+				  (1ULL << BLK_F_BLK_SIZE) |
+				  (1ULL << BLK_F_FLUSH),
+			  1);
+	if (r < 0 || (r = blk_init(b)) < 0)
+		return r;
+	b->name[0] = 'v';
+	b->name[1] = 'd';
+	b->name[2] = (char)('a' + nblk);
+	nblk++;
+	return 0;
 }
 
 static int request(struct blkdev *b, uint32_t type, uint64_t sector,

@@ -45,6 +45,7 @@ struct dentry {
 };
 
 struct pipe;
+struct sock;
 
 /* A generated file (/proc): writes its text into (buf, cap) when opened
  * and returns the length (at most cap). */
@@ -78,7 +79,8 @@ struct inode {
 			int owned; /* kmalloc'd, else in the cpio */
 		} lnk;
 		struct pipe *pipe;
-		proc_gen_fn gen; /* regular files with fops == &proc_ops */
+		struct sock *sock; /* S_IFSOCK with socket_ops */
+		proc_gen_fn gen;   /* regular files with fops == &proc_ops */
 	} u;
 };
 

@@ -153,6 +153,7 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 	a->cwd = NULL;
 	a->nvirtio = 0;
 	a->nmounts = 0;
+	a->ip = a->gw = a->dns = NULL;
 	if (cap < 2)
 		return -E2BIG;
 	while ((w = next_word(&s, &err)) != NULL) {
@@ -186,6 +187,12 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 			if (parse_mount(w + strlen(MOUNT_PARAM),
 					&a->mounts[a->nmounts++]) < 0)
 				return -EINVAL;
+		} else if (starts_with(w, "fresco.ip=")) {
+			a->ip = w + strlen("fresco.ip=");
+		} else if (starts_with(w, "fresco.gw=")) {
+			a->gw = w + strlen("fresco.gw=");
+		} else if (starts_with(w, "fresco.dns=")) {
+			a->dns = w + strlen("fresco.dns=");
 		} else if (starts_with(w, TTY_PARAM)) {
 			a->tty = strcmp(w + strlen(TTY_PARAM), "1") == 0;
 		}

@@ -156,6 +156,9 @@ struct boot_args {
 	int nvirtio;
 	struct boot_mount mounts[BOOT_MOUNT_MAX];
 	int nmounts;
+	/* fresco.ip=ADDR/PREFIX, fresco.gw=ADDR, fresco.dns=ADDR; NULL if
+	 * not given */
+	const char *ip, *gw, *dns;
 };
 
 /*

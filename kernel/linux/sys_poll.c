@@ -9,6 +9,7 @@
  */
 #include "fs/fs.h"
 #include "linux/syscalls.h"
+#include "net/net.h"
 #include <asm-generic/poll.h>
 #include <linux/resource.h>
 #include <linux/stat.h>
@@ -30,6 +31,8 @@ static short file_ready(struct file *f, short events)
 {
 	short ready = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 	struct inode *i = f->inode;
+	if (socket_is(f))
+		return socket_ready(f, events);
 	if (S_ISFIFO(i->mode) && i->u.pipe) {
 		uint64_t used = pipe_bytes(i->u.pipe);
 		ready = 0;
@@ -45,13 +48,11 @@ static short file_ready(struct file *f, short events)
 	return (short)(ready & (events | POLLHUP | POLLERR));
 }
 
-/* Sleep (timeout_ns) (UINT64_MAX: forever): only time or a signal can
- * end the wait. 0 or -EINTR. */
-static int wait_nothing_ready(uint64_t timeout_ns)
+/* The deadline (timeout_ns) from now; UINT64_MAX for none. */
+static uint64_t deadline_in(uint64_t timeout_ns)
 {
 	uint64_t now = clock_monotonic_ns();
-	return signal_wait(timeout_ns > UINT64_MAX - now ? UINT64_MAX
-							 : now + timeout_ns);
+	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 }
 
 static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
@@ -63,17 +64,28 @@ static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
 		return -EINVAL;
 	if (copy_from_user(fds, ufds, nfds * sizeof(fds[0])) < 0)
 		return -EFAULT;
-	for (uint64_t k = 0; k < nfds; k++) {
-		fds[k].revents = 0;
-		if (fds[k].fd < 0)
-			continue;
-		struct file *f = fd_get(fds[k].fd);
-		fds[k].revents = f ? file_ready(f, fds[k].events) : POLLNVAL;
-		if (fds[k].revents)
-			n++;
+	uint64_t deadline = deadline_in(timeout_ns);
+	for (;;) {
+		for (uint64_t k = 0; k < nfds; k++) {
+			fds[k].revents = 0;
+			if (fds[k].fd < 0)
+				continue;
+			struct file *f = fd_get(fds[k].fd);
+			fds[k].revents =
+				f ? file_ready(f, fds[k].events) : POLLNVAL;
+			if (fds[k].revents)
+				n++;
+		}
+		if (n || !timeout_ns)
+			break;
+		/* network input may make something ready; time and signals
+		 * end the wait */
+		int w = event_wait(deadline);
+		if (w < 0)
+			return -EINTR;
+		if (w == 0)
+			break;
 	}
-	if (n == 0 && timeout_ns && wait_nothing_ready(timeout_ns) < 0)
-		return -EINTR;
 	if (copy_to_user(ufds, fds, nfds * sizeof(fds[0])) < 0)
 		return -EFAULT;
 	return n;
@@ -125,6 +137,8 @@ static long do_select(int nfds, uint64_t urd, uint64_t uwr, uint64_t uex,
 	for (int s = 0; s < 3; s++)
 		if (uset[s] && copy_from_user(in[s], uset[s], bytes) < 0)
 			return -EFAULT;
+	uint64_t deadline = deadline_in(timeout_ns);
+again:
 	for (int fd = 0; fd < nfds; fd++) {
 		uint64_t bit = 1ULL << (fd % 64);
 		int want_r = (in[0][fd / 64] & bit) != 0;
@@ -144,8 +158,13 @@ static long do_select(int nfds, uint64_t urd, uint64_t uwr, uint64_t uex,
 			n++;
 		}
 	}
-	if (n == 0 && timeout_ns && wait_nothing_ready(timeout_ns) < 0)
-		return -EINTR;
+	if (n == 0 && timeout_ns) {
+		int w = event_wait(deadline);
+		if (w < 0)
+			return -EINTR;
+		if (w > 0)
+			goto again;
+	}
 	for (int s = 0; s < 3; s++)
 		if (uset[s] && copy_to_user(uset[s], out[s], bytes) < 0)
 			return -EFAULT;

@@ -8,6 +8,9 @@
  * signal_async_entry, where timers_check runs natively.
  */
 #include "linux/syscalls.h"
+#include "net/net.h"
+
+#define NET_TICK_NS 250000000ULL /* the stack's timers' resolution */
 #include "arch/x86_64/x86.h"
 #include <asm/signal.h>
 #include <linux/time.h>
@@ -109,9 +112,11 @@ void timers_check(void)
 	}
 }
 
-int signal_wait(uint64_t deadline)
+int event_wait(uint64_t deadline)
 {
 	for (;;) {
+		if (net_poll() > 0)
+			return 1;
 		if (host_events)
 			host_events_take();
 		timers_check();
@@ -123,15 +128,32 @@ int signal_wait(uint64_t deadline)
 		uint64_t until = next_deadline();
 		if (until > deadline)
 			until = deadline;
-		if (until == UINT64_MAX && !timers_active()) {
-			static int said;
-			if (!said++)
-				klog("the program waits for a signal that "
-				     "nothing can send; it waits forever");
+		if (netif.up) {
+			/* the device's interrupt ends it too; wake now and
+			 * then for the stack's own timers (ARP) */
+			if (until - now > NET_TICK_NS)
+				until = now + NET_TICK_NS;
+			netdev_wait(until);
+		} else {
+			if (until == UINT64_MAX && !timers_active()) {
+				static int said;
+				if (!said++)
+					klog("the program waits for a signal "
+					     "that nothing can send; it waits "
+					     "forever");
+			}
+			clock_sleep_until(until);
 		}
-		clock_sleep_until(until);
 		timer_armed_tsc = 0; /* the sleep used the hardware timer */
 	}
+}
+
+int signal_wait(uint64_t deadline)
+{
+	int r;
+	while ((r = event_wait(deadline)) > 0)
+		; /* network input was handled: go on waiting */
+	return r;
 }
 
 static uint64_t tv_ns(struct timeval_abi tv)

@@ -34,7 +34,20 @@ long sys_fsync(int fd);
 long sys_fdatasync(int fd);
 long sys_sync(void);
 long sys_syncfs(int fd);
-long sys_syncfs(int fd);
+long sys_socket(int domain, int type, int protocol);
+long sys_bind(int fd, uint64_t uaddr, uint64_t len);
+long sys_connect(int fd, uint64_t uaddr, uint64_t len);
+long sys_sendto(int fd, uint64_t ubuf, uint64_t len, int flags, uint64_t uaddr,
+		uint64_t alen);
+long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
+		  uint64_t uaddr, uint64_t ualen);
+long sys_sendmsg(int fd, uint64_t umsg, int flags);
+long sys_recvmsg(int fd, uint64_t umsg, int flags);
+long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen);
+long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen);
+long sys_shutdown(int fd, int how);
+long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len);
+long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen);
 long sys_sendfile(int outfd, int infd, uint64_t off, uint64_t count);
 long sys_copy_file_range(int infd, uint64_t inoff, int outfd, uint64_t outoff,
 			 uint64_t len, unsigned flags);

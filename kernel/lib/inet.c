@@ -1,0 +1,64 @@
+/* inet.c: Internet checksums and header checks (see inet.h; RFC 1071 for
+ * the checksum, RFC 791 for IPv4). */
+#include "lib/inet.h"
+
+uint32_t inet_sum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (uint32_t)(p[0] << 8);
+	return sum;
+}
+
+uint16_t inet_csum_done(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return net16((uint16_t)~sum);
+}
+
+uint32_t inet_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
+			 uint16_t len)
+{
+	uint32_t sum = inet_sum(&src, 4, 0);
+	sum = inet_sum(&dst, 4, sum);
+	return sum + proto + len;
+}
+
+int ip_check(const uint8_t *pkt, size_t len, size_t *payload_len)
+{
+	const struct ip_hdr *ip = (const struct ip_hdr *)pkt;
+	if (len < sizeof(*ip) || (ip->vihl >> 4) != 4)
+		return -1;
+	size_t hl = (size_t)(ip->vihl & 15) * 4;
+	size_t total = net16(ip->len);
+	if (hl < sizeof(*ip) || hl > total || total > len)
+		return -1;
+	if (inet_csum_done(inet_sum(pkt, hl, 0)) != 0)
+		return -1;
+	if (net16(ip->frag) & 0x3fff) /* more fragments, or an offset */
+		return -1;
+	*payload_len = total - hl;
+	return (int)hl;
+}
+
+int inet_parse(const char *s, uint32_t *addr)
+{
+	uint32_t v = 0;
+	for (int part = 0; part < 4; part++) {
+		unsigned n = 0, digits = 0;
+		while (*s >= '0' && *s <= '9' && digits < 4) {
+			n = n * 10 + (unsigned)(*s++ - '0');
+			digits++;
+		}
+		if (!digits || n > 255 || (part < 3 && *s++ != '.'))
+			return -1;
+		v = v << 8 | n;
+	}
+	if (*s)
+		return -1;
+	*addr = net32(v);
+	return 0;
+}

@@ -1,0 +1,552 @@
+/* sys_net.c: the socket calls: socket, bind, connect, sendto/recvfrom,
+ * sendmsg/recvmsg, getsockname/getpeername, setsockopt/getsockopt,
+ * shutdown. AF_INET datagram sockets (UDP) for now.
+ */
+#include "fs/fs.h"
+#include "linux/syscalls.h"
+#include "net/socket.h"
+#include <linux/fcntl.h>
+#include <linux/uio.h>
+
+#define AF_UNSPEC 0
+#define AF_UNIX 1
+#define AF_INET 2
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOCK_TYPE_MASK 0xf
+#define SOCK_NONBLOCK_FLAG 04000
+#define SOCK_CLOEXEC_FLAG 02000000
+#define IPPROTO_UDP_NR 17
+#define MSG_PEEK 0x2
+#define MSG_TRUNC 0x20
+#define MSG_DONTWAIT 0x40
+#define MSG_WAITALL 0x100
+#define MSG_NOSIGNAL 0x4000
+#define SOL_SOCKET 1
+#define SO_REUSEADDR 2
+#define SO_TYPE 3
+#define SO_ERROR 4
+#define SO_BROADCAST 6
+#define SO_SNDBUF 7
+#define SO_RCVBUF 8
+#define SO_KEEPALIVE 9
+#define SO_REUSEPORT 15
+#define SO_RCVTIMEO 20
+#define SO_SNDTIMEO 21
+#define SO_DOMAIN 39
+#define SO_PROTOCOL 38
+#define SHUT_RD 0
+#define SHUT_WR 1
+#define SHUT_RDWR 2
+#define IOBUF 65536
+
+struct sockaddr_in_abi {
+	uint16_t family;
+	uint16_t port;
+	uint32_t addr;
+	uint8_t zero[8];
+};
+
+struct msghdr_abi {
+	uint64_t name;
+	int32_t namelen;
+	int32_t pad;
+	uint64_t iov;
+	uint64_t iovlen;
+	uint64_t control;
+	uint64_t controllen;
+	int32_t flags;
+	int32_t pad2;
+};
+
+struct timeval_abi {
+	int64_t sec, usec;
+};
+
+static uint8_t iobuf[IOBUF];
+
+static struct file *sock_file(int fd, long *err)
+{
+	struct file *f = fd_get(fd);
+	*err = !f ? -EBADF : !sock_of(f) ? -ENOTSOCK : 0;
+	return *err ? NULL : f;
+}
+
+/* A sockaddr_in from the program: 0, or an error as Linux gives it. */
+static long get_addr(uint64_t uaddr, uint64_t len, struct peer *p, int unspec)
+{
+	struct sockaddr_in_abi a;
+	if (len < sizeof(uint16_t))
+		return -EINVAL;
+	if (copy_from_user(&a, uaddr, len < sizeof(a) ? len : sizeof(a)) < 0)
+		return -EFAULT;
+	if (unspec && a.family == AF_UNSPEC) {
+		p->ip = 0;
+		p->port = 0;
+		return 1;
+	}
+	if (a.family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (len < sizeof(a))
+		return -EINVAL;
+	p->ip = a.addr;
+	p->port = a.port;
+	return 0;
+}
+
+/* Write (p) to the program's (uaddr, *ulen) as accept and friends do:
+ * truncated to the room it gave, the full length stored back. */
+static long put_addr(uint64_t uaddr, uint64_t ulen, const struct peer *p)
+{
+	struct sockaddr_in_abi a = {AF_INET, p->port, p->ip, {0}};
+	int32_t room;
+	if (!uaddr || !ulen)
+		return 0;
+	if (copy_from_user(&room, ulen, sizeof(room)) < 0)
+		return -EFAULT;
+	if (room < 0)
+		return -EINVAL;
+	int32_t full = sizeof(a);
+	if (copy_to_user(uaddr, &a, (size_t)(room < full ? room : full)) < 0 ||
+	    copy_to_user(ulen, &full, sizeof(full)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_socket(int domain, int type, int protocol)
+{
+	int kind = type & SOCK_TYPE_MASK;
+	if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK_FLAG | SOCK_CLOEXEC_FLAG))
+		return -EINVAL;
+	if (domain != AF_INET)
+		return -EAFNOSUPPORT;
+	if (kind != SOCK_DGRAM)
+		return kind == SOCK_STREAM ? -EPROTONOSUPPORT
+					   : -ESOCKTNOSUPPORT;
+	if (protocol && protocol != IPPROTO_UDP_NR)
+		return -EPROTONOSUPPORT;
+	struct file *f = sock_create(kind, type & SOCK_NONBLOCK_FLAG);
+	if (!f)
+		return -ENOMEM;
+	int fd = fd_install(f, 0, type & SOCK_CLOEXEC_FLAG);
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}
+
+long sys_bind(int fd, uint64_t uaddr, uint64_t len)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	struct peer p;
+	if (!f)
+		return r;
+	if ((r = get_addr(uaddr, len, &p, 0)) < 0)
+		return r;
+	return sock_bind_addr(sock_of(f), p.ip, p.port);
+}
+
+long sys_connect(int fd, uint64_t uaddr, uint64_t len)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	struct peer p;
+	if (!f)
+		return r;
+	if ((r = get_addr(uaddr, len, &p, 1)) < 0)
+		return r;
+	struct sock *s = sock_of(f);
+	if (r == 1) { /* AF_UNSPEC: forget the peer */
+		s->connected = 0;
+		s->rip = 0;
+		s->rport = 0;
+		return 0;
+	}
+	if (!s->bound && (r = sock_bind_addr(s, 0, 0)) < 0)
+		return r;
+	s->rip = p.ip ? p.ip : 0x0100007fu; /* 0.0.0.0 means this host */
+	s->rport = p.port;
+	s->connected = 1;
+	return 0;
+}
+
+long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
+		 const struct peer *to)
+{
+	struct sock *s = sock_of(f);
+	(void)flags;
+	if (s->shut_wr)
+		return -EPIPE;
+	if (!to && !s->connected)
+		return -EDESTADDRREQ;
+	if (len > IOBUF)
+		return -EMSGSIZE;
+	if (copy_from_user(iobuf, ubuf, len) < 0)
+		return -EFAULT;
+	net_poll();
+	int r = udp_send(s, to ? to->ip : s->rip, to ? to->port : s->rport,
+			 iobuf, len);
+	return r < 0 ? r : (long)len;
+}
+
+long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
+		   struct peer *from)
+{
+	struct sock *s = sock_of(f);
+	uint64_t deadline = s->rcvtimeo_ns
+				    ? clock_monotonic_ns() + s->rcvtimeo_ns
+				    : UINT64_MAX;
+	struct peer p;
+	for (;;) {
+		net_poll();
+		long n = udp_recv(s, iobuf, len < IOBUF ? len : IOBUF,
+				  flags & MSG_PEEK, &p.ip, &p.port);
+		if (n >= 0) {
+			uint64_t k = (uint64_t)n < len ? (uint64_t)n : len;
+			if (copy_to_user(ubuf, iobuf, k) < 0)
+				return -EFAULT;
+			if (from)
+				*from = p;
+			return (flags & MSG_TRUNC) ? n : (long)k;
+		}
+		if (s->shut_rd)
+			return 0;
+		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT))
+			return -EAGAIN;
+		int w = event_wait(deadline);
+		if (w < 0)
+			return s->rcvtimeo_ns ? -EINTR : -ERESTARTSYS;
+		if (w == 0 && clock_monotonic_ns() >= deadline)
+			return -EAGAIN;
+	}
+}
+
+long sys_sendto(int fd, uint64_t ubuf, uint64_t len, int flags, uint64_t uaddr,
+		uint64_t alen)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	struct peer p;
+	if (!f)
+		return r;
+	if (uaddr) {
+		if ((r = get_addr(uaddr, alen, &p, 0)) < 0)
+			return r;
+		return sock_sendto(f, ubuf, len, flags, &p);
+	}
+	return sock_sendto(f, ubuf, len, flags, NULL);
+}
+
+long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
+		  uint64_t uaddr, uint64_t ualen)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	struct peer p;
+	if (!f)
+		return r;
+	r = sock_recvfrom(f, ubuf, len, flags, &p);
+	if (r >= 0 && uaddr) {
+		long e = put_addr(uaddr, ualen, &p);
+		if (e < 0)
+			return e;
+	}
+	return r;
+}
+
+/* Gather or scatter the program's iovec (iov, n) to or from iobuf:
+ * the bytes it holds, or -errno. */
+static long iov_total(uint64_t uiov, uint64_t n, struct iovec *iov)
+{
+	uint64_t total = 0;
+	if (n > UIO_MAXIOV)
+		return -EMSGSIZE;
+	if (n && copy_from_user(iov, uiov, n * sizeof(*iov)) < 0)
+		return -EFAULT;
+	for (uint64_t k = 0; k < n; k++) {
+		total += iov[k].iov_len;
+		if (total > 0x7ffff000)
+			return -EINVAL;
+	}
+	return (long)total;
+}
+
+long sys_sendmsg(int fd, uint64_t umsg, int flags)
+{
+	static struct iovec iov[UIO_MAXIOV];
+	struct msghdr_abi m;
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	if (copy_from_user(&m, umsg, sizeof(m)) < 0)
+		return -EFAULT;
+	long total = iov_total(m.iov, m.iovlen, iov);
+	if (total < 0)
+		return total;
+	if (total > IOBUF)
+		return -EMSGSIZE;
+	/* gather into the start of iobuf through a bounce of our own */
+	static uint8_t gather[IOBUF];
+	uint64_t at = 0;
+	for (uint64_t k = 0; k < m.iovlen; k++) {
+		if (copy_from_user(gather + at, (uint64_t)iov[k].iov_base,
+				   iov[k].iov_len) < 0)
+			return -EFAULT;
+		at += iov[k].iov_len;
+	}
+	struct peer p, *to = NULL;
+	if (m.name) {
+		if ((r = get_addr(m.name, (uint64_t)m.namelen, &p, 0)) < 0)
+			return r;
+		to = &p;
+	}
+	struct sock *s = sock_of(f);
+	if (s->shut_wr)
+		return -EPIPE;
+	if (!to && !s->connected)
+		return -EDESTADDRREQ;
+	(void)flags;
+	net_poll();
+	r = udp_send(s, to ? to->ip : s->rip, to ? to->port : s->rport, gather,
+		     (size_t)total);
+	return r < 0 ? r : total;
+}
+
+long sys_recvmsg(int fd, uint64_t umsg, int flags)
+{
+	static struct iovec iov[UIO_MAXIOV];
+	static uint8_t scatter[IOBUF];
+	struct msghdr_abi m;
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	if (copy_from_user(&m, umsg, sizeof(m)) < 0)
+		return -EFAULT;
+	long total = iov_total(m.iov, m.iovlen, iov);
+	if (total < 0)
+		return total;
+	/* receive into a kernel buffer, then scatter */
+	struct sock *s = sock_of(f);
+	uint64_t deadline = s->rcvtimeo_ns
+				    ? clock_monotonic_ns() + s->rcvtimeo_ns
+				    : UINT64_MAX;
+	struct peer p;
+	long n;
+	for (;;) {
+		net_poll();
+		n = udp_recv(s, scatter, sizeof(scatter), flags & MSG_PEEK,
+			     &p.ip, &p.port);
+		if (n >= 0)
+			break;
+		if (s->shut_rd) {
+			n = 0;
+			break;
+		}
+		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT))
+			return -EAGAIN;
+		int w = event_wait(deadline);
+		if (w < 0)
+			return s->rcvtimeo_ns ? -EINTR : -ERESTARTSYS;
+		if (w == 0 && clock_monotonic_ns() >= deadline)
+			return -EAGAIN;
+	}
+	uint64_t at = 0;
+	for (uint64_t k = 0; k < m.iovlen && at < (uint64_t)n; k++) {
+		uint64_t c = iov[k].iov_len < (uint64_t)n - at
+				     ? iov[k].iov_len
+				     : (uint64_t)n - at;
+		if (copy_to_user((uint64_t)iov[k].iov_base, scatter + at, c) <
+		    0)
+			return -EFAULT;
+		at += c;
+	}
+	int32_t mflags = (uint64_t)n > (uint64_t)total ? MSG_TRUNC : 0;
+	if (m.name) {
+		struct sockaddr_in_abi a = {AF_INET, p.port, p.ip, {0}};
+		int32_t room = m.namelen < 0 ? 0 : m.namelen;
+		if (copy_to_user(m.name, &a,
+				 (size_t)(room < (int32_t)sizeof(a)
+						  ? room
+						  : (int32_t)sizeof(a))) < 0)
+			return -EFAULT;
+		m.namelen = sizeof(a);
+	}
+	m.controllen = 0;
+	m.flags = mflags;
+	if (copy_to_user(umsg, &m, sizeof(m)) < 0)
+		return -EFAULT;
+	return (flags & MSG_TRUNC) ? n : (long)at;
+}
+
+long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	struct sock *s = sock_of(f);
+	struct peer p = {s->lip, s->lport};
+	if (s->connected && !p.ip)
+		p.ip = ip_source_for(s->rip);
+	return put_addr(uaddr, ulen, &p);
+}
+
+long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	struct sock *s = sock_of(f);
+	if (!s->connected)
+		return -ENOTCONN;
+	struct peer p = {s->rip, s->rport};
+	return put_addr(uaddr, ulen, &p);
+}
+
+long sys_shutdown(int fd, int how)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	struct sock *s = sock_of(f);
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	if (!s->connected)
+		return -ENOTCONN;
+	if (how != SHUT_WR)
+		s->shut_rd = 1;
+	if (how != SHUT_RD)
+		s->shut_wr = 1;
+	return 0;
+}
+
+long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	struct sock *s = sock_of(f);
+	if (level != SOL_SOCKET)
+		return -ENOPROTOOPT;
+	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
+		struct timeval_abi tv;
+		if (len < sizeof(tv))
+			return -EINVAL;
+		if (copy_from_user(&tv, uval, sizeof(tv)) < 0)
+			return -EFAULT;
+		if (tv.usec < 0 || tv.usec >= 1000000 || tv.sec < 0)
+			return -EDOM;
+		uint64_t ns = (uint64_t)tv.sec * 1000000000ULL +
+			      (uint64_t)tv.usec * 1000;
+		if (name == SO_RCVTIMEO)
+			s->rcvtimeo_ns = ns;
+		else
+			s->sndtimeo_ns = ns;
+		return 0;
+	}
+	int v;
+	if (len < sizeof(v))
+		return -EINVAL;
+	if (copy_from_user(&v, uval, sizeof(v)) < 0)
+		return -EFAULT;
+	switch (name) {
+	case SO_REUSEADDR:
+		s->reuseaddr = !!v;
+		return 0;
+	case SO_REUSEPORT:
+		s->reuseport = !!v;
+		return 0;
+	case SO_BROADCAST:
+		s->broadcast = !!v;
+		return 0;
+	case SO_KEEPALIVE:
+		s->keepalive = !!v;
+		return 0;
+	case SO_RCVBUF:
+	case SO_SNDBUF: {
+		/* as Linux: doubled, with a floor */
+		uint64_t b = v < 1152 ? 2304 : 2 * (uint64_t)v;
+		if (name == SO_RCVBUF)
+			s->rcvbuf = b;
+		else
+			s->sndbuf = b;
+		return 0;
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	struct sock *s = sock_of(f);
+	int32_t len;
+	if (copy_from_user(&len, ulen, sizeof(len)) < 0)
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	if (level != SOL_SOCKET)
+		return -ENOPROTOOPT;
+	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
+		uint64_t ns =
+			name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
+		struct timeval_abi tv = {(int64_t)(ns / 1000000000ULL),
+					 (int64_t)(ns % 1000000000ULL / 1000)};
+		int32_t n =
+			len < (int32_t)sizeof(tv) ? len : (int32_t)sizeof(tv);
+		if (copy_to_user(uval, &tv, (size_t)n) < 0 ||
+		    copy_to_user(ulen, &n, sizeof(n)) < 0)
+			return -EFAULT;
+		return 0;
+	}
+	int v;
+	switch (name) {
+	case SO_TYPE:
+		v = s->type;
+		break;
+	case SO_DOMAIN:
+		v = AF_INET;
+		break;
+	case SO_PROTOCOL:
+		v = IPPROTO_UDP_NR;
+		break;
+	case SO_ERROR:
+		v = s->error;
+		s->error = 0;
+		break;
+	case SO_REUSEADDR:
+		v = s->reuseaddr;
+		break;
+	case SO_REUSEPORT:
+		v = s->reuseport;
+		break;
+	case SO_BROADCAST:
+		v = s->broadcast;
+		break;
+	case SO_KEEPALIVE:
+		v = s->keepalive;
+		break;
+	case SO_RCVBUF:
+		v = (int)s->rcvbuf;
+		break;
+	case SO_SNDBUF:
+		v = (int)s->sndbuf;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	int32_t n = len < (int32_t)sizeof(v) ? len : (int32_t)sizeof(v);
+	if (copy_to_user(uval, &v, (size_t)n) < 0 ||
+	    copy_to_user(ulen, &n, sizeof(n)) < 0)
+		return -EFAULT;
+	return 0;
+}

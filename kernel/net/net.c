@@ -1,0 +1,358 @@
+/* net.c: the interface, Ethernet, ARP (RFC 826), IPv4 (RFC 791) and ICMP
+ * echo (RFC 792). See net.h.
+ */
+#include "net/net.h"
+#include "fs/fs.h"
+#include <linux/stat.h>
+
+#define ARP_ENTRIES 32
+#define ARP_PENDING 16
+#define ARP_RETRY_NS 1000000000ULL
+#define ARP_GIVE_UP_NS 3000000000ULL
+#define ARP_TTL_NS (300 * 1000000000ULL)
+#define FRAME_MAX (ETH_HLEN + 1500)
+#define IP_MTU 1500
+#define LOOPBACK 0x0000007fu /* 127.0.0.0/8, network order, low byte */
+
+struct netif netif;
+
+static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+struct arp_entry {
+	uint32_t ip;
+	uint8_t mac[6];
+	uint64_t expires;
+};
+
+struct arp_wait {
+	uint32_t next_hop;
+	uint64_t since, asked;
+	size_t len;
+	uint8_t *frame; /* Ethernet frame, destination to be filled */
+};
+
+static struct arp_entry arp_table[ARP_ENTRIES];
+static struct arp_wait arp_pending[ARP_PENDING];
+static uint16_t ip_id;
+static uint8_t out[FRAME_MAX];
+
+void net_interface_up(const uint8_t mac[6])
+{
+	memcpy(netif.mac, mac, 6);
+	netif.up = 1;
+}
+
+int net_configure(const char *ip, const char *gw, const char *dns)
+{
+	char addr[16];
+	const char *slash = strchr(ip, '/');
+	size_t n = slash ? (size_t)(slash - ip) : strlen(ip);
+	unsigned prefix = 24;
+	if (n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, ip, n);
+	addr[n] = '\0';
+	if (slash) {
+		prefix = 0;
+		for (const char *p = slash + 1; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return -EINVAL;
+			prefix = prefix * 10 + (unsigned)(*p - '0');
+			if (prefix > 32)
+				return -EINVAL;
+		}
+	}
+	if (inet_parse(addr, &netif.ip) < 0 ||
+	    (gw && inet_parse(gw, &netif.gw) < 0) ||
+	    (dns && inet_parse(dns, &netif.dns) < 0))
+		return -EINVAL;
+	netif.mask = net32(prefix ? ~0u << (32 - prefix) : 0);
+	netif.configured = 1;
+	return 0;
+}
+
+static void fmt_ip(char *buf, size_t cap, uint32_t a)
+{
+	uint32_t h = net32(a);
+	snprintf(buf, cap, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255,
+		 (h >> 8) & 255, h & 255);
+}
+
+void net_write_etc(void)
+{
+	char dns[16], text[128];
+	struct walk w;
+	if (!netif.configured || !netif.dns)
+		return;
+	fmt_ip(dns, sizeof(dns), netif.dns);
+	int n = snprintf(text, sizeof(text), "nameserver %s\n", dns);
+	/* only if the image did not bring its own */
+	if (path_walk(fs_root, "/etc/resolv.conf", 0, &w) == 0) {
+		walk_done(&w);
+		return;
+	}
+	if (path_walk(fs_root, "/etc/resolv.conf", WALK_PARENT, &w) < 0)
+		return;
+	struct inode *i = inode_new(S_IFREG | 0644);
+	if (i && dir_link(w.parent, w.last, w.last_len, i) == 0)
+		file_data_write_kernel(i, text, (uint64_t)n, 0);
+	walk_done(&w);
+}
+
+/* ---- Ethernet and ARP ---- */
+
+static int eth_send(const uint8_t dst[6], uint16_t type, const void *payload,
+		    size_t len)
+{
+	if (len > FRAME_MAX - ETH_HLEN)
+		return -EMSGSIZE;
+	struct eth_hdr *e = (struct eth_hdr *)out;
+	memcpy(e->dst, dst, 6);
+	memcpy(e->src, netif.mac, 6);
+	e->type = net16(type);
+	memcpy(out + ETH_HLEN, payload, len);
+	netif.tx_frames++;
+	return netdev_send(out, ETH_HLEN + len);
+}
+
+static struct arp_entry *arp_find(uint32_t ip)
+{
+	uint64_t now = clock_monotonic_ns();
+	for (int i = 0; i < ARP_ENTRIES; i++)
+		if (arp_table[i].ip == ip && arp_table[i].expires > now)
+			return &arp_table[i];
+	return NULL;
+}
+
+static void arp_request(uint32_t ip)
+{
+	struct arp_pkt a = {
+		.htype = net16(1),
+		.ptype = net16(ETH_P_IP),
+		.hlen = 6,
+		.plen = 4,
+		.op = net16(1),
+		.spa = netif.ip,
+		.tpa = ip,
+	};
+	memcpy(a.sha, netif.mac, 6);
+	eth_send(broadcast, ETH_P_ARP, &a, sizeof(a));
+}
+
+static void arp_learn(uint32_t ip, const uint8_t mac[6])
+{
+	struct arp_entry *slot = NULL;
+	uint64_t now = clock_monotonic_ns();
+	for (int i = 0; i < ARP_ENTRIES && !slot; i++)
+		if (arp_table[i].ip == ip)
+			slot = &arp_table[i];
+	for (int i = 0; i < ARP_ENTRIES && !slot; i++)
+		if (arp_table[i].expires <= now)
+			slot = &arp_table[i];
+	if (!slot)
+		slot = &arp_table[ip % ARP_ENTRIES];
+	slot->ip = ip;
+	memcpy(slot->mac, mac, 6);
+	slot->expires = now + ARP_TTL_NS;
+	/* send what waited for it */
+	for (int i = 0; i < ARP_PENDING; i++) {
+		struct arp_wait *w = &arp_pending[i];
+		if (!w->frame || w->next_hop != ip)
+			continue;
+		memcpy(((struct eth_hdr *)w->frame)->dst, mac, 6);
+		netdev_send(w->frame, w->len);
+		kfree(w->frame, w->len);
+		w->frame = NULL;
+	}
+}
+
+static void arp_input(const uint8_t *p, size_t len)
+{
+	const struct arp_pkt *a = (const struct arp_pkt *)p;
+	if (len < sizeof(*a) || a->htype != net16(1) ||
+	    a->ptype != net16(ETH_P_IP) || a->hlen != 6 || a->plen != 4)
+		return;
+	if (!netif.configured)
+		return;
+	if (a->tpa == netif.ip || arp_find(a->spa))
+		arp_learn(a->spa, a->sha);
+	if (a->op == net16(1) && a->tpa == netif.ip) {
+		struct arp_pkt r = {
+			.htype = net16(1),
+			.ptype = net16(ETH_P_IP),
+			.hlen = 6,
+			.plen = 4,
+			.op = net16(2),
+			.spa = netif.ip,
+			.tpa = a->spa,
+		};
+		memcpy(r.sha, netif.mac, 6);
+		memcpy(r.tha, a->sha, 6);
+		eth_send(a->sha, ETH_P_ARP, &r, sizeof(r));
+	}
+}
+
+/* Retry or give up on addresses that did not answer. */
+static void arp_timers(void)
+{
+	uint64_t now = clock_monotonic_ns();
+	for (int i = 0; i < ARP_PENDING; i++) {
+		struct arp_wait *w = &arp_pending[i];
+		if (!w->frame)
+			continue;
+		if (now - w->since > ARP_GIVE_UP_NS) {
+			kfree(w->frame, w->len);
+			w->frame = NULL;
+		} else if (now - w->asked > ARP_RETRY_NS) {
+			w->asked = now;
+			arp_request(w->next_hop);
+		}
+	}
+}
+
+/* ---- IPv4 ---- */
+
+static int is_local(uint32_t dst)
+{
+	return (dst & 0xff) == LOOPBACK ||
+	       (netif.configured && dst == netif.ip);
+}
+
+uint32_t ip_source_for(uint32_t dst)
+{
+	if ((dst & 0xff) == LOOPBACK)
+		return dst;
+	return netif.ip;
+}
+
+static void ip_input(const uint8_t *pkt, size_t len);
+
+int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
+	      size_t len)
+{
+	static uint8_t pkt[IP_MTU];
+	if (len > IP_MTU - sizeof(struct ip_hdr))
+		return -EMSGSIZE;
+	struct ip_hdr *ip = (struct ip_hdr *)pkt;
+	*ip = (struct ip_hdr){
+		.vihl = 0x45,
+		.len = net16((uint16_t)(sizeof(*ip) + len)),
+		.id = net16(ip_id++),
+		.frag = net16(0x4000), /* don't fragment */
+		.ttl = 64,
+		.proto = proto,
+		.src = src ? src : ip_source_for(dst),
+		.dst = dst,
+	};
+	ip->csum = inet_csum_done(inet_sum(ip, sizeof(*ip), 0));
+	memcpy(pkt + sizeof(*ip), payload, len);
+	size_t total = sizeof(*ip) + len;
+	if (is_local(dst)) {
+		ip_input(pkt, total); /* the loopback interface */
+		return 0;
+	}
+	if (!netif.up)
+		return -ENETUNREACH;
+	if (dst == 0xffffffffu)
+		return eth_send(broadcast, ETH_P_IP, pkt, total) < 0 ? -ENOBUFS
+								     : 0;
+	if (!netif.configured)
+		return -ENETUNREACH;
+	uint32_t hop =
+		(dst & netif.mask) == (netif.ip & netif.mask) ? dst : netif.gw;
+	if (!hop)
+		return -ENETUNREACH;
+	struct arp_entry *e = arp_find(hop);
+	if (e)
+		return eth_send(e->mac, ETH_P_IP, pkt, total) < 0 ? -ENOBUFS
+								  : 0;
+	/* keep the frame until the next hop answers */
+	for (int i = 0; i < ARP_PENDING; i++) {
+		struct arp_wait *w = &arp_pending[i];
+		if (w->frame)
+			continue;
+		w->len = ETH_HLEN + total;
+		w->frame = kmalloc(w->len);
+		if (!w->frame)
+			return -ENOBUFS;
+		struct eth_hdr *eh = (struct eth_hdr *)w->frame;
+		memcpy(eh->src, netif.mac, 6);
+		eh->type = net16(ETH_P_IP);
+		memcpy(w->frame + ETH_HLEN, pkt, total);
+		w->next_hop = hop;
+		w->since = w->asked = clock_monotonic_ns();
+		arp_request(hop);
+		return 0;
+	}
+	return -ENOBUFS;
+}
+
+static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
+{
+	static uint8_t reply[IP_MTU];
+	const struct icmp_hdr *h = (const struct icmp_hdr *)p;
+	if (len < sizeof(*h) || len > sizeof(reply) ||
+	    inet_csum_done(inet_sum(p, len, 0)) != 0) {
+		netif.rx_bad++;
+		return;
+	}
+	if (h->type != 8 || h->code != 0)
+		return; /* only echo requests are answered */
+	memcpy(reply, p, len);
+	struct icmp_hdr *r = (struct icmp_hdr *)reply;
+	r->type = 0;
+	r->csum = 0;
+	r->csum = inet_csum_done(inet_sum(reply, len, 0));
+	ip_output(ip->dst, ip->src, IP_PROTO_ICMP, reply, len);
+}
+
+static void ip_input(const uint8_t *pkt, size_t len)
+{
+	size_t plen;
+	int hl = ip_check(pkt, len, &plen);
+	if (hl < 0) {
+		netif.rx_bad++;
+		return;
+	}
+	const struct ip_hdr *ip = (const struct ip_hdr *)pkt;
+	int for_us = is_local(ip->dst) || ip->dst == 0xffffffffu ||
+		     (netif.configured && ip->dst == (netif.ip | ~netif.mask));
+	if (!for_us)
+		return;
+	const uint8_t *payload = pkt + hl;
+	switch (ip->proto) {
+	case IP_PROTO_ICMP:
+		icmp_input(ip, payload, plen);
+		break;
+	case IP_PROTO_UDP:
+		udp_input(ip, payload, plen);
+		break;
+	default:
+		break;
+	}
+}
+
+static void eth_input(const uint8_t *frame, size_t len)
+{
+	const struct eth_hdr *e = (const struct eth_hdr *)frame;
+	netif.rx_frames++;
+	if (len < ETH_HLEN) {
+		netif.rx_bad++;
+		return;
+	}
+	if (memcmp(e->dst, netif.mac, 6) && memcmp(e->dst, broadcast, 6))
+		return;
+	if (e->type == net16(ETH_P_ARP))
+		arp_input(frame + ETH_HLEN, len - ETH_HLEN);
+	else if (e->type == net16(ETH_P_IP))
+		ip_input(frame + ETH_HLEN, len - ETH_HLEN);
+}
+
+int net_poll(void)
+{
+	if (!netif.up)
+		return 0;
+	int n = netdev_poll(eth_input);
+	arp_timers();
+	return n;
+}

@@ -1,0 +1,60 @@
+/* net.h: the guest's network stack: one interface (virtio-net), Ethernet,
+ * ARP, IPv4, ICMP echo, UDP, and the sockets that use them.
+ *
+ * Everything runs in the single system call context: frames are taken
+ * from the device by net_poll, which every socket call and every wait
+ * runs; waits halt until the device's interrupt, a timer or a signal
+ * (event_wait). Addresses and ports are kept in network byte order.
+ */
+#ifndef FRESCO_NET_H
+#define FRESCO_NET_H
+
+#include "kernel.h"
+#include "lib/inet.h"
+
+struct netif {
+	int up;		/* a device is attached */
+	int configured; /* it has an address */
+	uint8_t mac[6];
+	uint32_t ip, mask, gw, dns;
+	uint64_t rx_frames, tx_frames, rx_dropped, rx_bad;
+};
+extern struct netif netif;
+
+/* The driver found a device with (mac). */
+void net_interface_up(const uint8_t mac[6]);
+/* Static configuration from the command line (fresco.ip=ADDR/PREFIX,
+ * fresco.gw=, fresco.dns=); 0 or -EINVAL. */
+int net_configure(const char *ip, const char *gw, const char *dns);
+/* /etc/resolv.conf and /etc/hosts as the network gave them. */
+void net_write_etc(void);
+
+/* Take what the device received and run it through the stack; the
+ * number of frames. */
+int net_poll(void);
+/* Send an IPv4 packet of (len) bytes of (proto) payload to (dst):
+ * 0, -EHOSTUNREACH (no address, no route), -ENOBUFS. */
+int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
+	      size_t len);
+/* The address this host sends from to reach (dst). */
+uint32_t ip_source_for(uint32_t dst);
+
+/* Wait until network input, a pending signal, or (deadline): 1 network
+ * input was processed, 0 the deadline passed, -EINTR a signal. */
+int event_wait(uint64_t deadline);
+
+/* ---- the device (drivers/virtio_net.c) ---- */
+int netdev_start(void); /* 0, or -ENETDOWN without a device */
+int netdev_send(const void *frame, size_t len);
+int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len));
+void netdev_wait(uint64_t deadline);
+
+/* ---- UDP (udp.c) ---- */
+void udp_input(const struct ip_hdr *ip, const uint8_t *payload, size_t len);
+
+/* ---- sockets (socket.c) ---- */
+struct file;
+int socket_is(const struct file *f);
+short socket_ready(struct file *f, short events);
+
+#endif

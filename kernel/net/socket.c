@@ -1,0 +1,295 @@
+/* socket.c: sockets as open files, and UDP (RFC 768).
+ *
+ * A socket is an S_IFSOCK inode whose open file carries socket_ops; its
+ * state is a struct sock. UDP sockets queue received datagrams up to
+ * their receive buffer size; datagrams beyond it, or for a port nobody
+ * has bound, are dropped and counted. Sending is never blocked: a
+ * datagram leaves at once or is dropped by the link, as Linux's UDP does
+ * when a device queue is full.
+ */
+#include "net/socket.h"
+#include "fs/fs.h"
+#include <asm-generic/poll.h>
+#include <asm/ioctls.h>
+#include <linux/fcntl.h>
+#include <linux/stat.h>
+
+#define UDP_MAX_PAYLOAD (1500 - 20 - 8)
+#define RCVBUF_DEFAULT (208 * 1024)
+#define EPHEMERAL_FIRST 32768
+#define EPHEMERAL_LAST 60999
+
+struct dgram {
+	struct dgram *next;
+	uint32_t src;
+	uint16_t sport, len;
+	uint8_t data[];
+};
+
+static struct sock *udp_socks;
+static uint16_t next_ephemeral = EPHEMERAL_FIRST;
+uint64_t udp_dropped;
+
+struct sock *sock_of(const struct file *f)
+{
+	return f->ops == &socket_ops ? f->inode->u.sock : NULL;
+}
+
+int socket_is(const struct file *f)
+{
+	return f->ops == &socket_ops;
+}
+
+/* ---- UDP ---- */
+
+static int port_taken(uint16_t port, uint32_t addr, const struct sock *me)
+{
+	for (struct sock *s = udp_socks; s; s = s->next) {
+		if (s == me || !s->bound || s->lport != port)
+			continue;
+		if (s->lip && addr && s->lip != addr)
+			continue;
+		if (!(s->reuseaddr && me->reuseaddr) &&
+		    !(s->reuseport && me->reuseport))
+			return 1;
+	}
+	return 0;
+}
+
+int sock_bind_addr(struct sock *s, uint32_t addr, uint16_t port)
+{
+	if (s->bound)
+		return -EINVAL;
+	if (addr && addr != netif.ip && (addr & 0xff) != 0x7f &&
+	    addr != 0xffffffffu)
+		return -EADDRNOTAVAIL;
+	if (port == 0) {
+		for (int tries = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+		     tries > 0; tries--) {
+			uint16_t p = net16(next_ephemeral);
+			next_ephemeral =
+				next_ephemeral == EPHEMERAL_LAST
+					? EPHEMERAL_FIRST
+					: (uint16_t)(next_ephemeral + 1);
+			if (!port_taken(p, addr, s)) {
+				port = p;
+				break;
+			}
+		}
+		if (!port)
+			return -EADDRINUSE;
+	} else if (port_taken(port, addr, s)) {
+		return -EADDRINUSE;
+	}
+	s->lip = addr;
+	s->lport = port;
+	s->bound = 1;
+	return 0;
+}
+
+void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
+{
+	const struct udp_hdr *u = (const struct udp_hdr *)p;
+	if (len < sizeof(*u) || net16(u->len) < sizeof(*u) ||
+	    net16(u->len) > len) {
+		netif.rx_bad++;
+		return;
+	}
+	len = net16(u->len);
+	if (u->csum) {
+		uint32_t sum = inet_pseudo_sum(ip->src, ip->dst, IP_PROTO_UDP,
+					       (uint16_t)len);
+		if (inet_csum_done(inet_sum(p, len, sum)) != 0) {
+			netif.rx_bad++;
+			return;
+		}
+	}
+	/* the most specific socket: connected, then bound to the address */
+	struct sock *best = NULL;
+	int best_score = -1;
+	for (struct sock *s = udp_socks; s; s = s->next) {
+		if (!s->bound || s->lport != u->dport || s->shut_rd)
+			continue;
+		if (s->lip && s->lip != ip->dst && ip->dst != 0xffffffffu)
+			continue;
+		if (s->connected && (s->rip != ip->src || s->rport != u->sport))
+			continue;
+		int score = (s->connected ? 2 : 0) + (s->lip ? 1 : 0);
+		if (score > best_score) {
+			best = s;
+			best_score = score;
+		}
+	}
+	size_t n = len - sizeof(*u);
+	if (!best || best->queued + n > best->rcvbuf ||
+	    sizeof(struct dgram) + n > PAGE_SIZE) {
+		udp_dropped++;
+		return;
+	}
+	struct dgram *d = kmalloc(sizeof(*d) + n);
+	if (!d) {
+		udp_dropped++;
+		return;
+	}
+	d->src = ip->src;
+	d->sport = u->sport;
+	d->len = (uint16_t)n;
+	memcpy(d->data, p + sizeof(*u), n);
+	if (best->tail)
+		best->tail->next = d;
+	else
+		best->head = d;
+	best->tail = d;
+	best->queued += n;
+}
+
+int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
+	     size_t len)
+{
+	static uint8_t pkt[sizeof(struct udp_hdr) + UDP_MAX_PAYLOAD];
+	if (len > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (!s->bound) {
+		int r = sock_bind_addr(s, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	if (dst == 0xffffffffu && !s->broadcast)
+		return -EACCES;
+	uint32_t src =
+		s->lip && s->lip != 0xffffffffu ? s->lip : ip_source_for(dst);
+	struct udp_hdr *u = (struct udp_hdr *)pkt;
+	u->sport = s->lport;
+	u->dport = dport;
+	u->len = net16((uint16_t)(sizeof(*u) + len));
+	u->csum = 0;
+	memcpy(pkt + sizeof(*u), data, len);
+	uint32_t sum = inet_pseudo_sum(src, dst, IP_PROTO_UDP,
+				       (uint16_t)(sizeof(*u) + len));
+	u->csum = inet_csum_done(inet_sum(pkt, sizeof(*u) + len, sum));
+	if (!u->csum)
+		u->csum = 0xffff;
+	int r = ip_output(src, dst, IP_PROTO_UDP, pkt, sizeof(*u) + len);
+	return r == -ENOBUFS ? 0 : r; /* dropped by the link */
+}
+
+/* Take (or with peek, look at) the first datagram: its length, copied
+ * up to (cap) into (buf); -EAGAIN if there is none. */
+long udp_recv(struct sock *s, void *buf, size_t cap, int peek, uint32_t *src,
+	      uint16_t *sport)
+{
+	struct dgram *d = s->head;
+	if (!d)
+		return -EAGAIN;
+	memcpy(buf, d->data, d->len < cap ? d->len : cap);
+	*src = d->src;
+	*sport = d->sport;
+	long len = d->len;
+	if (!peek) {
+		s->head = d->next;
+		if (!s->head)
+			s->tail = NULL;
+		s->queued -= d->len;
+		kfree(d, sizeof(*d) + d->len);
+	}
+	return len;
+}
+
+/* ---- the socket as a file ---- */
+
+static long sock_read(struct file *f, uint64_t ubuf, uint64_t len)
+{
+	return sock_recvfrom(f, ubuf, len, 0, NULL);
+}
+
+static long sock_write(struct file *f, uint64_t ubuf, uint64_t len)
+{
+	return sock_sendto(f, ubuf, len, 0, NULL);
+}
+
+static long sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+{
+	struct sock *s = sock_of(f);
+	int v;
+	switch (cmd) {
+	case FIONREAD:
+		net_poll();
+		v = s->head ? s->head->len : 0;
+		return copy_to_user(arg, &v, sizeof(v));
+	case FIONBIO:
+		if (copy_from_user(&v, arg, sizeof(v)) < 0)
+			return -EFAULT;
+		if (v)
+			f->flags |= O_NONBLOCK;
+		else
+			f->flags &= ~O_NONBLOCK;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void sock_release(struct file *f)
+{
+	struct sock *s = sock_of(f);
+	if (!s)
+		return;
+	for (struct sock **pp = &udp_socks; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	while (s->head) {
+		struct dgram *d = s->head;
+		s->head = d->next;
+		kfree(d, sizeof(*d) + d->len);
+	}
+	kfree(s, sizeof(*s));
+	f->inode->u.sock = NULL;
+}
+
+const struct file_ops socket_ops = {
+	.read = sock_read,
+	.write = sock_write,
+	.ioctl = sock_ioctl,
+	.release = sock_release,
+};
+
+short socket_ready(struct file *f, short events)
+{
+	struct sock *s = sock_of(f);
+	short ready = POLLOUT | POLLWRNORM;
+	net_poll();
+	if (s->head || s->shut_rd)
+		ready |= POLLIN | POLLRDNORM;
+	if (s->error)
+		ready |= POLLERR;
+	return (short)(ready & (events | POLLERR | POLLHUP));
+}
+
+struct file *sock_create(int type, int nonblock)
+{
+	netdev_start(); /* the first socket brings the interface up */
+	struct sock *s = kmalloc(sizeof(*s));
+	struct inode *i = s ? inode_new(S_IFSOCK | 0777) : NULL;
+	if (!i) {
+		if (s)
+			kfree(s, sizeof(*s));
+		return NULL;
+	}
+	i->nlink = 0; /* anonymous: lives as long as its files */
+	i->fops = &socket_ops;
+	i->u.sock = s;
+	s->type = type;
+	s->rcvbuf = RCVBUF_DEFAULT;
+	s->sndbuf = RCVBUF_DEFAULT;
+	struct file *f = file_new(i, O_RDWR | (nonblock ? O_NONBLOCK : 0));
+	if (!f) {
+		kfree(s, sizeof(*s));
+		inode_put(i);
+		return NULL;
+	}
+	s->next = udp_socks;
+	udp_socks = s;
+	return f;
+}

@@ -1,0 +1,212 @@
+/* udp.c: UDP sockets: loopback, errors, timeouts, poll, the msg calls,
+ * and an echo server on the host (argv: its address and port).
+ */
+#include "guest.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <stdlib.h>
+#include <time.h>
+
+static struct sockaddr_in addr(const char *ip, int port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	return a;
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void loopback(void)
+{
+	int a = socket(AF_INET, SOCK_DGRAM, 0);
+	int b = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	struct stat st;
+	CHECK(a >= 0 && b >= 0, "two UDP sockets");
+	CHECK(fstat(a, &st) == 0 && S_ISSOCK(st.st_mode), "fstat: a socket");
+	struct sockaddr_in la = addr("127.0.0.1", 0), got;
+	socklen_t len = sizeof(got);
+	CHECK(bind(a, (struct sockaddr *)&la, sizeof(la)) == 0, "bind :0");
+	CHECK(getsockname(a, (struct sockaddr *)&got, &len) == 0 &&
+		      len == sizeof(got) && got.sin_port != 0 &&
+		      got.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	      "getsockname gives the port chosen");
+	int port = ntohs(got.sin_port);
+
+	struct sockaddr_in same = addr("127.0.0.1", port);
+	errno = 0;
+	CHECK(bind(b, (struct sockaddr *)&same, sizeof(same)) < 0 &&
+		      errno == EADDRINUSE,
+	      "binding a taken port: EADDRINUSE");
+
+	char buf[64];
+	errno = 0;
+	CHECK(recv(a, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	      "nothing queued: EAGAIN");
+	struct pollfd p = {a, POLLIN, 0};
+	CHECK(poll(&p, 1, 0) == 0, "poll: not readable yet");
+	CHECK(sendto(b, "hello", 5, 0, (struct sockaddr *)&same,
+		     sizeof(same)) == 5,
+	      "sendto over loopback");
+	CHECK(poll(&p, 1, 1000) == 1 && (p.revents & POLLIN), "poll: readable");
+	int n = 0;
+	CHECK(ioctl(a, FIONREAD, &n) == 0 && n == 5, "FIONREAD: 5");
+	struct sockaddr_in from;
+	len = sizeof(from);
+	memset(buf, 0, sizeof(buf));
+	CHECK(recvfrom(a, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+		       &len) == 5 &&
+		      !memcmp(buf, "hello", 5),
+	      "recvfrom gets it");
+	struct sockaddr_in bname;
+	socklen_t blen = sizeof(bname);
+	getsockname(b, (struct sockaddr *)&bname, &blen);
+	CHECK(from.sin_port == bname.sin_port &&
+		      from.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	      "from: the sender's address");
+
+	/* connected: read and write, peer name */
+	CHECK(connect(b, (struct sockaddr *)&same, sizeof(same)) == 0,
+	      "connect");
+	CHECK(write(b, "abc", 3) == 3, "write on a connected socket");
+	CHECK(read(a, buf, sizeof(buf)) == 3 && !memcmp(buf, "abc", 3),
+	      "read it");
+	len = sizeof(got);
+	CHECK(getpeername(b, (struct sockaddr *)&got, &len) == 0 &&
+		      got.sin_port == htons((uint16_t)port),
+	      "getpeername");
+
+	/* truncation, peeking, the msg calls */
+	CHECK(send(b, "0123456789", 10, 0) == 10, "send 10 bytes");
+	CHECK(recv(a, buf, 4, MSG_PEEK) == 4 && !memcmp(buf, "0123", 4),
+	      "MSG_PEEK");
+	CHECK(recv(a, buf, 4, MSG_TRUNC) == 10, "MSG_TRUNC gives the length");
+	char p1[3], p2[8];
+	struct iovec iov[2] = {{(void *)"xy", 2}, {(void *)"zw", 2}};
+	struct msghdr m = {0};
+	m.msg_iov = iov;
+	m.msg_iovlen = 2;
+	CHECK(sendmsg(b, &m, 0) == 4, "sendmsg gathers two pieces");
+	struct iovec rio[2] = {{p1, sizeof(p1)}, {p2, sizeof(p2)}};
+	struct sockaddr_in mfrom;
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &mfrom;
+	m.msg_namelen = sizeof(mfrom);
+	m.msg_iov = rio;
+	m.msg_iovlen = 2;
+	CHECK(recvmsg(a, &m, 0) == 4 && !memcmp(p1, "xyz", 3) && p2[0] == 'w' &&
+		      m.msg_namelen == sizeof(mfrom),
+	      "recvmsg scatters them");
+
+	/* a timeout */
+	struct timeval tv = {0, 100000};
+	CHECK(setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0,
+	      "SO_RCVTIMEO 100 ms");
+	double t0 = now();
+	errno = 0;
+	CHECK(recv(a, buf, sizeof(buf), 0) < 0 && errno == EAGAIN &&
+		      now() - t0 >= 0.09,
+	      "recv times out after 100 ms");
+	int fl = fcntl(a, F_GETFL);
+	CHECK(fcntl(a, F_SETFL, fl | O_NONBLOCK) == 0, "O_NONBLOCK");
+	errno = 0;
+	CHECK(recv(a, buf, sizeof(buf), 0) < 0 && errno == EAGAIN,
+	      "non-blocking: EAGAIN");
+	int type = 0;
+	len = sizeof(type);
+	CHECK(getsockopt(a, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+		      type == SOCK_DGRAM,
+	      "SO_TYPE");
+	close(a);
+	close(b);
+}
+
+static void errors(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	errno = 0;
+	CHECK(send(s, "x", 1, 0) < 0 && errno == EDESTADDRREQ,
+	      "send without a peer: EDESTADDRREQ");
+	errno = 0;
+	CHECK(getpeername(s, (struct sockaddr *)&peer, &len) < 0 &&
+		      errno == ENOTCONN,
+	      "getpeername unconnected: ENOTCONN");
+	errno = 0;
+	CHECK(socket(AF_INET6 + 100, SOCK_DGRAM, 0) < 0 &&
+		      errno == EAFNOSUPPORT,
+	      "an unknown family: EAFNOSUPPORT");
+	errno = 0;
+	CHECK(recv(0 + 100, NULL, 0, 0) < 0 && errno == EBADF,
+	      "recv on a closed descriptor: EBADF");
+	int fd = open("/dev/null", O_RDONLY);
+	errno = 0;
+	CHECK(recv(fd, NULL, 0, 0) < 0 && errno == ENOTSOCK,
+	      "recv on a file: ENOTSOCK");
+	close(fd);
+	errno = 0;
+	CHECK(sendto(s, "x", 1, 0, (struct sockaddr *)8, sizeof(peer)) < 0 &&
+		      errno == EFAULT,
+	      "a bad address pointer: EFAULT");
+	close(s);
+}
+
+static void echo(const char *ip, int port)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in srv = addr(ip, port);
+	struct timeval tv = {2, 0};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int good = 0;
+	for (int i = 0; i < 20; i++) {
+		char msg[64], back[64] = {0};
+		int n = snprintf(msg, sizeof(msg), "datagram %d", i);
+		if (sendto(s, msg, (size_t)n, 0, (struct sockaddr *)&srv,
+			   sizeof(srv)) != n)
+			break;
+		struct sockaddr_in from;
+		socklen_t len = sizeof(from);
+		ssize_t r = recvfrom(s, back, sizeof(back), 0,
+				     (struct sockaddr *)&from, &len);
+		if (r == n && !memcmp(back, msg, (size_t)n) &&
+		    from.sin_port == srv.sin_port)
+			good++;
+	}
+	CHECK(good == 20, "20 datagrams echoed by %s:%d (%d came back)", ip,
+	      port, good);
+	/* one of the largest a 1500-byte link carries unfragmented */
+	static char big[1472], bigback[1472];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 13);
+	CHECK(sendto(s, big, sizeof(big), 0, (struct sockaddr *)&srv,
+		     sizeof(srv)) == (ssize_t)sizeof(big) &&
+		      recv(s, bigback, sizeof(bigback), 0) ==
+			      (ssize_t)sizeof(big) &&
+		      !memcmp(big, bigback, sizeof(big)),
+	      "a 1472-byte datagram echoed");
+	close(s);
+}
+
+int main(int argc, char **argv)
+{
+	loopback();
+	errors();
+	if (argc == 3)
+		echo(argv[1], atoi(argv[2]));
+	return guest_done("udp");
+}
