@@ -93,7 +93,7 @@ CLI_SRCS += cli/vms.c
 CLI_SRCS += cli/volume.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem \
-	test_ext2 test_virtio
+	test_ext2 test_virtio test_inet
 
 GUEST_TESTS := hello
 GUEST_TESTS += args

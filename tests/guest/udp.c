@@ -202,8 +202,32 @@ static void echo(const char *ip, int port)
 	close(s);
 }
 
+/* Echo (count) datagrams on (port), then exit: a server for the host. */
+static int serve(int port, int count)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in any = addr("0.0.0.0", port);
+	if (bind(s, (struct sockaddr *)&any, sizeof(any)) < 0)
+		return perror("bind"), 1;
+	printf("serving %d\n", port);
+	fflush(stdout);
+	for (int i = 0; i < count; i++) {
+		char buf[2048];
+		struct sockaddr_in from;
+		socklen_t len = sizeof(from);
+		ssize_t n = recvfrom(s, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &len);
+		if (n < 0)
+			return perror("recvfrom"), 1;
+		sendto(s, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "serve"))
+		return serve(atoi(argv[2]), atoi(argv[3]));
 	loopback();
 	errors();
 	if (argc == 3)

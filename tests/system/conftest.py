@@ -76,7 +76,7 @@ QEMU_MMIO_TOP = 0xfeb00000 + 23 * 512
 
 def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
          kernel_args=(), machine="microvm,x-option-roms=off,rtc=on",
-         timeout=TIMEOUT, volumes=()):
+         timeout=TIMEOUT, volumes=(), net=False):
     """Boot the kernel under QEMU microvm (TCG) with (program) as the only
     file of a cpio made by GNU cpio; returns a Result whose status comes
     from the kernel's "exit=N" line on the debug console. (volumes) are
@@ -101,7 +101,15 @@ def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
         drives += ["-drive", f"file={vfile},if=none,id=d{i},format=raw"
                    + (",readonly=on" if ro else ""),
                    "-device", f"virtio-blk-device,drive=d{i}"]
-    if volumes:
+    if net:
+        # QEMU's own user networking (its libslirp) and virtio-net
+        slot = len(volumes)
+        words += [f"virtio_mmio.device=512@{QEMU_MMIO_TOP - slot * 512:#x}"
+                  f":{16 + slot}", "fresco.ip=10.0.2.15/24",
+                  "fresco.gw=10.0.2.2", "fresco.dns=10.0.2.3"]
+        drives += ["-netdev", "user,id=n0",
+                   "-device", "virtio-net-device,netdev=n0"]
+    if volumes or net:
         drives += ["-global", "virtio-mmio.force-legacy=false"]
     words += [f"init=/{name}"]
     words += ["fresco.env=" + cmdline_quote(e) for e in env]

@@ -1,0 +1,172 @@
+"""test_net.py: networking as a person uses it: the guest reaches servers
+on the host through user-mode networking (libslirp), published ports
+reach the guest, the same guest under QEMU's virtio-net and user network,
+and the errors a person can make with --net and --publish.
+
+The guest program tests/guest/udp.c runs natively too, against the same
+echo server: Linux's answers are the expected ones."""
+import socket
+import subprocess
+import threading
+from contextlib import contextmanager
+
+import pytest
+
+from conftest import FRESCO, fresco, guest_program, need_kvm, qemu
+
+
+@contextmanager
+def udp_echo_server():
+    """A UDP echo server on the host's loopback; yields its port."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                data, peer = s.recvfrom(65536)
+            except socket.timeout:
+                continue
+            s.sendto(data, peer)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield s.getsockname()[1]
+    finally:
+        stop.set()
+        t.join()
+        s.close()
+
+
+def passed(r, name):
+    assert r.stdout.endswith(f"GUEST PASS {name}\n"), \
+        r.stdout + r.stderr + "\n".join(r.log)
+    assert r.status == 0
+
+
+@pytest.mark.parametrize("libc", ["musl", "glibc"])
+def test_udp_natively(libc):
+    with udp_echo_server() as port:
+        p = subprocess.run([str(guest_program(libc, "udp")), "127.0.0.1",
+                            str(port)], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.endswith("GUEST PASS udp\n"), \
+        p.stdout
+
+
+@pytest.mark.parametrize("libc", ["musl", "glibc"])
+def test_udp_through_user_networking(libc):
+    """10.0.2.2 is the host, as in QEMU's user network."""
+    need_kvm()
+    with udp_echo_server() as port:
+        r = fresco("run", guest_program(libc, "udp"), "10.0.2.2", port)
+    passed(r, "udp")
+
+
+def test_udp_under_qemu_virtio_net(tmp_path):
+    with udp_echo_server() as port:
+        r = qemu(guest_program("musl", "udp"), ["10.0.2.2", str(port)],
+                 tmp_path=tmp_path, net=True)
+    passed(r, "udp")
+
+
+def test_loopback_without_a_network():
+    need_kvm()
+    r = fresco("run", "--net", "none", guest_program("musl", "udp"))
+    passed(r, "udp")
+    with udp_echo_server() as port:
+        r = fresco("run", "--net", "none", guest_program("musl", "udp"),
+                   "10.0.2.2", port)
+    assert r.status == 1
+    assert "not ok - 20 datagrams echoed by 10.0.2.2" in r.stdout
+
+
+def free_port(kind=socket.SOCK_DGRAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_a_published_udp_port_reaches_the_guest():
+    need_kvm()
+    port = free_port()
+    p = subprocess.Popen([str(FRESCO), "run", "-p",
+                          f"127.0.0.1:{port}:5000/udp",
+                          guest_program("musl", "udp"), "serve", "5000",
+                          "3"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"serving 5000\n"
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c.settimeout(5)
+        for i in range(3):
+            msg = f"to the guest {i}".encode()
+            c.sendto(msg, ("127.0.0.1", port))
+            assert c.recvfrom(2048)[0] == msg
+        assert p.wait(timeout=10) == 0
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_the_guest_is_told_its_dns_server(tmp_path):
+    """/etc/resolv.conf comes from the network's configuration."""
+    need_kvm()
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    subprocess.run(["cp", "/bin/busybox", root / "bin" / "busybox"],
+                   check=True)
+    cpio = tmp_path / "root.cpio"
+    with open(cpio, "wb") as out:
+        subprocess.run("find . | cpio -o -H newc --quiet", shell=True,
+                       cwd=root, stdout=out, check=True)
+    r = fresco("run", cpio, "/bin/busybox", "cat", "/etc/resolv.conf")
+    assert (r.status, r.stdout) == (0, "nameserver 10.0.2.3\n")
+    r = fresco("run", "--net", "none", cpio, "/bin/busybox", "cat",
+               "/etc/resolv.conf")
+    assert r.status == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--net", "wifi"], "fresco run: --net wifi: use user, tap:NAME or "
+                        "none"),
+    (["--net", "tap:"], "fresco run: --net tap:: use user, tap:NAME or "
+                        "none"),
+    (["-p", "80"], "fresco run: --publish 80: give "
+                   "[IP:]HOSTPORT:GUESTPORT[/udp], like 8080:80 or "
+                   "127.0.0.1:5353:53/udp"),
+    (["-p", "8080:80/sctp"], "fresco run: --publish 8080:80/sctp: give "
+                             "[IP:]HOSTPORT:GUESTPORT[/udp], like 8080:80 "
+                             "or 127.0.0.1:5353:53/udp"),
+    (["-p", "70000:80"], "fresco run: --publish 70000:80: give "
+                         "[IP:]HOSTPORT:GUESTPORT[/udp], like 8080:80 or "
+                         "127.0.0.1:5353:53/udp"),
+    (["--net", "none", "-p", "8080:80"], "fresco run: --publish needs "
+                                          "--net user; with a TAP device "
+                                          "the guest's address is "
+                                          "reachable directly"),
+])
+def test_network_flag_errors(args, message):
+    r = fresco("run", *args, guest_program("musl", "hello"))
+    assert (r.status, r.stderr) == (125, message + "\n")
+
+
+def test_a_port_in_use_on_the_host_is_refused():
+    need_kvm()
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        r = fresco("run", "-p", f"127.0.0.1:{port}:80",
+                   guest_program("musl", "hello"))
+    finally:
+        taken.close()
+    assert r.status == 125
+    assert r.log == [f"--publish {port}:80/tcp: the host's port {port} "
+                     "cannot be used (in use, or needs root); choose "
+                     "another"]
