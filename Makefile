@@ -29,6 +29,7 @@ LIB_SRCS += kernel/lib/stack.c
 LIB_SRCS += kernel/lib/cmdline.c
 LIB_SRCS += kernel/lib/ext2.c
 LIB_SRCS += kernel/lib/inet.c
+LIB_SRCS += kernel/lib/tcp.c
 
 KERNEL_SRCS := $(LIB_SRCS)
 KERNEL_SRCS += kernel/arch/x86_64/boot.S
@@ -93,7 +94,7 @@ CLI_SRCS += cli/vms.c
 CLI_SRCS += cli/volume.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem \
-	test_ext2 test_virtio test_inet
+	test_ext2 test_virtio test_inet test_tcp
 
 GUEST_TESTS := hello
 GUEST_TESTS += args

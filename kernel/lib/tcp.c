@@ -1,0 +1,829 @@
+/* tcp.c: the TCP state machine (see tcp.h). Section numbers refer to
+ * RFC 9293 (3.10: event processing), RFC 6298 (the retransmission timer),
+ * RFC 5681 and 6582 (congestion control, NewReno) and RFC 7323 (window
+ * scale).
+ */
+#include "lib/tcp.h"
+#include <linux/errno.h>
+#include <string.h>
+
+#define WSCALE_OURS 7
+#define MAX_WINDOW 65535u
+
+/* ---- rings ---- */
+
+static void ring_copy(const struct tcp_ring *r, uint32_t pos, void *out,
+		      const void *in, uint32_t n)
+{
+	uint32_t cap = tcp_ring_cap(r);
+	while (n) {
+		pos %= cap;
+		uint32_t page = pos / TCP_PAGE, off = pos % TCP_PAGE;
+		uint32_t k = TCP_PAGE - off < n ? TCP_PAGE - off : n;
+		if (out) {
+			memcpy(out, r->pages[page] + off, k);
+			out = (uint8_t *)out + k;
+		} else {
+			memcpy(r->pages[page] + off, in, k);
+			in = (const uint8_t *)in + k;
+		}
+		pos += k;
+		n -= k;
+	}
+}
+
+uint32_t tcp_ring_put(struct tcp_ring *r, const void *data, uint32_t n)
+{
+	uint32_t room = tcp_ring_cap(r) - r->len;
+	if (n > room)
+		n = room;
+	ring_copy(r, r->head + r->len, NULL, data, n);
+	r->len += n;
+	return n;
+}
+
+void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *out,
+		   uint32_t n)
+{
+	ring_copy(r, r->head + off, out, NULL, n);
+}
+
+void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const void *data,
+		     uint32_t n)
+{
+	ring_copy(r, r->head + r->len + off, NULL, data, n);
+}
+
+void tcp_ring_drop(struct tcp_ring *r, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	r->head = (r->head + n) % tcp_ring_cap(r);
+	r->len -= n;
+}
+
+/* ---- helpers ---- */
+
+static uint32_t max32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint32_t min32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint32_t rcv_space(const struct tcp_cb *cb)
+{
+	return tcp_ring_cap(&cb->rcv) - cb->rcv.len;
+}
+
+/* The window field we send, and the right edge it announces (which never
+ * moves left: 3.8.6.2.2). */
+static uint16_t wnd_field(struct tcp_cb *cb)
+{
+	uint32_t space = rcv_space(cb);
+	uint32_t edge = cb->rcv_nxt + space;
+	if (tcp_seq_lt(edge, cb->rcv_adv))
+		space = cb->rcv_adv - cb->rcv_nxt;
+	uint32_t scale = cb->wscale_ok ? cb->rcv_wscale : 0;
+	uint32_t w = space >> scale;
+	if (w > MAX_WINDOW)
+		w = MAX_WINDOW;
+	cb->rcv_adv = cb->rcv_nxt + (w << scale);
+	return (uint16_t)w;
+}
+
+static void send_ack(struct tcp_cb *cb)
+{
+	cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt, TCP_ACK, wnd_field(cb),
+			-1, -1, 0, 0);
+	cb->delack_at = 0;
+	cb->unacked_segs = 0;
+}
+
+static void send_syn(struct tcp_cb *cb)
+{
+	int ack = cb->state == TCP_SYN_RCVD;
+	int ws = ack ? (cb->wscale_ok ? cb->rcv_wscale : -1) : WSCALE_OURS;
+	uint16_t w = (uint16_t)min32(rcv_space(cb), MAX_WINDOW);
+	cb->ops->output(cb, cb->iss, ack ? cb->rcv_nxt : 0,
+			(uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w, cb->our_mss,
+			ws, 0, 0);
+}
+
+static void set_state(struct tcp_cb *cb, enum tcp_state s)
+{
+	cb->state = s;
+	cb->ops->event(cb);
+}
+
+static void closed(struct tcp_cb *cb, int error)
+{
+	if (error)
+		cb->error = error;
+	cb->rexmit_at = cb->delack_at = cb->persist_at = cb->keep_at = 0;
+	cb->timewait_at = 0;
+	set_state(cb, TCP_CLOSED);
+}
+
+/* The FIN still has to go out (again, after a retransmission timeout
+ * rewound snd_nxt). */
+static int fin_due(const struct tcp_cb *cb)
+{
+	return cb->fin_queued &&
+	       !(cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_nxt));
+}
+
+static int fin_acked(const struct tcp_cb *cb)
+{
+	return cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_una);
+}
+
+/* ---- timers (RFC 6298) ---- */
+
+static void rtt_sample(struct tcp_cb *cb, uint64_t r)
+{
+	if (!cb->srtt) {
+		cb->srtt = r;
+		cb->rttvar = r / 2;
+	} else {
+		uint64_t d = cb->srtt > r ? cb->srtt - r : r - cb->srtt;
+		cb->rttvar = (3 * cb->rttvar + d) / 4;
+		cb->srtt = (7 * cb->srtt + r) / 8;
+	}
+	uint64_t rto = cb->srtt + (4 * cb->rttvar > 1000000 ? 4 * cb->rttvar
+							    : 1000000);
+	cb->rto = rto < TCP_RTO_MIN ? TCP_RTO_MIN
+		  : rto > TCP_RTO_MAX ? TCP_RTO_MAX
+				      : rto;
+}
+
+static void arm_rexmit(struct tcp_cb *cb, uint64_t now)
+{
+	cb->rexmit_at = now + cb->rto;
+}
+
+/* ---- output ---- */
+
+static uint32_t flight(const struct tcp_cb *cb)
+{
+	return cb->snd_nxt - cb->snd_una;
+}
+
+void tcp_output(struct tcp_cb *cb, uint64_t now)
+{
+	switch (cb->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT_1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		break;
+	default:
+		return;
+	}
+	for (;;) {
+		uint32_t sent = cb->snd_nxt - cb->snd_una; /* may hold FIN */
+		uint32_t unsent = sent < cb->snd.len ? cb->snd.len - sent : 0;
+		uint32_t wnd = min32(cb->snd_wnd, cb->cwnd);
+		uint32_t usable = wnd > flight(cb) ? wnd - flight(cb) : 0;
+		int fin_now = fin_due(cb);
+		if (unsent && usable) {
+			uint32_t len = min32(min32(unsent, usable), cb->mss);
+			/* Nagle (3.7.4): hold a small segment while data is
+			 * in flight, unless it is the last before a FIN */
+			if (len < cb->mss && len == unsent && flight(cb) &&
+			    !cb->nodelay && !fin_now)
+				break;
+			uint8_t flags = TCP_ACK;
+			if (len == unsent)
+				flags |= TCP_PSH;
+			if (len == unsent && fin_now) {
+				flags |= TCP_FIN;
+				cb->fin_seq = cb->snd_nxt + len;
+				cb->fin_out = 1;
+			}
+			cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt, flags,
+					wnd_field(cb), -1, -1, sent, len);
+			cb->delack_at = 0;
+			cb->unacked_segs = 0;
+			if (!cb->rtt_timing) {
+				cb->rtt_timing = 1;
+				cb->rtt_seq = cb->snd_nxt;
+				cb->rtt_start = now;
+			}
+			cb->snd_nxt += len + ((flags & TCP_FIN) ? 1 : 0);
+			if (tcp_seq_lt(cb->snd_max, cb->snd_nxt))
+				cb->snd_max = cb->snd_nxt;
+			if (!cb->rexmit_at)
+				arm_rexmit(cb, now);
+			if (flags & TCP_FIN)
+				break;
+			continue;
+		}
+		if (!unsent && fin_now) {
+			cb->fin_seq = cb->snd_nxt;
+			cb->fin_out = 1;
+			cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt,
+					TCP_FIN | TCP_ACK, wnd_field(cb), -1,
+					-1, 0, 0);
+			cb->snd_nxt++;
+			if (tcp_seq_lt(cb->snd_max, cb->snd_nxt))
+				cb->snd_max = cb->snd_nxt;
+			if (!cb->rexmit_at)
+				arm_rexmit(cb, now);
+		}
+		/* a closed window with data waiting: probe it (3.8.6.1) */
+		if (unsent && cb->snd_wnd == 0 && !flight(cb) &&
+		    !cb->persist_at)
+			cb->persist_at = now + cb->rto;
+		break;
+	}
+}
+
+/* Resend the first unacknowledged segment (fast retransmit, partial
+ * ACKs in recovery). */
+static void resend_first(struct tcp_cb *cb, uint64_t now)
+{
+	uint32_t len = min32(cb->snd.len, cb->mss);
+	uint8_t flags = TCP_ACK;
+	if (!len && cb->fin_out && cb->fin_seq == cb->snd_una)
+		flags |= TCP_FIN;
+	cb->ops->output(cb, cb->snd_una, cb->rcv_nxt, flags, wnd_field(cb),
+			-1, -1, 0, len);
+	cb->rtt_timing = 0; /* Karn: no sample from a retransmission */
+	arm_rexmit(cb, now);
+}
+
+/* ---- opening ---- */
+
+void tcp_init(struct tcp_cb *cb, const struct tcp_ops *ops, void *owner,
+	      uint16_t our_mss)
+{
+	struct tcp_ring snd = cb->snd, rcv = cb->rcv;
+	memset(cb, 0, sizeof(*cb));
+	cb->snd = snd;
+	cb->rcv = rcv;
+	cb->snd.head = cb->snd.len = cb->rcv.head = cb->rcv.len = 0;
+	cb->ops = ops;
+	cb->owner = owner;
+	cb->our_mss = our_mss;
+	cb->mss = TCP_MSS_DEFAULT;
+	cb->rto = TCP_RTO_INIT;
+	cb->ssthresh = 0xffffffffu;
+	cb->rcv_wscale = WSCALE_OURS;
+	cb->keep_idle = 7200000000000ULL;
+	cb->keep_intvl = 75000000000ULL;
+	cb->keep_cnt = 9;
+}
+
+void tcp_listen(struct tcp_cb *cb)
+{
+	set_state(cb, TCP_LISTEN);
+}
+
+static void start_cwnd(struct tcp_cb *cb)
+{
+	/* RFC 6928: ten segments */
+	cb->cwnd = 10 * (uint32_t)cb->mss;
+}
+
+void tcp_connect(struct tcp_cb *cb, uint32_t iss, uint64_t now)
+{
+	cb->iss = iss;
+	cb->snd_una = iss;
+	cb->snd_nxt = cb->snd_max = iss + 1;
+	cb->state = TCP_SYN_SENT;
+	send_syn(cb);
+	arm_rexmit(cb, now);
+}
+
+static void take_options(struct tcp_cb *cb, const struct tcp_seg *syn)
+{
+	if (syn->mss)
+		cb->mss = min32(syn->mss, cb->our_mss);
+	if (syn->wscale >= 0) {
+		cb->wscale_ok = 1;
+		cb->snd_wscale = (uint8_t)min32((uint32_t)syn->wscale, 14);
+	} else {
+		cb->wscale_ok = 0;
+		cb->snd_wscale = 0;
+		cb->rcv_wscale = 0;
+	}
+	cb->snd_wnd = syn->wnd; /* never scaled in a SYN */
+	cb->snd_wl1 = syn->seq;
+	start_cwnd(cb);
+}
+
+void tcp_accept_syn(struct tcp_cb *cb, const struct tcp_seg *syn, uint32_t iss,
+		    uint64_t now)
+{
+	cb->irs = syn->seq;
+	cb->rcv_nxt = syn->seq + 1;
+	cb->iss = iss;
+	cb->snd_una = iss;
+	cb->snd_nxt = cb->snd_max = iss + 1;
+	take_options(cb, syn);
+	cb->snd_wl2 = iss;
+	cb->state = TCP_SYN_RCVD;
+	cb->last_heard = now;
+	send_syn(cb);
+	arm_rexmit(cb, now);
+}
+
+/* ---- input (3.10.7.4) ---- */
+
+static int acceptable(const struct tcp_cb *cb, const struct tcp_seg *s,
+		      uint32_t len)
+{
+	uint32_t wnd = rcv_space(cb);
+	if (tcp_seq_lt(cb->rcv_nxt + wnd, cb->rcv_adv))
+		wnd = cb->rcv_adv - cb->rcv_nxt;
+	if (len == 0)
+		return wnd == 0 ? s->seq == cb->rcv_nxt
+				: tcp_seq_le(cb->rcv_nxt, s->seq) &&
+					  tcp_seq_lt(s->seq, cb->rcv_nxt + wnd);
+	if (wnd == 0)
+		return 0;
+	return (tcp_seq_le(cb->rcv_nxt, s->seq) &&
+		tcp_seq_lt(s->seq, cb->rcv_nxt + wnd)) ||
+	       (tcp_seq_le(cb->rcv_nxt, s->seq + len - 1) &&
+		tcp_seq_lt(s->seq + len - 1, cb->rcv_nxt + wnd));
+}
+
+static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
+			   uint64_t now)
+{
+	int ack_ok = 0;
+	if (s->flags & TCP_ACK) {
+		if (tcp_seq_le(s->ack, cb->iss) ||
+		    tcp_seq_lt(cb->snd_max, s->ack)) {
+			if (!(s->flags & TCP_RST))
+				cb->ops->output(cb, s->ack, 0, TCP_RST, 0, -1,
+						-1, 0, 0);
+			return;
+		}
+		ack_ok = 1;
+	}
+	if (s->flags & TCP_RST) {
+		if (ack_ok)
+			closed(cb, ECONNREFUSED);
+		return;
+	}
+	if (!(s->flags & TCP_SYN))
+		return;
+	cb->irs = s->seq;
+	cb->rcv_nxt = s->seq + 1;
+	take_options(cb, s);
+	if (ack_ok) {
+		cb->snd_una = s->ack;
+		cb->snd_wl2 = s->ack;
+		if (cb->retries == 0)
+			rtt_sample(cb, now - (cb->rexmit_at - cb->rto));
+		cb->rexmit_at = 0;
+		cb->retries = 0;
+		cb->last_heard = now;
+		set_state(cb, TCP_ESTABLISHED);
+		send_ack(cb);
+		tcp_output(cb, now);
+	} else {
+		/* simultaneous open (3.5, figure 7) */
+		cb->state = TCP_SYN_RCVD;
+		send_syn(cb);
+	}
+}
+
+/* Queue in-order data and the out-of-order pieces it reaches. */
+static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data,
+		      uint32_t len)
+{
+	uint32_t space = rcv_space(cb);
+	if (seq == cb->rcv_nxt) {
+		len = min32(len, space);
+		tcp_ring_put(&cb->rcv, data, len);
+		cb->rcv_nxt += len;
+		/* pieces that were waiting behind the gap */
+		for (int moved = 1; moved;) {
+			moved = 0;
+			for (int i = 0; i < cb->nooo; i++) {
+				struct tcp_ooo *o = &cb->ooo[i];
+				if (tcp_seq_lt(cb->rcv_nxt, o->seq))
+					continue;
+				uint32_t end = o->seq + o->len;
+				if (tcp_seq_lt(cb->rcv_nxt, end)) {
+					/* already in place in the ring */
+					uint32_t more = end - cb->rcv_nxt;
+					cb->rcv.len += more;
+					cb->rcv_nxt = end;
+				}
+				cb->ooo[i] = cb->ooo[--cb->nooo];
+				moved = 1;
+				break;
+			}
+		}
+		return;
+	}
+	/* out of order: keep it in its place past the data, if there is a
+	 * slot; the ACK we send says where the gap is */
+	uint32_t off = seq - cb->rcv_nxt;
+	if (off >= space || cb->nooo == TCP_OOO_MAX)
+		return;
+	len = min32(len, space - off);
+	tcp_ring_put_at(&cb->rcv, off, data, len);
+	cb->ooo[cb->nooo++] = (struct tcp_ooo){seq, len};
+}
+
+static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
+		      uint64_t now)
+{
+	uint32_t ack = s->ack;
+	uint32_t wnd = s->wnd << cb->snd_wscale;
+
+	if (tcp_seq_lt(cb->snd_max, ack)) {
+		send_ack(cb); /* acknowledges what was never sent */
+		return;
+	}
+	if (tcp_seq_le(ack, cb->snd_una)) {
+		/* a duplicate: count it only if it could be one (5681 2) */
+		if (ack == cb->snd_una && len == 0 && wnd == cb->snd_wnd &&
+		    flight(cb) && !(s->flags & (TCP_SYN | TCP_FIN))) {
+			cb->dupacks++;
+			if (cb->dupacks == 3 && !cb->in_recovery) {
+				cb->ssthresh = max32(flight(cb) / 2,
+						     2 * (uint32_t)cb->mss);
+				cb->in_recovery = 1;
+				cb->recover = cb->snd_max;
+				resend_first(cb, now);
+				cb->cwnd = cb->ssthresh + 3 * (uint32_t)cb->mss;
+			} else if (cb->dupacks > 3 || cb->in_recovery) {
+				cb->cwnd += cb->mss; /* inflate */
+			}
+		}
+	} else {
+		uint32_t acked = ack - cb->snd_una;
+		tcp_ring_drop(&cb->snd, acked);
+		cb->snd_una = ack;
+		if (tcp_seq_lt(cb->snd_nxt, cb->snd_una))
+			cb->snd_nxt = cb->snd_una;
+		if (cb->rtt_timing && tcp_seq_lt(cb->rtt_seq, ack)) {
+			rtt_sample(cb, now - cb->rtt_start);
+			cb->rtt_timing = 0;
+		}
+		cb->retries = 0;
+		cb->rexmit_at = cb->snd_una == cb->snd_max ? 0 : now + cb->rto;
+		if (cb->in_recovery) {
+			if (tcp_seq_le(cb->recover, ack)) {
+				cb->in_recovery = 0; /* full ACK */
+				cb->cwnd = cb->ssthresh;
+			} else {
+				/* partial ACK (6582 3.2): the next hole */
+				resend_first(cb, now);
+				cb->cwnd = cb->cwnd > acked ? cb->cwnd - acked
+							    : cb->mss;
+				cb->cwnd += cb->mss;
+			}
+		} else if (cb->cwnd < cb->ssthresh) {
+			cb->cwnd += min32(acked, cb->mss); /* slow start */
+		} else {
+			uint32_t inc = (uint32_t)cb->mss * cb->mss / cb->cwnd;
+			cb->cwnd += inc ? inc : 1;
+		}
+		cb->dupacks = 0;
+		cb->persist_at = 0;
+		cb->ops->event(cb);
+	}
+	/* the send window (3.10.7.4, "update the send window") */
+	if (tcp_seq_lt(cb->snd_wl1, s->seq) ||
+	    (cb->snd_wl1 == s->seq && tcp_seq_le(cb->snd_wl2, ack))) {
+		cb->snd_wnd = wnd;
+		cb->snd_wl1 = s->seq;
+		cb->snd_wl2 = ack;
+		if (wnd)
+			cb->persist_at = 0;
+	}
+}
+
+void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
+{
+	struct tcp_seg s = *seg;
+	uint32_t len = s.len;
+
+	if (cb->state == TCP_CLOSED || cb->state == TCP_LISTEN)
+		return; /* the caller answers for these */
+	if (cb->state == TCP_SYN_SENT) {
+		syn_sent_input(cb, &s, now);
+		return;
+	}
+	/* 1: is it in the window? */
+	uint32_t seglen = len + ((s.flags & TCP_SYN) ? 1 : 0) +
+			  ((s.flags & TCP_FIN) ? 1 : 0);
+	if (!acceptable(cb, &s, seglen)) {
+		if (!(s.flags & TCP_RST))
+			send_ack(cb);
+		return;
+	}
+	cb->last_heard = now;
+	cb->keep_probes = 0;
+	/* trim what we already have */
+	if (tcp_seq_lt(s.seq, cb->rcv_nxt)) {
+		uint32_t skip = cb->rcv_nxt - s.seq;
+		if (s.flags & TCP_SYN) {
+			s.flags &= (uint8_t)~TCP_SYN;
+			skip--;
+			s.seq++;
+		}
+		skip = min32(skip, len);
+		s.data += skip;
+		len -= skip;
+		s.seq += skip;
+	}
+	/* 2: RST (with RFC 5961's exact-match rule) */
+	if (s.flags & TCP_RST) {
+		if (s.seq != cb->rcv_nxt) {
+			send_ack(cb); /* a challenge ACK */
+			return;
+		}
+		closed(cb, cb->state == TCP_SYN_RCVD ? ECONNREFUSED
+						     : ECONNRESET);
+		return;
+	}
+	/* 3: a SYN in the window: challenge ACK (RFC 5961 4) */
+	if (s.flags & TCP_SYN) {
+		send_ack(cb);
+		return;
+	}
+	/* 4: ACK */
+	if (!(s.flags & TCP_ACK))
+		return;
+	if (cb->state == TCP_SYN_RCVD) {
+		if (!tcp_seq_lt(cb->snd_una, s.ack) ||
+		    tcp_seq_lt(cb->snd_max, s.ack)) {
+			cb->ops->output(cb, s.ack, 0, TCP_RST, 0, -1, -1, 0, 0);
+			return;
+		}
+		cb->snd_una = s.ack; /* our SYN */
+		cb->snd_wnd = s.wnd << cb->snd_wscale;
+		cb->snd_wl1 = s.seq;
+		cb->snd_wl2 = s.ack;
+		cb->rexmit_at = 0;
+		cb->retries = 0;
+		/* a close() while the handshake was going on: now the FIN */
+		set_state(cb, cb->fin_queued ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED);
+	} else {
+		ack_input(cb, &s, len, now);
+	}
+	int our_fin_acked = fin_acked(cb);
+	switch (cb->state) {
+	case TCP_FIN_WAIT_1:
+		if (our_fin_acked) {
+			cb->state = TCP_FIN_WAIT_2;
+			cb->ops->event(cb);
+		}
+		break;
+	case TCP_CLOSING:
+		if (our_fin_acked) {
+			cb->state = TCP_TIME_WAIT;
+			cb->timewait_at = now + TCP_TIMEWAIT;
+			cb->rexmit_at = 0;
+			cb->ops->event(cb);
+		}
+		return;
+	case TCP_LAST_ACK:
+		if (our_fin_acked)
+			closed(cb, 0);
+		return;
+	case TCP_TIME_WAIT:
+		if (s.flags & TCP_FIN) {
+			send_ack(cb);
+			cb->timewait_at = now + TCP_TIMEWAIT;
+		}
+		return;
+	default:
+		break;
+	}
+	/* 7: data */
+	int ack_now = 0;
+	if (len && (cb->state == TCP_ESTABLISHED ||
+		    cb->state == TCP_FIN_WAIT_1 || cb->state == TCP_FIN_WAIT_2)) {
+		int in_order = s.seq == cb->rcv_nxt;
+		int gaps = cb->nooo;
+		take_data(cb, s.seq, s.data, len);
+		if (!in_order || gaps)
+			ack_now = 1; /* a gap, or one just filled (5681 4.2) */
+		else if (++cb->unacked_segs >= 2)
+			ack_now = 1;
+		else if (!cb->delack_at)
+			cb->delack_at = now + TCP_DELACK;
+		cb->ops->event(cb);
+	}
+	/* 8: FIN, once everything before it is here */
+	if ((s.flags & TCP_FIN) && s.seq + len == cb->rcv_nxt &&
+	    !cb->fin_received) {
+		cb->fin_received = 1;
+		cb->rcv_nxt++;
+		ack_now = 1;
+		switch (cb->state) {
+		case TCP_ESTABLISHED:
+			cb->state = TCP_CLOSE_WAIT;
+			break;
+		case TCP_FIN_WAIT_1:
+			/* simultaneous close unless our FIN is acked */
+			cb->state = TCP_CLOSING;
+			break;
+		case TCP_FIN_WAIT_2:
+			cb->state = TCP_TIME_WAIT;
+			cb->timewait_at = now + TCP_TIMEWAIT;
+			cb->rexmit_at = 0;
+			break;
+		default:
+			break;
+		}
+		cb->ops->event(cb);
+	}
+	uint32_t before = cb->snd_nxt;
+	tcp_output(cb, now);
+	if (ack_now && cb->snd_nxt == before)
+		send_ack(cb);
+}
+
+/* ---- the program's calls ---- */
+
+uint32_t tcp_send(struct tcp_cb *cb, const void *data, uint32_t len,
+		  uint64_t now)
+{
+	if (cb->fin_queued)
+		return 0;
+	uint32_t n = tcp_ring_put(&cb->snd, data, len);
+	tcp_output(cb, now);
+	return n;
+}
+
+uint32_t tcp_recv(struct tcp_cb *cb, void *out, uint32_t len, uint64_t now)
+{
+	(void)now;
+	len = min32(len, cb->rcv.len);
+	if (!len)
+		return 0;
+	uint32_t before = rcv_space(cb);
+	tcp_ring_peek(&cb->rcv, 0, out, len);
+	/* out-of-order pieces sit after the data: keep their offsets */
+	uint32_t cap = tcp_ring_cap(&cb->rcv);
+	cb->rcv.head = (cb->rcv.head + len) % cap;
+	cb->rcv.len -= len;
+	/* a window update when the window grew by two segments or half the
+	 * buffer (receiver-side silly window avoidance, 3.8.6.2.2) */
+	uint32_t after = rcv_space(cb);
+	uint32_t adv = cb->rcv_adv - cb->rcv_nxt;
+	if (cb->state >= TCP_ESTABLISHED && after > adv &&
+	    (after - adv >= 2 * (uint32_t)cb->mss || after - adv >= cap / 2) &&
+	    before <= adv + 2 * (uint32_t)cb->mss)
+		send_ack(cb);
+	return len;
+}
+
+void tcp_close(struct tcp_cb *cb, uint64_t now)
+{
+	switch (cb->state) {
+	case TCP_LISTEN:
+	case TCP_SYN_SENT:
+		closed(cb, 0);
+		return;
+	case TCP_SYN_RCVD:
+		cb->fin_queued = 1; /* sent once the handshake completes */
+		return;
+	case TCP_ESTABLISHED:
+		cb->fin_queued = 1;
+		cb->state = TCP_FIN_WAIT_1;
+		break;
+	case TCP_CLOSE_WAIT:
+		cb->fin_queued = 1;
+		cb->state = TCP_LAST_ACK;
+		break;
+	default:
+		return;
+	}
+	cb->ops->event(cb);
+	tcp_output(cb, now);
+}
+
+void tcp_abort(struct tcp_cb *cb)
+{
+	if (cb->state >= TCP_SYN_RCVD && cb->state != TCP_TIME_WAIT)
+		cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt,
+				TCP_RST | TCP_ACK, 0, -1, -1, 0, 0);
+	closed(cb, 0);
+}
+
+/* ---- time ---- */
+
+uint64_t tcp_next_timer(const struct tcp_cb *cb)
+{
+	uint64_t t = UINT64_MAX;
+	const uint64_t *all[] = {&cb->rexmit_at, &cb->delack_at,
+				 &cb->timewait_at, &cb->persist_at,
+				 &cb->keep_at};
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (*all[i] && *all[i] < t)
+			t = *all[i];
+	return t;
+}
+
+static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
+{
+	cb->rexmit_at = 0;
+	if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RCVD) {
+		if (++cb->retries > TCP_SYN_RETRIES) {
+			closed(cb, ETIMEDOUT);
+			return;
+		}
+		cb->rto = cb->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : cb->rto * 2;
+		send_syn(cb);
+		arm_rexmit(cb, now);
+		return;
+	}
+	if (cb->snd_una == cb->snd_max)
+		return;
+	if (++cb->retries > TCP_RETRIES) {
+		closed(cb, ETIMEDOUT);
+		return;
+	}
+	/* 5681 3.1 (equation 4), then go back to the first unacked byte */
+	cb->ssthresh = max32(flight(cb) / 2, 2 * (uint32_t)cb->mss);
+	cb->cwnd = cb->mss;
+	cb->in_recovery = 0;
+	cb->dupacks = 0;
+	cb->rto = cb->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : cb->rto * 2;
+	cb->rtt_timing = 0;
+	cb->snd_nxt = cb->snd_una;
+	tcp_output(cb, now);
+	if (!cb->rexmit_at)
+		arm_rexmit(cb, now);
+}
+
+void tcp_timer(struct tcp_cb *cb, uint64_t now)
+{
+	if (cb->timewait_at && now >= cb->timewait_at) {
+		closed(cb, 0);
+		return;
+	}
+	if (cb->rexmit_at && now >= cb->rexmit_at)
+		retransmit_timeout(cb, now);
+	if (cb->delack_at && now >= cb->delack_at)
+		send_ack(cb);
+	if (cb->persist_at && now >= cb->persist_at) {
+		/* a window probe: an old sequence number makes the peer
+		 * answer with its window */
+		cb->ops->output(cb, cb->snd_una - 1, cb->rcv_nxt, TCP_ACK,
+				wnd_field(cb), -1, -1, 0, 0);
+		cb->persist_at = now + (cb->rto < TCP_RTO_MAX / 2 ? cb->rto * 2
+								 : TCP_RTO_MAX);
+	}
+	if (cb->keepalive && cb->state == TCP_ESTABLISHED) {
+		uint64_t idle = now - cb->last_heard;
+		if (idle >= cb->keep_idle + (uint64_t)cb->keep_probes *
+						     cb->keep_intvl) {
+			if (cb->keep_probes >= cb->keep_cnt) {
+				tcp_abort(cb);
+				cb->error = ETIMEDOUT;
+				return;
+			}
+			cb->ops->output(cb, cb->snd_una - 1, cb->rcv_nxt,
+					TCP_ACK, wnd_field(cb), -1, -1, 0, 0);
+			cb->keep_probes++;
+		}
+		cb->keep_at = cb->last_heard + cb->keep_idle +
+			      (uint64_t)cb->keep_probes * cb->keep_intvl;
+	} else {
+		cb->keep_at = 0;
+	}
+}
+
+int tcp_reset_for(const struct tcp_seg *s, uint32_t *seq, uint32_t *ack,
+		  uint8_t *flags)
+{
+	if (s->flags & TCP_RST)
+		return 0;
+	if (s->flags & TCP_ACK) {
+		*seq = s->ack;
+		*ack = 0;
+		*flags = TCP_RST;
+	} else {
+		*seq = 0;
+		*ack = s->seq + s->len + ((s->flags & TCP_SYN) ? 1 : 0) +
+		       ((s->flags & TCP_FIN) ? 1 : 0);
+		*flags = TCP_RST | TCP_ACK;
+	}
+	return 1;
+}
+
+const char *tcp_state_name(enum tcp_state s)
+{
+	static const char *const names[] = {
+		"CLOSED",     "LISTEN",	    "SYN_SENT",	  "SYN_RCVD",
+		"ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
+		"CLOSING",    "LAST_ACK",   "TIME_WAIT",
+	};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
