@@ -42,6 +42,7 @@ KERNEL_SRCS += kernel/drivers/virtio_blk.c
 KERNEL_SRCS += kernel/drivers/virtio_net.c
 KERNEL_SRCS += kernel/net/net.c
 KERNEL_SRCS += kernel/net/socket.c
+KERNEL_SRCS += kernel/net/tcp_sock.c
 KERNEL_SRCS += kernel/lib/string.c
 KERNEL_SRCS += kernel/lib/fmt.c
 KERNEL_SRCS += kernel/mm/phys.c
@@ -119,6 +120,7 @@ GUEST_TESTS += timers
 GUEST_TESTS += fpstate
 GUEST_TESTS += volume
 GUEST_TESTS += udp
+GUEST_TESTS += tcp
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

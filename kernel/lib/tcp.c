@@ -109,8 +109,8 @@ static void send_syn(struct tcp_cb *cb)
 	int ws = ack ? (cb->wscale_ok ? cb->rcv_wscale : -1) : WSCALE_OURS;
 	uint16_t w = (uint16_t)min32(rcv_space(cb), MAX_WINDOW);
 	cb->ops->output(cb, cb->iss, ack ? cb->rcv_nxt : 0,
-			(uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w, cb->our_mss,
-			ws, 0, 0);
+			(uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w,
+			cb->our_mss, ws, 0, 0);
 }
 
 static void set_state(struct tcp_cb *cb, enum tcp_state s)
@@ -153,9 +153,9 @@ static void rtt_sample(struct tcp_cb *cb, uint64_t r)
 		cb->rttvar = (3 * cb->rttvar + d) / 4;
 		cb->srtt = (7 * cb->srtt + r) / 8;
 	}
-	uint64_t rto = cb->srtt + (4 * cb->rttvar > 1000000 ? 4 * cb->rttvar
-							    : 1000000);
-	cb->rto = rto < TCP_RTO_MIN ? TCP_RTO_MIN
+	uint64_t rto = cb->srtt +
+		       (4 * cb->rttvar > 1000000 ? 4 * cb->rttvar : 1000000);
+	cb->rto = rto < TCP_RTO_MIN   ? TCP_RTO_MIN
 		  : rto > TCP_RTO_MAX ? TCP_RTO_MAX
 				      : rto;
 }
@@ -251,8 +251,8 @@ static void resend_first(struct tcp_cb *cb, uint64_t now)
 	uint8_t flags = TCP_ACK;
 	if (!len && cb->fin_out && cb->fin_seq == cb->snd_una)
 		flags |= TCP_FIN;
-	cb->ops->output(cb, cb->snd_una, cb->rcv_nxt, flags, wnd_field(cb),
-			-1, -1, 0, len);
+	cb->ops->output(cb, cb->snd_una, cb->rcv_nxt, flags, wnd_field(cb), -1,
+			-1, 0, len);
 	cb->rtt_timing = 0; /* Karn: no sample from a retransmission */
 	arm_rexmit(cb, now);
 }
@@ -545,8 +545,8 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 			send_ack(cb); /* a challenge ACK */
 			return;
 		}
-		closed(cb, cb->state == TCP_SYN_RCVD ? ECONNREFUSED
-						     : ECONNRESET);
+		closed(cb,
+		       cb->state == TCP_SYN_RCVD ? ECONNREFUSED : ECONNRESET);
 		return;
 	}
 	/* 3: a SYN in the window: challenge ACK (RFC 5961 4) */
@@ -570,7 +570,8 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		cb->rexmit_at = 0;
 		cb->retries = 0;
 		/* a close() while the handshake was going on: now the FIN */
-		set_state(cb, cb->fin_queued ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED);
+		set_state(cb,
+			  cb->fin_queued ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED);
 	} else {
 		ack_input(cb, &s, len, now);
 	}
@@ -605,8 +606,9 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	}
 	/* 7: data */
 	int ack_now = 0;
-	if (len && (cb->state == TCP_ESTABLISHED ||
-		    cb->state == TCP_FIN_WAIT_1 || cb->state == TCP_FIN_WAIT_2)) {
+	if (len &&
+	    (cb->state == TCP_ESTABLISHED || cb->state == TCP_FIN_WAIT_1 ||
+	     cb->state == TCP_FIN_WAIT_2)) {
 		int in_order = s.seq == cb->rcv_nxt;
 		int gaps = cb->nooo;
 		take_data(cb, s.seq, s.data, len);
@@ -711,8 +713,8 @@ void tcp_close(struct tcp_cb *cb, uint64_t now)
 void tcp_abort(struct tcp_cb *cb)
 {
 	if (cb->state >= TCP_SYN_RCVD && cb->state != TCP_TIME_WAIT)
-		cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt,
-				TCP_RST | TCP_ACK, 0, -1, -1, 0, 0);
+		cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt, TCP_RST | TCP_ACK,
+				0, -1, -1, 0, 0);
 	closed(cb, 0);
 }
 
@@ -777,13 +779,14 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 		 * answer with its window */
 		cb->ops->output(cb, cb->snd_una - 1, cb->rcv_nxt, TCP_ACK,
 				wnd_field(cb), -1, -1, 0, 0);
-		cb->persist_at = now + (cb->rto < TCP_RTO_MAX / 2 ? cb->rto * 2
-								 : TCP_RTO_MAX);
+		cb->persist_at =
+			now +
+			(cb->rto < TCP_RTO_MAX / 2 ? cb->rto * 2 : TCP_RTO_MAX);
 	}
 	if (cb->keepalive && cb->state == TCP_ESTABLISHED) {
 		uint64_t idle = now - cb->last_heard;
 		if (idle >= cb->keep_idle + (uint64_t)cb->keep_probes *
-						     cb->keep_intvl) {
+						    cb->keep_intvl) {
 			if (cb->keep_probes >= cb->keep_cnt) {
 				tcp_abort(cb);
 				cb->error = ETIMEDOUT;
@@ -821,9 +824,9 @@ int tcp_reset_for(const struct tcp_seg *s, uint32_t *seq, uint32_t *ack,
 const char *tcp_state_name(enum tcp_state s)
 {
 	static const char *const names[] = {
-		"CLOSED",     "LISTEN",	    "SYN_SENT",	  "SYN_RCVD",
+		"CLOSED",      "LISTEN",     "SYN_SENT",   "SYN_RCVD",
 		"ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
-		"CLOSING",    "LAST_ACK",   "TIME_WAIT",
+		"CLOSING",     "LAST_ACK",   "TIME_WAIT",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }

@@ -143,7 +143,7 @@ struct tcp_cb {
 #define TCP_RTO_MAX 60000000000ULL
 #define TCP_DELACK 40000000ULL
 #define TCP_TIMEWAIT 60000000000ULL
-#define TCP_RETRIES 15	   /* then ETIMEDOUT, as Linux's tcp_retries2 */
+#define TCP_RETRIES 15	  /* then ETIMEDOUT, as Linux's tcp_retries2 */
 #define TCP_SYN_RETRIES 6 /* as Linux's tcp_syn_retries */
 
 /* Set up (cb) on its rings; state CLOSED. */

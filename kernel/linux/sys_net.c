@@ -17,6 +17,14 @@
 #define SOCK_NONBLOCK_FLAG 04000
 #define SOCK_CLOEXEC_FLAG 02000000
 #define IPPROTO_UDP_NR 17
+#define IPPROTO_TCP_NR 6
+#define TCP_NODELAY_OPT 1
+#define TCP_KEEPIDLE_OPT 4
+#define TCP_KEEPINTVL_OPT 5
+#define TCP_KEEPCNT_OPT 6
+#define SO_LINGER 13
+#define SO_ACCEPTCONN 30
+#define SIGPIPE_NR 13
 #define MSG_PEEK 0x2
 #define MSG_TRUNC 0x20
 #define MSG_DONTWAIT 0x40
@@ -120,10 +128,10 @@ long sys_socket(int domain, int type, int protocol)
 		return -EINVAL;
 	if (domain != AF_INET)
 		return -EAFNOSUPPORT;
-	if (kind != SOCK_DGRAM)
-		return kind == SOCK_STREAM ? -EPROTONOSUPPORT
-					   : -ESOCKTNOSUPPORT;
-	if (protocol && protocol != IPPROTO_UDP_NR)
+	if (kind != SOCK_DGRAM && kind != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol &&
+	    protocol != (kind == SOCK_STREAM ? IPPROTO_TCP_NR : IPPROTO_UDP_NR))
 		return -EPROTONOSUPPORT;
 	struct file *f = sock_create(kind, type & SOCK_NONBLOCK_FLAG);
 	if (!f)
@@ -146,6 +154,105 @@ long sys_bind(int fd, uint64_t uaddr, uint64_t len)
 	return sock_bind_addr(sock_of(f), p.ip, p.port);
 }
 
+/* Wait for network input, time or a signal, within the socket's timeout:
+ * 0 to try again, or the error to return. */
+static long sock_wait(uint64_t deadline, uint64_t timeout)
+{
+	int w = event_wait(deadline);
+	if (w < 0)
+		return timeout ? -EINTR : -ERESTARTSYS;
+	if (w == 0 && clock_monotonic_ns() >= deadline)
+		return -EAGAIN;
+	return 0;
+}
+
+static uint64_t deadline_after(uint64_t timeout)
+{
+	return timeout ? clock_monotonic_ns() + timeout : UINT64_MAX;
+}
+
+static long tcp_connect_wait(struct file *f, struct sock *s,
+			     const struct peer *p, int unspec)
+{
+	if (unspec)
+		return -EAFNOSUPPORT;
+	long r = tcp_sock_connect(s, p->ip, p->port);
+	if (r == -EALREADY && !(f->flags & O_NONBLOCK))
+		r = 0; /* wait for the one under way */
+	else if (r < 0)
+		return r;
+	else if (f->flags & O_NONBLOCK)
+		return -EINPROGRESS;
+	uint64_t deadline = deadline_after(s->sndtimeo_ns);
+	for (;;) {
+		net_poll();
+		enum tcp_state st = s->tcp->state;
+		if (st >= TCP_ESTABLISHED)
+			return 0;
+		if (st == TCP_CLOSED) {
+			int e = s->tcp->error ? s->tcp->error : ECONNREFUSED;
+			s->tcp->error = 0;
+			return -e;
+		}
+		if ((r = sock_wait(deadline, s->sndtimeo_ns)) < 0)
+			return r == -EAGAIN ? -EINPROGRESS : r;
+	}
+}
+
+static long tcp_sendto(struct file *f, struct sock *s, const uint8_t *data,
+		       uint64_t len, int flags)
+{
+	uint64_t done = 0, deadline = deadline_after(s->sndtimeo_ns);
+	for (;;) {
+		net_poll();
+		long n = tcp_sock_send(s, data + done, len - done);
+		if (n > 0) {
+			done += (uint64_t)n;
+			if (done == len)
+				return (long)done;
+			continue;
+		}
+		if (n != -EAGAIN) {
+			if (done)
+				return (long)done;
+			if (n == -EPIPE && !(flags & MSG_NOSIGNAL))
+				signal_send(SIGPIPE_NR, 0);
+			return n;
+		}
+		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT))
+			return done ? (long)done : -EAGAIN;
+		long w = sock_wait(deadline, s->sndtimeo_ns);
+		if (w < 0)
+			return done ? (long)done : w;
+	}
+}
+
+static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,
+			 uint64_t len, int flags)
+{
+	uint64_t deadline = deadline_after(s->rcvtimeo_ns), done = 0;
+	if (s->listening)
+		return -ENOTCONN;
+	for (;;) {
+		net_poll();
+		long n = tcp_sock_recv(s, out + done, len - done,
+				       flags & MSG_PEEK);
+		if (n > 0) {
+			done += (uint64_t)n;
+			if (done == len || !(flags & MSG_WAITALL))
+				return (long)done;
+			continue;
+		}
+		if (n != -EAGAIN)
+			return done ? (long)done : n;
+		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT))
+			return done ? (long)done : -EAGAIN;
+		long w = sock_wait(deadline, s->rcvtimeo_ns);
+		if (w < 0)
+			return done ? (long)done : w;
+	}
+}
+
 long sys_connect(int fd, uint64_t uaddr, uint64_t len)
 {
 	long r;
@@ -156,6 +263,8 @@ long sys_connect(int fd, uint64_t uaddr, uint64_t len)
 	if ((r = get_addr(uaddr, len, &p, 1)) < 0)
 		return r;
 	struct sock *s = sock_of(f);
+	if (s->tcp)
+		return tcp_connect_wait(f, s, &p, r == 1);
 	if (r == 1) { /* AF_UNSPEC: forget the peer */
 		s->connected = 0;
 		s->rip = 0;
@@ -174,7 +283,13 @@ long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		 const struct peer *to)
 {
 	struct sock *s = sock_of(f);
-	(void)flags;
+	if (s->tcp) {
+		if (len > IOBUF)
+			len = IOBUF; /* a short write, as a full buffer gives */
+		if (copy_from_user(iobuf, ubuf, len) < 0)
+			return -EFAULT;
+		return tcp_sendto(f, s, iobuf, len, flags);
+	}
 	if (s->shut_wr)
 		return -EPIPE;
 	if (!to && !s->connected)
@@ -197,6 +312,17 @@ long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 				    ? clock_monotonic_ns() + s->rcvtimeo_ns
 				    : UINT64_MAX;
 	struct peer p;
+	if (s->tcp) {
+		long n = tcp_recvfrom(f, s, iobuf, len < IOBUF ? len : IOBUF,
+				      flags);
+		if (n > 0 && copy_to_user(ubuf, iobuf, (uint64_t)n) < 0)
+			return -EFAULT;
+		if (from) {
+			from->ip = s->rip;
+			from->port = s->rport;
+		}
+		return n;
+	}
 	for (;;) {
 		net_poll();
 		long n = udp_recv(s, iobuf, len < IOBUF ? len : IOBUF,
@@ -302,11 +428,12 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 		to = &p;
 	}
 	struct sock *s = sock_of(f);
+	if (s->tcp)
+		return tcp_sendto(f, s, gather, (uint64_t)total, flags);
 	if (s->shut_wr)
 		return -EPIPE;
 	if (!to && !s->connected)
 		return -EDESTADDRREQ;
-	(void)flags;
 	net_poll();
 	r = udp_send(s, to ? to->ip : s->rip, to ? to->port : s->rport, gather,
 		     (size_t)total);
@@ -332,9 +459,19 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	uint64_t deadline = s->rcvtimeo_ns
 				    ? clock_monotonic_ns() + s->rcvtimeo_ns
 				    : UINT64_MAX;
-	struct peer p;
-	long n;
-	for (;;) {
+	struct peer p = {s->rip, s->rport};
+	long n = 0;
+	if (s->tcp) {
+		n = tcp_recvfrom(f, s, scatter,
+				 (uint64_t)total < sizeof(scatter)
+					 ? (uint64_t)total
+					 : sizeof(scatter),
+				 flags);
+		if (n < 0)
+			return n;
+		flags &= ~MSG_TRUNC;
+	}
+	while (!s->tcp) {
 		net_poll();
 		n = udp_recv(s, scatter, sizeof(scatter), flags & MSG_PEEK,
 			     &p.ip, &p.port);
@@ -380,6 +517,65 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	return (flags & MSG_TRUNC) ? n : (long)at;
 }
 
+long sys_listen(int fd, int backlog)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	struct sock *s = sock_of(f);
+	if (!s->tcp)
+		return -EOPNOTSUPP;
+	return tcp_sock_listen(s, backlog);
+}
+
+long sys_accept4(int fd, uint64_t uaddr, uint64_t ulen, int flags)
+{
+	long r;
+	struct file *f = sock_file(fd, &r);
+	if (!f)
+		return r;
+	struct sock *s = sock_of(f);
+	if (flags & ~(SOCK_NONBLOCK_FLAG | SOCK_CLOEXEC_FLAG))
+		return -EINVAL;
+	if (!s->tcp)
+		return -EOPNOTSUPP;
+	if (!s->listening)
+		return -EINVAL;
+	uint64_t deadline = deadline_after(s->rcvtimeo_ns);
+	for (;;) {
+		net_poll();
+		struct sock *c = tcp_sock_accept(s);
+		if (c) {
+			struct file *cf =
+				sock_file_for(c, flags & SOCK_NONBLOCK_FLAG);
+			if (!cf) {
+				tcp_abort(c->tcp);
+				sock_free(c);
+				return -ENOMEM;
+			}
+			int cfd = fd_install(cf, 0, flags & SOCK_CLOEXEC_FLAG);
+			if (cfd < 0) {
+				file_put(cf);
+				return cfd;
+			}
+			struct peer p = {c->rip, c->rport};
+			if ((r = put_addr(uaddr, ulen, &p)) < 0)
+				return r;
+			return cfd;
+		}
+		if (f->flags & O_NONBLOCK)
+			return -EAGAIN;
+		if ((r = sock_wait(deadline, s->rcvtimeo_ns)) < 0)
+			return r;
+	}
+}
+
+long sys_accept(int fd, uint64_t uaddr, uint64_t ulen)
+{
+	return sys_accept4(fd, uaddr, ulen, 0);
+}
+
 long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen)
 {
 	long r;
@@ -415,6 +611,8 @@ long sys_shutdown(int fd, int how)
 	struct sock *s = sock_of(f);
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
+	if (s->tcp)
+		return tcp_sock_shutdown(s, how);
 	if (!s->connected)
 		return -ENOTCONN;
 	if (how != SHUT_WR)
@@ -431,8 +629,51 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 	if (!f)
 		return r;
 	struct sock *s = sock_of(f);
+	if (level == IPPROTO_TCP_NR) {
+		int v;
+		if (!s->tcp)
+			return -EOPNOTSUPP;
+		if (len < sizeof(v))
+			return -EINVAL;
+		if (copy_from_user(&v, uval, sizeof(v)) < 0)
+			return -EFAULT;
+		switch (name) {
+		case TCP_NODELAY_OPT:
+			s->tcp->nodelay = !!v;
+			if (v)
+				tcp_output(s->tcp, clock_monotonic_ns());
+			return 0;
+		case TCP_KEEPIDLE_OPT:
+		case TCP_KEEPINTVL_OPT:
+			if (v < 1 || v > 32767)
+				return -EINVAL;
+			if (name == TCP_KEEPIDLE_OPT)
+				s->tcp->keep_idle = (uint64_t)v * 1000000000ULL;
+			else
+				s->tcp->keep_intvl =
+					(uint64_t)v * 1000000000ULL;
+			return 0;
+		case TCP_KEEPCNT_OPT:
+			if (v < 1 || v > 127)
+				return -EINVAL;
+			s->tcp->keep_cnt = v;
+			return 0;
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
+	if (name == SO_LINGER) {
+		int l[2];
+		if (len < sizeof(l))
+			return -EINVAL;
+		if (copy_from_user(l, uval, sizeof(l)) < 0)
+			return -EFAULT;
+		s->linger_on = !!l[0];
+		s->linger_sec = l[1] < 0 ? 0 : l[1];
+		return 0;
+	}
 	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
 		struct timeval_abi tv;
 		if (len < sizeof(tv))
@@ -466,6 +707,8 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		return 0;
 	case SO_KEEPALIVE:
 		s->keepalive = !!v;
+		if (s->tcp)
+			s->tcp->keepalive = !!v;
 		return 0;
 	case SO_RCVBUF:
 	case SO_SNDBUF: {
@@ -494,6 +737,33 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (level == IPPROTO_TCP_NR) {
+		if (!s->tcp)
+			return -EOPNOTSUPP;
+		int tv;
+		switch (name) {
+		case TCP_NODELAY_OPT:
+			tv = s->tcp->nodelay;
+			break;
+		case TCP_KEEPIDLE_OPT:
+			tv = (int)(s->tcp->keep_idle / 1000000000ULL);
+			break;
+		case TCP_KEEPINTVL_OPT:
+			tv = (int)(s->tcp->keep_intvl / 1000000000ULL);
+			break;
+		case TCP_KEEPCNT_OPT:
+			tv = s->tcp->keep_cnt;
+			break;
+		default:
+			return -ENOPROTOOPT;
+		}
+		int32_t n =
+			len < (int32_t)sizeof(tv) ? len : (int32_t)sizeof(tv);
+		if (copy_to_user(uval, &tv, (size_t)n) < 0 ||
+		    copy_to_user(ulen, &n, sizeof(n)) < 0)
+			return -EFAULT;
+		return 0;
+	}
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
@@ -517,11 +787,18 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		v = AF_INET;
 		break;
 	case SO_PROTOCOL:
-		v = IPPROTO_UDP_NR;
+		v = s->tcp ? IPPROTO_TCP_NR : IPPROTO_UDP_NR;
+		break;
+	case SO_ACCEPTCONN:
+		v = s->listening;
 		break;
 	case SO_ERROR:
 		v = s->error;
 		s->error = 0;
+		if (!v && s->tcp && s->tcp->state == TCP_CLOSED) {
+			v = s->tcp->error;
+			s->tcp->error = 0;
+		}
 		break;
 	case SO_REUSEADDR:
 		v = s->reuseaddr;

@@ -128,6 +128,8 @@ int event_wait(uint64_t deadline)
 		uint64_t until = next_deadline();
 		if (until > deadline)
 			until = deadline;
+		if (until > net_next_timer)
+			until = net_next_timer;
 		if (netif.up) {
 			/* the device's interrupt ends it too; wake now and
 			 * then for the stack's own timers (ARP) */

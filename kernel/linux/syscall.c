@@ -66,8 +66,11 @@ static const struct syscall_entry syscalls[] = {
 	SYS(dup2),
 	SYS(nanosleep),
 	SYS(getpid),
-	SYS_PARTIAL(socket, "AF_INET datagram sockets (UDP); no stream "
-			    "sockets (TCP) or AF_UNIX yet"),
+	SYS_PARTIAL(socket, "AF_INET stream (TCP) and datagram (UDP) sockets; "
+			    "no AF_UNIX or IPv6 yet"),
+	SYS(listen),
+	SYS(accept),
+	SYS(accept4),
 	SYS(bind),
 	SYS(connect),
 	SYS_PARTIAL(sendto, "no flags have an effect"),
@@ -77,8 +80,10 @@ static const struct syscall_entry syscalls[] = {
 	SYS(getsockname),
 	SYS(getpeername),
 	SYS(shutdown),
-	SYS_PARTIAL(setsockopt, "SOL_SOCKET options only"),
-	SYS_PARTIAL(getsockopt, "SOL_SOCKET options only"),
+	SYS_PARTIAL(setsockopt, "SOL_SOCKET options and TCP_NODELAY, "
+				"TCP_KEEP*"),
+	SYS_PARTIAL(getsockopt, "SOL_SOCKET options and TCP_NODELAY, "
+				"TCP_KEEP*"),
 	SYS(exit),
 	SYS_PARTIAL(kill, "only to itself (pid 1)"),
 	SYS_PARTIAL(uname, "release 6.1.0-fresco"),

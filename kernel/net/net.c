@@ -2,6 +2,7 @@
  * echo (RFC 792). See net.h.
  */
 #include "net/net.h"
+#include "net/socket.h"
 #include "fs/fs.h"
 #include <linux/stat.h>
 
@@ -227,6 +228,54 @@ uint32_t ip_source_for(uint32_t dst)
 
 static void ip_input(const uint8_t *pkt, size_t len);
 
+/* The loopback interface: packets to this host wait here until net_poll
+ * delivers them, so that answering one never nests inside sending one. */
+#define LOOPBACK_MAX 4096
+struct lo_pkt {
+	struct lo_pkt *next;
+	size_t len;
+	uint8_t data[];
+};
+static struct lo_pkt *lo_head, *lo_tail;
+static unsigned lo_count;
+uint64_t lo_dropped;
+
+static int loopback_queue(const uint8_t *pkt, size_t len)
+{
+	struct lo_pkt *p =
+		lo_count < LOOPBACK_MAX ? kmalloc(sizeof(*p) + len) : NULL;
+	if (!p) {
+		lo_dropped++;
+		return -ENOBUFS;
+	}
+	p->next = NULL;
+	p->len = len;
+	memcpy(p->data, pkt, len);
+	if (lo_tail)
+		lo_tail->next = p;
+	else
+		lo_head = p;
+	lo_tail = p;
+	lo_count++;
+	return 0;
+}
+
+static int loopback_deliver(void)
+{
+	int n = 0;
+	while (lo_head) {
+		struct lo_pkt *p = lo_head;
+		lo_head = p->next;
+		if (!lo_head)
+			lo_tail = NULL;
+		lo_count--;
+		ip_input(p->data, p->len);
+		kfree(p, sizeof(*p) + p->len);
+		n++;
+	}
+	return n;
+}
+
 int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 	      size_t len)
 {
@@ -247,10 +296,8 @@ int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 	ip->csum = inet_csum_done(inet_sum(ip, sizeof(*ip), 0));
 	memcpy(pkt + sizeof(*ip), payload, len);
 	size_t total = sizeof(*ip) + len;
-	if (is_local(dst)) {
-		ip_input(pkt, total); /* the loopback interface */
-		return 0;
-	}
+	if (is_local(dst))
+		return loopback_queue(pkt, total);
 	if (!netif.up)
 		return -ENETUNREACH;
 	if (dst == 0xffffffffu)
@@ -327,6 +374,9 @@ static void ip_input(const uint8_t *pkt, size_t len)
 	case IP_PROTO_UDP:
 		udp_input(ip, payload, plen);
 		break;
+	case IP_PROTO_TCP:
+		tcp_sock_input(ip, payload, plen);
+		break;
 	default:
 		break;
 	}
@@ -348,11 +398,15 @@ static void eth_input(const uint8_t *frame, size_t len)
 		ip_input(frame + ETH_HLEN, len - ETH_HLEN);
 }
 
+uint64_t net_next_timer = UINT64_MAX;
+
 int net_poll(void)
 {
-	if (!netif.up)
-		return 0;
-	int n = netdev_poll(eth_input);
-	arp_timers();
+	int n = netif.up ? netdev_poll(eth_input) : 0;
+	if (netif.up)
+		arp_timers();
+	/* TCP's timers, for loopback connections too */
+	net_next_timer = tcp_sock_timers(clock_monotonic_ns());
+	n += loopback_deliver();
 	return n;
 }

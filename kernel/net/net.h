@@ -29,9 +29,11 @@ int net_configure(const char *ip, const char *gw, const char *dns);
 /* /etc/resolv.conf and /etc/hosts as the network gave them. */
 void net_write_etc(void);
 
-/* Take what the device received and run it through the stack; the
- * number of frames. */
+/* Take what the device received and run it through the stack, and run
+ * the protocols' timers; the number of frames. */
 int net_poll(void);
+/* When the protocols' timers next need net_poll: UINT64_MAX for never. */
+extern uint64_t net_next_timer;
 /* Send an IPv4 packet of (len) bytes of (proto) payload to (dst):
  * 0, -EHOSTUNREACH (no address, no route), -ENOBUFS. */
 int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,

@@ -26,7 +26,7 @@ struct dgram {
 	uint8_t data[];
 };
 
-static struct sock *udp_socks;
+struct sock *all_socks;
 static uint16_t next_ephemeral = EPHEMERAL_FIRST;
 uint64_t udp_dropped;
 
@@ -44,8 +44,16 @@ int socket_is(const struct file *f)
 
 static int port_taken(uint16_t port, uint32_t addr, const struct sock *me)
 {
-	for (struct sock *s = udp_socks; s; s = s->next) {
-		if (s == me || !s->bound || s->lport != port)
+	for (struct sock *s = all_socks; s; s = s->next) {
+		if (s == me || !s->bound || s->lport != port ||
+		    s->proto != me->proto)
+			continue;
+		/* connections a listener accepted share its port */
+		if (s->proto == IP_PROTO_TCP && s->connected &&
+		    !s->connect_started)
+			continue;
+		/* what the program closed and TCP is finishing */
+		if (s->orphan && me->reuseaddr)
 			continue;
 		if (s->lip && addr && s->lip != addr)
 			continue;
@@ -107,8 +115,9 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	/* the most specific socket: connected, then bound to the address */
 	struct sock *best = NULL;
 	int best_score = -1;
-	for (struct sock *s = udp_socks; s; s = s->next) {
-		if (!s->bound || s->lport != u->dport || s->shut_rd)
+	for (struct sock *s = all_socks; s; s = s->next) {
+		if (s->proto != IP_PROTO_UDP || !s->bound ||
+		    s->lport != u->dport || s->shut_rd)
 			continue;
 		if (s->lip && s->lip != ip->dst && ip->dst != 0xffffffffu)
 			continue;
@@ -214,7 +223,10 @@ static long sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	switch (cmd) {
 	case FIONREAD:
 		net_poll();
-		v = s->head ? s->head->len : 0;
+		if (s->tcp)
+			v = s->listening ? 0 : (int)s->tcp->rcv.len;
+		else
+			v = s->head ? s->head->len : 0;
 		return copy_to_user(arg, &v, sizeof(v));
 	case FIONBIO:
 		if (copy_from_user(&v, arg, sizeof(v)) < 0)
@@ -229,12 +241,9 @@ static long sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	}
 }
 
-static void sock_release(struct file *f)
+void sock_free(struct sock *s)
 {
-	struct sock *s = sock_of(f);
-	if (!s)
-		return;
-	for (struct sock **pp = &udp_socks; *pp; pp = &(*pp)->next)
+	for (struct sock **pp = &all_socks; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
 			break;
@@ -244,8 +253,25 @@ static void sock_release(struct file *f)
 		s->head = d->next;
 		kfree(d, sizeof(*d) + d->len);
 	}
+	for (unsigned i = 0; i < s->npages; i++)
+		phys_free(virt_to_phys(s->pages[i]));
+	if (s->pages)
+		kfree(s->pages, 32 * sizeof(uint8_t *));
+	if (s->tcp)
+		kfree(s->tcp, sizeof(*s->tcp));
 	kfree(s, sizeof(*s));
+}
+
+static void sock_release(struct file *f)
+{
+	struct sock *s = sock_of(f);
+	if (!s)
+		return;
 	f->inode->u.sock = NULL;
+	if (s->tcp)
+		tcp_sock_release(s); /* frees it, or lets TCP finish */
+	else
+		sock_free(s);
 }
 
 const struct file_ops socket_ops = {
@@ -260,6 +286,9 @@ short socket_ready(struct file *f, short events)
 	struct sock *s = sock_of(f);
 	short ready = POLLOUT | POLLWRNORM;
 	net_poll();
+	if (s->tcp)
+		return (short)(tcp_sock_ready(s) &
+			       (events | POLLERR | POLLHUP));
 	if (s->head || s->shut_rd)
 		ready |= POLLIN | POLLRDNORM;
 	if (s->error)
@@ -267,29 +296,36 @@ short socket_ready(struct file *f, short events)
 	return (short)(ready & (events | POLLERR | POLLHUP));
 }
 
+struct file *sock_file_for(struct sock *s, int nonblock)
+{
+	struct inode *i = inode_new(S_IFSOCK | 0777);
+	if (!i)
+		return NULL;
+	i->nlink = 0; /* anonymous: lives as long as its files */
+	i->fops = &socket_ops;
+	i->u.sock = s;
+	struct file *f = file_new(i, O_RDWR | (nonblock ? O_NONBLOCK : 0));
+	if (!f)
+		inode_put(i);
+	return f;
+}
+
 struct file *sock_create(int type, int nonblock)
 {
 	netdev_start(); /* the first socket brings the interface up */
 	struct sock *s = kmalloc(sizeof(*s));
-	struct inode *i = s ? inode_new(S_IFSOCK | 0777) : NULL;
-	if (!i) {
-		if (s)
-			kfree(s, sizeof(*s));
+	if (!s)
 		return NULL;
-	}
-	i->nlink = 0; /* anonymous: lives as long as its files */
-	i->fops = &socket_ops;
-	i->u.sock = s;
 	s->type = type;
+	s->proto = type == 1 /* SOCK_STREAM */ ? IP_PROTO_TCP : IP_PROTO_UDP;
 	s->rcvbuf = RCVBUF_DEFAULT;
 	s->sndbuf = RCVBUF_DEFAULT;
-	struct file *f = file_new(i, O_RDWR | (nonblock ? O_NONBLOCK : 0));
-	if (!f) {
-		kfree(s, sizeof(*s));
-		inode_put(i);
-		return NULL;
-	}
-	s->next = udp_socks;
-	udp_socks = s;
+	s->next = all_socks;
+	all_socks = s;
+	struct file *f = NULL;
+	if ((s->proto != IP_PROTO_TCP || tcp_sock_init(s) == 0))
+		f = sock_file_for(s, nonblock);
+	if (!f)
+		sock_free(s);
 	return f;
 }

@@ -32,9 +32,9 @@ struct end {
 
 static uint64_t now;
 
-static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
-		   uint8_t flags, uint16_t wnd, int mss, int wscale,
-		   uint32_t off, uint32_t len)
+static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
+		   uint16_t wnd, int mss, int wscale, uint32_t off,
+		   uint32_t len)
 {
 	struct end *e = cb->owner;
 	ck_assert_int_lt(e->nout, SEGS);
@@ -250,8 +250,7 @@ START_TEST(test_resets)
 {
 	handshake(1460, 1460);
 	/* in the window but not exact: a challenge ACK, no reset */
-	struct tcp_seg rst = {A.cb.rcv_nxt + 10, 0, TCP_RST, 0, 0, -1,
-			      NULL, 0};
+	struct tcp_seg rst = {A.cb.rcv_nxt + 10, 0, TCP_RST, 0, 0, -1, NULL, 0};
 	int before = A.nout;
 	tcp_input(&A.cb, &rst, now);
 	ck_assert_int_eq(A.cb.state, TCP_ESTABLISHED);
@@ -268,8 +267,7 @@ START_TEST(test_resets)
 	struct tcp_seg bad = {0, 7, TCP_RST | TCP_ACK, 0, 0, -1, NULL, 0};
 	tcp_input(&A.cb, &bad, now); /* does not acknowledge the SYN */
 	ck_assert_int_eq(A.cb.state, TCP_SYN_SENT);
-	struct tcp_seg refuse = {0, 1001, TCP_RST | TCP_ACK, 0, 0, -1, NULL,
-				 0};
+	struct tcp_seg refuse = {0, 1001, TCP_RST | TCP_ACK, 0, 0, -1, NULL, 0};
 	tcp_input(&A.cb, &refuse, now);
 	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
 	ck_assert_int_eq(A.cb.error, ECONNREFUSED);
@@ -399,8 +397,8 @@ START_TEST(test_zero_window_and_probe)
 	/* the program reads: a window update, the rest flows */
 	uint32_t got = 0;
 	while (got < sizeof(data)) {
-		uint32_t n = tcp_recv(&B.cb, back + got, sizeof(back) - got,
-				      now);
+		uint32_t n =
+			tcp_recv(&B.cb, back + got, sizeof(back) - got, now);
 		if (!n) {
 			now = A.cb.persist_at ? A.cb.persist_at : now + MS;
 			tcp_timer(&A.cb, now);
@@ -441,16 +439,28 @@ START_TEST(test_reordering_and_old_segments)
 	ck_assert_int_eq(B.nout, before + 1);
 	ck_assert_uint_eq(B.out[before].ack, B.cb.rcv_nxt);
 	/* an ACK of what was never sent: answered with an ACK */
-	struct tcp_seg future = {B.cb.rcv_nxt, A.cb.snd_max + 1000, TCP_ACK,
-				 1000, 0, -1, NULL, 0};
+	struct tcp_seg future = {B.cb.rcv_nxt,
+				 A.cb.snd_max + 1000,
+				 TCP_ACK,
+				 1000,
+				 0,
+				 -1,
+				 NULL,
+				 0};
 	before = A.nout;
 	uint32_t una = A.cb.snd_una;
 	tcp_input(&A.cb, &future, now);
 	ck_assert_uint_eq(A.cb.snd_una, una);
 	ck_assert_int_eq(A.nout, before + 1);
 	/* far outside the window: an ACK, no state change */
-	struct tcp_seg far = {B.cb.rcv_nxt + 1000000, A.cb.snd_nxt, TCP_ACK,
-			      1000, 0, -1, data, 10};
+	struct tcp_seg far = {B.cb.rcv_nxt + 1000000,
+			      A.cb.snd_nxt,
+			      TCP_ACK,
+			      1000,
+			      0,
+			      -1,
+			      data,
+			      10};
 	before = B.nout;
 	tcp_input(&B.cb, &far, now);
 	ck_assert_int_eq(B.cb.state, TCP_ESTABLISHED);

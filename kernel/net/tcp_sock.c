@@ -1,0 +1,472 @@
+/* tcp_sock.c: TCP sockets: segments to and from the wire for the state
+ * machine in lib/tcp.c, listeners and their accept queues, and the
+ * program's send and receive.
+ *
+ * A stream socket's rings are RING_PAGES pages each way (64 KiB). A
+ * connection the program has closed stays until TCP is done with it (its
+ * FIN acknowledged, TIME_WAIT over), then it is freed. A listener keeps
+ * connections whose handshake is under way and those ready to accept, up
+ * to its backlog; a SYN beyond that is dropped, as Linux does, so the
+ * peer tries again.
+ */
+#include "net/socket.h"
+#include "fs/fs.h"
+#include <asm-generic/poll.h>
+
+#define RING_PAGES 16
+#define TCP_HDR 20
+#define OPT_EOL 0
+#define OPT_NOP 1
+#define OPT_MSS 2
+#define OPT_WS 3
+#define OUR_MSS (1500 - 20 - TCP_HDR)
+#define BACKLOG_MAX 4096
+
+struct tcp_hdr {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t off, flags;
+	uint16_t wnd, csum, urg;
+} __attribute__((packed));
+
+uint64_t tcp_bad_segments, tcp_resets_sent;
+static uint32_t iss_counter;
+
+/* ---- segments out ---- */
+
+static void send_segment(uint32_t src, uint32_t dst, uint16_t sport,
+			 uint16_t dport, uint32_t seq, uint32_t ack,
+			 uint8_t flags, uint16_t wnd, int mss, int wscale,
+			 const struct tcp_ring *ring, uint32_t off,
+			 uint32_t len)
+{
+	static uint8_t pkt[1500];
+	struct tcp_hdr *h = (struct tcp_hdr *)pkt;
+	size_t hl = TCP_HDR;
+	uint8_t *opt = pkt + TCP_HDR;
+	if (mss >= 0) {
+		opt[0] = OPT_MSS;
+		opt[1] = 4;
+		opt[2] = (uint8_t)(mss >> 8);
+		opt[3] = (uint8_t)mss;
+		hl += 4;
+		opt += 4;
+	}
+	if (wscale >= 0) {
+		opt[0] = OPT_NOP;
+		opt[1] = OPT_WS;
+		opt[2] = 3;
+		opt[3] = (uint8_t)wscale;
+		hl += 4;
+	}
+	if (hl + len > sizeof(pkt))
+		return;
+	*h = (struct tcp_hdr){sport,
+			      dport,
+			      net32(seq),
+			      net32(ack),
+			      (uint8_t)((hl / 4) << 4),
+			      flags,
+			      net16(wnd),
+			      0,
+			      0};
+	if (len)
+		tcp_ring_peek(ring, off, pkt + hl, len);
+	uint32_t sum =
+		inet_pseudo_sum(src, dst, IP_PROTO_TCP, (uint16_t)(hl + len));
+	h->csum = inet_csum_done(inet_sum(pkt, hl + len, sum));
+	ip_output(src, dst, IP_PROTO_TCP, pkt, hl + len);
+}
+
+static void cb_output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
+		      uint8_t flags, uint16_t wnd, int mss, int wscale,
+		      uint32_t off, uint32_t len)
+{
+	struct sock *s = cb->owner;
+	uint32_t src = s->lip ? s->lip : ip_source_for(s->rip);
+	send_segment(src, s->rip, s->lport, s->rport, seq, ack, flags, wnd, mss,
+		     wscale, &cb->snd, off, len);
+}
+
+static void cb_event(struct tcp_cb *cb)
+{
+	(void)cb; /* waiters look at the state when they wake */
+}
+
+static const struct tcp_ops ops = {cb_output, cb_event};
+
+/* ---- sockets ---- */
+
+int tcp_sock_init(struct sock *s)
+{
+	s->tcp = kmalloc(sizeof(*s->tcp));
+	s->pages = kmalloc(2 * RING_PAGES * sizeof(uint8_t *));
+	if (!s->tcp || !s->pages)
+		return -ENOMEM;
+	for (unsigned i = 0; i < 2 * RING_PAGES; i++) {
+		uint64_t pa = phys_alloc();
+		if (!pa)
+			return -ENOMEM; /* sock_free returns what was taken */
+		s->pages[i] = phys_to_virt(pa);
+		s->npages++;
+	}
+	s->tcp->snd = (struct tcp_ring){s->pages, RING_PAGES, 0, 0};
+	s->tcp->rcv =
+		(struct tcp_ring){s->pages + RING_PAGES, RING_PAGES, 0, 0};
+	tcp_init(s->tcp, &ops, s, OUR_MSS);
+	return 0;
+}
+
+static uint32_t new_iss(void)
+{
+	uint32_t r;
+	random_bytes(&r, sizeof(r));
+	/* a clock-driven part keeps successive ones increasing (3.4.1) */
+	return r + (uint32_t)(clock_monotonic_ns() / 4000) + iss_counter++;
+}
+
+int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port)
+{
+	struct tcp_cb *cb = s->tcp;
+	if (s->listening)
+		return -EISCONN;
+	if (cb->state == TCP_SYN_SENT)
+		return -EALREADY;
+	if (cb->state != TCP_CLOSED)
+		return -EISCONN;
+	/* a fresh start (also after a connect that failed) */
+	int nodelay = cb->nodelay, keepalive = cb->keepalive;
+	tcp_init(cb, &ops, s, OUR_MSS);
+	cb->nodelay = nodelay;
+	cb->keepalive = keepalive;
+	if (!s->bound) {
+		int r = sock_bind_addr(s, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	if (!ip)
+		ip = 0x0100007fu; /* 0.0.0.0: this host */
+	if (!netif.configured && (ip & 0xff) != 0x7f)
+		return -ENETUNREACH;
+	s->rip = ip;
+	s->rport = port;
+	s->connected = 1;
+	s->connect_started = 1;
+	cb->error = 0;
+	tcp_connect(cb, new_iss(), clock_monotonic_ns());
+	return 0;
+}
+
+int tcp_sock_listen(struct sock *s, int backlog)
+{
+	if (s->connect_started)
+		return -EINVAL;
+	if (!s->bound) {
+		int r = sock_bind_addr(s, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	s->backlog = backlog < 1	     ? 1
+		     : backlog > BACKLOG_MAX ? BACKLOG_MAX
+					     : backlog;
+	if (!s->listening) {
+		s->listening = 1;
+		tcp_listen(s->tcp);
+	}
+	return 0;
+}
+
+struct sock *tcp_sock_accept(struct sock *s)
+{
+	struct sock *c = s->acceptq;
+	if (!c)
+		return NULL;
+	s->acceptq = c->accept_next;
+	if (!s->acceptq)
+		s->acceptq_tail = NULL;
+	s->acceptq_len--;
+	c->parent = NULL;
+	c->accept_next = NULL;
+	return c;
+}
+
+long tcp_sock_send(struct sock *s, const void *data, size_t len)
+{
+	struct tcp_cb *cb = s->tcp;
+	if (cb->error && cb->state == TCP_CLOSED)
+		return -cb->error;
+	if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RCVD)
+		return -EAGAIN; /* not yet: the caller waits */
+	if (cb->state != TCP_ESTABLISHED && cb->state != TCP_CLOSE_WAIT)
+		return s->connected ? -EPIPE : -ENOTCONN;
+	if (s->shut_wr)
+		return -EPIPE;
+	uint32_t n = tcp_send(cb, data,
+			      len > 0x7fffffff ? 0x7fffffff : (uint32_t)len,
+			      clock_monotonic_ns());
+	return n ? (long)n : -EAGAIN;
+}
+
+long tcp_sock_recv(struct sock *s, void *out, size_t len, int peek)
+{
+	struct tcp_cb *cb = s->tcp;
+	uint32_t n = len > cb->rcv.len ? cb->rcv.len : (uint32_t)len;
+	if (n) {
+		if (peek) {
+			tcp_ring_peek(&cb->rcv, 0, out, n);
+			return n;
+		}
+		return tcp_recv(cb, out, n, clock_monotonic_ns());
+	}
+	if (!s->connected)
+		return -ENOTCONN;
+	if (cb->fin_received || s->shut_rd)
+		return 0; /* end of stream */
+	if (cb->state == TCP_CLOSED) {
+		int e = cb->error;
+		cb->error = 0;
+		return e ? -e : 0;
+	}
+	if (cb->state == TCP_SYN_SENT || cb->state >= TCP_ESTABLISHED)
+		return -EAGAIN;
+	return -ENOTCONN;
+}
+
+int tcp_sock_shutdown(struct sock *s, int how)
+{
+	struct tcp_cb *cb = s->tcp;
+	if (cb->state < TCP_SYN_RCVD)
+		return -ENOTCONN;
+	if (how != 1) /* SHUT_RD or SHUT_RDWR */
+		s->shut_rd = 1;
+	if (how != 0 && !s->shut_wr) {
+		s->shut_wr = 1;
+		tcp_close(cb, clock_monotonic_ns());
+	}
+	return 0;
+}
+
+/* Closing a listener resets what it had not handed out. */
+static void drop_children(struct sock *s)
+{
+	for (struct sock *c = all_socks, *n; c; c = n) {
+		n = c->next;
+		if (c->parent == s) {
+			tcp_abort(c->tcp);
+			sock_free(c);
+		}
+	}
+	s->acceptq = s->acceptq_tail = NULL;
+	s->acceptq_len = 0;
+}
+
+void tcp_sock_release(struct sock *s)
+{
+	struct tcp_cb *cb = s->tcp;
+	if (s->listening) {
+		drop_children(s);
+		sock_free(s);
+		return;
+	}
+	if (s->linger_on && s->linger_sec == 0) {
+		tcp_abort(cb); /* SO_LINGER 0: reset at once */
+	} else if (cb->rcv.len) {
+		/* unread data: RFC 2525 says reset, as Linux does */
+		tcp_abort(cb);
+	} else {
+		tcp_close(cb, clock_monotonic_ns());
+	}
+	if (cb->state == TCP_CLOSED)
+		sock_free(s);
+	else
+		s->orphan = 1; /* freed when TCP is done */
+}
+
+short tcp_sock_ready(struct sock *s)
+{
+	struct tcp_cb *cb = s->tcp;
+	short r = 0;
+	if (s->listening)
+		return s->acceptq ? POLLIN | POLLRDNORM : 0;
+	if (cb->rcv.len || cb->fin_received || s->shut_rd)
+		r |= POLLIN | POLLRDNORM;
+	if ((cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT) &&
+	    !s->shut_wr && cb->snd.len < tcp_ring_cap(&cb->snd))
+		r |= POLLOUT | POLLWRNORM;
+	if (cb->fin_received && (s->shut_wr || cb->state == TCP_CLOSED))
+		r |= POLLHUP;
+	if (cb->state == TCP_CLOSED && s->connect_started) {
+		r |= POLLHUP | POLLIN | POLLRDNORM;
+		if (cb->error)
+			r |= POLLERR | POLLOUT;
+	}
+	if (cb->fin_received)
+		r |= POLLRDHUP;
+	return r;
+}
+
+/* After the machine ran: a finished handshake goes to its listener's
+ * accept queue; a connection that is over and that nobody holds is freed
+ * (a failed handshake, or one the program closed). */
+static void after(struct sock *s)
+{
+	struct tcp_cb *cb = s->tcp;
+	if (s->pending && cb->state >= TCP_ESTABLISHED) {
+		struct sock *p = s->parent;
+		s->pending = 0;
+		p->pending--;
+		if (p->acceptq_tail)
+			p->acceptq_tail->accept_next = s;
+		else
+			p->acceptq = s;
+		p->acceptq_tail = s;
+		p->acceptq_len++;
+	}
+	if (cb->state == TCP_CLOSED) {
+		if (s->pending) {
+			s->parent->pending--;
+			sock_free(s);
+		} else if (s->orphan) {
+			sock_free(s);
+		}
+	}
+}
+
+/* ---- segments in ---- */
+
+static int parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg)
+{
+	seg->mss = 0;
+	seg->wscale = -1;
+	for (size_t i = 0; i < n;) {
+		if (o[i] == OPT_EOL)
+			break;
+		if (o[i] == OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
+			return -1; /* a length that runs off the header */
+		if (o[i] == OPT_MSS && o[i + 1] == 4)
+			seg->mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
+		else if (o[i] == OPT_WS && o[i + 1] == 3)
+			seg->wscale = (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
+		i += o[i + 1];
+	}
+	if (seg->mss && seg->mss < 64)
+		seg->mss = 64;
+	return 0;
+}
+
+static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
+			 uint16_t rport)
+{
+	struct sock *listener = NULL;
+	for (struct sock *s = all_socks; s; s = s->next) {
+		if (s->proto != IP_PROTO_TCP || !s->bound || s->lport != lport)
+			continue;
+		if (s->lip && s->lip != lip)
+			continue;
+		if (s->connected && s->rip == rip && s->rport == rport &&
+		    s->tcp->state != TCP_CLOSED)
+			return s;
+		if (s->listening && (!listener || s->lip))
+			listener = s;
+	}
+	return listener;
+}
+
+void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
+{
+	const struct tcp_hdr *h = (const struct tcp_hdr *)p;
+	if (len < TCP_HDR) {
+		tcp_bad_segments++;
+		return;
+	}
+	size_t hl = (size_t)(h->off >> 4) * 4;
+	uint32_t sum =
+		inet_pseudo_sum(ip->src, ip->dst, IP_PROTO_TCP, (uint16_t)len);
+	if (hl < TCP_HDR || hl > len ||
+	    inet_csum_done(inet_sum(p, len, sum)) != 0) {
+		tcp_bad_segments++;
+		return;
+	}
+	struct tcp_seg seg = {
+		.seq = net32(h->seq),
+		.ack = net32(h->ack),
+		.flags = h->flags & 0x1f,
+		.wnd = net16(h->wnd),
+		.data = p + hl,
+		.len = (uint32_t)(len - hl),
+	};
+	if (parse_options(p + TCP_HDR, hl - TCP_HDR, &seg) < 0) {
+		tcp_bad_segments++;
+		return;
+	}
+	uint64_t now = clock_monotonic_ns();
+	struct sock *s = find(ip->dst, h->dport, ip->src, h->sport);
+	if (s && !s->listening) {
+		tcp_input(s->tcp, &seg, now);
+		after(s);
+		return;
+	}
+	if (s && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+		/* a new connection for a listener */
+		if (s->pending + s->acceptq_len >= s->backlog)
+			return; /* full: the peer retries */
+		struct sock *c = kmalloc(sizeof(*c));
+		if (!c)
+			return;
+		c->proto = IP_PROTO_TCP;
+		c->type = s->type;
+		c->rcvbuf = s->rcvbuf;
+		c->sndbuf = s->sndbuf;
+		c->next = all_socks;
+		all_socks = c;
+		if (tcp_sock_init(c) < 0) {
+			sock_free(c);
+			return;
+		}
+		c->tcp->nodelay = s->tcp->nodelay;
+		c->tcp->keepalive = s->tcp->keepalive;
+		c->lip = ip->dst;
+		c->lport = h->dport;
+		c->rip = ip->src;
+		c->rport = h->sport;
+		c->bound = c->connected = 1;
+		c->parent = s;
+		c->pending = 1;
+		s->pending++;
+		tcp_accept_syn(c->tcp, &seg, new_iss(), now);
+		return;
+	}
+	if (s && (seg.flags & TCP_RST))
+		return;
+	/* nobody's: a reset, unless it was one (3.10.7.1) */
+	uint32_t rseq, rack;
+	uint8_t rflags;
+	if (tcp_reset_for(&seg, &rseq, &rack, &rflags)) {
+		tcp_resets_sent++;
+		send_segment(ip->dst, ip->src, h->dport, h->sport, rseq, rack,
+			     rflags, 0, -1, -1, NULL, 0, 0);
+	}
+}
+
+uint64_t tcp_sock_timers(uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	for (struct sock *s = all_socks, *n; s; s = n) {
+		n = s->next;
+		if (s->proto != IP_PROTO_TCP || !s->tcp)
+			continue;
+		uint64_t t = tcp_next_timer(s->tcp);
+		if (t <= now) {
+			tcp_timer(s->tcp, now);
+			after(s); /* may free it */
+			continue;
+		}
+		if (t < next)
+			next = t;
+	}
+	return next;
+}

@@ -1,0 +1,240 @@
+/* tcp.c: TCP sockets.
+ *
+ *   tcp                    loopback: handshake, data both ways (1 MiB
+ *                          through non-blocking sockets), half-close,
+ *                          errors, poll
+ *   tcp client HOST PORT   echo 4 MiB through a server on the host
+ *   tcp serve PORT N       echo for N connections, one at a time
+ */
+#define _GNU_SOURCE
+#include "guest.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+static struct sockaddr_in addr(const char *ip, int port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	return a;
+}
+
+static uint8_t pattern(size_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 10));
+}
+
+static void loopback(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in la = addr("127.0.0.1", 0);
+	socklen_t len = sizeof(la);
+	int one = 1;
+	CHECK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0,
+	      "SO_REUSEADDR");
+	CHECK(bind(l, (struct sockaddr *)&la, sizeof(la)) == 0 &&
+		      listen(l, 8) == 0 &&
+		      getsockname(l, (struct sockaddr *)&la, &len) == 0 &&
+		      la.sin_port != 0,
+	      "a listener on 127.0.0.1");
+	struct pollfd lp = {l, POLLIN, 0};
+	CHECK(poll(&lp, 1, 0) == 0, "nothing to accept yet");
+
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int r = connect(c, (struct sockaddr *)&la, sizeof(la));
+	CHECK(r == 0 || errno == EINPROGRESS, "non-blocking connect");
+	CHECK(poll(&lp, 1, 1000) == 1 && (lp.revents & POLLIN),
+	      "the listener is readable");
+	struct sockaddr_in peer;
+	len = sizeof(peer);
+	int a = accept4(l, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK);
+	CHECK(a >= 0 && len == sizeof(peer) &&
+		      peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	      "accept4 gives the client's address");
+	struct pollfd cp = {c, POLLOUT, 0};
+	CHECK(poll(&cp, 1, 1000) == 1 && (cp.revents & POLLOUT),
+	      "the client is writable: connected");
+	int err = -1;
+	len = sizeof(err);
+	CHECK(getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0,
+	      "SO_ERROR 0");
+	struct sockaddr_in cname, apeer;
+	socklen_t l1 = sizeof(cname), l2 = sizeof(apeer);
+	getsockname(c, (struct sockaddr *)&cname, &l1);
+	getpeername(a, (struct sockaddr *)&apeer, &l2);
+	CHECK(cname.sin_port == apeer.sin_port, "the two ends agree");
+
+	/* 1 MiB each way, alternating non-blocking writes and reads */
+	size_t total = 1 << 20, wa = 0, rc = 0, wc = 0, ra = 0;
+	static uint8_t buf[65536];
+	int good = 1, rounds = 0;
+	while ((rc < total || ra < total) && rounds++ < 100000) {
+		for (size_t k = 0; k < 4096 && wa < total; k++)
+			buf[k] = pattern(wa + k);
+		ssize_t n = wa < total ? write(a, buf,
+					       total - wa < 4096 ? total - wa
+								 : 4096)
+				       : 0;
+		if (n > 0)
+			wa += (size_t)n;
+		for (size_t k = 0; k < 4096 && wc < total; k++)
+			buf[k] = pattern(wc + k) ^ 0x55;
+		n = wc < total ? write(c, buf,
+				       total - wc < 4096 ? total - wc : 4096)
+			       : 0;
+		if (n > 0)
+			wc += (size_t)n;
+		n = read(c, buf, sizeof(buf));
+		for (ssize_t k = 0; k < n; k++)
+			good &= buf[k] == pattern(rc + (size_t)k);
+		if (n > 0)
+			rc += (size_t)n;
+		n = read(a, buf, sizeof(buf));
+		for (ssize_t k = 0; k < n; k++)
+			good &= buf[k] == (pattern(ra + (size_t)k) ^ 0x55);
+		if (n > 0)
+			ra += (size_t)n;
+	}
+	CHECK(good && rc == total && ra == total,
+	      "1 MiB each way, intact (%zu, %zu)", rc, ra);
+
+	/* half-close: the other end reads EOF, and can still write */
+	CHECK(shutdown(c, SHUT_WR) == 0, "shutdown(SHUT_WR)");
+	ssize_t n;
+	while ((n = read(a, buf, sizeof(buf))) < 0 && errno == EAGAIN)
+		poll(&(struct pollfd){a, POLLIN, 0}, 1, 100);
+	CHECK(n == 0, "the peer reads the end of the stream");
+	CHECK(write(a, "late", 4) == 4, "and still writes");
+	while ((n = read(c, buf, sizeof(buf))) < 0 && errno == EAGAIN)
+		poll(&(struct pollfd){c, POLLIN, 0}, 1, 100);
+	CHECK(n == 4 && !memcmp(buf, "late", 4), "which arrives");
+	close(a);
+	while ((n = read(c, buf, sizeof(buf))) < 0 && errno == EAGAIN)
+		poll(&(struct pollfd){c, POLLIN, 0}, 1, 100);
+	CHECK(n == 0, "then EOF");
+	errno = 0;
+	CHECK(send(c, "x", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE,
+	      "sending after shutdown: EPIPE");
+	close(c);
+
+	/* refused: a port nobody listens on */
+	int d = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in closed = addr("127.0.0.1", 9);
+	errno = 0;
+	CHECK(connect(d, (struct sockaddr *)&closed, sizeof(closed)) < 0 &&
+		      errno == ECONNREFUSED,
+	      "connect to a closed port: ECONNREFUSED");
+	close(d);
+	d = socket(AF_INET, SOCK_STREAM, 0);
+	errno = 0;
+	CHECK(bind(d, (struct sockaddr *)&la, sizeof(la)) < 0 &&
+		      errno == EADDRINUSE,
+	      "binding the listener's port: EADDRINUSE");
+	errno = 0;
+	CHECK(recv(d, buf, 1, 0) < 0 && errno == ENOTCONN,
+	      "recv unconnected: ENOTCONN");
+	errno = 0;
+	CHECK(accept(d, NULL, NULL) < 0 && errno == EINVAL,
+	      "accept without listen: EINVAL");
+	int nd = 1;
+	len = sizeof(nd);
+	CHECK(setsockopt(d, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof(nd)) == 0 &&
+		      getsockopt(d, IPPROTO_TCP, TCP_NODELAY, &nd, &len) == 0 &&
+		      nd == 1,
+	      "TCP_NODELAY");
+	close(d);
+	close(l);
+}
+
+static int echo_loop(int fd)
+{
+	static char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w <= 0)
+				return -1;
+			off += w;
+		}
+	return n == 0 ? 0 : -1;
+}
+
+static int serve(int port, int count)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in any = addr("0.0.0.0", port);
+	int one = 1;
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&any, sizeof(any)) < 0 ||
+	    listen(l, 16) < 0)
+		return perror("listen"), 1;
+	printf("serving %d\n", port);
+	fflush(stdout);
+	for (int i = 0; i < count; i++) {
+		int c = accept(l, NULL, NULL);
+		if (c < 0)
+			return perror("accept"), 1;
+		if (echo_loop(c) < 0)
+			return perror("echo"), 1;
+		close(c);
+	}
+	return 0;
+}
+
+static void client(const char *ip, int port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = addr(ip, port);
+	CHECK(connect(s, (struct sockaddr *)&a, sizeof(a)) == 0,
+	      "connect to %s:%d", ip, port);
+	/* 4 MiB through the echo server: write a piece, read it back */
+	size_t total = 4 << 20, done = 0;
+	static uint8_t out[16384], in[16384];
+	int good = 1;
+	while (done < total && good) {
+		for (size_t k = 0; k < sizeof(out); k++)
+			out[k] = pattern(done + k);
+		if (write(s, out, sizeof(out)) != (ssize_t)sizeof(out)) {
+			good = 0;
+			break;
+		}
+		size_t got = 0;
+		while (got < sizeof(in)) {
+			ssize_t n = read(s, in + got, sizeof(in) - got);
+			if (n <= 0) {
+				good = 0;
+				break;
+			}
+			got += (size_t)n;
+		}
+		good &= memcmp(in, out, sizeof(in)) == 0;
+		done += sizeof(out);
+	}
+	CHECK(good && done == total, "4 MiB echoed intact (%zu)", done);
+	CHECK(shutdown(s, SHUT_WR) == 0 && read(s, in, 1) == 0,
+	      "half-close; the server closes too");
+	close(s);
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 4 && !strcmp(argv[1], "serve"))
+		return serve(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "client"))
+		client(argv[2], atoi(argv[3]));
+	else
+		loopback();
+	return guest_done("tcp");
+}
