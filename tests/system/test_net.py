@@ -5,6 +5,7 @@ and the errors a person can make with --net and --publish.
 
 The guest program tests/guest/udp.c runs natively too, against the same
 echo server: Linux's answers are the expected ones."""
+import random
 import socket
 import subprocess
 import threading
@@ -170,3 +171,114 @@ def test_a_port_in_use_on_the_host_is_refused():
     assert r.log == [f"--publish {port}:80/tcp: the host's port {port} "
                      "cannot be used (in use, or needs root); choose "
                      "another"]
+
+
+@contextmanager
+def tcp_echo_server():
+    """A TCP echo server on the host's loopback, a thread per client."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    s.settimeout(0.2)
+    stop = threading.Event()
+
+    def echo(c):
+        with c:
+            while True:
+                data = c.recv(65536)
+                if not data:
+                    return
+                c.sendall(data)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                c, _ = s.accept()
+            except socket.timeout:
+                continue
+            c.settimeout(30)
+            threading.Thread(target=echo, args=(c,), daemon=True).start()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield s.getsockname()[1]
+    finally:
+        stop.set()
+        t.join()
+        s.close()
+
+
+@pytest.mark.parametrize("libc", ["musl", "glibc"])
+def test_tcp_natively(libc):
+    prog = str(guest_program(libc, "tcp"))
+    p = subprocess.run([prog], capture_output=True, text=True, timeout=60)
+    assert p.stdout.endswith("GUEST PASS tcp\n"), p.stdout
+    with tcp_echo_server() as port:
+        p = subprocess.run([prog, "client", "127.0.0.1", str(port)],
+                           capture_output=True, text=True, timeout=60)
+    assert p.stdout.endswith("GUEST PASS tcp\n"), p.stdout
+
+
+@pytest.mark.parametrize("libc", ["musl", "glibc"])
+def test_tcp_loopback_in_the_guest(libc):
+    need_kvm()
+    passed(fresco("run", guest_program(libc, "tcp")), "tcp")
+
+
+def test_tcp_loopback_under_qemu(tmp_path):
+    passed(qemu(guest_program("musl", "tcp"), tmp_path=tmp_path), "tcp")
+
+
+@pytest.mark.parametrize("libc", ["musl", "glibc"])
+def test_tcp_client_through_user_networking(libc):
+    need_kvm()
+    with tcp_echo_server() as port:
+        r = fresco("run", guest_program(libc, "tcp"), "client", "10.0.2.2",
+                   port)
+    passed(r, "tcp")
+
+
+def test_tcp_client_under_qemu_virtio_net(tmp_path):
+    with tcp_echo_server() as port:
+        r = qemu(guest_program("musl", "tcp"),
+                 ["client", "10.0.2.2", str(port)], tmp_path=tmp_path,
+                 net=True)
+    passed(r, "tcp")
+
+
+def test_a_published_tcp_port_reaches_the_guest():
+    """Host clients, one after the other, through -p to a guest server:
+    3 MiB each way, checked byte for byte."""
+    need_kvm()
+    port = free_port(socket.SOCK_STREAM)
+    p = subprocess.Popen([str(FRESCO), "run", "-p", f"127.0.0.1:{port}:7000",
+                          guest_program("musl", "tcp"), "serve", "7000",
+                          "3"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"serving 7000\n"
+        for k in range(3):
+            data = random.Random(k).randbytes(3 << 20)
+            c = socket.create_connection(("127.0.0.1", port), timeout=20)
+            got = bytearray()
+
+            def read():
+                while True:
+                    chunk = c.recv(1 << 20)
+                    if not chunk:
+                        return
+                    got.extend(chunk)
+
+            t = threading.Thread(target=read)
+            t.start()
+            c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+            t.join(timeout=30)
+            c.close()
+            assert bytes(got) == data, f"connection {k}: {len(got)} bytes"
+        assert p.wait(timeout=10) == 0
+    finally:
+        p.kill()
+        p.wait()
