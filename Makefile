@@ -68,6 +68,7 @@ KERNEL_SRCS += kernel/linux/sys_proc.c
 KERNEL_SRCS += kernel/linux/sys_time.c
 KERNEL_SRCS += kernel/linux/sys_random.c
 KERNEL_SRCS += kernel/linux/sys_net.c
+KERNEL_SRCS += kernel/linux/sys_epoll.c
 KERNEL_SRCS += kernel/linux/signal.c
 KERNEL_SRCS += kernel/main.c
 
@@ -121,6 +122,7 @@ GUEST_TESTS += fpstate
 GUEST_TESTS += volume
 GUEST_TESTS += udp
 GUEST_TESTS += tcp
+GUEST_TESTS += epoll
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

@@ -145,12 +145,17 @@ static long console_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	}
 }
 
-static const struct file_ops null_ops = {null_read, null_write, NULL, NULL};
-static const struct file_ops zero_ops = {zero_read, null_write, NULL, NULL};
-static const struct file_ops full_ops = {zero_read, full_write, NULL, NULL};
-static const struct file_ops random_ops = {random_read, null_write, NULL, NULL};
-static const struct file_ops console_ops = {
-	console_file_read, console_file_write, console_ioctl, NULL};
+static const struct file_ops null_ops = {.read = null_read,
+					 .write = null_write};
+static const struct file_ops zero_ops = {.read = zero_read,
+					 .write = null_write};
+static const struct file_ops full_ops = {.read = zero_read,
+					 .write = full_write};
+static const struct file_ops random_ops = {.read = random_read,
+					   .write = null_write};
+static const struct file_ops console_ops = {.read = console_file_read,
+					    .write = console_file_write,
+					    .ioctl = console_ioctl};
 
 /* Linux's device numbers (Documentation/admin-guide/devices.txt). */
 static const struct {

@@ -35,6 +35,13 @@ struct file_ops {
 	long (*write)(struct file *f, uint64_t ubuf, uint64_t len);
 	long (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
 	void (*release)(struct file *f);
+	/* which of POLLIN/POLLOUT/... hold now; NULL: always ready */
+	short (*poll)(struct file *f);
+	/* when readiness next changes by time alone; NULL: never */
+	uint64_t (*deadline)(struct file *f);
+	/* a number that changes whenever something happens to the file
+	 * (data in or out): edge-triggered epoll reports each change */
+	uint64_t (*generation)(struct file *f);
 };
 
 struct dentry {
@@ -80,6 +87,7 @@ struct inode {
 		} lnk;
 		struct pipe *pipe;
 		struct sock *sock; /* S_IFSOCK with socket_ops */
+		void *anon;	   /* eventfd, timerfd, epoll */
 		proc_gen_fn gen;   /* regular files with fops == &proc_ops */
 	} u;
 };
@@ -173,6 +181,12 @@ int fs_unpack(const void *archive, size_t len);
 void fs_populate(const char *exe);
 /* Make directory (path) and its parents as needed: 0 or -errno. */
 int fs_mkdir_p(const char *path);
+/* Which of (events) file (f) can do now (sys_poll.c). */
+short file_ready(struct file *f, short events);
+uint64_t file_generation(struct file *f);
+/* An anonymous inode file ("anon_inode:[name]") with (ops) and (priv). */
+struct file *anon_file(const struct file_ops *ops, void *priv, int flags);
+
 /* Open the console on descriptors 0, 1 and 2. */
 void console_files_open(int tty);
 const struct file_ops *dev_ops(uint32_t rdev); /* NULL: no such device */
@@ -183,7 +197,8 @@ int pipe_create(struct file **rd, struct file **wr);
 extern const struct file_ops proc_ops;
 void proc_populate(void);
 int proc_open(struct file *f);
-uint64_t pipe_bytes(const struct pipe *p); /* waiting to be read */
+uint64_t pipe_bytes(const struct pipe *p);	/* waiting to be read */
+uint64_t pipe_generation(const struct pipe *p); /* changes with any I/O */
 uint64_t pipe_capacity(void);
 int pipe_readers(const struct pipe *p);
 int pipe_writers(const struct pipe *p);

@@ -120,10 +120,15 @@ static void pipe_release_write(struct file *f)
 	pipe_free_if_unused(f->inode->u.pipe);
 }
 
-static const struct file_ops pipe_read_ops = {pipe_read, NULL, NULL,
-					      pipe_release_read};
-static const struct file_ops pipe_write_ops = {NULL, pipe_write, NULL,
-					       pipe_release_write};
+static const struct file_ops pipe_read_ops = {.read = pipe_read,
+					      .release = pipe_release_read};
+static const struct file_ops pipe_write_ops = {.write = pipe_write,
+					       .release = pipe_release_write};
+
+uint64_t pipe_generation(const struct pipe *p)
+{
+	return p->head + p->tail; /* both only grow */
+}
 
 int pipe_create(struct file **rd, struct file **wr)
 {

@@ -123,7 +123,7 @@ static void proc_release(struct file *f)
 		phys_free(virt_to_phys(f->text));
 }
 
-const struct file_ops proc_ops = {proc_read, NULL, NULL, proc_release};
+const struct file_ops proc_ops = {.read = proc_read, .release = proc_release};
 
 int proc_open(struct file *f)
 {

@@ -27,12 +27,14 @@ struct timespec_abi {
 };
 
 /* Which of (events) file (f) can do now. */
-static short file_ready(struct file *f, short events)
+short file_ready(struct file *f, short events)
 {
 	short ready = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 	struct inode *i = f->inode;
 	if (socket_is(f))
 		return socket_ready(f, events);
+	if (f->ops && f->ops->poll)
+		return (short)(f->ops->poll(f) & (events | POLLHUP | POLLERR));
 	if (S_ISFIFO(i->mode) && i->u.pipe) {
 		uint64_t used = pipe_bytes(i->u.pipe);
 		ready = 0;
@@ -46,6 +48,18 @@ static short file_ready(struct file *f, short events)
 			ready |= POLLERR;
 	}
 	return (short)(ready & (events | POLLHUP | POLLERR));
+}
+
+uint64_t file_generation(struct file *f)
+{
+	struct inode *i = f->inode;
+	if (socket_is(f))
+		return socket_generation(f);
+	if (S_ISFIFO(i->mode) && i->u.pipe)
+		return pipe_generation(i->u.pipe);
+	if (f->ops && f->ops->generation)
+		return f->ops->generation(f);
+	return 0;
 }
 
 /* The deadline (timeout_ns) from now; UINT64_MAX for none. */

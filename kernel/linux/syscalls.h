@@ -47,6 +47,17 @@ long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen);
 long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen);
 long sys_shutdown(int fd, int how);
 long sys_listen(int fd, int backlog);
+long sys_eventfd(unsigned initval);
+long sys_eventfd2(unsigned initval, int flags);
+long sys_timerfd_create(int clock, int flags);
+long sys_timerfd_settime(int fd, int flags, uint64_t unew, uint64_t uold);
+long sys_timerfd_gettime(int fd, uint64_t ucur);
+long sys_epoll_create(int size);
+long sys_epoll_create1(int flags);
+long sys_epoll_ctl(int epfd, int op, int fd, uint64_t uev);
+long sys_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms);
+long sys_epoll_pwait(int epfd, uint64_t uev, int max, int timeout_ms,
+		     uint64_t sigmask, uint64_t sigsetsize);
 long sys_accept(int fd, uint64_t uaddr, uint64_t ulen);
 long sys_accept4(int fd, uint64_t uaddr, uint64_t ulen, int flags);
 long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len);

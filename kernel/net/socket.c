@@ -140,6 +140,7 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 		udp_dropped++;
 		return;
 	}
+	best->gen++;
 	d->src = ip->src;
 	d->sport = u->sport;
 	d->len = (uint16_t)n;
@@ -280,6 +281,11 @@ const struct file_ops socket_ops = {
 	.ioctl = sock_ioctl,
 	.release = sock_release,
 };
+
+uint64_t socket_generation(struct file *f)
+{
+	return sock_of(f)->gen;
+}
 
 short socket_ready(struct file *f, short events)
 {

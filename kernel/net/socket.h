@@ -34,6 +34,7 @@ struct sock {
 	int orphan; /* the program closed it; TCP still finishing */
 	int linger_on, linger_sec;
 	int connect_started;
+	uint64_t gen; /* bumped by every arrival and state change */
 };
 
 extern const struct file_ops socket_ops;

@@ -90,7 +90,9 @@ static void cb_output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
 
 static void cb_event(struct tcp_cb *cb)
 {
-	(void)cb; /* waiters look at the state when they wake */
+	/* waiters look at the state when they wake; edge-triggered epoll
+	 * sees that something happened */
+	((struct sock *)cb->owner)->gen++;
 }
 
 static const struct tcp_ops ops = {cb_output, cb_event};
@@ -321,6 +323,7 @@ static void after(struct sock *s)
 			p->acceptq = s;
 		p->acceptq_tail = s;
 		p->acceptq_len++;
+		p->gen++;
 	}
 	if (cb->state == TCP_CLOSED) {
 		if (s->pending) {

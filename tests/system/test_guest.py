@@ -22,6 +22,7 @@ CONFORMANCE = [
     ("signals", [], []),
     ("timers", [], []),
     ("fpstate", [], []),
+    ("epoll", [], []),
 ]
 
 

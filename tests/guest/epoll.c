@@ -1,0 +1,172 @@
+/* epoll.c: eventfd, timerfd and epoll (level, edge, one-shot) over pipes,
+ * eventfds, timerfds and TCP sockets.
+ */
+#define _GNU_SOURCE
+#include "guest.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void eventfds(void)
+{
+	uint64_t v;
+	int e = eventfd(3, EFD_NONBLOCK);
+	CHECK(e >= 0, "eventfd");
+	CHECK(read(e, &v, 8) == 8 && v == 3, "read the initial count");
+	errno = 0;
+	CHECK(read(e, &v, 8) < 0 && errno == EAGAIN, "empty: EAGAIN");
+	v = 5;
+	CHECK(write(e, &v, 8) == 8 && write(e, &v, 8) == 8, "write twice");
+	CHECK(read(e, &v, 8) == 8 && v == 10, "the counts add up");
+	errno = 0;
+	CHECK(read(e, &v, 4) < 0 && errno == EINVAL, "short read: EINVAL");
+	close(e);
+	e = eventfd(2, EFD_SEMAPHORE | EFD_NONBLOCK);
+	CHECK(read(e, &v, 8) == 8 && v == 1 && read(e, &v, 8) == 8 && v == 1,
+	      "semaphore mode gives one at a time");
+	close(e);
+}
+
+static void timerfds(void)
+{
+	uint64_t v;
+	int t = timerfd_create(CLOCK_MONOTONIC, 0);
+	CHECK(t >= 0, "timerfd_create");
+	struct itimerspec its = {{0, 0}, {0, 50000000}};
+	double t0 = now();
+	CHECK(timerfd_settime(t, 0, &its, NULL) == 0, "arm 50 ms");
+	CHECK(read(t, &v, 8) == 8 && v == 1 && now() - t0 >= 0.045,
+	      "read blocks until it expires (%.3f s)", now() - t0);
+	its = (struct itimerspec){{0, 10000000}, {0, 10000000}};
+	timerfd_settime(t, 0, &its, NULL);
+	struct timespec ts = {0, 35000000};
+	nanosleep(&ts, NULL);
+	CHECK(read(t, &v, 8) == 8 && v >= 3 && v <= 4,
+	      "a 10 ms interval, 35 ms later: 3 expirations (%llu)",
+	      (unsigned long long)v);
+	struct itimerspec cur;
+	CHECK(timerfd_gettime(t, &cur) == 0 && cur.it_interval.tv_nsec == 10000000,
+	      "timerfd_gettime");
+	close(t);
+}
+
+static int listener(struct sockaddr_in *a)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(*a);
+	bind(l, (struct sockaddr *)a, sizeof(*a));
+	listen(l, 4);
+	getsockname(l, (struct sockaddr *)a, &len);
+	return l;
+}
+
+static void epolls(void)
+{
+	struct epoll_event ev, out[8];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int p[2];
+	CHECK(ep >= 0 && pipe(p) == 0, "epoll_create1 and a pipe");
+	ev.events = EPOLLIN;
+	ev.data.u64 = 111;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0, "add the pipe");
+	errno = 0;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) < 0 && errno == EEXIST,
+	      "add twice: EEXIST");
+	CHECK(epoll_wait(ep, out, 8, 0) == 0, "nothing ready");
+	write(p[1], "ab", 2);
+	CHECK(epoll_wait(ep, out, 8, 0) == 1 && out[0].data.u64 == 111 &&
+		      (out[0].events & EPOLLIN),
+	      "the pipe is readable");
+	CHECK(epoll_wait(ep, out, 8, 0) == 1, "level-triggered: again");
+
+	/* edge-triggered: once, then again only on new data */
+	ev.events = EPOLLIN | EPOLLET;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev) == 0, "MOD to EPOLLET");
+	CHECK(epoll_wait(ep, out, 8, 0) == 1, "edge: reported once");
+	CHECK(epoll_wait(ep, out, 8, 0) == 0, "edge: not again");
+	char buf[8];
+	read(p[0], buf, sizeof(buf));
+	write(p[1], "c", 1);
+	CHECK(epoll_wait(ep, out, 8, 0) == 1, "edge: new data, reported");
+
+	/* one-shot */
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev);
+	CHECK(epoll_wait(ep, out, 8, 0) == 1 && epoll_wait(ep, out, 8, 0) == 0,
+	      "one-shot: once");
+	epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev);
+	CHECK(epoll_wait(ep, out, 8, 0) == 1, "one-shot: rearmed by MOD");
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL) == 0 &&
+		      epoll_wait(ep, out, 8, 0) == 0,
+	      "DEL");
+	errno = 0;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL) < 0 && errno == ENOENT,
+	      "DEL twice: ENOENT");
+
+	/* a timerfd wakes epoll_wait */
+	int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	struct itimerspec its = {{0, 0}, {0, 30000000}};
+	timerfd_settime(t, 0, &its, NULL);
+	ev.events = EPOLLIN;
+	ev.data.u64 = 222;
+	epoll_ctl(ep, EPOLL_CTL_ADD, t, &ev);
+	double t0 = now();
+	CHECK(epoll_wait(ep, out, 8, 2000) == 1 && out[0].data.u64 == 222 &&
+		      now() - t0 < 1.0,
+	      "a timerfd ends the wait after 30 ms (%.3f s)", now() - t0);
+	close(t);
+	CHECK(epoll_wait(ep, out, 8, 0) == 0, "a closed descriptor is gone");
+
+	/* TCP: a listener and a connection */
+	struct sockaddr_in a;
+	int l = listener(&a);
+	ev.events = EPOLLIN;
+	ev.data.u64 = 333;
+	epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&a, sizeof(a));
+	CHECK(epoll_wait(ep, out, 8, 1000) == 1 && out[0].data.u64 == 333,
+	      "the listener has a connection");
+	int s = accept(l, NULL, NULL);
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.u64 = 444;
+	epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+	CHECK(epoll_wait(ep, out, 8, 0) == 0, "the connection: nothing yet");
+	write(c, "hi", 2);
+	CHECK(epoll_wait(ep, out, 8, 1000) == 1 && out[0].data.u64 == 444,
+	      "the connection is readable");
+	read(s, buf, sizeof(buf));
+	close(c);
+	CHECK(epoll_wait(ep, out, 8, 1000) == 1 &&
+		      (out[0].events & (EPOLLIN | EPOLLRDHUP)) ==
+			      (EPOLLIN | EPOLLRDHUP),
+	      "the peer's close: EPOLLIN | EPOLLRDHUP");
+	close(s);
+	close(l);
+	close(ep);
+}
+
+int main(void)
+{
+	eventfds();
+	timerfds();
+	epolls();
+	return guest_done("epoll");
+}
