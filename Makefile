@@ -131,7 +131,8 @@ HOST_OBJS := $(patsubst %,$(B)/host-obj/%.o,$(LIB_SRCS) $(VMM_SRCS) $(CLI_SRCS))
 UNIT_BINS := $(patsubst %,$(B)/tests/unit/%,$(UNIT_TESTS))
 GUEST_BINS := $(foreach t,$(GUEST_TESTS),$(B)/tests/guest/musl/$(t) \
 	$(B)/tests/guest/glibc/$(t)) $(B)/tests/guest/musl/hello-pie \
-	$(B)/tests/guest/glibc/hello-pie $(B)/tests/guest/glibc/hello-dynamic
+	$(B)/tests/guest/glibc/hello-pie $(B)/tests/guest/glibc/hello-dynamic \
+	$(B)/tests/guest/musl/httpd
 
 .PHONY: all deps test unit guest system demo bench install check format clean \
 	docs fuzz fuzz-short

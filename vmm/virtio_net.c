@@ -24,7 +24,7 @@
 #define HDR_LEN 12
 #define FRAME_MAX (VIRTIO_NET_MTU + 14)
 #define PENDING_MAX 256
-#define POLL_FDS 64
+#define POLL_FDS 8192 /* slirp watches a socket per connection */
 #define RXQ 0
 #define TXQ 1
 
@@ -202,7 +202,11 @@ static void *net_thread(void *arg)
 {
 	struct virtio_dev *d = arg;
 	struct net *n = d->priv;
-	struct pollfd fds[POLL_FDS];
+	struct pollfd *fds = calloc(POLL_FDS, sizeof(*fds));
+	if (!fds) {
+		fprintf(stderr, "fresco: %s: out of memory\n", d->name);
+		return NULL;
+	}
 
 	for (;;) {
 		int timeout = -1;
@@ -212,18 +216,20 @@ static void *net_thread(void *arg)
 		if (poll(fds, (nfds_t)(2 + nb), timeout) < 0) {
 			if (errno == EINTR)
 				continue;
-			return NULL;
+			break;
 		}
 		if (fds[1].revents)
-			return NULL;
+			break;
 		if (fds[0].revents) {
 			uint64_t k;
 			if (read(d->kick_fd, &k, 8) < 0 && errno != EAGAIN)
-				return NULL;
+				break;
 			virtio_dev_process(d);
 		}
 		n->be->poll(n->be, fds + 2, nb);
 	}
+	free(fds);
+	return NULL;
 }
 
 static void net_config_read(struct virtio_dev *d, uint64_t off, void *out,

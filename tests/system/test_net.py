@@ -5,9 +5,11 @@ and the errors a person can make with --net and --publish.
 
 The guest program tests/guest/udp.c runs natively too, against the same
 echo server: Linux's answers are the expected ones."""
+import hashlib
 import random
 import socket
 import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -282,3 +284,109 @@ def test_a_published_tcp_port_reaches_the_guest():
     finally:
         p.kill()
         p.wait()
+
+
+BUSYBOX = "/bin/busybox"
+
+
+@pytest.fixture(scope="module")
+def busybox_cpio(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bb") / "root"
+    (root / "bin").mkdir(parents=True)
+    subprocess.run(["cp", BUSYBOX, root / "bin" / "busybox"], check=True)
+    cpio = root.parent / "root.cpio"
+    with open(cpio, "wb") as out:
+        subprocess.run("find . | cpio -o -H newc --quiet", shell=True,
+                       cwd=root, stdout=out, check=True)
+    return cpio
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    """100 MiB of random bytes and their SHA-256."""
+    d = tmp_path_factory.mktemp("web")
+    data = random.Random(100).randbytes(100 << 20)
+    (d / "big.bin").write_bytes(data)
+    return d, hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def host_http_server(directory):
+    p = subprocess.Popen([sys.executable, "-m", "http.server", "0",
+                          "--bind", "127.0.0.1"], cwd=directory,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    try:
+        line = p.stdout.readline()  # "Serving HTTP on 127.0.0.1 port N"
+        yield int(line.split(" port ")[1].split()[0])
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_curl_fetches_a_file_from_a_guest_server(tmp_path, big_file):
+    """A guest HTTP server (epoll, keep-alive) serves a file from a volume
+    through a published port; curl on the host gets it intact."""
+    need_kvm()
+    src, digest = big_file
+    img = tmp_path / "web.img"
+    subprocess.run(["/sbin/mke2fs", "-q", "-F", "-t", "ext2", "-d", src, img,
+                    "200M"], check=True)
+    port = free_port(socket.SOCK_STREAM)
+    p = subprocess.Popen([str(FRESCO), "run", "-m", "128M", "-v",
+                          f"{img}:/srv:ro", "-p", f"127.0.0.1:{port}:80",
+                          guest_program("musl", "httpd"), "80", "/srv"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"serving /srv on 80\n"
+        got = subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/"
+                              "big.bin"], capture_output=True, timeout=60)
+        assert got.returncode == 0
+        assert hashlib.sha256(got.stdout).hexdigest() == digest
+        small = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
+                                "%{http_code}",
+                                f"http://127.0.0.1:{port}/missing"],
+                               capture_output=True, text=True, timeout=20)
+        assert small.stdout == "404"
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_busybox_wget_downloads_from_the_host(busybox_cpio, big_file):
+    need_kvm()
+    src, digest = big_file
+    with host_http_server(src) as port:
+        p = subprocess.run([str(FRESCO), "run", busybox_cpio, "/bin/busybox",
+                            "wget", "-q", "-O", "-",
+                            f"http://10.0.2.2:{port}/big.bin"],
+                           capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert hashlib.sha256(p.stdout).hexdigest() == digest
+
+
+def test_busybox_nc_both_ways(busybox_cpio):
+    need_kvm()
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    s.settimeout(20)
+    port = s.getsockname()[1]
+    result = {}
+
+    def serve():
+        c, _ = s.accept()
+        with c:
+            c.settimeout(10)
+            result["got"] = c.recv(100)
+            c.sendall(b"echo:" + result["got"])
+
+    t = threading.Thread(target=serve)
+    t.start()
+    p = subprocess.run([str(FRESCO), "run", busybox_cpio, "/bin/busybox",
+                        "nc", "10.0.2.2", str(port)], input=b"hello nc\n",
+                       capture_output=True, timeout=30)
+    t.join()
+    s.close()
+    assert result["got"] == b"hello nc\n"
+    assert (p.returncode, p.stdout) == (0, b"echo:hello nc\n")
