@@ -59,7 +59,8 @@ static void timerfds(void)
 	      "a 10 ms interval, 35 ms later: 3 expirations (%llu)",
 	      (unsigned long long)v);
 	struct itimerspec cur;
-	CHECK(timerfd_gettime(t, &cur) == 0 && cur.it_interval.tv_nsec == 10000000,
+	CHECK(timerfd_gettime(t, &cur) == 0 &&
+		      cur.it_interval.tv_nsec == 10000000,
 	      "timerfd_gettime");
 	close(t);
 }
