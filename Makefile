@@ -226,7 +226,7 @@ test: deps
 	$(Q)$(PYTHON) -m pytest -q tests/system
 
 # ---- fuzzing: libFuzzer with ASan and UBSan (clang) ----
-FUZZERS := $(B)/fuzz/fuzz_virtio_blk $(B)/fuzz/fuzz_ext2
+FUZZERS := $(B)/fuzz/fuzz_virtio_blk $(B)/fuzz/fuzz_ext2 $(B)/fuzz/fuzz_tcp
 FUZZ_SRCS := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_blk.c vmm/guest_mem.c
 FUZZ_TIME ?= 600
 FUZZ_FLAGS := -timeout=5 -close_fd_mask=2 -print_final_stats=1
@@ -241,6 +241,11 @@ $(B)/fuzz/fuzz_ext2: tests/fuzz/fuzz_ext2.c kernel/lib/ext2.c kernel/lib/ext2.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) -o $@ $< kernel/lib/ext2.c
+$(B)/fuzz/fuzz_tcp: tests/fuzz/fuzz_tcp.c kernel/lib/tcp.c kernel/lib/tcp.h \
+		kernel/lib/inet.c kernel/lib/inet.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) -o $@ $< kernel/lib/tcp.c kernel/lib/inet.c
 $(B)/fuzz/seeds/read: tests/fuzz/seeds.py
 	$(Q)$(PYTHON) tests/fuzz/seeds.py $(@D)
 $(B)/fuzz/seeds-ext2/1k: tests/fuzz/seeds.py
@@ -251,9 +256,10 @@ $(B)/fuzz/seeds-ext2/1k: tests/fuzz/seeds.py
 FUZZ_SEEDS := $(B)/fuzz/seeds/read $(B)/fuzz/seeds-ext2/1k
 
 fuzz-short: $(FUZZERS) $(FUZZ_SEEDS)
-	$(Q)for t in virtio_blk ext2; do \
+	$(Q)for t in virtio_blk ext2 tcp; do \
 		mkdir -p $(B)/fuzz/corpus-short-$$t; \
-		seeds=$(B)/fuzz/seeds; [ $$t = ext2 ] && seeds=$$seeds-ext2; \
+		seeds=$(B)/fuzz/seeds-$$t; [ $$t = virtio_blk ] && \
+			seeds=$(B)/fuzz/seeds; mkdir -p $$seeds; \
 		runs=200000; [ $$t = ext2 ] && runs=50000; \
 		$(B)/fuzz/fuzz_$$t -runs=$$runs $(FUZZ_FLAGS) \
 			-artifact_prefix=$(B)/fuzz/$$t- \
@@ -266,9 +272,10 @@ fuzz-short: $(FUZZERS) $(FUZZ_SEEDS)
 
 # FUZZ_TIME seconds for each target
 fuzz: deps $(FUZZERS) $(FUZZ_SEEDS)
-	$(Q)for t in virtio_blk ext2; do \
+	$(Q)for t in virtio_blk ext2 tcp; do \
 		mkdir -p $(B)/fuzz/corpus-$$t; \
-		seeds=$(B)/fuzz/seeds; [ $$t = ext2 ] && seeds=$$seeds-ext2; \
+		seeds=$(B)/fuzz/seeds-$$t; [ $$t = virtio_blk ] && \
+			seeds=$(B)/fuzz/seeds; mkdir -p $$seeds; \
 		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) \
 			$(FUZZ_FLAGS) -artifact_prefix=$(B)/fuzz/$$t- \
 			$(B)/fuzz/corpus-$$t $$seeds || exit 1; \

@@ -821,6 +821,35 @@ int tcp_reset_for(const struct tcp_seg *s, uint32_t *seq, uint32_t *ack,
 	return 1;
 }
 
+#define OPT_EOL 0
+#define OPT_NOP 1
+#define OPT_MSS 2
+#define OPT_WS 3
+
+int tcp_parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg)
+{
+	seg->mss = 0;
+	seg->wscale = -1;
+	for (size_t i = 0; i < n;) {
+		if (o[i] == OPT_EOL)
+			break;
+		if (o[i] == OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
+			return -1; /* a length that runs off the header */
+		if (o[i] == OPT_MSS && o[i + 1] == 4)
+			seg->mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
+		else if (o[i] == OPT_WS && o[i + 1] == 3)
+			seg->wscale = (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
+		i += o[i + 1];
+	}
+	if (seg->mss && seg->mss < 64)
+		seg->mss = 64;
+	return 0;
+}
+
 const char *tcp_state_name(enum tcp_state s)
 {
 	static const char *const names[] = {

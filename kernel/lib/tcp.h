@@ -189,6 +189,10 @@ static inline int tcp_seq_le(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) <= 0;
 }
 
+/* Read a segment's options (n bytes at o) into (seg): MSS and window
+ * scale; the rest are skipped. -1 if an option's length is malformed. */
+int tcp_parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg);
+
 const char *tcp_state_name(enum tcp_state s);
 
 #endif

@@ -337,30 +337,6 @@ static void after(struct sock *s)
 
 /* ---- segments in ---- */
 
-static int parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg)
-{
-	seg->mss = 0;
-	seg->wscale = -1;
-	for (size_t i = 0; i < n;) {
-		if (o[i] == OPT_EOL)
-			break;
-		if (o[i] == OPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
-			return -1; /* a length that runs off the header */
-		if (o[i] == OPT_MSS && o[i + 1] == 4)
-			seg->mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
-		else if (o[i] == OPT_WS && o[i + 1] == 3)
-			seg->wscale = (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
-		i += o[i + 1];
-	}
-	if (seg->mss && seg->mss < 64)
-		seg->mss = 64;
-	return 0;
-}
-
 static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
 			 uint16_t rport)
 {
@@ -402,7 +378,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 		.data = p + hl,
 		.len = (uint32_t)(len - hl),
 	};
-	if (parse_options(p + TCP_HDR, hl - TCP_HDR, &seg) < 0) {
+	if (tcp_parse_options(p + TCP_HDR, hl - TCP_HDR, &seg) < 0) {
 		tcp_bad_segments++;
 		return;
 	}

@@ -524,6 +524,34 @@ START_TEST(test_keepalive)
 }
 END_TEST
 
+START_TEST(test_options)
+{
+	struct tcp_seg s;
+	const uint8_t good[] = {2,  4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8,
+				10, 0, 0,    0,	   0, 0, 0, 0, 0, 0, 0};
+	ck_assert_int_eq(tcp_parse_options(good, sizeof(good), &s), 0);
+	ck_assert_uint_eq(s.mss, 1460);
+	ck_assert_int_eq(s.wscale, 7);
+	const uint8_t huge_scale[] = {3, 3, 200, 0};
+	ck_assert_int_eq(tcp_parse_options(huge_scale, 4, &s), 0);
+	ck_assert_int_eq(s.wscale, 14); /* RFC 7323 2.3: at most 14 */
+	const uint8_t tiny_mss[] = {2, 4, 0, 1};
+	ck_assert_int_eq(tcp_parse_options(tiny_mss, 4, &s), 0);
+	ck_assert_uint_eq(s.mss, 64);
+	/* lengths that run off the header, or are too short to move on */
+	const uint8_t runs_off[] = {2, 40, 1, 2};
+	const uint8_t zero_len[] = {8, 0, 1, 1};
+	const uint8_t cut[] = {2};
+	ck_assert_int_eq(tcp_parse_options(runs_off, 4, &s), -1);
+	ck_assert_int_eq(tcp_parse_options(zero_len, 4, &s), -1);
+	ck_assert_int_eq(tcp_parse_options(cut, 1, &s), -1);
+	/* end of options stops the walk */
+	const uint8_t eol[] = {0, 2, 40};
+	ck_assert_int_eq(tcp_parse_options(eol, 3, &s), 0);
+	ck_assert_uint_eq(s.mss, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp");
@@ -542,6 +570,7 @@ int main(void)
 	tcase_add_test(t, test_nagle_holds_small_segments);
 	tcase_add_test(t, test_syn_retries_end_in_timeout);
 	tcase_add_test(t, test_keepalive);
+	tcase_add_test(t, test_options);
 	suite_add_tcase(s, t);
 	return unit_run(s);
 }
