@@ -3,7 +3,8 @@
  *   tcp                    loopback: handshake, data both ways (1 MiB
  *                          through non-blocking sockets), half-close,
  *                          errors, poll
- *   tcp client HOST PORT   echo 4 MiB through a server on the host
+ *   tcp client HOST PORT [MIB]  echo MIB (4) MiB through a server on
+ *                          the host
  *   tcp serve PORT N       echo for N connections, one at a time
  */
 #define _GNU_SOURCE
@@ -192,14 +193,14 @@ static int serve(int port, int count)
 	return 0;
 }
 
-static void client(const char *ip, int port)
+static void client(const char *ip, int port, size_t mib)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = addr(ip, port);
 	CHECK(connect(s, (struct sockaddr *)&a, sizeof(a)) == 0,
 	      "connect to %s:%d", ip, port);
-	/* 4 MiB through the echo server: write a piece, read it back */
-	size_t total = 4 << 20, done = 0;
+	/* through the echo server: write a piece, read it back */
+	size_t total = mib << 20, done = 0;
 	static uint8_t out[16384], in[16384];
 	int good = 1;
 	while (done < total && good) {
@@ -221,7 +222,7 @@ static void client(const char *ip, int port)
 		good &= memcmp(in, out, sizeof(in)) == 0;
 		done += sizeof(out);
 	}
-	CHECK(good && done == total, "4 MiB echoed intact (%zu)", done);
+	CHECK(good && done == total, "%zu MiB echoed intact (%zu)", mib, done);
 	CHECK(shutdown(s, SHUT_WR) == 0 && read(s, in, 1) == 0,
 	      "half-close; the server closes too");
 	close(s);
@@ -232,8 +233,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 4 && !strcmp(argv[1], "serve"))
 		return serve(atoi(argv[2]), atoi(argv[3]));
-	if (argc == 4 && !strcmp(argv[1], "client"))
-		client(argv[2], atoi(argv[3]));
+	if (argc >= 4 && !strcmp(argv[1], "client"))
+		client(argv[2], atoi(argv[3]),
+		       argc > 4 ? (size_t)atoi(argv[4]) : 4);
 	else
 		loopback();
 	return guest_done("tcp");

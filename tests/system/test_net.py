@@ -6,6 +6,7 @@ and the errors a person can make with --net and --publish.
 The guest program tests/guest/udp.c runs natively too, against the same
 echo server: Linux's answers are the expected ones."""
 import hashlib
+import os
 import random
 import socket
 import subprocess
@@ -175,12 +176,16 @@ def test_a_port_in_use_on_the_host_is_refused():
                      "another"]
 
 
-@contextmanager
 def tcp_echo_server():
     """A TCP echo server on the host's loopback, a thread per client."""
+    return tcp_echo_server_on("127.0.0.1")
+
+
+@contextmanager
+def tcp_echo_server_on(address):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
+    s.bind((address, 0))
     s.listen(8)
     s.settimeout(0.2)
     stop = threading.Event()
@@ -390,3 +395,76 @@ def test_busybox_nc_both_ways(busybox_cpio):
     s.close()
     assert result["got"] == b"hello nc\n"
     assert (p.returncode, p.stdout) == (0, b"echo:hello nc\n")
+
+
+@pytest.fixture
+def tap():
+    """A TAP device on 10.0.99.1/24 for the guest's 10.0.99.2 (needs root,
+    as creating any network device does)."""
+    if os.geteuid() != 0:
+        pytest.skip("creating a TAP device needs root")
+    name = f"ftap{os.getpid() % 100000}"
+    subprocess.run(["ip", "tuntap", "add", "dev", name, "mode", "tap"],
+                   check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", "10.0.99.1/24", "dev", name],
+                       check=True)
+        subprocess.run(["ip", "link", "set", name, "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "link", "del", name], capture_output=True)
+
+
+TAP_ARGS = ["--kernel-arg", "fresco.ip=10.0.99.2/24", "--kernel-arg",
+            "fresco.gw=10.0.99.1"]
+
+
+@contextmanager
+def guest_httpd(net_args, root="/"):
+    p = subprocess.Popen([str(FRESCO), "run", *net_args,
+                          guest_program("musl", "httpd"), "80", root],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == f"serving {root} on 80\n".encode()
+        yield p
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_tap_ping_curl_and_wrk(tap):
+    """The guest on a TAP device answers ping, serves curl, and takes
+    wrk's 64 connections for 10 s without a socket error."""
+    need_kvm()
+    with guest_httpd(["--net", f"tap:{tap}", *TAP_ARGS]):
+        p = subprocess.run(["ping", "-c", "3", "-W", "2", "10.0.99.2"],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0 and " 0% packet loss" in p.stdout, p.stdout
+        r = subprocess.run(["curl", "-sf", "http://10.0.99.2/"],
+                           capture_output=True, text=True, timeout=20)
+        assert r.stdout == "hello from a Fresco VM\n"
+        w = subprocess.run(["wrk", "-c", "64", "-t", "2", "-d", "10s",
+                            "http://10.0.99.2/"], capture_output=True,
+                           text=True, timeout=60)
+        assert w.returncode == 0, w.stderr
+        assert "requests in" in w.stdout, w.stdout
+        assert "Socket errors" not in w.stdout, w.stdout
+        assert "Non-2xx" not in w.stdout, w.stdout
+
+
+def test_tap_bulk_transfer_both_ways(tap):
+    """50 MiB each way through a host echo server on the TAP's address."""
+    need_kvm()
+    with tcp_echo_server_on("10.0.99.1") as port:
+        r = fresco("run", "--net", f"tap:{tap}", *TAP_ARGS,
+                   guest_program("musl", "tcp"), "client", "10.0.99.1",
+                   port, "50", timeout=120)
+    passed(r, "tcp")
+
+
+def test_tap_needs_a_device_it_may_use():
+    r = fresco("run", "--net", "tap:" + "x" * 20,
+               guest_program("musl", "hello"))
+    assert r.status == 125
+    assert r.log == ["--net tap:" + "x" * 20 + ": the name is longer than "
+                     "15 characters"]
