@@ -6,6 +6,7 @@
  *   tcp client HOST PORT [MIB]  echo MIB (4) MiB through a server on
  *                          the host
  *   tcp serve PORT N       echo for N connections, one at a time
+ *   tcp send|recv HOST PORT - MIB   bulk transfer with a host peer
  */
 #define _GNU_SOURCE
 #include "guest.h"
@@ -157,6 +158,39 @@ static void loopback(void)
 	close(l);
 }
 
+/* Bulk transfer with a host peer: send (or receive) MIB MiB. */
+static int bulk(const char *mode, const char *ip, int port, size_t mib)
+{
+	static uint8_t buf[65536];
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = addr(ip, port);
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return perror("connect"), 1;
+	size_t total = mib << 20, done = 0;
+	if (!strcmp(mode, "send")) {
+		memset(buf, 'x', sizeof(buf));
+		while (done < total) {
+			ssize_t n = write(s, buf,
+					  total - done < sizeof(buf)
+						  ? total - done
+						  : sizeof(buf));
+			if (n <= 0)
+				return perror("write"), 1;
+			done += (size_t)n;
+		}
+		shutdown(s, SHUT_WR);
+		while (read(s, buf, sizeof(buf)) > 0)
+			;
+	} else {
+		ssize_t n;
+		while ((n = read(s, buf, sizeof(buf))) > 0)
+			done += (size_t)n;
+	}
+	close(s);
+	printf("%zu bytes\n", done);
+	return done == total ? 0 : 1;
+}
+
 static int echo_loop(int fd)
 {
 	static char buf[65536];
@@ -233,6 +267,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 4 && !strcmp(argv[1], "serve"))
 		return serve(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 6 && (!strcmp(argv[1], "send") || !strcmp(argv[1], "recv")))
+		return bulk(argv[1], argv[2], atoi(argv[3]),
+			    (size_t)atoi(argv[5]));
 	if (argc >= 4 && !strcmp(argv[1], "client"))
 		client(argv[2], atoi(argv[3]),
 		       argc > 4 ? (size_t)atoi(argv[4]) : 4);

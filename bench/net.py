@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""net.py: the same small static HTTP server (tests/guest/httpd.c, epoll)
+measured with wrk in one run: (a) in Fresco over TAP, (b) the same guest
+kernel and program in QEMU over TAP, (c) natively on the host over
+loopback; and bulk TCP throughput each way between host and guest (TAP)
+against the same program natively over loopback. Prints the ratios and
+writes bench/results/net.txt. Needs root (a TAP device)."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from boot import FRESCO, KERNEL, ROOT, machine  # noqa: E402
+
+GUEST = ROOT / "build/tests/guest/musl"
+RESULT = ROOT / "bench/results/net.txt"
+TAP = "fbench0"
+HOST_IP, GUEST_IP = "10.0.98.1", "10.0.98.2"
+WRK = ["wrk", "-c", "64", "-t", "2", "-d", "10s", "--latency"]
+BULK_MIB = 512
+QEMU_MMIO = 0xfeb00000 + 23 * 512
+
+
+def wrk(url):
+    out = subprocess.run([*WRK, url], capture_output=True, text=True,
+                         check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+        return float(m.group(1)) * scale
+
+    errors = re.search(r"Socket errors: (.*)", out)
+    return rps, pct(50), pct(99), errors.group(1) if errors else "none"
+
+
+def wait_for(line_of, proc):
+    line = proc.stdout.readline()
+    if not line.startswith(line_of):
+        sys.exit(f"bench: server did not start: {line!r}")
+
+
+def fresco_httpd():
+    return subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{TAP}",
+                             "--kernel-arg", f"fresco.ip={GUEST_IP}/24",
+                             "--kernel-arg", f"fresco.gw={HOST_IP}",
+                             str(GUEST / "httpd"), "80", "/"],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def qemu_httpd(cpio):
+    words = [f"virtio_mmio.device=512@{QEMU_MMIO:#x}:16",
+             f"fresco.ip={GUEST_IP}/24", f"fresco.gw={HOST_IP}",
+             "init=/httpd", "--", "80", "/"]
+    return subprocess.Popen(
+        ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=on",
+         "-accel", "kvm", "-m", "128M", "-nodefaults", "-no-user-config",
+         "-display", "none", "-no-reboot", "-kernel", str(KERNEL),
+         "-initrd", str(cpio), "-append", " ".join(words), "-serial",
+         "stdio", "-global", "virtio-mmio.force-legacy=false",
+         "-global", "virtio-mmio.ioeventfd=on",
+         "-netdev", f"tap,id=n0,ifname={TAP},script=no,downscript=no",
+         "-device", "virtio-net-device,netdev=n0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def stop(p):
+    p.kill()
+    p.wait()
+
+
+def bulk(run_guest, address, mode):
+    """MiB/s of one bulk transfer; the host end is a plain socket."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((address, 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    box = {}
+
+    def host_end():
+        c, _ = srv.accept()
+        t0 = time.perf_counter()
+        n = 0
+        if mode == "send":  # the guest sends: drain
+            while True:
+                d = c.recv(1 << 20)
+                if not d:
+                    break
+                n += len(d)
+        else:
+            chunk = b"y" * (1 << 20)
+            for _ in range(BULK_MIB):
+                c.sendall(chunk)
+                n += len(chunk)
+            c.shutdown(socket.SHUT_WR)
+            c.recv(1)
+        box["rate"] = n / (1 << 20) / (time.perf_counter() - t0)
+        c.close()
+
+    t = threading.Thread(target=host_end, daemon=True)
+    t.start()
+    run_guest(mode, port)
+    t.join(timeout=60)
+    if "rate" not in box:
+        sys.exit(f"bench: the {mode} transfer did not finish")
+    srv.close()
+    return box["rate"]
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: net.py needs root for its TAP device")
+    for p in ("httpd", "tcp"):
+        if not (GUEST / p).exists():
+            sys.exit(f"bench: {GUEST / p} is missing; run make bench")
+    subprocess.run(["ip", "tuntap", "add", "dev", TAP, "mode", "tap"],
+                   check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", f"{HOST_IP}/24", "dev", TAP],
+                       check=True)
+        subprocess.run(["ip", "link", "set", TAP, "up"], check=True)
+        res = run_all()
+    finally:
+        subprocess.run(["ip", "link", "del", TAP], capture_output=True)
+    report(res)
+
+
+def say(what):
+    print(f"bench: {what}", file=sys.stderr, flush=True)
+
+
+def run_all():
+    res = {}
+    say("wrk against fresco over TAP")
+    p = fresco_httpd()
+    wait_for("serving", p)
+    res["fresco"] = wrk(f"http://{GUEST_IP}/")
+    stop(p)
+    say("wrk against QEMU over TAP")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(f"cd {GUEST} && echo httpd | cpio -o -H newc "
+                       f"--quiet > {tmp}/root.cpio", shell=True, check=True)
+        p = qemu_httpd(Path(tmp) / "root.cpio")
+        wait_for("serving", p)
+        time.sleep(0.5)
+        res["qemu"] = wrk(f"http://{GUEST_IP}/")
+        stop(p)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    p = subprocess.Popen([str(GUEST / "httpd"), str(port), "/"],
+                         stdout=subprocess.PIPE, text=True)
+    wait_for("serving", p)
+    say("wrk natively")
+    res["native"] = wrk(f"http://127.0.0.1:{port}/")
+    stop(p)
+
+    def in_fresco(mode, port):
+        subprocess.run([str(FRESCO), "run", "--net", f"tap:{TAP}",
+                        "--kernel-arg", f"fresco.ip={GUEST_IP}/24",
+                        "--kernel-arg", f"fresco.gw={HOST_IP}",
+                        str(GUEST / "tcp"), mode, HOST_IP, str(port), "-",
+                        str(BULK_MIB)], capture_output=True, check=True)
+
+    def natively(mode, port):
+        subprocess.run([str(GUEST / "tcp"), mode, "127.0.0.1", str(port),
+                        "-", str(BULK_MIB)], capture_output=True,
+                       check=True)
+
+    for mode in ("send", "recv"):
+        say(f"bulk {mode}")
+        res[f"bulk_{mode}"] = (bulk(in_fresco, HOST_IP, mode),
+                               bulk(natively, "127.0.0.1", mode))
+    return res
+
+
+def report(res):
+    f, q, n = res["fresco"], res["qemu"], res["native"]
+    lines = [f"# Fresco network benchmark, {time.strftime('%Y-%m-%d')}",
+             f"# machine: {machine()}",
+             "# how: make bench (bench/net.py, needs root): wrk -c 64 -t 2 "
+             "-d 10s against tests/guest/httpd.c (epoll, keep-alive, 23-byte "
+             "body); bulk: tests/guest/tcp.c send/recv 512 MiB with a "
+             "Python socket on the host",
+             "# (a) fresco --net tap; (b) QEMU microvm -accel kvm, same "
+             "kernel and program, virtio-net-device on -netdev tap (this "
+             "host has no /dev/vhost-net, so no vhost); (c) the program "
+             "natively on loopback",
+             f"{'':26} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}  "
+             "socket errors"]
+    for name, r in (("(a) fresco over TAP", f), ("(b) QEMU over TAP", q),
+                    ("(c) native loopback", n)):
+        lines.append(f"{name:26} {r[0]:10.0f} {r[1]:8.2f} {r[2]:8.2f}  "
+                     f"{r[3]}")
+    lines.append(f"fresco / QEMU: requests {f[0] / q[0]:.2f}x, p99 "
+                 f"{q[2] / f[2]:.2f}x better; fresco / native: requests "
+                 f"{f[0] / n[0]:.2f}x")
+    for mode, what in (("send", "guest -> host"), ("recv", "host -> guest")):
+        g, nat = res[f"bulk_{mode}"]
+        lines.append(f"bulk TCP {what:14} MiB/s: fresco {g:8.0f}  native "
+                     f"loopback {nat:8.0f}  ratio {g / nat:.2f}x")
+    report = "\n".join(lines) + "\n"
+    sys.stdout.write(report)
+    RESULT.write_text(report)
+
+
+if __name__ == "__main__":
+    main()
