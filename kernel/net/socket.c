@@ -257,7 +257,7 @@ void sock_free(struct sock *s)
 	for (unsigned i = 0; i < s->npages; i++)
 		phys_free(virt_to_phys(s->pages[i]));
 	if (s->pages)
-		kfree(s->pages, 32 * sizeof(uint8_t *));
+		kfree(s->pages, 2 * TCP_RING_PAGES * sizeof(uint8_t *));
 	if (s->tcp)
 		kfree(s->tcp, sizeof(*s->tcp));
 	kfree(s, sizeof(*s));

@@ -9,6 +9,9 @@
 
 struct dgram;
 
+/* A stream socket's send and receive rings, each (64 KiB) */
+#define TCP_RING_PAGES 16
+
 struct sock {
 	struct sock *next; /* all sockets */
 	int type;	   /* SOCK_DGRAM or SOCK_STREAM */

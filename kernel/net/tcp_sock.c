@@ -2,7 +2,7 @@
  * machine in lib/tcp.c, listeners and their accept queues, and the
  * program's send and receive.
  *
- * A stream socket's rings are RING_PAGES pages each way (64 KiB). A
+ * A stream socket's rings are TCP_RING_PAGES pages each way (64 KiB). A
  * connection the program has closed stays until TCP is done with it (its
  * FIN acknowledged, TIME_WAIT over), then it is freed. A listener keeps
  * connections whose handshake is under way and those ready to accept, up
@@ -13,7 +13,6 @@
 #include "fs/fs.h"
 #include <asm-generic/poll.h>
 
-#define RING_PAGES 16
 #define TCP_HDR 20
 #define OPT_EOL 0
 #define OPT_NOP 1
@@ -102,19 +101,19 @@ static const struct tcp_ops ops = {cb_output, cb_event};
 int tcp_sock_init(struct sock *s)
 {
 	s->tcp = kmalloc(sizeof(*s->tcp));
-	s->pages = kmalloc(2 * RING_PAGES * sizeof(uint8_t *));
+	s->pages = kmalloc(2 * TCP_RING_PAGES * sizeof(uint8_t *));
 	if (!s->tcp || !s->pages)
 		return -ENOMEM;
-	for (unsigned i = 0; i < 2 * RING_PAGES; i++) {
+	for (unsigned i = 0; i < 2 * TCP_RING_PAGES; i++) {
 		uint64_t pa = phys_alloc();
 		if (!pa)
 			return -ENOMEM; /* sock_free returns what was taken */
 		s->pages[i] = phys_to_virt(pa);
 		s->npages++;
 	}
-	s->tcp->snd = (struct tcp_ring){s->pages, RING_PAGES, 0, 0};
+	s->tcp->snd = (struct tcp_ring){s->pages, TCP_RING_PAGES, 0, 0};
 	s->tcp->rcv =
-		(struct tcp_ring){s->pages + RING_PAGES, RING_PAGES, 0, 0};
+		(struct tcp_ring){s->pages + TCP_RING_PAGES, TCP_RING_PAGES, 0, 0};
 	tcp_init(s->tcp, &ops, s, OUR_MSS);
 	return 0;
 }
