@@ -112,8 +112,8 @@ int tcp_sock_init(struct sock *s)
 		s->npages++;
 	}
 	s->tcp->snd = (struct tcp_ring){s->pages, TCP_RING_PAGES, 0, 0};
-	s->tcp->rcv =
-		(struct tcp_ring){s->pages + TCP_RING_PAGES, TCP_RING_PAGES, 0, 0};
+	s->tcp->rcv = (struct tcp_ring){s->pages + TCP_RING_PAGES,
+					TCP_RING_PAGES, 0, 0};
 	tcp_init(s->tcp, &ops, s, OUR_MSS);
 	return 0;
 }

@@ -170,10 +170,10 @@ static int bulk(const char *mode, const char *ip, int port, size_t mib)
 	if (!strcmp(mode, "send")) {
 		memset(buf, 'x', sizeof(buf));
 		while (done < total) {
-			ssize_t n = write(s, buf,
-					  total - done < sizeof(buf)
-						  ? total - done
-						  : sizeof(buf));
+			ssize_t n =
+				write(s, buf,
+				      total - done < sizeof(buf) ? total - done
+								 : sizeof(buf));
 			if (n <= 0)
 				return perror("write"), 1;
 			done += (size_t)n;
