@@ -107,12 +107,13 @@ def bulk(run_guest, address, mode):
 
     t = threading.Thread(target=host_end, daemon=True)
     t.start()
-    run_guest(mode, port)
-    t.join(timeout=60)
-    if "rate" not in box:
-        sys.exit(f"bench: the {mode} transfer did not finish")
+    try:
+        run_guest(mode, port)
+    except subprocess.TimeoutExpired:
+        pass
+    t.join(timeout=5)
     srv.close()
-    return box["rate"]
+    return box.get("rate", 0.0)  # 0: it stalled (see the issue notes)
 
 
 def main():
@@ -169,7 +170,7 @@ def run_all():
                         "--kernel-arg", f"fresco.ip={GUEST_IP}/24",
                         "--kernel-arg", f"fresco.gw={HOST_IP}",
                         str(GUEST / "tcp"), mode, HOST_IP, str(port), "-",
-                        str(BULK_MIB)], capture_output=True, check=True)
+                        str(BULK_MIB)], capture_output=True, timeout=90)
 
     def natively(mode, port):
         subprocess.run([str(GUEST / "tcp"), mode, "127.0.0.1", str(port),
@@ -207,7 +208,9 @@ def report(res):
     for mode, what in (("send", "guest -> host"), ("recv", "host -> guest")):
         g, nat = res[f"bulk_{mode}"]
         lines.append(f"bulk TCP {what:14} MiB/s: fresco {g:8.0f}  native "
-                     f"loopback {nat:8.0f}  ratio {g / nat:.2f}x")
+                     f"loopback {nat:8.0f}  ratio {g / nat:.2f}x"
+                     + ("  (stalled: did not finish in 90 s)" if not g
+                        else ""))
     report = "\n".join(lines) + "\n"
     sys.stdout.write(report)
     RESULT.write_text(report)
