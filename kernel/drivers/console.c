@@ -8,6 +8,7 @@
  */
 #include "kernel.h"
 #include "fs/fs.h"
+#include "net/net.h"
 #include "arch/x86_64/x86.h"
 
 #define HC_REG(off) ((volatile uint64_t *)phys_to_virt(FRESCO_HC_BASE + (off)))
@@ -124,6 +125,7 @@ NORETURN void kexit(int status)
 	 * file system code may be what failed) */
 	if (!panicking && !unmounting) {
 		unmounting = 1;
+		net_exit();
 		fs_unmount_all();
 	}
 	if (boot.fresco) {

@@ -594,6 +594,8 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	case TCP_LAST_ACK:
 		if (our_fin_acked)
 			closed(cb, 0);
+		else
+			tcp_output(cb, now); /* data the close left queued */
 		return;
 	case TCP_TIME_WAIT:
 		if (s.flags & TCP_FIN) {

@@ -400,6 +400,13 @@ static void eth_input(const uint8_t *frame, size_t len)
 
 uint64_t net_next_timer = UINT64_MAX;
 
+#define EXIT_DRAIN_NS 5000000000ULL
+
+void net_exit(void)
+{
+	tcp_sock_drain(EXIT_DRAIN_NS);
+}
+
 int net_poll(void)
 {
 	int n = netif.up ? netdev_poll(eth_input) : 0;

@@ -41,6 +41,9 @@ int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 /* The address this host sends from to reach (dst). */
 uint32_t ip_source_for(uint32_t dst);
 
+/* The program ended: let its connections deliver what they hold. */
+void net_exit(void);
+
 /* Wait until network input, a pending signal, or (deadline): 1 network
  * input was processed, 0 the deadline passed, -EINTR a signal. */
 int event_wait(uint64_t deadline);

@@ -63,6 +63,9 @@ long tcp_sock_recv(struct sock *s, void *out, size_t len, int peek);
 int tcp_sock_shutdown(struct sock *s, int how);
 void tcp_sock_release(struct sock *s);
 short tcp_sock_ready(struct sock *s);
+/* At exit: close every connection and let them deliver what they hold,
+ * for up to (limit_ns). */
+void tcp_sock_drain(uint64_t limit_ns);
 /* Run the TCP timers that are due; the next one, or UINT64_MAX. */
 uint64_t tcp_sock_timers(uint64_t now);
 int sock_bind_addr(struct sock *s, uint32_t addr, uint16_t port);

@@ -448,3 +448,46 @@ uint64_t tcp_sock_timers(uint64_t now)
 	}
 	return next;
 }
+
+/* The program is ending: what it wrote must still reach its peers, as it
+ * would after a process exits on Linux (the kernel keeps sending). Every
+ * connection is closed as close() would, then the stack runs until each
+ * has delivered its data and FIN (or was reset), or (limit_ns) passes. */
+void tcp_sock_drain(uint64_t limit_ns)
+{
+	uint64_t now = clock_monotonic_ns(), deadline = now + limit_ns;
+	for (struct sock *s = all_socks, *n; s; s = n) {
+		n = s->next;
+		if (s->proto != IP_PROTO_TCP || !s->tcp || s->orphan ||
+		    s->parent)
+			continue;
+		if (s->listening) {
+			drop_children(s);
+			continue;
+		}
+		if (s->tcp->state == TCP_CLOSED)
+			continue;
+		if (s->tcp->rcv.len)
+			tcp_abort(s->tcp);
+		else
+			tcp_close(s->tcp, now);
+	}
+	for (;;) {
+		int busy = 0;
+		for (struct sock *s = all_socks; s; s = s->next) {
+			if (s->proto != IP_PROTO_TCP || !s->tcp)
+				continue;
+			enum tcp_state st = s->tcp->state;
+			/* still owing the peer data or a FIN */
+			if (st == TCP_FIN_WAIT_1 || st == TCP_CLOSING ||
+			    st == TCP_LAST_ACK ||
+			    (st >= TCP_ESTABLISHED && s->tcp->snd.len))
+				busy = 1;
+		}
+		if (!busy || clock_monotonic_ns() >= deadline)
+			return;
+		uint64_t until = clock_monotonic_ns() + 10000000;
+		net_poll();
+		netdev_wait(until < deadline ? until : deadline);
+	}
+}

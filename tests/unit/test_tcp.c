@@ -220,6 +220,40 @@ START_TEST(test_orderly_close)
 }
 END_TEST
 
+START_TEST(test_close_after_the_peer_delivers_queued_data)
+{
+	/* B's peer closed first (CLOSE_WAIT); B writes more than a window's
+	 * worth, then closes: every byte and the FIN still go out */
+	static uint8_t data[12000], back[12000];
+	setup(&A, 4, 1, 1000); /* A can hold 4 KiB at a time */
+	setup(&B, 4, 4, 1000);
+	tcp_connect(&A.cb, 1, now);
+	struct tcp_seg syn = as_input(&A.out[0]);
+	A.taken = 1;
+	tcp_accept_syn(&B.cb, &syn, 2, now);
+	settle(&A, &B);
+	tcp_close(&A.cb, now);
+	settle(&A, &B);
+	ck_assert_int_eq(B.cb.state, TCP_CLOSE_WAIT);
+	fill(data, sizeof(data), 4);
+	ck_assert_uint_eq(tcp_send(&B.cb, data, sizeof(data), now),
+			  sizeof(data));
+	tcp_close(&B.cb, now);
+	ck_assert_int_eq(B.cb.state, TCP_LAST_ACK);
+	uint32_t got = 0;
+	for (int i = 0; i < 1000 && B.cb.state != TCP_CLOSED; i++) {
+		settle(&A, &B);
+		got += tcp_recv(&A.cb, back + got, sizeof(back) - got, now);
+		flush_acks(&A, &B);
+	}
+	got += tcp_recv(&A.cb, back + got, sizeof(back) - got, now);
+	ck_assert_uint_eq(got, sizeof(data));
+	ck_assert(memcmp(back, data, sizeof(data)) == 0);
+	ck_assert_int_eq(B.cb.state, TCP_CLOSED);
+	ck_assert(A.cb.fin_received);
+}
+END_TEST
+
 START_TEST(test_simultaneous_open_and_close)
 {
 	setup(&A, 4, 4, 1460);
@@ -560,6 +594,7 @@ int main(void)
 	tcase_add_test(t, test_handshake_negotiates_options);
 	tcase_add_test(t, test_data_both_ways);
 	tcase_add_test(t, test_orderly_close);
+	tcase_add_test(t, test_close_after_the_peer_delivers_queued_data);
 	tcase_add_test(t, test_simultaneous_open_and_close);
 	tcase_add_test(t, test_resets);
 	tcase_add_test(t, test_retransmission_timeout_and_backoff);
