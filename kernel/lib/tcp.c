@@ -322,6 +322,7 @@ void tcp_accept_syn(struct tcp_cb *cb, const struct tcp_seg *syn, uint32_t iss,
 {
 	cb->irs = syn->seq;
 	cb->rcv_nxt = syn->seq + 1;
+	cb->rcv_adv = cb->rcv_nxt; /* the window edge starts here */
 	cb->iss = iss;
 	cb->snd_una = iss;
 	cb->snd_nxt = cb->snd_max = iss + 1;
@@ -376,6 +377,7 @@ static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
 		return;
 	cb->irs = s->seq;
 	cb->rcv_nxt = s->seq + 1;
+	cb->rcv_adv = cb->rcv_nxt; /* the window edge starts here */
 	take_options(cb, s);
 	if (ack_ok) {
 		cb->snd_una = s->ack;

@@ -168,6 +168,39 @@ START_TEST(test_handshake_negotiates_options)
 }
 END_TEST
 
+START_TEST(test_window_never_exceeds_the_buffer)
+{
+	/* sequence numbers in the upper half of the space: the announced
+	 * window must still be what the receive ring holds (it once came
+	 * out as 8 MB, comparing against an unset edge) */
+	static const uint32_t starts[] = {0x90000000u, 0xfffffff0u, 5};
+	for (unsigned k = 0; k < 3; k++) {
+		setup(&A, 4, 4, 1460);
+		setup(&B, 4, 4, 1460);
+		tcp_connect(&A.cb, starts[k], now);
+		struct tcp_seg syn = as_input(&A.out[0]);
+		A.taken = 1;
+		tcp_accept_syn(&B.cb, &syn, starts[(k + 1) % 3], now);
+		settle(&A, &B);
+		tcp_send(&B.cb, "x", 1, now);
+		settle(&A, &B);
+		flush_acks(&A, &B);
+		const struct seg *last = &A.out[A.nout - 1];
+		ck_assert_uint_le((uint32_t)last->wnd << A.cb.rcv_wscale,
+				  tcp_ring_cap(&A.cb.rcv));
+		ck_assert_uint_le(A.cb.rcv_adv - A.cb.rcv_nxt,
+				  tcp_ring_cap(&A.cb.rcv));
+		last = &B.out[B.nout - 1];
+		ck_assert_uint_le((uint32_t)last->wnd << B.cb.rcv_wscale,
+				  tcp_ring_cap(&B.cb.rcv));
+		teardown_end(&A);
+		teardown_end(&B);
+		memset(&A, 0, sizeof(A));
+		memset(&B, 0, sizeof(B));
+	}
+}
+END_TEST
+
 START_TEST(test_data_both_ways)
 {
 	static uint8_t big[12000], back[12000];
@@ -593,6 +626,7 @@ int main(void)
 	tcase_add_checked_fixture(t, NULL, teardown);
 	tcase_add_test(t, test_handshake_negotiates_options);
 	tcase_add_test(t, test_data_both_ways);
+	tcase_add_test(t, test_window_never_exceeds_the_buffer);
 	tcase_add_test(t, test_orderly_close);
 	tcase_add_test(t, test_close_after_the_peer_delivers_queued_data);
 	tcase_add_test(t, test_simultaneous_open_and_close);
