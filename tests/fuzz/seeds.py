@@ -111,6 +111,7 @@ def ext2_seeds(out):
             subprocess.run([mke2fs(), "-q", "-F", "-t", "ext2", *opts,
                             "-N", "64", "-I", "128", "-O", "^resize_inode",
                             "-d", str(src), str(img), size], check=True,
+                           stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             (out / name).write_bytes(img.read_bytes())
 
