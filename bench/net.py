@@ -49,8 +49,7 @@ def wait_for(line_of, proc):
 
 def fresco_httpd():
     return subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{TAP}",
-                             "--kernel-arg", f"fresco.ip={GUEST_IP}/24",
-                             "--kernel-arg", f"fresco.gw={HOST_IP}",
+                             "--ip", f"{GUEST_IP}/24", "--gateway", HOST_IP,
                              str(GUEST / "httpd"), "80", "/"],
                             stdout=subprocess.PIPE, text=True)
 
@@ -167,8 +166,7 @@ def run_all():
 
     def in_fresco(mode, port):
         subprocess.run([str(FRESCO), "run", "--net", f"tap:{TAP}",
-                        "--kernel-arg", f"fresco.ip={GUEST_IP}/24",
-                        "--kernel-arg", f"fresco.gw={HOST_IP}",
+                        "--ip", f"{GUEST_IP}/24", "--gateway", HOST_IP,
                         str(GUEST / "tcp"), mode, HOST_IP, str(port), "-",
                         str(BULK_MIB)], capture_output=True, timeout=90)
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -46,6 +47,9 @@ static const char usage[] =
 	"  -p, --publish [IP:]HOSTPORT:GUESTPORT[/udp]\n"
 	"                      make the guest's port reachable on the\n"
 	"                      host's (--net user); repeatable\n"
+	"      --ip ADDR/PREFIX, --gateway ADDR, --dns ADDR\n"
+	"                      the guest's address (--net tap; user\n"
+	"                      networking gives 10.0.2.15/24)\n"
 	"  -v, --volume FILE:/PATH[:ro]\n"
 	"                      mount volume FILE (see `fresco volume\n"
 	"                      create`) at PATH, read-only with :ro;\n"
@@ -271,6 +275,8 @@ static void *pack_rootfs(const char *name, const void *img, size_t size,
 	return buf;
 }
 
+static int address_ok(const char *s, int prefix);
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -285,6 +291,9 @@ int cmd_run(int argc, char **argv)
 		{"volume", required_argument, NULL, 'v'},
 		{"net", required_argument, NULL, 'n'},
 		{"publish", required_argument, NULL, 'p'},
+		{"ip", required_argument, NULL, 'I'},
+		{"gateway", required_argument, NULL, 'G'},
+		{"dns", required_argument, NULL, 'D'},
 		{0, 0, 0, 0},
 	};
 	struct vm_config cfg = {.mem_size = DEFAULT_MEMORY};
@@ -292,6 +301,7 @@ int cmd_run(int argc, char **argv)
 	char **kargs = calloc((size_t)argc + 1, sizeof(char *));
 	int tty = 0, nkargs = 0, memory_given = 0, detach = 0, autoremove = 0;
 	const char *vm_name = NULL;
+	const char *guest_ip = NULL, *gateway = NULL, *dns = NULL;
 	char *guest_paths[VM_DISK_MAX];
 	int c;
 
@@ -367,6 +377,25 @@ int cmd_run(int argc, char **argv)
 					optarg);
 				return EXIT_FRESCO;
 			}
+			break;
+		case 'I':
+		case 'G':
+		case 'D':
+			if (address_ok(optarg, c == 'I') < 0) {
+				fprintf(stderr,
+					"fresco run: --%s %s: give an IPv4 "
+					"address%s, like %s\n",
+					c == 'I'   ? "ip"
+					: c == 'G' ? "gateway"
+						   : "dns",
+					optarg,
+					c == 'I' ? " with a prefix" : "",
+					c == 'I' ? "10.0.3.2/24" : "10.0.3.1");
+				return EXIT_FRESCO;
+			}
+			*(c == 'I'   ? &guest_ip
+			  : c == 'G' ? &gateway
+				     : &dns) = optarg;
 			break;
 		case 'p':
 			if (cfg.nforwards == VM_FORWARD_MAX) {
@@ -517,10 +546,20 @@ int cmd_run(int argc, char **argv)
 	sb_word(&cmd, "init=", init);
 	if (cfg.net == VM_NET_USER) {
 		/* libslirp's network, given statically: no DHCP at boot */
-		sb_word(&cmd, "", "fresco.ip=" NET_USER_GUEST "/24");
-		sb_word(&cmd, "", "fresco.gw=" NET_USER_GATEWAY);
-		sb_word(&cmd, "", "fresco.dns=" NET_USER_DNS);
+		guest_ip = guest_ip ? guest_ip : NET_USER_GUEST "/24";
+		gateway = gateway ? gateway : NET_USER_GATEWAY;
+		dns = dns ? dns : NET_USER_DNS;
 	}
+	if ((gateway || dns) && !guest_ip) {
+		fprintf(stderr, "fresco run: --gateway and --dns need --ip\n");
+		return EXIT_FRESCO;
+	}
+	if (guest_ip)
+		sb_word(&cmd, "fresco.ip=", guest_ip);
+	if (gateway)
+		sb_word(&cmd, "fresco.gw=", gateway);
+	if (dns)
+		sb_word(&cmd, "fresco.dns=", dns);
 	for (unsigned i = 0; i < cfg.ndisks; i++) {
 		char word[PATH_MAX + 32];
 		snprintf(word, sizeof(word), "fresco.mount=vd%c:%s%s", 'a' + i,
@@ -575,6 +614,28 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	return vm_run(&cfg);
+}
+
+/* "a.b.c.d", or with (prefix) "a.b.c.d/N": 0 or -1. */
+static int address_ok(const char *s, int prefix)
+{
+	char addr[32];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	struct in_addr a;
+	if ((slash != NULL) != prefix || n >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, &a) != 1)
+		return -1;
+	if (prefix) {
+		char *end;
+		long p = strtol(slash + 1, &end, 10);
+		if (!slash[1] || *end || p < 0 || p > 32)
+			return -1;
+	}
+	return 0;
 }
 
 static int port_of(const char *s, const char *end, uint16_t *port)

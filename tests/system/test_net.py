@@ -149,6 +149,14 @@ def test_the_guest_is_told_its_dns_server(tmp_path):
     (["-p", "70000:80"], "fresco run: --publish 70000:80: give "
                          "[IP:]HOSTPORT:GUESTPORT[/udp], like 8080:80 or "
                          "127.0.0.1:5353:53/udp"),
+    (["--ip", "10.0.3.2"], "fresco run: --ip 10.0.3.2: give an IPv4 "
+                           "address with a prefix, like 10.0.3.2/24"),
+    (["--ip", "10.0.3.2/33"], "fresco run: --ip 10.0.3.2/33: give an IPv4 "
+                              "address with a prefix, like 10.0.3.2/24"),
+    (["--gateway", "gw"], "fresco run: --gateway gw: give an IPv4 address, "
+                          "like 10.0.3.1"),
+    (["--net", "none", "--gateway", "10.0.3.1"], "fresco run: --gateway and "
+                                                 "--dns need --ip"),
     (["--net", "none", "-p", "8080:80"], "fresco run: --publish needs "
                                           "--net user; with a TAP device "
                                           "the guest's address is "
@@ -415,8 +423,7 @@ def tap():
         subprocess.run(["ip", "link", "del", name], capture_output=True)
 
 
-TAP_ARGS = ["--kernel-arg", "fresco.ip=10.0.99.2/24", "--kernel-arg",
-            "fresco.gw=10.0.99.1"]
+TAP_ARGS = ["--ip", "10.0.99.2/24", "--gateway", "10.0.99.1"]
 
 
 @contextmanager
