@@ -7,7 +7,7 @@
 #include <linux/stat.h>
 
 #define ARP_ENTRIES 32
-#define ARP_PENDING 16
+#define ARP_PENDING 256
 #define ARP_RETRY_NS 1000000000ULL
 #define ARP_GIVE_UP_NS 3000000000ULL
 #define ARP_TTL_NS (300 * 1000000000ULL)
