@@ -279,6 +279,49 @@ long sys_connect(int fd, uint64_t uaddr, uint64_t len)
 	return 0;
 }
 
+/* Whether UDP socket (s) may send to (to) (NULL: its peer): 0 or -errno. */
+static long udp_can_send(const struct sock *s, const struct peer *to)
+{
+	if (s->shut_wr)
+		return -EPIPE;
+	if (!to && !s->connected)
+		return -EDESTADDRREQ;
+	return 0;
+}
+
+/* Send (len) bytes of (data) as one datagram: (len), or -errno. */
+static long udp_send_peer(struct sock *s, const struct peer *to,
+			  const uint8_t *data, size_t len)
+{
+	net_poll();
+	int r = udp_send(s, to ? to->ip : s->rip, to ? to->port : s->rport,
+			 data, len);
+	return r < 0 ? r : (long)len;
+}
+
+/* Wait for a datagram on (s) as the socket and (flags) say, taking it
+ * into (buf, cap) (peeking with MSG_PEEK): its whole length, with its
+ * sender in (*from); 0 once reading is shut down; or -errno. */
+static long udp_recv_wait(struct file *f, struct sock *s, uint8_t *buf,
+			  size_t cap, int flags, struct peer *from)
+{
+	uint64_t deadline = deadline_after(s->rcvtimeo_ns);
+	for (;;) {
+		net_poll();
+		long n = udp_recv(s, buf, cap, flags & MSG_PEEK, &from->ip,
+				  &from->port);
+		if (n >= 0)
+			return n;
+		if (s->shut_rd)
+			return 0;
+		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT))
+			return -EAGAIN;
+		long w = sock_wait(deadline, s->rcvtimeo_ns);
+		if (w < 0)
+			return w;
+	}
+}
+
 long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		 const struct peer *to)
 {
@@ -290,28 +333,21 @@ long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 			return -EFAULT;
 		return tcp_sendto(f, s, iobuf, len, flags);
 	}
-	if (s->shut_wr)
-		return -EPIPE;
-	if (!to && !s->connected)
-		return -EDESTADDRREQ;
+	long r = udp_can_send(s, to);
+	if (r < 0)
+		return r;
 	if (len > IOBUF)
 		return -EMSGSIZE;
 	if (copy_from_user(iobuf, ubuf, len) < 0)
 		return -EFAULT;
-	net_poll();
-	int r = udp_send(s, to ? to->ip : s->rip, to ? to->port : s->rport,
-			 iobuf, len);
-	return r < 0 ? r : (long)len;
+	return udp_send_peer(s, to, iobuf, len);
 }
 
 long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		   struct peer *from)
 {
 	struct sock *s = sock_of(f);
-	uint64_t deadline = s->rcvtimeo_ns
-				    ? clock_monotonic_ns() + s->rcvtimeo_ns
-				    : UINT64_MAX;
-	struct peer p;
+	struct peer p = {0, 0};
 	if (s->tcp) {
 		long n = tcp_recvfrom(f, s, iobuf, len < IOBUF ? len : IOBUF,
 				      flags);
@@ -323,28 +359,16 @@ long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		}
 		return n;
 	}
-	for (;;) {
-		net_poll();
-		long n = udp_recv(s, iobuf, len < IOBUF ? len : IOBUF,
-				  flags & MSG_PEEK, &p.ip, &p.port);
-		if (n >= 0) {
-			uint64_t k = (uint64_t)n < len ? (uint64_t)n : len;
-			if (copy_to_user(ubuf, iobuf, k) < 0)
-				return -EFAULT;
-			if (from)
-				*from = p;
-			return (flags & MSG_TRUNC) ? n : (long)k;
-		}
-		if (s->shut_rd)
-			return 0;
-		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT))
-			return -EAGAIN;
-		int w = event_wait(deadline);
-		if (w < 0)
-			return s->rcvtimeo_ns ? -EINTR : -ERESTARTSYS;
-		if (w == 0 && clock_monotonic_ns() >= deadline)
-			return -EAGAIN;
-	}
+	long n = udp_recv_wait(f, s, iobuf, len < IOBUF ? len : IOBUF, flags,
+			       &p);
+	if (n <= 0)
+		return n;
+	uint64_t k = (uint64_t)n < len ? (uint64_t)n : len;
+	if (copy_to_user(ubuf, iobuf, k) < 0)
+		return -EFAULT;
+	if (from)
+		*from = p;
+	return (flags & MSG_TRUNC) ? n : (long)k;
 }
 
 long sys_sendto(int fd, uint64_t ubuf, uint64_t len, int flags, uint64_t uaddr,
@@ -380,8 +404,8 @@ long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
 	return r;
 }
 
-/* Gather or scatter the program's iovec (iov, n) to or from iobuf:
- * the bytes it holds, or -errno. */
+/* Copy the program's iovec array (uiov, n) into (iov) and check it:
+ * the bytes it describes, or -errno. */
 static long iov_total(uint64_t uiov, uint64_t n, struct iovec *iov)
 {
 	uint64_t total = 0;
@@ -412,11 +436,10 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 		return total;
 	if (total > IOBUF)
 		return -EMSGSIZE;
-	/* gather into the start of iobuf through a bounce of our own */
-	static uint8_t gather[IOBUF];
+	/* gather into iobuf */
 	uint64_t at = 0;
 	for (uint64_t k = 0; k < m.iovlen; k++) {
-		if (copy_from_user(gather + at, (uint64_t)iov[k].iov_base,
+		if (copy_from_user(iobuf + at, (uint64_t)iov[k].iov_base,
 				   iov[k].iov_len) < 0)
 			return -EFAULT;
 		at += iov[k].iov_len;
@@ -429,21 +452,15 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 	}
 	struct sock *s = sock_of(f);
 	if (s->tcp)
-		return tcp_sendto(f, s, gather, (uint64_t)total, flags);
-	if (s->shut_wr)
-		return -EPIPE;
-	if (!to && !s->connected)
-		return -EDESTADDRREQ;
-	net_poll();
-	r = udp_send(s, to ? to->ip : s->rip, to ? to->port : s->rport, gather,
-		     (size_t)total);
-	return r < 0 ? r : total;
+		return tcp_sendto(f, s, iobuf, (uint64_t)total, flags);
+	if ((r = udp_can_send(s, to)) < 0)
+		return r;
+	return udp_send_peer(s, to, iobuf, (size_t)total);
 }
 
 long sys_recvmsg(int fd, uint64_t umsg, int flags)
 {
 	static struct iovec iov[UIO_MAXIOV];
-	static uint8_t scatter[IOBUF];
 	struct msghdr_abi m;
 	long r;
 	struct file *f = sock_file(fd, &r);
@@ -454,48 +471,26 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	long total = iov_total(m.iov, m.iovlen, iov);
 	if (total < 0)
 		return total;
-	/* receive into a kernel buffer, then scatter */
 	struct sock *s = sock_of(f);
-	uint64_t deadline = s->rcvtimeo_ns
-				    ? clock_monotonic_ns() + s->rcvtimeo_ns
-				    : UINT64_MAX;
 	struct peer p = {s->rip, s->rport};
-	long n = 0;
+	long n;
 	if (s->tcp) {
-		n = tcp_recvfrom(f, s, scatter,
-				 (uint64_t)total < sizeof(scatter)
-					 ? (uint64_t)total
-					 : sizeof(scatter),
+		n = tcp_recvfrom(f, s, iobuf,
+				 (uint64_t)total < IOBUF ? (uint64_t)total
+							 : IOBUF,
 				 flags);
-		if (n < 0)
-			return n;
 		flags &= ~MSG_TRUNC;
+	} else {
+		n = udp_recv_wait(f, s, iobuf, IOBUF, flags, &p);
 	}
-	while (!s->tcp) {
-		net_poll();
-		n = udp_recv(s, scatter, sizeof(scatter), flags & MSG_PEEK,
-			     &p.ip, &p.port);
-		if (n >= 0)
-			break;
-		if (s->shut_rd) {
-			n = 0;
-			break;
-		}
-		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT))
-			return -EAGAIN;
-		int w = event_wait(deadline);
-		if (w < 0)
-			return s->rcvtimeo_ns ? -EINTR : -ERESTARTSYS;
-		if (w == 0 && clock_monotonic_ns() >= deadline)
-			return -EAGAIN;
-	}
+	if (n < 0)
+		return n;
 	uint64_t at = 0;
 	for (uint64_t k = 0; k < m.iovlen && at < (uint64_t)n; k++) {
 		uint64_t c = iov[k].iov_len < (uint64_t)n - at
 				     ? iov[k].iov_len
 				     : (uint64_t)n - at;
-		if (copy_to_user((uint64_t)iov[k].iov_base, scatter + at, c) <
-		    0)
+		if (copy_to_user((uint64_t)iov[k].iov_base, iobuf + at, c) < 0)
 			return -EFAULT;
 		at += c;
 	}
