@@ -133,6 +133,8 @@ GUEST_BINS := $(foreach t,$(GUEST_TESTS),$(B)/tests/guest/musl/$(t) \
 	$(B)/tests/guest/glibc/$(t)) $(B)/tests/guest/musl/hello-pie \
 	$(B)/tests/guest/glibc/hello-pie $(B)/tests/guest/glibc/hello-dynamic \
 	$(B)/tests/guest/musl/httpd
+# host tools the system tests drive
+TEST_TOOLS := $(B)/tests/netimpair
 
 .PHONY: all deps test unit guest system demo bench install check format clean \
 	docs fuzz fuzz-short
@@ -215,7 +217,13 @@ $(B)/tests/guest/glibc/%: tests/guest/%.c tests/guest/guest.h
 unit: $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
 
-guest: $(GUEST_BINS)
+guest: $(GUEST_BINS) $(TEST_TOOLS)
+
+$(B)/tests/netimpair: tests/tools/netimpair.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -o $@ $< \
+		$$(pkg-config --cflags --libs libnetfilter_queue)
 
 system: all guest
 	$(Q)$(PYTHON) -m pytest -q tests/system

@@ -1,7 +1,7 @@
 /* tcp.c: the TCP state machine (see tcp.h). Section numbers refer to
  * RFC 9293 (3.10: event processing), RFC 6298 (the retransmission timer),
- * RFC 5681 and 6582 (congestion control, NewReno) and RFC 7323 (window
- * scale).
+ * RFC 5681 and 6582 (congestion control, NewReno), RFC 7323 (window
+ * scale), RFC 2018 and 6675 (SACK and the loss recovery built on it).
  */
 #include "lib/tcp.h"
 #include <linux/errno.h>
@@ -95,10 +95,26 @@ static uint16_t wnd_field(struct tcp_cb *cb)
 	return (uint16_t)w;
 }
 
+static const struct tcp_opts no_opts = {0, -1, 0, 0, {{0, 0}}};
+
+/* The options of a segment that acknowledges: SACK blocks while we hold
+ * out-of-order data (RFC 2018 4), the newest first. */
+static void ack_opts(const struct tcp_cb *cb, struct tcp_opts *o)
+{
+	*o = no_opts;
+	if (!cb->sack_ok)
+		return;
+	o->nsack = (uint8_t)(cb->nooo < TCP_SACK_MAX ? cb->nooo : TCP_SACK_MAX);
+	for (int i = 0; i < o->nsack; i++)
+		o->sack[i] = cb->ooo[i];
+}
+
 static void send_ack(struct tcp_cb *cb)
 {
+	struct tcp_opts o;
+	ack_opts(cb, &o);
 	cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt, TCP_ACK, wnd_field(cb),
-			-1, -1, 0, 0);
+			&o, 0, 0);
 	cb->delack_at = 0;
 	cb->unacked_segs = 0;
 }
@@ -108,9 +124,12 @@ static void send_syn(struct tcp_cb *cb)
 	int ack = cb->state == TCP_SYN_RCVD;
 	int ws = ack ? (cb->wscale_ok ? cb->rcv_wscale : -1) : WSCALE_OURS;
 	uint16_t w = (uint16_t)min32(rcv_space(cb), MAX_WINDOW);
+	struct tcp_opts o = no_opts;
+	o.mss = cb->our_mss;
+	o.wscale = (int8_t)ws;
+	o.sack_permitted = ack ? cb->sack_ok : 1;
 	cb->ops->output(cb, cb->iss, ack ? cb->rcv_nxt : 0,
-			(uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w,
-			cb->our_mss, ws, 0, 0);
+			(uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w, &o, 0, 0);
 }
 
 static void set_state(struct tcp_cb *cb, enum tcp_state s)
@@ -124,6 +143,7 @@ static void closed(struct tcp_cb *cb, int error)
 	if (error)
 		cb->error = error;
 	cb->rexmit_at = cb->delack_at = cb->persist_at = cb->keep_at = 0;
+	cb->probe_at = 0;
 	cb->timewait_at = 0;
 	set_state(cb, TCP_CLOSED);
 }
@@ -165,6 +185,163 @@ static void arm_rexmit(struct tcp_cb *cb, uint64_t now)
 	cb->rexmit_at = now + cb->rto;
 }
 
+/* Schedule a tail loss probe two round trips after the last send or ACK
+ * (RFC 8985 7.2), more when one segment is out and may wait for a delayed
+ * ACK; never past the retransmission timeout, at most one per ACK. In
+ * recovery it stands for RACK's timer: a resent hole with no news for
+ * two round trips is resent again. */
+static void arm_probe(struct tcp_cb *cb, uint64_t now)
+{
+	if (cb->probe_out || !cb->srtt || cb->snd_una == cb->snd_max) {
+		cb->probe_at = 0;
+		return;
+	}
+	uint64_t pto = 2 * cb->srtt;
+	if (cb->snd_max - cb->snd_una <= cb->mss)
+		pto += TCP_DELACK_PEER;
+	if (pto < TCP_PROBE_MIN)
+		pto = TCP_PROBE_MIN;
+	cb->probe_at = now + pto;
+	if (cb->rexmit_at && cb->probe_at >= cb->rexmit_at)
+		cb->probe_at = 0;
+}
+
+/* ---- the peer's SACK blocks (RFC 6675) ---- */
+
+/* Add [l, r) to the scoreboard, merged with the ranges it touches. When
+ * the board is full the highest range is forgotten: that data is only
+ * resent needlessly. */
+static void sack_add(struct tcp_cb *cb, uint32_t l, uint32_t r)
+{
+	struct tcp_range *b = cb->sacked;
+	int i = 0;
+	while (i < cb->nsacked && tcp_seq_lt(b[i].seq + b[i].len, l))
+		i++;
+	/* b[i..j) touch [l, r) */
+	int j = i;
+	while (j < cb->nsacked && tcp_seq_le(b[j].seq, r)) {
+		if (tcp_seq_lt(b[j].seq, l))
+			l = b[j].seq;
+		if (tcp_seq_lt(r, b[j].seq + b[j].len))
+			r = b[j].seq + b[j].len;
+		j++;
+	}
+	if (i == j && cb->nsacked == TCP_SACK_SCORE) {
+		if (i == cb->nsacked)
+			return;
+		cb->nsacked--;
+	}
+	memmove(&b[i + 1], &b[j], (size_t)(cb->nsacked - j) * sizeof(*b));
+	cb->nsacked -= j - i - 1;
+	b[i] = (struct tcp_range){l, r - l};
+}
+
+/* Take the blocks of (s) that lie within what is outstanding. */
+static void sack_note(struct tcp_cb *cb, const struct tcp_seg *s)
+{
+	for (int k = 0; k < s->nsack && k < TCP_SACK_MAX; k++) {
+		uint32_t l = s->sack[k].seq, r = l + s->sack[k].len;
+		if (tcp_seq_lt(cb->snd_max, r) || !tcp_seq_lt(cb->snd_una, r) ||
+		    !tcp_seq_lt(l, r))
+			continue; /* beyond what we sent, or old (D-SACK) */
+		if (tcp_seq_lt(l, cb->snd_una))
+			l = cb->snd_una;
+		sack_add(cb, l, r);
+	}
+}
+
+/* Forget what the cumulative ACK passed. */
+static void sack_trim(struct tcp_cb *cb)
+{
+	int drop = 0;
+	while (drop < cb->nsacked &&
+	       tcp_seq_le(cb->sacked[drop].seq + cb->sacked[drop].len,
+			  cb->snd_una))
+		drop++;
+	memmove(cb->sacked, cb->sacked + drop,
+		(size_t)(cb->nsacked - drop) * sizeof(cb->sacked[0]));
+	cb->nsacked -= drop;
+	if (cb->nsacked && tcp_seq_lt(cb->sacked[0].seq, cb->snd_una)) {
+		cb->sacked[0].len -= cb->snd_una - cb->sacked[0].seq;
+		cb->sacked[0].seq = cb->snd_una;
+	}
+}
+
+static uint32_t sacked_bytes(const struct tcp_cb *cb)
+{
+	uint32_t n = 0;
+	for (int i = 0; i < cb->nsacked; i++)
+		n += cb->sacked[i].len;
+	return n;
+}
+
+static uint32_t sack_high(const struct tcp_cb *cb)
+{
+	if (!cb->nsacked)
+		return cb->snd_una;
+	return cb->sacked[cb->nsacked - 1].seq +
+	       cb->sacked[cb->nsacked - 1].len;
+}
+
+/* The next hole to resend: the first byte from rexmit_nxt on that was
+ * not SACKed, below the highest SACKed byte. 0 if there is none. */
+static int sack_next_hole(const struct tcp_cb *cb, struct tcp_range *hole)
+{
+	uint32_t pos = tcp_seq_lt(cb->rexmit_nxt, cb->snd_una) ? cb->snd_una
+							       : cb->rexmit_nxt;
+	for (int i = 0; i < cb->nsacked; i++) {
+		const struct tcp_range *b = &cb->sacked[i];
+		if (tcp_seq_lt(pos, b->seq)) {
+			*hole = (struct tcp_range){pos, b->seq - pos};
+			return 1;
+		}
+		if (tcp_seq_lt(pos, b->seq + b->len))
+			pos = b->seq + b->len;
+	}
+	return 0;
+}
+
+/* Bytes presumed in the network during SACK recovery (RFC 6675 "pipe"):
+ * holes below the highest SACKed byte count as lost until resent. */
+static uint32_t sack_pipe(const struct tcp_cb *cb)
+{
+	uint32_t high = sack_high(cb);
+	uint32_t pipe = cb->snd_max - high;
+	for (int i = 0; i < cb->nsacked; i++) {
+		/* resent holes before each block */
+		uint32_t from =
+			i ? cb->sacked[i - 1].seq + cb->sacked[i - 1].len
+			  : cb->snd_una;
+		uint32_t to = cb->sacked[i].seq;
+		if (tcp_seq_lt(cb->rexmit_nxt, to))
+			to = cb->rexmit_nxt;
+		if (tcp_seq_lt(from, to))
+			pipe += to - from;
+	}
+	return pipe;
+}
+
+static int sack_recovery(const struct tcp_cb *cb)
+{
+	return cb->in_recovery && cb->sack_ok;
+}
+
+/* Data sent after the last resent hole has arrived: holes resent before
+ * it that are still open were lost again; resend them. */
+static void sack_find_lost_again(struct tcp_cb *cb)
+{
+	struct tcp_range hole;
+	uint32_t next = cb->rexmit_nxt;
+	if (!sack_recovery(cb) || !tcp_seq_lt(cb->rexmit_high, sack_high(cb)) ||
+	    !tcp_seq_lt(cb->snd_una, next))
+		return;
+	cb->rexmit_nxt = cb->snd_una;
+	if (sack_next_hole(cb, &hole) && tcp_seq_lt(hole.seq, next))
+		cb->rexmit_high = cb->snd_max;
+	else
+		cb->rexmit_nxt = next; /* nothing resent is missing */
+}
+
 /* ---- output ---- */
 
 static uint32_t flight(const struct tcp_cb *cb)
@@ -187,15 +364,50 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 	for (;;) {
 		uint32_t sent = cb->snd_nxt - cb->snd_una; /* may hold FIN */
 		uint32_t unsent = sent < cb->snd.len ? cb->snd.len - sent : 0;
-		uint32_t wnd = min32(cb->snd_wnd, cb->cwnd);
-		uint32_t usable = wnd > flight(cb) ? wnd - flight(cb) : 0;
+		uint32_t pipe = sack_recovery(cb) ? sack_pipe(cb) : flight(cb);
+		/* limited transmit (RFC 3042): a new segment for each of the
+		 * first two duplicate ACKs, so that a small window still
+		 * produces the duplicates that start recovery */
+		uint32_t cwnd = cb->cwnd;
+		if (!cb->in_recovery && cb->dupacks && cb->dupacks < 3)
+			cwnd += cb->dupacks * (uint32_t)cb->mss;
+		uint32_t usable = cwnd > pipe ? cwnd - pipe : 0;
 		int fin_now = fin_due(cb);
+		struct tcp_opts o;
+		ack_opts(cb, &o);
+		uint32_t room = cb->mss - tcp_opts_len(&o);
+		struct tcp_range hole;
+		if (usable && sack_recovery(cb) && sack_next_hole(cb, &hole)) {
+			/* resend a hole first (RFC 6675 5, NextSeg rule 1) */
+			uint32_t off = hole.seq - cb->snd_una;
+			uint32_t len = min32(
+				min32(hole.len, room),
+				cb->snd.len > off ? cb->snd.len - off : 0);
+			if (!len)
+				break;
+			cb->ops->output(cb, hole.seq, cb->rcv_nxt, TCP_ACK,
+					wnd_field(cb), &o, off, len);
+			cb->rexmit_nxt = hole.seq + len;
+			cb->rexmit_high = cb->snd_max;
+			cb->rtt_timing = 0; /* Karn */
+			cb->delack_at = 0;
+			cb->unacked_segs = 0;
+			continue;
+		}
+		uint32_t wnd_room =
+			cb->snd_wnd > flight(cb) ? cb->snd_wnd - flight(cb) : 0;
+		usable = min32(usable, wnd_room);
 		if (unsent && usable) {
-			uint32_t len = min32(min32(unsent, usable), cb->mss);
+			uint32_t len = min32(min32(unsent, usable), room);
 			/* Nagle (3.7.4): hold a small segment while data is
 			 * in flight, unless it is the last before a FIN */
-			if (len < cb->mss && len == unsent && flight(cb) &&
+			if (len < room && len == unsent && flight(cb) &&
 			    !cb->nodelay && !fin_now)
+				break;
+			/* sender silly window avoidance (3.8.6.2.1): no
+			 * sliver of a segment because the window is almost
+			 * full; the next ACK makes room for a whole one */
+			if (len < room && len < unsent && flight(cb))
 				break;
 			uint8_t flags = TCP_ACK;
 			if (len == unsent)
@@ -206,7 +418,7 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 				cb->fin_out = 1;
 			}
 			cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt, flags,
-					wnd_field(cb), -1, -1, sent, len);
+					wnd_field(cb), &o, sent, len);
 			cb->delack_at = 0;
 			cb->unacked_segs = 0;
 			if (!cb->rtt_timing) {
@@ -219,6 +431,7 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 				cb->snd_max = cb->snd_nxt;
 			if (!cb->rexmit_at)
 				arm_rexmit(cb, now);
+			arm_probe(cb, now);
 			if (flags & TCP_FIN)
 				break;
 			continue;
@@ -227,8 +440,8 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 			cb->fin_seq = cb->snd_nxt;
 			cb->fin_out = 1;
 			cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt,
-					TCP_FIN | TCP_ACK, wnd_field(cb), -1,
-					-1, 0, 0);
+					TCP_FIN | TCP_ACK, wnd_field(cb), &o, 0,
+					0);
 			cb->snd_nxt++;
 			if (tcp_seq_lt(cb->snd_max, cb->snd_nxt))
 				cb->snd_max = cb->snd_nxt;
@@ -244,17 +457,58 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 }
 
 /* Resend the first unacknowledged segment (fast retransmit, partial
- * ACKs in recovery). */
-static void resend_first(struct tcp_cb *cb, uint64_t now)
+ * ACKs in recovery): the bytes resent. */
+static uint32_t resend_first(struct tcp_cb *cb, uint64_t now)
 {
-	uint32_t len = min32(cb->snd.len, cb->mss);
+	struct tcp_opts o;
+	ack_opts(cb, &o);
+	uint32_t len = min32(cb->snd.len, cb->mss - tcp_opts_len(&o));
 	uint8_t flags = TCP_ACK;
 	if (!len && cb->fin_out && cb->fin_seq == cb->snd_una)
 		flags |= TCP_FIN;
-	cb->ops->output(cb, cb->snd_una, cb->rcv_nxt, flags, wnd_field(cb), -1,
-			-1, 0, len);
+	cb->ops->output(cb, cb->snd_una, cb->rcv_nxt, flags, wnd_field(cb), &o,
+			0, len);
 	cb->rtt_timing = 0; /* Karn: no sample from a retransmission */
 	arm_rexmit(cb, now);
+	return len;
+}
+
+/* Fast retransmit (RFC 5681 3.2): halve, resend the first segment; with
+ * SACK the holes follow as the pipe allows (RFC 6675 5), without it
+ * NewReno inflates the window by the three duplicates (RFC 6582). */
+static void enter_recovery(struct tcp_cb *cb, uint64_t now)
+{
+	cb->ssthresh = max32(flight(cb) / 2, 2 * (uint32_t)cb->mss);
+	cb->in_recovery = 1;
+	cb->recover = cb->snd_max;
+	uint32_t len = resend_first(cb, now);
+	if (cb->sack_ok) {
+		cb->rexmit_nxt = cb->snd_una + len;
+		cb->rexmit_high = cb->snd_max;
+		cb->cwnd = cb->ssthresh;
+		tcp_output(cb, now);
+	} else {
+		cb->cwnd = cb->ssthresh + 3 * (uint32_t)cb->mss;
+	}
+}
+
+/* RFC 6675 IsLost(snd_una): more than two segments' worth SACKed. */
+static int sack_says_lost(const struct tcp_cb *cb)
+{
+	return cb->sack_ok && sacked_bytes(cb) > 2 * (uint32_t)cb->mss;
+}
+
+/* The duplicate ACKs that mean a loss: three, or with fewer than four
+ * segments in flight and nothing new to send, one less than those in
+ * flight (early retransmit, RFC 5827), since no more can come. */
+static uint32_t dup_threshold(const struct tcp_cb *cb)
+{
+	uint32_t segs = (flight(cb) + cb->mss - 1) / cb->mss;
+	uint32_t unsent =
+		cb->snd.len > flight(cb) ? cb->snd.len - flight(cb) : 0;
+	if (segs < 4 && (!unsent || cb->snd_wnd <= flight(cb)))
+		return segs > 1 ? segs - 1 : 1;
+	return 3;
 }
 
 /* ---- opening ---- */
@@ -312,6 +566,7 @@ static void take_options(struct tcp_cb *cb, const struct tcp_seg *syn)
 		cb->snd_wscale = 0;
 		cb->rcv_wscale = 0;
 	}
+	cb->sack_ok = syn->sack_permitted;
 	cb->snd_wnd = syn->wnd; /* never scaled in a SYN */
 	cb->snd_wl1 = syn->seq;
 	start_cwnd(cb);
@@ -362,8 +617,8 @@ static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
 		if (tcp_seq_le(s->ack, cb->iss) ||
 		    tcp_seq_lt(cb->snd_max, s->ack)) {
 			if (!(s->flags & TCP_RST))
-				cb->ops->output(cb, s->ack, 0, TCP_RST, 0, -1,
-						-1, 0, 0);
+				cb->ops->output(cb, s->ack, 0, TCP_RST, 0,
+						&no_opts, 0, 0);
 			return;
 		}
 		ack_ok = 1;
@@ -397,7 +652,49 @@ static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
 	}
 }
 
-/* Queue in-order data and the out-of-order pieces it reaches. */
+static void ooo_remove(struct tcp_cb *cb, int i)
+{
+	memmove(&cb->ooo[i], &cb->ooo[i + 1],
+		(size_t)(cb->nooo - i - 1) * sizeof(cb->ooo[0]));
+	cb->nooo--;
+}
+
+/* Record [seq, seq + len) as held past the data, merged with the ranges it
+ * touches, first in the list. 0 if it touches none and the list is full
+ * (the caller drops the data). */
+static int ooo_add(struct tcp_cb *cb, uint32_t seq, uint32_t len)
+{
+	uint32_t end = seq + len;
+	int touches = 0;
+	for (int i = 0; i < cb->nooo; i++) {
+		struct tcp_range *o = &cb->ooo[i];
+		if (!tcp_seq_lt(o->seq + o->len, seq) &&
+		    !tcp_seq_lt(end, o->seq))
+			touches = 1;
+	}
+	if (!touches && cb->nooo == TCP_OOO_MAX)
+		return 0;
+	for (int i = 0; i < cb->nooo;) {
+		struct tcp_range *o = &cb->ooo[i];
+		uint32_t o_end = o->seq + o->len;
+		if (tcp_seq_lt(o_end, seq) || tcp_seq_lt(end, o->seq)) {
+			i++;
+			continue;
+		}
+		if (tcp_seq_lt(o->seq, seq))
+			seq = o->seq;
+		if (tcp_seq_lt(end, o_end))
+			end = o_end;
+		ooo_remove(cb, i);
+	}
+	memmove(&cb->ooo[1], &cb->ooo[0],
+		(size_t)cb->nooo * sizeof(cb->ooo[0]));
+	cb->ooo[0] = (struct tcp_range){seq, end - seq};
+	cb->nooo++;
+	return 1;
+}
+
+/* Queue in-order data and the out-of-order ranges it reaches. */
 static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data,
 		      uint32_t len)
 {
@@ -406,35 +703,32 @@ static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data,
 		len = min32(len, space);
 		tcp_ring_put(&cb->rcv, data, len);
 		cb->rcv_nxt += len;
-		/* pieces that were waiting behind the gap */
-		for (int moved = 1; moved;) {
-			moved = 0;
-			for (int i = 0; i < cb->nooo; i++) {
-				struct tcp_ooo *o = &cb->ooo[i];
-				if (tcp_seq_lt(cb->rcv_nxt, o->seq))
-					continue;
-				uint32_t end = o->seq + o->len;
-				if (tcp_seq_lt(cb->rcv_nxt, end)) {
-					/* already in place in the ring */
-					uint32_t more = end - cb->rcv_nxt;
-					cb->rcv.len += more;
-					cb->rcv_nxt = end;
-				}
-				cb->ooo[i] = cb->ooo[--cb->nooo];
-				moved = 1;
-				break;
+		/* ranges that were waiting behind the gap, already in place
+		 * in the ring */
+		for (int i = 0; i < cb->nooo;) {
+			struct tcp_range *o = &cb->ooo[i];
+			if (tcp_seq_lt(cb->rcv_nxt, o->seq)) {
+				i++;
+				continue;
+			}
+			uint32_t end = o->seq + o->len;
+			ooo_remove(cb, i);
+			if (tcp_seq_lt(cb->rcv_nxt, end)) {
+				cb->rcv.len += end - cb->rcv_nxt;
+				cb->rcv_nxt = end;
+				i = 0; /* it may reach more */
 			}
 		}
 		return;
 	}
-	/* out of order: keep it in its place past the data, if there is a
-	 * slot; the ACK we send says where the gap is */
+	/* out of order: keep it in its place past the data; the ACK we
+	 * send says where the gap is, and SACK what we hold */
 	uint32_t off = seq - cb->rcv_nxt;
-	if (off >= space || cb->nooo == TCP_OOO_MAX)
+	if (off >= space)
 		return;
 	len = min32(len, space - off);
-	tcp_ring_put_at(&cb->rcv, off, data, len);
-	cb->ooo[cb->nooo++] = (struct tcp_ooo){seq, len};
+	if (ooo_add(cb, seq, len))
+		tcp_ring_put_at(&cb->rcv, off, data, len);
 }
 
 static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
@@ -448,25 +742,36 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 		return;
 	}
 	if (tcp_seq_le(ack, cb->snd_una)) {
-		/* a duplicate: count it only if it could be one (5681 2) */
-		if (ack == cb->snd_una && len == 0 && wnd == cb->snd_wnd &&
-		    flight(cb) && !(s->flags & (TCP_SYN | TCP_FIN))) {
-			cb->dupacks++;
-			if (cb->dupacks == 3 && !cb->in_recovery) {
-				cb->ssthresh = max32(flight(cb) / 2,
-						     2 * (uint32_t)cb->mss);
-				cb->in_recovery = 1;
-				cb->recover = cb->snd_max;
-				resend_first(cb, now);
-				cb->cwnd = cb->ssthresh + 3 * (uint32_t)cb->mss;
-			} else if (cb->dupacks > 3 || cb->in_recovery) {
-				cb->cwnd += cb->mss; /* inflate */
-			}
+		uint32_t sacked = sacked_bytes(cb);
+		if (cb->sack_ok) {
+			sack_note(cb, s);
+			sack_find_lost_again(cb);
 		}
+		/* a duplicate: count it only if it could be one (5681 2),
+		 * or if it SACKs new data (6675 2) */
+		if (ack == cb->snd_una && flight(cb) &&
+		    !(s->flags & (TCP_SYN | TCP_FIN)) &&
+		    ((len == 0 && wnd == cb->snd_wnd) ||
+		     sacked_bytes(cb) > sacked)) {
+			cb->dupacks++;
+			if (!cb->in_recovery &&
+			    cb->dupacks >= dup_threshold(cb))
+				enter_recovery(cb, now);
+			else if (!cb->sack_ok &&
+				 (cb->dupacks > 3 || cb->in_recovery))
+				cb->cwnd += cb->mss; /* inflate */
+		}
+		if (!cb->in_recovery && sack_says_lost(cb) && flight(cb))
+			enter_recovery(cb, now);
 	} else {
 		uint32_t acked = ack - cb->snd_una;
 		tcp_ring_drop(&cb->snd, acked);
 		cb->snd_una = ack;
+		if (cb->sack_ok) {
+			sack_trim(cb);
+			sack_note(cb, s);
+			sack_find_lost_again(cb);
+		}
 		if (tcp_seq_lt(cb->snd_nxt, cb->snd_una))
 			cb->snd_nxt = cb->snd_una;
 		if (cb->rtt_timing && tcp_seq_lt(cb->rtt_seq, ack)) {
@@ -479,7 +784,7 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 			if (tcp_seq_le(cb->recover, ack)) {
 				cb->in_recovery = 0; /* full ACK */
 				cb->cwnd = cb->ssthresh;
-			} else {
+			} else if (!cb->sack_ok) {
 				/* partial ACK (6582 3.2): the next hole */
 				resend_first(cb, now);
 				cb->cwnd = cb->cwnd > acked ? cb->cwnd - acked
@@ -494,6 +799,10 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 		}
 		cb->dupacks = 0;
 		cb->persist_at = 0;
+		cb->probe_out = 0;
+		if (!cb->in_recovery && sack_says_lost(cb))
+			enter_recovery(cb, now);
+		arm_probe(cb, now);
 		cb->ops->event(cb);
 	}
 	/* the send window (3.10.7.4, "update the send window") */
@@ -562,7 +871,8 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	if (cb->state == TCP_SYN_RCVD) {
 		if (!tcp_seq_lt(cb->snd_una, s.ack) ||
 		    tcp_seq_lt(cb->snd_max, s.ack)) {
-			cb->ops->output(cb, s.ack, 0, TCP_RST, 0, -1, -1, 0, 0);
+			cb->ops->output(cb, s.ack, 0, TCP_RST, 0, &no_opts, 0,
+					0);
 			return;
 		}
 		cb->snd_una = s.ack; /* our SYN */
@@ -629,6 +939,7 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	    !cb->fin_received) {
 		cb->fin_received = 1;
 		cb->rcv_nxt++;
+		cb->nooo = 0; /* nothing can follow a FIN */
 		ack_now = 1;
 		switch (cb->state) {
 		case TCP_ESTABLISHED:
@@ -718,7 +1029,7 @@ void tcp_abort(struct tcp_cb *cb)
 {
 	if (cb->state >= TCP_SYN_RCVD && cb->state != TCP_TIME_WAIT)
 		cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt, TCP_RST | TCP_ACK,
-				0, -1, -1, 0, 0);
+				0, &no_opts, 0, 0);
 	closed(cb, 0);
 }
 
@@ -727,13 +1038,54 @@ void tcp_abort(struct tcp_cb *cb)
 uint64_t tcp_next_timer(const struct tcp_cb *cb)
 {
 	uint64_t t = UINT64_MAX;
-	const uint64_t *all[] = {&cb->rexmit_at, &cb->delack_at,
+	const uint64_t *all[] = {&cb->rexmit_at,   &cb->delack_at,
 				 &cb->timewait_at, &cb->persist_at,
-				 &cb->keep_at};
+				 &cb->keep_at,	   &cb->probe_at};
 	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (*all[i] && *all[i] < t)
 			t = *all[i];
 	return t;
+}
+
+/* The tail loss probe (RFC 8985 7.3): a new segment if the window takes
+ * one, else the last one again, so that the peer's ACK (with SACK)
+ * reveals a loss at the tail that no duplicate ACK would. */
+static void send_probe(struct tcp_cb *cb, uint64_t now)
+{
+	cb->probe_at = 0;
+	if (cb->snd_una == cb->snd_max || cb->state < TCP_ESTABLISHED)
+		return;
+	cb->probe_out = 1;
+	if (cb->in_recovery) {
+		/* the first hole: lost again, or never resent */
+		uint32_t len = resend_first(cb, now);
+		if (cb->sack_ok &&
+		    tcp_seq_lt(cb->rexmit_nxt, cb->snd_una + len)) {
+			cb->rexmit_nxt = cb->snd_una + len;
+			cb->rexmit_high = cb->snd_max;
+		}
+		return;
+	}
+	uint32_t before = cb->snd_nxt, cwnd = cb->cwnd;
+	cb->cwnd = flight(cb) + cb->mss;
+	tcp_output(cb, now);
+	cb->cwnd = cwnd;
+	if (cb->snd_nxt == before) {
+		struct tcp_opts o;
+		ack_opts(cb, &o);
+		uint32_t data_end = cb->snd_una + cb->snd.len;
+		uint32_t len =
+			min32(min32(cb->snd.len, cb->mss - tcp_opts_len(&o)),
+			      data_end - cb->snd_una);
+		uint32_t seq = data_end - len;
+		uint8_t flags = TCP_ACK;
+		if (cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_max))
+			flags |= TCP_FIN;
+		cb->ops->output(cb, seq, cb->rcv_nxt, flags, wnd_field(cb), &o,
+				seq - cb->snd_una, len);
+		cb->rtt_timing = 0; /* Karn */
+	}
+	arm_rexmit(cb, now);
 }
 
 static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
@@ -760,6 +1112,7 @@ static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 	cb->cwnd = cb->mss;
 	cb->in_recovery = 0;
 	cb->dupacks = 0;
+	cb->nsacked = 0; /* the peer may renege (RFC 2018 8) */
 	cb->rto = cb->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : cb->rto * 2;
 	cb->rtt_timing = 0;
 	cb->snd_nxt = cb->snd_una;
@@ -776,13 +1129,15 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 	}
 	if (cb->rexmit_at && now >= cb->rexmit_at)
 		retransmit_timeout(cb, now);
+	else if (cb->probe_at && now >= cb->probe_at)
+		send_probe(cb, now);
 	if (cb->delack_at && now >= cb->delack_at)
 		send_ack(cb);
 	if (cb->persist_at && now >= cb->persist_at) {
 		/* a window probe: an old sequence number makes the peer
 		 * answer with its window */
 		cb->ops->output(cb, cb->snd_una - 1, cb->rcv_nxt, TCP_ACK,
-				wnd_field(cb), -1, -1, 0, 0);
+				wnd_field(cb), &no_opts, 0, 0);
 		cb->persist_at =
 			now +
 			(cb->rto < TCP_RTO_MAX / 2 ? cb->rto * 2 : TCP_RTO_MAX);
@@ -797,7 +1152,7 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 				return;
 			}
 			cb->ops->output(cb, cb->snd_una - 1, cb->rcv_nxt,
-					TCP_ACK, wnd_field(cb), -1, -1, 0, 0);
+					TCP_ACK, wnd_field(cb), &no_opts, 0, 0);
 			cb->keep_probes++;
 		}
 		cb->keep_at = cb->last_heard + cb->keep_idle +
@@ -829,11 +1184,64 @@ int tcp_reset_for(const struct tcp_seg *s, uint32_t *seq, uint32_t *ack,
 #define OPT_NOP 1
 #define OPT_MSS 2
 #define OPT_WS 3
+#define OPT_SACK_PERMITTED 4
+#define OPT_SACK 5
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+uint32_t tcp_write_options(const struct tcp_opts *o, uint8_t *out)
+{
+	uint8_t *p = out;
+	if (o->mss) {
+		*p++ = OPT_MSS;
+		*p++ = 4;
+		*p++ = (uint8_t)(o->mss >> 8);
+		*p++ = (uint8_t)o->mss;
+	}
+	if (o->sack_permitted) {
+		*p++ = OPT_NOP;
+		*p++ = OPT_NOP;
+		*p++ = OPT_SACK_PERMITTED;
+		*p++ = 2;
+	}
+	if (o->wscale >= 0) {
+		*p++ = OPT_NOP;
+		*p++ = OPT_WS;
+		*p++ = 3;
+		*p++ = (uint8_t)o->wscale;
+	}
+	if (o->nsack) {
+		*p++ = OPT_NOP;
+		*p++ = OPT_NOP;
+		*p++ = OPT_SACK;
+		*p++ = (uint8_t)(2 + 8 * o->nsack);
+		for (int i = 0; i < o->nsack; i++) {
+			p = put32(p, o->sack[i].seq);
+			p = put32(p, o->sack[i].seq + o->sack[i].len);
+		}
+	}
+	return (uint32_t)(p - out);
+}
 
 int tcp_parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg)
 {
 	seg->mss = 0;
 	seg->wscale = -1;
+	seg->sack_permitted = 0;
+	seg->nsack = 0;
 	for (size_t i = 0; i < n;) {
 		if (o[i] == OPT_EOL)
 			break;
@@ -847,6 +1255,16 @@ int tcp_parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg)
 			seg->mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
 		else if (o[i] == OPT_WS && o[i + 1] == 3)
 			seg->wscale = (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
+		else if (o[i] == OPT_SACK_PERMITTED && o[i + 1] == 2)
+			seg->sack_permitted = 1;
+		else if (o[i] == OPT_SACK && (o[i + 1] - 2) % 8 == 0)
+			for (size_t b = i + 2;
+			     b < i + o[i + 1] && seg->nsack < TCP_SACK_MAX;
+			     b += 8) {
+				uint32_t l = get32(o + b), r = get32(o + b + 4);
+				seg->sack[seg->nsack++] =
+					(struct tcp_range){l, r - l};
+			}
 		i += o[i + 1];
 	}
 	if (seg->mss && seg->mss < 64)

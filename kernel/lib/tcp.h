@@ -8,8 +8,14 @@
  * close; MSS and window scale options; retransmission timeout per RFC 6298
  * (Karn's algorithm, exponential backoff); slow start, congestion
  * avoidance, fast retransmit and NewReno recovery (RFC 5681, 6582);
- * delayed ACKs; Nagle's algorithm; zero-window probes; keepalive; RST
- * processing; TIME_WAIT. Not yet: SACK, timestamps, urgent data.
+ * selective acknowledgments (RFC 2018: blocks for the out-of-order data
+ * we hold; RFC 6675: loss recovery from the peer's blocks, resent holes
+ * lost again found when later data arrives); limited transmit (RFC 3042)
+ * and early retransmit (RFC 5827) for small windows; tail loss probes
+ * (RFC 8985 7) so that a lost last segment costs two round trips, not a
+ * retransmission timeout; delayed ACKs;
+ * Nagle's algorithm; zero-window probes; keepalive; RST processing;
+ * TIME_WAIT. Not yet: timestamps, urgent data.
  *
  * Buffers are rings of 4 KiB pages the caller provides. Sequence numbers
  * and lengths are host order here; the caller converts headers.
@@ -42,7 +48,9 @@ enum tcp_state {
 
 #define TCP_PAGE 4096
 #define TCP_MSS_DEFAULT 536
-#define TCP_OOO_MAX 32
+#define TCP_OOO_MAX 32	  /* out-of-order ranges held */
+#define TCP_SACK_MAX 4	  /* blocks in one segment (RFC 2018 3) */
+#define TCP_SACK_SCORE 16 /* ranges the peer SACKed that we remember */
 
 /* A byte ring over (npages) pages: (len) bytes from (head). */
 struct tcp_ring {
@@ -66,6 +74,11 @@ void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const void *data,
 		     uint32_t n);
 void tcp_ring_drop(struct tcp_ring *r, uint32_t n);
 
+/* Sequence numbers [seq, seq + len). */
+struct tcp_range {
+	uint32_t seq, len;
+};
+
 /* A segment as the engine sees it: header fields in host order. */
 struct tcp_seg {
 	uint32_t seq, ack;
@@ -75,22 +88,40 @@ struct tcp_seg {
 	int8_t wscale; /* option, -1 if absent */
 	const uint8_t *data;
 	uint32_t len;
+	uint8_t sack_permitted; /* option (SYNs) */
+	uint8_t nsack;		/* SACK blocks, as sent (unchecked) */
+	struct tcp_range sack[TCP_SACK_MAX];
 };
+
+/* The options of a segment going out. */
+struct tcp_opts {
+	uint16_t mss;  /* 0: none (SYNs carry it) */
+	int8_t wscale; /* -1: none */
+	uint8_t sack_permitted;
+	uint8_t nsack;
+	struct tcp_range sack[TCP_SACK_MAX]; /* the newest block first */
+};
+
+/* Bytes (o) takes in a header, padded to 4. */
+static inline uint32_t tcp_opts_len(const struct tcp_opts *o)
+{
+	return (o->mss ? 4u : 0u) + (o->sack_permitted ? 4u : 0u) +
+	       (o->wscale >= 0 ? 4u : 0u) +
+	       (o->nsack ? 4u + 8u * o->nsack : 0u);
+}
 
 struct tcp_cb;
 
 struct tcp_ops {
-	/* send a segment: header values, and (len) bytes of the send ring
-	 * from (data_off) past snd_una; (mss, wscale) >= 0 only on SYNs */
+	/* send a segment: header values, options (encoded in the order
+	 * of their fields), and (len) bytes of the send ring from
+	 * (data_off) past snd_una; tcp_opts_len(opts) + len is at most
+	 * 40 + the MSS */
 	void (*output)(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
-		       uint8_t flags, uint16_t wnd, int mss, int wscale,
+		       uint8_t flags, uint16_t wnd, const struct tcp_opts *opts,
 		       uint32_t data_off, uint32_t len);
 	/* state changed, data or room appeared: wake whoever waits */
 	void (*event)(struct tcp_cb *cb);
-};
-
-struct tcp_ooo {
-	uint32_t seq, len; /* held in the receive ring past its data */
 };
 
 struct tcp_cb {
@@ -110,11 +141,21 @@ struct tcp_cb {
 	int fin_out;	/* it was sent, as sequence number fin_seq */
 	uint32_t fin_seq;
 	int nodelay;
+	uint8_t sack_ok; /* both sides sent SACK-permitted */
+	/* what the peer SACKed past snd_una: sorted, disjoint, not
+	 * touching; rexmit_nxt: where recovery resends holes from;
+	 * rexmit_high: snd_max when it last resent one (data past it that
+	 * arrives shows the resent holes still open were lost again) */
+	struct tcp_range sacked[TCP_SACK_SCORE];
+	int nsacked;
+	uint32_t rexmit_nxt, rexmit_high;
 
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge announced */
 	struct tcp_ring rcv;
-	struct tcp_ooo ooo[TCP_OOO_MAX];
+	/* data held in the ring past rcv_nxt: disjoint, not touching, the
+	 * most recently grown first (the order SACK reports them in) */
+	struct tcp_range ooo[TCP_OOO_MAX];
 	int nooo;
 	int fin_received;
 	uint32_t unacked_segs; /* received since our last ACK */
@@ -130,6 +171,8 @@ struct tcp_cb {
 	uint64_t rtt_start;
 	int backoff;
 	uint64_t rexmit_at, delack_at, timewait_at, persist_at, keep_at;
+	uint64_t probe_at; /* tail loss probe (RFC 8985 7) */
+	int probe_out;	   /* one sent, no ACK since */
 	int retries;
 	int keepalive;
 	uint64_t keep_idle, keep_intvl;
@@ -142,6 +185,8 @@ struct tcp_cb {
 #define TCP_RTO_MIN 200000000ULL
 #define TCP_RTO_MAX 60000000000ULL
 #define TCP_DELACK 40000000ULL
+#define TCP_DELACK_PEER 200000000ULL /* the longest a peer may delay an ACK */
+#define TCP_PROBE_MIN 10000000ULL    /* the shortest tail loss probe timer */
 #define TCP_TIMEWAIT 60000000000ULL
 #define TCP_RETRIES 15	  /* then ETIMEDOUT, as Linux's tcp_retries2 */
 #define TCP_SYN_RETRIES 6 /* as Linux's tcp_syn_retries */
@@ -189,9 +234,14 @@ static inline int tcp_seq_le(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) <= 0;
 }
 
-/* Read a segment's options (n bytes at o) into (seg): MSS and window
- * scale; the rest are skipped. -1 if an option's length is malformed. */
+/* Read a segment's options (n bytes at o) into (seg): MSS, window scale,
+ * SACK-permitted and SACK blocks; the rest are skipped. -1 if an option's
+ * length is malformed. */
 int tcp_parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg);
+
+/* Encode (o) at (out) (tcp_opts_len(o) bytes, at most 40): the bytes
+ * written. */
+uint32_t tcp_write_options(const struct tcp_opts *o, uint8_t *out);
 
 const char *tcp_state_name(enum tcp_state s);
 

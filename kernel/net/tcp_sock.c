@@ -14,10 +14,6 @@
 #include <asm-generic/poll.h>
 
 #define TCP_HDR 20
-#define OPT_EOL 0
-#define OPT_NOP 1
-#define OPT_MSS 2
-#define OPT_WS 3
 #define OUR_MSS (1500 - 20 - TCP_HDR)
 #define BACKLOG_MAX 4096
 
@@ -35,29 +31,14 @@ static uint32_t iss_counter;
 
 static void send_segment(uint32_t src, uint32_t dst, uint16_t sport,
 			 uint16_t dport, uint32_t seq, uint32_t ack,
-			 uint8_t flags, uint16_t wnd, int mss, int wscale,
+			 uint8_t flags, uint16_t wnd,
+			 const struct tcp_opts *opts,
 			 const struct tcp_ring *ring, uint32_t off,
 			 uint32_t len)
 {
 	static uint8_t pkt[1500];
 	struct tcp_hdr *h = (struct tcp_hdr *)pkt;
-	size_t hl = TCP_HDR;
-	uint8_t *opt = pkt + TCP_HDR;
-	if (mss >= 0) {
-		opt[0] = OPT_MSS;
-		opt[1] = 4;
-		opt[2] = (uint8_t)(mss >> 8);
-		opt[3] = (uint8_t)mss;
-		hl += 4;
-		opt += 4;
-	}
-	if (wscale >= 0) {
-		opt[0] = OPT_NOP;
-		opt[1] = OPT_WS;
-		opt[2] = 3;
-		opt[3] = (uint8_t)wscale;
-		hl += 4;
-	}
+	size_t hl = TCP_HDR + tcp_write_options(opts, pkt + TCP_HDR);
 	if (hl + len > sizeof(pkt))
 		return;
 	*h = (struct tcp_hdr){sport,
@@ -78,13 +59,13 @@ static void send_segment(uint32_t src, uint32_t dst, uint16_t sport,
 }
 
 static void cb_output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
-		      uint8_t flags, uint16_t wnd, int mss, int wscale,
+		      uint8_t flags, uint16_t wnd, const struct tcp_opts *opts,
 		      uint32_t off, uint32_t len)
 {
 	struct sock *s = cb->owner;
 	uint32_t src = s->lip ? s->lip : ip_source_for(s->rip);
-	send_segment(src, s->rip, s->lport, s->rport, seq, ack, flags, wnd, mss,
-		     wscale, &cb->snd, off, len);
+	send_segment(src, s->rip, s->lport, s->rport, seq, ack, flags, wnd,
+		     opts, &cb->snd, off, len);
 }
 
 static void cb_event(struct tcp_cb *cb)
@@ -425,8 +406,9 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	uint8_t rflags;
 	if (tcp_reset_for(&seg, &rseq, &rack, &rflags)) {
 		tcp_resets_sent++;
+		static const struct tcp_opts none = {0, -1, 0, 0, {{0, 0}}};
 		send_segment(ip->dst, ip->src, h->dport, h->sport, rseq, rack,
-			     rflags, 0, -1, -1, NULL, 0, 0);
+			     rflags, 0, &none, NULL, 0, 0);
 	}
 }
 

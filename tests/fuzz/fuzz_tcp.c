@@ -3,7 +3,8 @@
  * peer sends, nothing crashes, hangs or leaves the rings inconsistent.
  *
  * Input: a program of records. Each starts with an opcode byte: a segment
- * for the connection (header fields and up to 255 bytes of data), time
+ * for the connection (header fields, SACK blocks and up to 255 bytes of
+ * data), time
  * passing, the program's send/recv/close, an option block for the parser,
  * or a packet for ip_check.
  */
@@ -18,13 +19,18 @@ static uint8_t *snd[2] = {pages[0], pages[1]}, *rcv[2] = {pages[2], pages[3]};
 static uint64_t outputs;
 
 static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
-		   uint16_t wnd, int mss, int wscale, uint32_t off,
+		   uint16_t wnd, const struct tcp_opts *o, uint32_t off,
 		   uint32_t len)
 {
-	static uint8_t data[4096];
-	(void)seq, (void)ack, (void)flags, (void)wnd, (void)mss, (void)wscale;
+	static uint8_t data[4096], opt[64];
+	(void)seq, (void)ack, (void)flags, (void)wnd;
 	if (len > sizeof(data) || (uint64_t)off + len > cb->snd.len + 1)
 		abort(); /* asked to send what is not in the ring */
+	if (tcp_opts_len(o) > 40 ||
+	    tcp_write_options(o, opt) != tcp_opts_len(o))
+		abort();
+	if (!(flags & TCP_SYN) && tcp_opts_len(o) + len > cb->mss)
+		abort(); /* options and data beyond the MSS */
 	if (len)
 		tcp_ring_peek(&cb->snd, off, data, len);
 	outputs++;
@@ -42,8 +48,33 @@ static void check(const struct tcp_cb *cb)
 	if (cb->snd.len > tcp_ring_cap(&cb->snd) ||
 	    cb->rcv.len > tcp_ring_cap(&cb->rcv) || cb->nooo > TCP_OOO_MAX ||
 	    tcp_seq_lt(cb->snd_nxt, cb->snd_una) ||
-	    tcp_seq_lt(cb->snd_max, cb->snd_nxt))
+	    tcp_seq_lt(cb->snd_max, cb->snd_nxt) ||
+	    cb->nsacked > TCP_SACK_SCORE)
 		abort();
+	/* held data: past rcv_nxt, inside the ring, apart */
+	uint32_t room = tcp_ring_cap(&cb->rcv) - cb->rcv.len;
+	for (int i = 0; i < cb->nooo; i++) {
+		const struct tcp_range *o = &cb->ooo[i];
+		if (!o->len || !tcp_seq_lt(cb->rcv_nxt, o->seq) ||
+		    o->seq + o->len - cb->rcv_nxt > room)
+			abort();
+		for (int j = 0; j < i; j++) {
+			const struct tcp_range *p = &cb->ooo[j];
+			if (tcp_seq_le(o->seq, p->seq + p->len) &&
+			    tcp_seq_le(p->seq, o->seq + o->len))
+				abort();
+		}
+	}
+	/* the scoreboard: sorted, apart, within what is outstanding */
+	for (int i = 0; i < cb->nsacked; i++) {
+		const struct tcp_range *b = &cb->sacked[i];
+		if (!b->len || tcp_seq_lt(b->seq, cb->snd_una) ||
+		    tcp_seq_lt(cb->snd_max, b->seq + b->len) ||
+		    (i &&
+		     !tcp_seq_lt(cb->sacked[i - 1].seq + cb->sacked[i - 1].len,
+				 b->seq)))
+			abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
@@ -60,14 +91,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	tcp_init(&cb, &ops, NULL, 1460);
 	/* an established connection: our SYN, the peer's SYN-ACK */
 	tcp_connect(&cb, 1000, now);
-	struct tcp_seg synack = {5000, 1001, TCP_SYN | TCP_ACK, 65535, 1460, 7,
-				 NULL, 0};
+	/* SACK on, unless the first byte is odd */
+	struct tcp_seg synack = {
+		5000, 1001, TCP_SYN | TCP_ACK, 65535, 1460,    7,
+		NULL, 0,    !(n && d[0] & 1),  0,     {{0, 0}}};
 	tcp_input(&cb, &synack, now);
 	for (size_t i = 0; i < n;) {
 		uint8_t op = d[i++];
 		switch (op % 6) {
-		case 0: { /* a segment: 14 bytes of header, then data */
-			if (n - i < 14)
+		case 0: { /* a segment: 16 bytes of header, then data */
+			if (n - i < 16)
 				return 0;
 			struct tcp_seg s;
 			uint32_t seq_delta, ack_delta;
@@ -84,7 +117,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			s.mss = d[i + 11];
 			s.wscale = (int8_t)(d[i + 12] % 20) - 1;
 			uint32_t len = d[i + 13];
-			i += 14;
+			/* SACK blocks around what is outstanding */
+			s.sack_permitted = 0;
+			s.nsack = d[i + 14] % (TCP_SACK_MAX + 1);
+			for (uint32_t k = 0; k < s.nsack; k++) {
+				uint32_t x = d[i + 15] * (k + 7u);
+				s.sack[k] = (struct tcp_range){
+					cb.snd_una + (x * 64) % 16384 - 1024,
+					(x ^ 0x5a5a) % 8192};
+			}
+			i += 16;
 			if (len > n - i)
 				len = (uint32_t)(n - i);
 			s.data = d + i;

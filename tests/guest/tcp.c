@@ -6,7 +6,8 @@
  *   tcp client HOST PORT [MIB]  echo MIB (4) MiB through a server on
  *                          the host
  *   tcp serve PORT N       echo for N connections, one at a time
- *   tcp send|recv HOST PORT - MIB   bulk transfer with a host peer
+ *   tcp send|recv|put|get HOST PORT - MIB   bulk transfer with a host
+ *                          peer (put and get: a pattern, checked)
  */
 #define _GNU_SOURCE
 #include "guest.h"
@@ -158,22 +159,28 @@ static void loopback(void)
 	close(l);
 }
 
-/* Bulk transfer with a host peer: send (or receive) MIB MiB. */
+/* Bulk transfer with a host peer: send (or receive) MIB MiB. put and get
+ * carry byte i = pattern(i % 65536), checked by the receiver; send and
+ * recv carry anything, for speed. */
 static int bulk(const char *mode, const char *ip, int port, size_t mib)
 {
-	static uint8_t buf[65536];
+	static uint8_t buf[65536], want[65536];
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = addr(ip, port);
 	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return perror("connect"), 1;
-	size_t total = mib << 20, done = 0;
-	if (!strcmp(mode, "send")) {
+	for (size_t k = 0; k < sizeof(want); k++)
+		want[k] = pattern(k);
+	int check = !strcmp(mode, "put") || !strcmp(mode, "get");
+	size_t total = mib << 20, done = 0, bad = 0;
+	if (!strcmp(mode, "send") || !strcmp(mode, "put")) {
 		memset(buf, 'x', sizeof(buf));
 		while (done < total) {
-			ssize_t n =
-				write(s, buf,
-				      total - done < sizeof(buf) ? total - done
-								 : sizeof(buf));
+			size_t off = check ? done % sizeof(want) : 0;
+			size_t len = sizeof(buf) - off;
+			if (len > total - done)
+				len = total - done;
+			ssize_t n = write(s, (check ? want : buf) + off, len);
 			if (n <= 0)
 				return perror("write"), 1;
 			done += (size_t)n;
@@ -183,12 +190,16 @@ static int bulk(const char *mode, const char *ip, int port, size_t mib)
 			;
 	} else {
 		ssize_t n;
-		while ((n = read(s, buf, sizeof(buf))) > 0)
+		while ((n = read(s, buf, sizeof(buf))) > 0) {
+			for (ssize_t k = 0; check && k < n; k++)
+				bad += buf[k] !=
+				       want[(done + (size_t)k) % sizeof(want)];
 			done += (size_t)n;
+		}
 	}
 	close(s);
-	printf("%zu bytes\n", done);
-	return done == total ? 0 : 1;
+	printf("%zu bytes%s\n", done, bad ? ", some not as sent" : "");
+	return done == total && !bad ? 0 : 1;
 }
 
 static int echo_loop(int fd)
@@ -267,7 +278,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 4 && !strcmp(argv[1], "serve"))
 		return serve(atoi(argv[2]), atoi(argv[3]));
-	if (argc == 6 && (!strcmp(argv[1], "send") || !strcmp(argv[1], "recv")))
+	if (argc == 6 &&
+	    (!strcmp(argv[1], "send") || !strcmp(argv[1], "recv") ||
+	     !strcmp(argv[1], "put") || !strcmp(argv[1], "get")))
 		return bulk(argv[1], argv[2], atoi(argv[3]),
 			    (size_t)atoi(argv[5]));
 	if (argc >= 4 && !strcmp(argv[1], "client"))

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from conftest import FRESCO, fresco, guest_program, need_kvm, qemu
+from conftest import BUILD, FRESCO, fresco, guest_program, need_kvm, qemu
 
 
 @contextmanager
@@ -475,3 +475,95 @@ def test_tap_needs_a_device_it_may_use():
     assert r.status == 125
     assert r.log == ["--net tap:" + "x" * 20 + ": the name is longer than "
                      "15 characters"]
+
+
+# ---- a lossy link: 5% loss, delay and reordering on the host side ----
+
+NETIMPAIR = BUILD / "tests" / "netimpair"
+PATTERN = bytes((k * 7 + (k >> 10)) & 0xff for k in range(65536))
+
+
+@contextmanager
+def impaired(tap, loss, delay_ms, reorder):
+    """Every packet to and from (tap) through tests/tools/netimpair.c on
+    a netfilter queue: what tc netem does, for a host kernel without
+    sch_netem. Yields the impairer's counts once it stopped."""
+    queue = str(1000 + os.getpid() % 30000)
+    rules = [["INPUT", "-i", tap], ["OUTPUT", "-o", tap]]
+    for r in rules:
+        subprocess.run(["iptables", "-I", r[0], *r[1:], "-j", "NFQUEUE",
+                        "--queue-num", queue], check=True)
+    p = subprocess.Popen([str(NETIMPAIR), queue, str(loss), str(delay_ms),
+                          str(reorder)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    counts = {}
+    try:
+        assert p.stdout.readline() == "ready\n", p.stderr.read()
+        yield counts
+    finally:
+        p.terminate()
+        _, err = p.communicate(timeout=10)
+        for r in rules:
+            subprocess.run(["iptables", "-D", r[0], *r[1:], "-j", "NFQUEUE",
+                            "--queue-num", queue], capture_output=True)
+        words = err.split()
+        counts.update(zip(words[0::2], map(int, words[1::2])))
+
+
+def pattern_peer(mode, mib):
+    """A host end on the TAP's address for the guest's put (we check what
+    arrives) or get (we send the pattern)."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("10.0.99.1", 0))
+    srv.listen(1)
+    result = {}
+
+    def serve():
+        c, _ = srv.accept()
+        if mode == "put":
+            got, intact = 0, True
+            while True:
+                d = c.recv(1 << 16)
+                if not d:
+                    break
+                off = got % 65536
+                want = (PATTERN[off:] + PATTERN * 2)[:len(d)]
+                intact &= d == want
+                got += len(d)
+            result.update(got=got, intact=intact)
+        else:
+            for _ in range(mib * 16):
+                c.sendall(PATTERN)
+            c.shutdown(socket.SHUT_WR)
+            c.recv(1)
+        c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return srv, t, result
+
+
+def test_tap_transfers_survive_loss_delay_and_reordering(tap):
+    """50 MiB each way over a link that drops 5% of the packets both
+    ways, delays them 1 ms and holds 5% back three times as long, so
+    that later ones overtake them: TCP's recovery (SACK, fast
+    retransmit, probes, timeouts) delivers every byte, in order."""
+    need_kvm()
+    mib = 50
+    with impaired(tap, 5, 1, 5) as counts:
+        for mode in ("put", "get"):
+            srv, t, result = pattern_peer(mode, mib)
+            r = fresco("run", "--net", f"tap:{tap}", *TAP_ARGS,
+                       guest_program("musl", "tcp"), mode, "10.0.99.1",
+                       str(srv.getsockname()[1]), "-", str(mib),
+                       timeout=240)
+            t.join(timeout=30)
+            srv.close()
+            assert r.status == 0, (mode, r.stdout, r.log)
+            assert r.stdout == f"{mib << 20} bytes\n"
+            if mode == "put":
+                assert result == {"got": mib << 20, "intact": True}
+    # the link really was that bad
+    assert counts["dropped"] > 0.04 * counts["seen"], counts
+    assert counts["reordered"] > 0.04 * counts["seen"], counts

@@ -20,6 +20,7 @@ struct seg {
 	int mss, wscale;
 	uint32_t len;
 	uint8_t data[2048];
+	struct tcp_opts opts;
 };
 
 struct end {
@@ -33,13 +34,17 @@ struct end {
 static uint64_t now;
 
 static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
-		   uint16_t wnd, int mss, int wscale, uint32_t off,
+		   uint16_t wnd, const struct tcp_opts *o, uint32_t off,
 		   uint32_t len)
 {
 	struct end *e = cb->owner;
 	ck_assert_int_lt(e->nout, SEGS);
+	ck_assert_uint_le(tcp_opts_len(o), 40);
+	ck_assert_uint_le(tcp_opts_len(o) + len,
+			  cb->mss > o->mss ? cb->mss + 40u : 65535u);
 	struct seg *s = &e->out[e->nout++];
-	*s = (struct seg){seq, ack, flags, wnd, mss, wscale, len, {0}};
+	*s = (struct seg){seq,	     ack, flags, wnd, o->mss ? o->mss : -1,
+			  o->wscale, len, {0},	 *o};
 	ck_assert_uint_le(len, sizeof(s->data));
 	if (len)
 		tcp_ring_peek(&cb->snd, off, s->data, len);
@@ -73,16 +78,32 @@ static void teardown_end(struct end *e)
 	}
 }
 
+/* A segment without options. */
+static struct tcp_seg seg_in(uint32_t seq, uint32_t ack, uint8_t flags,
+			     uint32_t wnd, const uint8_t *data, uint32_t len)
+{
+	struct tcp_seg s;
+	memset(&s, 0, sizeof(s));
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	s.wnd = wnd;
+	s.wscale = -1;
+	s.data = data;
+	s.len = len;
+	return s;
+}
+
+/* The segment as the peer parses it: options through their encoding. */
 static struct tcp_seg as_input(const struct seg *s)
 {
-	return (struct tcp_seg){s->seq,
-				s->ack,
-				s->flags,
-				s->wnd,
-				(uint16_t)(s->mss > 0 ? s->mss : 0),
-				(int8_t)s->wscale,
-				s->data,
-				s->len};
+	struct tcp_seg in =
+		seg_in(s->seq, s->ack, s->flags, s->wnd, s->data, s->len);
+	uint8_t opt[40];
+	uint32_t n = tcp_write_options(&s->opts, opt);
+	ck_assert_uint_eq(n, tcp_opts_len(&s->opts));
+	ck_assert_int_eq(tcp_parse_options(opt, n, &in), 0);
+	return in;
 }
 
 /* Deliver the next undelivered segment of (from) to (to): 1, or 0 if
@@ -120,8 +141,10 @@ static void flush_acks(struct end *a, struct end *b)
 
 static struct end A, B;
 
-/* A connects to B (B answers as a listener would). */
-static void handshake(uint16_t mss_a, uint16_t mss_b)
+/* A connects to B (B answers as a listener would); (sack): A's SYN
+ * offers SACK (as every SYN of ours does), else it is stripped on the
+ * way, as from a peer without it. */
+static void handshake_sack(uint16_t mss_a, uint16_t mss_b, int sack)
 {
 	setup(&A, 4, 4, mss_a);
 	setup(&B, 4, 4, mss_b);
@@ -132,7 +155,10 @@ static void handshake(uint16_t mss_a, uint16_t mss_b)
 	A.taken = 1;
 	ck_assert_uint_eq(syn.flags, TCP_SYN);
 	ck_assert_uint_eq(syn.mss, mss_a);
+	ck_assert(syn.sack_permitted);
+	syn.sack_permitted = (uint8_t)sack;
 	tcp_accept_syn(&B.cb, &syn, 5000, now);
+	ck_assert_uint_eq(B.out[0].opts.sack_permitted, sack);
 	ck_assert_int_eq(B.cb.state, TCP_SYN_RCVD);
 	ck_assert_uint_eq(B.out[0].flags, TCP_SYN | TCP_ACK);
 	ck_assert_uint_eq(B.out[0].ack, 1001);
@@ -140,6 +166,13 @@ static void handshake(uint16_t mss_a, uint16_t mss_b)
 	ck_assert_int_eq(A.cb.state, TCP_ESTABLISHED);
 	pass(&A, &B);
 	ck_assert_int_eq(B.cb.state, TCP_ESTABLISHED);
+	ck_assert_int_eq(A.cb.sack_ok, sack);
+	ck_assert_int_eq(B.cb.sack_ok, sack);
+}
+
+static void handshake(uint16_t mss_a, uint16_t mss_b)
+{
+	handshake_sack(mss_a, mss_b, 1);
 }
 
 static void teardown(void)
@@ -153,6 +186,14 @@ static void fill(uint8_t *p, uint32_t n, uint32_t seed)
 {
 	for (uint32_t i = 0; i < n; i++)
 		p[i] = (uint8_t)((seed + i) * 31 + (i >> 8));
+}
+
+/* (e) has received exactly (n) bytes, and they are (data). */
+static void expect_received(struct end *e, const uint8_t *data, uint32_t n)
+{
+	static uint8_t back[65536];
+	ck_assert_uint_eq(tcp_recv(&e->cb, back, sizeof(back), now), n);
+	ck_assert(memcmp(back, data, n) == 0);
 }
 
 START_TEST(test_handshake_negotiates_options)
@@ -317,7 +358,7 @@ START_TEST(test_resets)
 {
 	handshake(1460, 1460);
 	/* in the window but not exact: a challenge ACK, no reset */
-	struct tcp_seg rst = {A.cb.rcv_nxt + 10, 0, TCP_RST, 0, 0, -1, NULL, 0};
+	struct tcp_seg rst = seg_in(A.cb.rcv_nxt + 10, 0, TCP_RST, 0, NULL, 0);
 	int before = A.nout;
 	tcp_input(&A.cb, &rst, now);
 	ck_assert_int_eq(A.cb.state, TCP_ESTABLISHED);
@@ -331,21 +372,22 @@ START_TEST(test_resets)
 	teardown_end(&A);
 	setup(&A, 4, 4, 1460);
 	tcp_connect(&A.cb, 1000, now);
-	struct tcp_seg bad = {0, 7, TCP_RST | TCP_ACK, 0, 0, -1, NULL, 0};
+	struct tcp_seg bad = seg_in(0, 7, TCP_RST | TCP_ACK, 0, NULL, 0);
 	tcp_input(&A.cb, &bad, now); /* does not acknowledge the SYN */
 	ck_assert_int_eq(A.cb.state, TCP_SYN_SENT);
-	struct tcp_seg refuse = {0, 1001, TCP_RST | TCP_ACK, 0, 0, -1, NULL, 0};
+	struct tcp_seg refuse = seg_in(0, 1001, TCP_RST | TCP_ACK, 0, NULL, 0);
 	tcp_input(&A.cb, &refuse, now);
 	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
 	ck_assert_int_eq(A.cb.error, ECONNREFUSED);
 	/* what a closed port answers */
-	struct tcp_seg syn = {77, 0, TCP_SYN, 1000, 1460, -1, NULL, 0};
+	struct tcp_seg syn = seg_in(77, 0, TCP_SYN, 1000, NULL, 0);
+	syn.mss = 1460;
 	uint32_t seq, ack;
 	uint8_t flags;
 	ck_assert_int_eq(tcp_reset_for(&syn, &seq, &ack, &flags), 1);
 	ck_assert_uint_eq(flags, TCP_RST | TCP_ACK);
 	ck_assert_uint_eq(ack, 78);
-	struct tcp_seg acked = {5, 99, TCP_ACK, 1000, 0, -1, NULL, 3};
+	struct tcp_seg acked = seg_in(5, 99, TCP_ACK, 1000, NULL, 3);
 	ck_assert_int_eq(tcp_reset_for(&acked, &seq, &ack, &flags), 1);
 	ck_assert_uint_eq(flags, TCP_RST);
 	ck_assert_uint_eq(seq, 99);
@@ -406,10 +448,10 @@ START_TEST(test_rtt_estimate)
 }
 END_TEST
 
-START_TEST(test_fast_retransmit_and_recovery)
+START_TEST(test_fast_retransmit_and_newreno_recovery)
 {
-	static uint8_t data[8 * 1000], back[8 * 1000];
-	handshake(1000, 1000);
+	static uint8_t data[8 * 1000];
+	handshake_sack(1000, 1000, 0);
 	fill(data, sizeof(data), 3);
 	A.cb.nodelay = 1;
 	tcp_send(&A.cb, data, sizeof(data), now);
@@ -427,15 +469,172 @@ START_TEST(test_fast_retransmit_and_recovery)
 	ck_assert_uint_eq(A.out[sent].len, 1000);
 	ck_assert(A.cb.in_recovery);
 	ck_assert_uint_eq(A.cb.ssthresh, 4000);
+	ck_assert_uint_eq(A.cb.cwnd, 4000 + 3 * 1000); /* inflated */
 	while (pass(&B, &A))
 		;
 	A.taken = sent;
 	settle(&A, &B);
 	ck_assert(!A.cb.in_recovery);
 	ck_assert_uint_eq(A.cb.cwnd, A.cb.ssthresh);
-	ck_assert_uint_eq(tcp_recv(&B.cb, back, sizeof(back), now),
-			  sizeof(data));
-	ck_assert(memcmp(back, data, sizeof(data)) == 0);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
+START_TEST(test_sack_blocks_report_held_data_newest_first)
+{
+	static uint8_t data[6 * 1000];
+	handshake(1000, 1000);
+	A.cb.nodelay = 1;
+	fill(data, sizeof(data), 9);
+	tcp_send(&A.cb, data, sizeof(data), now);
+	ck_assert_int_eq(A.nout - A.taken, 6);
+	int first = A.taken;
+	uint32_t base = A.out[first].seq;
+	/* segments 1 and 3 arrive, 0, 2, 4 and 5 are late */
+	struct tcp_seg s1 = as_input(&A.out[first + 1]);
+	struct tcp_seg s3 = as_input(&A.out[first + 3]);
+	struct tcp_seg s2 = as_input(&A.out[first + 2]);
+	int acks = B.nout;
+	tcp_input(&B.cb, &s1, now);
+	tcp_input(&B.cb, &s3, now);
+	ck_assert_int_eq(B.nout, acks + 2); /* each at once (5681 4.2) */
+	const struct tcp_opts *o = &B.out[B.nout - 1].opts;
+	ck_assert_uint_eq(B.out[B.nout - 1].ack, base);
+	ck_assert_uint_eq(o->nsack, 2);
+	ck_assert_uint_eq(o->sack[0].seq, base + 3000); /* the newest */
+	ck_assert_uint_eq(o->sack[0].len, 1000);
+	ck_assert_uint_eq(o->sack[1].seq, base + 1000);
+	/* 2 fills the gap between them: one block */
+	tcp_input(&B.cb, &s2, now);
+	o = &B.out[B.nout - 1].opts;
+	ck_assert_uint_eq(o->nsack, 1);
+	ck_assert_uint_eq(o->sack[0].seq, base + 1000);
+	ck_assert_uint_eq(o->sack[0].len, 3000);
+	/* 0 makes it all in order: no more blocks */
+	struct tcp_seg s0 = as_input(&A.out[first]);
+	tcp_input(&B.cb, &s0, now);
+	ck_assert_uint_eq(B.out[B.nout - 1].ack, base + 4000);
+	ck_assert_uint_eq(B.out[B.nout - 1].opts.nsack, 0);
+	ck_assert_int_eq(B.cb.nooo, 0);
+}
+END_TEST
+
+START_TEST(test_no_sack_blocks_unless_negotiated)
+{
+	static uint8_t data[3 * 1000];
+	handshake_sack(1000, 1000, 0);
+	A.cb.nodelay = 1;
+	tcp_send(&A.cb, data, sizeof(data), now);
+	struct tcp_seg s2 = as_input(&A.out[A.taken + 2]);
+	tcp_input(&B.cb, &s2, now);
+	ck_assert_int_eq(B.cb.nooo, 1); /* held all the same */
+	ck_assert_uint_eq(B.out[B.nout - 1].opts.nsack, 0);
+}
+END_TEST
+
+START_TEST(test_sack_recovery_resends_every_hole_at_once)
+{
+	/* 16 segments, 3 of them lost: with SACK all three go again in
+	 * the first round trip of recovery, with no timeout (NewReno would
+	 * find one hole per round trip) */
+	static uint8_t data[16 * 1000];
+	handshake(1000, 1000);
+	A.cb.nodelay = 1;
+	A.cb.cwnd = 16000;
+	fill(data, sizeof(data), 4);
+	tcp_send(&A.cb, data, sizeof(data), now);
+	ck_assert_int_eq(A.nout - A.taken, 16);
+	int first = A.taken;
+	uint32_t base = A.out[first].seq;
+	for (int i = 0; i < 16; i++) {
+		if (i == 2 || i == 8 || i == 12)
+			drop(&A);
+		else
+			pass(&A, &B);
+	}
+	int sent = A.nout;
+	uint64_t rexmit_at = A.cb.rexmit_at;
+	while (pass(&B, &A))
+		;
+	ck_assert(A.cb.in_recovery);
+	ck_assert_uint_eq(A.cb.ssthresh, 7000); /* half the flight */
+	ck_assert_uint_eq(A.cb.nsacked, 3);
+	/* the three holes, in order, and nothing else */
+	ck_assert_int_eq(A.nout, sent + 3);
+	ck_assert_uint_eq(A.out[sent].seq, base + 2000);
+	ck_assert_uint_eq(A.out[sent + 1].seq, base + 8000);
+	ck_assert_uint_eq(A.out[sent + 2].seq, base + 12000);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(A.out[sent + i].len, 1000);
+	ck_assert_uint_le(A.cb.rexmit_at, rexmit_at + 1); /* no timeout */
+	A.taken = sent;
+	settle(&A, &B);
+	ck_assert(!A.cb.in_recovery);
+	ck_assert_uint_eq(A.cb.snd_una, base + 16000);
+	ck_assert_int_eq(A.cb.nsacked, 0);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
+START_TEST(test_sack_blocks_outside_the_flight_are_ignored)
+{
+	static uint8_t data[8 * 1000];
+	handshake(1000, 1000);
+	A.cb.nodelay = 1;
+	tcp_send(&A.cb, data, sizeof(data), now);
+	uint32_t una = A.cb.snd_una;
+	struct tcp_seg ack =
+		seg_in(B.cb.snd_nxt, una, TCP_ACK, 65535 >> 7, NULL, 0);
+	ack.nsack = 4;
+	ack.sack[0] = (struct tcp_range){una + 7000, 5000}; /* past snd_max */
+	ack.sack[1] = (struct tcp_range){una - 3000, 1000}; /* below una */
+	ack.sack[2] = (struct tcp_range){una + 2000, 0};    /* empty */
+	ack.sack[3] = (struct tcp_range){una + 3000, 1000}; /* good */
+	tcp_input(&A.cb, &ack, now);
+	ck_assert_int_eq(A.cb.nsacked, 1);
+	ck_assert_uint_eq(A.cb.sacked[0].seq, una + 3000);
+	/* blocks that touch merge; the cumulative ACK trims them */
+	ack.nsack = 2;
+	ack.sack[0] = (struct tcp_range){una + 4000, 1000};
+	ack.sack[1] = (struct tcp_range){una + 1000, 2000};
+	tcp_input(&A.cb, &ack, now);
+	ck_assert_int_eq(A.cb.nsacked, 1);
+	ck_assert_uint_eq(A.cb.sacked[0].seq, una + 1000);
+	ck_assert_uint_eq(A.cb.sacked[0].len, 4000);
+	ack = seg_in(B.cb.snd_nxt, una + 2000, TCP_ACK, 65535 >> 7, NULL, 0);
+	tcp_input(&A.cb, &ack, now);
+	ck_assert_int_eq(A.cb.nsacked, 1);
+	ck_assert_uint_eq(A.cb.sacked[0].seq, una + 2000);
+	ck_assert_uint_eq(A.cb.sacked[0].len, 3000);
+}
+END_TEST
+
+START_TEST(test_held_ranges_are_bounded)
+{
+	/* every other segment of 2 * TCP_OOO_MAX + 2 arrives: the ranges
+	 * beyond TCP_OOO_MAX are dropped, one touching a held range is
+	 * still taken */
+	static uint8_t data[200];
+	setup(&A, 4, 4, 100);
+	setup(&B, 4, 4, 100);
+	tcp_connect(&A.cb, 1000, now);
+	struct tcp_seg syn = as_input(&A.out[0]);
+	A.taken = 1;
+	tcp_accept_syn(&B.cb, &syn, 5000, now);
+	settle(&A, &B);
+	uint32_t base = B.cb.rcv_nxt;
+	for (uint32_t i = 0; i < TCP_OOO_MAX + 1; i++) {
+		struct tcp_seg d = seg_in(base + 100 + i * 200, A.cb.rcv_nxt,
+					  TCP_ACK, 1000, data, 100);
+		tcp_input(&B.cb, &d, now);
+	}
+	ck_assert_int_eq(B.cb.nooo, TCP_OOO_MAX);
+	struct tcp_seg next =
+		seg_in(base + 200, A.cb.rcv_nxt, TCP_ACK, 1000, data, 100);
+	tcp_input(&B.cb, &next, now);
+	ck_assert_int_eq(B.cb.nooo, TCP_OOO_MAX - 1); /* two merged */
+	ck_assert_uint_eq(B.cb.ooo[0].seq, base + 100);
+	ck_assert_uint_eq(B.cb.ooo[0].len, 300);
 }
 END_TEST
 
@@ -453,7 +652,8 @@ START_TEST(test_zero_window_and_probe)
 	tcp_send(&A.cb, data, sizeof(data), now);
 	settle(&A, &B);
 	flush_acks(&A, &B);
-	ck_assert_uint_eq(B.cb.rcv.len, 4096); /* full */
+	/* full, but for less than the window's unit (1 << 7) */
+	ck_assert_uint_gt(B.cb.rcv.len, 4096 - 128);
 	ck_assert_uint_eq(A.cb.snd_wnd, 0);
 	ck_assert_uint_ne(A.cb.persist_at, 0);
 	/* the probe gets an answer with the same closed window */
@@ -492,7 +692,9 @@ START_TEST(test_reordering_and_old_segments)
 	tcp_input(&B.cb, &s2, now); /* the third, then the second */
 	tcp_input(&B.cb, &s1, now);
 	ck_assert_uint_eq(B.cb.rcv.len, 0); /* nothing in order yet */
-	ck_assert_int_eq(B.cb.nooo, 2);
+	ck_assert_int_eq(B.cb.nooo, 1);	    /* one range: the two touch */
+	ck_assert_uint_eq(B.cb.ooo[0].seq, s1.seq);
+	ck_assert_uint_eq(B.cb.ooo[0].len, 2000);
 	struct tcp_seg s0 = as_input(&first);
 	tcp_input(&B.cb, &s0, now);
 	ck_assert_uint_eq(B.cb.rcv.len, 3000);
@@ -506,28 +708,16 @@ START_TEST(test_reordering_and_old_segments)
 	ck_assert_int_eq(B.nout, before + 1);
 	ck_assert_uint_eq(B.out[before].ack, B.cb.rcv_nxt);
 	/* an ACK of what was never sent: answered with an ACK */
-	struct tcp_seg future = {B.cb.rcv_nxt,
-				 A.cb.snd_max + 1000,
-				 TCP_ACK,
-				 1000,
-				 0,
-				 -1,
-				 NULL,
-				 0};
+	struct tcp_seg future = seg_in(B.cb.rcv_nxt, A.cb.snd_max + 1000,
+				       TCP_ACK, 1000, NULL, 0);
 	before = A.nout;
 	uint32_t una = A.cb.snd_una;
 	tcp_input(&A.cb, &future, now);
 	ck_assert_uint_eq(A.cb.snd_una, una);
 	ck_assert_int_eq(A.nout, before + 1);
 	/* far outside the window: an ACK, no state change */
-	struct tcp_seg far = {B.cb.rcv_nxt + 1000000,
-			      A.cb.snd_nxt,
-			      TCP_ACK,
-			      1000,
-			      0,
-			      -1,
-			      data,
-			      10};
+	struct tcp_seg far = seg_in(B.cb.rcv_nxt + 1000000, A.cb.snd_nxt,
+				    TCP_ACK, 1000, data, 10);
 	before = B.nout;
 	tcp_input(&B.cb, &far, now);
 	ck_assert_int_eq(B.cb.state, TCP_ESTABLISHED);
@@ -616,6 +806,35 @@ START_TEST(test_options)
 	const uint8_t eol[] = {0, 2, 40};
 	ck_assert_int_eq(tcp_parse_options(eol, 3, &s), 0);
 	ck_assert_uint_eq(s.mss, 0);
+	/* SACK: permitted, and blocks (at most four are kept) */
+	const uint8_t sack[] = {1, 1, 4, 2,  1, 1, 5, 18, 0, 0, 0, 10,
+				0, 0, 0, 20, 0, 0, 1, 0,  0, 0, 1, 16};
+	ck_assert_int_eq(tcp_parse_options(sack, sizeof(sack), &s), 0);
+	ck_assert(s.sack_permitted);
+	ck_assert_uint_eq(s.nsack, 2);
+	ck_assert_uint_eq(s.sack[0].seq, 10);
+	ck_assert_uint_eq(s.sack[0].len, 10);
+	ck_assert_uint_eq(s.sack[1].seq, 256);
+	ck_assert_uint_eq(s.sack[1].len, 16);
+	const uint8_t bad_sack[] = {5, 7, 0, 0, 0, 1, 0};
+	ck_assert_int_eq(tcp_parse_options(bad_sack, 7, &s), 0);
+	ck_assert_uint_eq(s.nsack, 0); /* not a whole number of blocks */
+	/* what we write reads back the same: a SYN's, and four blocks */
+	const struct tcp_opts syn = {1460, 7, 1, 0, {{0, 0}}};
+	const struct tcp_opts blocks = {
+		0, -1, 0, 4, {{1, 2}, {0xfffffff0u, 0x20}, {5, 6}, {7, 8}}};
+	uint8_t buf[40];
+	ck_assert_uint_eq(tcp_write_options(&syn, buf), 12);
+	ck_assert_uint_eq(tcp_opts_len(&syn), 12);
+	ck_assert_int_eq(tcp_parse_options(buf, 12, &s), 0);
+	ck_assert(s.mss == 1460 && s.wscale == 7 && s.sack_permitted &&
+		  !s.nsack);
+	ck_assert_uint_eq(tcp_write_options(&blocks, buf), 36);
+	ck_assert_uint_eq(tcp_opts_len(&blocks), 36);
+	ck_assert_int_eq(tcp_parse_options(buf, 36, &s), 0);
+	ck_assert(!s.mss && s.wscale == -1 && !s.sack_permitted);
+	ck_assert_uint_eq(s.nsack, 4);
+	ck_assert(memcmp(s.sack, blocks.sack, sizeof(s.sack)) == 0);
 }
 END_TEST
 
@@ -633,7 +852,12 @@ int main(void)
 	tcase_add_test(t, test_resets);
 	tcase_add_test(t, test_retransmission_timeout_and_backoff);
 	tcase_add_test(t, test_rtt_estimate);
-	tcase_add_test(t, test_fast_retransmit_and_recovery);
+	tcase_add_test(t, test_fast_retransmit_and_newreno_recovery);
+	tcase_add_test(t, test_sack_blocks_report_held_data_newest_first);
+	tcase_add_test(t, test_no_sack_blocks_unless_negotiated);
+	tcase_add_test(t, test_sack_recovery_resends_every_hole_at_once);
+	tcase_add_test(t, test_sack_blocks_outside_the_flight_are_ignored);
+	tcase_add_test(t, test_held_ranges_are_bounded);
 	tcase_add_test(t, test_zero_window_and_probe);
 	tcase_add_test(t, test_reordering_and_old_segments);
 	tcase_add_test(t, test_nagle_holds_small_segments);
