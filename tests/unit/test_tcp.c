@@ -638,6 +638,72 @@ START_TEST(test_held_ranges_are_bounded)
 }
 END_TEST
 
+START_TEST(test_tail_loss_probe_turns_a_lost_tail_into_fast_recovery)
+{
+	static uint8_t data[4 * 1000];
+	setup(&A, 4, 4, 1000);
+	setup(&B, 4, 4, 1000);
+	tcp_connect(&A.cb, 1, now);
+	struct tcp_seg syn = as_input(&A.out[0]);
+	A.taken = 1;
+	tcp_accept_syn(&B.cb, &syn, 2, now);
+	now += 10 * MS; /* a 10 ms round trip: RTO 200 ms, probe 20 ms */
+	settle(&A, &B);
+	A.cb.nodelay = 1;
+	fill(data, sizeof(data), 6);
+	tcp_send(&A.cb, data, sizeof(data), now);
+	ck_assert_int_eq(A.nout - A.taken, 4);
+	uint32_t base = A.out[A.taken].seq;
+	pass(&A, &B);
+	pass(&A, &B);
+	drop(&A); /* the last two are lost: no duplicate ACK can come */
+	drop(&A);
+	settle(&A, &B);
+	ck_assert_uint_eq(A.cb.snd_una, base + 2000);
+	ck_assert_uint_ne(A.cb.probe_at, 0);
+	ck_assert_uint_lt(A.cb.probe_at, A.cb.rexmit_at);
+	int sent = A.nout;
+	now = A.cb.probe_at;
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.nout, sent + 1); /* the last segment again */
+	ck_assert_uint_eq(A.out[sent].seq, base + 3000);
+	/* B SACKs it; with two out one duplicate is enough (RFC 5827) */
+	settle(&A, &B);
+	ck_assert_int_eq(A.nout, sent + 2);
+	ck_assert_uint_eq(A.out[sent + 1].seq, base + 2000);
+	ck_assert_uint_eq(A.cb.snd_una, base + 4000);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
+START_TEST(test_limited_transmit_sends_new_data_on_the_first_duplicates)
+{
+	static uint8_t data[8 * 1000];
+	handshake(1000, 1000);
+	A.cb.nodelay = 1;
+	A.cb.cwnd = 4000;
+	fill(data, sizeof(data), 2);
+	tcp_send(&A.cb, data, sizeof(data), now);
+	ck_assert_int_eq(A.nout - A.taken, 4); /* what the window allows */
+	uint32_t base = A.out[A.taken].seq;
+	drop(&A);
+	pass(&A, &B);
+	pass(&A, &B);
+	int sent = A.nout;
+	pass(&B, &A); /* the first duplicate: one new segment */
+	ck_assert_int_eq(A.nout, sent + 1);
+	ck_assert_uint_eq(A.out[sent].seq, base + 4000);
+	pass(&B, &A); /* the second: another */
+	ck_assert_int_eq(A.nout, sent + 2);
+	ck_assert_uint_eq(A.out[sent + 1].seq, base + 5000);
+	ck_assert(!A.cb.in_recovery);
+	settle(&A, &B); /* their duplicates start recovery */
+	ck_assert_uint_eq(A.out[sent + 2].seq, base);
+	ck_assert_uint_eq(A.cb.snd_una, base + sizeof(data));
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
 START_TEST(test_zero_window_and_probe)
 {
 	static uint8_t data[10000], back[10000];
@@ -858,6 +924,11 @@ int main(void)
 	tcase_add_test(t, test_sack_recovery_resends_every_hole_at_once);
 	tcase_add_test(t, test_sack_blocks_outside_the_flight_are_ignored);
 	tcase_add_test(t, test_held_ranges_are_bounded);
+	tcase_add_test(
+		t, test_tail_loss_probe_turns_a_lost_tail_into_fast_recovery);
+	tcase_add_test(
+		t,
+		test_limited_transmit_sends_new_data_on_the_first_duplicates);
 	tcase_add_test(t, test_zero_window_and_probe);
 	tcase_add_test(t, test_reordering_and_old_segments);
 	tcase_add_test(t, test_nagle_holds_small_segments);
