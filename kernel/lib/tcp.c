@@ -456,13 +456,25 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 	}
 }
 
+/* Data bytes past snd_una that were sent. A resend stays within them:
+ * data past snd_max that the peer acknowledged would look like an ACK
+ * of data never sent, and be ignored. */
+static uint32_t sent_data(const struct tcp_cb *cb)
+{
+	uint32_t end = cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_max)
+			       ? cb->fin_seq
+			       : cb->snd_max;
+	return tcp_seq_lt(cb->snd_una, end) ? end - cb->snd_una : 0;
+}
+
 /* Resend the first unacknowledged segment (fast retransmit, partial
  * ACKs in recovery): the bytes resent. */
 static uint32_t resend_first(struct tcp_cb *cb, uint64_t now)
 {
 	struct tcp_opts o;
 	ack_opts(cb, &o);
-	uint32_t len = min32(cb->snd.len, cb->mss - tcp_opts_len(&o));
+	uint32_t len = min32(min32(cb->snd.len, cb->mss - tcp_opts_len(&o)),
+			     sent_data(cb));
 	uint8_t flags = TCP_ACK;
 	if (!len && cb->fin_out && cb->fin_seq == cb->snd_una)
 		flags |= TCP_FIN;
@@ -1073,10 +1085,9 @@ static void send_probe(struct tcp_cb *cb, uint64_t now)
 	if (cb->snd_nxt == before) {
 		struct tcp_opts o;
 		ack_opts(cb, &o);
-		uint32_t data_end = cb->snd_una + cb->snd.len;
-		uint32_t len =
-			min32(min32(cb->snd.len, cb->mss - tcp_opts_len(&o)),
-			      data_end - cb->snd_una);
+		uint32_t data_end = cb->snd_una + sent_data(cb);
+		uint32_t len = min32(cb->mss - tcp_opts_len(&o),
+				     data_end - cb->snd_una);
 		uint32_t seq = data_end - len;
 		uint8_t flags = TCP_ACK;
 		if (cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_max))

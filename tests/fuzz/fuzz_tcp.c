@@ -17,6 +17,9 @@
 static uint8_t pages[4][TCP_PAGE];
 static uint8_t *snd[2] = {pages[0], pages[1]}, *rcv[2] = {pages[2], pages[3]};
 static uint64_t outputs;
+/* the end of the highest data sent; 0 before any */
+static uint32_t sent_end;
+static int sent_any;
 
 static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 		   uint16_t wnd, const struct tcp_opts *o, uint32_t off,
@@ -31,6 +34,10 @@ static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 		abort();
 	if (!(flags & TCP_SYN) && tcp_opts_len(o) + len > cb->mss)
 		abort(); /* options and data beyond the MSS */
+	if (len && (!sent_any || tcp_seq_lt(sent_end, seq + len))) {
+		sent_end = seq + len;
+		sent_any = 1;
+	}
 	if (len)
 		tcp_ring_peek(&cb->snd, off, data, len);
 	outputs++;
@@ -50,6 +57,11 @@ static void check(const struct tcp_cb *cb)
 	    tcp_seq_lt(cb->snd_nxt, cb->snd_una) ||
 	    tcp_seq_lt(cb->snd_max, cb->snd_nxt) ||
 	    cb->nsacked > TCP_SACK_SCORE)
+		abort();
+	/* nothing went out past snd_max: the peer could ACK it, and we
+	 * would ignore that ACK as one for data never sent */
+	if (sent_any && tcp_seq_lt(cb->snd_max, sent_end) &&
+	    cb->state != TCP_CLOSED)
 		abort();
 	/* held data: past rcv_nxt, inside the ring, apart */
 	uint32_t room = tcp_ring_cap(&cb->rcv) - cb->rcv.len;
@@ -86,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	static uint8_t buf[16384];
 
 	memset(&cb, 0, sizeof(cb));
+	sent_any = 0;
 	cb.snd = (struct tcp_ring){snd, 2, 0, 0};
 	cb.rcv = (struct tcp_ring){rcv, 2, 0, 0};
 	tcp_init(&cb, &ops, NULL, 1460);
