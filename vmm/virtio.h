@@ -19,16 +19,16 @@
 #include "vmm.h"
 #include <pthread.h>
 #include <stdint.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
 #include <poll.h>
 #include <sys/uio.h>
 
 /* ---- split virtqueues (virtq.c): pure, no threads, no KVM ---- */
 
 #define VIRTQ_SIZE_MAX 256
-#define VIRTQ_DESC_F_NEXT 1
-#define VIRTQ_DESC_F_WRITE 2
-#define VIRTQ_DESC_F_INDIRECT 4
-#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
 
 struct virtq {
 	uint16_t num; /* size the driver chose (power of two) */
@@ -37,11 +37,11 @@ struct virtq {
 	uint16_t last_avail; /* next avail ring slot the device reads */
 	uint16_t used_idx;   /* next used ring slot the device writes */
 	uint16_t signalled;  /* used_idx when the driver was last told */
-	int event_idx;	     /* VIRTIO_F_RING_EVENT_IDX negotiated */
+	int event_idx;	     /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	/* host pointers, valid once virtq_start succeeded */
-	struct virtq_desc *desc;
-	struct virtq_avail *avail;
-	struct virtq_used *used;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
 };
 
 /* A descriptor chain taken from the avail ring: (nr) device-readable
@@ -83,19 +83,6 @@ int virtq_arm(struct virtq *q);
 #define VIRTIO_DEV_MAX 8
 /* How long an I/O thread watches its rings after serving them */
 #define VIRTIO_POLL_NS 50000ULL
-
-#define VIRTIO_STATUS_ACK 1
-#define VIRTIO_STATUS_DRIVER 2
-#define VIRTIO_STATUS_DRIVER_OK 4
-#define VIRTIO_STATUS_FEATURES_OK 8
-#define VIRTIO_STATUS_NEEDS_RESET 64
-#define VIRTIO_STATUS_FAILED 128
-
-#define VIRTIO_F_RING_EVENT_IDX 29
-#define VIRTIO_F_VERSION_1 32
-
-#define VIRTIO_INT_USED 1
-#define VIRTIO_INT_CONFIG 2
 
 struct virtio_dev;
 
@@ -203,8 +190,6 @@ struct net_backend *net_user_new(const struct vm_forward *fwd, int nfwd);
 struct net_backend *net_tap_new(const char *ifname);
 
 /* ---- virtio-blk (virtio_blk.c) ---- */
-
-#define VIRTIO_BLK_ID_BYTES 20
 
 /* Make a block device on open file (fd) of (size) bytes. (serial) is
  * what GET_ID returns. NULL after printing why. */

@@ -15,58 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
 #include <unistd.h>
 
-#define VIRTIO_ID_BLOCK 2
 #define SECTOR 512ULL
-
-#define BLK_F_SEG_MAX 2
-#define BLK_F_RO 5
-#define BLK_F_BLK_SIZE 6
-#define BLK_F_FLUSH 9
-#define BLK_F_DISCARD 13
-
-#define T_IN 0
-#define T_OUT 1
-#define T_FLUSH 4
-#define T_GET_ID 8
-#define T_DISCARD 11
-
-#define S_OK 0
-#define S_IOERR 1
-#define S_UNSUPP 2
 
 #define SEG_MAX (VIRTQ_SIZE_MAX - 2)
 #define BLOCK_SIZE 4096
-
-struct blk_config {
-	uint64_t capacity;
-	uint32_t size_max;
-	uint32_t seg_max;
-	uint16_t cylinders;
-	uint8_t heads, sectors;
-	uint32_t blk_size;
-	uint8_t physical_block_exp, alignment_offset;
-	uint16_t min_io_size;
-	uint32_t opt_io_size;
-	uint8_t writeback, unused0;
-	uint16_t num_queues;
-	uint32_t max_discard_sectors;
-	uint32_t max_discard_seg;
-	uint32_t discard_sector_alignment;
-} __attribute__((packed));
-
-struct blk_req_hdr {
-	uint32_t type;
-	uint32_t reserved;
-	uint64_t sector;
-};
-
-struct blk_discard {
-	uint64_t sector;
-	uint32_t num_sectors;
-	uint32_t flags;
-};
 
 struct blk {
 	struct virtio_dev dev;
@@ -74,7 +30,7 @@ struct blk {
 	uint64_t size; /* bytes, a multiple of SECTOR */
 	int readonly;
 	char id[VIRTIO_BLK_ID_BYTES];
-	struct blk_config config;
+	struct virtio_blk_config config;
 	struct virtq_chain chain;
 	struct iovec data[VIRTQ_SIZE_MAX];
 };
@@ -158,29 +114,30 @@ static int in_range(const struct blk *b, uint64_t sector, uint64_t len)
 
 static uint8_t do_discard(struct blk *b, const struct virtq_chain *c)
 {
-	struct blk_discard seg;
-	uint64_t have = c->rlen - sizeof(struct blk_req_hdr);
+	struct virtio_blk_discard_write_zeroes seg;
+	uint64_t have = c->rlen - sizeof(struct virtio_blk_outhdr);
 	if (have != sizeof(seg))
-		return S_UNSUPP; /* one segment at a time (max_discard_seg) */
+		return VIRTIO_BLK_S_UNSUPP; /* one segment at a time
+					       (max_discard_seg) */
 	struct iovec part[VIRTQ_SIZE_MAX];
-	unsigned k = iov_slice(c->iov, c->nr, sizeof(struct blk_req_hdr),
+	unsigned k = iov_slice(c->iov, c->nr, sizeof(struct virtio_blk_outhdr),
 			       sizeof(seg), part);
 	iov_copy_out(part, k, &seg, sizeof(seg));
 	uint64_t len = (uint64_t)seg.num_sectors * SECTOR;
 	if (seg.flags || !in_range(b, seg.sector, len))
-		return S_IOERR;
+		return VIRTIO_BLK_S_IOERR;
 	if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      (off_t)(seg.sector * SECTOR), (off_t)len) < 0 &&
 	    errno != EOPNOTSUPP)
-		return S_IOERR;
-	return S_OK;
+		return VIRTIO_BLK_S_IOERR;
+	return VIRTIO_BLK_S_OK;
 }
 
 /* Serve one request; returns the bytes written into the chain, or -1 for a
  * chain that cannot carry a request at all. */
 static long handle(struct blk *b, struct virtq_chain *c)
 {
-	struct blk_req_hdr h;
+	struct virtio_blk_outhdr h;
 
 	if (c->rlen < sizeof(h) || c->wlen < 1)
 		return -1;
@@ -191,46 +148,46 @@ static long handle(struct blk *b, struct virtq_chain *c)
 	uint64_t datalen;
 	unsigned n;
 	int r;
-	uint8_t s = S_OK;
+	uint8_t s = VIRTIO_BLK_S_OK;
 	long written = 1;
 	const char *src;
 
 	switch (h.type) {
-	case T_IN:
+	case VIRTIO_BLK_T_IN:
 		datalen = c->wlen - 1;
 		n = iov_slice(w, c->nw, 0, datalen, b->data);
 		if (datalen % SECTOR || !in_range(b, h.sector, datalen)) {
-			s = S_IOERR;
+			s = VIRTIO_BLK_S_IOERR;
 			break;
 		}
 		r = transfer(b, 0, b->data, n, h.sector * SECTOR);
 		if (r < 0) {
 			io_error(b, "read", h.sector * SECTOR, r);
-			s = S_IOERR;
+			s = VIRTIO_BLK_S_IOERR;
 			break;
 		}
 		written += (long)datalen;
 		break;
-	case T_OUT:
+	case VIRTIO_BLK_T_OUT:
 		datalen = c->rlen - sizeof(h);
 		n = iov_slice(c->iov, c->nr, sizeof(h), datalen, b->data);
 		if (b->readonly || datalen % SECTOR ||
 		    !in_range(b, h.sector, datalen)) {
-			s = S_IOERR;
+			s = VIRTIO_BLK_S_IOERR;
 			break;
 		}
 		if ((r = transfer(b, 1, b->data, n, h.sector * SECTOR)) < 0) {
 			io_error(b, "write", h.sector * SECTOR, r);
-			s = S_IOERR;
+			s = VIRTIO_BLK_S_IOERR;
 		}
 		break;
-	case T_FLUSH:
+	case VIRTIO_BLK_T_FLUSH:
 		if (!b->readonly && fdatasync(b->fd) < 0) {
 			io_error(b, "flush", 0, -errno);
-			s = S_IOERR;
+			s = VIRTIO_BLK_S_IOERR;
 		}
 		break;
-	case T_GET_ID:
+	case VIRTIO_BLK_T_GET_ID:
 		datalen = c->wlen - 1;
 		if (datalen > VIRTIO_BLK_ID_BYTES)
 			datalen = VIRTIO_BLK_ID_BYTES;
@@ -242,11 +199,11 @@ static long handle(struct blk *b, struct virtq_chain *c)
 		}
 		written += (long)datalen;
 		break;
-	case T_DISCARD:
-		s = b->readonly ? S_IOERR : do_discard(b, c);
+	case VIRTIO_BLK_T_DISCARD:
+		s = b->readonly ? VIRTIO_BLK_S_IOERR : do_discard(b, c);
 		break;
 	default:
-		s = S_UNSUPP;
+		s = VIRTIO_BLK_S_UNSUPP;
 	}
 	*status = s;
 	return written;
@@ -311,7 +268,7 @@ struct virtio_dev *virtio_blk_new(const char *name, int fd, uint64_t size,
 	b->size = size / SECTOR * SECTOR;
 	b->readonly = readonly;
 	strncpy(b->id, serial ? serial : "", sizeof(b->id));
-	b->config = (struct blk_config){
+	b->config = (struct virtio_blk_config){
 		.capacity = b->size / SECTOR,
 		.seg_max = SEG_MAX,
 		.blk_size = BLOCK_SIZE,
@@ -325,12 +282,13 @@ struct virtio_dev *virtio_blk_new(const char *name, int fd, uint64_t size,
 	b->dev.priv = b;
 	b->dev.mem = mem;
 	b->dev.irq_fd = b->dev.kick_fd = b->dev.stop_fd = -1;
-	b->dev.features = (1ULL << BLK_F_SEG_MAX) | (1ULL << BLK_F_BLK_SIZE) |
-			  (1ULL << BLK_F_FLUSH);
+	b->dev.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+			  (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
+			  (1ULL << VIRTIO_BLK_F_FLUSH);
 	if (readonly)
-		b->dev.features |= 1ULL << BLK_F_RO;
+		b->dev.features |= 1ULL << VIRTIO_BLK_F_RO;
 	else
-		b->dev.features |= 1ULL << BLK_F_DISCARD;
+		b->dev.features |= 1ULL << VIRTIO_BLK_F_DISCARD;
 	return &b->dev;
 }
 

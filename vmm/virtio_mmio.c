@@ -18,37 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REG_MAGIC 0x000
-#define REG_VERSION 0x004
-#define REG_DEVICE_ID 0x008
-#define REG_VENDOR_ID 0x00c
-#define REG_DEVICE_FEATURES 0x010
-#define REG_DEVICE_FEATURES_SEL 0x014
-#define REG_DRIVER_FEATURES 0x020
-#define REG_DRIVER_FEATURES_SEL 0x024
-#define REG_QUEUE_SEL 0x030
-#define REG_QUEUE_NUM_MAX 0x034
-#define REG_QUEUE_NUM 0x038
-#define REG_QUEUE_READY 0x044
-#define REG_QUEUE_NOTIFY 0x050
-#define REG_INTERRUPT_STATUS 0x060
-#define REG_INTERRUPT_ACK 0x064
-#define REG_STATUS 0x070
-#define REG_QUEUE_DESC_LOW 0x080
-#define REG_QUEUE_DESC_HIGH 0x084
-#define REG_QUEUE_DRIVER_LOW 0x090
-#define REG_QUEUE_DRIVER_HIGH 0x094
-#define REG_QUEUE_DEVICE_LOW 0x0a0
-#define REG_QUEUE_DEVICE_HIGH 0x0a4
-#define REG_CONFIG_GENERATION 0x0fc
-#define REG_CONFIG 0x100
-
 #define MAGIC 0x74726976  /* "virt" */
 #define VENDOR 0x46524553 /* "FRES" */
 
 void virtio_fail(struct virtio_dev *d, const char *why)
 {
-	d->status |= VIRTIO_STATUS_NEEDS_RESET;
+	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	for (unsigned i = 0; i < d->ops->nqueues; i++)
 		d->q[i].ready = 0;
 	if (!d->said_broken) {
@@ -58,7 +33,7 @@ void virtio_fail(struct virtio_dev *d, const char *why)
 			"it is stopped until the driver resets it\n",
 			d->name, why);
 	}
-	__atomic_fetch_or(&d->isr, VIRTIO_INT_CONFIG, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&d->isr, VIRTIO_MMIO_INT_CONFIG, __ATOMIC_SEQ_CST);
 	uint64_t one = 1;
 	if (d->irq_fd >= 0 && write(d->irq_fd, &one, 8) < 0)
 		(void)0; /* the irqfd counter cannot overflow in practice */
@@ -68,7 +43,7 @@ void virtio_notify(struct virtio_dev *d, struct virtq *q)
 {
 	if (!virtq_should_notify(q))
 		return;
-	__atomic_fetch_or(&d->isr, VIRTIO_INT_USED, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&d->isr, VIRTIO_MMIO_INT_VRING, __ATOMIC_SEQ_CST);
 	uint64_t one = 1;
 	if (d->irq_fd >= 0 && write(d->irq_fd, &one, 8) < 0)
 		(void)0;
@@ -78,8 +53,9 @@ void virtio_dev_process(struct virtio_dev *d)
 {
 	pthread_mutex_lock(&d->lock);
 	for (unsigned i = 0; i < d->ops->nqueues; i++) {
-		if (!d->q[i].ready || !(d->status & VIRTIO_STATUS_DRIVER_OK) ||
-		    (d->status & VIRTIO_STATUS_NEEDS_RESET))
+		if (!d->q[i].ready ||
+		    !(d->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+		    (d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
 			continue;
 		if (d->ops->process(d, i) < 0)
 			break;
@@ -92,8 +68,8 @@ static int has_work(struct virtio_dev *d)
 {
 	int work = 0;
 	pthread_mutex_lock(&d->lock);
-	if ((d->status & VIRTIO_STATUS_DRIVER_OK) &&
-	    !(d->status & VIRTIO_STATUS_NEEDS_RESET))
+	if ((d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
 		for (unsigned i = 0; i < d->ops->nqueues; i++)
 			work |= d->q[i].ready && virtq_pending(&d->q[i]);
 	pthread_mutex_unlock(&d->lock);
@@ -160,27 +136,27 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t off)
 	struct virtq *q = selected(d);
 
 	switch (off) {
-	case REG_MAGIC:
+	case VIRTIO_MMIO_MAGIC_VALUE:
 		return MAGIC;
-	case REG_VERSION:
+	case VIRTIO_MMIO_VERSION:
 		return 2;
-	case REG_DEVICE_ID:
+	case VIRTIO_MMIO_DEVICE_ID:
 		return d->ops->device_id;
-	case REG_VENDOR_ID:
+	case VIRTIO_MMIO_VENDOR_ID:
 		return VENDOR;
-	case REG_DEVICE_FEATURES:
+	case VIRTIO_MMIO_DEVICE_FEATURES:
 		return d->dev_feat_sel < 2 ? (uint32_t)(d->features >>
 							(32 * d->dev_feat_sel))
 					   : 0;
-	case REG_QUEUE_NUM_MAX:
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return q ? VIRTQ_SIZE_MAX : 0;
-	case REG_QUEUE_READY:
+	case VIRTIO_MMIO_QUEUE_READY:
 		return q ? (uint32_t)q->ready : 0;
-	case REG_INTERRUPT_STATUS:
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return __atomic_load_n(&d->isr, __ATOMIC_SEQ_CST);
-	case REG_STATUS:
+	case VIRTIO_MMIO_STATUS:
 		return d->status;
-	case REG_CONFIG_GENERATION:
+	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return d->generation;
 	default:
 		return 0;
@@ -201,15 +177,15 @@ static void set_status(struct virtio_dev *d, uint32_t v)
 		reset(d);
 		return;
 	}
-	if ((v & VIRTIO_STATUS_FEATURES_OK) &&
-	    !(d->status & VIRTIO_STATUS_FEATURES_OK)) {
+	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !(d->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		/* refuse features never offered, and drivers without 1.0 */
 		if ((d->driver_features & ~d->features) ||
 		    !(d->driver_features & (1ULL << VIRTIO_F_VERSION_1)))
-			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK;
+			v &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK;
 	}
 	/* the device's own bit stays until reset */
-	d->status = v | (d->status & VIRTIO_STATUS_NEEDS_RESET);
+	d->status = v | (d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
 static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t v)
@@ -217,47 +193,49 @@ static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t v)
 	struct virtq *q = selected(d);
 
 	switch (off) {
-	case REG_DEVICE_FEATURES_SEL:
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
 		d->dev_feat_sel = v;
 		break;
-	case REG_DRIVER_FEATURES_SEL:
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
 		d->drv_feat_sel = v;
 		break;
-	case REG_DRIVER_FEATURES:
+	case VIRTIO_MMIO_DRIVER_FEATURES:
 		if (d->drv_feat_sel < 2 &&
-		    !(d->status & VIRTIO_STATUS_FEATURES_OK))
+		    !(d->status & VIRTIO_CONFIG_S_FEATURES_OK))
 			set_half(&d->driver_features, d->drv_feat_sel == 1, v);
 		break;
-	case REG_QUEUE_SEL:
+	case VIRTIO_MMIO_QUEUE_SEL:
 		d->queue_sel = v;
 		break;
-	case REG_QUEUE_NUM:
+	case VIRTIO_MMIO_QUEUE_NUM:
 		if (q && !q->ready)
 			q->num = (uint16_t)(v > 0xffff ? 0 : v);
 		break;
-	case REG_QUEUE_DESC_LOW:
-	case REG_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
 		if (q && !q->ready)
-			set_half(&q->desc_gpa, off == REG_QUEUE_DESC_HIGH, v);
+			set_half(&q->desc_gpa,
+				 off == VIRTIO_MMIO_QUEUE_DESC_HIGH, v);
 		break;
-	case REG_QUEUE_DRIVER_LOW:
-	case REG_QUEUE_DRIVER_HIGH:
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
 		if (q && !q->ready)
-			set_half(&q->avail_gpa, off == REG_QUEUE_DRIVER_HIGH,
-				 v);
+			set_half(&q->avail_gpa,
+				 off == VIRTIO_MMIO_QUEUE_AVAIL_HIGH, v);
 		break;
-	case REG_QUEUE_DEVICE_LOW:
-	case REG_QUEUE_DEVICE_HIGH:
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
 		if (q && !q->ready)
-			set_half(&q->used_gpa, off == REG_QUEUE_DEVICE_HIGH, v);
+			set_half(&q->used_gpa,
+				 off == VIRTIO_MMIO_QUEUE_USED_HIGH, v);
 		break;
-	case REG_QUEUE_READY:
+	case VIRTIO_MMIO_QUEUE_READY:
 		if (!q)
 			break;
 		if (v && !q->ready) {
 			const char *why;
 			q->event_idx = !!(d->driver_features &
-					  (1ULL << VIRTIO_F_RING_EVENT_IDX));
+					  (1ULL << VIRTIO_RING_F_EVENT_IDX));
 			if (virtq_start(q, d->mem, &why) < 0) {
 				virtio_fail(d, why);
 				break;
@@ -267,17 +245,17 @@ static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t v)
 			q->ready = 0;
 		}
 		break;
-	case REG_QUEUE_NOTIFY:
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		/* only without an ioeventfd (the fuzz target, or if KVM
 		 * refused one): serve at once */
 		pthread_mutex_unlock(&d->lock);
 		virtio_dev_process(d);
 		pthread_mutex_lock(&d->lock);
 		break;
-	case REG_INTERRUPT_ACK:
+	case VIRTIO_MMIO_INTERRUPT_ACK:
 		__atomic_fetch_and(&d->isr, ~v, __ATOMIC_SEQ_CST);
 		break;
-	case REG_STATUS:
+	case VIRTIO_MMIO_STATUS:
 		set_status(d, v);
 		break;
 	default:
@@ -291,10 +269,11 @@ void virtio_mmio_access(struct virtio_dev *d, uint64_t off, uint8_t *data,
 	if (len > 8)
 		len = 8;
 	pthread_mutex_lock(&d->lock);
-	if (off >= REG_CONFIG) {
+	if (off >= VIRTIO_MMIO_CONFIG) {
 		if (!is_write) {
 			memset(data, 0, len);
-			d->ops->config_read(d, off - REG_CONFIG, data, len);
+			d->ops->config_read(d, off - VIRTIO_MMIO_CONFIG, data,
+					    len);
 		}
 		/* configuration writes: nothing writable in our devices */
 	} else if (len == 4 && !(off & 3)) {
@@ -318,7 +297,7 @@ void virtio_dev_place(struct virtio_dev *d, unsigned slot)
 	d->base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE;
 	d->irq = VIRTIO_IRQ_BASE + slot;
 	d->features |= 1ULL << VIRTIO_F_VERSION_1;
-	d->features |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
+	d->features |= 1ULL << VIRTIO_RING_F_EVENT_IDX;
 	/* recursive: a network backend may hand the guest a frame while
 	 * the device is sending one */
 	pthread_mutexattr_t attr;
@@ -339,7 +318,7 @@ int virtio_dev_start(struct virtio_dev *d, int vm_fd)
 		return -1;
 	}
 	struct kvm_ioeventfd io = {
-		.addr = d->base + REG_QUEUE_NOTIFY,
+		.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
 		.len = 4,
 		.fd = d->kick_fd,
 	};

@@ -14,26 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
 #include <unistd.h>
 
-#define VIRTIO_ID_NET 1
-#define NET_F_MTU 3
-#define NET_F_MAC 5
-#define NET_F_STATUS 16
-#define NET_S_LINK_UP 1
 #define HDR_LEN 12
 #define FRAME_MAX (VIRTIO_NET_MTU + 14)
 #define PENDING_MAX 256
 #define POLL_FDS 8192 /* slirp watches a socket per connection */
 #define RXQ 0
 #define TXQ 1
-
-struct net_config {
-	uint8_t mac[6];
-	uint16_t status;
-	uint16_t max_virtqueue_pairs;
-	uint16_t mtu;
-} __attribute__((packed));
 
 struct frame {
 	uint16_t len;
@@ -43,7 +33,7 @@ struct frame {
 struct net {
 	struct virtio_dev dev;
 	struct net_backend *be;
-	struct net_config config;
+	struct virtio_net_config config;
 	struct virtq_chain chain;
 	uint8_t tx[HDR_LEN + 65536];
 	struct frame *pending; /* a ring of frames waiting for buffers */
@@ -59,8 +49,8 @@ static int put_frame(struct net *n, const uint8_t *frame, size_t len)
 	struct virtq *q = &d->q[RXQ];
 	char why[160];
 
-	if (!q->ready || !(d->status & VIRTIO_STATUS_DRIVER_OK) ||
-	    (d->status & VIRTIO_STATUS_NEEDS_RESET))
+	if (!q->ready || !(d->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    (d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
 		return 0;
 	int r = virtq_pop(q, d->mem, &n->chain, why, sizeof(why));
 	if (r <= 0) {
@@ -268,7 +258,7 @@ struct virtio_dev *virtio_net_new(const char *name, struct net_backend *backend,
 	n->be = backend;
 	backend->dev = &n->dev;
 	memcpy(n->config.mac, mac, 6);
-	n->config.status = NET_S_LINK_UP;
+	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->config.max_virtqueue_pairs = 1;
 	n->config.mtu = VIRTIO_NET_MTU;
 	n->dev.ops = &net_ops;
@@ -276,7 +266,8 @@ struct virtio_dev *virtio_net_new(const char *name, struct net_backend *backend,
 	n->dev.priv = n;
 	n->dev.mem = mem;
 	n->dev.irq_fd = n->dev.kick_fd = n->dev.stop_fd = -1;
-	n->dev.features = (1ULL << NET_F_MAC) | (1ULL << NET_F_STATUS) |
-			  (1ULL << NET_F_MTU);
+	n->dev.features = (1ULL << VIRTIO_NET_F_MAC) |
+			  (1ULL << VIRTIO_NET_F_STATUS) |
+			  (1ULL << VIRTIO_NET_F_MTU);
 	return &n->dev;
 }

@@ -9,30 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-struct virtq_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct virtq_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[]; /* num entries, then used_event */
-};
-
-struct virtq_used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-
-struct virtq_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct virtq_used_elem ring[]; /* num entries, then avail_event */
-};
-
 int virtq_start(struct virtq *q, const struct guest_mem *m, const char **why)
 {
 	uint64_t n = q->num;
@@ -91,9 +67,9 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 				 head);
 			return -1;
 		}
-		struct virtq_desc d;
+		struct vring_desc d;
 		memcpy(&d, &q->desc[i], sizeof(d)); /* one snapshot */
-		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+		if (d.flags & VRING_DESC_F_INDIRECT) {
 			snprintf(why, cap,
 				 "indirect descriptor %u (not negotiated)", i);
 			return -1;
@@ -106,7 +82,7 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 				 i, (unsigned long long)d.addr, d.len);
 			return -1;
 		}
-		if (d.flags & VIRTQ_DESC_F_WRITE) {
+		if (d.flags & VRING_DESC_F_WRITE) {
 			c->iov[c->nr + c->nw++] = (struct iovec){p, d.len};
 			c->wlen += d.len;
 		} else {
@@ -120,7 +96,7 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 			c->iov[c->nr++] = (struct iovec){p, d.len};
 			c->rlen += d.len;
 		}
-		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+		if (!(d.flags & VRING_DESC_F_NEXT))
 			break;
 		if (d.next >= q->num) {
 			snprintf(why, cap,
@@ -142,7 +118,7 @@ int virtq_pending(const struct virtq *q)
 
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
-	struct virtq_used_elem *e = &q->used->ring[q->used_idx % q->num];
+	struct vring_used_elem *e = &q->used->ring[q->used_idx % q->num];
 	e->id = head;
 	e->len = len;
 	q->used_idx++;
@@ -158,7 +134,7 @@ int virtq_should_notify(struct virtq *q)
 		return 0;
 	q->signalled = now;
 	if (!q->event_idx)
-		return !(load16(&q->avail->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+		return !(load16(&q->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 	/* the driver wants an interrupt once used passes used_event */
 	uint16_t event = load16(&q->avail->ring[q->num]);
 	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);

@@ -4,39 +4,7 @@
 #include "drivers/virtio.h"
 #include "arch/x86_64/x86.h"
 
-#define REG_MAGIC 0x000
-#define REG_VERSION 0x004
-#define REG_DEVICE_ID 0x008
-#define REG_DEVICE_FEATURES 0x010
-#define REG_DEVICE_FEATURES_SEL 0x014
-#define REG_DRIVER_FEATURES 0x020
-#define REG_DRIVER_FEATURES_SEL 0x024
-#define REG_QUEUE_SEL 0x030
-#define REG_QUEUE_NUM_MAX 0x034
-#define REG_QUEUE_NUM 0x038
-#define REG_QUEUE_READY 0x044
-#define REG_QUEUE_NOTIFY 0x050
-#define REG_STATUS 0x070
-#define REG_QUEUE_DESC_LOW 0x080
-#define REG_QUEUE_DESC_HIGH 0x084
-#define REG_QUEUE_DRIVER_LOW 0x090
-#define REG_QUEUE_DRIVER_HIGH 0x094
-#define REG_QUEUE_DEVICE_LOW 0x0a0
-#define REG_QUEUE_DEVICE_HIGH 0x0a4
-#define REG_CONFIG 0x100
-
-#define MAGIC 0x74726976
-#define ST_ACK 1
-#define ST_DRIVER 2
-#define ST_DRIVER_OK 4
-#define ST_FEATURES_OK 8
-#define ST_NEEDS_RESET 64
-#define ST_FAILED 128
-#define F_EVENT_IDX 29
-#define F_VERSION_1 32
-
-#define DESC_F_NEXT 1
-#define DESC_F_WRITE 2
+#define MAGIC 0x74726976 /* "virt" (virtio 1.x, 4.2.2) */
 
 #define IOAPIC_BASE 0xfec00000ULL
 /* Poll this long before halting for the interrupt: under kvm_pvm a halt
@@ -59,7 +27,7 @@ static void wr(struct vdev *d, unsigned off, uint32_t v)
 
 uint32_t vdev_config32(struct vdev *d, unsigned off)
 {
-	return rd(d, REG_CONFIG + off);
+	return rd(d, VIRTIO_MMIO_CONFIG + off);
 }
 
 uint64_t vdev_config64(struct vdev *d, unsigned off)
@@ -83,9 +51,9 @@ static int vq_setup(struct vdev *d, unsigned qi)
 {
 	struct vq *q = &d->q[qi];
 
-	wr(d, REG_QUEUE_SEL, qi);
-	uint32_t max = rd(d, REG_QUEUE_NUM_MAX);
-	if (max == 0 || rd(d, REG_QUEUE_READY))
+	wr(d, VIRTIO_MMIO_QUEUE_SEL, qi);
+	uint32_t max = rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX);
+	if (max == 0 || rd(d, VIRTIO_MMIO_QUEUE_READY))
 		return -EOPNOTSUPP;
 	q->num = max < VIRTIO_QUEUE_SEGS ? (uint16_t)max : VIRTIO_QUEUE_SEGS;
 	/* a page each: descriptors (16 * 256), the avail ring, the used ring */
@@ -97,7 +65,7 @@ static int vq_setup(struct vdev *d, unsigned qi)
 	q->used = phys_to_virt(p3);
 	q->used_idx = (volatile uint16_t *)q->used + 1;
 	q->avail_event = (volatile uint16_t *)(q->used + 1 + 2 * q->num);
-	q->event_idx = !!(d->features & (1ULL << F_EVENT_IDX));
+	q->event_idx = !!(d->features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
 	q->avail_idx = q->last_used = 0;
 	for (uint16_t i = 0; i < q->num; i++)
 		q->desc[i].next = (uint16_t)(i + 1);
@@ -105,28 +73,29 @@ static int vq_setup(struct vdev *d, unsigned qi)
 	q->nfree = q->num;
 	/* no interrupts until asked for */
 	q->avail[2 + q->num] = (uint16_t)(q->last_used - 1);
-	wr(d, REG_QUEUE_NUM, q->num);
-	wr(d, REG_QUEUE_DESC_LOW, (uint32_t)p1);
-	wr(d, REG_QUEUE_DESC_HIGH, (uint32_t)(p1 >> 32));
-	wr(d, REG_QUEUE_DRIVER_LOW, (uint32_t)p2);
-	wr(d, REG_QUEUE_DRIVER_HIGH, (uint32_t)(p2 >> 32));
-	wr(d, REG_QUEUE_DEVICE_LOW, (uint32_t)p3);
-	wr(d, REG_QUEUE_DEVICE_HIGH, (uint32_t)(p3 >> 32));
-	wr(d, REG_QUEUE_READY, 1);
+	wr(d, VIRTIO_MMIO_QUEUE_NUM, q->num);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)p1);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(p1 >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)p2);
+	wr(d, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (uint32_t)(p2 >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)p3);
+	wr(d, VIRTIO_MMIO_QUEUE_USED_HIGH, (uint32_t)(p3 >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
 	return 0;
 }
 
 int vdev_probe(struct vdev *d, const struct boot_virtio *bv)
 {
-	if (bv->addr + bv->size > DIRECT_MAP_SIZE || bv->size < REG_CONFIG)
+	if (bv->addr + bv->size > DIRECT_MAP_SIZE ||
+	    bv->size < VIRTIO_MMIO_CONFIG)
 		return -ENODEV;
 	d->regs = phys_to_virt(bv->addr);
 	d->irq = bv->irq;
-	if (rd(d, REG_MAGIC) != MAGIC)
+	if (rd(d, VIRTIO_MMIO_MAGIC_VALUE) != MAGIC)
 		return -ENODEV;
-	if (rd(d, REG_VERSION) != 2)
+	if (rd(d, VIRTIO_MMIO_VERSION) != 2)
 		return -EOPNOTSUPP;
-	d->device_id = rd(d, REG_DEVICE_ID);
+	d->device_id = rd(d, VIRTIO_MMIO_DEVICE_ID);
 	if (d->device_id == 0)
 		return -ENODEV; /* a transport with no device behind it */
 	return 0;
@@ -134,33 +103,39 @@ int vdev_probe(struct vdev *d, const struct boot_virtio *bv)
 
 int vdev_init(struct vdev *d, uint64_t want, unsigned nq)
 {
-	wr(d, REG_STATUS, 0);
-	wr(d, REG_STATUS, ST_ACK);
-	wr(d, REG_STATUS, ST_ACK | ST_DRIVER);
-	wr(d, REG_DEVICE_FEATURES_SEL, 0);
-	uint64_t offered = rd(d, REG_DEVICE_FEATURES);
-	wr(d, REG_DEVICE_FEATURES_SEL, 1);
-	offered |= (uint64_t)rd(d, REG_DEVICE_FEATURES) << 32;
-	want |= (1ULL << F_VERSION_1) | (1ULL << F_EVENT_IDX);
+	wr(d, VIRTIO_MMIO_STATUS, 0);
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	uint64_t offered = rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
+	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	offered |= (uint64_t)rd(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	want |= (1ULL << VIRTIO_F_VERSION_1) |
+		(1ULL << VIRTIO_RING_F_EVENT_IDX);
 	d->features = offered & want;
-	if (!(d->features & (1ULL << F_VERSION_1)))
+	if (!(d->features & (1ULL << VIRTIO_F_VERSION_1)))
 		return -EOPNOTSUPP;
-	wr(d, REG_DRIVER_FEATURES_SEL, 0);
-	wr(d, REG_DRIVER_FEATURES, (uint32_t)d->features);
-	wr(d, REG_DRIVER_FEATURES_SEL, 1);
-	wr(d, REG_DRIVER_FEATURES, (uint32_t)(d->features >> 32));
-	wr(d, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
-	if (!(rd(d, REG_STATUS) & ST_FEATURES_OK))
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)d->features);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(d->features >> 32));
+	wr(d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK);
+	if (!(rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK))
 		return -EOPNOTSUPP;
 	for (unsigned qi = 0; qi < nq && qi < 2; qi++) {
 		int r = vq_setup(d, qi);
 		if (r < 0) {
-			wr(d, REG_STATUS, ST_FAILED);
+			wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_FAILED);
 			return r;
 		}
 	}
 	ioapic_route(d->irq);
-	wr(d, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
+	wr(d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 	return 0;
 }
 
@@ -180,8 +155,10 @@ long vq_call(struct vdev *d, const struct vseg *segs, unsigned n)
 		q->desc[i] = (struct vring_desc){
 			.addr = segs[i].pa,
 			.len = segs[i].len,
-			.flags = (uint16_t)((i + 1 < n ? DESC_F_NEXT : 0) |
-					    (segs[i].write ? DESC_F_WRITE : 0)),
+			.flags =
+				(uint16_t)((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
+					   (segs[i].write ? VRING_DESC_F_WRITE
+							  : 0)),
 			.next = (uint16_t)(i + 1),
 		};
 	}
@@ -194,7 +171,7 @@ long vq_call(struct vdev *d, const struct vseg *segs, unsigned n)
 	q->avail[1] = q->avail_idx;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!q->event_idx || need_event(*q->avail_event, q->avail_idx, old))
-		wr(d, REG_QUEUE_NOTIFY, 0);
+		wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 
 	uint64_t start = clock_monotonic_ns();
 	while (*q->used_idx == q->last_used &&
@@ -206,7 +183,7 @@ long vq_call(struct vdev *d, const struct vseg *segs, unsigned n)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		uint64_t now = clock_monotonic_ns();
 		if (now - start > DEVICE_TIMEOUT_NS ||
-		    (rd(d, REG_STATUS) & ST_NEEDS_RESET)) {
+		    (rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 			klog("virtio device at irq %u stopped answering",
 			     d->irq);
 			return -EIO;
@@ -230,8 +207,9 @@ int vq_add(struct vdev *d, unsigned qi, const struct vseg *segs, unsigned n)
 		uint16_t next = desc->next;
 		desc->addr = segs[k].pa;
 		desc->len = segs[k].len;
-		desc->flags = (uint16_t)((k + 1 < n ? DESC_F_NEXT : 0) |
-					 (segs[k].write ? DESC_F_WRITE : 0));
+		desc->flags =
+			(uint16_t)((k + 1 < n ? VRING_DESC_F_NEXT : 0) |
+				   (segs[k].write ? VRING_DESC_F_WRITE : 0));
 		if (k + 1 < n)
 			i = next;
 		else
@@ -252,7 +230,7 @@ void vq_kick(struct vdev *d, unsigned qi)
 	/* the device asked to hear once the driver passes avail_event */
 	uint16_t seen = *q->avail_event;
 	if (!q->event_idx || (uint16_t)(q->avail_idx - seen - 1) < 0x8000)
-		wr(d, REG_QUEUE_NOTIFY, qi);
+		wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, qi);
 }
 
 int vq_take(struct vdev *d, unsigned qi, uint32_t *len)
@@ -270,7 +248,7 @@ int vq_take(struct vdev *d, unsigned qi, uint32_t *len)
 		return -1; /* a device bug: never trust it with our memory */
 	/* the chain's descriptors go back on the free list */
 	uint16_t i = (uint16_t)head, n = 1;
-	while ((q->desc[i].flags & DESC_F_NEXT) && n < q->num) {
+	while ((q->desc[i].flags & VRING_DESC_F_NEXT) && n < q->num) {
 		i = q->desc[i].next;
 		n++;
 	}

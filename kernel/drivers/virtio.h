@@ -13,16 +13,13 @@
 #define FRESCO_DRIVERS_VIRTIO_H
 
 #include "kernel.h"
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
 
 #define VIRTIO_VECTOR 0x41    /* IOAPIC pins of virtio devices land here */
 #define VIRTIO_QUEUE_SEGS 256 /* descriptors per queue, at most */
-
-struct vring_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
 
 struct vq {
 	uint16_t num;
@@ -91,9 +88,6 @@ struct blkdev {
 	struct blk_hdr *hdr; /* a page: header, then the status byte */
 	uint64_t hdr_pa;
 };
-
-#define VIRTIO_ID_NET 1
-#define VIRTIO_ID_BLOCK 2
 
 /* Probe every virtio_mmio.device of (a); block devices become vda, vdb,
  * ... in command-line order, a network device the interface. Devices that

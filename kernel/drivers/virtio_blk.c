@@ -4,17 +4,7 @@
  * status byte. FLUSH is sent when the file system asks for durability.
  */
 #include "drivers/virtio.h"
-
-#define BLK_F_SEG_MAX 2
-#define BLK_F_RO 5
-#define BLK_F_BLK_SIZE 6
-#define BLK_F_FLUSH 9
-#define CFG_CAPACITY 0
-#define CFG_SEG_MAX 12
-#define T_IN 0
-#define T_OUT 1
-#define T_FLUSH 4
-#define S_OK 0
+#include <linux/virtio_blk.h>
 
 struct blk_hdr {
 	uint32_t type;
@@ -36,11 +26,13 @@ struct blkdev *blk_find(const char *name)
 
 static int blk_init(struct blkdev *b)
 {
-	b->sectors = vdev_config64(&b->v, CFG_CAPACITY);
-	b->readonly = !!(b->v.features & (1ULL << BLK_F_RO));
+	b->sectors = vdev_config64(
+		&b->v, offsetof(struct virtio_blk_config, capacity));
+	b->readonly = !!(b->v.features & (1ULL << VIRTIO_BLK_F_RO));
 	b->seg_max = b->v.q[0].num - 2;
-	if (b->v.features & (1ULL << BLK_F_SEG_MAX)) {
-		uint32_t m = vdev_config32(&b->v, CFG_SEG_MAX);
+	if (b->v.features & (1ULL << VIRTIO_BLK_F_SEG_MAX)) {
+		uint32_t m = vdev_config32(
+			&b->v, offsetof(struct virtio_blk_config, seg_max));
 		if (m && m < b->seg_max)
 			b->seg_max = m;
 	}
@@ -58,9 +50,10 @@ int blk_attach(const struct vdev *probed)
 	struct blkdev *b = &blkdevs[nblk];
 	b->v = *probed;
 	int r = vdev_init(&b->v,
-			  (1ULL << BLK_F_SEG_MAX) | (1ULL << BLK_F_RO) |
-				  (1ULL << BLK_F_BLK_SIZE) |
-				  (1ULL << BLK_F_FLUSH),
+			  (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+				  (1ULL << VIRTIO_BLK_F_RO) |
+				  (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
+				  (1ULL << VIRTIO_BLK_F_FLUSH),
 			  1);
 	if (r < 0 || (r = blk_init(b)) < 0)
 		return r;
@@ -89,7 +82,7 @@ static int request(struct blkdev *b, uint32_t type, uint64_t sector,
 	long r = vq_call(&b->v, segs, n + 2);
 	if (r < 0)
 		return (int)r;
-	return b->hdr->status == S_OK ? 0 : -EIO;
+	return b->hdr->status == VIRTIO_BLK_S_OK ? 0 : -EIO;
 }
 
 int blk_rw(struct blkdev *b, int write, uint64_t sector,
@@ -102,7 +95,8 @@ int blk_rw(struct blkdev *b, int write, uint64_t sector,
 		data[i] = segs[i];
 		data[i].write = !write; /* the device writes what we read */
 	}
-	int r = request(b, write ? T_OUT : T_IN, sector, data, n);
+	int r = request(b, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector,
+			data, n);
 	if (r == -EIO)
 		klog("%s: %s of sector %lu failed", b->name,
 		     write ? "write" : "read", sector);
@@ -111,9 +105,9 @@ int blk_rw(struct blkdev *b, int write, uint64_t sector,
 
 int blk_flush(struct blkdev *b)
 {
-	if (b->readonly || !(b->v.features & (1ULL << BLK_F_FLUSH)))
+	if (b->readonly || !(b->v.features & (1ULL << VIRTIO_BLK_F_FLUSH)))
 		return 0;
-	int r = request(b, T_FLUSH, 0, NULL, 0);
+	int r = request(b, VIRTIO_BLK_T_FLUSH, 0, NULL, 0);
 	if (r == -EIO)
 		klog("%s: flush failed", b->name);
 	return r;

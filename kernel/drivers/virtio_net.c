@@ -8,10 +8,8 @@
 #include "drivers/virtio.h"
 #include "net/net.h"
 #include "arch/x86_64/x86.h"
+#include <linux/virtio_net.h>
 
-#define NET_F_MTU 3
-#define NET_F_MAC 5
-#define CFG_MAC 0
 #define HDR_LEN 12
 #define BUF_SIZE 2048
 #define RX_BUFS 128
@@ -55,7 +53,9 @@ int netdev_start(void)
 {
 	if (attached || !found)
 		return attached ? 0 : -ENETDOWN;
-	int r = vdev_init(&dev, (1ULL << NET_F_MAC) | (1ULL << NET_F_MTU), 2);
+	int r = vdev_init(
+		&dev, (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_MTU),
+		2);
 	if (r < 0)
 		return r;
 	/* two buffers a page */
@@ -76,10 +76,10 @@ int netdev_start(void)
 		post_rx(rx_buf[i]);
 	vq_kick(&dev, RXQ);
 	uint8_t mac[6];
+	const unsigned mac_at = offsetof(struct virtio_net_config, mac);
 	for (int k = 0; k < 6; k++)
-		mac[k] = (dev.features & (1ULL << NET_F_MAC))
-				 ? (uint8_t)(vdev_config32(&dev, CFG_MAC + k) &
-					     0xff)
+		mac[k] = (dev.features & (1ULL << VIRTIO_NET_F_MAC))
+				 ? (uint8_t)vdev_config32(&dev, mac_at + k)
 				 : (uint8_t)(k == 0 ? 0x52 : k);
 	attached = 1;
 	net_interface_up(mac);
