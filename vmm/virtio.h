@@ -138,6 +138,16 @@ void virtio_mmio_access(struct virtio_dev *d, uint64_t off, uint8_t *data,
 /* Mark (d) broken: NEEDS_RESET, one message, config interrupt. */
 void virtio_fail(struct virtio_dev *d, const char *why);
 
+/* Serve queue (qi) of (d) until it is empty and re-armed (lock held):
+ * each chain goes to (serve), into (c), which returns the bytes it wrote
+ * into the chain's device-writable part, or -1 after writing into
+ * (why, n) why the chain cannot be served. The used ring gets each
+ * chain, the driver an interrupt if it wants one. 0, or -1 after
+ * virtio_fail for a broken queue or chain. */
+int virtio_serve(struct virtio_dev *d, unsigned qi, struct virtq_chain *c,
+		 long (*serve)(struct virtio_dev *d, struct virtq_chain *c,
+			       char *why, size_t n));
+
 /* Interrupt the driver for used buffers on queue (q) if it wants it. */
 void virtio_notify(struct virtio_dev *d, struct virtq *q);
 

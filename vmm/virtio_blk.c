@@ -209,35 +209,20 @@ static long handle(struct blk *b, struct virtq_chain *c)
 	return written;
 }
 
+static long blk_serve(struct virtio_dev *d, struct virtq_chain *c, char *why,
+		      size_t n)
+{
+	long len = handle(d->priv, c);
+	if (len < 0)
+		snprintf(why, n, "request %u has no header or no status byte",
+			 c->head);
+	return len;
+}
+
 static int blk_process(struct virtio_dev *d, unsigned qi)
 {
 	struct blk *b = d->priv;
-	struct virtq *q = &d->q[qi];
-	char why[160];
-	int r;
-
-	for (;;) {
-		while ((r = virtq_pop(q, d->mem, &b->chain, why, sizeof(why))) >
-		       0) {
-			long len = handle(b, &b->chain);
-			if (len < 0) {
-				snprintf(why, sizeof(why),
-					 "request %u has no header or no "
-					 "status byte",
-					 b->chain.head);
-				r = -1;
-				break;
-			}
-			virtq_push(q, b->chain.head, (uint32_t)len);
-		}
-		if (r < 0) {
-			virtio_fail(d, why);
-			return -1;
-		}
-		virtio_notify(d, q);
-		if (!virtq_arm(q))
-			return 0;
-	}
+	return virtio_serve(d, qi, &b->chain, blk_serve);
 }
 
 static void blk_config_read(struct virtio_dev *d, uint64_t off, void *out,

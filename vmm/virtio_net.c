@@ -34,7 +34,9 @@ struct net {
 	struct virtio_dev dev;
 	struct net_backend *be;
 	struct virtio_net_config config;
-	struct virtq_chain chain;
+	/* one chain each way: sending a frame may bring one in (slirp
+	 * answers at once) while the transmit chain is still open */
+	struct virtq_chain chain, tx_chain;
 	uint8_t tx[HDR_LEN + 65536];
 	struct frame *pending; /* a ring of frames waiting for buffers */
 	unsigned head, count;
@@ -139,51 +141,33 @@ int virtio_net_deliver(struct virtio_dev *d, const uint8_t *frame, size_t len)
 	return r;
 }
 
-/* Send what the guest queued for transmission. Lock held. */
-static int transmit(struct net *n)
+/* Send one frame the guest queued. A frame without a header, or larger
+ * than the link's, is dropped as a NIC would. */
+static long net_transmit(struct virtio_dev *d, struct virtq_chain *c, char *why,
+			 size_t why_len)
 {
-	struct virtio_dev *d = &n->dev;
-	struct virtq *q = &d->q[TXQ];
-	char why[160];
-	int r;
-
-	for (;;) {
-		while ((r = virtq_pop(q, d->mem, &n->chain, why, sizeof(why))) >
-		       0) {
-			struct virtq_chain *c = &n->chain;
-			size_t len = 0;
-			for (unsigned i = 0; i < c->nr; i++) {
-				size_t k = c->iov[i].iov_len;
-				if (len + k > sizeof(n->tx))
-					k = sizeof(n->tx) - len;
-				memcpy(n->tx + len, c->iov[i].iov_base, k);
-				len += k;
-			}
-			virtq_push(q, c->head, 0);
-			/* a frame without a header, or larger than the
-			 * link's, is dropped as a NIC would */
-			if (len >= HDR_LEN + 14 && len <= HDR_LEN + FRAME_MAX &&
-			    c->rlen == len)
-				n->be->send(n->be, n->tx + HDR_LEN,
-					    len - HDR_LEN);
-			else
-				n->dropped++;
-		}
-		if (r < 0) {
-			virtio_fail(d, why);
-			return -1;
-		}
-		virtio_notify(d, q);
-		if (!virtq_arm(q))
-			return 0;
+	struct net *n = d->priv;
+	size_t len = 0;
+	(void)why, (void)why_len;
+	for (unsigned i = 0; i < c->nr; i++) {
+		size_t k = c->iov[i].iov_len;
+		if (len + k > sizeof(n->tx))
+			k = sizeof(n->tx) - len;
+		memcpy(n->tx + len, c->iov[i].iov_base, k);
+		len += k;
 	}
+	if (len >= HDR_LEN + 14 && len <= HDR_LEN + FRAME_MAX && c->rlen == len)
+		n->be->send(n->be, n->tx + HDR_LEN, len - HDR_LEN);
+	else
+		n->dropped++;
+	return 0;
 }
 
 static int net_process(struct virtio_dev *d, unsigned qi)
 {
 	struct net *n = d->priv;
 	if (qi == TXQ)
-		return transmit(n);
+		return virtio_serve(d, TXQ, &n->tx_chain, net_transmit);
 	flush_pending(n); /* the driver added receive buffers */
 	return 0;
 }
