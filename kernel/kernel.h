@@ -218,6 +218,11 @@ int copy_to_user(uint64_t dst, const void *src, size_t n);
 void uaccess_kernel_buffers(int on);
 /* A user string into (dst, cap): its length, -EFAULT or -ENAMETOOLONG. */
 long string_from_user(char *dst, uint64_t src, size_t cap);
+/* The program's array of (n) struct iovec at (uiov) into (iov) (room for
+ * n, which the caller has checked): the bytes it describes, -EFAULT, or
+ * -EINVAL if they come to more than (max). */
+struct iovec;
+long iov_from_user(struct iovec *iov, uint64_t uiov, uint64_t n, uint64_t max);
 
 void random_init(void);
 void random_bytes(void *buf, size_t n);

@@ -113,17 +113,11 @@ static struct iovec iov_tmp[UIO_MAXIOV];
 
 static long iov_fetch(uint64_t uiov, int cnt)
 {
-	uint64_t total = 0;
 	if (cnt < 0 || cnt > UIO_MAXIOV)
 		return -EINVAL;
-	if (copy_from_user(iov_tmp, uiov, (size_t)cnt * sizeof(*iov_tmp)) < 0)
-		return -EFAULT;
-	for (int i = 0; i < cnt; i++) {
-		if (iov_tmp[i].iov_len > 0x7fffffffffffffffULL - total)
-			return -EINVAL;
-		total += iov_tmp[i].iov_len;
-	}
-	return 0;
+	long r = iov_from_user(iov_tmp, uiov, (uint64_t)cnt,
+			       0x7fffffffffffffffULL);
+	return r < 0 ? r : 0;
 }
 
 static long rw_vector(int fd, uint64_t uiov, int cnt, int write, int64_t off)

@@ -404,35 +404,37 @@ long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
 	return r;
 }
 
-/* Copy the program's iovec array (uiov, n) into (iov) and check it:
- * the bytes it describes, or -errno. */
-static long iov_total(uint64_t uiov, uint64_t n, struct iovec *iov)
+/* The start of sendmsg and recvmsg: the socket (fd), the message header
+ * at (umsg) into (m) and its iovec array into (iov); (*r) the bytes the
+ * array describes. NULL with (*r) the error. */
+static struct iovec msg_iov[UIO_MAXIOV];
+
+static struct file *msg_begin(int fd, uint64_t umsg, struct msghdr_abi *m,
+			      long *r)
 {
-	uint64_t total = 0;
-	if (n > UIO_MAXIOV)
-		return -EMSGSIZE;
-	if (n && copy_from_user(iov, uiov, n * sizeof(*iov)) < 0)
-		return -EFAULT;
-	for (uint64_t k = 0; k < n; k++) {
-		total += iov[k].iov_len;
-		if (total > 0x7ffff000)
-			return -EINVAL;
+	struct file *f = sock_file(fd, r);
+	if (!f)
+		return NULL;
+	if (copy_from_user(m, umsg, sizeof(*m)) < 0) {
+		*r = -EFAULT;
+		return NULL;
 	}
-	return (long)total;
+	if (m->iovlen > UIO_MAXIOV) {
+		*r = -EMSGSIZE;
+		return NULL;
+	}
+	*r = iov_from_user(msg_iov, m->iov, m->iovlen,
+			   0x7ffff000 /* Linux's MAX_RW_COUNT */);
+	return *r < 0 ? NULL : f;
 }
 
 long sys_sendmsg(int fd, uint64_t umsg, int flags)
 {
-	static struct iovec iov[UIO_MAXIOV];
+	const struct iovec *iov = msg_iov;
 	struct msghdr_abi m;
-	long r;
-	struct file *f = sock_file(fd, &r);
+	long r, total;
+	struct file *f = msg_begin(fd, umsg, &m, &total);
 	if (!f)
-		return r;
-	if (copy_from_user(&m, umsg, sizeof(m)) < 0)
-		return -EFAULT;
-	long total = iov_total(m.iov, m.iovlen, iov);
-	if (total < 0)
 		return total;
 	if (total > IOBUF)
 		return -EMSGSIZE;
@@ -460,16 +462,11 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 
 long sys_recvmsg(int fd, uint64_t umsg, int flags)
 {
-	static struct iovec iov[UIO_MAXIOV];
+	const struct iovec *iov = msg_iov;
 	struct msghdr_abi m;
-	long r;
-	struct file *f = sock_file(fd, &r);
+	long total;
+	struct file *f = msg_begin(fd, umsg, &m, &total);
 	if (!f)
-		return r;
-	if (copy_from_user(&m, umsg, sizeof(m)) < 0)
-		return -EFAULT;
-	long total = iov_total(m.iov, m.iovlen, iov);
-	if (total < 0)
 		return total;
 	struct sock *s = sock_of(f);
 	struct peer p = {s->rip, s->rport};

@@ -6,6 +6,7 @@
  * whose page faults the trap handler turns into -EFAULT.
  */
 #include "kernel.h"
+#include <linux/uio.h>
 
 /* Set while the kernel moves data between two of its own buffers through
  * calls written for user buffers (sendfile): addresses are then kernel
@@ -61,4 +62,18 @@ long string_from_user(char *dst, uint64_t src, size_t cap)
 		done += chunk;
 	}
 	return -ENAMETOOLONG;
+}
+
+long iov_from_user(struct iovec *iov, uint64_t uiov, uint64_t n, uint64_t max)
+{
+	uint64_t total = 0;
+
+	if (n && copy_from_user(iov, uiov, n * sizeof(*iov)) < 0)
+		return -EFAULT;
+	for (uint64_t k = 0; k < n; k++) {
+		if (iov[k].iov_len > max - total)
+			return -EINVAL;
+		total += iov[k].iov_len;
+	}
+	return (long)total;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -111,6 +112,19 @@ static void loopback(void)
 	CHECK(recvmsg(a, &m, 0) == 4 && !memcmp(p1, "xyz", 3) && p2[0] == 'w' &&
 		      m.msg_namelen == sizeof(mfrom),
 	      "recvmsg scatters them");
+	/* lengths whose sum wraps around, and too many pieces */
+	struct iovec wrap[2] = {{(void *)"x", SIZE_MAX}, {(void *)"y", 2}};
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = wrap;
+	m.msg_iovlen = 2;
+	errno = 0;
+	CHECK(sendmsg(b, &m, 0) < 0 && errno == EINVAL,
+	      "sendmsg: lengths past SSIZE_MAX: EINVAL");
+	m.msg_iov = iov;
+	m.msg_iovlen = 1025;
+	errno = 0;
+	CHECK(sendmsg(b, &m, 0) < 0 && errno == EMSGSIZE,
+	      "sendmsg: more than 1024 pieces: EMSGSIZE");
 
 	/* a timeout */
 	struct timeval tv = {0, 100000};
