@@ -179,6 +179,7 @@ $(FRESCO): $(HOST_OBJS)
 
 # ---- tests ----
 $(B)/tests/unit/test_guest_mem: tests/unit/test_guest_mem.c vmm/guest_mem.c
+$(B)/tests/unit/test_ext2: tests/common/ext2_mem.h
 $(B)/tests/unit/test_virtio: tests/unit/test_virtio.c vmm/virtq.c \
 	vmm/virtio_mmio.c vmm/virtio_blk.c vmm/guest_mem.c vmm/virtio.h
 $(B)/tests/unit/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/unit.h
@@ -245,7 +246,8 @@ $(B)/fuzz/fuzz_virtio_blk: tests/fuzz/fuzz_virtio_blk.c $(FUZZ_SRCS) \
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) -o $@ $< $(FUZZ_SRCS) -lpthread
-$(B)/fuzz/fuzz_ext2: tests/fuzz/fuzz_ext2.c kernel/lib/ext2.c kernel/lib/ext2.h
+$(B)/fuzz/fuzz_ext2: tests/fuzz/fuzz_ext2.c kernel/lib/ext2.c kernel/lib/ext2.h \
+		tests/common/ext2_mem.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) -o $@ $< kernel/lib/ext2.c

@@ -8,33 +8,13 @@
  * changes it: a new file with data, a new directory, a truncate and a
  * removal, as the kernel would on such a volume.
  */
-#include "lib/ext2.h"
+#include "../common/ext2_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_IMAGE (256 * 1024)
 #define MAX_DEPTH 4
-
-static uint8_t *image;
-static size_t image_size;
-static uint32_t bs;
-
-static uint8_t *io_get(void *ctx, uint32_t blk)
-{
-	(void)ctx;
-	if (((uint64_t)blk + 1) * bs > image_size)
-		return NULL;
-	return image + (uint64_t)blk * bs;
-}
-
-static uint8_t *io_get_new(void *ctx, uint32_t blk)
-{
-	uint8_t *p = io_get(ctx, blk);
-	if (p)
-		memset(p, 0, bs);
-	return p;
-}
 
 static void io_dirty(void *ctx, uint32_t blk)
 {

@@ -6,7 +6,7 @@
  * and runs e2fsck -fn (which exits 0 only for a clean volume).
  */
 #define _GNU_SOURCE
-#include "lib/ext2.h"
+#include "../common/ext2_mem.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -17,26 +17,7 @@
 #include <unistd.h>
 
 static char path[] = "/tmp/fresco-ext2-XXXXXX";
-static uint8_t *image;
-static size_t image_size;
-static uint32_t bs;
 static struct ext2_fs fs;
-
-static uint8_t *io_get(void *ctx, uint32_t blk)
-{
-	(void)ctx;
-	if (((uint64_t)blk + 1) * bs > image_size)
-		return NULL;
-	return image + (uint64_t)blk * bs;
-}
-
-static uint8_t *io_get_new(void *ctx, uint32_t blk)
-{
-	uint8_t *p = io_get(ctx, blk);
-	if (p)
-		memset(p, 0, bs);
-	return p;
-}
 
 static void io_dirty(void *ctx, uint32_t blk)
 {
