@@ -70,6 +70,21 @@ guest_on_signal(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
 }
 #endif
 
+#ifdef GUEST_INET
+#include <arpa/inet.h>
+#include <netinet/in.h>
+/* The IPv4 socket address (ip):(port). */
+static inline struct sockaddr_in guest_addr(const char *ip, int port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	return a;
+}
+#endif
+
 static inline int guest_done(const char *name)
 {
 	if (guest_failures)

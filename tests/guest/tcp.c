@@ -10,6 +10,7 @@
  *                          peer (put and get: a pattern, checked)
  */
 #define _GNU_SOURCE
+#define GUEST_INET
 #include "guest.h"
 
 #include <arpa/inet.h>
@@ -22,16 +23,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-static struct sockaddr_in addr(const char *ip, int port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, ip, &a.sin_addr);
-	return a;
-}
-
 static uint8_t pattern(size_t i)
 {
 	return (uint8_t)(i * 7 + (i >> 10));
@@ -40,7 +31,7 @@ static uint8_t pattern(size_t i)
 static void loopback(void)
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in la = addr("127.0.0.1", 0);
+	struct sockaddr_in la = guest_addr("127.0.0.1", 0);
 	socklen_t len = sizeof(la);
 	int one = 1;
 	CHECK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0,
@@ -132,7 +123,7 @@ static void loopback(void)
 
 	/* refused: a port nobody listens on */
 	int d = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in closed = addr("127.0.0.1", 9);
+	struct sockaddr_in closed = guest_addr("127.0.0.1", 9);
 	errno = 0;
 	CHECK(connect(d, (struct sockaddr *)&closed, sizeof(closed)) < 0 &&
 		      errno == ECONNREFUSED,
@@ -166,7 +157,7 @@ static int bulk(const char *mode, const char *ip, int port, size_t mib)
 {
 	static uint8_t buf[65536], want[65536];
 	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = addr(ip, port);
+	struct sockaddr_in a = guest_addr(ip, port);
 	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return perror("connect"), 1;
 	for (size_t k = 0; k < sizeof(want); k++)
@@ -219,7 +210,7 @@ static int echo_loop(int fd)
 static int serve(int port, int count)
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in any = addr("0.0.0.0", port);
+	struct sockaddr_in any = guest_addr("0.0.0.0", port);
 	int one = 1;
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(l, (struct sockaddr *)&any, sizeof(any)) < 0 ||
@@ -241,7 +232,7 @@ static int serve(int port, int count)
 static void client(const char *ip, int port, size_t mib)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = addr(ip, port);
+	struct sockaddr_in a = guest_addr(ip, port);
 	CHECK(connect(s, (struct sockaddr *)&a, sizeof(a)) == 0,
 	      "connect to %s:%d", ip, port);
 	/* through the echo server: write a piece, read it back */

@@ -1,6 +1,7 @@
 /* udp.c: UDP sockets: loopback, errors, timeouts, poll, the msg calls,
  * and an echo server on the host (argv: its address and port).
  */
+#define GUEST_INET
 #include "guest.h"
 
 #include <arpa/inet.h>
@@ -14,16 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
-
-static struct sockaddr_in addr(const char *ip, int port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, ip, &a.sin_addr);
-	return a;
-}
 
 static double now(void)
 {
@@ -39,7 +30,7 @@ static void loopback(void)
 	struct stat st;
 	CHECK(a >= 0 && b >= 0, "two UDP sockets");
 	CHECK(fstat(a, &st) == 0 && S_ISSOCK(st.st_mode), "fstat: a socket");
-	struct sockaddr_in la = addr("127.0.0.1", 0), got;
+	struct sockaddr_in la = guest_addr("127.0.0.1", 0), got;
 	socklen_t len = sizeof(got);
 	CHECK(bind(a, (struct sockaddr *)&la, sizeof(la)) == 0, "bind :0");
 	CHECK(getsockname(a, (struct sockaddr *)&got, &len) == 0 &&
@@ -48,7 +39,7 @@ static void loopback(void)
 	      "getsockname gives the port chosen");
 	int port = ntohs(got.sin_port);
 
-	struct sockaddr_in same = addr("127.0.0.1", port);
+	struct sockaddr_in same = guest_addr("127.0.0.1", port);
 	errno = 0;
 	CHECK(bind(b, (struct sockaddr *)&same, sizeof(same)) < 0 &&
 		      errno == EADDRINUSE,
@@ -183,7 +174,7 @@ static void errors(void)
 static void echo(const char *ip, int port)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in srv = addr(ip, port);
+	struct sockaddr_in srv = guest_addr(ip, port);
 	struct timeval tv = {2, 0};
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	int good = 0;
@@ -220,7 +211,7 @@ static void echo(const char *ip, int port)
 static int serve(int port, int count)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in any = addr("0.0.0.0", port);
+	struct sockaddr_in any = guest_addr("0.0.0.0", port);
 	if (bind(s, (struct sockaddr *)&any, sizeof(any)) < 0)
 		return perror("bind"), 1;
 	printf("serving %d\n", port);

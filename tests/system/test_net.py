@@ -20,20 +20,19 @@ from conftest import BUILD, FRESCO, fresco, guest_program, need_kvm, qemu
 
 
 @contextmanager
-def udp_echo_server():
-    """A UDP echo server on the host's loopback; yields its port."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
+def serving(s, serve_one):
+    """Call serve_one() on a thread again and again (a socket timeout
+    just means nothing came) until the block ends, then close (s);
+    yields its port."""
     s.settimeout(0.2)
     stop = threading.Event()
 
     def serve():
         while not stop.is_set():
             try:
-                data, peer = s.recvfrom(65536)
+                serve_one()
             except socket.timeout:
                 continue
-            s.sendto(data, peer)
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
@@ -43,6 +42,18 @@ def udp_echo_server():
         stop.set()
         t.join()
         s.close()
+
+
+def udp_echo_server():
+    """A UDP echo server on the host's loopback; yields its port."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+
+    def echo():
+        data, peer = s.recvfrom(65536)
+        s.sendto(data, peer)
+
+    return serving(s, echo)
 
 
 def passed(r, name):
@@ -189,14 +200,11 @@ def tcp_echo_server():
     return tcp_echo_server_on("127.0.0.1")
 
 
-@contextmanager
 def tcp_echo_server_on(address):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((address, 0))
     s.listen(8)
-    s.settimeout(0.2)
-    stop = threading.Event()
 
     def echo(c):
         with c:
@@ -206,23 +214,12 @@ def tcp_echo_server_on(address):
                     return
                 c.sendall(data)
 
-    def serve():
-        while not stop.is_set():
-            try:
-                c, _ = s.accept()
-            except socket.timeout:
-                continue
-            c.settimeout(30)
-            threading.Thread(target=echo, args=(c,), daemon=True).start()
+    def accept():
+        c, _ = s.accept()
+        c.settimeout(30)
+        threading.Thread(target=echo, args=(c,), daemon=True).start()
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    try:
-        yield s.getsockname()[1]
-    finally:
-        stop.set()
-        t.join()
-        s.close()
+    return serving(s, accept)
 
 
 @pytest.mark.parametrize("libc", ["musl", "glibc"])

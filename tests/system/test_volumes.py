@@ -35,6 +35,22 @@ def make_volume(path, size="512M"):
     return path
 
 
+def volume_from(src, img, size):
+    """(img): an ext2 volume of (size) that mke2fs filled with the tree
+    (src)."""
+    subprocess.run([tool("mke2fs"), "-q", "-F", "-t", "ext2", "-d", src,
+                    img, size], check=True)
+    return img
+
+
+def hello_volume(tmp_path, name):
+    """An 8 MiB volume (name) made on the host, holding hello: abc."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "hello").write_text("abc")
+    return volume_from(src, tmp_path / name, "8M")
+
+
 def e2fsck(path, fix=False):
     p = subprocess.run([tool("e2fsck"), "-f", "-y" if fix else "-n",
                         str(path)], capture_output=True, text=True)
@@ -155,12 +171,7 @@ def test_tree_on_qemus_virtio_blk(tmp_path, reference):
         r.stdout + "\n".join(r.log)
     check_volume_against(img, reference, tmp_path, 8)
     # QEMU's read-only device, with a volume made on the host
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "hello").write_text("abc")
-    ro = tmp_path / "ro.img"
-    subprocess.run([tool("mke2fs"), "-q", "-F", "-t", "ext2", "-d", src,
-                    ro, "8M"], check=True)
+    ro = hello_volume(tmp_path, "ro.img")
     r = qemu(guest_program("glibc", "volume"), ["readonly", "/data"],
              tmp_path=tmp_path, volumes=[(ro, "/data", True)])
     assert r.status == 0 and r.stdout.endswith("GUEST PASS readonly\n"), \
@@ -185,9 +196,7 @@ def host_tree(root):
 def test_volume_made_on_the_host_reads_in_the_guest(tmp_path):
     need_kvm()
     src = host_tree(tmp_path / "src")
-    img = tmp_path / "host.img"
-    subprocess.run([tool("mke2fs"), "-q", "-F", "-t", "ext2", "-d", src,
-                    img, "32M"], check=True)
+    img = volume_from(src, tmp_path / "host.img", "32M")
     before = sha256(img)
     r = fresco("run", "-v", f"{img}:/data:ro",
                guest_program("musl", "volume"), "list", "/data")
@@ -351,12 +360,7 @@ def test_a_volume_in_use_is_refused(tmp_path):
 
 def test_read_only_volumes_can_be_shared(tmp_path):
     need_kvm()
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "hello").write_text("abc")
-    img = tmp_path / "shared.img"
-    subprocess.run([tool("mke2fs"), "-q", "-F", "-t", "ext2", "-d", src,
-                    img, "8M"], check=True)
+    img = hello_volume(tmp_path, "shared.img")
     p = subprocess.Popen([str(FRESCO), "run", "-v", f"{img}:/data:ro",
                           guest_program("musl", "sleeper")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -464,9 +468,7 @@ def test_a_directory_cycle_on_a_corrupt_volume_is_refused(tmp_path):
     src = tmp_path / "src"
     (src / "a" / "b").mkdir(parents=True)
     (src / "a" / "b" / "f").write_text("x\n")
-    img = tmp_path / "cycle.img"
-    subprocess.run([tool("mke2fs"), "-q", "-F", "-t", "ext2", "-d", src,
-                    img, "8M"], check=True)
+    img = volume_from(src, tmp_path / "cycle.img", "8M")
     subprocess.run([tool("debugfs"), "-w", "-R", "link /a /a/b/loop", img],
                    check=True, capture_output=True)
     r = fresco("run", "-v", f"{img}:/data:ro",

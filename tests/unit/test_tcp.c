@@ -448,14 +448,27 @@ START_TEST(test_rtt_estimate)
 }
 END_TEST
 
+/* Connect A to B (SACK or not, 1000-byte segments), let A send (len)
+ * bytes of (data) (filled here) without Nagle, with its window set to
+ * (cwnd) if not 0, and check that (segs) segments went out: the
+ * sequence number of the first. */
+static uint32_t burst(int sack, uint8_t *data, uint32_t len, uint32_t cwnd,
+		      int segs)
+{
+	handshake_sack(1000, 1000, sack);
+	A.cb.nodelay = 1;
+	if (cwnd)
+		A.cb.cwnd = cwnd;
+	fill(data, len, (uint32_t)segs);
+	tcp_send(&A.cb, data, len, now);
+	ck_assert_int_eq(A.nout - A.taken, segs);
+	return A.out[A.taken].seq;
+}
+
 START_TEST(test_fast_retransmit_and_newreno_recovery)
 {
 	static uint8_t data[8 * 1000];
-	handshake_sack(1000, 1000, 0);
-	fill(data, sizeof(data), 3);
-	A.cb.nodelay = 1;
-	tcp_send(&A.cb, data, sizeof(data), now);
-	ck_assert_int_eq(A.nout - A.taken, 8);
+	burst(0, data, sizeof(data), 0, 8);
 	drop(&A); /* the first segment is lost */
 	for (int i = 0; i < 7; i++)
 		pass(&A, &B); /* each arrives out of order: a dup ACK */
@@ -483,13 +496,8 @@ END_TEST
 START_TEST(test_sack_blocks_report_held_data_newest_first)
 {
 	static uint8_t data[6 * 1000];
-	handshake(1000, 1000);
-	A.cb.nodelay = 1;
-	fill(data, sizeof(data), 9);
-	tcp_send(&A.cb, data, sizeof(data), now);
-	ck_assert_int_eq(A.nout - A.taken, 6);
+	uint32_t base = burst(1, data, sizeof(data), 0, 6);
 	int first = A.taken;
-	uint32_t base = A.out[first].seq;
 	/* segments 1 and 3 arrive, 0, 2, 4 and 5 are late */
 	struct tcp_seg s1 = as_input(&A.out[first + 1]);
 	struct tcp_seg s3 = as_input(&A.out[first + 3]);
@@ -538,14 +546,7 @@ START_TEST(test_sack_recovery_resends_every_hole_at_once)
 	 * the first round trip of recovery, with no timeout (NewReno would
 	 * find one hole per round trip) */
 	static uint8_t data[16 * 1000];
-	handshake(1000, 1000);
-	A.cb.nodelay = 1;
-	A.cb.cwnd = 16000;
-	fill(data, sizeof(data), 4);
-	tcp_send(&A.cb, data, sizeof(data), now);
-	ck_assert_int_eq(A.nout - A.taken, 16);
-	int first = A.taken;
-	uint32_t base = A.out[first].seq;
+	uint32_t base = burst(1, data, sizeof(data), 16000, 16);
 	for (int i = 0; i < 16; i++) {
 		if (i == 2 || i == 8 || i == 12)
 			drop(&A);
@@ -679,13 +680,8 @@ END_TEST
 START_TEST(test_limited_transmit_sends_new_data_on_the_first_duplicates)
 {
 	static uint8_t data[8 * 1000];
-	handshake(1000, 1000);
-	A.cb.nodelay = 1;
-	A.cb.cwnd = 4000;
-	fill(data, sizeof(data), 2);
-	tcp_send(&A.cb, data, sizeof(data), now);
-	ck_assert_int_eq(A.nout - A.taken, 4); /* what the window allows */
-	uint32_t base = A.out[A.taken].seq;
+	/* four: what the window allows */
+	uint32_t base = burst(1, data, sizeof(data), 4000, 4);
 	drop(&A);
 	pass(&A, &B);
 	pass(&A, &B);
