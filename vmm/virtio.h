@@ -120,6 +120,13 @@ struct virtio_dev {
 	int started;	 /* its I/O thread runs */
 };
 
+/* Set up a device model's (d) (zeroed): its operations, name for
+ * messages, private data, the guest memory it serves and the features it
+ * offers; no descriptors yet. */
+void virtio_dev_init(struct virtio_dev *d, const struct virtio_ops *ops,
+		     const char *name, void *priv, const struct guest_mem *mem,
+		     uint64_t features);
+
 /* Give (d) its registers and IOAPIC pin: those of slot (slot). */
 void virtio_dev_place(struct virtio_dev *d, unsigned slot);
 

@@ -262,14 +262,10 @@ struct virtio_dev *virtio_blk_new(const char *name, int fd, uint64_t size,
 		.max_discard_seg = 1,
 		.discard_sector_alignment = BLOCK_SIZE / SECTOR,
 	};
-	b->dev.ops = &blk_ops;
-	b->dev.name = name;
-	b->dev.priv = b;
-	b->dev.mem = mem;
-	b->dev.irq_fd = b->dev.kick_fd = b->dev.stop_fd = -1;
-	b->dev.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
-			  (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
-			  (1ULL << VIRTIO_BLK_F_FLUSH);
+	virtio_dev_init(&b->dev, &blk_ops, name, b, mem,
+			(1ULL << VIRTIO_BLK_F_SEG_MAX) |
+				(1ULL << VIRTIO_BLK_F_BLK_SIZE) |
+				(1ULL << VIRTIO_BLK_F_FLUSH));
 	if (readonly)
 		b->dev.features |= 1ULL << VIRTIO_BLK_F_RO;
 	else

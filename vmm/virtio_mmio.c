@@ -21,6 +21,18 @@
 #define MAGIC 0x74726976  /* "virt" */
 #define VENDOR 0x46524553 /* "FRES" */
 
+void virtio_dev_init(struct virtio_dev *d, const struct virtio_ops *ops,
+		     const char *name, void *priv, const struct guest_mem *mem,
+		     uint64_t features)
+{
+	d->ops = ops;
+	d->name = name;
+	d->priv = priv;
+	d->mem = mem;
+	d->irq_fd = d->kick_fd = d->stop_fd = -1;
+	d->features = features;
+}
+
 void virtio_fail(struct virtio_dev *d, const char *why)
 {
 	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;

@@ -245,13 +245,9 @@ struct virtio_dev *virtio_net_new(const char *name, struct net_backend *backend,
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->config.max_virtqueue_pairs = 1;
 	n->config.mtu = VIRTIO_NET_MTU;
-	n->dev.ops = &net_ops;
-	n->dev.name = name;
-	n->dev.priv = n;
-	n->dev.mem = mem;
-	n->dev.irq_fd = n->dev.kick_fd = n->dev.stop_fd = -1;
-	n->dev.features = (1ULL << VIRTIO_NET_F_MAC) |
-			  (1ULL << VIRTIO_NET_F_STATUS) |
-			  (1ULL << VIRTIO_NET_F_MTU);
+	virtio_dev_init(&n->dev, &net_ops, name, n, mem,
+			(1ULL << VIRTIO_NET_F_MAC) |
+				(1ULL << VIRTIO_NET_F_STATUS) |
+				(1ULL << VIRTIO_NET_F_MTU));
 	return &n->dev;
 }
