@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -336,23 +337,31 @@ def test_volume_that_is_not_ext2(tmp_path, make, message):
     assert r.stdout == ""
 
 
-def test_a_volume_in_use_is_refused(tmp_path):
-    need_kvm()
-    img = make_volume(tmp_path / "busy.img", "8M")
-    p = subprocess.Popen([str(FRESCO), "run", "-v", f"{img}:/data",
+@contextmanager
+def vm_holding(volume):
+    """A VM that sleeps with (volume) (a -v argument) attached, until the
+    block ends."""
+    p = subprocess.Popen([str(FRESCO), "run", "-v", volume,
                           guest_program("musl", "sleeper")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert p.stdout.readline() == b"sleeping\n"
+        yield p
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_a_volume_in_use_is_refused(tmp_path):
+    need_kvm()
+    img = make_volume(tmp_path / "busy.img", "8M")
+    with vm_holding(f"{img}:/data"):
         r = fresco("run", "-v", f"{img}:/data:ro",
                    guest_program("musl", "hello"))
         assert r.status == 125
         assert r.log == [f"volume {img} is in use by another VM; stop that "
                          "VM first, or attach the volume read-only (:ro) "
                          "in every VM"]
-    finally:
-        p.kill()
-        p.wait()
     # once it is gone the volume is free again
     r = fresco("run", "-v", f"{img}:/data", guest_program("musl", "hello"))
     assert r.status == 0, r.stderr
@@ -361,17 +370,10 @@ def test_a_volume_in_use_is_refused(tmp_path):
 def test_read_only_volumes_can_be_shared(tmp_path):
     need_kvm()
     img = hello_volume(tmp_path, "shared.img")
-    p = subprocess.Popen([str(FRESCO), "run", "-v", f"{img}:/data:ro",
-                          guest_program("musl", "sleeper")],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert p.stdout.readline() == b"sleeping\n"
+    with vm_holding(f"{img}:/data:ro"):
         r = fresco("run", "-v", f"{img}:/data:ro",
                    guest_program("musl", "volume"), "readonly", "/data")
         assert r.status == 0, r.stdout + r.stderr
-    finally:
-        p.kill()
-        p.wait()
 
 
 def test_volume_create(tmp_path):
