@@ -48,6 +48,8 @@ KERNEL_SRCS += kernel/lib/fmt.c
 KERNEL_SRCS += kernel/mm/phys.c
 KERNEL_SRCS += kernel/mm/kmalloc.c
 KERNEL_SRCS += kernel/mm/vm.c
+KERNEL_SRCS += kernel/sched/process.c
+KERNEL_SRCS += kernel/sched/exec.c
 KERNEL_SRCS += kernel/linux/uaccess.c
 KERNEL_SRCS += kernel/linux/syscall.c
 KERNEL_SRCS += kernel/fs/inode.c
@@ -123,6 +125,7 @@ GUEST_TESTS += volume
 GUEST_TESTS += udp
 GUEST_TESTS += tcp
 GUEST_TESTS += epoll
+GUEST_TESTS += procs
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

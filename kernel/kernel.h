@@ -104,9 +104,11 @@ enum gate_op {
 			  */
 	GATE_WRMSR,	 /* (msr, value) */
 	GATE_INB,	 /* (port): one byte */
-	GATE_TRIPLE_FAULT, /* (): fault injection (fresco.fault=triple) */
-	GATE_IDLE_WATCH,   /* (tsc deadline, u16 *word, seen): GATE_IDLE
-			    * unless *word != seen already */
+	GATE_TRIPLE_FAULT,   /* (): fault injection (fresco.fault=triple) */
+	GATE_IDLE_WATCH,     /* (tsc deadline, u16 *word, seen): GATE_IDLE
+			      * unless *word != seen already */
+	GATE_SWITCH_PROCESS, /* (cr3, fs base): another process's address
+			      * space and thread pointer */
 };
 
 /* Run (op) in ring 0: a direct call at CPL 0, a trap at CPL 3. */
@@ -173,6 +175,9 @@ uint64_t clock_tsc_at(uint64_t ns);
 void phys_init(const struct hvm_start_info *si);
 uint64_t phys_alloc(void); /* a zeroed page, or 0 */
 void phys_free(uint64_t pa);
+/* (pages) physically consecutive pages, not zeroed, or 0. They are freed
+ * one by one with phys_free. */
+uint64_t phys_alloc_contig(uint64_t pages);
 uint64_t phys_free_pages(void);
 uint64_t phys_total_pages(void);
 
@@ -206,6 +211,18 @@ void vm_describe(char *buf, size_t cap, size_t *len);
  * the program's pages. */
 uint64_t vm_user_phys(uint64_t va, int writable);
 uint64_t vm_brk(uint64_t want);
+/* pid 1's address space: the boot page tables. */
+struct mm *vm_boot_mm(void);
+/* A copy of the current process's address space, every page copied now
+ * (MAP_SHARED memory too: it is not shared with the child); NULL when
+ * memory runs out, with nothing left allocated. */
+struct mm *vm_fork(void);
+/* An empty address space (the kernel half only); NULL without memory. */
+struct mm *vm_new(void);
+/* Free (m), which must not be the active address space. */
+void vm_release(struct mm *m);
+/* The physical address of (m)'s PML4, for CR3. */
+uint64_t vm_root(const struct mm *m);
 
 /* ---- Linux system calls (linux/) ---- */
 
@@ -229,35 +246,181 @@ void random_bytes(void *buf, size_t n);
 /* private call number: answers whether the syscall path runs at CPL 3 */
 #define FRESCO_SYS_PROBE 0x46524553
 
+/* ---- processes (sched/process.c) ----
+ *
+ * A VM runs one program, which may fork (DESIGN.md's "ONE program" is one
+ * program, not one process: servers such as busybox httpd fork a child
+ * per connection). Each process has its own address space (struct mm),
+ * descriptor table (struct files), signal state and kernel stack. There
+ * is one vCPU and no preemption: a process runs until it waits
+ * (event_wait) or exits, and then the next one that may have something
+ * to do runs. Process states:
+ *   running   the current process (one at a time)
+ *   waiting   switched out inside event_wait; worth running again once
+ *             sched_events has moved past (seen): something happened
+ *   new       forked, not yet run: always worth running
+ *   zombie    exited; its parent reaps it with wait4 (or nobody waits and
+ *             it is freed at once when its parent ignores SIGCHLD)
+ * pid 1 is the program the VM was started with; when it exits, the VM
+ * ends with its status, as a container does.
+ */
+#define PROC_MAX 64
+#define KSTACK_SIZE (128 * 1024)
+#define PROCESS_IOBUF_SIZE (64 * 1024)
+
+struct mm;
+struct files;
+struct process_timers;
+struct sigaltstack_abi { /* Linux's stack_t */
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+};
+
+enum proc_state { PROC_NEW, PROC_RUNNING, PROC_WAITING, PROC_ZOMBIE };
+
 struct process {
+	int pid;
+	enum proc_state state;
+	struct process *parent;
+	struct process *next; /* all processes, in pid order */
+	uint64_t ksp;	      /* saved kernel stack pointer when switched out */
+	void *kstack;	      /* iobuf and the kernel stack above it; NULL
+			       * for pid 1 (static) */
+	uint8_t *iobuf;	      /* PROCESS_IOBUF_SIZE bytes for one system
+			       * call's data (socket sends and receives) */
+	uint64_t seen;	      /* sched_events when it last checked */
+	uint64_t wake_at;     /* monotonic ns its wait ends at */
+	int wait_status;      /* as wait4 reports it, once a zombie */
+	int autoreap;	      /* zombie freed without a wait */
+	int execed;	      /* has called execve (ends a vfork wait) */
+	struct syscall_frame *frame; /* the current system call's */
+	struct mm *mm;
+	struct files *files;
+	struct inode *cwd;
+	uint32_t umask;
 	const char *exe; /* path of the program, for /proc/self/exe */
+	char *exe_owned; /* (exe) when execve allocated it */
 	int tty;	 /* the console is a terminal */
 	uint64_t fs_base;
 	uint64_t sigmask, sigpending;
 	struct {
 		uint64_t handler, flags, restorer, mask;
 	} sigactions[64];
+	int pending_code[65];
+	int pending_from[65];	/* the sender's pid (0: the kernel, host) */
+	int pending_status[65]; /* SIGCHLD: the child's si_status */
+	uint64_t suspend_saved_mask; /* rt_sigsuspend's caller's mask */
+	int suspend_active;
+	struct sigaltstack_abi altstack;
 	uint64_t rlim[16][2];
-	uint64_t clear_child_tid;
-	int fd_open[3]; /* console descriptors still open */
+	uint64_t clear_child_tid; /* CLONE_CHILD_CLEARTID, set_tid_address */
+	uint64_t set_child_tid;	  /* CLONE_CHILD_SETTID: written at start */
+	int fd_open[3];		  /* console descriptors still open */
+	struct process_timers *timers;
 };
-extern struct process proc;
+/* The process running now. */
+extern struct process *current;
+/* Moves whenever something may have changed what a waiting process
+ * waits for: a system call, network input, an interrupt, an exit. */
+extern uint64_t sched_events;
+/* Something a waiting process may wait for changed. A system call's
+ * start counts as such a change; a call that goes on changing things
+ * after a wait of its own (a pipe write in rounds) says so each time. */
+static inline void sched_wake(void)
+{
+	sched_events++;
+}
 
+void process_init(const char *exe, int tty);
+/* What fork, vfork and clone ask for. */
+struct fork_req {
+	int vfork;  /* the parent waits until the child exits */
+	int settls; /* the child's FS base is (tls) */
+	uint64_t tls;
+	uint64_t stack;		  /* the child's stack pointer; 0: the same */
+	uint64_t parent_tid;	  /* the child's pid is written here */
+	uint64_t set_child_tid;	  /* ... and here, in the child's memory */
+	uint64_t clear_child_tid; /* zeroed when the child exits */
+};
+/* A child of the current process, returning 0 from the same system call
+ * (current->frame); the child's pid, or -EAGAIN / -ENOMEM with nothing
+ * changed. */
+long process_fork(const struct fork_req *req);
+/* wait4 without its user copies: a zombie child's pid, its status in
+ * (*status), and the child freed; 0 (WNOHANG), -ECHILD, -ERESTARTSYS. */
+int process_wait(int pid, int options, int *status);
+/* All processes, in pid order, linked by (next). */
+struct process *process_list(void);
+/* What a new program starts with (exec.c). */
+struct exec_args {
+	char *const *argv;
+	int argc;
+	char *const *envp;
+	int envc;
+	const char *execfn; /* the path given, for AT_EXECFN */
+};
+/* Load the static ELF program (image, len) into the current address
+ * space, which has nothing mapped, with its brk and a stack holding (a):
+ * 0 with its (*entry) and (*rsp), or -ENOEXEC / -ENOMEM / -E2BIG with
+ * (*why) in words for a person; the address space is then half made. */
+int exec_load(const void *image, size_t len, const struct exec_args *a,
+	      uint64_t *entry, uint64_t *rsp, const char **why);
+/* The same for the program in the regular file (i), read from wherever
+ * its data is. */
+struct inode;
+int exec_file(struct inode *i, const struct exec_args *a, uint64_t *entry,
+	      uint64_t *rsp, const char **why);
+/* Make (m) the current process's address space, now. */
+void process_set_mm(struct mm *m);
+/* The current process became another program (execve): release a vfork
+ * parent, and forget what belonged to the old program. */
+void process_exec_done(void);
+/* The process with (pid), or NULL (zombies included). */
+struct process *process_find(int pid);
+/* How many processes are alive (not zombies). */
+int process_count(void);
+/* End the current process with wait status (status) (exit code << 8, or
+ * the signal number); for pid 1 this ends the VM with (vm_status). */
+NORETURN void process_exit(int status, int vm_status);
+/* Run another process that may have something to do, if any, and
+ * return when this one is switched back in: 1 if something ran. */
+int sched_yield_wait(uint64_t wake_at);
+/* The nearest wake_at of the waiting processes other than the current. */
+uint64_t sched_next_wake(void);
+/* Halt until an interrupt, (wake_at), the stack's or a program's timer,
+ * or another process's wake_at; then sched_events moves. */
+void sched_idle(uint64_t wake_at);
+/* Free what an exited process left to the one switched in after it. */
+void sched_finish_switch(void);
 void process_init(const char *exe, int tty);
 
 /* Send (sig) to the program; terminates the VM if that is its effect,
  * else it runs when the current system call returns. */
 long signal_raise(int sig);
 long signal_send(int sig, int si_code);
+/* Send (sig) to (p): pending there, and (p) runs to take it; if (p) is
+ * the current process, as signal_send. */
+long signal_send_to(struct process *p, int sig, int si_code);
+/* The current process exited: SIGCHLD to (parent) with (si_code) and
+ * (status) (the exit code, or the signal that killed it). */
+void signal_child_exited(struct process *parent, int si_code, int status);
 /* The program faulted: report and end the VM with 128 + signal. */
 NORETURN void signal_fault(const struct trap_frame *f, int sig, uint64_t addr);
 /* Ring 0: if the program has a handler for the fault (sig), redirect the
  * trap's return to signal_fault_entry and return 1; else 0. */
 RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr);
+/* Ring 0: a process other than pid 1 faulted with no handler; send it
+ * to signal_kill_entry on its kernel stack, where it dies natively, and
+ * return 1; else 0 (pid 1: signal_fault ends the VM). */
+RING0 int signal_fault_kill(struct trap_frame *f, int sig, uint64_t addr);
+void signal_kill_entry(void);
 /* At the end of a system call: run a pending signal's handler instead of
  * returning to the caller; returns the value for RAX. */
 long signal_deliver_pending(struct syscall_frame *f, long ret);
 const char *signal_name(int sig);
+/* execve: handlers become the default action; ignored stays ignored. */
+void signal_exec(void);
 /* Ring 0: a timer interrupt came while the program ran; send it through
  * signal_async_entry so that expired timers can run handlers. 1 if so. */
 RING0 int signal_async_redirect(struct trap_frame *f);
@@ -271,14 +434,21 @@ void signal_mask_suspend(uint64_t mask);
 /* Wait until (deadline) (monotonic ns; UINT64_MAX: forever) or until a
  * signal is pending: 0 or -EINTR. */
 int signal_wait(uint64_t deadline);
+/* Wait until something may have changed, a pending signal, or
+ * (deadline): 1 something happened (network input, another process ran:
+ * look again), 0 the deadline passed, -EINTR a signal. Other processes
+ * run meanwhile. */
+int event_wait(uint64_t deadline);
 /* Kernel-internal: the call may restart after a SA_RESTART handler. */
 #define ERESTARTSYS 512
 
 /* ---- timers (linux/sys_timer.c) ---- */
 
-extern uint64_t timer_armed_tsc; /* hardware timer armed for a timer */
-void timers_check(void);	 /* fire expired timers */
-int timers_active(void);	 /* some timer is set */
+extern uint64_t timer_armed_tsc;	/* hardware timer armed for a timer */
+void timers_check(void);		/* fire expired timers */
+int timers_active(void);		/* some timer is set */
+void timers_release(struct process *p); /* (p) exits: stop its timers */
+void timers_exec(void); /* execve: POSIX timers go, interval timers stay */
 
 /* ---- library (lib/) ---- */
 

@@ -10,14 +10,9 @@
 #include "net/net.h"
 #include "arch/x86_64/x86.h"
 #include <fresco/pvh.h>
-#include <linux/auxvec.h>
 #include <linux/stat.h>
 
 #define ARG_CAP 4096
-#define STACK_SIZE (256ULL << 10)
-#define STACK_TOP USER_TOP
-#define CLK_TCK 100
-#define HWCAP2_FSGSBASE 2
 
 struct boot_state boot;
 struct percpu percpu0;
@@ -67,69 +62,6 @@ fail(int status, const char *fmt, ...)
 	va_end(ap);
 	klog("%s", line);
 	kexit(status);
-}
-
-static void load_segments(const struct elf_plan *p, const void *file)
-{
-	for (int i = 0; i < p->nseg; i++) {
-		const struct elf_seg *s = &p->seg[i];
-		uint64_t start = PAGE_DOWN(s->vaddr);
-		uint64_t end = PAGE_UP(s->vaddr + s->memsz);
-		if (vm_map_fixed(start, end - start, s->prot,
-				 (const char *)file + s->offset,
-				 s->vaddr - start, s->filesz) < 0)
-			fail(125, "not enough memory to load the program; "
-				  "give the VM more with --memory");
-	}
-}
-
-static uint64_t build_stack(const struct boot_args *a, const struct elf_plan *p)
-{
-	uint32_t r[4];
-	uint8_t rnd[16];
-	uint64_t rsp;
-
-	cpuid(1, 0, r);
-	random_bytes(rnd, sizeof(rnd));
-	const uint64_t auxv[][2] = {
-		{AT_HWCAP, r[3]},
-		{AT_PAGESZ, PAGE_SIZE},
-		{AT_CLKTCK, CLK_TCK},
-		{AT_PHDR, p->phdr},
-		{AT_PHENT, p->phent},
-		{AT_PHNUM, p->phnum},
-		{AT_BASE, 0},
-		{AT_FLAGS, 0},
-		{AT_ENTRY, p->entry},
-		{AT_UID, 0},
-		{AT_EUID, 0},
-		{AT_GID, 0},
-		{AT_EGID, 0},
-		{AT_SECURE, 0},
-		{AT_HWCAP2, boot.fsgsbase ? HWCAP2_FSGSBASE : 0},
-	};
-	struct stack_spec spec = {
-		.argv = a->argv,
-		.argc = a->argc,
-		.envp = a->envp,
-		.envc = a->envc,
-		.execfn = a->init,
-		.platform = "x86_64",
-		.random16 = rnd,
-		.auxv = auxv,
-		.auxc = (int)ARRAY_SIZE(auxv),
-	};
-	uint64_t bottom = STACK_TOP - STACK_SIZE;
-	if (vm_map_fixed(bottom, STACK_SIZE, VM_READ | VM_WRITE, NULL, 0, 0) <
-	    0)
-		fail(125, "not enough memory for the program's stack; "
-			  "give the VM more with --memory");
-	if (stack_build((void *)bottom, STACK_SIZE, STACK_TOP, &spec, &rsp) < 0)
-		fail(125,
-		     "the arguments and environment do not fit in the "
-		     "%llu KiB stack",
-		     STACK_SIZE >> 10);
-	return rsp;
 }
 
 /* Fault injection, so that tests can see crashes reported. */
@@ -185,7 +117,6 @@ static int find_program(const struct boot_args *a, struct walk *w,
 NORETURN void kernel_init(void)
 {
 	struct boot_args args;
-	struct elf_plan plan;
 	const char *why;
 
 	idt_fill();
@@ -214,8 +145,8 @@ NORETURN void kernel_init(void)
 			  "boot module (QEMU: -initrd)");
 	const struct hvm_modlist_entry *mod = phys_to_virt(si->modlist_paddr);
 	fs_init();
-	fs_cwd = fs_root;
-	inode_get(fs_cwd);
+	current->cwd = fs_root;
+	inode_get(current->cwd);
 	if (fs_unpack(phys_to_virt(mod->paddr), mod->size) < 0)
 		fail(125, "the root filesystem is not a valid cpio archive "
 			  "(newc)");
@@ -256,22 +187,24 @@ NORETURN void kernel_init(void)
 		    path_walk(fs_root, args.cwd, WALK_FOLLOW, &cw) < 0)
 			fail(125, "the working directory %s cannot be made",
 			     args.cwd);
-		inode_put(fs_cwd);
-		fs_cwd = cw.inode;
-		inode_get(fs_cwd);
+		inode_put(current->cwd);
+		current->cwd = cw.inode;
+		inode_get(current->cwd);
 		walk_done(&cw);
 	}
-	/* at boot every file's data is still in the archive */
-	const void *image = w.inode->u.reg.initial;
-	if (elf_plan(image, w.inode->size, &plan, &why) < 0)
+	struct exec_args ea = {args.argv, args.argc, args.envp, args.envc,
+			       args.init};
+	uint64_t entry, rsp;
+	r = exec_file(w.inode, &ea, &entry, &rsp, &why);
+	if (r == -ENOEXEC)
 		fail(126, "%s: cannot run: %s", args.init, why);
-	load_segments(&plan, image);
-	vm_brk_init(plan.brk);
-	uint64_t rsp = build_stack(&args, &plan);
+	if (r < 0)
+		fail(125, "%s", why);
+	walk_done(&w);
 
 	console_booted();
 	if (boot.ring3)
-		enter_program_ring3(plan.entry, rsp);
-	gate_call(GATE_ENTER_USER, (long)plan.entry, (long)rsp, 0);
+		enter_program_ring3(entry, rsp);
+	gate_call(GATE_ENTER_USER, (long)entry, (long)rsp, 0);
 	kpanic(NULL, "the program did not start");
 }

@@ -115,7 +115,7 @@ static void termios_default(struct termios *t)
 
 static long console_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
-	if (!proc.tty)
+	if (!current->tty)
 		return -ENOTTY;
 	switch (cmd) {
 	case TCGETS: {

@@ -170,8 +170,14 @@ int fd_cloexec(int fd);
 void fd_set_cloexec(int fd, int on);
 /* The directory (dirfd) names (AT_FDCWD: the cwd); NULL for a bad fd. */
 struct inode *fd_dir(int dirfd, int *err);
-extern struct inode *fs_cwd;
-extern uint32_t fs_umask;
+/* Descriptor tables: an empty one (pid 1's), a copy of the current
+ * process's sharing its open files (fork), and freeing one with the
+ * references it holds. NULL when memory runs out. */
+struct files *files_new(void);
+struct files *files_fork(void);
+void files_release(struct files *t);
+/* execve: close the current process's close-on-exec descriptors. */
+void files_close_on_exec(void);
 
 /* ---- root filesystem and devices (root.c, dev.c, pipe.c) ---- */
 

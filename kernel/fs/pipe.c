@@ -1,9 +1,9 @@
 /* pipe.c: pipes: a 64 KiB ring of pages between a read end and a write end.
  *
- * One process with one thread: a read from an empty pipe whose writer is
- * this same process, or a write to a full one, can never finish. Linux
- * would wait forever; so does Fresco, idle and saying why once, so that
- * the VM can still be stopped.
+ * A read from an empty pipe waits for a writer, a write to a full one
+ * for a reader, in another process. When the VM has only one process,
+ * only a signal can end such a wait: Linux would wait forever, and so
+ * does Fresco, idle and saying why once, so that the VM can be stopped.
  */
 #include "fs/fs.h"
 #include <asm-generic/fcntl.h>
@@ -20,16 +20,15 @@ struct pipe {
 	int readers, writers;
 };
 
-/* Only a signal can end this wait: -ERESTARTSYS once one is pending. */
-static long wait_for_signal(const char *what)
+/* Wait for the other end: 0 to look again, -ERESTARTSYS for a signal. */
+static long pipe_wait(const char *what)
 {
 	static int said;
-	if (!said++ && !timers_active())
-		klog("the program %s; with no other thread it waits for a "
+	if (process_count() == 1 && !timers_active() && !said++)
+		klog("the program %s; with no other process it waits for a "
 		     "signal",
 		     what);
-	signal_wait(UINT64_MAX);
-	return -ERESTARTSYS;
+	return event_wait(UINT64_MAX) < 0 ? -ERESTARTSYS : 0;
 }
 
 static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len)
@@ -37,13 +36,14 @@ static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len)
 	struct pipe *p = f->inode->u.pipe;
 	uint64_t done = 0;
 
-	if (p->head == p->tail) {
+	while (p->head == p->tail) {
 		if (p->writers == 0)
 			return 0;
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		return wait_for_signal("reads from an empty pipe only it can "
-				       "fill");
+		long r = pipe_wait("reads from an empty pipe only it can fill");
+		if (r < 0)
+			return r;
 	}
 	while (done < len && p->tail < p->head) {
 		uint64_t off = p->tail % PIPE_SIZE;
@@ -60,6 +60,7 @@ static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len)
 		p->tail += n;
 		done += n;
 	}
+	sched_wake(); /* room for a writer */
 	inode_touch(f->inode, TOUCH_A);
 	return (long)done;
 }
@@ -69,30 +70,39 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len)
 	struct pipe *p = f->inode->u.pipe;
 	uint64_t done = 0;
 
-	if (p->readers == 0) {
-		signal_raise(SIGPIPE);
-		return -EPIPE;
-	}
-	uint64_t room = PIPE_SIZE - (p->head - p->tail);
-	if (room < len && (len <= PIPE_BUF_ATOMIC || room == 0)) {
-		if (f->flags & O_NONBLOCK)
-			return -EAGAIN;
-		return wait_for_signal("writes to a full pipe only it can "
-				       "empty");
-	}
-	while (done < len && p->head - p->tail < PIPE_SIZE) {
-		uint64_t off = p->head % PIPE_SIZE;
-		uint64_t n = PAGE_SIZE - off % PAGE_SIZE;
-		if (n > PIPE_SIZE - (p->head - p->tail))
-			n = PIPE_SIZE - (p->head - p->tail);
-		if (n > len - done)
-			n = len - done;
-		char *dst = (char *)phys_to_virt(p->pages[off / PAGE_SIZE]) +
-			    off % PAGE_SIZE;
-		if (copy_from_user(dst, ubuf + done, n) < 0)
-			return done ? (long)done : -EFAULT;
-		p->head += n;
-		done += n;
+	/* a blocking write goes on until all is written; up to
+	 * PIPE_BUF_ATOMIC bytes go in at once or not at all */
+	while (done < len) {
+		if (p->readers == 0) {
+			signal_raise(SIGPIPE);
+			return done ? (long)done : -EPIPE;
+		}
+		uint64_t room = PIPE_SIZE - (p->head - p->tail);
+		if (room < len - done && (len <= PIPE_BUF_ATOMIC || !room)) {
+			if (f->flags & O_NONBLOCK)
+				return done ? (long)done : -EAGAIN;
+			long r = pipe_wait("writes to a full pipe only it "
+					   "can empty");
+			if (r < 0)
+				return done ? (long)done : r;
+			continue;
+		}
+		while (done < len && p->head - p->tail < PIPE_SIZE) {
+			uint64_t off = p->head % PIPE_SIZE;
+			uint64_t n = PAGE_SIZE - off % PAGE_SIZE;
+			if (n > PIPE_SIZE - (p->head - p->tail))
+				n = PIPE_SIZE - (p->head - p->tail);
+			if (n > len - done)
+				n = len - done;
+			char *dst = (char *)phys_to_virt(
+					    p->pages[off / PAGE_SIZE]) +
+				    off % PAGE_SIZE;
+			if (copy_from_user(dst, ubuf + done, n) < 0)
+				return done ? (long)done : -EFAULT;
+			p->head += n;
+			done += n;
+		}
+		sched_wake(); /* data for a reader */
 	}
 	inode_touch(f->inode, TOUCH_M | TOUCH_C);
 	return (long)done;

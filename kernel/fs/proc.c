@@ -82,9 +82,9 @@ static size_t gen_cpuinfo(char *buf, size_t cap)
 static size_t gen_self_stat(char *buf, size_t cap)
 {
 	struct text t = {buf, cap, 0};
-	const char *base = strrchr(proc.exe, '/');
+	const char *base = strrchr(current->exe, '/');
 	char comm[16] = {0}; /* the kernel's 15-character command name */
-	base = base ? base + 1 : proc.exe;
+	base = base ? base + 1 : current->exe;
 	memcpy(comm, base, strnlen(base, sizeof(comm) - 1));
 	uint64_t ticks = clock_monotonic_ns() / 10000000;
 	unsigned long used =

@@ -1,5 +1,6 @@
-/* signal.c: signals for one process: dispositions, masks, pending
- * signals, the default actions, and running handlers.
+/* signal.c: signals: dispositions, masks, pending signals, the default
+ * actions, and running handlers. Each process has its own; signals from
+ * the host go to pid 1.
  *
  * A handler runs on an rt_sigframe laid out as Linux's x86_64 kernel lays
  * it out (return address = sa_restorer, ucontext, siginfo, then the FPU
@@ -54,10 +55,13 @@ const char *signal_name(int sig)
 	return rt;
 }
 
+/* The current process dies of (sig); pid 1's death ends the VM and is
+ * reported, with (why). */
 NORETURN static void terminate(int sig, const char *why)
 {
-	klog("program killed by %s%s", signal_name(sig), why);
-	kexit(128 + sig);
+	if (current->pid == 1)
+		klog("program killed by %s%s", signal_name(sig), why);
+	process_exit(sig, 128 + sig);
 }
 
 #define SI_USER_CODE 0
@@ -95,20 +99,19 @@ struct siginfo_abi {
 			int32_t pid;
 			uint32_t uid;
 		} kill;
+		struct {
+			int32_t pid;
+			uint32_t uid;
+			int32_t status;
+		} chld;
 		uint64_t addr;
 		uint8_t raw[112];
 	} u;
 };
 
-struct stack_abi {
-	uint64_t sp;
-	int32_t flags, pad;
-	uint64_t size;
-};
-
 struct ucontext_abi {
 	uint64_t flags, link;
-	struct stack_abi stack;
+	struct sigaltstack_abi stack;
 	struct sigcontext mcontext;
 	uint64_t sigmask;
 };
@@ -118,8 +121,6 @@ struct rt_sigframe {
 	struct ucontext_abi uc;
 	struct siginfo_abi info;
 };
-
-static int pending_code[NSIG_LINUX + 1];
 
 /* The program's vector state, in the layout Linux puts in a frame. */
 static uint8_t fpbuf[XSAVE_MAX + 4] __attribute__((aligned(64)));
@@ -187,6 +188,7 @@ static int fp_load(uint64_t fpstate)
 	return 0;
 }
 uint64_t host_events;
+static long send(struct process *p, int sig, int code, int from, int status);
 
 void host_events_take(void)
 {
@@ -194,27 +196,27 @@ void host_events_take(void)
 	for (int sig = 1; ev && sig <= NSIG_LINUX; sig++)
 		if (ev & SIGBIT(sig)) {
 			ev &= ~SIGBIT(sig);
-			signal_send(sig, SI_USER_CODE);
+			send(process_find(1), sig, SI_USER_CODE, 0, 0);
 		}
 }
-static uint64_t suspend_saved_mask; /* rt_sigsuspend's caller's mask */
-static int suspend_active;
-static struct stack_abi altstack = {0, SS_DISABLE_FLAG, 0, 0};
 
 /* The fault signal_fault_entry delivers, saved by the ring-0 handler. */
 static struct trap_frame fault_frame;
 static uint64_t fault_addr;
 static int fault_sig;
 
+extern char signal_stack_top[];
+
 static int on_altstack(uint64_t sp)
 {
-	return !(altstack.flags & SS_DISABLE_FLAG) && sp > altstack.sp &&
-	       sp - altstack.sp <= altstack.size;
+	return !(current->altstack.flags & SS_DISABLE_FLAG) &&
+	       sp > current->altstack.sp &&
+	       sp - current->altstack.sp <= current->altstack.size;
 }
 
 static int has_handler(int sig)
 {
-	return proc.sigactions[sig - 1].handler > SIG_IGN_VALUE &&
+	return current->sigactions[sig - 1].handler > SIG_IGN_VALUE &&
 	       !(SIGBIT(sig) & UNBLOCKABLE);
 }
 
@@ -225,29 +227,53 @@ long signal_raise(int sig)
 
 long signal_send(int sig, int code)
 {
-	uint64_t bit = SIGBIT(sig);
-	uint64_t h = proc.sigactions[sig - 1].handler;
+	return signal_send_to(current, sig, code);
+}
 
+/* Make (sig) pending in (p), or act on it, from (from) with (status)
+ * for SIGCHLD's siginfo. */
+static long send(struct process *p, int sig, int code, int from, int status)
+{
+	uint64_t bit = SIGBIT(sig);
+	uint64_t h = p->sigactions[sig - 1].handler;
+
+	if (p->state == PROC_ZOMBIE)
+		return 0;
 	if (sig == SIGSTOP) {
-		/* nothing could continue the VM's only process */
+		/* nothing could continue it: job control is not kept */
 		static int said;
 		if (!said++)
-			klog("SIGSTOP ignored: a stopped VM could never go on");
+			klog("SIGSTOP ignored: a stopped process could never "
+			     "go on");
 		return 0;
 	}
-	if (sig == SIGKILL)
+	if (sig != SIGKILL) {
+		if (h == SIG_IGN_VALUE)
+			return 0;
+		if (h == SIG_DFL_VALUE && (bit & (IGNORED_BY_DEFAULT)))
+			return 0;
+	}
+	if (p == current &&
+	    (sig == SIGKILL || (h == SIG_DFL_VALUE && !(p->sigmask & bit))))
 		terminate(sig, "");
-	if (h == SIG_IGN_VALUE)
-		return 0;
-	if (h == SIG_DFL_VALUE && (bit & (IGNORED_BY_DEFAULT)))
-		return 0;
-	if (h == SIG_DFL_VALUE && !(proc.sigmask & bit))
-		terminate(sig, "");
-	/* a handler, or blocked: it runs when the call returns or when it
-	 * is unblocked */
-	proc.sigpending |= bit;
-	pending_code[sig] = code;
+	/* a handler, blocked, or another process's: it runs when that
+	 * process's system call returns, or when it is unblocked */
+	p->sigpending |= bit;
+	p->pending_code[sig] = code;
+	p->pending_from[sig] = from;
+	p->pending_status[sig] = status;
+	sched_wake();
 	return 0;
+}
+
+long signal_send_to(struct process *p, int sig, int code)
+{
+	return send(p, sig, code, current->pid, 0);
+}
+
+void signal_child_exited(struct process *parent, int code, int status)
+{
+	send(parent, SIGCHLD, code, current->pid, status);
 }
 
 /*
@@ -259,15 +285,15 @@ static int setup_frame(int sig, const struct siginfo_abi *info,
 		       struct user_regs *r, uint64_t trapno, uint64_t err,
 		       uint64_t cr2)
 {
-	typeof(proc.sigactions[0]) *sa = &proc.sigactions[sig - 1];
+	typeof(current->sigactions[0]) *sa = &current->sigactions[sig - 1];
 	struct rt_sigframe frame;
 	uint64_t sp = r->rsp;
 
 	if (!(sa->flags & SA_RESTORER))
 		return -EFAULT; /* x86_64 programs must give a restorer */
-	if ((sa->flags & SA_ONSTACK) && !(altstack.flags & SS_DISABLE_FLAG) &&
-	    !on_altstack(sp))
-		sp = altstack.sp + altstack.size;
+	if ((sa->flags & SA_ONSTACK) &&
+	    !(current->altstack.flags & SS_DISABLE_FLAG) && !on_altstack(sp))
+		sp = current->altstack.sp + current->altstack.size;
 	else
 		sp -= RED_ZONE;
 	size_t fpsize = fp_capture();
@@ -278,7 +304,7 @@ static int setup_frame(int sig, const struct siginfo_abi *info,
 	frame.pretcode = sa->restorer;
 	frame.uc.flags = UC_SIGCONTEXT_SS_FLAG | UC_STRICT_RESTORE_SS_FLAG |
 			 (fpsize > FXSAVE_SIZE ? UC_FP_XSTATE_FLAG : 0);
-	frame.uc.stack = altstack;
+	frame.uc.stack = current->altstack;
 	if (on_altstack(r->rsp))
 		frame.uc.stack.flags |= SS_ONSTACK_FLAG;
 	struct sigcontext *mc = &frame.uc.mcontext;
@@ -293,8 +319,9 @@ static int setup_frame(int sig, const struct siginfo_abi *info,
 	mc->trapno = trapno;
 	mc->err = err;
 	mc->cr2 = cr2;
-	uint64_t saved = suspend_active ? suspend_saved_mask : proc.sigmask;
-	suspend_active = 0;
+	uint64_t saved = current->suspend_active ? current->suspend_saved_mask
+						 : current->sigmask;
+	current->suspend_active = 0;
 	mc->oldmask = saved;
 	mc->fpstate = (struct _fpstate_64 *)fpstate; /* a user address */
 	frame.uc.sigmask = saved;
@@ -303,10 +330,10 @@ static int setup_frame(int sig, const struct siginfo_abi *info,
 	    copy_to_user(at, &frame, sizeof(frame)) < 0)
 		return -EFAULT;
 
-	proc.sigmask |= sa->mask;
+	current->sigmask |= sa->mask;
 	if (!(sa->flags & SA_NODEFER))
-		proc.sigmask |= SIGBIT(sig);
-	proc.sigmask &= ~UNBLOCKABLE;
+		current->sigmask |= SIGBIT(sig);
+	current->sigmask &= ~UNBLOCKABLE;
 	uint64_t handler = sa->handler;
 	if (sa->flags & SA_RESETHAND)
 		sa->handler = SIG_DFL_VALUE;
@@ -326,12 +353,13 @@ static int next_pending(void)
 {
 	for (int sig = 1; sig <= NSIG_LINUX; sig++) {
 		uint64_t bit = SIGBIT(sig);
-		if (!(proc.sigpending & bit) || (proc.sigmask & bit))
+		if (!(current->sigpending & bit) || (current->sigmask & bit))
 			continue;
-		proc.sigpending &= ~bit;
+		current->sigpending &= ~bit;
 		if (has_handler(sig))
 			return sig;
-		signal_send(sig, pending_code[sig]); /* default or ignore */
+		signal_send(sig,
+			    current->pending_code[sig]); /* default or ignore */
 	}
 	return 0;
 }
@@ -341,31 +369,33 @@ static struct siginfo_abi kill_info(int sig)
 	struct siginfo_abi info;
 	memset(&info, 0, sizeof(info));
 	info.signo = sig;
-	info.code = pending_code[sig];
-	info.u.kill.pid = 1;
+	info.code = current->pending_code[sig];
+	info.u.chld.pid = current->pending_from[sig];
+	if (sig == SIGCHLD)
+		info.u.chld.status = current->pending_status[sig];
 	return info;
 }
 
 void signal_mask_suspend(uint64_t mask)
 {
-	suspend_saved_mask = proc.sigmask;
-	suspend_active = 1;
-	proc.sigmask = mask & ~UNBLOCKABLE;
+	current->suspend_saved_mask = current->sigmask;
+	current->suspend_active = 1;
+	current->sigmask = mask & ~UNBLOCKABLE;
 }
 
 long signal_deliver_pending(struct syscall_frame *f, long ret)
 {
 	int sig = next_pending();
 	if (!sig) {
-		if (suspend_active) {
-			proc.sigmask = suspend_saved_mask;
-			suspend_active = 0;
+		if (current->suspend_active) {
+			current->sigmask = current->suspend_saved_mask;
+			current->suspend_active = 0;
 		}
 		return ret == -ERESTARTSYS ? -EINTR : ret;
 	}
 	uint64_t rip = f->rip;
 	if (ret == -ERESTARTSYS) {
-		if (proc.sigactions[sig - 1].flags & SA_RESTART) {
+		if (current->sigactions[sig - 1].flags & SA_RESTART) {
 			/* the handler returns to the syscall instruction */
 			rip -= 2;
 			ret = (long)f->nr;
@@ -420,12 +450,12 @@ static void enter_pending_handler(struct user_regs *r)
 
 /* Save the program's context (f) and make the trap return to (entry),
  * on the signal stack, at the privilege the kernel runs any code at. */
-static RING0 int redirect(struct trap_frame *f, void (*entry)(void))
+static RING0 int redirect(struct trap_frame *f, void (*entry)(void),
+			  uint64_t stack)
 {
-	extern char signal_stack_top[];
 	fault_frame = *f;
 	f->rip = (uint64_t)entry;
-	f->rsp = (uint64_t)signal_stack_top;
+	f->rsp = stack;
 	if (!boot.ring3) { /* hardware mode: the kernel runs in ring 0 */
 		f->cs = FRESCO_KERNEL_CS;
 		f->ss = FRESCO_KERNEL_DS;
@@ -438,11 +468,22 @@ static RING0 int redirect(struct trap_frame *f, void (*entry)(void))
 
 RING0 int signal_fault_redirect(struct trap_frame *f, int sig, uint64_t addr)
 {
-	if (!(f->cs & 3) || !has_handler(sig) || (proc.sigmask & SIGBIT(sig)))
+	if (!(f->cs & 3) || !has_handler(sig) ||
+	    (current->sigmask & SIGBIT(sig)))
 		return 0; /* Linux forces the default action */
 	fault_addr = addr;
 	fault_sig = sig;
-	return redirect(f, signal_fault_entry);
+	return redirect(f, signal_fault_entry, (uint64_t)signal_stack_top);
+}
+
+RING0 int signal_fault_kill(struct trap_frame *f, int sig, uint64_t addr)
+{
+	if (!(f->cs & 3) || current->pid == 1)
+		return 0; /* pid 1's death ends the VM from here */
+	fault_addr = addr;
+	fault_sig = sig;
+	/* the process was running its program: its kernel stack is free */
+	return redirect(f, signal_kill_entry, percpu0.kstack_top);
 }
 
 RING0 int signal_async_redirect(struct trap_frame *f)
@@ -450,7 +491,7 @@ RING0 int signal_async_redirect(struct trap_frame *f)
 	if (!(f->cs & 3) || f->rip >= KERNEL_VMA ||
 	    (!timer_armed_tsc && !host_events))
 		return 0; /* the kernel checks both on its way out */
-	return redirect(f, signal_async_entry);
+	return redirect(f, signal_async_entry, (uint64_t)signal_stack_top);
 }
 
 static struct user_regs saved_regs(void)
@@ -559,14 +600,14 @@ long sys_rt_sigreturn(void)
 		.rflags = (mc->eflags & FIX_EFLAGS) | 0x202,
 		.rsp = mc->rsp,
 	};
-	proc.sigmask = uc.sigmask & ~UNBLOCKABLE;
+	current->sigmask = uc.sigmask & ~UNBLOCKABLE;
 	enter_pending_handler(&r);
 	user_return(&r);
 }
 
 long sys_sigaltstack(uint64_t uss, uint64_t uoss)
 {
-	struct stack_abi ss, old = altstack;
+	struct sigaltstack_abi ss, old = current->altstack;
 	uint64_t sp = percpu0.user_rsp;
 
 	if (on_altstack(sp))
@@ -581,13 +622,15 @@ long sys_sigaltstack(uint64_t uss, uint64_t uoss)
 		    mode != SS_ONSTACK_FLAG)
 			return -EINVAL;
 		if (mode == SS_DISABLE_FLAG) {
-			altstack = (struct stack_abi){0, SS_DISABLE_FLAG, 0, 0};
+			current->altstack = (struct sigaltstack_abi){
+				0, SS_DISABLE_FLAG, 0, 0};
 		} else {
 			if (ss.size < MINSIGSTKSZ_LINUX)
 				return -ENOMEM;
 			if (!user_range_ok(ss.sp, ss.size))
 				return -EFAULT;
-			altstack = (struct stack_abi){ss.sp, 0, 0, ss.size};
+			current->altstack =
+				(struct sigaltstack_abi){ss.sp, 0, 0, ss.size};
 		}
 	}
 	if (uoss && copy_to_user(uoss, &old, sizeof(old)) < 0)
@@ -595,27 +638,52 @@ long sys_sigaltstack(uint64_t uss, uint64_t uoss)
 	return 0;
 }
 
-NORETURN void signal_fault(const struct trap_frame *f, int sig, uint64_t addr)
+/* Say why (f) killed the process: pid 1 as "program", others by pid. */
+static void fault_report(const struct trap_frame *f, int sig, uint64_t addr)
 {
-	const char *what = exception_name(f->vector);
+	char who[24] = "program";
+	if (current->pid != 1)
+		snprintf(who, sizeof(who), "process %d", current->pid);
 	if (f->vector == 14) {
 		const char *access = (f->error & 0x10)	? "executing"
 				     : (f->error & 0x2) ? "writing"
 							: "reading";
 		const char *cause =
 			(f->error & 0x1) ? "not permitted" : "not mapped";
-		klog("program killed by %s: %s address %#lx (%s) at rip %#lx",
+		klog("%s killed by %s: %s address %#lx (%s) at rip %#lx", who,
 		     signal_name(sig), access, addr, cause, f->rip);
 	} else {
-		klog("program killed by %s: %s at rip %#lx", signal_name(sig),
-		     what, f->rip);
+		klog("%s killed by %s: %s at rip %#lx", who, signal_name(sig),
+		     exception_name(f->vector), f->rip);
 	}
-	kexit(128 + sig);
+}
+
+NORETURN void signal_fault(const struct trap_frame *f, int sig, uint64_t addr)
+{
+	fault_report(f, sig, addr);
+	process_exit(sig, 128 + sig);
+}
+
+NORETURN void signal_deliver_kill(void)
+{
+	signal_fault(&fault_frame, fault_sig, fault_addr);
+}
+
+void signal_exec(void)
+{
+	for (int sig = 1; sig <= NSIG_LINUX; sig++) {
+		typeof(current->sigactions[0]) *sa =
+			&current->sigactions[sig - 1];
+		if (sa->handler != SIG_IGN_VALUE)
+			*sa = (typeof(*sa)){SIG_DFL_VALUE, 0, 0, 0};
+	}
+	current->altstack = (struct sigaltstack_abi){0, SS_DISABLE_FLAG, 0, 0};
+	current->suspend_active = 0;
 }
 
 long sys_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size)
 {
-	typeof(proc.sigactions[0]) a;
+	typeof(current->sigactions[0]) a;
 
 	if (size != SIGSET_SIZE || sig < 1 || sig > NSIG_LINUX)
 		return -EINVAL;
@@ -624,20 +692,20 @@ long sys_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size)
 	if (act && copy_from_user(&a, act, sizeof(a)) < 0)
 		return -EFAULT;
 	if (oact &&
-	    copy_to_user(oact, &proc.sigactions[sig - 1], sizeof(a)) < 0)
+	    copy_to_user(oact, &current->sigactions[sig - 1], sizeof(a)) < 0)
 		return -EFAULT;
 	if (act) {
 		a.mask &= ~UNBLOCKABLE;
-		proc.sigactions[sig - 1] = a;
+		current->sigactions[sig - 1] = a;
 		if (a.handler == SIG_IGN_VALUE)
-			proc.sigpending &= ~SIGBIT(sig);
+			current->sigpending &= ~SIGBIT(sig);
 	}
 	return 0;
 }
 
 long sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t size)
 {
-	uint64_t s, old = proc.sigmask;
+	uint64_t s, old = current->sigmask;
 
 	if (size != SIGSET_SIZE)
 		return -EINVAL;
@@ -646,58 +714,78 @@ long sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t size)
 	if (set) {
 		switch (how) {
 		case SIG_BLOCK:
-			proc.sigmask |= s;
+			current->sigmask |= s;
 			break;
 		case SIG_UNBLOCK:
-			proc.sigmask &= ~s;
+			current->sigmask &= ~s;
 			break;
 		case SIG_SETMASK:
-			proc.sigmask = s;
+			current->sigmask = s;
 			break;
 		default:
 			return -EINVAL;
 		}
-		proc.sigmask &= ~UNBLOCKABLE;
+		current->sigmask &= ~UNBLOCKABLE;
 	}
 	if (oset && copy_to_user(oset, &old, sizeof(old)) < 0) {
-		proc.sigmask = old;
+		current->sigmask = old;
 		return -EFAULT;
 	}
 	/* what became unblocked runs as this call returns */
 	return 0;
 }
 
-static long send_to_self(int sig, int code)
+long sys_kill(int pid, int sig)
 {
 	if (sig < 0 || sig > NSIG_LINUX)
 		return -EINVAL;
-	if (sig == 0)
-		return 0;
-	return signal_send(sig, code);
+	if (pid > 0) {
+		struct process *p = process_find(pid);
+		if (!p)
+			return -ESRCH;
+		return sig ? signal_send_to(p, sig, SI_USER_CODE) : 0;
+	}
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	/* 0 and -N: the one process group, every process; -1: every
+	 * process but pid 1 and the caller (Linux's rule). The caller comes
+	 * last, as its signal may end it. */
+	int found = 0;
+	for (struct process *p = process_list(); p; p = p->next) {
+		if (p == current || p->state == PROC_ZOMBIE ||
+		    (pid == -1 && p->pid == 1))
+			continue;
+		found = 1;
+		if (sig)
+			signal_send_to(p, sig, SI_USER_CODE);
+	}
+	if (pid == -1)
+		return found ? 0 : -ESRCH;
+	return sig ? signal_send(sig, SI_USER_CODE) : 0;
 }
 
-long sys_kill(int pid, int sig)
+static long send_to_thread(int tid, int sig)
 {
-	/* pid 1 is us; 0 and -1 reach every process we could signal: us */
-	if (pid != 1 && pid != 0 && pid != -1)
+	if (sig < 0 || sig > NSIG_LINUX)
+		return -EINVAL;
+	struct process *p = process_find(tid);
+	if (!p || p->state == PROC_ZOMBIE)
 		return -ESRCH;
-	return send_to_self(sig, SI_USER_CODE);
+	return sig ? signal_send_to(p, sig, SI_TKILL_CODE) : 0;
 }
 
 long sys_tkill(int tid, int sig)
 {
 	if (tid <= 0)
 		return -EINVAL;
-	if (tid != 1)
-		return -ESRCH;
-	return send_to_self(sig, SI_TKILL_CODE);
+	return send_to_thread(tid, sig);
 }
 
 long sys_tgkill(int tgid, int tid, int sig)
 {
 	if (tgid <= 0 || tid <= 0)
 		return -EINVAL;
-	if (tgid != 1 || tid != 1)
-		return -ESRCH;
-	return send_to_self(sig, SI_TKILL_CODE);
+	if (tgid != tid)
+		return -ESRCH; /* one thread per process: tid is the pid */
+	return send_to_thread(tid, sig);
 }

@@ -50,7 +50,7 @@ static char *opened_path(const char *path)
 
 	cwd[pos] = '\0';
 	if (path[0] != '/') {
-		for (struct inode *d = fs_cwd; d != fs_root;
+		for (struct inode *d = current->cwd; d != fs_root;
 		     d = d->u.dir.parent) {
 			const struct dentry *e = dir_name_in_parent(d);
 			if (!e || (size_t)e->len + 1 > pos)
@@ -165,7 +165,7 @@ long sys_openat(int dirfd, uint64_t upath, int flags, uint32_t mode)
 	}
 	if (!w.inode) {
 		struct inode *i =
-			inode_new(S_IFREG | (mode & 07777 & ~fs_umask));
+			inode_new(S_IFREG | (mode & 07777 & ~current->umask));
 		if (!i) {
 			walk_done(&w);
 			return -ENOSPC;
@@ -242,7 +242,7 @@ long sys_fstat(int fd, uint64_t ust)
 	if (!f)
 		return -EBADF;
 	fill_stat(f->inode, &st);
-	if (dev_is_console(f) && !proc.tty) {
+	if (dev_is_console(f) && !current->tty) {
 		/* docker's standard streams are pipes without -t */
 		st.st_mode = S_IFIFO | 0600;
 		st.st_rdev = 0;
@@ -277,7 +277,7 @@ long sys_newfstatat(int dirfd, uint64_t upath, uint64_t ust, int flags)
 long sys_fstat_cwd(uint64_t ust)
 {
 	struct stat st;
-	fill_stat(fs_cwd, &st);
+	fill_stat(current->cwd, &st);
 	return copy_to_user(ust, &st, sizeof(st));
 }
 
@@ -314,7 +314,7 @@ long sys_statx(int dirfd, uint64_t upath, int flags, unsigned mask,
 		struct file *f = dirfd == AT_FDCWD ? NULL : fd_get(dirfd);
 		if (dirfd != AT_FDCWD && !f)
 			return -EBADF;
-		i = f ? f->inode : fs_cwd;
+		i = f ? f->inode : current->cwd;
 	} else {
 		int follow = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW;
 		if ((r = walk_user(dirfd, upath, follow, &w, path_buf)) < 0)
@@ -358,7 +358,7 @@ long sys_mkdirat(int dirfd, uint64_t upath, uint32_t mode)
 		walk_done(&w);
 		return -EEXIST;
 	}
-	struct inode *i = inode_new(S_IFDIR | (mode & 07777 & ~fs_umask));
+	struct inode *i = inode_new(S_IFDIR | (mode & 07777 & ~current->umask));
 	r = i ? dir_link(w.parent, w.last, w.last_len, i) : -ENOSPC;
 	if (r < 0 && i)
 		kfree(i, sizeof(*i));
@@ -609,8 +609,8 @@ static long set_cwd(struct inode *i)
 	if (!S_ISDIR(i->mode))
 		return -ENOTDIR;
 	inode_get(i);
-	inode_put(fs_cwd);
-	fs_cwd = i;
+	inode_put(current->cwd);
+	current->cwd = i;
 	return 0;
 }
 
@@ -637,9 +637,10 @@ long sys_getcwd(uint64_t buf, uint64_t size)
 	size_t pos = FS_PATH_MAX;
 
 	out[pos] = '\0';
-	if (fs_cwd->nlink == 0)
+	if (current->cwd->nlink == 0)
 		return -ENOENT; /* removed */
-	for (struct inode *d = fs_cwd; d != fs_root; d = d->u.dir.parent) {
+	for (struct inode *d = current->cwd; d != fs_root;
+	     d = d->u.dir.parent) {
 		const struct dentry *e = dir_name_in_parent(d);
 		if (!e || (size_t)e->len + 1 > pos)
 			return -ENAMETOOLONG;
@@ -658,8 +659,8 @@ long sys_getcwd(uint64_t buf, uint64_t size)
 
 long sys_umask(uint32_t mask)
 {
-	uint32_t old = fs_umask;
-	fs_umask = mask & 0777;
+	uint32_t old = current->umask;
+	current->umask = mask & 0777;
 	return old;
 }
 

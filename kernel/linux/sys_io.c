@@ -108,20 +108,19 @@ long sys_pwrite64(int fd, uint64_t buf, uint64_t len, int64_t off)
 	return file_write(f, buf, len, &pos);
 }
 
-/* Read and check (cnt) iovecs; -EINVAL for a bad count or total. */
-static struct iovec iov_tmp[UIO_MAXIOV];
-
-static long iov_fetch(uint64_t uiov, int cnt)
+/* Read and check (cnt) iovecs into (iov); -EINVAL for a bad count or
+ * total. */
+static long iov_fetch(struct iovec *iov, uint64_t uiov, int cnt)
 {
 	if (cnt < 0 || cnt > UIO_MAXIOV)
 		return -EINVAL;
-	long r = iov_from_user(iov_tmp, uiov, (uint64_t)cnt,
-			       0x7fffffffffffffffULL);
+	long r = iov_from_user(iov, uiov, (uint64_t)cnt, 0x7fffffffffffffffULL);
 	return r < 0 ? r : 0;
 }
 
 static long rw_vector(int fd, uint64_t uiov, int cnt, int write, int64_t off)
 {
+	struct iovec iov[UIO_MAXIOV];
 	struct file *f = fd_get(fd);
 	uint64_t pos, *posp;
 	long r, done = 0;
@@ -135,11 +134,11 @@ static long rw_vector(int fd, uint64_t uiov, int cnt, int write, int64_t off)
 		pos = (uint64_t)off;
 		posp = &pos;
 	}
-	if ((r = iov_fetch(uiov, cnt)) < 0)
+	if ((r = iov_fetch(iov, uiov, cnt)) < 0)
 		return r;
 	for (int i = 0; i < cnt; i++) {
-		uint64_t base = (uint64_t)iov_tmp[i].iov_base;
-		uint64_t len = iov_tmp[i].iov_len;
+		uint64_t base = (uint64_t)iov[i].iov_base;
+		uint64_t len = iov[i].iov_len;
 		if (len == 0)
 			continue;
 		r = write ? file_write(f, base, len, posp)
@@ -227,7 +226,7 @@ long sys_dup3(int old, int new, int flags)
 	if (old == new)
 		return -EINVAL;
 	if (new < 0 || new >= FS_FD_MAX ||
-	    (uint64_t) new >= proc.rlim[RLIMIT_NOFILE][0])
+	    (uint64_t) new >= current->rlim[RLIMIT_NOFILE][0])
 		return -EBADF;
 	f->refs++;
 	if (fd_get(new))

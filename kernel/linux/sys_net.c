@@ -46,7 +46,7 @@
 #define SHUT_RD 0
 #define SHUT_WR 1
 #define SHUT_RDWR 2
-#define IOBUF 65536
+#define IOBUF PROCESS_IOBUF_SIZE
 
 struct sockaddr_in_abi {
 	uint16_t family;
@@ -70,8 +70,6 @@ struct msghdr_abi {
 struct timeval_abi {
 	int64_t sec, usec;
 };
-
-static uint8_t iobuf[IOBUF];
 
 static struct file *sock_file(int fd, long *err)
 {
@@ -325,6 +323,7 @@ static long udp_recv_wait(struct file *f, struct sock *s, uint8_t *buf,
 long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		 const struct peer *to)
 {
+	uint8_t *iobuf = current->iobuf;
 	struct sock *s = sock_of(f);
 	if (s->tcp) {
 		if (len > IOBUF)
@@ -346,6 +345,7 @@ long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		   struct peer *from)
 {
+	uint8_t *iobuf = current->iobuf;
 	struct sock *s = sock_of(f);
 	struct peer p = {0, 0};
 	if (s->tcp) {
@@ -407,10 +407,8 @@ long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
 /* The start of sendmsg and recvmsg: the socket (fd), the message header
  * at (umsg) into (m) and its iovec array into (iov); (*r) the bytes the
  * array describes. NULL with (*r) the error. */
-static struct iovec msg_iov[UIO_MAXIOV];
-
 static struct file *msg_begin(int fd, uint64_t umsg, struct msghdr_abi *m,
-			      long *r)
+			      struct iovec *iov, long *r)
 {
 	struct file *f = sock_file(fd, r);
 	if (!f)
@@ -423,17 +421,18 @@ static struct file *msg_begin(int fd, uint64_t umsg, struct msghdr_abi *m,
 		*r = -EMSGSIZE;
 		return NULL;
 	}
-	*r = iov_from_user(msg_iov, m->iov, m->iovlen,
+	*r = iov_from_user(iov, m->iov, m->iovlen,
 			   0x7ffff000 /* Linux's MAX_RW_COUNT */);
 	return *r < 0 ? NULL : f;
 }
 
 long sys_sendmsg(int fd, uint64_t umsg, int flags)
 {
-	const struct iovec *iov = msg_iov;
+	struct iovec iov[UIO_MAXIOV];
+	uint8_t *iobuf = current->iobuf;
 	struct msghdr_abi m;
 	long r, total;
-	struct file *f = msg_begin(fd, umsg, &m, &total);
+	struct file *f = msg_begin(fd, umsg, &m, iov, &total);
 	if (!f)
 		return total;
 	if (total > IOBUF)
@@ -462,10 +461,11 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 
 long sys_recvmsg(int fd, uint64_t umsg, int flags)
 {
-	const struct iovec *iov = msg_iov;
+	struct iovec iov[UIO_MAXIOV];
+	uint8_t *iobuf = current->iobuf;
 	struct msghdr_abi m;
 	long total;
-	struct file *f = msg_begin(fd, umsg, &m, &total);
+	struct file *f = msg_begin(fd, umsg, &m, iov, &total);
 	if (!f)
 		return total;
 	struct sock *s = sock_of(f);

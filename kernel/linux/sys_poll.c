@@ -71,10 +71,10 @@ static uint64_t deadline_in(uint64_t timeout_ns)
 
 static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
 {
-	static struct pollfd_abi fds[POLL_MAX];
+	struct pollfd_abi fds[POLL_MAX];
 	long n = 0;
 
-	if (nfds > POLL_MAX || nfds > proc.rlim[RLIMIT_NOFILE][0])
+	if (nfds > POLL_MAX || nfds > current->rlim[RLIMIT_NOFILE][0])
 		return -EINVAL;
 	if (copy_from_user(fds, ufds, nfds * sizeof(fds[0])) < 0)
 		return -EFAULT;

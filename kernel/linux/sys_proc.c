@@ -1,44 +1,117 @@
-/* sys_proc.c: the process's identity, limits and thread-area calls, for a
- * VM that runs exactly one process (pid 1) with one thread. */
+/* sys_proc.c: processes: fork, vfork, clone, wait4, exit, identity,
+ * limits and thread-area calls. Processes have one thread each; the
+ * program the VM started with is pid 1, in a process group and session
+ * that every process shares. */
 #include "linux/syscalls.h"
 #include "arch/x86_64/x86.h"
+#include "fs/fs.h"
 #include <asm/prctl.h>
 #include <linux/resource.h>
 #include <linux/utsname.h>
 #include <linux/prctl.h>
 #include <linux/sysinfo.h>
 #include <linux/times.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
 
 #define ROBUST_LIST_HEAD_SIZE 24
 #define KERNEL_RELEASE "6.1.0-fresco"
 #define HOSTNAME "fresco"
 
-struct process proc;
+#define CLONE_EXIT_SIGNAL 0xff /* CSIGNAL */
 
 long sys_exit(int status)
 {
-	/* the only thread ending ends the process */
-	kexit(status & 0xff);
+	/* a process's only thread ending ends the process */
+	process_exit((status & 0xff) << 8, status & 0xff);
 }
 
 long sys_exit_group(int status)
 {
-	kexit(status & 0xff);
+	process_exit((status & 0xff) << 8, status & 0xff);
+}
+
+long sys_fork(void)
+{
+	struct fork_req req = {0};
+	return process_fork(&req);
+}
+
+long sys_vfork(void)
+{
+	struct fork_req req = {.vfork = 1};
+	return process_fork(&req);
+}
+
+long sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid,
+	       uint64_t child_tid, uint64_t tls)
+{
+	const uint64_t known = CLONE_EXIT_SIGNAL | CLONE_VM | CLONE_VFORK |
+			       CLONE_SETTLS | CLONE_PARENT_SETTID |
+			       CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
+		static int said;
+		if (!said++)
+			klog("clone with CLONE_VM (a thread) is not "
+			     "implemented; the program gets ENOSYS");
+		return -ENOSYS;
+	}
+	if (flags & ~known)
+		return -EINVAL;
+	if ((flags & CLONE_EXIT_SIGNAL) > 64)
+		return -EINVAL;
+	struct fork_req req = {
+		.vfork = (flags & CLONE_VFORK) != 0,
+		.settls = (flags & CLONE_SETTLS) != 0,
+		.tls = tls,
+		.stack = stack,
+		.parent_tid = (flags & CLONE_PARENT_SETTID) ? parent_tid : 0,
+		.set_child_tid = (flags & CLONE_CHILD_SETTID) ? child_tid : 0,
+		.clear_child_tid =
+			(flags & CLONE_CHILD_CLEARTID) ? child_tid : 0,
+	};
+	if (req.settls && tls >= USER_TOP)
+		return -EPERM;
+	if ((req.parent_tid && !user_range_ok(parent_tid, 4)) ||
+	    (req.set_child_tid && !user_range_ok(child_tid, 4)))
+		return -EFAULT;
+	return process_fork(&req);
+}
+
+long sys_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage)
+{
+	int status = 0;
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE |
+			__WNOTHREAD))
+		return -EINVAL;
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	long r = process_wait(pid, options, &status);
+	if (r <= 0)
+		return r;
+	if (ustatus && copy_to_user(ustatus, &status, sizeof(status)) < 0)
+		return -EFAULT;
+	if (urusage) {
+		uint8_t ru[144] = {0}; /* struct rusage: nothing is counted */
+		if (copy_to_user(urusage, ru, sizeof(ru)) < 0)
+			return -EFAULT;
+	}
+	return r;
 }
 
 long sys_getpid(void)
 {
-	return 1;
+	return current->pid;
 }
 
 long sys_gettid(void)
 {
-	return 1;
+	return current->pid;
 }
 
 long sys_getppid(void)
 {
-	return 0;
+	return current->parent ? current->parent->pid : 0;
 }
 
 long sys_getuid(void)
@@ -82,7 +155,7 @@ static void set_fs_base(uint64_t v)
 		gate_call(GATE_WRMSR, MSR_FS_BASE, (long)v, 0);
 	else
 		wrmsr(MSR_FS_BASE, v);
-	proc.fs_base = v;
+	current->fs_base = v;
 }
 
 long sys_arch_prctl(int code, uint64_t addr)
@@ -94,7 +167,7 @@ long sys_arch_prctl(int code, uint64_t addr)
 		set_fs_base(addr);
 		return 0;
 	case ARCH_GET_FS:
-		return copy_to_user(addr, &proc.fs_base, sizeof(uint64_t));
+		return copy_to_user(addr, &current->fs_base, sizeof(uint64_t));
 	case ARCH_GET_CPUID:
 		return 1;
 	case ARCH_SET_GS:
@@ -108,8 +181,8 @@ long sys_arch_prctl(int code, uint64_t addr)
 
 long sys_set_tid_address(uint64_t tidptr)
 {
-	proc.clear_child_tid = tidptr;
-	return 1;
+	current->clear_child_tid = tidptr;
+	return current->pid;
 }
 
 long sys_set_robust_list(uint64_t head, uint64_t len)
@@ -126,33 +199,40 @@ long sys_rseq(void)
 
 void process_init(const char *exe, int tty)
 {
-	proc.exe = exe;
-	proc.tty = tty;
+	current->mm = vm_boot_mm();
+	current->files = files_new();
+	if (!current->files)
+		kpanic(NULL, "no memory for the first descriptor table");
+	current->umask = 022;
+	current->altstack.flags = 2; /* SS_DISABLE */
+	current->exe = exe;
+	current->tty = tty;
 	for (int i = 0; i < RLIM_NLIMITS; i++) {
-		proc.rlim[i][0] = RLIM64_INFINITY;
-		proc.rlim[i][1] = RLIM64_INFINITY;
+		current->rlim[i][0] = RLIM64_INFINITY;
+		current->rlim[i][1] = RLIM64_INFINITY;
 	}
-	proc.rlim[RLIMIT_STACK][0] = 8ULL << 20;
-	proc.rlim[RLIMIT_NOFILE][0] = 1024;
-	proc.rlim[RLIMIT_NOFILE][1] = 4096;
-	proc.rlim[RLIMIT_CORE][0] = 0;
-	proc.rlim[RLIMIT_MEMLOCK][0] = 8ULL << 20;
-	proc.rlim[RLIMIT_MEMLOCK][1] = 8ULL << 20;
-	proc.rlim[RLIMIT_SIGPENDING][0] = 1024;
-	proc.rlim[RLIMIT_SIGPENDING][1] = 1024;
-	proc.rlim[RLIMIT_MSGQUEUE][0] = 819200;
-	proc.rlim[RLIMIT_MSGQUEUE][1] = 819200;
-	proc.rlim[RLIMIT_NICE][0] = 0;
-	proc.rlim[RLIMIT_NICE][1] = 0;
-	proc.rlim[RLIMIT_RTPRIO][0] = 0;
-	proc.rlim[RLIMIT_RTPRIO][1] = 0;
+	current->rlim[RLIMIT_STACK][0] = 8ULL << 20;
+	current->rlim[RLIMIT_NOFILE][0] = 1024;
+	current->rlim[RLIMIT_NOFILE][1] = 4096;
+	current->rlim[RLIMIT_CORE][0] = 0;
+	current->rlim[RLIMIT_MEMLOCK][0] = 8ULL << 20;
+	current->rlim[RLIMIT_MEMLOCK][1] = 8ULL << 20;
+	current->rlim[RLIMIT_SIGPENDING][0] = 1024;
+	current->rlim[RLIMIT_SIGPENDING][1] = 1024;
+	current->rlim[RLIMIT_MSGQUEUE][0] = 819200;
+	current->rlim[RLIMIT_MSGQUEUE][1] = 819200;
+	current->rlim[RLIMIT_NICE][0] = 0;
+	current->rlim[RLIMIT_NICE][1] = 0;
+	current->rlim[RLIMIT_RTPRIO][0] = 0;
+	current->rlim[RLIMIT_RTPRIO][1] = 0;
 }
 
 long sys_prlimit64(int pid, unsigned res, uint64_t new, uint64_t old)
 {
 	struct rlimit64 r;
 
-	if (pid != 0 && pid != 1)
+	struct process *p = pid ? process_find(pid) : current;
+	if (!p || p->state == PROC_ZOMBIE)
 		return -ESRCH;
 	if (res >= RLIM_NLIMITS)
 		return -EINVAL;
@@ -163,13 +243,13 @@ long sys_prlimit64(int pid, unsigned res, uint64_t new, uint64_t old)
 			return -EINVAL;
 	}
 	if (old) {
-		struct rlimit64 o = {proc.rlim[res][0], proc.rlim[res][1]};
+		struct rlimit64 o = {p->rlim[res][0], p->rlim[res][1]};
 		if (copy_to_user(old, &o, sizeof(o)) < 0)
 			return -EFAULT;
 	}
 	if (new) {
-		proc.rlim[res][0] = r.rlim_cur;
-		proc.rlim[res][1] = r.rlim_max;
+		p->rlim[res][0] = r.rlim_cur;
+		p->rlim[res][1] = r.rlim_max;
 	}
 	return 0;
 }
@@ -188,7 +268,7 @@ long sys_sched_getaffinity(int pid, uint64_t len, uint64_t mask)
 {
 	uint64_t one = 1;
 
-	if (pid != 0 && pid != 1)
+	if (pid != 0 && !process_find(pid))
 		return -ESRCH;
 	if (len < sizeof(one) || (len & (sizeof(one) - 1)))
 		return -EINVAL;
@@ -199,6 +279,7 @@ long sys_sched_getaffinity(int pid, uint64_t len, uint64_t mask)
 
 long sys_sched_yield(void)
 {
+	sched_yield_wait(0); /* 0: back as soon as the others wait */
 	return 0;
 }
 
@@ -255,7 +336,7 @@ long sys_sysinfo(uint64_t ubuf)
 	si.uptime = (long)(clock_monotonic_ns() / 1000000000);
 	si.totalram = phys_total_pages();
 	si.freeram = phys_free_pages();
-	si.procs = 1;
+	si.procs = (uint16_t)process_count();
 	si.mem_unit = PAGE_SIZE;
 	return copy_to_user(ubuf, &si, sizeof(si));
 }
@@ -287,10 +368,15 @@ long sys_getrusage(int who, uint64_t ubuf)
 	return copy_to_user(ubuf, &ru, sizeof(ru));
 }
 
-/* Process groups and sessions: pid 1 leads both. */
+/* Process groups and sessions: one of each, led by pid 1. */
+static int exists(int pid)
+{
+	return pid == 0 || process_find(pid) != NULL;
+}
+
 long sys_getpgid(int pid)
 {
-	return pid == 0 || pid == 1 ? 1 : -ESRCH;
+	return exists(pid) ? 1 : -ESRCH;
 }
 
 long sys_getpgrp(void)
@@ -300,17 +386,18 @@ long sys_getpgrp(void)
 
 long sys_getsid(int pid)
 {
-	return pid == 0 || pid == 1 ? 1 : -ESRCH;
+	return exists(pid) ? 1 : -ESRCH;
 }
 
 long sys_setsid(void)
 {
-	return -EPERM; /* already a process group leader */
+	/* pid 1 already leads its group; new sessions are not kept */
+	return -EPERM;
 }
 
 long sys_setpgid(int pid, int pgid)
 {
-	if (pid != 0 && pid != 1)
+	if (!exists(pid))
 		return -ESRCH;
 	return pgid == 0 || pgid == 1 ? 0 : -EPERM;
 }

@@ -30,12 +30,23 @@ struct ktimer {
 	uint64_t overrun;
 };
 
-/* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF: one process on one CPU, so
- * all three count time since boot */
-static struct ktimer itimers[3];
-static struct ktimer ptimers[POSIX_TIMERS];
-static int ptimer_used[POSIX_TIMERS];
+/* A process's timers, made when it first sets one; fork does not copy
+ * them. ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF: one CPU and no
+ * accounting yet, so all three count time since they were set. */
+struct process_timers {
+	struct ktimer itimers[3];
+	struct ktimer ptimers[POSIX_TIMERS];
+	int ptimer_used[POSIX_TIMERS];
+};
 uint64_t timer_armed_tsc;
+
+/* The current process's timers, made if need be; NULL without memory. */
+static struct process_timers *timers(void)
+{
+	if (!current->timers)
+		current->timers = kmalloc(sizeof(struct process_timers));
+	return current->timers;
+}
 
 struct timeval_abi {
 	int64_t sec, usec;
@@ -55,8 +66,9 @@ struct sigevent_abi {
 	int32_t tid, pad[11];
 };
 
-/* Fire every expired timer (sends its signal) and re-arm periodic ones. */
-static void fire(struct ktimer *t, uint64_t now)
+/* Fire (t), (p)'s timer, if it expired (sends its signal), and re-arm
+ * it if periodic. */
+static void fire(struct process *p, struct ktimer *t, uint64_t now)
 {
 	if (!t->active || t->deadline > now)
 		return;
@@ -68,18 +80,23 @@ static void fire(struct ktimer *t, uint64_t now)
 		t->active = 0;
 	}
 	if (t->sig)
-		signal_send(t->sig, t->code);
+		signal_send_to(p, t->sig, t->code);
 }
 
 static uint64_t next_deadline(void)
 {
 	uint64_t next = UINT64_MAX;
-	for (int k = 0; k < 3; k++)
-		if (itimers[k].active && itimers[k].deadline < next)
-			next = itimers[k].deadline;
-	for (int k = 0; k < POSIX_TIMERS; k++)
-		if (ptimers[k].active && ptimers[k].deadline < next)
-			next = ptimers[k].deadline;
+	for (struct process *p = process_list(); p; p = p->next) {
+		const struct process_timers *pt = p->timers;
+		for (int k = 0; pt && k < 3; k++)
+			if (pt->itimers[k].active &&
+			    pt->itimers[k].deadline < next)
+				next = pt->itimers[k].deadline;
+		for (int k = 0; pt && k < POSIX_TIMERS; k++)
+			if (pt->ptimers[k].active &&
+			    pt->ptimers[k].deadline < next)
+				next = pt->ptimers[k].deadline;
+	}
 	return next;
 }
 
@@ -95,10 +112,13 @@ int timers_active(void)
 void timers_check(void)
 {
 	uint64_t now = clock_monotonic_ns();
-	for (int k = 0; k < 3; k++)
-		fire(&itimers[k], now);
-	for (int k = 0; k < POSIX_TIMERS; k++)
-		fire(&ptimers[k], now);
+	for (struct process *p = process_list(); p; p = p->next) {
+		struct process_timers *pt = p->timers;
+		for (int k = 0; pt && k < 3; k++)
+			fire(p, &pt->itimers[k], now);
+		for (int k = 0; pt && k < POSIX_TIMERS; k++)
+			fire(p, &pt->ptimers[k], now);
+	}
 	/* keep the hardware timer on the nearest deadline */
 	uint64_t next = timer_next = next_deadline();
 	if (next == UINT64_MAX)
@@ -112,41 +132,76 @@ void timers_check(void)
 	}
 }
 
+void timers_release(struct process *p)
+{
+	kfree(p->timers, sizeof(struct process_timers));
+	p->timers = NULL;
+	timer_next = next_deadline();
+}
+
+void timers_exec(void)
+{
+	struct process_timers *pt = current->timers;
+	for (int k = 0; pt && k < POSIX_TIMERS; k++) {
+		pt->ptimer_used[k] = 0;
+		pt->ptimers[k].active = 0;
+	}
+	timer_next = next_deadline();
+}
+
+void sched_idle(uint64_t wake_at)
+{
+	uint64_t now = clock_monotonic_ns();
+	uint64_t until = next_deadline(), other = sched_next_wake();
+	if (until > wake_at)
+		until = wake_at;
+	if (until > other)
+		until = other;
+	if (until > net_next_timer)
+		until = net_next_timer;
+	if (until <= now) {
+		sched_wake();
+		return;
+	}
+	if (netif.up) {
+		/* the device's interrupt ends it too; wake now and then for
+		 * the stack's own timers (ARP) */
+		if (until - now > NET_TICK_NS)
+			until = now + NET_TICK_NS;
+		netdev_wait(until);
+	} else {
+		if (until == UINT64_MAX && !timers_active() &&
+		    process_count() == 1) {
+			static int said;
+			if (!said++)
+				klog("the program waits for a signal that "
+				     "nothing can send; it waits forever");
+		}
+		clock_sleep_until(until);
+	}
+	timer_armed_tsc = 0; /* the sleep used the hardware timer */
+	sched_wake();
+}
+
 int event_wait(uint64_t deadline)
 {
 	for (;;) {
-		if (net_poll() > 0)
+		if (net_poll() > 0) {
+			sched_wake();
 			return 1;
+		}
 		if (host_events)
 			host_events_take();
 		timers_check();
-		if (proc.sigpending & ~proc.sigmask)
+		if (current->sigpending & ~current->sigmask)
 			return -EINTR;
-		uint64_t now = clock_monotonic_ns();
-		if (now >= deadline)
+		if (clock_monotonic_ns() >= deadline)
 			return 0;
-		uint64_t until = next_deadline();
-		if (until > deadline)
-			until = deadline;
-		if (until > net_next_timer)
-			until = net_next_timer;
-		if (netif.up) {
-			/* the device's interrupt ends it too; wake now and
-			 * then for the stack's own timers (ARP) */
-			if (until - now > NET_TICK_NS)
-				until = now + NET_TICK_NS;
-			netdev_wait(until);
-		} else {
-			if (until == UINT64_MAX && !timers_active()) {
-				static int said;
-				if (!said++)
-					klog("the program waits for a signal "
-					     "that nothing can send; it waits "
-					     "forever");
-			}
-			clock_sleep_until(until);
-		}
-		timer_armed_tsc = 0; /* the sleep used the hardware timer */
+		/* another process may have something to do: it runs until
+		 * it waits too, and then this one looks again */
+		if (sched_yield_wait(deadline))
+			return 1;
+		sched_idle(deadline);
 	}
 }
 
@@ -198,8 +253,11 @@ long sys_getitimer(int which, uint64_t ucur)
 {
 	if (which < 0 || which > 2)
 		return -EINVAL;
-	struct itimerval_abi cur = {ns_tv(itimers[which].interval),
-				    ns_tv(remaining(&itimers[which]))};
+	struct process_timers *pt = timers();
+	if (!pt)
+		return -ENOMEM;
+	struct itimerval_abi cur = {ns_tv(pt->itimers[which].interval),
+				    ns_tv(remaining(&pt->itimers[which]))};
 	return copy_to_user(ucur, &cur, sizeof(cur));
 }
 
@@ -214,9 +272,12 @@ long sys_setitimer(int which, uint64_t unew, uint64_t uold)
 	    v.interval.usec < 0 || v.interval.usec >= 1000000 ||
 	    v.interval.sec < 0)
 		return -EINVAL;
+	struct process_timers *pt = timers();
+	if (!pt)
+		return -ENOMEM;
 	if (uold && sys_getitimer(which, uold) < 0)
 		return -EFAULT;
-	struct ktimer *t = &itimers[which];
+	struct ktimer *t = &pt->itimers[which];
 	t->sig = itimer_signal[which];
 	t->code = SI_KERNEL_CODE;
 	start(t, tv_ns(v.value), tv_ns(v.interval));
@@ -225,10 +286,14 @@ long sys_setitimer(int which, uint64_t unew, uint64_t uold)
 
 long sys_alarm(unsigned secs)
 {
-	uint64_t left = remaining(&itimers[0]);
-	itimers[0].sig = SIGALRM;
-	itimers[0].code = SI_KERNEL_CODE;
-	start(&itimers[0], (uint64_t)secs * NSEC_PER_SEC, 0);
+	struct process_timers *pt = timers();
+	if (!pt)
+		return -ENOMEM;
+	struct ktimer *t = &pt->itimers[0];
+	uint64_t left = remaining(t);
+	t->sig = SIGALRM;
+	t->code = SI_KERNEL_CODE;
+	start(t, (uint64_t)secs * NSEC_PER_SEC, 0);
 	/* Linux rounds the old value to the nearest second, at least 1 */
 	uint64_t s = (left + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
 	return left && !s ? 1 : (long)s;
@@ -243,18 +308,21 @@ long sys_timer_create(int clock, uint64_t uevp, uint64_t uid)
 	if (uevp && copy_from_user(&ev, uevp, sizeof(ev)) < 0)
 		return -EFAULT;
 	if (ev.notify != SIGEV_SIGNAL_ABI && ev.notify != SIGEV_NONE_ABI &&
-	    !(ev.notify == SIGEV_THREAD_ID_ABI && ev.tid == 1))
+	    !(ev.notify == SIGEV_THREAD_ID_ABI && ev.tid == current->pid))
 		return -EINVAL;
 	if (ev.notify != SIGEV_NONE_ABI && (ev.signo < 1 || ev.signo > 64))
 		return -EINVAL;
+	struct process_timers *pt = timers();
+	if (!pt)
+		return -EAGAIN;
 	for (int id = 0; id < POSIX_TIMERS; id++) {
-		if (ptimer_used[id])
+		if (pt->ptimer_used[id])
 			continue;
 		int32_t out = id;
 		if (copy_to_user(uid, &out, sizeof(out)) < 0)
 			return -EFAULT;
-		ptimer_used[id] = 1;
-		ptimers[id] = (struct ktimer){
+		pt->ptimer_used[id] = 1;
+		pt->ptimers[id] = (struct ktimer){
 			.sig = ev.notify == SIGEV_NONE_ABI ? 0 : ev.signo,
 			.code = SI_TIMER_CODE,
 			.clock = clock,
@@ -266,8 +334,10 @@ long sys_timer_create(int clock, uint64_t uevp, uint64_t uid)
 
 static struct ktimer *ptimer(int id)
 {
-	return id >= 0 && id < POSIX_TIMERS && ptimer_used[id] ? &ptimers[id]
-							       : NULL;
+	struct process_timers *pt = current->timers;
+	return pt && id >= 0 && id < POSIX_TIMERS && pt->ptimer_used[id]
+		       ? &pt->ptimers[id]
+		       : NULL;
 }
 
 long sys_timer_gettime(int id, uint64_t ucur)
@@ -317,10 +387,11 @@ long sys_timer_getoverrun(int id)
 
 long sys_timer_delete(int id)
 {
-	if (!ptimer(id))
+	struct ktimer *t = ptimer(id);
+	if (!t)
 		return -EINVAL;
-	ptimer_used[id] = 0;
-	ptimers[id].active = 0;
+	current->timers->ptimer_used[id] = 0;
+	t->active = 0;
 	timer_next = next_deadline();
 	return 0;
 }
@@ -345,7 +416,7 @@ long sys_rt_sigsuspend(uint64_t umask, uint64_t size)
 
 long sys_rt_sigpending(uint64_t uset, uint64_t size)
 {
-	uint64_t set = proc.sigpending & proc.sigmask;
+	uint64_t set = current->sigpending & current->sigmask;
 	if (size > 8)
 		return -EINVAL;
 	return copy_to_user(uset, &set, size);

@@ -95,11 +95,18 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(getsockopt, "SOL_SOCKET options and TCP_NODELAY, "
 				"TCP_KEEP*"),
 	SYS(exit),
-	SYS_PARTIAL(kill, "only to itself (pid 1)"),
+	SYS_PARTIAL(clone, "processes (as fork and vfork); no threads "
+			   "(CLONE_VM without CLONE_VFORK) or namespaces"),
+	SYS(fork),
+	SYS_PARTIAL(execve, "static programs (no dynamic loader yet); "
+			    "arguments and environment up to 64 KiB"),
+	SYS_PARTIAL(vfork, "the child's memory is a copy, not shared"),
+	SYS_PARTIAL(wait4, "no resource usage is counted"),
+	SYS_PARTIAL(kill, "one process group and session for all"),
 	SYS_PARTIAL(uname, "release 6.1.0-fresco"),
-	SYS_PARTIAL(fcntl, "record locks always succeed (one process); no "
-			   "leases or notify"),
-	SYS_PARTIAL(flock, "always succeeds (one process)"),
+	SYS_PARTIAL(fcntl, "record locks always succeed (not kept between "
+			   "processes); no leases or notify"),
+	SYS_PARTIAL(flock, "always succeeds (not kept between processes)"),
 	SYS_PARTIAL(fsync, "volumes: writes back the whole volume"),
 	SYS_PARTIAL(fdatasync, "volumes: writes back the whole volume"),
 	SYS(truncate),
@@ -136,7 +143,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS(sync),
 	SYS(syncfs),
 	SYS(gettid),
-	SYS_PARTIAL(tkill, "only to itself"),
+	SYS_PARTIAL(tkill, "one thread per process"),
 	SYS(time),
 	SYS_PARTIAL(sched_getaffinity, "one CPU"),
 	SYS(getdents64),
@@ -147,7 +154,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS(clock_getres),
 	SYS(clock_nanosleep),
 	SYS(exit_group),
-	SYS_PARTIAL(tgkill, "only to itself"),
+	SYS_PARTIAL(tgkill, "one thread per process"),
 	SYS_PARTIAL(openat,
 		    "no O_TMPFILE; named FIFOs and sockets cannot be opened"),
 	SYS(mkdirat),
@@ -187,10 +194,10 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(times, "user time is time since boot"),
 	SYS_PARTIAL(getrusage,
 		    "user time is time since boot; other fields zero"),
-	SYS_PARTIAL(getpgid, "one process: it leads its group and session"),
+	SYS_PARTIAL(getpgid, "one group and session, led by pid 1, for all"),
 	SYS(getpgrp),
 	SYS(getsid),
-	SYS_PARTIAL(setsid, "one process: it already leads its group (EPERM)"),
+	SYS_PARTIAL(setsid, "sessions are not kept: EPERM"),
 	SYS(setpgid),
 	SYS(faccessat2),
 };
@@ -224,6 +231,8 @@ long syscall_dispatch(struct syscall_frame *f)
 	uint64_t nr = f->nr;
 	long ret;
 
+	current->frame = f;
+	sched_wake(); /* what this call changes may end another's wait */
 	if (nr < ARRAY_SIZE(syscalls) && syscalls[nr].fn)
 		ret = syscalls[nr].fn((long)f->rdi, (long)f->rsi, (long)f->rdx,
 				      (long)f->r10, (long)f->r8, (long)f->r9);
@@ -235,7 +244,7 @@ long syscall_dispatch(struct syscall_frame *f)
 		host_events_take();
 	if (timers_active())
 		timers_check();
-	if ((proc.sigpending & ~proc.sigmask) || ret == -ERESTARTSYS)
+	if ((current->sigpending & ~current->sigmask) || ret == -ERESTARTSYS)
 		ret = signal_deliver_pending(f, ret);
 	return ret;
 }

@@ -137,6 +137,12 @@ long sys_madvise(uint64_t addr, uint64_t len, int advice);
 /* sys_proc.c */
 long sys_exit(int status);
 long sys_exit_group(int status);
+long sys_fork(void);
+long sys_vfork(void);
+long sys_execve(uint64_t path, uint64_t argv, uint64_t envp);
+long sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid,
+	       uint64_t child_tid, uint64_t tls);
+long sys_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage);
 long sys_getpid(void);
 long sys_gettid(void);
 long sys_getppid(void);

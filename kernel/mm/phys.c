@@ -108,6 +108,22 @@ uint64_t phys_alloc(void)
 	return pa;
 }
 
+uint64_t phys_alloc_contig(uint64_t pages)
+{
+	uint64_t len = pages * PAGE_SIZE;
+
+	/* only the untouched ranges can give consecutive pages */
+	for (int i = cur; i < nranges; i++) {
+		if (ranges[i].end - ranges[i].start < len)
+			continue;
+		uint64_t pa = ranges[i].start;
+		ranges[i].start += len;
+		nfree -= pages;
+		return pa;
+	}
+	return 0;
+}
+
 void phys_free(uint64_t pa)
 {
 	*(uint64_t *)phys_to_virt(pa) = free_list;

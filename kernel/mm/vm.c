@@ -1,6 +1,8 @@
-/* vm.c: the program's address space: page tables, regions, brk and mmap.
+/* vm.c: a process's address space: page tables, regions, brk and mmap.
  *
- * The lower half of the boot PML4 belongs to the program. Memory is backed
+ * The lower half of a process's PML4 belongs to the program; the upper
+ * half is the kernel's, the same in every process (pid 1 uses the boot
+ * PML4). Memory is backed
  * eagerly when it becomes accessible (a guest page fault costs 25-35 us
  * under kvm_pvm; writing a PTE from ring 3 costs 20 ns), so the program
  * never takes a fault on valid memory. A PTE is in one of three states:
@@ -34,9 +36,18 @@ struct vma {
 	struct vma *next;
 };
 
-static struct vma *vmas;
-static uint64_t brk_start, brk_cur;
+struct mm {
+	uint64_t *pml4;
+	struct vma *vmas;
+	uint64_t brk_start, brk_cur;
+};
+
 static int tlb_dirty;
+
+static struct mm *mm(void)
+{
+	return current->mm;
+}
 
 /* ---- page tables ---- */
 
@@ -47,7 +58,7 @@ static int tlb_dirty;
  */
 static uint64_t *pte_lookup(uint64_t va, int alloc, uint64_t *skip)
 {
-	uint64_t *table = boot_pml4_table();
+	uint64_t *table = mm()->pml4;
 
 	for (int level = 3; level > 0; level--) {
 		int shift = 12 + 9 * level;
@@ -69,7 +80,7 @@ static uint64_t *pte_lookup(uint64_t va, int alloc, uint64_t *skip)
 
 uint64_t vm_user_phys(uint64_t va, int writable)
 {
-	uint64_t *table = boot_pml4_table();
+	uint64_t *table = mm()->pml4;
 
 	if (!user_range_ok(va, 1))
 		return 0;
@@ -155,7 +166,7 @@ static void range_release(uint64_t start, uint64_t end)
 /* Make region boundaries fall at (addr); -ENOMEM if out of kernel memory. */
 static int vma_split_at(uint64_t addr)
 {
-	for (struct vma *v = vmas; v; v = v->next) {
+	for (struct vma *v = mm()->vmas; v; v = v->next) {
 		if (v->start < addr && addr < v->end) {
 			struct vma *n = kmalloc(sizeof(*n));
 			if (!n)
@@ -172,7 +183,7 @@ static int vma_split_at(uint64_t addr)
 /* Remove the regions inside [start, end) (boundaries already split). */
 static void vma_remove(uint64_t start, uint64_t end)
 {
-	struct vma **pp = &vmas;
+	struct vma **pp = &mm()->vmas;
 	while (*pp) {
 		struct vma *v = *pp;
 		if (v->start >= start && v->end <= end) {
@@ -186,12 +197,12 @@ static void vma_remove(uint64_t start, uint64_t end)
 
 static int vma_insert(uint64_t start, uint64_t end, int prot)
 {
-	struct vma **pp = &vmas;
+	struct vma **pp = &mm()->vmas;
 	while (*pp && (*pp)->start < start)
 		pp = &(*pp)->next;
 	/* merge with an adjacent region of the same protection */
 	struct vma *prev = NULL;
-	for (struct vma *v = vmas; v && v->start < start; v = v->next)
+	for (struct vma *v = mm()->vmas; v && v->start < start; v = v->next)
 		prev = v;
 	if (prev && prev->end == start && prev->prot == prot) {
 		prev->end = end;
@@ -207,7 +218,7 @@ static int vma_insert(uint64_t start, uint64_t end, int prot)
 
 static int vma_overlaps(uint64_t start, uint64_t end)
 {
-	for (struct vma *v = vmas; v; v = v->next)
+	for (struct vma *v = mm()->vmas; v; v = v->next)
 		if (v->start < end && start < v->end)
 			return 1;
 	return 0;
@@ -217,7 +228,7 @@ static int vma_overlaps(uint64_t start, uint64_t end)
 static int vma_covers(uint64_t start, uint64_t end)
 {
 	uint64_t at = start;
-	for (struct vma *v = vmas; v && at < end; v = v->next) {
+	for (struct vma *v = mm()->vmas; v && at < end; v = v->next) {
 		if (v->end <= at)
 			continue;
 		if (v->start > at)
@@ -231,7 +242,7 @@ static int vma_covers(uint64_t start, uint64_t end)
 static uint64_t vma_find_gap(uint64_t len)
 {
 	uint64_t best = 0, lo = MMAP_BOTTOM;
-	for (struct vma *v = vmas;; v = v->next) {
+	for (struct vma *v = mm()->vmas;; v = v->next) {
 		uint64_t hi = v ? v->start : MMAP_TOP;
 		if (hi > MMAP_TOP)
 			hi = MMAP_TOP;
@@ -384,7 +395,7 @@ long vm_mprotect(uint64_t addr, uint64_t len, int prot)
 		return -ENOMEM;
 	int vm = prot_to_vm(prot);
 	long r = range_set(addr, end, vm);
-	for (struct vma *v = vmas; v && r == 0; v = v->next)
+	for (struct vma *v = mm()->vmas; v && r == 0; v = v->next)
 		if (v->start >= addr && v->end <= end)
 			v->prot = vm;
 	tlb_flush();
@@ -393,7 +404,7 @@ long vm_mprotect(uint64_t addr, uint64_t len, int prot)
 
 static struct vma *vma_containing(uint64_t addr)
 {
-	for (struct vma *v = vmas; v; v = v->next)
+	for (struct vma *v = mm()->vmas; v; v = v->next)
 		if (v->start <= addr && addr < v->end)
 			return v;
 	return NULL;
@@ -517,35 +528,35 @@ long vm_madvise(uint64_t addr, uint64_t len, int advice)
 
 void vm_brk_init(uint64_t start)
 {
-	brk_start = brk_cur = start;
+	mm()->brk_start = mm()->brk_cur = start;
 }
 
 uint64_t vm_brk(uint64_t want)
 {
-	if (want < brk_start || want > USER_TOP)
-		return brk_cur;
-	uint64_t old_end = PAGE_UP(brk_cur), new_end = PAGE_UP(want);
+	if (want < mm()->brk_start || want > USER_TOP)
+		return mm()->brk_cur;
+	uint64_t old_end = PAGE_UP(mm()->brk_cur), new_end = PAGE_UP(want);
 	if (new_end > old_end) {
 		if (vma_overlaps(old_end, new_end))
-			return brk_cur;
+			return mm()->brk_cur;
 		if (range_set(old_end, new_end, VM_READ | VM_WRITE) < 0 ||
 		    vma_insert(old_end, new_end, VM_READ | VM_WRITE) < 0) {
 			range_release(old_end, new_end);
 			tlb_flush();
-			return brk_cur;
+			return mm()->brk_cur;
 		}
 	} else if (new_end < old_end) {
 		if (unmap_range(new_end, old_end) < 0)
-			return brk_cur;
+			return mm()->brk_cur;
 		tlb_flush();
 	}
-	brk_cur = want;
-	return brk_cur;
+	mm()->brk_cur = want;
+	return mm()->brk_cur;
 }
 
 void vm_describe(char *buf, size_t cap, size_t *len)
 {
-	for (struct vma *v = vmas; v && *len + 1 < cap; v = v->next) {
+	for (struct vma *v = mm()->vmas; v && *len + 1 < cap; v = v->next) {
 		int n = snprintf(buf + *len, cap - *len,
 				 "%08lx-%08lx %c%c%cp 00000000 00:00 0\n",
 				 v->start, v->end,
@@ -556,4 +567,114 @@ void vm_describe(char *buf, size_t cap, size_t *len)
 			break;
 		*len += (size_t)n;
 	}
+}
+
+/* ---- address spaces ---- */
+
+struct mm *vm_boot_mm(void)
+{
+	static struct mm boot_mm;
+	boot_mm.pml4 = boot_pml4_table();
+	return &boot_mm;
+}
+
+uint64_t vm_root(const struct mm *m)
+{
+	return virt_to_phys(m->pml4);
+}
+
+/* Copy the user pages under (src), a table of (level) (3: PML4, 0: page
+ * table), into the empty (dst), first (n) entries. */
+static int copy_level(uint64_t *dst, const uint64_t *src, int level, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t e = src[i];
+		if (level == 0 ? !pte_backed(e) : !(e & PTE_P))
+			continue;
+		uint64_t pa = phys_alloc();
+		if (!pa)
+			return -ENOMEM;
+		dst[i] = pa | (e & ~PTE_ADDR);
+		if (level == 0)
+			memcpy(phys_to_virt(pa), phys_to_virt(e & PTE_ADDR),
+			       PAGE_SIZE);
+		else if (copy_level(phys_to_virt(pa),
+				    phys_to_virt(e & PTE_ADDR), level - 1,
+				    512) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Free the user pages and tables under (t), a table of (level). */
+static void free_level(uint64_t *t, int level, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t e = t[i];
+		if (level == 0 ? !pte_backed(e) : !(e & PTE_P))
+			continue;
+		if (level > 0)
+			free_level(phys_to_virt(e & PTE_ADDR), level - 1, 512);
+		phys_free(e & PTE_ADDR);
+	}
+}
+
+static void vmas_free(struct vma *v)
+{
+	while (v) {
+		struct vma *next = v->next;
+		kfree(v, sizeof(*v));
+		v = next;
+	}
+}
+
+void vm_release(struct mm *m)
+{
+	free_level(m->pml4, 3, 256);
+	phys_free(virt_to_phys(m->pml4));
+	vmas_free(m->vmas);
+	kfree(m, sizeof(*m));
+}
+
+struct mm *vm_new(void)
+{
+	struct mm *m = kmalloc(sizeof(*m));
+	uint64_t pa = phys_alloc();
+	if (!m || !pa) {
+		kfree(m, sizeof(*m));
+		if (pa)
+			phys_free(pa);
+		return NULL;
+	}
+	m->pml4 = phys_to_virt(pa);
+	/* the kernel half is shared: the same entries in every PML4 */
+	memcpy(m->pml4 + 256, mm()->pml4 + 256, 256 * sizeof(uint64_t));
+	return m;
+}
+
+struct mm *vm_fork(void)
+{
+	const struct mm *from = mm();
+	struct mm *m = vm_new();
+	if (!m)
+		return NULL;
+	m->brk_start = from->brk_start;
+	m->brk_cur = from->brk_cur;
+	struct vma **tail = &m->vmas;
+	int r = copy_level(m->pml4, from->pml4, 3, 256);
+	for (const struct vma *v = from->vmas; v && r == 0; v = v->next) {
+		struct vma *n = kmalloc(sizeof(*n));
+		if (!n) {
+			r = -ENOMEM;
+			break;
+		}
+		*n = (struct vma){v->start, v->end, v->prot, NULL};
+		*tail = n;
+		tail = &n->next;
+	}
+	if (r < 0) {
+		vm_release(m);
+		return NULL;
+	}
+	return m;
 }

@@ -44,10 +44,6 @@ uint32_t ip_source_for(uint32_t dst);
 /* The program ended: let its connections deliver what they hold. */
 void net_exit(void);
 
-/* Wait until network input, a pending signal, or (deadline): 1 network
- * input was processed, 0 the deadline passed, -EINTR a signal. */
-int event_wait(uint64_t deadline);
-
 /* ---- the device (drivers/virtio_net.c) ---- */
 int netdev_start(void); /* 0, or -ENETDOWN without a device */
 int netdev_send(const void *frame, size_t len);

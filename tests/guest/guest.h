@@ -56,6 +56,19 @@ static inline long raw_syscall6(long n, long a, long b, long c, long d, long e,
 	raw_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), \
 		     (long)(e), (long)(f))
 
+/* read() until (len) bytes, end of file or an error: the bytes read. */
+static inline size_t guest_read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
 #ifdef GUEST_SIGNALS
 #include <signal.h>
 /* Install (fn) as an SA_SIGINFO handler of (sig) with (flags). */

@@ -112,13 +112,7 @@ static void check_big(uint64_t mib)
 	int fd = open(at("big"), O_RDONLY);
 	int good = fd >= 0;
 	for (uint64_t off = 0; good && off < mib * CHUNK; off += CHUNK) {
-		size_t got = 0;
-		while (got < CHUNK) {
-			ssize_t r = read(fd, buf + got, CHUNK - got);
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
+		size_t got = guest_read_full(fd, buf, CHUNK);
 		fill(want, off, CHUNK);
 		good = got == CHUNK && memcmp(buf, want, CHUNK) == 0;
 	}

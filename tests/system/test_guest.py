@@ -23,6 +23,7 @@ CONFORMANCE = [
     ("timers", [], []),
     ("fpstate", [], []),
     ("epoll", [], []),
+    ("procs", [], []),
 ]
 
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -334,19 +335,27 @@ def host_http_server(directory):
         p.wait()
 
 
+def serving_volume(tmp_path, directory, mount, port, *command):
+    """Start `fresco run COMMAND` with (directory)'s files on an ext2
+    volume, read-only at (mount), and the guest's port 80 published on
+    127.0.0.1:(port)."""
+    img = tmp_path / "web.img"
+    subprocess.run(["/sbin/mke2fs", "-q", "-F", "-t", "ext2", "-d", directory,
+                    img, "200M"], check=True)
+    return subprocess.Popen([str(FRESCO), "run", "-m", "128M", "-v",
+                             f"{img}:{mount}:ro", "-p",
+                             f"127.0.0.1:{port}:80", *map(str, command)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 def test_curl_fetches_a_file_from_a_guest_server(tmp_path, big_file):
     """A guest HTTP server (epoll, keep-alive) serves a file from a volume
     through a published port; curl on the host gets it intact."""
     need_kvm()
     src, digest = big_file
-    img = tmp_path / "web.img"
-    subprocess.run(["/sbin/mke2fs", "-q", "-F", "-t", "ext2", "-d", src, img,
-                    "200M"], check=True)
     port = free_port(socket.SOCK_STREAM)
-    p = subprocess.Popen([str(FRESCO), "run", "-m", "128M", "-v",
-                          f"{img}:/srv:ro", "-p", f"127.0.0.1:{port}:80",
-                          guest_program("musl", "httpd"), "80", "/srv"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = serving_volume(tmp_path, src, "/srv", port,
+                       guest_program("musl", "httpd"), "80", "/srv")
     try:
         assert p.stdout.readline() == b"serving /srv on 80\n"
         got = subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/"
@@ -373,6 +382,49 @@ def test_busybox_wget_downloads_from_the_host(busybox_cpio, big_file):
                            capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert hashlib.sha256(p.stdout).hexdigest() == digest
+
+
+def test_busybox_httpd_serves_a_published_port(tmp_path, busybox_cpio,
+                                               big_file):
+    """Debian's busybox httpd, which forks a child for every connection,
+    serves a volume through a published port: curl gets 100 MiB intact,
+    and eight clients at once all get their answer."""
+    need_kvm()
+    src, digest = big_file
+    www = tmp_path / "www"
+    www.mkdir()
+    os.link(src / "big.bin", www / "big.bin")
+    (www / "index.html").write_text("busybox in a Fresco VM\n")
+    port = free_port(socket.SOCK_STREAM)
+    p = serving_volume(tmp_path, www, "/www", port, busybox_cpio,
+                       "/bin/busybox", "httpd", "-f", "-v", "-p", "80", "-h",
+                       "/www")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):  # no line says it listens: try until it does
+            r = subprocess.run(["curl", "-sf", f"{url}/index.html"],
+                               capture_output=True, timeout=20)
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)
+        assert r.stdout == b"busybox in a Fresco VM\n"
+        got = subprocess.run(["curl", "-sf", f"{url}/big.bin"],
+                             capture_output=True, timeout=60)
+        assert got.returncode == 0
+        assert hashlib.sha256(got.stdout).hexdigest() == digest
+        many = [subprocess.Popen(["curl", "-sf", f"{url}/index.html"],
+                                 stdout=subprocess.PIPE) for _ in range(8)]
+        assert [c.communicate(timeout=30)[0] for c in many] == \
+            [b"busybox in a Fresco VM\n"] * 8
+        missing = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
+                                  "%{http_code}", f"{url}/missing"],
+                                 capture_output=True, text=True, timeout=20)
+        assert missing.stdout == "404"
+    finally:
+        p.kill()
+        _, err = p.communicate()
+    # every request was answered by its own child process
+    assert err.decode().count("response:200") >= 10, err
 
 
 def test_busybox_nc_both_ways(busybox_cpio):

@@ -253,7 +253,8 @@ RING0 void trap_handle(struct trap_frame *f)
 	}
 	int sig = fault_signal(f->vector);
 	uint64_t addr = f->vector == 14 ? read_cr2() : f->rip;
-	if (!signal_fault_redirect(f, sig, addr))
+	if (!signal_fault_redirect(f, sig, addr) &&
+	    !signal_fault_kill(f, sig, addr))
 		signal_fault(f, sig, addr);
 }
 
@@ -299,6 +300,11 @@ RING0 long gate_dispatch(long op, long a1, long a2, long a3,
 		return 0;
 	case GATE_WRMSR:
 		wrmsr((uint32_t)a1, (uint64_t)a2);
+		return 0;
+	case GATE_SWITCH_PROCESS:
+		if (read_cr3() != (uint64_t)a1)
+			write_cr3((uint64_t)a1);
+		wrmsr(MSR_FS_BASE, (uint64_t)a2);
 		return 0;
 	case GATE_INB:
 		return inb((uint16_t)a1);

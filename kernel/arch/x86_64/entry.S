@@ -84,6 +84,8 @@ syscall_entry:
 	movq %rax, %gs:PCPU_RING3
 	movq %rsp, %rdi
 	call syscall_dispatch
+	.globl syscall_exit
+syscall_exit:                    /* RSP: a struct syscall_frame, RAX: result */
 	popq %r15
 	popq %r14
 	popq %r13
@@ -191,6 +193,46 @@ signal_async_entry:
 	call signal_deliver_async
 	ud2
 
+	/* Where a process that faulted without a handler dies, on its own
+	 * kernel stack. */
+	.globl signal_kill_entry
+signal_kill_entry:
+	cld
+	call signal_deliver_kill
+	ud2
+
+	/*
+	 * void task_switch(uint64_t *save, uint64_t next): push the
+	 * registers a C call preserves, store RSP in *save, and continue on
+	 * the stack (next), which an earlier task_switch saved (or
+	 * process_fork laid out the same way).
+	 */
+	.globl task_switch
+task_switch:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, (%rdi)
+	movq %rsi, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	ret
+
+	/* A forked child's first instruction: its system call frame is at
+	 * RSP; it returns from fork (with process_child_start's value)
+	 * through the ordinary way out. */
+	.globl fork_child_return
+fork_child_return:
+	call process_child_start
+	jmp syscall_exit
+
 	/* void enter_program_ring3(uint64_t entry, uint64_t sp) */
 	.globl enter_program_ring3
 enter_program_ring3:
@@ -250,7 +292,7 @@ intr_stack_top:
 	.skip 4096
 	.globl df_stack_top
 df_stack_top:
-	.skip 32768
+	.skip 131072             /* KSTACK_SIZE: pid 1's kernel stack */
 	.globl syscall_stack_top
 syscall_stack_top:
 	.skip 32768
