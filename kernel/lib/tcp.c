@@ -58,6 +58,8 @@ void tcp_ring_drop(struct tcp_ring *r, uint32_t n)
 {
 	if (n > r->len)
 		n = r->len;
+	if (n == 0)
+		return; /* also for a ring with no pages (cap 0) */
 	r->head = (r->head + n) % tcp_ring_cap(r);
 	r->len -= n;
 }

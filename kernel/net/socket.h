@@ -34,7 +34,8 @@ struct sock {
 	struct sock *parent;		 /* a listener's, until accepted */
 	struct sock *acceptq, *acceptq_tail, *accept_next;
 	int acceptq_len;
-	int orphan; /* the program closed it; TCP still finishing */
+	int orphan;   /* the program closed it; TCP still finishing */
+	int timewait; /* an orphan in TIME_WAIT, its ring pages given back */
 	int linger_on, linger_sec;
 	int connect_started;
 	uint64_t gen; /* bumped by every arrival and state change */

@@ -4,8 +4,11 @@
  *
  * A stream socket's rings are TCP_RING_PAGES pages each way (64 KiB). A
  * connection the program has closed stays until TCP is done with it (its
- * FIN acknowledged, TIME_WAIT over), then it is freed. A listener keeps
- * connections whose handshake is under way and those ready to accept, up
+ * FIN acknowledged, TIME_WAIT over), then it is freed. In TIME_WAIT it
+ * has no data left to send or take, so its ring pages go back at once;
+ * beyond TIMEWAIT_MAX such connections a new one is freed without its
+ * TIME_WAIT, as Linux does when its tcp_max_tw_buckets are used up. A listener
+ * keeps connections whose handshake is under way and those ready to accept, up
  * to its backlog; a SYN beyond that is dropped, as Linux does, so the
  * peer tries again.
  */
@@ -16,6 +19,7 @@
 #define TCP_HDR 20
 #define OUR_MSS (1500 - 20 - TCP_HDR)
 #define BACKLOG_MAX 4096
+#define TIMEWAIT_MAX 4096
 
 struct tcp_hdr {
 	uint16_t sport, dport;
@@ -26,6 +30,7 @@ struct tcp_hdr {
 
 uint64_t tcp_bad_segments, tcp_resets_sent;
 static uint32_t iss_counter;
+static unsigned timewait_count; /* orphans in TIME_WAIT */
 
 /* ---- segments out ---- */
 
@@ -305,11 +310,24 @@ static void after(struct sock *s)
 		p->acceptq_len++;
 		p->gen++;
 	}
+	if (s->orphan && cb->state == TCP_TIME_WAIT && !s->timewait) {
+		if (timewait_count >= TIMEWAIT_MAX) {
+			sock_free(s);
+			return;
+		}
+		for (unsigned i = 0; i < s->npages; i++)
+			phys_free(virt_to_phys(s->pages[i]));
+		s->npages = 0;
+		cb->snd = cb->rcv = (struct tcp_ring){s->pages, 0, 0, 0};
+		s->timewait = 1;
+		timewait_count++;
+	}
 	if (cb->state == TCP_CLOSED) {
 		if (s->pending) {
 			s->parent->pending--;
 			sock_free(s);
 		} else if (s->orphan) {
+			timewait_count -= s->timewait;
 			sock_free(s);
 		}
 	}

@@ -24,7 +24,6 @@
 /* a process's own memory: its I/O buffer, then its kernel stack */
 #define BLOCK_SIZE (PROCESS_IOBUF_SIZE + KSTACK_SIZE)
 #define BLOCK_PAGES (BLOCK_SIZE / PAGE_SIZE)
-#define STACK_CACHE 16
 
 static uint8_t init_iobuf[PROCESS_IOBUF_SIZE];
 static struct process init_proc = {
@@ -33,10 +32,11 @@ struct process *current = &init_proc;
 uint64_t sched_events;
 static struct process *procs = &init_proc;
 static int next_pid = 2;
-/* freed blocks (I/O buffer and kernel stack), kept for the next fork:
- * they are consecutive pages, which phys_alloc_contig finds only in
- * memory not handed out before */
-static void *stack_cache[STACK_CACHE];
+/* freed blocks (I/O buffer and kernel stack), all kept for the next
+ * fork: they are consecutive pages, which phys_alloc_contig finds only in
+ * memory never handed out before, and that runs out if they go back.
+ * At most PROC_MAX exist. */
+static void *stack_cache[PROC_MAX];
 static int nstack_cache;
 /* an exited process whose address space waits to be freed */
 static struct process *dead;
@@ -86,12 +86,8 @@ static void *kstack_alloc(void)
 
 static void kstack_free(void *s)
 {
-	if (nstack_cache < STACK_CACHE) {
+	if (s)
 		stack_cache[nstack_cache++] = s;
-		return;
-	}
-	for (uint64_t k = 0; k < BLOCK_PAGES; k++)
-		phys_free(virt_to_phys(s) + k * PAGE_SIZE);
 }
 
 _Static_assert(sizeof(struct process) <= PAGE_SIZE, "kmalloc's limit");
