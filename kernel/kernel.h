@@ -264,7 +264,7 @@ void random_bytes(void *buf, size_t n);
  * pid 1 is the program the VM was started with; when it exits, the VM
  * ends with its status, as a container does.
  */
-#define PROC_MAX 64
+#define PROC_MAX 256
 #define KSTACK_SIZE (128 * 1024)
 #define PROCESS_IOBUF_SIZE (64 * 1024)
 

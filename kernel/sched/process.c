@@ -32,6 +32,7 @@ struct process *current = &init_proc;
 uint64_t sched_events;
 static struct process *procs = &init_proc;
 static int next_pid = 2;
+static int said_nomem;
 /* freed blocks (I/O buffer and kernel stack), all kept for the next
  * fork: they are consecutive pages, which phys_alloc_contig finds only in
  * memory never handed out before, and that runs out if they go back.
@@ -213,8 +214,14 @@ long process_fork(const struct fork_req *req)
 	int n = 0;
 	for (struct process *p = procs; p; p = p->next)
 		n++; /* zombies count too, as they do for RLIMIT_NPROC */
-	if (n >= PROC_MAX)
+	if (n >= PROC_MAX) {
+		static int said;
+		if (!said++)
+			klog("fork: the VM already has %d processes (zombies "
+			     "included); the program gets EAGAIN",
+			     PROC_MAX);
 		return -EAGAIN;
+	}
 	if (!(c = kmalloc(sizeof(*c))) || !(stack = kstack_alloc()))
 		goto err_mem;
 	*c = *current;
@@ -287,6 +294,10 @@ long process_fork(const struct fork_req *req)
 	return pid;
 
 err_mem:
+	if (!said_nomem++)
+		klog("fork: not enough memory for a copy of process %d; the "
+		     "program gets ENOMEM (give the VM more with --memory)",
+		     current->pid);
 	if (stack)
 		kstack_free(stack);
 	if (c && c->exe_owned && c->exe_owned != current->exe_owned)

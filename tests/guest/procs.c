@@ -103,7 +103,7 @@ static void check_fault_kills_only_the_child(void)
 static void check_pipe_bigger_than_its_buffer(void)
 {
 	enum { LEN = 300 * 1024 };
-	static char out[LEN], in[LEN];
+	char *out = malloc(LEN), *in = malloc(LEN);
 	int fd[2], st;
 	for (int k = 0; k < LEN; k++)
 		out[k] = (char)(k * 7 + k / 4096);
@@ -125,6 +125,8 @@ static void check_pipe_bigger_than_its_buffer(void)
 		      WEXITSTATUS(st) == 0,
 	      "the writer's one write wrote everything");
 	close(fd[0]);
+	free(out);
+	free(in);
 }
 
 static void check_sigchld(void)
@@ -322,12 +324,44 @@ static void check_exec(void)
 	unlink("/tmp/procs-data");
 }
 
+/* Fork until the VM says no: a clean EAGAIN or ENOMEM, and every child
+ * made before it still runs and exits. */
+static void check_process_limit(void)
+{
+	int fd[2], st, made = 0, reaped = 0;
+	pipe(fd);
+	pid_t pid;
+	errno = 0;
+	while (made < 400 && (pid = fork_flushed()) >= 0) {
+		if (pid == 0) {
+			char c;
+			close(fd[1]);
+			_exit(read(fd[0], &c, 1) == 0 ? 0 : 1);
+		}
+		made++;
+	}
+	int e = errno;
+	CHECK(made >= 20 && made < 400 && (e == EAGAIN || e == ENOMEM),
+	      "fork fails cleanly past the limit (%d made, %s)", made,
+	      strerror(e));
+	close(fd[0]);
+	close(fd[1]); /* every child reads EOF and exits */
+	while (waitpid(-1, &st, 0) > 0)
+		reaped += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	CHECK(reaped == made, "each of them then exits normally (%d)", reaped);
+	pid = fork_flushed();
+	if (pid == 0)
+		_exit(0);
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "and fork works again");
+}
+
 /* What only holds inside the VM, where the program is pid 1 and alone. */
 static void check_in_the_vm(void)
 {
 	if (getpid() != 1)
 		return;
 	check_nothing_leaks();
+	check_process_limit();
 	CHECK(kill(-1, SIGUSR1) == -1 && errno == ESRCH,
 	      "kill(-1) with no other process: ESRCH");
 	CHECK(RAW6(SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, 0, 0, 0,
