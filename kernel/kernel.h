@@ -240,6 +240,12 @@ long string_from_user(char *dst, uint64_t src, size_t cap);
  * -EINVAL if they come to more than (max). */
 struct iovec;
 long iov_from_user(struct iovec *iov, uint64_t uiov, uint64_t n, uint64_t max);
+/* The pieces (iov, n) describes, from the program into (buf), which has
+ * room for all of them; or (len) bytes of (buf) out to the pieces, in
+ * order. 0 or -EFAULT. */
+int iov_gather(void *buf, const struct iovec *iov, uint64_t n);
+int iov_scatter(const struct iovec *iov, uint64_t n, const void *buf,
+		uint64_t len);
 
 void random_init(void);
 void random_bytes(void *buf, size_t n);

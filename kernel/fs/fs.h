@@ -53,6 +53,7 @@ struct dentry {
 
 struct pipe;
 struct sock;
+struct usock;
 
 /* A generated file (/proc): writes its text into (buf, cap) when opened
  * and returns the length (at most cap). */
@@ -86,9 +87,10 @@ struct inode {
 			int owned; /* kmalloc'd, else in the cpio */
 		} lnk;
 		struct pipe *pipe;
-		struct sock *sock; /* S_IFSOCK with socket_ops */
-		void *anon;	   /* eventfd, timerfd, epoll */
-		proc_gen_fn gen;   /* regular files with fops == &proc_ops */
+		struct sock *sock;   /* S_IFSOCK with socket_ops */
+		struct usock *usock; /* S_IFSOCK: AF_UNIX (net/unix.c) */
+		void *anon;	     /* eventfd, timerfd, epoll */
+		proc_gen_fn gen;     /* regular files with fops == &proc_ops */
 	} u;
 };
 

@@ -55,21 +55,16 @@ struct sockaddr_in_abi {
 	uint8_t zero[8];
 };
 
-struct msghdr_abi {
-	uint64_t name;
-	int32_t namelen;
-	int32_t pad;
-	uint64_t iov;
-	uint64_t iovlen;
-	uint64_t control;
-	uint64_t controllen;
-	int32_t flags;
-	int32_t pad2;
-};
-
 struct timeval_abi {
 	int64_t sec, usec;
 };
+
+/* (fd)'s file if it is an AF_UNIX socket (sys_unix.c serves those). */
+static struct file *unix_file(int fd)
+{
+	struct file *f = fd_get(fd);
+	return unix_of(f) ? f : NULL;
+}
 
 static struct file *sock_file(int fd, long *err)
 {
@@ -124,6 +119,10 @@ long sys_socket(int domain, int type, int protocol)
 	int kind = type & SOCK_TYPE_MASK;
 	if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK_FLAG | SOCK_CLOEXEC_FLAG))
 		return -EINVAL;
+	if (domain == AF_UNIX)
+		return unix_sys_socket(kind, protocol,
+				       type & SOCK_NONBLOCK_FLAG,
+				       type & SOCK_CLOEXEC_FLAG);
 	if (domain != AF_INET)
 		return -EAFNOSUPPORT;
 	if (kind != SOCK_DGRAM && kind != SOCK_STREAM)
@@ -142,6 +141,9 @@ long sys_socket(int domain, int type, int protocol)
 
 long sys_bind(int fd, uint64_t uaddr, uint64_t len)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_bind(uf, uaddr, len);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	struct peer p;
@@ -253,6 +255,9 @@ static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,
 
 long sys_connect(int fd, uint64_t uaddr, uint64_t len)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_connect(uf, uaddr, len);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	struct peer p;
@@ -374,6 +379,9 @@ long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 long sys_sendto(int fd, uint64_t ubuf, uint64_t len, int flags, uint64_t uaddr,
 		uint64_t alen)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_sendto(uf, ubuf, len, flags, uaddr, alen);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	struct peer p;
@@ -390,6 +398,9 @@ long sys_sendto(int fd, uint64_t ubuf, uint64_t len, int flags, uint64_t uaddr,
 long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
 		  uint64_t uaddr, uint64_t ualen)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_recvfrom(uf, ubuf, len, flags, uaddr, ualen);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	struct peer p;
@@ -428,6 +439,9 @@ static struct file *msg_begin(int fd, uint64_t umsg, struct msghdr_abi *m,
 
 long sys_sendmsg(int fd, uint64_t umsg, int flags)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_sendmsg(uf, umsg, flags);
 	struct iovec iov[UIO_MAXIOV];
 	uint8_t *iobuf = current->iobuf;
 	struct msghdr_abi m;
@@ -437,14 +451,8 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 		return total;
 	if (total > IOBUF)
 		return -EMSGSIZE;
-	/* gather into iobuf */
-	uint64_t at = 0;
-	for (uint64_t k = 0; k < m.iovlen; k++) {
-		if (copy_from_user(iobuf + at, (uint64_t)iov[k].iov_base,
-				   iov[k].iov_len) < 0)
-			return -EFAULT;
-		at += iov[k].iov_len;
-	}
+	if (iov_gather(iobuf, iov, m.iovlen) < 0)
+		return -EFAULT;
 	struct peer p, *to = NULL;
 	if (m.name) {
 		if ((r = get_addr(m.name, (uint64_t)m.namelen, &p, 0)) < 0)
@@ -461,6 +469,9 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 
 long sys_recvmsg(int fd, uint64_t umsg, int flags)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_recvmsg(uf, umsg, flags);
 	struct iovec iov[UIO_MAXIOV];
 	uint8_t *iobuf = current->iobuf;
 	struct msghdr_abi m;
@@ -482,15 +493,8 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	}
 	if (n < 0)
 		return n;
-	uint64_t at = 0;
-	for (uint64_t k = 0; k < m.iovlen && at < (uint64_t)n; k++) {
-		uint64_t c = iov[k].iov_len < (uint64_t)n - at
-				     ? iov[k].iov_len
-				     : (uint64_t)n - at;
-		if (copy_to_user((uint64_t)iov[k].iov_base, iobuf + at, c) < 0)
-			return -EFAULT;
-		at += c;
-	}
+	if (iov_scatter(iov, m.iovlen, iobuf, (uint64_t)n) < 0)
+		return -EFAULT;
 	int32_t mflags = (uint64_t)n > (uint64_t)total ? MSG_TRUNC : 0;
 	if (m.name) {
 		struct sockaddr_in_abi a = {AF_INET, p.port, p.ip, {0}};
@@ -506,11 +510,14 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	m.flags = mflags;
 	if (copy_to_user(umsg, &m, sizeof(m)) < 0)
 		return -EFAULT;
-	return (flags & MSG_TRUNC) ? n : (long)at;
+	return (flags & MSG_TRUNC) || n < total ? n : total;
 }
 
 long sys_listen(int fd, int backlog)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_listen(uf, backlog);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -523,6 +530,14 @@ long sys_listen(int fd, int backlog)
 
 long sys_accept4(int fd, uint64_t uaddr, uint64_t ulen, int flags)
 {
+	struct file *uf = unix_file(fd);
+	if (uf && (flags & ~(SOCK_NONBLOCK_FLAG | SOCK_CLOEXEC_FLAG)))
+		return -EINVAL;
+	if (uf)
+		return unix_sys_accept(uf, uaddr, ulen,
+				       (flags & SOCK_NONBLOCK_FLAG) ? O_NONBLOCK
+								    : 0,
+				       flags & SOCK_CLOEXEC_FLAG);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -570,6 +585,9 @@ long sys_accept(int fd, uint64_t uaddr, uint64_t ulen)
 
 long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_name(uf, uaddr, ulen, 0);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -583,6 +601,9 @@ long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen)
 
 long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_name(uf, uaddr, ulen, 1);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -596,6 +617,11 @@ long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen)
 
 long sys_shutdown(int fd, int how)
 {
+	struct file *uf = unix_file(fd);
+	if (uf && (how < SHUT_RD || how > SHUT_RDWR))
+		return -EINVAL;
+	if (uf)
+		return unix_shutdown(uf, how);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -616,6 +642,9 @@ long sys_shutdown(int fd, int how)
 
 long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_setsockopt(uf, level, name, len);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -719,6 +748,9 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 
 long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 {
+	struct file *uf = unix_file(fd);
+	if (uf)
+		return unix_sys_getsockopt(uf, level, name, uval, ulen);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -813,9 +845,28 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 	default:
 		return -ENOPROTOOPT;
 	}
-	int32_t n = len < (int32_t)sizeof(v) ? len : (int32_t)sizeof(v);
-	if (copy_to_user(uval, &v, (size_t)n) < 0 ||
+	return sockopt_out(uval, ulen, len, &v, sizeof(v));
+}
+
+long sockopt_out(uint64_t uval, uint64_t ulen, int32_t room, const void *v,
+		 size_t size)
+{
+	int32_t n = room < (int32_t)size ? room : (int32_t)size;
+	if (copy_to_user(uval, v, (size_t)n) < 0 ||
 	    copy_to_user(ulen, &n, sizeof(n)) < 0)
 		return -EFAULT;
 	return 0;
+}
+
+long sys_socketpair(int domain, int type, int protocol, uint64_t usv)
+{
+	int kind = type & SOCK_TYPE_MASK;
+	if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK_FLAG | SOCK_CLOEXEC_FLAG))
+		return -EINVAL;
+	if (domain == AF_INET)
+		return -EOPNOTSUPP;
+	if (domain != AF_UNIX)
+		return -EAFNOSUPPORT;
+	return unix_sys_socketpair(kind, protocol, type & SOCK_NONBLOCK_FLAG,
+				   type & SOCK_CLOEXEC_FLAG, usv);
 }

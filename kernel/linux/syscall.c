@@ -66,8 +66,10 @@ static const struct syscall_entry syscalls[] = {
 	SYS(dup2),
 	SYS(nanosleep),
 	SYS(getpid),
-	SYS_PARTIAL(socket, "AF_INET stream (TCP) and datagram (UDP) sockets; "
-			    "no AF_UNIX or IPv6 yet"),
+	SYS_PARTIAL(socket, "AF_INET stream (TCP) and datagram (UDP), AF_UNIX "
+			    "stream and datagram; no IPv6 or SOCK_SEQPACKET "
+			    "yet"),
+	SYS_PARTIAL(socketpair, "AF_UNIX stream and datagram"),
 	SYS(listen),
 	SYS(eventfd),
 	SYS(eventfd2),

@@ -46,6 +46,7 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags);
 long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen);
 long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen);
 long sys_shutdown(int fd, int how);
+long sys_socketpair(int domain, int type, int protocol, uint64_t usv);
 long sys_listen(int fd, int backlog);
 long sys_eventfd(unsigned initval);
 long sys_eventfd2(unsigned initval, int flags);

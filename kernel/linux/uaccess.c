@@ -77,3 +77,31 @@ long iov_from_user(struct iovec *iov, uint64_t uiov, uint64_t n, uint64_t max)
 	}
 	return (long)total;
 }
+
+int iov_gather(void *buf, const struct iovec *iov, uint64_t n)
+{
+	uint64_t at = 0;
+	for (uint64_t k = 0; k < n; k++) {
+		if (copy_from_user((uint8_t *)buf + at,
+				   (uint64_t)iov[k].iov_base,
+				   iov[k].iov_len) < 0)
+			return -EFAULT;
+		at += iov[k].iov_len;
+	}
+	return 0;
+}
+
+int iov_scatter(const struct iovec *iov, uint64_t n, const void *buf,
+		uint64_t len)
+{
+	uint64_t at = 0;
+	for (uint64_t k = 0; k < n && at < len; k++) {
+		uint64_t c =
+			iov[k].iov_len < len - at ? iov[k].iov_len : len - at;
+		if (copy_to_user((uint64_t)iov[k].iov_base,
+				 (const uint8_t *)buf + at, c) < 0)
+			return -EFAULT;
+		at += c;
+	}
+	return 0;
+}

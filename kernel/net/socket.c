@@ -302,17 +302,24 @@ short socket_ready(struct file *f, short events)
 	return (short)(ready & (events | POLLERR | POLLHUP));
 }
 
-struct file *sock_file_for(struct sock *s, int nonblock)
+struct file *socket_file_new(const struct file_ops *ops, int nonblock)
 {
 	struct inode *i = inode_new(S_IFSOCK | 0777);
 	if (!i)
 		return NULL;
 	i->nlink = 0; /* anonymous: lives as long as its files */
-	i->fops = &socket_ops;
-	i->u.sock = s;
+	i->fops = ops;
 	struct file *f = file_new(i, O_RDWR | (nonblock ? O_NONBLOCK : 0));
 	if (!f)
 		inode_put(i);
+	return f;
+}
+
+struct file *sock_file_for(struct sock *s, int nonblock)
+{
+	struct file *f = socket_file_new(&socket_ops, nonblock);
+	if (f)
+		f->inode->u.sock = s;
 	return f;
 }
 

@@ -48,6 +48,9 @@ struct file;
 struct sock *sock_of(const struct file *f);
 /* A new socket file of (type): NULL if out of memory. */
 struct file *sock_create(int type, int nonblock);
+/* A new file on an anonymous socket node with (ops); the caller sets the
+ * node's socket. NULL if out of memory. */
+struct file *socket_file_new(const struct file_ops *ops, int nonblock);
 /* A socket file for (s) (an accepted connection). */
 struct file *sock_file_for(struct sock *s, int nonblock);
 void sock_free(struct sock *s);
@@ -74,6 +77,78 @@ int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
 	     size_t len);
 long udp_recv(struct sock *s, void *buf, size_t cap, int peek, uint32_t *src,
 	      uint16_t *sport);
+
+/* Linux's struct msghdr (user_msghdr) for x86_64. */
+struct msghdr_abi {
+	uint64_t name;
+	int32_t namelen;
+	int32_t pad;
+	uint64_t iov;
+	uint64_t iovlen;
+	uint64_t control;
+	uint64_t controllen;
+	int32_t flags;
+	int32_t pad2;
+};
+
+/* ---- AF_UNIX sockets (unix.c) ----
+ * The calls below take files that unix_of() accepts. */
+
+/* A socket's name: a path (NUL-terminated, len without the NUL), an
+ * abstract name (path[0] == 0, len bytes), or none (len 0). */
+struct unix_addr {
+	uint32_t len;
+	char path[108];
+};
+struct usock;
+struct usock *unix_of(const struct file *f); /* NULL: not AF_UNIX */
+/* A new socket file (SOCK_STREAM or SOCK_DGRAM), or two connected. */
+int unix_socket(int type, int nonblock, struct file **out);
+int unix_pair(int type, int nonblock, struct file **a, struct file **b);
+/* (len 0 in (a): a name of its own in the abstract namespace) */
+int unix_bind(struct file *f, const struct unix_addr *a);
+int unix_listen(struct file *f, int backlog);
+int unix_connect(struct file *f, const struct unix_addr *a);
+/* A connection from the queue, as a new file with (flags) O_NONBLOCK. */
+int unix_accept(struct file *f, int flags, struct file **out);
+int unix_shutdown(struct file *f, int how);
+/* Kernel data out and in; (to) NULL: the connected peer. recv sets
+ * (*full) to the whole datagram's length (MSG_TRUNC). */
+long unix_send(struct file *f, const void *data, size_t len, int flags,
+	       const struct unix_addr *to);
+long unix_recv(struct file *f, void *out, size_t cap, int flags,
+	       struct unix_addr *from, size_t *full);
+/* Its own name, or (peer) its peer's. */
+void unix_name(const struct file *f, int peer, struct unix_addr *out);
+int unix_connected(const struct file *f);
+int unix_type(const struct file *f);
+int unix_listening(const struct file *f);
+int unix_peer_pid(const struct file *f); /* SO_PEERCRED; 0: none */
+
+/* The socket calls on them, with the program's addresses and buffers
+ * (linux/sys_unix.c); sys_net.c hands each call over. */
+long unix_sys_socket(int type, int protocol, int nonblock, int cloexec);
+long unix_sys_socketpair(int type, int protocol, int nonblock, int cloexec,
+			 uint64_t usv);
+long unix_sys_bind(struct file *f, uint64_t uaddr, uint64_t len);
+long unix_sys_connect(struct file *f, uint64_t uaddr, uint64_t len);
+long unix_sys_accept(struct file *f, uint64_t uaddr, uint64_t ulen, int flags,
+		     int cloexec);
+long unix_sys_name(struct file *f, uint64_t uaddr, uint64_t ulen, int peer);
+long unix_sys_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
+		     uint64_t uaddr, uint64_t alen);
+long unix_sys_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
+		       uint64_t uaddr, uint64_t ualen);
+long unix_sys_sendmsg(struct file *f, uint64_t umsg, int flags);
+long unix_sys_recvmsg(struct file *f, uint64_t umsg, int flags);
+long unix_sys_setsockopt(struct file *f, int level, int name, uint64_t len);
+long unix_sys_getsockopt(struct file *f, int level, int name, uint64_t uval,
+			 uint64_t ulen);
+
+/* getsockopt's answer: (size) bytes of (v), cut to the program's
+ * (room), and the length written back to (ulen). 0 or -EFAULT. */
+long sockopt_out(uint64_t uval, uint64_t ulen, int32_t room, const void *v,
+		 size_t size);
 
 /* A peer: where to send, or where a datagram came from. */
 struct peer {

@@ -24,6 +24,7 @@ CONFORMANCE = [
     ("fpstate", [], []),
     ("epoll", [], []),
     ("procs", [], []),
+    ("unix", [], []),
 ]
 
 
