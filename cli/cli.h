@@ -46,6 +46,8 @@ struct vm_forward;
 /* Parse -p [IP:]HOSTPORT:GUESTPORT[/udp|/tcp]: 0, or EXIT_FRESCO after
  * printing why. */
 int publish_parse(const char *spec, struct vm_forward *f);
+/* The same without a word on failure: 0 or -1. */
+int publish_spec(const char *spec, struct vm_forward *f);
 
 /* A path a volume can be mounted at: absolute, not "/", no "." or ".."
  * components, nothing the kernel command line would quote. */
@@ -124,6 +126,7 @@ struct run_config {
 	uint64_t memory;
 	int cpus;
 	char **volumes; /* guest paths; NULL-terminated */
+	char **ports;	/* [IP:]HOSTPORT:GUESTPORT[/udp]; NULL-terminated */
 };
 
 /* Build the image for (m) from (context) into a malloc'd buffer. Entries

@@ -345,6 +345,8 @@ int image_config(const void *img, size_t len, struct run_config *rc)
 				rc->memory = strtoull(v, NULL, 10);
 			else if (klen == 6 && !memcmp(p, "volume", 6))
 				push(&rc->volumes, v);
+			else if (klen == 4 && !memcmp(p, "port", 4))
+				push(&rc->ports, v);
 			else
 				free(v);
 		}

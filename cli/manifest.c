@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "lib/lib.h"
+#include "vmm.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -238,8 +239,24 @@ static int read_key(const struct reader *r, const yaml_node_t *kn,
 		m->cpus = (int)n;
 		return 0;
 	}
-	if (strcmp(key, "ports") == 0)
-		return want_list(r, vn, key, &m->ports);
+	if (strcmp(key, "ports") == 0) {
+		if (want_list(r, vn, key, &m->ports) < 0)
+			return -1;
+		for (int k = 0; m->ports[k]; k++) {
+			struct vm_forward f;
+			if (publish_spec(m->ports[k], &f) < 0)
+				return fail_at(
+					r,
+					yaml_document_get_node(
+						(yaml_document_t *)&r->doc,
+						vn->data.sequence.items
+							.start[k]),
+					"each entry of 'ports' must be "
+					"[IP:]HOSTPORT:GUESTPORT[/udp], like "
+					"8080:80");
+		}
+		return 0;
+	}
 	if (strcmp(key, "volumes") == 0) {
 		if (want_list(r, vn, key, &m->volumes) < 0)
 			return -1;

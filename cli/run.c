@@ -536,6 +536,28 @@ int cmd_run(int argc, char **argv)
 		guest_paths[cfg.ndisks++] = *v;
 	}
 
+	/* ports the image declares are published as -p would, unless a -p
+	 * already takes that guest port; TAP reaches the guest directly */
+	for (char **p = have_config && cfg.net == VM_NET_USER ? rc.ports : NULL;
+	     p && *p; p++) {
+		struct vm_forward f;
+		int given = 0;
+		if (publish_spec(*p, &f) < 0)
+			continue; /* fresco build checked it */
+		for (unsigned i = 0; i < cfg.nforwards; i++)
+			given |= cfg.forwards[i].guest_port == f.guest_port &&
+				 cfg.forwards[i].udp == f.udp;
+		if (given)
+			continue;
+		if (cfg.nforwards == VM_FORWARD_MAX) {
+			fprintf(stderr,
+				"fresco run: at most %d published "
+				"ports\n",
+				VM_FORWARD_MAX);
+			return EXIT_FRESCO;
+		}
+		cfg.forwards[cfg.nforwards++] = f;
+	}
 	if (cfg.nforwards && cfg.net != VM_NET_USER) {
 		fprintf(stderr, "fresco run: --publish needs --net user; with "
 				"a TAP device the guest's address is reachable "
@@ -654,7 +676,7 @@ static int port_of(const char *s, const char *end, uint16_t *port)
 	return 0;
 }
 
-int publish_parse(const char *spec, struct vm_forward *f)
+int publish_spec(const char *spec, struct vm_forward *f)
 {
 	const char *end = spec + strlen(spec), *slash = strchr(spec, '/');
 	memset(f, 0, sizeof(*f));
@@ -662,7 +684,7 @@ int publish_parse(const char *spec, struct vm_forward *f)
 		if (strcmp(slash, "/udp") == 0)
 			f->udp = 1;
 		else if (strcmp(slash, "/tcp") != 0)
-			goto bad;
+			return -1;
 		end = slash;
 	}
 	/* the last colon splits HOSTPART:GUESTPORT, the one before it an
@@ -674,18 +696,23 @@ int publish_parse(const char *spec, struct vm_forward *f)
 			c2 = p;
 		}
 	if (!c2 || port_of(c2 + 1, end, &f->guest_port) < 0)
-		goto bad;
+		return -1;
 	const char *hp = c1 ? c1 + 1 : spec;
 	if (port_of(hp, c2, &f->host_port) < 0)
-		goto bad;
+		return -1;
 	if (c1) {
 		size_t n = (size_t)(c1 - spec);
 		if (n == 0 || n >= sizeof(f->host_addr))
-			goto bad;
+			return -1;
 		memcpy(f->host_addr, spec, n);
 	}
 	return 0;
-bad:
+}
+
+int publish_parse(const char *spec, struct vm_forward *f)
+{
+	if (publish_spec(spec, f) == 0)
+		return 0;
 	fprintf(stderr,
 		"fresco run: --publish %s: give [IP:]HOSTPORT:GUESTPORT[/udp], "
 		"like 8080:80 or 127.0.0.1:5353:53/udp\n",

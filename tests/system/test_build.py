@@ -131,6 +131,9 @@ MALFORMED = [
      "Frescofile:2:8: each entry of 'args' must be a string"),
     ("env-not-map", "program: busybox\nenv: [A=b]\n",
      "Frescofile:2:6: 'env' must be a mapping of NAME: value"),
+    ("port-bad", "program: busybox\nports: ['8080:80', 'eighty']\n",
+     "Frescofile:2:20: each entry of 'ports' must be "
+     "[IP:]HOSTPORT:GUESTPORT[/udp], like 8080:80"),
     ("memory-bad", "program: busybox\nmemory: lots\n",
      "Frescofile:2:9: 'memory' must be a size from 2M to 3G, like 64M"),
     ("memory-small", "program: busybox\nmemory: 1M\n",

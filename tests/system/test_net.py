@@ -372,6 +372,40 @@ def test_curl_fetches_a_file_from_a_guest_server(tmp_path, big_file):
         p.wait()
 
 
+def test_an_images_declared_ports_are_published(tmp_path, monkeypatch):
+    """ports: in the manifest publishes them when the image runs, as -p
+    would; a -p for the same guest port replaces the image's."""
+    need_kvm()
+    monkeypatch.setenv("FRESCO_STORE", str(tmp_path / "store"))
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    subprocess.run(["cp", guest_program("musl", "httpd"), ctx / "httpd"],
+                   check=True)
+    declared, given = (free_port(socket.SOCK_STREAM) for _ in range(2))
+    (ctx / "Frescofile").write_text(
+        f"program: httpd\nargs: ['80', '/']\n"
+        f"ports: ['127.0.0.1:{declared}:80']\n")
+    assert fresco("build", "-t", "web", ctx).status == 0
+    for flags, port in (([], declared),
+                        (["-p", f"127.0.0.1:{given}:80"], given)):
+        p = subprocess.Popen([str(FRESCO), "run", *flags, "web"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert p.stdout.readline() == b"serving / on 80\n"
+            r = subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/"],
+                               capture_output=True, text=True, timeout=20)
+            assert r.stdout == "hello from a Fresco VM\n", (flags, r)
+            if flags:
+                other = subprocess.run(
+                    ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                     f"http://127.0.0.1:{declared}/"],
+                    capture_output=True, text=True, timeout=20)
+                assert other.stdout == "000", "the image's port stays free"
+        finally:
+            p.kill()
+            p.wait()
+
+
 def test_busybox_wget_downloads_from_the_host(busybox_cpio, big_file):
     need_kvm()
     src, digest = big_file
