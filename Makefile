@@ -307,10 +307,12 @@ $(B)/bench/%: bench/%.c
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/tests/guest/musl/hello \
-		$(B)/bench/syscalls $(B)/bench/blkbench
+		$(B)/bench/syscalls $(B)/bench/blkbench \
+		$(B)/tests/guest/musl/httpd $(B)/tests/guest/musl/tcp
 	$(Q)$(PYTHON) bench/boot.py
 	$(Q)$(PYTHON) bench/syscalls.py
 	$(Q)$(PYTHON) bench/blk.py
+	$(Q)$(PYTHON) bench/net.py
 
 install: all
 	install -D -m 0755 $(FRESCO) $(DESTDIR)$(PREFIX)/bin/fresco

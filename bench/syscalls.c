@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +68,27 @@ static void op_mmap_1m(void)
 	munmap(p, 1 << 20);
 }
 
+static void op_fork_wait(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+		abort();
+}
+
+static void op_fork_exec_wait(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "syscalls", "exit", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0)
+		abort();
+}
+
 static void measure(const char *name, void (*op)(void), int n)
 {
 	double t[ROUNDS];
@@ -80,8 +102,10 @@ static void measure(const char *name, void (*op)(void), int n)
 	printf("%s %.1f\n", name, t[ROUNDS / 2]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "exit") == 0)
+		return 0; /* the program fork_exec_wait runs */
 	fd = mkstemp(path);
 	if (fd < 0 || write(fd, page, sizeof(page)) != sizeof(page) ||
 	    pipe(pfd) < 0)
@@ -92,6 +116,8 @@ int main(void)
 	measure("stat", op_stat, 10000);
 	measure("pipe_1byte_roundtrip", op_pipe_1byte, 10000);
 	measure("mmap_munmap_1m", op_mmap_1m, 200);
+	measure("fork_exit_wait", op_fork_wait, 100);
+	measure("fork_exec_exit_wait", op_fork_exec_wait, 50);
 	unlink(path);
 	return 0;
 }
