@@ -44,6 +44,7 @@ KERNEL_SRCS += kernel/net/net.c
 KERNEL_SRCS += kernel/net/socket.c
 KERNEL_SRCS += kernel/net/tcp_sock.c
 KERNEL_SRCS += kernel/net/unix.c
+KERNEL_SRCS += kernel/net/dhcp.c
 KERNEL_SRCS += kernel/lib/string.c
 KERNEL_SRCS += kernel/lib/fmt.c
 KERNEL_SRCS += kernel/mm/phys.c

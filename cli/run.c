@@ -48,8 +48,9 @@ static const char usage[] =
 	"                      make the guest's port reachable on the\n"
 	"                      host's (--net user); repeatable\n"
 	"      --ip ADDR/PREFIX, --gateway ADDR, --dns ADDR\n"
-	"                      the guest's address (--net tap; user\n"
-	"                      networking gives 10.0.2.15/24)\n"
+	"                      the guest's address; --ip dhcp asks the\n"
+	"                      network (the default with --net tap;\n"
+	"                      user networking gives 10.0.2.15/24)\n"
 	"  -v, --volume FILE:/PATH[:ro]\n"
 	"                      mount volume FILE (see `fresco volume\n"
 	"                      create`) at PATH, read-only with :ro;\n"
@@ -381,7 +382,8 @@ int cmd_run(int argc, char **argv)
 		case 'I':
 		case 'G':
 		case 'D':
-			if (address_ok(optarg, c == 'I') < 0) {
+			if (!(c == 'I' && strcmp(optarg, "dhcp") == 0) &&
+			    address_ok(optarg, c == 'I') < 0) {
 				fprintf(stderr,
 					"fresco run: --%s %s: give an IPv4 "
 					"address%s, like %s\n",
@@ -389,7 +391,8 @@ int cmd_run(int argc, char **argv)
 					: c == 'G' ? "gateway"
 						   : "dns",
 					optarg,
-					c == 'I' ? " with a prefix" : "",
+					c == 'I' ? " with a prefix (or dhcp)"
+						 : "",
 					c == 'I' ? "10.0.3.2/24" : "10.0.3.1");
 				return EXIT_FRESCO;
 			}
@@ -566,12 +569,21 @@ int cmd_run(int argc, char **argv)
 	}
 	struct strbuf cmd = {0};
 	sb_word(&cmd, "init=", init);
-	if (cfg.net == VM_NET_USER) {
+	int dhcp = guest_ip && strcmp(guest_ip, "dhcp") == 0;
+	if (dhcp && (gateway || dns)) {
+		fprintf(stderr, "fresco run: with --ip dhcp the gateway and "
+				"DNS server come from DHCP; drop --gateway "
+				"and --dns\n");
+		return EXIT_FRESCO;
+	}
+	if (cfg.net == VM_NET_USER && !dhcp) {
 		/* libslirp's network, given statically: no DHCP at boot */
 		guest_ip = guest_ip ? guest_ip : NET_USER_GUEST "/24";
 		gateway = gateway ? gateway : NET_USER_GATEWAY;
 		dns = dns ? dns : NET_USER_DNS;
 	}
+	if (cfg.net == VM_NET_TAP && !guest_ip)
+		guest_ip = "dhcp"; /* a TAP network gives its addresses */
 	if ((gateway || dns) && !guest_ip) {
 		fprintf(stderr, "fresco run: --gateway and --dns need --ip\n");
 		return EXIT_FRESCO;

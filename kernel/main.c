@@ -152,7 +152,15 @@ NORETURN void kernel_init(void)
 			  "(newc)");
 	/* volumes first: the program may live on one */
 	virtio_probe_all(&args);
-	if (args.ip && net_configure(args.ip, args.gw, args.dns) < 0)
+	if (args.ip && strcmp(args.ip, "dhcp") == 0) {
+		int dr = dhcp_configure();
+		if (dr < 0)
+			klog("dhcp: %s; the guest has no address (give "
+			     "--ip ADDR/PREFIX)",
+			     dr == -ENETDOWN
+				     ? "there is no network device"
+				     : "no answer on the network in 6 s");
+	} else if (args.ip && net_configure(args.ip, args.gw, args.dns) < 0)
 		fail(125,
 		     "fresco.ip=%s fresco.gw=%s fresco.dns=%s: give "
 		     "addresses like 10.0.2.15/24, 10.0.2.2, 10.0.2.3",
@@ -178,8 +186,8 @@ NORETURN void kernel_init(void)
 		fail(126, "%s: not an executable file", args.init);
 	process_init(exe, args.tty);
 	console_events_register(&host_events);
+	net_write_etc(); /* first: its /etc/hosts names this VM's address */
 	fs_populate(exe);
-	net_write_etc();
 	console_files_open(args.tty);
 	if (args.cwd) {
 		struct walk cw;

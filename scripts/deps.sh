@@ -7,7 +7,7 @@ check python3 python3-pytest qemu-system-x86 cpio clang-format cppcheck \
 clang libclang-rt-14-dev \
 e2fsprogs time busybox-static \
 libyaml-dev nettle-dev libjansson-dev libslirp-dev curl wrk iproute2 iputils-ping \
-iptables libnetfilter-queue-dev"
+iptables libnetfilter-queue-dev dnsmasq-base"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -1,6 +1,7 @@
 /* inet.c: Internet checksums and header checks (see inet.h; RFC 1071 for
- * the checksum, RFC 791 for IPv4). */
+ * the checksum, RFC 791 for IPv4), and DHCP's options (RFC 2132). */
 #include "lib/inet.h"
+#include <string.h>
 
 uint32_t inet_sum(const void *data, size_t len, uint32_t sum)
 {
@@ -61,4 +62,61 @@ int inet_parse(const char *s, uint32_t *addr)
 		return -1;
 	*addr = net32(v);
 	return 0;
+}
+
+/* option codes (RFC 2132) */
+#define OPT_PAD 0
+#define OPT_MASK 1
+#define OPT_ROUTER 3
+#define OPT_DNS 6
+#define OPT_LEASE 51
+#define OPT_TYPE 53
+#define OPT_SERVER 54
+#define OPT_END 255
+
+int dhcp_parse_options(const uint8_t *o, size_t len, struct dhcp_options *r)
+{
+	memset(r, 0, sizeof(*r));
+	size_t i = 0;
+	while (i < len) {
+		uint8_t code = o[i++];
+		if (code == OPT_PAD)
+			continue;
+		if (code == OPT_END)
+			return 0;
+		if (i >= len || i + 1 + o[i] > len)
+			return -1; /* an option runs past the packet */
+		uint8_t n = o[i++];
+		const uint8_t *v = o + i;
+		i += n;
+		switch (code) {
+		case OPT_TYPE:
+			if (n >= 1)
+				r->type = v[0];
+			break;
+		case OPT_MASK:
+			if (n >= 4)
+				memcpy(&r->mask, v, 4);
+			break;
+		case OPT_ROUTER:
+			if (n >= 4)
+				memcpy(&r->router, v, 4);
+			break;
+		case OPT_DNS:
+			if (n >= 4)
+				memcpy(&r->dns, v, 4);
+			break;
+		case OPT_SERVER:
+			if (n >= 4)
+				memcpy(&r->server, v, 4);
+			break;
+		case OPT_LEASE:
+			if (n >= 4)
+				r->lease_s = (uint32_t)v[0] << 24 |
+					     (uint32_t)v[1] << 16 |
+					     (uint32_t)v[2] << 8 | v[3];
+			break;
+		}
+	}
+	return -1; /* no END */
 }

@@ -75,4 +75,14 @@ int ip_check(const uint8_t *pkt, size_t len, size_t *payload_len);
 /* "a.b.c.d" to an address in network order: 0, or -1 if malformed. */
 int inet_parse(const char *s, uint32_t *addr);
 
+/* What a DHCP reply's options say, as far as the client uses them
+ * (RFC 2132; addresses in network order, 0 when absent). */
+struct dhcp_options {
+	int type; /* option 53: OFFER 2, ACK 5, NAK 6, ... */
+	uint32_t mask, router, dns, server, lease_s;
+};
+/* Read the options field (o, len) (after the magic cookie): 0, or -1 if
+ * an option runs past the end or there is no END option. */
+int dhcp_parse_options(const uint8_t *o, size_t len, struct dhcp_options *r);
+
 #endif

@@ -79,25 +79,38 @@ static void fmt_ip(char *buf, size_t cap, uint32_t a)
 		 (h >> 8) & 255, h & 255);
 }
 
-void net_write_etc(void)
+/* Write (text) to (path) unless the image brought its own file there. */
+static void write_if_absent(const char *path, const char *text, size_t n)
 {
-	char dns[16], text[128];
 	struct walk w;
-	if (!netif.configured || !netif.dns)
-		return;
-	fmt_ip(dns, sizeof(dns), netif.dns);
-	int n = snprintf(text, sizeof(text), "nameserver %s\n", dns);
-	/* only if the image did not bring its own */
-	if (path_walk(fs_root, "/etc/resolv.conf", 0, &w) == 0) {
+	if (path_walk(fs_root, path, 0, &w) == 0) {
 		walk_done(&w);
 		return;
 	}
-	if (path_walk(fs_root, "/etc/resolv.conf", WALK_PARENT, &w) < 0)
+	if (fs_mkdir_p("/etc") < 0 ||
+	    path_walk(fs_root, path, WALK_PARENT, &w) < 0)
 		return;
 	struct inode *i = inode_new(S_IFREG | 0644);
 	if (i && dir_link(w.parent, w.last, w.last_len, i) == 0)
 		file_data_write_kernel(i, text, (uint64_t)n, 0);
 	walk_done(&w);
+}
+
+void net_write_etc(void)
+{
+	char ip[16], text[128];
+	if (!netif.configured)
+		return;
+	fmt_ip(ip, sizeof(ip), netif.ip);
+	int n = snprintf(text, sizeof(text),
+			 "127.0.0.1\tlocalhost\n::1\tlocalhost\n%s\tfresco\n",
+			 ip);
+	write_if_absent("/etc/hosts", text, (size_t)n);
+	if (!netif.dns)
+		return;
+	fmt_ip(ip, sizeof(ip), netif.dns);
+	n = snprintf(text, sizeof(text), "nameserver %s\n", ip);
+	write_if_absent("/etc/resolv.conf", text, (size_t)n);
 }
 
 /* ---- Ethernet and ARP ---- */
@@ -362,8 +375,11 @@ static void ip_input(const uint8_t *pkt, size_t len)
 		return;
 	}
 	const struct ip_hdr *ip = (const struct ip_hdr *)pkt;
-	int for_us = is_local(ip->dst) || ip->dst == 0xffffffffu ||
-		     (netif.configured && ip->dst == (netif.ip | ~netif.mask));
+	/* before DHCP gave an address, a reply may come to the one offered */
+	int for_us =
+		is_local(ip->dst) || ip->dst == 0xffffffffu ||
+		(netif.configured && ip->dst == (netif.ip | ~netif.mask)) ||
+		(!netif.configured && ip->proto == IP_PROTO_UDP);
 	if (!for_us)
 		return;
 	const uint8_t *payload = pkt + hl;
@@ -372,7 +388,8 @@ static void ip_input(const uint8_t *pkt, size_t len)
 		icmp_input(ip, payload, plen);
 		break;
 	case IP_PROTO_UDP:
-		udp_input(ip, payload, plen);
+		if (!dhcp_input(ip, payload, plen))
+			udp_input(ip, payload, plen);
 		break;
 	case IP_PROTO_TCP:
 		tcp_sock_input(ip, payload, plen);
@@ -412,8 +429,10 @@ int net_poll(void)
 	int n = netif.up ? netdev_poll(eth_input) : 0;
 	if (netif.up)
 		arp_timers();
-	/* TCP's timers, for loopback connections too */
-	net_next_timer = tcp_sock_timers(clock_monotonic_ns());
+	/* TCP's timers, for loopback connections too, and DHCP's */
+	uint64_t now = clock_monotonic_ns();
+	uint64_t tcp = tcp_sock_timers(now), dhcp = dhcp_timers(now);
+	net_next_timer = tcp < dhcp ? tcp : dhcp;
 	n += loopback_deliver();
 	return n;
 }

@@ -26,6 +26,15 @@ void net_interface_up(const uint8_t mac[6]);
 /* Static configuration from the command line (fresco.ip=ADDR/PREFIX,
  * fresco.gw=, fresco.dns=); 0 or -EINVAL. */
 int net_configure(const char *ip, const char *gw, const char *dns);
+/* ---- DHCP (dhcp.c) ---- */
+/* Configure the interface from a DHCP server (fresco.ip=dhcp): 0, or
+ * -ENETDOWN (no device) / -ETIMEDOUT (no answer), unconfigured. */
+int dhcp_configure(void);
+/* A UDP packet: 1 if it was DHCP's (taken), 0 for the sockets. */
+int dhcp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len);
+/* Renew the lease when due; when next to call, or UINT64_MAX. */
+uint64_t dhcp_timers(uint64_t now);
+
 /* /etc/resolv.conf and /etc/hosts as the network gave them. */
 void net_write_etc(void);
 

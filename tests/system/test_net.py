@@ -17,7 +17,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from conftest import BUILD, FRESCO, fresco, guest_program, need_kvm, qemu
+from conftest import (BUILD, FRESCO, KERNEL, QEMU_MMIO_TOP, fresco,
+                      guest_program, need_kvm, qemu)
 
 
 @contextmanager
@@ -129,9 +130,8 @@ def test_a_published_udp_port_reaches_the_guest():
         p.wait()
 
 
-def test_the_guest_is_told_its_dns_server(tmp_path):
-    """/etc/resolv.conf comes from the network's configuration."""
-    need_kvm()
+def busybox_root(tmp_path):
+    """A cpio with only /bin/busybox."""
     root = tmp_path / "root"
     (root / "bin").mkdir(parents=True)
     subprocess.run(["cp", "/bin/busybox", root / "bin" / "busybox"],
@@ -140,11 +140,57 @@ def test_the_guest_is_told_its_dns_server(tmp_path):
     with open(cpio, "wb") as out:
         subprocess.run("find . | cpio -o -H newc --quiet", shell=True,
                        cwd=root, stdout=out, check=True)
-    r = fresco("run", cpio, "/bin/busybox", "cat", "/etc/resolv.conf")
-    assert (r.status, r.stdout) == (0, "nameserver 10.0.2.3\n")
+    return cpio
+
+
+def test_the_guest_is_told_its_dns_server(tmp_path):
+    """/etc/resolv.conf and /etc/hosts come from the network's
+    configuration."""
+    need_kvm()
+    cpio = busybox_root(tmp_path)
+    r = fresco("run", cpio, "/bin/busybox", "cat", "/etc/resolv.conf",
+               "/etc/hosts")
+    assert (r.status, r.stdout) == (0, "nameserver 10.0.2.3\n127.0.0.1\t"
+                                       "localhost\n::1\tlocalhost\n"
+                                       "10.0.2.15\tfresco\n")
     r = fresco("run", "--net", "none", cpio, "/bin/busybox", "cat",
                "/etc/resolv.conf")
     assert r.status == 1
+
+
+def test_dhcp_through_user_networking(tmp_path):
+    """--ip dhcp takes the address from libslirp's DHCP server; the guest
+    then reaches the host."""
+    need_kvm()
+    with tcp_echo_server_on("127.0.0.1") as port:
+        r = fresco("run", "--ip", "dhcp", guest_program("musl", "tcp"),
+                   "client", "10.0.2.2", port, "1")
+    passed(r, "tcp")
+
+
+def test_dhcp_under_qemu_gets_the_address_its_server_gives(tmp_path):
+    """QEMU's user network hands out 10.9.8.77 from 10.9.8.0/24: the
+    guest's /etc/hosts and /etc/resolv.conf say what DHCP gave."""
+    cpio = busybox_root(tmp_path)
+    debugcon = tmp_path / "debugcon.txt"
+    p = subprocess.run(
+        ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=on",
+         "-accel", "tcg", "-cpu", "max", "-m", "64M", "-nodefaults",
+         "-no-user-config", "-display", "none", "-no-reboot",
+         "-kernel", str(KERNEL), "-initrd", str(cpio),
+         "-append", f"virtio_mmio.device=512@{QEMU_MMIO_TOP:#x}:16 "
+         "fresco.ip=dhcp init=/bin/busybox -- cat /etc/hosts "
+         "/etc/resolv.conf",
+         "-serial", "stdio", "-device", "isa-debug-exit,iobase=0x501,"
+         "iosize=2", "-chardev", f"file,id=dbg,path={debugcon}",
+         "-device", "isa-debugcon,iobase=0xe9,chardev=dbg",
+         "-netdev", "user,id=n0,net=10.9.8.0/24,dhcpstart=10.9.8.77",
+         "-device", "virtio-net-device,netdev=n0",
+         "-global", "virtio-mmio.force-legacy=false"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    assert "10.9.8.77\tfresco\n" in p.stdout.decode(), \
+        debugcon.read_text(errors="replace")
+    assert "nameserver 10.9.8.3\n" in p.stdout.decode()
 
 
 @pytest.mark.parametrize("args, message", [
@@ -162,9 +208,15 @@ def test_the_guest_is_told_its_dns_server(tmp_path):
                          "[IP:]HOSTPORT:GUESTPORT[/udp], like 8080:80 or "
                          "127.0.0.1:5353:53/udp"),
     (["--ip", "10.0.3.2"], "fresco run: --ip 10.0.3.2: give an IPv4 "
-                           "address with a prefix, like 10.0.3.2/24"),
+                           "address with a prefix (or dhcp), like "
+                           "10.0.3.2/24"),
     (["--ip", "10.0.3.2/33"], "fresco run: --ip 10.0.3.2/33: give an IPv4 "
-                              "address with a prefix, like 10.0.3.2/24"),
+                              "address with a prefix (or dhcp), like "
+                              "10.0.3.2/24"),
+    (["--ip", "dhcp", "--dns", "10.0.3.1"], "fresco run: with --ip dhcp the "
+                                            "gateway and DNS server come "
+                                            "from DHCP; drop --gateway and "
+                                            "--dns"),
     (["--gateway", "gw"], "fresco run: --gateway gw: give an IPv4 address, "
                           "like 10.0.3.1"),
     (["--net", "none", "--gateway", "10.0.3.1"], "fresco run: --gateway and "
@@ -540,6 +592,36 @@ def test_tap_ping_curl_and_wrk(tap):
         assert "requests in" in w.stdout, w.stdout
         assert "Socket errors" not in w.stdout, w.stdout
         assert "Non-2xx" not in w.stdout, w.stdout
+
+
+def test_tap_takes_its_address_from_a_dhcp_server(tap, tmp_path):
+    """With --net tap and no --ip, the guest asks the network: dnsmasq on
+    the TAP hands out 10.0.99.50, a router and a DNS server, and the guest
+    reaches the host from that address."""
+    need_kvm()
+    d = subprocess.Popen(
+        ["dnsmasq", "--no-daemon", "--port=0", "--no-resolv",
+         f"--interface={tap}", "--bind-interfaces",
+         "--dhcp-range=10.0.99.50,10.0.99.50,255.255.255.0,1h",
+         "--dhcp-option=option:router,10.0.99.1",
+         "--dhcp-option=option:dns-server,10.0.99.1",
+         f"--dhcp-leasefile={tmp_path}/leases",
+         f"--pid-file={tmp_path}/pid"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        cpio = busybox_root(tmp_path)
+        with tcp_echo_server_on("10.0.99.1") as port:
+            r = fresco("run", "--net", f"tap:{tap}", cpio, "/bin/busybox",
+                       "sh", "-c", "cat /etc/hosts /etc/resolv.conf; "
+                       f"echo from-dhcp | nc 10.0.99.1 {port}", timeout=60)
+        assert r.status == 0, r.stderr
+        assert "10.0.99.50\tfresco\n" in r.stdout, r.stdout
+        assert "nameserver 10.0.99.1\n" in r.stdout, r.stdout
+        assert r.stdout.endswith("from-dhcp\n"), r.stdout
+        assert "10.0.99.50" in (tmp_path / "leases").read_text()
+    finally:
+        d.terminate()
+        d.wait()
 
 
 def test_tap_bulk_transfer_both_ways(tap):

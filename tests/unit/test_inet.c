@@ -90,6 +90,42 @@ START_TEST(test_ip_check)
 }
 END_TEST
 
+START_TEST(test_dhcp_options)
+{
+	struct dhcp_options o;
+	/* an ACK: pad, type, mask, router, DNS (two: the first counts),
+	 * lease 3600 s, server, an option nobody asked for, END */
+	const uint8_t ack[] = {0, 53, 1, 5, 1,	4,  255, 255, 255, 0,	3,
+			       4, 10, 0, 2, 2,	6,  8,	 10,  0,   2,	3,
+			       8, 8,  8, 8, 51, 4,  0,	 0,   14,  16,	54,
+			       4, 10, 0, 2, 2,	12, 3,	 'a', 'b', 'c', 255};
+	ck_assert_int_eq(dhcp_parse_options(ack, sizeof(ack), &o), 0);
+	ck_assert_int_eq(o.type, 5);
+	ck_assert_uint_eq(o.mask, net32(0xffffff00));
+	ck_assert_uint_eq(o.router, net32(0x0a000202));
+	ck_assert_uint_eq(o.dns, net32(0x0a000203));
+	ck_assert_uint_eq(o.server, net32(0x0a000202));
+	ck_assert_uint_eq(o.lease_s, 3600);
+
+	/* an option whose length runs past the end */
+	const uint8_t past[] = {53, 1, 2, 6, 200, 1, 2, 3, 4};
+	ck_assert_int_eq(dhcp_parse_options(past, sizeof(past), &o), -1);
+	/* a code with no room for its length */
+	const uint8_t cut[] = {53, 1, 2, 6};
+	ck_assert_int_eq(dhcp_parse_options(cut, sizeof(cut), &o), -1);
+	/* no END */
+	const uint8_t open_[] = {53, 1, 2, 0, 0};
+	ck_assert_int_eq(dhcp_parse_options(open_, sizeof(open_), &o), -1);
+	/* short values are ignored, not read past */
+	const uint8_t shortv[] = {1, 2, 255, 255, 53, 0, 255};
+	ck_assert_int_eq(dhcp_parse_options(shortv, sizeof(shortv), &o), 0);
+	ck_assert_uint_eq(o.mask, 0);
+	ck_assert_int_eq(o.type, 0);
+	/* empty: no END either */
+	ck_assert_int_eq(dhcp_parse_options(ack, 0, &o), -1);
+}
+END_TEST
+
 START_TEST(test_inet_parse)
 {
 	uint32_t a;
@@ -114,6 +150,7 @@ int main(void)
 	tcase_add_test(t, test_checksum);
 	tcase_add_test(t, test_ip_check);
 	tcase_add_test(t, test_inet_parse);
+	tcase_add_test(t, test_dhcp_options);
 	suite_add_tcase(s, t);
 	return unit_run(s);
 }
