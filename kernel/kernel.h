@@ -297,6 +297,7 @@ struct process {
 			       * call's data (socket sends and receives) */
 	uint64_t seen;	      /* sched_events when it last checked */
 	uint64_t wake_at;     /* monotonic ns its wait ends at */
+	uint64_t ran_since;   /* monotonic ns it was last switched in */
 	int wait_status;      /* as wait4 reports it, once a zombie */
 	int autoreap;	      /* zombie freed without a wait */
 	int execed;	      /* has called execve (ends a vfork wait) */
@@ -392,6 +393,9 @@ NORETURN void process_exit(int status, int vm_status);
 /* Run another process that may have something to do, if any, and
  * return when this one is switched back in: 1 if something ran. */
 int sched_yield_wait(uint64_t wake_at);
+/* At a system call's end: if the current process has run its time slice
+ * and another may have something to do, let that one run first. */
+void sched_tick(void);
 /* The nearest wake_at of the waiting processes other than the current. */
 uint64_t sched_next_wake(void);
 /* Halt until an interrupt, (wake_at), the stack's or a program's timer,

@@ -67,7 +67,9 @@ struct inode {
 	uint64_t ino, size;
 	struct kts atime, mtime, ctime;
 	int refs;
-	int procfd; /* the /proc/self/fd directory: entries are descriptors */
+	int procfd;  /* the /proc/self/fd directory: entries are descriptors */
+	int procexe; /* /proc/self/exe: a link to the current process's program
+		      */
 	const struct file_ops *fops; /* devices and pipes */
 	struct ext2_node *x;	     /* on an ext2 volume: its node */
 	struct inode *mounted;	     /* a mount point: the volume's root */
@@ -172,6 +174,15 @@ int fd_cloexec(int fd);
 void fd_set_cloexec(int fd, int on);
 /* The directory (dirfd) names (AT_FDCWD: the cwd); NULL for a bad fd. */
 struct inode *fd_dir(int dirfd, int *err);
+/* (path) made absolute from the current directory, in kmalloc'd memory
+ * of strlen + 1 bytes; NULL when out of memory or too long. */
+char *fs_absolute_path(const char *path);
+/* The same with every symbolic link on the way followed: the file's own
+ * path, as /proc/self/exe gives it. */
+char *fs_resolved_path(const char *path);
+/* What symbolic link (i) points at. */
+const char *link_target(const struct inode *i);
+
 /* Descriptor tables: an empty one (pid 1's), a copy of the current
  * process's sharing its open files (fork), and freeing one with the
  * references it holds. NULL when memory runs out. */

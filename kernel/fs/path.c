@@ -34,6 +34,11 @@ static int splice(int *cur, const char *target, const char *rest)
 	return 0;
 }
 
+const char *link_target(const struct inode *i)
+{
+	return i->procexe ? current->exe : i->u.lnk.target;
+}
+
 /*
  * /proc/self/fd/N, a "magic link" as on Linux: followed, it is the open
  * file's own inode (and (*magic) the open file); not followed, a link
@@ -159,8 +164,7 @@ int path_walk(struct inode *start, const char *path, int flags, struct walk *w)
 				inode_put(dir);
 				return -ELOOP;
 			}
-			const char *target = next->u.lnk.target;
-			int r = splice(&cur, target, p);
+			int r = splice(&cur, link_target(next), p);
 			if (r < 0) {
 				inode_put(dir);
 				return r;

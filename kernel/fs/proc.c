@@ -89,12 +89,14 @@ static size_t gen_self_stat(char *buf, size_t cap)
 	uint64_t ticks = clock_monotonic_ns() / 10000000;
 	unsigned long used =
 		(unsigned long)(phys_total_pages() - phys_free_pages());
-	/* fields 1-52 of proc(5): what one running process reports */
+	/* fields 1-52 of proc(5): pid, name, state, parent, group 1 and
+	 * session 1, the time since boot as user time, memory */
 	add(&t,
-	    "1 (%s) R 0 1 1 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 "
+	    "%d (%s) R %d 1 1 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 "
 	    "0 %lu %lu 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 "
 	    "0 0 0 0 0 0 0 0 0 0 0 0\n",
-	    comm, ticks, used * 4096, used);
+	    current->pid, comm, current->parent ? current->parent->pid : 0,
+	    ticks, used * 4096, used);
 	return t.len;
 }
 

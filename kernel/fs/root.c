@@ -160,6 +160,12 @@ void fs_populate(const char *exe)
 	make_dev("/dev/tty", 0666, DEV(5, 0));
 	make_dev("/dev/console", 0600, DEV(5, 1));
 	make_link("/proc/self/exe", exe);
+	struct walk w;
+	if (path_walk(fs_root, "/proc/self/exe", 0, &w) == 0) {
+		if (S_ISLNK(w.inode->mode))
+			w.inode->procexe = 1; /* each process's own program */
+		walk_done(&w);
+	}
 	make_link("/etc/mtab", "/proc/mounts");
 	struct inode *fdd = make("/proc/self/fd", S_IFDIR | 0500);
 	if (fdd && S_ISDIR(fdd->mode))

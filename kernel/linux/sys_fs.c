@@ -41,34 +41,80 @@ static long walk_user(int dirfd, uint64_t upath, int flags, struct walk *w,
 
 /* ---- open ---- */
 
-/* The absolute form of the path being opened, for /proc/self/fd. */
-static char *opened_path(const char *path)
+/* The path of directory (d) from the root, at the end of (buf, cap):
+ * where it starts, or NULL if it is too long or (d) was removed. */
+static char *dir_path(struct inode *d, char *buf, size_t cap)
 {
-	static char cwd[FS_PATH_MAX + 1];
-	size_t pos = FS_PATH_MAX;
-	const char *prefix = "";
-
-	cwd[pos] = '\0';
-	if (path[0] != '/') {
-		for (struct inode *d = current->cwd; d != fs_root;
-		     d = d->u.dir.parent) {
-			const struct dentry *e = dir_name_in_parent(d);
-			if (!e || (size_t)e->len + 1 > pos)
-				return NULL;
-			pos -= e->len;
-			memcpy(cwd + pos, e->name, e->len);
-			cwd[--pos] = '/';
-		}
-		prefix = cwd + pos;
+	size_t pos = cap - 1;
+	buf[pos] = '\0';
+	for (; d != fs_root; d = d->u.dir.parent) {
+		const struct dentry *e = dir_name_in_parent(d);
+		if (!e || (size_t)e->len + 1 > pos)
+			return NULL;
+		pos -= e->len;
+		memcpy(buf + pos, e->name, e->len);
+		buf[--pos] = '/';
 	}
-	size_t n = strlen(prefix) + (path[0] != '/') + strlen(path);
+	return buf + pos;
+}
+
+/* "(dir)/(name)" in kmalloc'd memory of strlen + 1 bytes, or NULL. */
+static char *joined(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + 1 + strlen(name);
 	if (n >= PAGE_SIZE)
 		return NULL;
 	char *out = kmalloc(n + 1);
 	if (out)
-		snprintf(out, n + 1, "%s%s%s", prefix,
-			 path[0] != '/' ? "/" : "", path);
+		snprintf(out, n + 1, "%s/%s", dir, name);
 	return out;
+}
+
+char *fs_absolute_path(const char *path)
+{
+	static char cwd[FS_PATH_MAX + 1];
+	if (path[0] == '/')
+		return joined("", path + 1);
+	const char *dir = dir_path(current->cwd, cwd, sizeof(cwd));
+	return dir ? joined(dir, path) : NULL;
+}
+
+char *fs_resolved_path(const char *path)
+{
+	static char cur[FS_PATH_MAX + 1], dir[FS_PATH_MAX + 1];
+	size_t plen = strlen(path);
+	if (plen > FS_PATH_MAX)
+		return NULL;
+	memcpy(cur, path, plen + 1);
+	for (int hops = 0; hops <= FS_SYMLOOP_MAX; hops++) {
+		struct walk w;
+		if (path_walk(cur[0] == '/' ? fs_root : current->cwd, cur,
+			      WALK_PARENT, &w) < 0)
+			return NULL;
+		const char *d = dir_path(w.parent, dir, sizeof(dir));
+		char *out = NULL;
+		if (!d) {
+			walk_done(&w);
+			return NULL;
+		}
+		if (w.inode && S_ISLNK(w.inode->mode)) {
+			const char *t = link_target(w.inode);
+			out = t[0] == '/' ? joined("", t + 1) : joined(d, t);
+		} else {
+			out = joined(d, w.last);
+		}
+		int link = w.inode && S_ISLNK(w.inode->mode);
+		walk_done(&w);
+		if (!out || !link)
+			return out;
+		size_t n = strlen(out);
+		if (n <= FS_PATH_MAX)
+			memcpy(cur, out, n + 1);
+		kfree(out, n + 1);
+		if (n > FS_PATH_MAX)
+			return NULL;
+	}
+	return NULL;
 }
 
 static long open_inode(struct inode *i, int flags, int trailing_slash)
@@ -105,7 +151,7 @@ static long open_inode(struct inode *i, int flags, int trailing_slash)
 		file_put(f);
 		return -ENOMEM;
 	}
-	f->path = opened_path(path_buf);
+	f->path = fs_absolute_path(path_buf);
 	int fd = fd_install(f, 0, flags & O_CLOEXEC);
 	if (fd < 0)
 		file_put(f);
@@ -588,10 +634,11 @@ long sys_readlinkat(int dirfd, uint64_t upath, uint64_t buf, int size)
 		walk_done(&w);
 		return -EINVAL;
 	}
-	size_t n = strlen(w.inode->u.lnk.target);
+	const char *target = link_target(w.inode);
+	size_t n = strlen(target);
 	if (n > (size_t)size)
 		n = (size_t)size;
-	r = copy_to_user(buf, w.inode->u.lnk.target, n);
+	r = copy_to_user(buf, target, n);
 	inode_touch(w.inode, TOUCH_A);
 	walk_done(&w);
 	return r < 0 ? r : (long)n;
@@ -633,27 +680,17 @@ long sys_fchdir(int fd)
 
 long sys_getcwd(uint64_t buf, uint64_t size)
 {
-	char *out = path_buf;
-	size_t pos = FS_PATH_MAX;
-
-	out[pos] = '\0';
 	if (current->cwd->nlink == 0)
 		return -ENOENT; /* removed */
-	for (struct inode *d = current->cwd; d != fs_root;
-	     d = d->u.dir.parent) {
-		const struct dentry *e = dir_name_in_parent(d);
-		if (!e || (size_t)e->len + 1 > pos)
-			return -ENAMETOOLONG;
-		pos -= e->len;
-		memcpy(out + pos, e->name, e->len);
-		out[--pos] = '/';
-	}
-	if (pos == FS_PATH_MAX)
-		out[--pos] = '/';
-	size_t len = FS_PATH_MAX - pos + 1;
+	const char *p = dir_path(current->cwd, path_buf, sizeof(path_buf));
+	if (!p)
+		return -ENAMETOOLONG;
+	if (!*p)
+		p = "/";
+	size_t len = strlen(p) + 1;
 	if (size < len)
 		return -ERANGE;
-	long r = copy_to_user(buf, out + pos, len);
+	long r = copy_to_user(buf, p, len);
 	return r < 0 ? r : (long)len;
 }
 

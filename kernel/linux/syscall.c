@@ -246,6 +246,7 @@ long syscall_dispatch(struct syscall_frame *f)
 		host_events_take();
 	if (timers_active())
 		timers_check();
+	sched_tick();
 	if ((current->sigpending & ~current->sigmask) || ret == -ERESTARTSYS)
 		ret = signal_deliver_pending(f, ret);
 	return ret;

@@ -299,11 +299,7 @@ long sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 		return r;
 
 	/* the old program is gone: nothing below may fail */
-	const char *exe = script ? interp : path;
-	size_t len = strlen(exe) + 1;
-	char *copy = kmalloc(len);
-	if (copy)
-		memcpy(copy, exe, len);
+	char *copy = fs_resolved_path(script ? interp : path);
 	if (current->exe_owned)
 		kfree(current->exe_owned, strlen(current->exe_owned) + 1);
 	current->exe_owned = copy;

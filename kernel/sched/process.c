@@ -8,6 +8,11 @@
  * space, its kernel stack) is freed by whoever runs next
  * (sched_finish_switch), or by its parent's wait4.
  *
+ * A process that keeps making system calls without ever waiting (polling
+ * a non-blocking descriptor, say) is switched out at a system call's end
+ * once it has run SLICE_NS, if another process may have something to do;
+ * one that computes without system calls runs until it makes one.
+ *
  * Each switch loads the next process's page tables and FS base through
  * one gate call (about 12 us under kvm_pvm), so a server that forks a
  * child per connection pays a few switches per connection, not one per
@@ -24,6 +29,7 @@
 /* a process's own memory: its I/O buffer, then its kernel stack */
 #define BLOCK_SIZE (PROCESS_IOBUF_SIZE + KSTACK_SIZE)
 #define BLOCK_PAGES (BLOCK_SIZE / PAGE_SIZE)
+#define SLICE_NS 10000000ULL /* 10 ms */
 
 static uint8_t init_iobuf[PROCESS_IOBUF_SIZE];
 static struct process init_proc = {
@@ -129,6 +135,7 @@ static void switch_to(struct process *next)
 		prev->state = PROC_WAITING;
 	current = next;
 	next->state = PROC_RUNNING;
+	next->ran_since = clock_monotonic_ns();
 	percpu0.kstack_top = kstack_top(next);
 	gate_call(GATE_SWITCH_PROCESS, (long)vm_root(next->mm),
 		  (long)next->fs_base, 0);
@@ -160,6 +167,18 @@ int sched_yield_wait(uint64_t wake_at)
 		return 0;
 	switch_to(next);
 	return 1;
+}
+
+void sched_tick(void)
+{
+	if (!procs->next)
+		return; /* one process: nothing to share with */
+	if (clock_monotonic_ns() - current->ran_since < SLICE_NS)
+		return;
+	/* runnable at once: back as soon as the others wait or use up
+	 * their own slice */
+	if (!sched_yield_wait(0))
+		current->ran_since = clock_monotonic_ns();
 }
 
 uint64_t sched_next_wake(void)

@@ -170,6 +170,28 @@ static void check_shared_offset(void)
 	close(fd);
 }
 
+/* A parent that polls without ever blocking still lets its child run. */
+static void check_busy_parent(void)
+{
+	int fd[2], st;
+	char c = 0;
+	pipe(fd);
+	fcntl(fd[0], F_SETFL, O_NONBLOCK);
+	pid_t pid = fork_flushed();
+	if (pid == 0) {
+		write(fd[1], "!", 1);
+		_exit(0);
+	}
+	long spins = 0;
+	while (read(fd[0], &c, 1) != 1 && spins < 100000000)
+		spins++;
+	CHECK(c == '!', "a child runs while its parent polls (%ld polls)",
+	      spins);
+	waitpid(pid, &st, 0);
+	close(fd[0]);
+	close(fd[1]);
+}
+
 static void check_vfork(void)
 {
 	int st;
@@ -369,10 +391,59 @@ static void check_in_the_vm(void)
 	      "threads (CLONE_VM) are not there yet: ENOSYS");
 }
 
+/* "exe-child" mode: report /proc/self/exe and the pid in /proc/self/stat
+ * on descriptor 1, a pipe. */
+static int exe_child(void)
+{
+	char link[256] = {0}, stat[64] = {0}, line[400];
+	readlink("/proc/self/exe", link, sizeof(link) - 1);
+	int f = open("/proc/self/stat", O_RDONLY);
+	read(f, stat, sizeof(stat) - 1);
+	close(f);
+	int n = snprintf(line, sizeof(line), "%s|%d|%d", link, atoi(stat),
+			 getpid());
+	write(1, line, (size_t)n);
+	return 0;
+}
+
+/* After execve of another program, /proc/self/exe names that program and
+ * /proc/self/stat the process's own pid. */
+static void check_exe_link(void)
+{
+	char buf[1 << 16];
+	int in = open("/proc/self/exe", O_RDONLY);
+	int out = open("/tmp/procs-copy", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		write(out, buf, (size_t)n);
+	close(in);
+	close(out);
+	int fd[2], st;
+	pipe(fd);
+	pid_t pid = fork_flushed();
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		char *args[] = {"procs-copy", "exe-child", NULL};
+		execv("/tmp/procs-copy", args);
+		_exit(99);
+	}
+	close(fd[1]);
+	char got[400] = {0}, want[400];
+	read_all(fd[0], got, sizeof(got) - 1);
+	close(fd[0]);
+	waitpid(pid, &st, 0);
+	snprintf(want, sizeof(want), "/tmp/procs-copy|%d|%d", pid, pid);
+	CHECK(strcmp(got, want) == 0,
+	      "the new program's /proc/self/exe and /proc/self/stat (%s)", got);
+	unlink("/tmp/procs-copy");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "exec-child") == 0)
 		return exec_child(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "exe-child") == 0)
+		return exe_child();
 	check_fork_and_wait();
 	check_wnohang_and_kill();
 	check_fault_kills_only_the_child();
@@ -380,7 +451,9 @@ int main(int argc, char **argv)
 	check_sigchld();
 	check_shared_offset();
 	check_vfork();
+	check_busy_parent();
 	check_exec();
+	check_exe_link();
 	check_orphan();
 	check_unsupported();
 	check_in_the_vm();
