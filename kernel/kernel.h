@@ -219,7 +219,10 @@ struct mm *vm_boot_mm(void);
 struct mm *vm_fork(void);
 /* An empty address space (the kernel half only); NULL without memory. */
 struct mm *vm_new(void);
-/* Free (m), which must not be the active address space. */
+/* Another user of (m) (a vfork child); returns (m). */
+struct mm *vm_get(struct mm *m);
+/* Drop a use of (m); the last frees it, and it must not be the active
+ * address space then. */
 void vm_release(struct mm *m);
 /* The physical address of (m)'s PML4, for CR3. */
 uint64_t vm_root(const struct mm *m);
@@ -342,8 +345,9 @@ static inline void sched_wake(void)
 void process_init(const char *exe, int tty);
 /* What fork, vfork and clone ask for. */
 struct fork_req {
-	int vfork;  /* the parent waits until the child exits */
-	int settls; /* the child's FS base is (tls) */
+	int vfork;    /* the parent waits until the child exits or execs */
+	int share_vm; /* CLONE_VM (with vfork only): the parent's memory */
+	int settls;   /* the child's FS base is (tls) */
 	uint64_t tls;
 	uint64_t stack;		  /* the child's stack pointer; 0: the same */
 	uint64_t parent_tid;	  /* the child's pid is written here */

@@ -39,7 +39,7 @@ long sys_fork(void)
 
 long sys_vfork(void)
 {
-	struct fork_req req = {.vfork = 1};
+	struct fork_req req = {.vfork = 1, .share_vm = 1};
 	return process_fork(&req);
 }
 
@@ -62,6 +62,7 @@ long sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid,
 		return -EINVAL;
 	struct fork_req req = {
 		.vfork = (flags & CLONE_VFORK) != 0,
+		.share_vm = (flags & CLONE_VM) != 0, /* only with CLONE_VFORK */
 		.settls = (flags & CLONE_SETTLS) != 0,
 		.tls = tls,
 		.stack = stack,

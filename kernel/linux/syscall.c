@@ -102,7 +102,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS(fork),
 	SYS_PARTIAL(execve, "static programs (no dynamic loader yet); "
 			    "arguments and environment up to 64 KiB"),
-	SYS_PARTIAL(vfork, "the child's memory is a copy, not shared"),
+	SYS(vfork),
 	SYS_PARTIAL(wait4, "no resource usage is counted"),
 	SYS_PARTIAL(kill, "one process group and session for all"),
 	SYS_PARTIAL(uname, "release 6.1.0-fresco"),

@@ -45,6 +45,7 @@ struct vma {
 };
 
 struct mm {
+	int refs; /* processes using it: more than one only for vfork */
 	uint64_t *pml4;
 	struct vma *vmas;
 	uint64_t brk_start, brk_cur;
@@ -603,6 +604,7 @@ void vm_describe(char *buf, size_t cap, size_t *len)
 struct mm *vm_boot_mm(void)
 {
 	static struct mm boot_mm;
+	boot_mm.refs = 1;
 	boot_mm.pml4 = boot_pml4_table();
 	return &boot_mm;
 }
@@ -665,8 +667,16 @@ static void vmas_free(struct vma *v)
 	}
 }
 
+struct mm *vm_get(struct mm *m)
+{
+	m->refs++;
+	return m;
+}
+
 void vm_release(struct mm *m)
 {
+	if (--m->refs > 0)
+		return;
 	free_level(m->pml4, 3, 256);
 	if (npml4_pool < (int)ARRAY_SIZE(pml4_pool))
 		pml4_pool[npml4_pool++] = virt_to_phys(m->pml4);
@@ -681,6 +691,7 @@ struct mm *vm_new(void)
 	struct mm *m = kmalloc(sizeof(*m));
 	if (!m)
 		return NULL;
+	m->refs = 1;
 	if (npml4_pool) {
 		/* its user half is clear, its kernel half as it should be */
 		m->pml4 = phys_to_virt(pml4_pool[--npml4_pool]);

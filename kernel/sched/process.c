@@ -266,7 +266,7 @@ long process_fork(const struct fork_req *req)
 	c->clear_child_tid = req->clear_child_tid;
 	if (req->settls)
 		c->fs_base = req->tls;
-	if (!(c->mm = vm_fork()))
+	if (!(c->mm = req->share_vm ? vm_get(current->mm) : vm_fork()))
 		goto err_mem;
 	if (!(c->files = files_fork())) {
 		vm_release(c->mm);
@@ -300,8 +300,9 @@ long process_fork(const struct fork_req *req)
 	}
 	int pid = c->pid;
 	if (req->vfork) {
-		/* the parent sleeps until the child exits or calls execve;
-		 * their memory is copied, not shared. Signals wait too. */
+		/* the parent sleeps until the child exits or calls execve
+		 * (its memory is the parent's with CLONE_VM, as vfork's
+		 * is). Signals wait too. */
 		for (;;) {
 			struct process *q = process_find(pid);
 			if (!q || q->state == PROC_ZOMBIE || q->execed)

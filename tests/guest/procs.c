@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
