@@ -11,6 +11,12 @@
 #define SUN_PATH_OFFSET 2 /* offsetof(struct sockaddr_un, sun_path) */
 #define SUN_PATH_MAX 108
 #define MSG_TRUNC_FLAG 0x20
+#define MSG_CTRUNC_FLAG 0x8
+#define MSG_CMSG_CLOEXEC_FLAG 0x40000000
+#define SCM_RIGHTS_NR 1
+#define CMSG_HDR 16 /* struct cmsghdr: size_t len; int level, type */
+#define CMSG_ALIGN8(n) (((n) + 7) & ~(uint64_t)7)
+#define CONTROL_MAX 4096
 #define SOL_SOCKET_NR 1
 #define SO_TYPE_NR 3
 #define SO_ERROR_NR 4
@@ -180,7 +186,8 @@ long unix_sys_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 	}
 	if (copy_from_user(current->iobuf, ubuf, len) < 0)
 		return -EFAULT;
-	return unix_send(f, current->iobuf, len, flags, uaddr ? &a : NULL);
+	return unix_send(f, current->iobuf, len, flags, uaddr ? &a : NULL,
+			 NULL);
 }
 
 long unix_sys_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
@@ -189,7 +196,7 @@ long unix_sys_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 	struct unix_addr a;
 	size_t full;
 	uint64_t cap = len < PROCESS_IOBUF_SIZE ? len : PROCESS_IOBUF_SIZE;
-	long n = unix_recv(f, current->iobuf, cap, flags, &a, &full);
+	long n = unix_recv(f, current->iobuf, cap, flags, &a, &full, NULL);
 	if (n < 0)
 		return n;
 	if (n > 0 && copy_to_user(ubuf, current->iobuf, (uint64_t)n) < 0)
@@ -209,22 +216,68 @@ static long message(uint64_t umsg, struct msghdr_abi *m, struct iovec *iov)
 	return iov_from_user(iov, m->iov, m->iovlen, 0x7ffff000);
 }
 
+/* The files an SCM_RIGHTS control message names, into (r) with a
+ * reference each: 0, -EINVAL (malformed, or another kind of message) or
+ * -EBADF; on error no reference is held. */
+static long rights_from_user(const struct msghdr_abi *m, struct unix_rights *r)
+{
+	uint8_t ctl[CONTROL_MAX];
+	r->n = 0;
+	if (m->controllen > sizeof(ctl))
+		return -ENOBUFS;
+	if (copy_from_user(ctl, m->control, m->controllen) < 0)
+		return -EFAULT;
+	for (uint64_t at = 0; at + CMSG_HDR <= m->controllen;) {
+		uint64_t len;
+		int32_t level, type;
+		memcpy(&len, ctl + at, 8);
+		memcpy(&level, ctl + at + 8, 4);
+		memcpy(&type, ctl + at + 12, 4);
+		if (len < CMSG_HDR || len > m->controllen - at)
+			goto bad;
+		if (level != SOL_SOCKET_NR || type != SCM_RIGHTS_NR) {
+			static int said;
+			if (!said++)
+				klog("sendmsg: only SCM_RIGHTS control "
+				     "messages "
+				     "are implemented on AF_UNIX sockets; the "
+				     "program gets EINVAL");
+			goto bad;
+		}
+		for (uint64_t k = CMSG_HDR; k + 4 <= len; k += 4) {
+			int32_t fd;
+			memcpy(&fd, ctl + at + k, 4);
+			struct file *fl = fd_get(fd);
+			if (!fl) {
+				for (int j = 0; j < r->n; j++)
+					file_put(r->files[j]);
+				r->n = 0;
+				return -EBADF;
+			}
+			if (r->n == UNIX_RIGHTS_MAX)
+				goto bad;
+			fl->refs++;
+			r->files[r->n++] = fl;
+		}
+		at += CMSG_ALIGN8(len);
+	}
+	return 0;
+bad:
+	for (int j = 0; j < r->n; j++)
+		file_put(r->files[j]);
+	r->n = 0;
+	return -EINVAL;
+}
+
 long unix_sys_sendmsg(struct file *f, uint64_t umsg, int flags)
 {
 	struct iovec iov[UIO_MAXIOV];
 	struct msghdr_abi m;
 	struct unix_addr a;
+	struct unix_rights rights;
 	long total = message(umsg, &m, iov), r;
 	if (total < 0)
 		return total;
-	if (m.controllen) {
-		static int said;
-		if (!said++)
-			klog("sendmsg: control messages on AF_UNIX sockets "
-			     "(SCM_RIGHTS, SCM_CREDENTIALS) are not "
-			     "implemented; the program gets EOPNOTSUPP");
-		return -EOPNOTSUPP;
-	}
 	if (total > PROCESS_IOBUF_SIZE)
 		return -EMSGSIZE;
 	if (m.name && (r = get_addr(m.name, (uint64_t)m.namelen, &a)) < 0)
@@ -232,7 +285,50 @@ long unix_sys_sendmsg(struct file *f, uint64_t umsg, int flags)
 	uint8_t *buf = current->iobuf;
 	if (iov_gather(buf, iov, m.iovlen) < 0)
 		return -EFAULT;
-	return unix_send(f, buf, (size_t)total, flags, m.name ? &a : NULL);
+	if ((r = rights_from_user(&m, &rights)) < 0)
+		return r;
+	r = unix_send(f, buf, (size_t)total, flags, m.name ? &a : NULL,
+		      &rights);
+	if (r <= 0)
+		for (int k = 0; k < rights.n; k++)
+			file_put(rights.files[k]);
+	return r;
+}
+
+/* Install (r)'s files as descriptors and describe them in the program's
+ * control buffer: the bytes used, with MSG_CTRUNC in (*mflags) when
+ * some did not fit (those are closed). */
+static long rights_to_user(const struct msghdr_abi *m, struct unix_rights *r,
+			   int flags, int32_t *mflags)
+{
+	uint64_t room = m->control ? m->controllen : 0;
+	int fit = room < CMSG_HDR ? 0 : (int)((room - CMSG_HDR) / 4);
+	int32_t fds[UNIX_RIGHTS_MAX];
+	int n = 0;
+	for (int k = 0; k < r->n; k++) {
+		int fd = k < fit ? fd_install(r->files[k], 0,
+					      flags & MSG_CMSG_CLOEXEC_FLAG)
+				 : -1;
+		if (fd < 0) {
+			file_put(r->files[k]);
+			*mflags |= MSG_CTRUNC_FLAG;
+			continue;
+		}
+		fds[n++] = fd;
+	}
+	if (!n)
+		return 0;
+	uint64_t len = CMSG_HDR + 4 * (uint64_t)n;
+	uint8_t hdr[CMSG_HDR];
+	int32_t level = SOL_SOCKET_NR, type = SCM_RIGHTS_NR;
+	memcpy(hdr, &len, 8);
+	memcpy(hdr + 8, &level, 4);
+	memcpy(hdr + 12, &type, 4);
+	if (copy_to_user(m->control, hdr, CMSG_HDR) < 0 ||
+	    copy_to_user(m->control + CMSG_HDR, fds, 4 * (size_t)n) < 0)
+		return -EFAULT;
+	uint64_t used = CMSG_ALIGN8(len);
+	return (long)(used < room ? used : room);
 }
 
 long unix_sys_recvmsg(struct file *f, uint64_t umsg, int flags)
@@ -240,6 +336,7 @@ long unix_sys_recvmsg(struct file *f, uint64_t umsg, int flags)
 	struct iovec iov[UIO_MAXIOV];
 	struct msghdr_abi m;
 	struct unix_addr a;
+	struct unix_rights rights;
 	size_t full;
 	long total = message(umsg, &m, iov);
 	if (total < 0)
@@ -248,9 +345,13 @@ long unix_sys_recvmsg(struct file *f, uint64_t umsg, int flags)
 	uint64_t cap = (uint64_t)total < PROCESS_IOBUF_SIZE
 			       ? (uint64_t)total
 			       : PROCESS_IOBUF_SIZE;
-	long n = unix_recv(f, buf, cap, flags, &a, &full);
+	long n = unix_recv(f, buf, cap, flags, &a, &full, &rights);
 	if (n < 0)
 		return n;
+	int32_t mflags = full > (size_t)n ? MSG_TRUNC_FLAG : 0;
+	long used = rights_to_user(&m, &rights, flags, &mflags);
+	if (used < 0)
+		return used;
 	if (iov_scatter(iov, m.iovlen, buf, (uint64_t)n) < 0)
 		return -EFAULT;
 	if (m.name) {
@@ -259,8 +360,8 @@ long unix_sys_recvmsg(struct file *f, uint64_t umsg, int flags)
 		if (r < 0)
 			return r;
 	}
-	m.controllen = 0;
-	m.flags = full > (size_t)n ? MSG_TRUNC_FLAG : 0;
+	m.controllen = (uint64_t)used;
+	m.flags = mflags;
 	if (copy_to_user(umsg + offsetof(struct msghdr_abi, controllen),
 			 &m.controllen, sizeof(m.controllen)) < 0 ||
 	    copy_to_user(umsg + offsetof(struct msghdr_abi, flags), &m.flags,

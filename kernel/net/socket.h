@@ -100,6 +100,12 @@ struct unix_addr {
 	uint32_t len;
 	char path[108];
 };
+/* Open files passed with a message (SCM_RIGHTS): one reference each. */
+#define UNIX_RIGHTS_MAX 64
+struct unix_rights {
+	int n;
+	struct file *files[UNIX_RIGHTS_MAX];
+};
 struct usock;
 struct usock *unix_of(const struct file *f); /* NULL: not AF_UNIX */
 /* A new socket file (SOCK_STREAM or SOCK_DGRAM), or two connected. */
@@ -112,12 +118,17 @@ int unix_connect(struct file *f, const struct unix_addr *a);
 /* A connection from the queue, as a new file with (flags) O_NONBLOCK. */
 int unix_accept(struct file *f, int flags, struct file **out);
 int unix_shutdown(struct file *f, int how);
-/* Kernel data out and in; (to) NULL: the connected peer. recv sets
- * (*full) to the whole datagram's length (MSG_TRUNC). */
+/* Kernel data out and in; (to) NULL: the connected peer. send takes
+ * over the references in (rights) (may be NULL) when it returns > 0 and
+ * leaves them to the caller otherwise. recv sets (*full) to the whole
+ * datagram's length (MSG_TRUNC) and hands the files that came with the
+ * data to (rights), or closes them when (rights) is NULL; a stream read
+ * takes the files of one send at most, as Linux's does. */
 long unix_send(struct file *f, const void *data, size_t len, int flags,
-	       const struct unix_addr *to);
+	       const struct unix_addr *to, const struct unix_rights *rights);
 long unix_recv(struct file *f, void *out, size_t cap, int flags,
-	       struct unix_addr *from, size_t *full);
+	       struct unix_addr *from, size_t *full,
+	       struct unix_rights *rights);
 /* Its own name, or (peer) its peer's. */
 void unix_name(const struct file *f, int peer, struct unix_addr *out);
 int unix_connected(const struct file *f);

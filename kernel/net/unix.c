@@ -35,7 +35,15 @@ struct umsg {
 	struct umsg *next;
 	uint32_t len;
 	struct unix_addr from;
+	struct unix_rights *rights; /* or NULL */
 	uint8_t data[];
+};
+
+/* Files sent along with the stream's data from byte (at) on. */
+struct urights {
+	struct urights *next;
+	uint64_t at;
+	struct unix_rights r;
 };
 
 struct usock {
@@ -52,6 +60,8 @@ struct usock {
 	int peer_gone, shut_rd, shut_wr;
 	struct tcp_ring rx;
 	uint8_t *pages[UNIX_RING_PAGES];
+	uint64_t rx_total, rx_taken; /* bytes ever put in rx, taken out */
+	struct urights *rights, *rights_tail;
 	/* datagram */
 	struct umsg *head, *tail;
 	uint64_t queued;
@@ -77,6 +87,12 @@ static const struct file_ops unix_ops = {
 struct usock *unix_of(const struct file *f)
 {
 	return f && f->ops == &unix_ops ? f->inode->u.usock : NULL;
+}
+
+static void rights_put(struct unix_rights *r)
+{
+	for (int k = 0; r && k < r->n; k++)
+		file_put(r->files[k]);
 }
 
 static void changed(struct usock *u)
@@ -148,7 +164,15 @@ static void usock_free(struct usock *u)
 	while (u->head) {
 		struct umsg *m = u->head;
 		u->head = m->next;
+		rights_put(m->rights);
+		kfree(m->rights, sizeof(*m->rights));
 		kfree(m, sizeof(*m) + m->len);
+	}
+	while (u->rights) {
+		struct urights *r = u->rights;
+		u->rights = r->next;
+		rights_put(&r->r);
+		kfree(r, sizeof(*r));
 	}
 	if (u->node) {
 		u->node->u.usock = NULL;
@@ -426,34 +450,67 @@ int unix_shutdown(struct file *f, int how)
 /* ---- data ---- */
 
 static long stream_send(struct file *f, struct usock *u, const uint8_t *data,
-			size_t len, int flags)
+			size_t len, int flags, const struct unix_rights *rights)
 {
 	size_t done = 0;
+	struct urights *rec = NULL;
+	if (rights && rights->n) {
+		if (!(rec = kmalloc(sizeof(*rec))))
+			return -ENOBUFS;
+		rec->r = *rights;
+	}
 	while (done < len) {
 		struct usock *p = u->peer;
 		if (u->shut_wr || !p || p->shut_rd) {
 			if (!(flags & MSG_NOSIGNAL_FLAG))
 				signal_raise(SIGPIPE);
-			return done ? (long)done : -EPIPE;
+			break;
 		}
+		uint64_t at = p->rx_total;
 		uint32_t n = tcp_ring_put(&p->rx, data + done,
 					  (uint32_t)(len - done));
 		if (n) {
+			if (rec && !done) {
+				/* the files go with this data's first byte */
+				rec->at = at;
+				rec->next = NULL;
+				if (p->rights_tail)
+					p->rights_tail->next = rec;
+				else
+					p->rights = rec;
+				p->rights_tail = rec;
+			}
+			p->rx_total += n;
 			done += n;
 			changed(p);
 			continue;
 		}
-		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT_FLAG))
-			return done ? (long)done : -EAGAIN;
+		if ((f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT_FLAG)) {
+			if (!done) {
+				kfree(rec, sizeof(*rec));
+				return -EAGAIN;
+			}
+			break;
+		}
 		int r = unix_wait();
-		if (r < 0)
-			return done ? (long)done : r;
+		if (r < 0) {
+			if (!done) {
+				kfree(rec, sizeof(*rec));
+				return r;
+			}
+			break;
+		}
+	}
+	if (!done) {
+		kfree(rec, sizeof(*rec));
+		return -EPIPE;
 	}
 	return (long)done;
 }
 
 static long dgram_send(struct file *f, struct usock *u, const uint8_t *data,
-		       size_t len, const struct unix_addr *to)
+		       size_t len, const struct unix_addr *to,
+		       const struct unix_rights *rights)
 {
 	struct usock *d;
 	int err = -ENOTCONN;
@@ -480,6 +537,14 @@ static long dgram_send(struct file *f, struct usock *u, const uint8_t *data,
 	struct umsg *m = kmalloc(sizeof(*m) + len);
 	if (!m)
 		return -ENOBUFS;
+	m->rights = NULL;
+	if (rights && rights->n) {
+		if (!(m->rights = kmalloc(sizeof(*m->rights)))) {
+			kfree(m, sizeof(*m) + len);
+			return -ENOBUFS;
+		}
+		*m->rights = *rights;
+	}
 	m->next = NULL;
 	m->len = (uint32_t)len;
 	m->from = u->name;
@@ -495,7 +560,7 @@ static long dgram_send(struct file *f, struct usock *u, const uint8_t *data,
 }
 
 long unix_send(struct file *f, const void *data, size_t len, int flags,
-	       const struct unix_addr *to)
+	       const struct unix_addr *to, const struct unix_rights *rights)
 {
 	struct usock *u = unix_of(f);
 	if (u->type == SOCK_STREAM_NR) {
@@ -503,17 +568,43 @@ long unix_send(struct file *f, const void *data, size_t len, int flags,
 			return u->peer_gone ? -EPIPE : -ENOTCONN;
 		if (!u->peer && !u->peer_gone)
 			return -ENOTCONN;
-		return stream_send(f, u, data, len, flags);
+		return stream_send(f, u, data, len, flags, rights);
 	}
-	return dgram_send(f, u, data, len, to);
+	return dgram_send(f, u, data, len, to, rights);
+}
+
+/* A stream read of up to (*cap) bytes at rx_taken: the files that came
+ * with the first data in it that has any go to (out) (or are closed),
+ * and the read stops before the next data with files, so that one read
+ * takes one sender's files, as on Linux. */
+static void stream_rights(struct usock *u, int peek, struct unix_rights *out,
+			  uint32_t *cap)
+{
+	struct urights *r = u->rights;
+	if (!r || r->at - u->rx_taken >= *cap)
+		return;
+	if (r->next && r->next->at - u->rx_taken < *cap)
+		*cap = (uint32_t)(r->next->at - u->rx_taken);
+	if (peek)
+		return;
+	if (out)
+		*out = r->r;
+	else
+		rights_put(&r->r);
+	u->rights = r->next;
+	if (!u->rights)
+		u->rights_tail = NULL;
+	kfree(r, sizeof(*r));
 }
 
 long unix_recv(struct file *f, void *out, size_t cap, int flags,
-	       struct unix_addr *from, size_t *full)
+	       struct unix_addr *from, size_t *full, struct unix_rights *rights)
 {
 	struct usock *u = unix_of(f);
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT_FLAG);
 	*full = 0;
+	if (rights)
+		rights->n = 0;
 	if (u->type == SOCK_STREAM_NR) {
 		if (!u->peer && !u->peer_gone)
 			return -EINVAL; /* Linux's answer, listening or not */
@@ -528,9 +619,11 @@ long unix_recv(struct file *f, void *out, size_t cap, int flags,
 				return r;
 		}
 		uint32_t n = u->rx.len < cap ? u->rx.len : (uint32_t)cap;
+		stream_rights(u, flags & MSG_PEEK_FLAG, rights, &n);
 		tcp_ring_peek(&u->rx, 0, out, n);
 		if (!(flags & MSG_PEEK_FLAG)) {
 			tcp_ring_drop(&u->rx, n);
+			u->rx_taken += n;
 			changed(u->peer);
 		}
 		if (from)
@@ -555,6 +648,11 @@ long unix_recv(struct file *f, void *out, size_t cap, int flags,
 		*from = m->from;
 	*full = m->len;
 	if (!(flags & MSG_PEEK_FLAG)) {
+		if (rights && m->rights)
+			*rights = *m->rights;
+		else
+			rights_put(m->rights);
+		kfree(m->rights, sizeof(*m->rights));
 		u->head = m->next;
 		if (!u->head)
 			u->tail = NULL;
@@ -571,7 +669,7 @@ static long unix_read(struct file *f, uint64_t ubuf, uint64_t len)
 {
 	size_t full;
 	uint64_t cap = len < PROCESS_IOBUF_SIZE ? len : PROCESS_IOBUF_SIZE;
-	long n = unix_recv(f, current->iobuf, cap, 0, NULL, &full);
+	long n = unix_recv(f, current->iobuf, cap, 0, NULL, &full, NULL);
 	if (n > 0 && copy_to_user(ubuf, current->iobuf, (uint64_t)n) < 0)
 		return -EFAULT;
 	return n;
@@ -589,7 +687,7 @@ static long unix_write(struct file *f, uint64_t ubuf, uint64_t len)
 				     : PROCESS_IOBUF_SIZE;
 		if (copy_from_user(current->iobuf, ubuf + done, n) < 0)
 			return done ? (long)done : -EFAULT;
-		long r = unix_send(f, current->iobuf, n, 0, NULL);
+		long r = unix_send(f, current->iobuf, n, 0, NULL, NULL);
 		if (r < 0)
 			return done ? (long)done : r;
 		done += (uint64_t)r;

@@ -230,6 +230,124 @@ static void check_abstract_and_dgram(void)
 	close(s);
 }
 
+/* Send (fd) with (data) over (s): sendmsg's result. */
+static ssize_t send_fd(int s, int fd, const char *data, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {(void *)data, len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(s, &m, 0);
+}
+
+/* Receive into (buf, cap) with room for (room) descriptors: the bytes,
+ * the descriptor received in (*fd) (-1: none), MSG_CTRUNC in (*flags). */
+static ssize_t recv_fd(int s, char *buf, size_t cap, int room, int *fd,
+		       int *flags)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {buf, cap};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	m.msg_control = room ? u.buf : NULL;
+	m.msg_controllen = room ? CMSG_SPACE((size_t)room * sizeof(int)) : 0;
+	ssize_t n = recvmsg(s, &m, 0);
+	*fd = -1;
+	*flags = m.msg_flags;
+	struct cmsghdr *c = room ? CMSG_FIRSTHDR(&m) : NULL;
+	if (n >= 0 && c && c->cmsg_level == SOL_SOCKET &&
+	    c->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+static void check_passing_descriptors(void)
+{
+	int sv[2], p[2], fd, fl, st;
+	char buf[16] = {0};
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	pipe(p);
+	CHECK(send_fd(sv[0], p[1], "w", 1) == 1,
+	      "sendmsg with SCM_RIGHTS: a pipe's write end");
+	close(p[1]);
+	pid_t pid = fork();
+	if (pid == 0) {
+		ssize_t n = recv_fd(sv[1], buf, sizeof(buf), 1, &fd, &fl);
+		_exit(n == 1 && fd >= 0 && write(fd, "via fd", 6) == 6 ? 0 : 1);
+	}
+	CHECK(read(p[0], buf, sizeof(buf)) == 6 && !memcmp(buf, "via fd", 6),
+	      "another process got the descriptor and wrote through it");
+	CHECK(waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 0,
+	      "the receiving child saw one byte and one descriptor");
+	CHECK(read(p[0], buf, sizeof(buf)) == 0,
+	      "every copy of the write end is closed: EOF");
+	close(p[0]);
+
+	/* one read takes the descriptors of one send at most */
+	pipe(p);
+	int fd2;
+	send(sv[0], "ab", 2, 0);
+	send_fd(sv[0], p[1], "cd", 2);
+	send_fd(sv[0], p[0], "ef", 2);
+	CHECK(recv_fd(sv[1], buf, sizeof(buf), 1, &fd, &fl) == 4 &&
+		      !memcmp(buf, "abcd", 4) && fd >= 0,
+	      "data, then data with a descriptor: one read, one descriptor");
+	CHECK(recv_fd(sv[1], buf, sizeof(buf), 1, &fd2, &fl) == 2 &&
+		      !memcmp(buf, "ef", 2) && fd2 >= 0 && fd2 != fd,
+	      "the next send's descriptor comes with the next read");
+	CHECK(write(fd, "!", 1) == 1 && read(fd2, buf, 1) == 1 && buf[0] == '!',
+	      "the two are the pipe's ends");
+	close(fd);
+	close(fd2);
+	close(p[0]);
+	close(p[1]);
+	pipe(p);
+
+	/* read() without room for them closes them */
+	send_fd(sv[0], p[1], "x", 1);
+	close(p[1]);
+	CHECK(read(sv[1], buf, sizeof(buf)) == 1 &&
+		      read(p[0], buf, sizeof(buf)) == 0,
+	      "descriptors nobody takes are closed");
+	close(p[0]);
+
+	pipe(p);
+	send_fd(sv[0], p[1], "y", 1);
+	CHECK(recv_fd(sv[1], buf, sizeof(buf), 0, &fd, &fl) == 1 && fd == -1 &&
+		      (fl & MSG_CTRUNC),
+	      "no room for the descriptor: MSG_CTRUNC");
+	close(p[1]);
+	CHECK(read(p[0], buf, 1) == 0, "and it is closed");
+	close(p[0]);
+	CHECK(send_fd(sv[0], 999, "z", 1) == -1 && errno == EBADF,
+	      "passing a descriptor that is not open: EBADF");
+	close(sv[0]);
+	close(sv[1]);
+
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	send_fd(sv[0], fd, "dir", 3);
+	close(fd);
+	struct stat sb;
+	CHECK(recv_fd(sv[1], buf, sizeof(buf), 1, &fd, &fl) == 3 && fd >= 0 &&
+		      fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode),
+	      "a datagram carries a directory's descriptor");
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void check_errors(void)
 {
 	int sv[2];
@@ -260,6 +378,7 @@ int main(void)
 	check_dgram_pair();
 	check_named_stream();
 	check_abstract_and_dgram();
+	check_passing_descriptors();
 	check_errors();
 	return guest_done("unix");
 }
