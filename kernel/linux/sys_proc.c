@@ -43,12 +43,14 @@ long sys_vfork(void)
 	return process_fork(&req);
 }
 
-long sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid,
-	       uint64_t child_tid, uint64_t tls)
+/* clone and clone3 once their arguments are read: (stack) is the new
+ * stack pointer (0: the same as the parent's). */
+static long do_clone(uint64_t flags, int exit_signal, uint64_t stack,
+		     uint64_t parent_tid, uint64_t child_tid, uint64_t tls)
 {
-	const uint64_t known = CLONE_EXIT_SIGNAL | CLONE_VM | CLONE_VFORK |
-			       CLONE_SETTLS | CLONE_PARENT_SETTID |
-			       CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
+	const uint64_t known = CLONE_VM | CLONE_VFORK | CLONE_SETTLS |
+			       CLONE_PARENT_SETTID | CLONE_CHILD_SETTID |
+			       CLONE_CHILD_CLEARTID;
 	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
 		static int said;
 		if (!said++)
@@ -56,9 +58,7 @@ long sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid,
 			     "implemented; the program gets ENOSYS");
 		return -ENOSYS;
 	}
-	if (flags & ~known)
-		return -EINVAL;
-	if ((flags & CLONE_EXIT_SIGNAL) > 64)
+	if ((flags & ~known) || exit_signal < 0 || exit_signal > 64)
 		return -EINVAL;
 	struct fork_req req = {
 		.vfork = (flags & CLONE_VFORK) != 0,
@@ -77,6 +77,33 @@ long sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid,
 	    (req.set_child_tid && !user_range_ok(child_tid, 4)))
 		return -EFAULT;
 	return process_fork(&req);
+}
+
+long sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid,
+	       uint64_t child_tid, uint64_t tls)
+{
+	return do_clone(flags & ~(uint64_t)CLONE_EXIT_SIGNAL,
+			(int)(flags & CLONE_EXIT_SIGNAL), stack, parent_tid,
+			child_tid, tls);
+}
+
+long sys_clone3(uint64_t uargs, uint64_t size)
+{
+	struct clone_args a;
+	if (size < CLONE_ARGS_SIZE_VER0 || size > PAGE_SIZE)
+		return -EINVAL;
+	memset(&a, 0, sizeof(a));
+	if (copy_from_user(&a, uargs, size < sizeof(a) ? size : sizeof(a)) < 0)
+		return -EFAULT;
+	if (a.set_tid || a.set_tid_size || a.cgroup || a.pidfd ||
+	    (a.exit_signal & ~(uint64_t)CLONE_EXIT_SIGNAL))
+		return -EINVAL;
+	if ((a.stack == 0) != (a.stack_size == 0))
+		return -EINVAL;
+	/* clone3 gives the stack's lowest address and its size */
+	uint64_t sp = a.stack ? a.stack + a.stack_size : 0;
+	return do_clone(a.flags, (int)a.exit_signal, sp, a.parent_tid,
+			a.child_tid, a.tls);
 }
 
 long sys_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage)

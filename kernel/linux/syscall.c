@@ -99,6 +99,8 @@ static const struct syscall_entry syscalls[] = {
 	SYS(exit),
 	SYS_PARTIAL(clone, "processes (as fork and vfork); no threads "
 			   "(CLONE_VM without CLONE_VFORK) or namespaces"),
+	SYS_PARTIAL(clone3, "as clone: no threads, set_tid, cgroups or "
+			    "pidfds"),
 	SYS(fork),
 	SYS_PARTIAL(execve, "static programs (no dynamic loader yet); "
 			    "arguments and environment up to 64 KiB"),

@@ -143,6 +143,7 @@ long sys_vfork(void);
 long sys_execve(uint64_t path, uint64_t argv, uint64_t envp);
 long sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid,
 	       uint64_t child_tid, uint64_t tls);
+long sys_clone3(uint64_t uargs, uint64_t size);
 long sys_wait4(int pid, uint64_t ustatus, int options, uint64_t urusage);
 long sys_getpid(void);
 long sys_gettid(void);

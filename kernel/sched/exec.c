@@ -300,11 +300,13 @@ long sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 
 	/* the old program is gone: nothing below may fail */
 	char *copy = fs_resolved_path(script ? interp : path);
-	if (current->exe_owned)
-		kfree(current->exe_owned, strlen(current->exe_owned) + 1);
-	current->exe_owned = copy;
-	if (copy)
+	if (copy) { /* else (out of memory) the old name stays */
+		if (current->exe_owned)
+			kfree(current->exe_owned,
+			      strlen(current->exe_owned) + 1);
+		current->exe_owned = copy;
 		current->exe = copy;
+	}
 	files_close_on_exec();
 	signal_exec();
 	timers_exec();

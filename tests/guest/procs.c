@@ -258,6 +258,25 @@ static void check_nothing_leaks(void)
 	      lost);
 }
 
+static void check_clone3(void)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+		uint64_t stack, stack_size, tls;
+	} args = {0, 0, 0, 0, SIGCHLD, 0, 0, 0};
+	int st;
+	fflush(stdout);
+	long pid = RAW2(435 /* clone3 */, &args, sizeof(args));
+	if (pid == 0)
+		_exit(5);
+	CHECK(pid > 0 && waitpid((pid_t)pid, &st, 0) == pid &&
+		      WEXITSTATUS(st) == 5,
+	      "clone3 makes a child like fork (%ld)", pid);
+	args.exit_signal = 1ULL << 40;
+	CHECK(RAW2(435, &args, sizeof(args)) == -EINVAL,
+	      "clone3 with a bad exit signal: EINVAL");
+}
+
 static void check_unsupported(void)
 {
 	CHECK(RAW4(SYS_wait4, -1, 0, 0x1000000, 0) == -EINVAL,
@@ -456,6 +475,7 @@ int main(int argc, char **argv)
 	check_exec();
 	check_exe_link();
 	check_orphan();
+	check_clone3();
 	check_unsupported();
 	check_in_the_vm();
 	return guest_done("procs");
