@@ -131,9 +131,10 @@ def test_a_published_udp_port_reaches_the_guest():
 
 
 def busybox_root(tmp_path):
-    """A cpio with only /bin/busybox."""
+    """A cpio of tmp_path/root with /bin/busybox (and whatever else the
+    test put there)."""
     root = tmp_path / "root"
-    (root / "bin").mkdir(parents=True)
+    (root / "bin").mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "/bin/busybox", root / "bin" / "busybox"],
                    check=True)
     cpio = tmp_path / "root.cpio"
@@ -596,13 +597,14 @@ def test_tap_ping_curl_and_wrk(tap):
 
 def test_tap_takes_its_address_from_a_dhcp_server(tap, tmp_path):
     """With --net tap and no --ip, the guest asks the network: dnsmasq on
-    the TAP hands out 10.0.99.50, a router and a DNS server, and the guest
-    reaches the host from that address."""
+    the TAP hands out an address, a router and a DNS server, and the guest
+    reaches the host from that address; busybox httpd served there answers
+    ping and curl."""
     need_kvm()
     d = subprocess.Popen(
         ["dnsmasq", "--no-daemon", "--port=0", "--no-resolv",
          f"--interface={tap}", "--bind-interfaces",
-         "--dhcp-range=10.0.99.50,10.0.99.50,255.255.255.0,1h",
+         "--dhcp-range=10.0.99.50,10.0.99.59,255.255.255.0,1h",
          "--dhcp-option=option:router,10.0.99.1",
          "--dhcp-option=option:dns-server,10.0.99.1",
          f"--dhcp-leasefile={tmp_path}/leases",
@@ -614,11 +616,43 @@ def test_tap_takes_its_address_from_a_dhcp_server(tap, tmp_path):
             r = fresco("run", "--net", f"tap:{tap}", cpio, "/bin/busybox",
                        "sh", "-c", "cat /etc/hosts /etc/resolv.conf; "
                        f"echo from-dhcp | nc 10.0.99.1 {port}", timeout=60)
+        leases = (tmp_path / "leases").read_text().split()
         assert r.status == 0, r.stderr
-        assert "10.0.99.50\tfresco\n" in r.stdout, r.stdout
+        assert f"{leases[2]}\tfresco\n" in r.stdout, (r.stdout, leases)
+        assert leases[2].startswith("10.0.99.5"), leases
         assert "nameserver 10.0.99.1\n" in r.stdout, r.stdout
         assert r.stdout.endswith("from-dhcp\n"), r.stdout
-        assert "10.0.99.50" in (tmp_path / "leases").read_text()
+
+        # busybox httpd at that address: ping and curl reach it
+        www = tmp_path / "root" / "www"
+        www.mkdir()
+        (www / "index.html").write_text("busybox over TAP\n")
+        cpio = busybox_root(tmp_path)  # again, now with /www
+        p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
+                              cpio, "/bin/busybox", "httpd", "-f", "-p",
+                              "80", "-h", "/www"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            ip = None
+            for _ in range(100):  # the second lease is this VM's
+                lines = (tmp_path / "leases").read_text().splitlines()
+                if len(lines) > 1:
+                    ip = [ln.split()[2] for ln in lines
+                          if ln.split()[2] != leases[2]][0]
+                    r = subprocess.run(["curl", "-sf", "-m", "2",
+                                        f"http://{ip}/index.html"],
+                                       capture_output=True, text=True)
+                    if r.returncode == 0:
+                        break
+                time.sleep(0.1)
+            assert ip and r.stdout == "busybox over TAP\n", ip
+            ping = subprocess.run(["ping", "-c", "3", "-W", "2", ip],
+                                  capture_output=True, text=True,
+                                  timeout=30)
+            assert " 0% packet loss" in ping.stdout, ping.stdout
+        finally:
+            p.kill()
+            p.wait()
     finally:
         d.terminate()
         d.wait()
