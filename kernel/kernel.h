@@ -211,7 +211,7 @@ void vm_describe(char *buf, size_t cap, size_t *len);
  * the program's pages. */
 uint64_t vm_user_phys(uint64_t va, int writable);
 uint64_t vm_brk(uint64_t want);
-/* pid 1's address space: the boot page tables. */
+/* pid 1's address space: the boot page tables; NULL without memory. */
 struct mm *vm_boot_mm(void);
 /* A copy of the current process's address space, every page copied now
  * (MAP_SHARED memory too: it is not shared with the child); NULL when

@@ -229,8 +229,8 @@ void process_init(const char *exe, int tty)
 {
 	current->mm = vm_boot_mm();
 	current->files = files_new();
-	if (!current->files)
-		kpanic(NULL, "no memory for the first descriptor table");
+	if (!current->mm || !current->files)
+		kpanic(NULL, "no memory for the first process");
 	current->umask = 022;
 	current->altstack.flags = 2; /* SS_DISABLE */
 	current->exe = exe;

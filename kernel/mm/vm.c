@@ -603,10 +603,13 @@ void vm_describe(char *buf, size_t cap, size_t *len)
 
 struct mm *vm_boot_mm(void)
 {
-	static struct mm boot_mm;
-	boot_mm.refs = 1;
-	boot_mm.pml4 = boot_pml4_table();
-	return &boot_mm;
+	/* made like any other, so that an execve of pid 1 can free it */
+	struct mm *m = kmalloc(sizeof(*m));
+	if (m) {
+		m->refs = 1;
+		m->pml4 = boot_pml4_table();
+	}
+	return m;
 }
 
 uint64_t vm_root(const struct mm *m)

@@ -99,6 +99,8 @@ CASES = {
                        "chmod +x tmp/s.sh; ./tmp/s.sh a b; echo $?"],
     "sh-background-wait": ["sh", "-c", "sleep 0.1 & echo started; wait; "
                            "echo done $?"],
+    "sh-exec-chain": ["sh", "-c", "echo a; exec ./bin/busybox sh -c "
+                      "'echo b; exec ./bin/busybox echo c'"],
     "find-exec": ["find", "data", "-name", "*.txt", "-exec", "wc", "-c",
                   "{}", "+"],
     "xargs-wc": ["xargs", "wc", "-l"],  # file names on stdin
