@@ -56,6 +56,7 @@ struct usock {
 	int listening, backlog, acceptq_len;
 	struct usock *acceptq, *acceptq_tail, *accept_next;
 	struct usock *listener; /* a server half not yet accepted */
+	int server_half;	/* made by connect; shows the listener's name */
 	struct usock *peer;	/* stream: the other end; dgram: the default */
 	int peer_gone, shut_rd, shut_wr;
 	struct tcp_ring rx;
@@ -242,7 +243,7 @@ static struct usock *lookup(const struct unix_addr *a, int *err)
 	*err = -ECONNREFUSED;
 	if (abstract(a)) {
 		for (struct usock *u = all_usocks; u; u = u->next)
-			if (u->name.len == a->len &&
+			if (!u->server_half && u->name.len == a->len &&
 			    memcmp(u->name.path, a->path, a->len) == 0)
 				return u;
 		return NULL;
@@ -392,6 +393,7 @@ int unix_connect(struct file *f, const struct unix_addr *a)
 	if (!s)
 		return -ENOMEM;
 	s->name = l->name;
+	s->server_half = 1;
 	s->listener = l;
 	s->peer = u;
 	u->peer = s;

@@ -348,6 +348,33 @@ static void check_passing_descriptors(void)
 	close(sv[1]);
 }
 
+/* A stream listener with an abstract name takes connection after
+ * connection while the earlier ones stay open. */
+static void check_abstract_listener(void)
+{
+	struct sockaddr_un a;
+	const char name[] = "\0fresco-listener";
+	socklen_t alen = addr_of(&a, name, sizeof(name) - 1);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	bind(l, (struct sockaddr *)&a, alen);
+	listen(l, 4);
+	int ok = 0, fds[6];
+	for (int k = 0; k < 3; k++) {
+		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+		int r = connect(c, (struct sockaddr *)&a, alen);
+		int s = accept(l, NULL, NULL);
+		char b = 0;
+		ok += r == 0 && s >= 0 && write(c, "k", 1) == 1 &&
+		      read(s, &b, 1) == 1 && b == 'k';
+		fds[2 * k] = c; /* all stay open */
+		fds[2 * k + 1] = s;
+	}
+	CHECK(ok == 3, "three connections open at once (%d)", ok);
+	for (int k = 0; k < 6; k++)
+		close(fds[k]);
+	close(l);
+}
+
 static void check_errors(void)
 {
 	int sv[2];
@@ -378,6 +405,7 @@ int main(void)
 	check_dgram_pair();
 	check_named_stream();
 	check_abstract_and_dgram();
+	check_abstract_listener();
 	check_passing_descriptors();
 	check_errors();
 	return guest_done("unix");
