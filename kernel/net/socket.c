@@ -254,10 +254,11 @@ void sock_free(struct sock *s)
 		s->head = d->next;
 		kfree(d, sizeof(*d) + d->len);
 	}
-	for (unsigned i = 0; i < s->npages; i++)
-		phys_free(virt_to_phys(s->pages[i]));
+	for (unsigned i = 0; s->pages && i < 2 * TCP_RING_PAGES_MAX; i++)
+		if (s->pages[i])
+			phys_free(virt_to_phys(s->pages[i]));
 	if (s->pages)
-		kfree(s->pages, 2 * TCP_RING_PAGES * sizeof(uint8_t *));
+		kfree(s->pages, 2 * TCP_RING_PAGES_MAX * sizeof(uint8_t *));
 	if (s->tcp)
 		kfree(s->tcp, sizeof(*s->tcp));
 	kfree(s, sizeof(*s));

@@ -9,8 +9,10 @@
 
 struct dgram;
 
-/* A stream socket's send and receive rings, each (64 KiB) */
+/* A stream socket's send and receive rings: each starts at 64 KiB and
+ * grows to 256 KiB once the connection has filled it (tcp_sock.c) */
 #define TCP_RING_PAGES 16
+#define TCP_RING_PAGES_MAX 64
 
 struct sock {
 	struct sock *next; /* all sockets */
@@ -28,8 +30,9 @@ struct sock {
 	uint64_t queued;
 	/* TCP */
 	struct tcp_cb *tcp;
-	uint8_t **pages; /* of both rings */
-	unsigned npages;
+	uint8_t **pages; /* of both rings: TCP_RING_PAGES_MAX slots each */
+	unsigned npages; /* pages allocated */
+	int snd_full, rcv_full; /* the ring was full: grow it when it can */
 	int listening, backlog, pending; /* pending: handshakes under way */
 	struct sock *parent;		 /* a listener's, until accepted */
 	struct sock *acceptq, *acceptq_tail, *accept_next;

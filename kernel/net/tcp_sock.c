@@ -2,7 +2,10 @@
  * machine in lib/tcp.c, listeners and their accept queues, and the
  * program's send and receive.
  *
- * A stream socket's rings are TCP_RING_PAGES pages each way (64 KiB). A
+ * A stream socket's rings are TCP_RING_PAGES pages each way (64 KiB) at
+ * first; one that the connection fills grows to TCP_RING_PAGES_MAX (256
+ * KiB), the window a bulk transfer needs here, while connections that
+ * never fill theirs (most requests and answers) keep the small ones. A
  * connection the program has closed stays until TCP is done with it (its
  * FIN acknowledged, TIME_WAIT over), then it is freed. In TIME_WAIT it
  * has no data left to send or take, so its ring pages go back at once;
@@ -87,18 +90,20 @@ static const struct tcp_ops ops = {cb_output, cb_event};
 int tcp_sock_init(struct sock *s)
 {
 	s->tcp = kmalloc(sizeof(*s->tcp));
-	s->pages = kmalloc(2 * TCP_RING_PAGES * sizeof(uint8_t *));
+	s->pages = kmalloc(2 * TCP_RING_PAGES_MAX * sizeof(uint8_t *));
 	if (!s->tcp || !s->pages)
 		return -ENOMEM;
 	for (unsigned i = 0; i < 2 * TCP_RING_PAGES; i++) {
 		uint64_t pa = phys_alloc();
 		if (!pa)
 			return -ENOMEM; /* sock_free returns what was taken */
-		s->pages[i] = phys_to_virt(pa);
+		s->pages[i % TCP_RING_PAGES +
+			 (i / TCP_RING_PAGES) * TCP_RING_PAGES_MAX] =
+			phys_to_virt(pa);
 		s->npages++;
 	}
 	s->tcp->snd = (struct tcp_ring){s->pages, TCP_RING_PAGES, 0, 0};
-	s->tcp->rcv = (struct tcp_ring){s->pages + TCP_RING_PAGES,
+	s->tcp->rcv = (struct tcp_ring){s->pages + TCP_RING_PAGES_MAX,
 					TCP_RING_PAGES, 0, 0};
 	tcp_init(s->tcp, &ops, s, OUR_MSS);
 	return 0;
@@ -177,6 +182,37 @@ struct sock *tcp_sock_accept(struct sock *s)
 	return c;
 }
 
+/*
+ * Grow ring (r) of (s) to TCP_RING_PAGES_MAX pages, keeping its data in
+ * place: the page pointers are turned so that the page holding the head
+ * comes first, which works unless the data wraps round into that very
+ * page (then a later call tries again). 1 if it grew.
+ */
+static int ring_grow(struct sock *s, struct tcp_ring *r)
+{
+	uint32_t old = r->npages, off = r->head % PAGE_SIZE;
+	uint8_t *turned[TCP_RING_PAGES_MAX];
+	if (old >= TCP_RING_PAGES_MAX || off + r->len > old * PAGE_SIZE)
+		return 0;
+	for (uint32_t j = old; j < TCP_RING_PAGES_MAX; j++) {
+		uint64_t pa = phys_alloc();
+		if (!pa) {
+			while (j-- > old)
+				phys_free(virt_to_phys(turned[j]));
+			return 0; /* no memory: the ring stays as it is */
+		}
+		turned[j] = phys_to_virt(pa);
+	}
+	uint32_t first = r->head / PAGE_SIZE;
+	for (uint32_t j = 0; j < old; j++)
+		turned[j] = r->pages[(first + j) % old];
+	memcpy(r->pages, turned, sizeof(turned));
+	r->head = off;
+	r->npages = TCP_RING_PAGES_MAX;
+	s->npages += TCP_RING_PAGES_MAX - old;
+	return 1;
+}
+
 long tcp_sock_send(struct sock *s, const void *data, size_t len)
 {
 	struct tcp_cb *cb = s->tcp;
@@ -188,9 +224,13 @@ long tcp_sock_send(struct sock *s, const void *data, size_t len)
 		return s->connected ? -EPIPE : -ENOTCONN;
 	if (s->shut_wr)
 		return -EPIPE;
+	if (s->snd_full && ring_grow(s, &cb->snd))
+		s->snd_full = 0;
 	uint32_t n = tcp_send(cb, data,
 			      len > 0x7fffffff ? 0x7fffffff : (uint32_t)len,
 			      clock_monotonic_ns());
+	if (cb->snd.len == tcp_ring_cap(&cb->snd))
+		s->snd_full = 1;
 	return n ? (long)n : -EAGAIN;
 }
 
@@ -198,6 +238,9 @@ long tcp_sock_recv(struct sock *s, void *out, size_t len, int peek)
 {
 	struct tcp_cb *cb = s->tcp;
 	uint32_t n = len > cb->rcv.len ? cb->rcv.len : (uint32_t)len;
+	/* out-of-order data sits past the ring's data: only grow without */
+	if (s->rcv_full && !cb->nooo && ring_grow(s, &cb->rcv))
+		s->rcv_full = 0;
 	if (n) {
 		if (peek) {
 			tcp_ring_peek(&cb->rcv, 0, out, n);
@@ -298,6 +341,8 @@ short tcp_sock_ready(struct sock *s)
 static void after(struct sock *s)
 {
 	struct tcp_cb *cb = s->tcp;
+	if (cb->rcv.npages && cb->rcv.len == tcp_ring_cap(&cb->rcv))
+		s->rcv_full = 1;
 	if (s->pending && cb->state >= TCP_ESTABLISHED) {
 		struct sock *p = s->parent;
 		s->pending = 0;
@@ -315,8 +360,11 @@ static void after(struct sock *s)
 			sock_free(s);
 			return;
 		}
-		for (unsigned i = 0; i < s->npages; i++)
-			phys_free(virt_to_phys(s->pages[i]));
+		for (unsigned i = 0; i < 2 * TCP_RING_PAGES_MAX; i++)
+			if (s->pages[i]) {
+				phys_free(virt_to_phys(s->pages[i]));
+				s->pages[i] = NULL;
+			}
 		s->npages = 0;
 		cb->snd = cb->rcv = (struct tcp_ring){s->pages, 0, 0, 0};
 		s->timewait = 1;
