@@ -179,6 +179,12 @@ void phys_free(uint64_t pa);
  * one by one with phys_free. */
 uint64_t phys_alloc_contig(uint64_t pages);
 uint64_t phys_free_pages(void);
+/* One more use of page (pa) (fork shares read-only pages): phys_free
+ * then drops a use and frees the page with its last. 0, or -1 if (pa)
+ * cannot be shared (the caller copies it). */
+int phys_share(uint64_t pa);
+/* (pa) has more than one use. */
+int phys_shared(uint64_t pa);
 uint64_t phys_total_pages(void);
 
 void *kmalloc(size_t size); /* up to PAGE_SIZE bytes, zeroed; or NULL */

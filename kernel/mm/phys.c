@@ -26,6 +26,10 @@ static uint64_t nfree, ntotal;
 
 static struct range reserved[MAX_RESERVED];
 static int nreserved;
+/* Uses of a page beyond the first, by page number: pages that fork
+ * shares between address spaces (read-only ones). */
+static uint16_t *shares;
+static uint64_t nshares;
 
 static void reserve(uint64_t start, uint64_t len)
 {
@@ -85,7 +89,41 @@ void phys_init(const struct hvm_start_info *si)
 		if (a < b)
 			add_free(a, b, 0);
 	}
+	/* the share counts: one 16-bit count per page up to the highest
+	 * free address, taken from the end of the largest range */
+	uint64_t top = 0;
+	int big = 0;
+	for (int i = 0; i < nranges; i++) {
+		if (ranges[i].end > top)
+			top = ranges[i].end;
+		if (ranges[i].end - ranges[i].start >
+		    ranges[big].end - ranges[big].start)
+			big = i;
+	}
+	uint64_t bytes = PAGE_UP(top / PAGE_SIZE * sizeof(uint16_t));
+	if (nranges && ranges[big].end - ranges[big].start > bytes) {
+		ranges[big].end -= bytes;
+		nfree -= bytes / PAGE_SIZE;
+		shares = phys_to_virt(ranges[big].end);
+		nshares = top / PAGE_SIZE;
+		memset(shares, 0, bytes);
+	}
 	ntotal = nfree;
+}
+
+int phys_share(uint64_t pa)
+{
+	uint64_t n = pa / PAGE_SIZE;
+	if (n >= nshares || shares[n] == UINT16_MAX)
+		return -1;
+	shares[n]++;
+	return 0;
+}
+
+int phys_shared(uint64_t pa)
+{
+	uint64_t n = pa / PAGE_SIZE;
+	return n < nshares && shares[n] != 0;
 }
 
 uint64_t phys_alloc(void)
@@ -126,6 +164,11 @@ uint64_t phys_alloc_contig(uint64_t pages)
 
 void phys_free(uint64_t pa)
 {
+	uint64_t n = pa / PAGE_SIZE;
+	if (n < nshares && shares[n]) {
+		shares[n]--; /* another address space still has it */
+		return;
+	}
 	*(uint64_t *)phys_to_virt(pa) = free_list;
 	free_list = pa;
 	nfree++;

@@ -140,6 +140,24 @@ static int pte_backed(uint64_t pte)
 	return (pte & (PTE_P | PTE_KEEP)) != 0;
 }
 
+/* (pte), which maps a page: if other address spaces share that page,
+ * give this one a copy of its own (before it becomes writable or is
+ * changed). 0 or -ENOMEM. */
+static int unshare(uint64_t *pte)
+{
+	uint64_t old = *pte & PTE_ADDR;
+	if (!phys_shared(old))
+		return 0;
+	uint64_t pa = phys_alloc();
+	if (!pa)
+		return -ENOMEM;
+	memcpy(phys_to_virt(pa), phys_to_virt(old), PAGE_SIZE);
+	*pte = pa | (*pte & ~PTE_ADDR);
+	phys_free(old);
+	tlb_dirty = 1;
+	return 0;
+}
+
 static void tlb_flush(void)
 {
 	if (tlb_dirty)
@@ -162,8 +180,12 @@ static int range_set(uint64_t start, uint64_t end, int prot)
 			pa = phys_alloc();
 			if (!pa)
 				return -ENOMEM;
-		} else if (*pte & PTE_P) {
-			tlb_dirty = 1;
+		} else {
+			if (*pte & PTE_P)
+				tlb_dirty = 1;
+			if ((prot & VM_WRITE) && unshare(pte) < 0)
+				return -ENOMEM;
+			pa = *pte & PTE_ADDR;
 		}
 		*pte = pa | pte_flags(prot);
 	}
@@ -302,6 +324,8 @@ int vm_map_fixed(uint64_t start, uint64_t len, int prot, const void *src,
 			/* shared with the previous segment: widen */
 			page_prot |= (*pte & PTE_W) ? VM_WRITE : 0;
 			page_prot |= (*pte & PTE_NX) ? 0 : VM_EXEC;
+			if (unshare(pte) < 0)
+				return -ENOMEM;
 		} else {
 			uint64_t pa = phys_alloc();
 			if (!pa)
@@ -545,10 +569,13 @@ long vm_madvise(uint64_t addr, uint64_t len, int advice)
 		/* anonymous private memory reads back as zeros */
 		for (uint64_t va = addr; va < addr + len; va += PAGE_SIZE) {
 			uint64_t *pte = pte_lookup(va, 0, NULL);
-			if (pte && pte_backed(*pte))
-				memset(phys_to_virt(*pte & PTE_ADDR), 0,
-				       PAGE_SIZE);
+			if (!pte || !pte_backed(*pte))
+				continue;
+			if (unshare(pte) < 0)
+				return -ENOMEM;
+			memset(phys_to_virt(*pte & PTE_ADDR), 0, PAGE_SIZE);
 		}
+		tlb_flush();
 		break;
 	default:
 		return -EINVAL;
@@ -625,6 +652,13 @@ static int copy_level(uint64_t *dst, const uint64_t *src, int level, int n)
 		uint64_t e = src[i];
 		if (level == 0 ? !pte_backed(e) : !(e & PTE_P))
 			continue;
+		/* a page nobody may write is shared, not copied: unshare
+		 * copies it before either side can write it */
+		if (level == 0 && (e & PTE_P) && !(e & PTE_W) &&
+		    phys_share(e & PTE_ADDR) == 0) {
+			dst[i] = e;
+			continue;
+		}
 		uint64_t pa = level == 0 ? phys_alloc() : table_alloc();
 		if (!pa)
 			return -ENOMEM;

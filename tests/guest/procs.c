@@ -10,6 +10,7 @@
 #include <spawn.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -150,6 +151,33 @@ static void check_sigchld(void)
 	CHECK(waitpid(pid, &st, 0) == -1 && errno == ECHILD,
 	      "SIGCHLD ignored: the child is never a zombie (ECHILD)");
 	signal(SIGCHLD, SIG_DFL);
+}
+
+/* Read-only memory may be shared after fork, but what one side makes
+ * writable, writes or drops stays its own. */
+static void check_private_memory(void)
+{
+	int st;
+	char *p = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(p, 'a', 3 * 4096);
+	mprotect(p, 3 * 4096, PROT_READ);
+	pid_t pid = fork_flushed();
+	if (pid == 0) {
+		int ok = p[0] == 'a';
+		ok = ok && mprotect(p, 4096, PROT_READ | PROT_WRITE) == 0;
+		if (ok)
+			p[0] = 'b';
+		ok = ok && madvise(p + 4096, 4096, MADV_DONTNEED) == 0;
+		ok = ok && p[0] == 'b' && p[4096] == 0 && p[8192] == 'a';
+		_exit(ok ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		      WEXITSTATUS(st) == 0,
+	      "the child writes and drops its copy of read-only pages");
+	CHECK(p[0] == 'a' && p[4096] == 'a' && p[8192] == 'a',
+	      "the parent's pages are as they were");
+	munmap(p, 3 * 4096);
 }
 
 static void check_shared_offset(void)
@@ -469,6 +497,7 @@ int main(int argc, char **argv)
 	check_fault_kills_only_the_child();
 	check_pipe_bigger_than_its_buffer();
 	check_sigchld();
+	check_private_memory();
 	check_shared_offset();
 	check_vfork();
 	check_busy_parent();
