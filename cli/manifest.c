@@ -74,6 +74,14 @@ static int want_scalar(const struct reader *r, const yaml_node_t *n,
 	return *out ? 0 : -1;
 }
 
+/* Entry (k) of the sequence node (n). */
+static yaml_node_t *seq_item(const struct reader *r, const yaml_node_t *n,
+			     size_t k)
+{
+	return yaml_document_get_node((yaml_document_t *)&r->doc,
+				      n->data.sequence.items.start[k]);
+}
+
 static int want_list(const struct reader *r, const yaml_node_t *n,
 		     const char *key, char ***out)
 {
@@ -88,9 +96,7 @@ static int want_list(const struct reader *r, const yaml_node_t *n,
 	if (!v)
 		return -1;
 	for (size_t k = 0; k < count; k++) {
-		yaml_node_t *item =
-			yaml_document_get_node((yaml_document_t *)&r->doc,
-					       n->data.sequence.items.start[k]);
+		yaml_node_t *item = seq_item(r, n, k);
 		if (item->type != YAML_SCALAR_NODE)
 			return fail_at(r, item,
 				       "each entry of '%s' must be a string",
@@ -246,11 +252,7 @@ static int read_key(const struct reader *r, const yaml_node_t *kn,
 			struct vm_forward f;
 			if (publish_spec(m->ports[k], &f) < 0)
 				return fail_at(
-					r,
-					yaml_document_get_node(
-						(yaml_document_t *)&r->doc,
-						vn->data.sequence.items
-							.start[k]),
+					r, seq_item(r, vn, k),
 					"each entry of 'ports' must be "
 					"[IP:]HOSTPORT:GUESTPORT[/udp], like "
 					"8080:80");
@@ -263,11 +265,7 @@ static int read_key(const struct reader *r, const yaml_node_t *kn,
 		for (int k = 0; m->volumes[k]; k++)
 			if (!volume_path_ok(m->volumes[k]))
 				return fail_at(
-					r,
-					yaml_document_get_node(
-						(yaml_document_t *)&r->doc,
-						vn->data.sequence.items
-							.start[k]),
+					r, seq_item(r, vn, k),
 					"each entry of 'volumes' must be an "
 					"absolute directory other than /, "
 					"without spaces, '.' or '..', like "

@@ -278,6 +278,18 @@ static void *pack_rootfs(const char *name, const void *img, size_t size,
 
 static int address_ok(const char *s, int prefix);
 
+/* Publish (f) too: 0, or EXIT_FRESCO after saying there are too many. */
+static int add_forward(struct vm_config *cfg, const struct vm_forward *f)
+{
+	if (cfg->nforwards == VM_FORWARD_MAX) {
+		fprintf(stderr, "fresco run: at most %d published ports\n",
+			VM_FORWARD_MAX);
+		return EXIT_FRESCO;
+	}
+	cfg->forwards[cfg->nforwards++] = *f;
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -400,18 +412,12 @@ int cmd_run(int argc, char **argv)
 			  : c == 'G' ? &gateway
 				     : &dns) = optarg;
 			break;
-		case 'p':
-			if (cfg.nforwards == VM_FORWARD_MAX) {
-				fprintf(stderr,
-					"fresco run: at most %d published "
-					"ports\n",
-					VM_FORWARD_MAX);
+		case 'p': {
+			struct vm_forward f;
+			if (publish_parse(optarg, &f) || add_forward(&cfg, &f))
 				return EXIT_FRESCO;
-			}
-			if (publish_parse(optarg, &cfg.forwards[cfg.nforwards]))
-				return EXIT_FRESCO;
-			cfg.nforwards++;
 			break;
+		}
 		case 'v':
 			if (cfg.ndisks == VM_DISK_MAX) {
 				fprintf(stderr,
@@ -550,16 +556,8 @@ int cmd_run(int argc, char **argv)
 		for (unsigned i = 0; i < cfg.nforwards; i++)
 			given |= cfg.forwards[i].guest_port == f.guest_port &&
 				 cfg.forwards[i].udp == f.udp;
-		if (given)
-			continue;
-		if (cfg.nforwards == VM_FORWARD_MAX) {
-			fprintf(stderr,
-				"fresco run: at most %d published "
-				"ports\n",
-				VM_FORWARD_MAX);
+		if (!given && add_forward(&cfg, &f))
 			return EXIT_FRESCO;
-		}
-		cfg.forwards[cfg.nforwards++] = f;
 	}
 	if (cfg.nforwards && cfg.net != VM_NET_USER) {
 		fprintf(stderr, "fresco run: --publish needs --net user; with "

@@ -97,9 +97,8 @@ static long get_addr(uint64_t uaddr, uint64_t len, struct peer *p, int unspec)
 
 /* Write (p) to the program's (uaddr, *ulen) as accept and friends do:
  * truncated to the room it gave, the full length stored back. */
-static long put_addr(uint64_t uaddr, uint64_t ulen, const struct peer *p)
+long sockaddr_out(uint64_t uaddr, uint64_t ulen, const void *a, int32_t full)
 {
-	struct sockaddr_in_abi a = {AF_INET, p->port, p->ip, {0}};
 	int32_t room;
 	if (!uaddr || !ulen)
 		return 0;
@@ -107,11 +106,16 @@ static long put_addr(uint64_t uaddr, uint64_t ulen, const struct peer *p)
 		return -EFAULT;
 	if (room < 0)
 		return -EINVAL;
-	int32_t full = sizeof(a);
-	if (copy_to_user(uaddr, &a, (size_t)(room < full ? room : full)) < 0 ||
+	if (copy_to_user(uaddr, a, (size_t)(room < full ? room : full)) < 0 ||
 	    copy_to_user(ulen, &full, sizeof(full)) < 0)
 		return -EFAULT;
 	return 0;
+}
+
+static long put_addr(uint64_t uaddr, uint64_t ulen, const struct peer *p)
+{
+	struct sockaddr_in_abi a = {AF_INET, p->port, p->ip, {0}};
+	return sockaddr_out(uaddr, ulen, &a, sizeof(a));
 }
 
 long sys_socket(int domain, int type, int protocol)

@@ -65,23 +65,13 @@ static long put_addr(uint64_t uaddr, uint64_t ulen, const struct unix_addr *a,
 		     int received)
 {
 	uint8_t raw[SUN_PATH_OFFSET + SUN_PATH_MAX + 1] = {AF_UNIX_NR, 0};
-	int32_t room;
-	if (!uaddr || !ulen)
-		return 0;
 	int abstract = a->len && a->path[0] == '\0';
 	int32_t full = SUN_PATH_OFFSET + (int32_t)a->len +
 		       (a->len && !abstract ? 1 : 0);
 	if (received && !a->len)
 		full = 0;
 	memcpy(raw + SUN_PATH_OFFSET, a->path, a->len);
-	if (copy_from_user(&room, ulen, sizeof(room)) < 0)
-		return -EFAULT;
-	if (room < 0)
-		return -EINVAL;
-	if (copy_to_user(uaddr, raw, (size_t)(room < full ? room : full)) < 0 ||
-	    copy_to_user(ulen, &full, sizeof(full)) < 0)
-		return -EFAULT;
-	return 0;
+	return sockaddr_out(uaddr, ulen, raw, full);
 }
 
 long unix_sys_socket(int type, int protocol, int nonblock, int cloexec)

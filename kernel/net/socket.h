@@ -159,6 +159,10 @@ long unix_sys_setsockopt(struct file *f, int level, int name, uint64_t len);
 long unix_sys_getsockopt(struct file *f, int level, int name, uint64_t uval,
 			 uint64_t ulen);
 
+/* An address to the program's (uaddr, *ulen) as accept, getsockname and
+ * recvfrom give it: cut to the room the program gave, the (full) length
+ * stored back; nothing if either pointer is 0. 0, -EFAULT, -EINVAL. */
+long sockaddr_out(uint64_t uaddr, uint64_t ulen, const void *a, int32_t full);
 /* getsockopt's answer: (size) bytes of (v), cut to the program's
  * (room), and the length written back to (ulen). 0 or -EFAULT. */
 long sockopt_out(uint64_t uval, uint64_t ulen, int32_t room, const void *v,
