@@ -109,9 +109,18 @@ int timers_active(void)
 	return timer_next != UINT64_MAX;
 }
 
+/* A timer was set since timers_check last looked at all of them. */
+static int timers_changed;
+
 void timers_check(void)
 {
 	uint64_t now = clock_monotonic_ns();
+	/* nothing due, nothing set since, the hardware timer armed: every
+	 * system call's end stays one compare, however many processes have
+	 * timers */
+	if (!timers_changed && timer_armed_tsc && now < timer_next)
+		return;
+	timers_changed = 0;
 	for (struct process *p = process_list(); p; p = p->next) {
 		struct process_timers *pt = p->timers;
 		for (int k = 0; pt && k < 3; k++)
@@ -244,6 +253,7 @@ static void start(struct ktimer *t, uint64_t value, uint64_t interval)
 	t->deadline = clock_monotonic_ns() + value;
 	t->interval = interval;
 	t->overrun = 0;
+	timers_changed = 1;
 	timers_check();
 }
 
