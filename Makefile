@@ -89,6 +89,7 @@ VMM_SRCS += vmm/virtq.c
 VMM_SRCS += vmm/virtio_mmio.c
 VMM_SRCS += vmm/virtio_blk.c
 VMM_SRCS += vmm/virtio_net.c
+VMM_SRCS += vmm/net_offload.c
 VMM_SRCS += vmm/net_user.c
 VMM_SRCS += vmm/net_tap.c
 
@@ -101,7 +102,7 @@ CLI_SRCS += cli/vms.c
 CLI_SRCS += cli/volume.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem \
-	test_ext2 test_virtio test_inet test_tcp
+	test_ext2 test_virtio test_virtio_net test_inet test_tcp
 
 GUEST_TESTS := hello
 GUEST_TESTS += args
@@ -189,7 +190,11 @@ $(B)/tests/unit/test_guest_mem: tests/unit/test_guest_mem.c vmm/guest_mem.c
 $(B)/tests/unit/test_ext2: tests/common/ext2_mem.h
 $(B)/tests/unit/test_virtio: tests/unit/test_virtio.c vmm/virtq.c \
 	vmm/virtio_mmio.c vmm/virtio_blk.c vmm/guest_mem.c vmm/virtio.h
-$(B)/tests/unit/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/unit.h
+$(B)/tests/unit/test_virtio_net: tests/unit/test_virtio_net.c vmm/virtq.c \
+	vmm/virtio_mmio.c vmm/virtio_net.c vmm/net_offload.c vmm/guest_mem.c \
+	vmm/virtio.h
+$(B)/tests/unit/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/unit.h \
+	tests/unit/mmio.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  UNIT    $@")
 	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) \

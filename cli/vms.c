@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -640,7 +641,7 @@ int cmd_wait(int argc, char **argv)
 	return 0;
 }
 
-static void json_string(const char *s)
+static void print_json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -673,29 +674,37 @@ int cmd_inspect(int argc, char **argv)
 		char st[64];
 		status_text(&s, st, sizeof(st));
 		printf("{\n  \"Id\": ");
-		json_string(s.id);
+		print_json_string(s.id);
 		printf(",\n  \"Name\": ");
-		json_string(s.name);
+		print_json_string(s.name);
 		printf(",\n  \"Image\": ");
-		json_string(s.image);
+		print_json_string(s.image);
 		printf(",\n  \"Command\": ");
-		json_string(s.cmd);
+		print_json_string(s.cmd);
 		printf(",\n  \"Created\": %lld,\n  \"Memory\": %llu,\n",
 		       s.created, s.memory);
 		int boot_us = -1;
-		char sock[STATE_PATH], answer[512];
+		char sock[STATE_PATH], answer[4096];
+		json_t *live = NULL; /* the monitor's state, while it runs */
 		state_path(sock, s.id, "control.sock");
-		if (read_int(s.id, "boot_us", &boot_us) < 0 && s.running &&
-		    control_request(sock, "state", answer, sizeof(answer)) ==
-			    0) {
-			const char *b = strstr(answer, "\"boot_us\":");
-			if (b)
-				boot_us = atoi(b + 10);
-		}
+		if (s.running &&
+		    control_request(sock, "state", answer, sizeof(answer)) == 0)
+			live = json_loads(answer, 0, NULL);
+		if (read_int(s.id, "boot_us", &boot_us) < 0 && live)
+			boot_us = (int)json_integer_value(
+				json_object_get(live, "boot_us"));
 		if (boot_us > 0)
 			printf("  \"BootTimeUs\": %d,\n", boot_us);
 		else
 			printf("  \"BootTimeUs\": null,\n");
+		/* the network device's counts and offloads */
+		json_t *net = live ? json_object_get(live, "net") : NULL;
+		char *net_text = json_is_object(net)
+					 ? json_dumps(net, JSON_COMPACT)
+					 : NULL;
+		printf("  \"Network\": %s,\n", net_text ? net_text : "null");
+		free(net_text);
+		json_decref(live);
 		printf("  \"Mounts\": [");
 		for (int m = 0; m < s.nmounts; m++) {
 			/* "rw DEST SOURCE"; DEST has no spaces */
@@ -705,9 +714,9 @@ int cmd_inspect(int argc, char **argv)
 				continue;
 			*dest++ = *src++ = '\0';
 			printf("%s{\"Source\": ", m ? ", " : "");
-			json_string(src);
+			print_json_string(src);
 			printf(", \"Destination\": ");
-			json_string(dest);
+			print_json_string(dest);
 			printf(", \"ReadOnly\": %s}",
 			       strcmp(mode, "ro") == 0 ? "true" : "false");
 		}
@@ -719,16 +728,16 @@ int cmd_inspect(int argc, char **argv)
 				  : "created",
 		       s.running ? "true" : "false", s.running ? s.pid : 0,
 		       s.exit_status);
-		json_string(st);
+		print_json_string(st);
 		printf("}\n}\n");
 		return 0;
 	}
 	struct stat bs;
 	stat(blob, &bs);
 	printf("{\n  \"Name\": ");
-	json_string(name);
+	print_json_string(name);
 	printf(",\n  \"Tag\": ");
-	json_string(tag);
+	print_json_string(tag);
 	printf(",\n  \"Digest\": \"sha256:%s\",\n  \"Size\": %lld",
 	       strrchr(blob, '/') + 1, (long long)bs.st_size);
 	/* the run configuration recorded in the image */
@@ -740,19 +749,19 @@ int cmd_inspect(int argc, char **argv)
 	if (img != MAP_FAILED &&
 	    image_config(img, (size_t)bs.st_size, &rc) == 0) {
 		printf(",\n  \"Config\": {\"Program\": ");
-		json_string(rc.init);
+		print_json_string(rc.init);
 		printf(", \"Args\": [");
 		for (char **a = rc.args; a && *a; a++) {
-			json_string(*a);
+			print_json_string(*a);
 			printf("%s", a[1] ? ", " : "");
 		}
 		printf("], \"Env\": [");
 		for (char **e = rc.env; e && *e; e++) {
-			json_string(*e);
+			print_json_string(*e);
 			printf("%s", e[1] ? ", " : "");
 		}
 		printf("], \"Workdir\": ");
-		json_string(rc.workdir ? rc.workdir : "/");
+		print_json_string(rc.workdir ? rc.workdir : "/");
 		printf(", \"Memory\": %llu}", (unsigned long long)rc.memory);
 	}
 	printf("\n}\n");

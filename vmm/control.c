@@ -7,10 +7,12 @@
  */
 #define _GNU_SOURCE
 #include "vmm.h"
+#include "virtio.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/virtio_net.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +46,42 @@ static json_t *error(const char *fmt, const char *detail)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
+/* The network device's counts, or null without one. */
+static json_t *net_state(void)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} offloads[] = {
+		{VIRTIO_NET_F_CSUM, "csum"},
+		{VIRTIO_NET_F_HOST_TSO4, "tso4"},
+		{VIRTIO_NET_F_GUEST_CSUM, "guest_csum"},
+		{VIRTIO_NET_F_GUEST_TSO4, "guest_tso4"},
+		{VIRTIO_NET_F_MRG_RXBUF, "mrg_rxbuf"},
+	};
+	struct net_stats st;
+	for (unsigned i = 0; i < served->ndevs; i++) {
+		if (virtio_net_stats(served->devs[i], &st) < 0)
+			continue;
+		json_t *names = json_array();
+		for (unsigned k = 0; k < sizeof(offloads) / sizeof(*offloads);
+		     k++)
+			if (st.features & (1ULL << offloads[k].bit))
+				json_array_append_new(
+					names, json_string(offloads[k].name));
+		return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				 "offloads", names, "rx_frames",
+				 (json_int_t)st.rx_frames, "rx_bytes",
+				 (json_int_t)st.rx_bytes, "rx_big",
+				 (json_int_t)st.rx_big, "tx_frames",
+				 (json_int_t)st.tx_frames, "tx_bytes",
+				 (json_int_t)st.tx_bytes, "tx_big",
+				 (json_int_t)st.tx_big, "dropped",
+				 (json_int_t)st.dropped);
+	}
+	return json_null();
+}
+
 static json_t *state(void)
 {
 	struct timespec now;
@@ -54,11 +92,11 @@ static json_t *state(void)
 		served->boot_ns
 			? json_integer((json_int_t)(served->boot_ns / 1000))
 			: json_null();
-	return json_pack("{s:b, s:s, s:i, s:I, s:I, s:o}", "ok", 1, "state",
-			 "running", "pid", (int)getpid(), "uptime_ms",
+	return json_pack("{s:b, s:s, s:i, s:I, s:I, s:o, s:o}", "ok", 1,
+			 "state", "running", "pid", (int)getpid(), "uptime_ms",
 			 (json_int_t)((ns - served->started_ns) / 1000000),
 			 "memory", (json_int_t)served->cfg->mem_size, "boot_us",
-			 boot);
+			 boot, "net", net_state());
 }
 
 static void serve(int fd)

@@ -47,7 +47,7 @@ static int64_t now_ns(void)
 static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct user *u = opaque;
-	virtio_net_deliver(u->be.dev, buf, len); /* dropped if no room */
+	virtio_net_deliver(u->be.dev, NULL, buf, len); /* dropped if no room */
 	return (ssize_t)len;
 }
 
@@ -115,9 +115,12 @@ static const SlirpCb callbacks = {
 
 /* ---- the backend ---- */
 
-static void user_send(struct net_backend *b, const uint8_t *frame, size_t len)
+static void user_send(struct net_backend *b,
+		      const struct virtio_net_hdr_v1 *hdr, const uint8_t *frame,
+		      size_t len)
 {
 	struct user *u = (struct user *)b;
+	(void)hdr; /* always NULL: the device finishes frames for slirp */
 	slirp_input(u->slirp, frame, (int)len);
 }
 

@@ -62,8 +62,15 @@ int virtq_start(struct virtq *q, const struct guest_mem *m, const char **why);
 int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 	      char *why, size_t cap);
 
+/* Put back the last (n) chains taken, untouched, to be taken again. */
+void virtq_unpop(struct virtq *q, unsigned n);
+
 /* Return chain (head) to the driver having written (len) bytes. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* The same in two steps, for chains the driver must see together: write
+ * used entry (i) after those published, then publish (n) of them. */
+void virtq_fill(struct virtq *q, unsigned i, uint16_t head, uint32_t len);
+void virtq_flush(struct virtq *q, unsigned n);
 
 /* Has the driver made chains available that were not taken yet? */
 int virtq_pending(const struct virtq *q);
@@ -176,28 +183,75 @@ void virtio_dev_free(struct virtio_dev *d);
 /* Where a network device's frames go: user-mode networking (net_user.c)
  * or a TAP device (net_tap.c). Its calls are made on the device's thread
  * only. */
+struct virtio_net_hdr_v1;
+
 struct net_backend {
-	/* a frame the guest sent (without the virtio-net header) */
-	void (*send)(struct net_backend *b, const uint8_t *frame, size_t len);
+	/* a frame the guest sent. A backend with (vnet) set gets the
+	 * guest's virtio-net header with it and finishes the checksum and
+	 * segmentation it asks for; any other gets (hdr) NULL and a finished
+	 * frame of at most the link's size */
+	void (*send)(struct net_backend *b, const struct virtio_net_hdr_v1 *hdr,
+		     const uint8_t *frame, size_t len);
 	/* before the thread sleeps: descriptors to watch, added to (fds,
 	 * up to cap), and (*timeout_ms) lowered to its next deadline */
 	int (*fill)(struct net_backend *b, struct pollfd *fds, int cap,
 		    int *timeout_ms);
 	/* after: serve them; frames for the guest go to virtio_net_deliver */
 	void (*poll)(struct net_backend *b, struct pollfd *fds, int n);
+	/* what the guest takes unfinished: VIRTIO_NET_F_GUEST_CSUM and
+	 * GUEST_TSO4 bits of (features); called when they change, NULL if
+	 * the backend only ever gives finished frames */
+	void (*offloads)(struct net_backend *b, uint64_t features);
+	int vnet;
 	struct virtio_dev *dev;
 };
 
 #define VIRTIO_NET_MTU 1500
+#define NET_FRAME_MAX (VIRTIO_NET_MTU + 14)
+/* a segmentation-offload frame: an IPv4 packet of up to 64 KiB */
+#define NET_GSO_FRAME_MAX (65535 + 14)
 #define NET_GUEST_IP "10.0.2.15"
 
 /* A network device with MAC (mac) on (backend). NULL after printing why. */
 struct virtio_dev *virtio_net_new(const char *name, struct net_backend *backend,
 				  const uint8_t mac[6],
 				  const struct guest_mem *mem);
-/* Give the guest (frame): 0, or -1 if it has no receive buffer (dropped,
- * as a full link would). */
-int virtio_net_deliver(struct virtio_dev *d, const uint8_t *frame, size_t len);
+/* Give the guest (frame), with what (hdr) says of it (NULL: a finished
+ * frame): 0, or -1 if it was dropped (no room, as a full link would, or
+ * malformed). The device finishes what the guest did not agree to take
+ * unfinished. */
+int virtio_net_deliver(struct virtio_dev *d,
+		       const struct virtio_net_hdr_v1 *hdr,
+		       const uint8_t *frame, size_t len);
+
+/* What a network device has moved: frames and bytes each way (rx: to
+ * the guest), how many of them were longer than the link's (TCP frames
+ * of up to 64 KiB, cut into segments on their way out, or taken whole
+ * from the host's kernel on their way in), frames dropped, and the
+ * features the driver took. */
+struct net_stats {
+	uint64_t features;
+	uint64_t rx_frames, rx_bytes, rx_big;
+	uint64_t tx_frames, tx_bytes, tx_big;
+	uint64_t dropped;
+};
+/* (d)'s counts: 0, or -1 if (d) is no network device. */
+int virtio_net_stats(struct virtio_dev *d, struct net_stats *out);
+
+/* ---- offloads in software (net_offload.c): pure ---- */
+
+/* Finish the checksum a virtio-net header leaves open
+ * (VIRTIO_NET_HDR_F_NEEDS_CSUM): the sum from (start) to the frame's end
+ * goes at (start + offset). 0, or -1 if that lies outside the frame. */
+int net_csum_finish(uint8_t *frame, size_t len, unsigned start,
+		    unsigned offset);
+/* Cut a TCP/IPv4 frame marked VIRTIO_NET_HDR_GSO_TCPV4 into frames of at
+ * most (mss) payload bytes, each with its own IPv4 and TCP header and
+ * checksums, handed to (emit) in order: their number, or -1 if (frame)
+ * is not a TCP/IPv4 frame that can be cut so. */
+int net_tso_split(const uint8_t *frame, size_t len, unsigned mss,
+		  void (*emit)(void *arg, const uint8_t *f, size_t n),
+		  void *arg);
 
 /* User-mode networking through libslirp: 10.0.2.0/24, gateway (the
  * host) 10.0.2.2, DNS 10.0.2.3, the guest 10.0.2.15 by DHCP. NULL after

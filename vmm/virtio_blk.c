@@ -273,12 +273,6 @@ struct virtio_dev *virtio_blk_new(const char *name, int fd, uint64_t size,
 	return &b->dev;
 }
 
-void virtio_dev_free(struct virtio_dev *d)
-{
-	pthread_mutex_destroy(&d->lock);
-	free(d->priv);
-}
-
 int virtio_blk_fd(const struct virtio_dev *d)
 {
 	return ((const struct blk *)d->priv)->fd;

@@ -12,6 +12,7 @@
 #include <linux/kvm.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -393,4 +394,12 @@ int virtio_cmdline_word(const struct virtio_dev *d, char *buf, size_t cap)
 {
 	return snprintf(buf, cap, "virtio_mmio.device=4K@%#llx:%u",
 			(unsigned long long)d->base, d->irq);
+}
+
+void virtio_dev_free(struct virtio_dev *d)
+{
+	if (d->ops->reset)
+		d->ops->reset(d); /* what the device holds goes */
+	pthread_mutex_destroy(&d->lock);
+	free(d->priv);
 }

@@ -1,8 +1,14 @@
 /* virtio_net.c: a virtio network device (virtio 1.x, 5.1) on a backend.
  *
  * Queue 0 receives, queue 1 transmits. Every buffer carries the 12-byte
- * virtio_net_hdr_v1 first; no offloads are offered yet, so the header is
- * all zeros (num_buffers 1) on the way in and ignored on the way out.
+ * virtio_net_hdr_v1 first. The device offers what a guest needs to move
+ * 64 KiB at a time: it takes frames with the TCP checksum left open
+ * (VIRTIO_NET_F_CSUM) and TCP/IPv4 frames of up to 64 KiB to be cut into
+ * MTU-sized ones (HOST_TSO4); it gives such frames (GUEST_CSUM,
+ * GUEST_TSO4) when the backend has them, spread over as many receive
+ * buffers as they need (MRG_RXBUF). A TAP backend passes the header to
+ * the host's kernel, which does that work; for libslirp, and for a guest
+ * that did not agree to take them, net_offload.c does it in software.
  * The device's thread watches the queue notifications, the backend's
  * descriptors and its timers. Frames for a guest that has no receive
  * buffer wait in a short queue, then are dropped as a full link would.
@@ -19,33 +25,50 @@
 #include <unistd.h>
 
 #define HDR_LEN 12
-#define FRAME_MAX (VIRTIO_NET_MTU + 14)
 #define PENDING_MAX 256
-#define POLL_FDS 8192 /* slirp watches a socket per connection */
+#define PENDING_BYTES (4u << 20)
+#define RX_CHAINS_MAX 64 /* receive buffers one frame may take */
+#define POLL_FDS 8192	 /* slirp watches a socket per connection */
 #define RXQ 0
 #define TXQ 1
+#define F(bit) (1ULL << (bit))
+#define GUEST_OFFLOADS (F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4))
 
 struct frame {
-	uint16_t len;
-	uint8_t data[FRAME_MAX];
+	struct frame *next;
+	struct virtio_net_hdr_v1 hdr;
+	size_t len;
+	uint8_t data[];
 };
 
 struct net {
 	struct virtio_dev dev;
 	struct net_backend *be;
 	struct virtio_net_config config;
-	/* one chain each way: sending a frame may bring one in (slirp
-	 * answers at once) while the transmit chain is still open */
-	struct virtq_chain chain, tx_chain;
-	uint8_t tx[HDR_LEN + 65536];
-	struct frame *pending; /* a ring of frames waiting for buffers */
-	unsigned head, count;
-	uint64_t dropped;
+	uint64_t offloads; /* the backend was last told these */
+	/* receive chains of one frame; the transmit chain is apart, since
+	 * sending a frame may bring one in (slirp answers at once) while
+	 * it is still open */
+	struct virtq_chain rx[RX_CHAINS_MAX], tx_chain;
+	uint8_t tx[HDR_LEN + NET_GSO_FRAME_MAX];
+	uint8_t scratch[NET_GSO_FRAME_MAX];   /* a frame being finished */
+	struct frame *pending, *pending_tail; /* waiting for buffers */
+	unsigned count;
+	size_t bytes;
+	struct net_stats stats;
 };
 
-/* Put one frame into the next receive buffer: 1 done, 0 no buffer, -1
- * the queue is broken. Called with the lock held. */
-static int put_frame(struct net *n, const uint8_t *frame, size_t len)
+static int has(const struct net *n, unsigned bit)
+{
+	return !!(n->dev.driver_features & F(bit));
+}
+
+/* Put one frame into the next receive buffers: 1 done, 0 no buffer
+ * (try again when the driver adds some), -1 the queue is broken. A frame
+ * that no set of buffers the driver could give would hold is dropped
+ * (1). Called with the lock held. */
+static int put_frame(struct net *n, const struct virtio_net_hdr_v1 *hdr,
+		     const uint8_t *frame, size_t len)
 {
 	struct virtio_dev *d = &n->dev;
 	struct virtq *q = &d->q[RXQ];
@@ -54,44 +77,63 @@ static int put_frame(struct net *n, const uint8_t *frame, size_t len)
 	if (!q->ready || !(d->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
 	    (d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
 		return 0;
-	int r = virtq_pop(q, d->mem, &n->chain, why, sizeof(why));
-	if (r <= 0) {
-		if (r < 0)
+	unsigned most = has(n, VIRTIO_NET_F_MRG_RXBUF) ? RX_CHAINS_MAX : 1;
+	size_t need = HDR_LEN + len, room = 0;
+	unsigned k = 0;
+	while (room < need && k < most && k < q->num) {
+		int r = virtq_pop(q, d->mem, &n->rx[k], why, sizeof(why));
+		if (r < 0) {
 			virtio_fail(d, why);
-		return r;
+			return -1;
+		}
+		if (r == 0) {
+			virtq_unpop(q, k);
+			return 0;
+		}
+		if (n->rx[k].nr) {
+			virtio_fail(d, "a receive buffer the device may not "
+				       "write");
+			return -1;
+		}
+		room += n->rx[k].wlen;
+		k++;
 	}
-	struct virtq_chain *c = &n->chain;
-	if (c->nr) {
-		virtio_fail(d, "a receive buffer the device may not write");
-		return -1;
-	}
-	if (c->wlen < HDR_LEN + len) {
-		/* too small for this frame: returned empty, frame dropped */
-		virtq_push(q, c->head, 0);
-		n->dropped++;
+	if (room < need) {
+		/* more than the driver's buffers can ever hold */
+		virtq_unpop(q, k);
+		n->stats.dropped++;
 		return 1;
 	}
-	uint8_t hdr[HDR_LEN] = {0};
-	hdr[10] = 1; /* num_buffers */
-	const uint8_t *parts[2] = {hdr, frame};
+	struct virtio_net_hdr_v1 h = *hdr;
+	h.num_buffers = (uint16_t)k;
+	const uint8_t *parts[2] = {(const uint8_t *)&h, frame};
 	size_t lens[2] = {HDR_LEN, len}, part = 0, off = 0;
-	for (unsigned i = 0; i < c->nw && part < 2; i++) {
-		uint8_t *dst = c->iov[i].iov_base;
-		size_t room = c->iov[i].iov_len;
-		while (room && part < 2) {
-			size_t k = lens[part] - off < room ? lens[part] - off
-							   : room;
-			memcpy(dst, parts[part] + off, k);
-			dst += k;
-			room -= k;
-			off += k;
-			if (off == lens[part]) {
-				part++;
-				off = 0;
+	for (unsigned c = 0; c < k; c++) {
+		size_t wrote = 0;
+		for (unsigned i = 0; i < n->rx[c].nw && part < 2; i++) {
+			uint8_t *dst = n->rx[c].iov[i].iov_base;
+			size_t space = n->rx[c].iov[i].iov_len;
+			while (space && part < 2) {
+				size_t m = lens[part] - off < space
+						   ? lens[part] - off
+						   : space;
+				memcpy(dst, parts[part] + off, m);
+				dst += m;
+				space -= m;
+				off += m;
+				wrote += m;
+				if (off == lens[part]) {
+					part++;
+					off = 0;
+				}
 			}
 		}
+		virtq_fill(q, c, n->rx[c].head, (uint32_t)wrote);
 	}
-	virtq_push(q, c->head, (uint32_t)(HDR_LEN + len));
+	virtq_flush(q, k);
+	n->stats.rx_frames++;
+	n->stats.rx_bytes += len;
+	n->stats.rx_big += h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
 	return 1;
 }
 
@@ -99,67 +141,149 @@ static int put_frame(struct net *n, const uint8_t *frame, size_t len)
 static void flush_pending(struct net *n)
 {
 	int any = 0;
-	while (n->count) {
-		struct frame *f = &n->pending[n->head];
-		int r = put_frame(n, f->data, f->len);
+	while (n->pending) {
+		struct frame *f = n->pending;
+		int r = put_frame(n, &f->hdr, f->data, f->len);
 		if (r <= 0)
 			break;
 		any = 1;
-		n->head = (n->head + 1) % PENDING_MAX;
+		n->pending = f->next;
+		if (!n->pending)
+			n->pending_tail = NULL;
 		n->count--;
+		n->bytes -= f->len;
+		free(f);
 	}
 	if (any)
 		virtio_notify(&n->dev, &n->dev.q[RXQ]);
-	if (n->count)
+	if (n->pending)
 		virtq_arm(&n->dev.q[RXQ]); /* tell us when buffers come */
 }
 
-int virtio_net_deliver(struct virtio_dev *d, const uint8_t *frame, size_t len)
+/* One finished frame for the guest. Lock held. */
+static void deliver_one(struct net *n, const struct virtio_net_hdr_v1 *hdr,
+			const uint8_t *frame, size_t len)
 {
-	struct net *n = d->priv;
-	int r = -1;
+	flush_pending(n);
+	if (!n->pending && put_frame(n, hdr, frame, len) > 0) {
+		virtio_notify(&n->dev, &n->dev.q[RXQ]);
+		return;
+	}
+	struct frame *f = NULL;
+	if (n->count < PENDING_MAX && n->bytes + len <= PENDING_BYTES)
+		f = malloc(sizeof(*f) + len);
+	if (!f) {
+		n->stats.dropped++;
+		return;
+	}
+	f->next = NULL;
+	f->hdr = *hdr;
+	f->len = len;
+	memcpy(f->data, frame, len);
+	if (n->pending_tail)
+		n->pending_tail->next = f;
+	else
+		n->pending = f;
+	n->pending_tail = f;
+	n->count++;
+	n->bytes += len;
+	virtq_arm(&n->dev.q[RXQ]);
+}
 
-	if (len > FRAME_MAX || len < 14)
+static void deliver_cut(void *arg, const uint8_t *frame, size_t len)
+{
+	static const struct virtio_net_hdr_v1 plain;
+	deliver_one(arg, &plain, frame, len);
+}
+
+int virtio_net_deliver(struct virtio_dev *d,
+		       const struct virtio_net_hdr_v1 *hdr,
+		       const uint8_t *frame, size_t len)
+{
+	static const struct virtio_net_hdr_v1 plain;
+	struct net *n = d->priv;
+	struct virtio_net_hdr_v1 h = hdr ? *hdr : plain;
+	int gso = h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	int r = 0;
+
+	if (len < 14 || len > (gso ? NET_GSO_FRAME_MAX : NET_FRAME_MAX) ||
+	    (gso && h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4))
 		return -1;
 	pthread_mutex_lock(&d->lock);
-	flush_pending(n);
-	if (!n->count && put_frame(n, frame, len) > 0) {
-		virtio_notify(d, &d->q[RXQ]);
-		r = 0;
-	} else if (n->pending && n->count < PENDING_MAX) {
-		struct frame *f =
-			&n->pending[(n->head + n->count) % PENDING_MAX];
-		memcpy(f->data, frame, len);
-		f->len = (uint16_t)len;
-		n->count++;
-		virtq_arm(&d->q[RXQ]);
-		r = 0;
+	h.num_buffers = 0;
+	if (gso && !(has(n, VIRTIO_NET_F_GUEST_TSO4) &&
+		     has(n, VIRTIO_NET_F_GUEST_CSUM))) {
+		/* the guest takes only whole frames: cut it here */
+		if (net_tso_split(frame, len, h.gso_size, deliver_cut, n) < 0) {
+			n->stats.dropped++;
+			r = -1;
+		}
+	} else if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+		   !has(n, VIRTIO_NET_F_GUEST_CSUM)) {
+		memcpy(n->scratch, frame, len);
+		if (net_csum_finish(n->scratch, len, h.csum_start,
+				    h.csum_offset) < 0) {
+			n->stats.dropped++;
+			r = -1;
+		} else {
+			deliver_one(n, &plain, n->scratch, len);
+		}
 	} else {
-		n->dropped++;
+		deliver_one(n, &h, frame, len);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
 
-/* Send one frame the guest queued. A frame without a header, or larger
- * than the link's, is dropped as a NIC would. */
+static void send_cut(void *arg, const uint8_t *frame, size_t len)
+{
+	struct net_backend *be = arg;
+	be->send(be, NULL, frame, len);
+}
+
+/* Send one frame the guest queued. A frame without a header, larger than
+ * the link's or than its header allows, or asking for an offload the
+ * driver did not negotiate, is dropped as a NIC would. */
 static long net_transmit(struct virtio_dev *d, struct virtq_chain *c, char *why,
 			 size_t why_len)
 {
 	struct net *n = d->priv;
 	size_t len = 0;
 	(void)why, (void)why_len;
-	for (unsigned i = 0; i < c->nr; i++) {
-		size_t k = c->iov[i].iov_len;
-		if (len + k > sizeof(n->tx))
-			k = sizeof(n->tx) - len;
-		memcpy(n->tx + len, c->iov[i].iov_base, k);
-		len += k;
+	if (c->rlen > sizeof(n->tx) || c->rlen < HDR_LEN + 14) {
+		n->stats.dropped++;
+		return 0;
 	}
-	if (len >= HDR_LEN + 14 && len <= HDR_LEN + FRAME_MAX && c->rlen == len)
-		n->be->send(n->be, n->tx + HDR_LEN, len - HDR_LEN);
-	else
-		n->dropped++;
+	for (unsigned i = 0; i < c->nr; i++) {
+		memcpy(n->tx + len, c->iov[i].iov_base, c->iov[i].iov_len);
+		len += c->iov[i].iov_len;
+	}
+	struct virtio_net_hdr_v1 h;
+	memcpy(&h, n->tx, HDR_LEN);
+	uint8_t *frame = n->tx + HDR_LEN;
+	len -= HDR_LEN;
+	int gso = h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	int csum = h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	if ((gso && (h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 ||
+		     !has(n, VIRTIO_NET_F_HOST_TSO4))) ||
+	    (csum && !has(n, VIRTIO_NET_F_CSUM)) ||
+	    len > (gso ? NET_GSO_FRAME_MAX : NET_FRAME_MAX)) {
+		n->stats.dropped++;
+		return 0;
+	}
+	n->stats.tx_frames++;
+	n->stats.tx_bytes += len;
+	n->stats.tx_big += gso;
+	if (n->be->vnet)
+		n->be->send(n->be, &h, frame, len);
+	else if (gso &&
+		 net_tso_split(frame, len, h.gso_size, send_cut, n->be) < 0)
+		n->stats.dropped++;
+	else if (!gso && csum &&
+		 net_csum_finish(frame, len, h.csum_start, h.csum_offset) < 0)
+		n->stats.dropped++;
+	else if (!gso)
+		n->be->send(n->be, NULL, frame, len);
 	return 0;
 }
 
@@ -170,6 +294,22 @@ static int net_process(struct virtio_dev *d, unsigned qi)
 		return virtio_serve(d, TXQ, &n->tx_chain, net_transmit);
 	flush_pending(n); /* the driver added receive buffers */
 	return 0;
+}
+
+/* Tell the backend what the guest now takes unfinished (after
+ * DRIVER_OK, nothing after a reset). A frame it had in hand before is
+ * finished by virtio_net_deliver. */
+static void apply_offloads(struct net *n)
+{
+	struct virtio_dev *d = &n->dev;
+	pthread_mutex_lock(&d->lock);
+	uint64_t want = (d->status & VIRTIO_CONFIG_S_DRIVER_OK)
+				? d->driver_features & GUEST_OFFLOADS
+				: 0;
+	pthread_mutex_unlock(&d->lock);
+	if (want != n->offloads && n->be->offloads)
+		n->be->offloads(n->be, want);
+	n->offloads = want;
 }
 
 static void *net_thread(void *arg)
@@ -200,6 +340,7 @@ static void *net_thread(void *arg)
 				break;
 			virtio_dev_process(d);
 		}
+		apply_offloads(n);
 		n->be->poll(n->be, fds + 2, nb);
 	}
 	free(fds);
@@ -217,7 +358,14 @@ static void net_config_read(struct virtio_dev *d, uint64_t off, void *out,
 static void net_reset(struct virtio_dev *d)
 {
 	struct net *n = d->priv;
-	n->head = n->count = 0;
+	while (n->pending) {
+		struct frame *f = n->pending;
+		n->pending = f->next;
+		free(f);
+	}
+	n->pending_tail = NULL;
+	n->count = 0;
+	n->bytes = 0;
 }
 
 static const struct virtio_ops net_ops = {
@@ -229,14 +377,25 @@ static const struct virtio_ops net_ops = {
 	.thread = net_thread,
 };
 
+int virtio_net_stats(struct virtio_dev *d, struct net_stats *out)
+{
+	if (d->ops != &net_ops)
+		return -1;
+	struct net *n = d->priv;
+	pthread_mutex_lock(&d->lock);
+	*out = n->stats;
+	out->features = d->driver_features;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
 struct virtio_dev *virtio_net_new(const char *name, struct net_backend *backend,
 				  const uint8_t mac[6],
 				  const struct guest_mem *mem)
 {
 	struct net *n = calloc(1, sizeof(*n));
-	if (!n || !(n->pending = calloc(PENDING_MAX, sizeof(struct frame)))) {
+	if (!n) {
 		fprintf(stderr, "fresco: %s: out of memory\n", name);
-		free(n);
 		return NULL;
 	}
 	n->be = backend;
@@ -246,8 +405,9 @@ struct virtio_dev *virtio_net_new(const char *name, struct net_backend *backend,
 	n->config.max_virtqueue_pairs = 1;
 	n->config.mtu = VIRTIO_NET_MTU;
 	virtio_dev_init(&n->dev, &net_ops, name, n, mem,
-			(1ULL << VIRTIO_NET_F_MAC) |
-				(1ULL << VIRTIO_NET_F_STATUS) |
-				(1ULL << VIRTIO_NET_F_MTU));
+			F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS) |
+				F(VIRTIO_NET_F_MTU) | F(VIRTIO_NET_F_CSUM) |
+				F(VIRTIO_NET_F_HOST_TSO4) |
+				F(VIRTIO_NET_F_MRG_RXBUF) | GUEST_OFFLOADS);
 	return &n->dev;
 }

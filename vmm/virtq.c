@@ -116,13 +116,29 @@ int virtq_pending(const struct virtq *q)
 	return load16(&q->avail->idx) != q->last_avail;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+void virtq_unpop(struct virtq *q, unsigned n)
 {
-	struct vring_used_elem *e = &q->used->ring[q->used_idx % q->num];
+	q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
+void virtq_fill(struct virtq *q, unsigned i, uint16_t head, uint32_t len)
+{
+	struct vring_used_elem *e =
+		&q->used->ring[(uint16_t)(q->used_idx + i) % q->num];
 	e->id = head;
 	e->len = len;
-	q->used_idx++;
+}
+
+void virtq_flush(struct virtq *q, unsigned n)
+{
+	q->used_idx = (uint16_t)(q->used_idx + n);
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+	virtq_fill(q, 0, head, len);
+	virtq_flush(q, 1);
 }
 
 int virtq_should_notify(struct virtq *q)

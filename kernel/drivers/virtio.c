@@ -101,7 +101,7 @@ int vdev_probe(struct vdev *d, const struct boot_virtio *bv)
 	return 0;
 }
 
-int vdev_init(struct vdev *d, uint64_t want, unsigned nq)
+uint64_t vdev_offered(struct vdev *d)
 {
 	wr(d, VIRTIO_MMIO_STATUS, 0);
 	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
@@ -110,7 +110,12 @@ int vdev_init(struct vdev *d, uint64_t want, unsigned nq)
 	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	uint64_t offered = rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
 	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	offered |= (uint64_t)rd(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	return offered | (uint64_t)rd(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+}
+
+int vdev_init(struct vdev *d, uint64_t want, unsigned nq)
+{
+	uint64_t offered = vdev_offered(d);
 	want |= (1ULL << VIRTIO_F_VERSION_1) |
 		(1ULL << VIRTIO_RING_F_EVENT_IDX);
 	d->features = offered & want;

@@ -47,6 +47,8 @@ struct vdev {
  * version-2 MMIO, or features refused), -ENOMEM. */
 int vdev_probe(struct vdev *d, const struct boot_virtio *bv);
 int vdev_init(struct vdev *d, uint64_t want, unsigned nq);
+/* The features the device offers (it is reset first: before vdev_init). */
+uint64_t vdev_offered(struct vdev *d);
 uint32_t vdev_config32(struct vdev *d, unsigned off);
 uint64_t vdev_config64(struct vdev *d, unsigned off);
 

@@ -1,9 +1,17 @@
 /* virtio_net.c: the virtio network driver (virtio 1.x, 5.1).
  *
- * Queue 0 receives into RX_BUFS buffers of half a page each, queue 1
- * transmits from as many, every one starting with the 12-byte
- * virtio_net_hdr_v1 (no offloads yet: zeros). Received frames are handed
- * to the stack from netdev_poll, in the system call path.
+ * Queue 0 receives into RX_BUFS buffers of a page each, queue 1 transmits
+ * from TX_BUFS buffers of half a page and TX_BIG physically contiguous
+ * ones of 68 KiB; each starts with the 12-byte virtio_net_hdr_v1. When
+ * the device offers them, the driver takes the offloads that let TCP move
+ * 64 KiB at a time:
+ * - out: the TCP checksum left for the device to finish (CSUM) and TCP
+ *   frames of up to 64 KiB it cuts into MTU-sized ones (HOST_TSO4);
+ * - in: frames whose checksum the device vouches for (GUEST_CSUM: not
+ *   checked again) and 64 KiB TCP frames (GUEST_TSO4), spread over as
+ *   many receive buffers as they need (MRG_RXBUF), joined here.
+ * Received frames are handed to the stack from netdev_poll, in the system
+ * call path.
  */
 #include "drivers/virtio.h"
 #include "net/net.h"
@@ -11,20 +19,28 @@
 #include <linux/virtio_net.h>
 
 #define HDR_LEN 12
-#define BUF_SIZE 2048
+#define RX_BUF PAGE_SIZE
+#define TX_BUF 2048
 #define RX_BUFS 128
 #define TX_BUFS 128
+#define TX_BIG 8
+#define TX_BIG_PAGES 17 /* header and a 64 KiB IPv4 packet */
+#define FRAME_BIG (65535 + ETH_HLEN)
 #define RXQ 0
 #define TXQ 1
 #define TX_WAIT_NS 2000000ULL
+#define F(bit) (1ULL << (bit))
 
-static uint64_t tx_dropped;
+static uint64_t tx_dropped, rx_joined;
 
 static struct vdev dev;
 static int found, attached;
-static uint8_t *rx_buf[RX_BUFS], *tx_buf[TX_BUFS];
-static uint16_t tx_free[TX_BUFS], ntx_free;
+unsigned netdev_caps;
+static uint8_t *rx_buf[RX_BUFS], *tx_buf[TX_BUFS + TX_BIG];
+/* free transmit buffers: small ones, then big ones */
+static uint16_t tx_free[TX_BUFS], ntx_free, big_free[TX_BIG], nbig_free;
 static uint16_t tx_of_head[VIRTIO_QUEUE_SEGS]; /* which buffer a chain is */
+static uint8_t joined[FRAME_BIG];	       /* a frame spread over buffers */
 
 /* The rx buffer a used chain is: chains are single descriptors, and
  * each posted buffer sits at the descriptor vq_add gave it. */
@@ -32,7 +48,7 @@ static uint8_t *rx_by_desc[VIRTIO_QUEUE_SEGS];
 
 static void post_rx(uint8_t *buf)
 {
-	struct vseg s = {virt_to_phys(buf), BUF_SIZE, 1};
+	struct vseg s = {virt_to_phys(buf), RX_BUF, 1};
 	int head = vq_add(&dev, RXQ, &s, 1);
 	if (head >= 0)
 		rx_by_desc[head] = buf;
@@ -47,38 +63,67 @@ int net_attach(const struct vdev *probed)
 	return 0;
 }
 
+/* The buffers, before the device is told what the driver takes: big
+ * transmit buffers only if memory gives them. */
+static int alloc_buffers(void)
+{
+	for (unsigned i = 0; i < RX_BUFS; i++) {
+		uint64_t pa = phys_alloc();
+		if (!pa)
+			return -ENOMEM;
+		rx_buf[i] = phys_to_virt(pa);
+	}
+	for (unsigned p = 0; p < TX_BUFS / 2; p++) {
+		uint64_t pa = phys_alloc();
+		if (!pa)
+			return -ENOMEM;
+		tx_buf[2 * p] = phys_to_virt(pa);
+		tx_buf[2 * p + 1] = tx_buf[2 * p] + TX_BUF;
+	}
+	for (unsigned i = 0; i < TX_BUFS; i++)
+		tx_free[ntx_free++] = (uint16_t)i;
+	for (unsigned i = 0; i < TX_BIG; i++) {
+		uint64_t pa = phys_alloc_contig(TX_BIG_PAGES);
+		if (!pa)
+			break;
+		tx_buf[TX_BUFS + i] = phys_to_virt(pa);
+		big_free[nbig_free++] = (uint16_t)(TX_BUFS + i);
+	}
+	return 0;
+}
+
 /* Bring the device up the first time the network is used: a program that
  * never opens a socket does not pay for it at boot. */
 int netdev_start(void)
 {
 	if (attached || !found)
 		return attached ? 0 : -ENETDOWN;
-	int r = vdev_init(
-		&dev, (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_MTU),
-		2);
+	int r = alloc_buffers();
 	if (r < 0)
 		return r;
-	/* two buffers a page */
-	for (unsigned p = 0; p < RX_BUFS / 2 + TX_BUFS / 2; p++) {
-		uint64_t pa = phys_alloc();
-		if (!pa)
-			return -ENOMEM;
-		uint8_t *page = phys_to_virt(pa);
-		uint8_t **slot = p < RX_BUFS / 2
-					 ? &rx_buf[2 * p]
-					 : &tx_buf[2 * (p - RX_BUFS / 2)];
-		slot[0] = page;
-		slot[1] = page + BUF_SIZE;
+	uint64_t offered = vdev_offered(&dev);
+	uint64_t want = F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_MTU) |
+			F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM);
+	if (nbig_free)
+		want |= F(VIRTIO_NET_F_HOST_TSO4);
+	/* big frames coming in need buffers that can be joined */
+	if (offered & F(VIRTIO_NET_F_MRG_RXBUF))
+		want |= F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_TSO4);
+	r = vdev_init(&dev, want, 2);
+	if (r < 0)
+		return r;
+	if (dev.features & F(VIRTIO_NET_F_CSUM)) {
+		netdev_caps |= NETDEV_TX_CSUM;
+		if (dev.features & F(VIRTIO_NET_F_HOST_TSO4))
+			netdev_caps |= NETDEV_TSO;
 	}
-	for (unsigned i = 0; i < TX_BUFS; i++)
-		tx_free[ntx_free++] = (uint16_t)i;
 	for (unsigned i = 0; i < RX_BUFS; i++)
 		post_rx(rx_buf[i]);
 	vq_kick(&dev, RXQ);
 	uint8_t mac[6];
 	const unsigned mac_at = offsetof(struct virtio_net_config, mac);
 	for (int k = 0; k < 6; k++)
-		mac[k] = (dev.features & (1ULL << VIRTIO_NET_F_MAC))
+		mac[k] = (dev.features & F(VIRTIO_NET_F_MAC))
 				 ? (uint8_t)vdev_config32(&dev, mac_at + k)
 				 : (uint8_t)(k == 0 ? 0x52 : k);
 	attached = 1;
@@ -91,33 +136,64 @@ static void reclaim_tx(void)
 {
 	uint32_t len;
 	int head;
-	while ((head = vq_take(&dev, TXQ, &len)) >= 0)
-		tx_free[ntx_free++] = tx_of_head[head];
+	while ((head = vq_take(&dev, TXQ, &len)) >= 0) {
+		uint16_t b = tx_of_head[head];
+		if (b >= TX_BUFS)
+			big_free[nbig_free++] = b;
+		else
+			tx_free[ntx_free++] = b;
+	}
 }
 
-int netdev_send(const void *frame, size_t len)
+int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx)
 {
-	if (!attached || len > BUF_SIZE - HDR_LEN)
+	int big = len > TX_BUF - HDR_LEN;
+	if (!attached || len > FRAME_BIG ||
+	    (big && !(tx && tx->gso_size && (netdev_caps & NETDEV_TSO))))
 		return -EINVAL;
+	uint16_t *nfree = big ? &nbig_free : &ntx_free;
 	reclaim_tx();
 	/* the device drains its queue quickly: wait for it a moment
 	 * rather than drop (a drop costs TCP a retransmission timeout) */
 	for (uint64_t start = clock_monotonic_ns();
-	     !ntx_free && clock_monotonic_ns() - start < TX_WAIT_NS;) {
+	     !*nfree && clock_monotonic_ns() - start < TX_WAIT_NS;) {
 		cpu_relax();
 		reclaim_tx();
 	}
-	if (!ntx_free) {
+	if (!*nfree) {
 		tx_dropped++;
 		return -ENOBUFS; /* a full link drops it */
 	}
-	uint16_t b = tx_free[--ntx_free];
-	memset(tx_buf[b], 0, HDR_LEN);
-	memcpy(tx_buf[b] + HDR_LEN, frame, len);
-	struct vseg s = {virt_to_phys(tx_buf[b]), (uint32_t)(HDR_LEN + len), 0};
+	uint16_t b = big ? big_free[--nbig_free] : tx_free[--ntx_free];
+	uint8_t *buf = tx_buf[b];
+	struct virtio_net_hdr_v1 *h = (struct virtio_net_hdr_v1 *)buf;
+	memset(h, 0, HDR_LEN);
+	memcpy(buf + HDR_LEN, frame, len);
+	if (tx && tx->csum) {
+		if (netdev_caps & NETDEV_TX_CSUM) {
+			h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			h->csum_start = tx->csum_start;
+			h->csum_offset = tx->csum_offset;
+		} else {
+			/* finished here: the field holds the pseudo header */
+			uint8_t *at = buf + HDR_LEN + tx->csum_start;
+			uint16_t c = inet_csum_done(
+				inet_sum(at, len - tx->csum_start, 0));
+			memcpy(at + tx->csum_offset, &c, 2);
+		}
+	}
+	if (tx && tx->gso_size && len > ETH_HLEN + 1500) {
+		h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		h->gso_size = tx->gso_size;
+		h->hdr_len = tx->hdr_len;
+	}
+	struct vseg s = {virt_to_phys(buf), (uint32_t)(HDR_LEN + len), 0};
 	int head = vq_add(&dev, TXQ, &s, 1);
 	if (head < 0) {
-		tx_free[ntx_free++] = b;
+		if (big)
+			big_free[nbig_free++] = b;
+		else
+			tx_free[ntx_free++] = b;
 		return -ENOBUFS;
 	}
 	tx_of_head[head] = b;
@@ -125,21 +201,72 @@ int netdev_send(const void *frame, size_t len)
 	return 0;
 }
 
-int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len))
+/* The next received buffer (*buf, *len): 1, or 0 if there is none. A
+ * chain that is no buffer of ours gives (*buf) NULL. */
+static int take_rx(uint8_t **buf, uint32_t *len)
+{
+	int head = vq_take(&dev, RXQ, len);
+	if (head < 0)
+		return 0;
+	*buf = rx_by_desc[head];
+	rx_by_desc[head] = NULL;
+	return 1;
+}
+
+int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok))
 {
 	uint32_t len;
-	int head, n = 0;
+	uint8_t *buf;
+	int n = 0;
 	if (!attached)
 		return 0;
-	while ((head = vq_take(&dev, RXQ, &len)) >= 0) {
-		uint8_t *buf = rx_by_desc[head];
+	while (take_rx(&buf, &len)) {
 		if (!buf)
 			continue;
-		rx_by_desc[head] = NULL;
-		if (len > HDR_LEN && len <= BUF_SIZE)
-			deliver(buf + HDR_LEN, len - HDR_LEN);
-		post_rx(buf);
+		const struct virtio_net_hdr_v1 *h = (const void *)buf;
+		int ok = !!(h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+					VIRTIO_NET_HDR_F_DATA_VALID));
+		unsigned parts = (dev.features & F(VIRTIO_NET_F_MRG_RXBUF))
+					 ? h->num_buffers
+					 : 1;
 		n++;
+		if (len <= HDR_LEN || len > RX_BUF || parts == 0) {
+			netif.rx_bad++;
+			post_rx(buf);
+			continue;
+		}
+		if (parts == 1) {
+			deliver(buf + HDR_LEN, len - HDR_LEN, ok);
+			post_rx(buf);
+			continue;
+		}
+		/* a frame in several buffers: joined, then handed on */
+		size_t have = len - HDR_LEN;
+		int bad = 0;
+		memcpy(joined, buf + HDR_LEN, have);
+		post_rx(buf);
+		for (unsigned k = 1; k < parts; k++) {
+			if (!take_rx(&buf, &len)) {
+				bad = 1; /* the device published part of it */
+				break;
+			}
+			if (!buf) {
+				bad = 1;
+				continue;
+			}
+			if (!bad && len <= RX_BUF &&
+			    have + len <= sizeof(joined))
+				memcpy(joined + have, buf, len);
+			else
+				bad = 1;
+			have += len;
+			post_rx(buf);
+		}
+		if (bad)
+			netif.rx_bad++;
+		else
+			deliver(joined, have, ok);
+		rx_joined++;
 	}
 	if (n)
 		vq_kick(&dev, RXQ);

@@ -5,12 +5,30 @@
 
 uint32_t inet_sum(const void *data, size_t len, uint32_t sum)
 {
+	/* eight bytes at a time, as little-endian words with the carries
+	 * added back in (RFC 1071: the sum does not depend on the word size,
+	 * and swapping the folded result's bytes gives the big-endian one) */
 	const uint8_t *p = data;
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
+	uint64_t acc = 0;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		acc += w;
+		acc += acc < w;
+	}
+	uint64_t tail = 0; /* at most 3 * 0xffff: no carry out of it */
+	for (; len >= 2; p += 2, len -= 2)
+		tail += (uint64_t)(p[0] | p[1] << 8);
 	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	return sum;
+		tail += p[0];
+	acc += tail;
+	acc += acc < tail;
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	return sum + (uint32_t)net16((uint16_t)acc);
 }
 
 uint16_t inet_csum_done(uint32_t sum)

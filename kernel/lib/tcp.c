@@ -400,7 +400,11 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 			cb->snd_wnd > flight(cb) ? cb->snd_wnd - flight(cb) : 0;
 		usable = min32(usable, wnd_room);
 		if (unsent && usable) {
-			uint32_t len = min32(min32(unsent, usable), room);
+			/* with segmentation offload, many segments at once */
+			uint32_t burst = cb->tso_max > room
+						 ? cb->tso_max / room * room
+						 : room;
+			uint32_t len = min32(min32(unsent, usable), burst);
 			/* Nagle (3.7.4): hold a small segment while data is
 			 * in flight, unless it is the last before a FIN */
 			if (len < room && len == unsent && flight(cb) &&
@@ -411,6 +415,9 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 			 * full; the next ACK makes room for a whole one */
 			if (len < room && len < unsent && flight(cb))
 				break;
+			/* nor at the end of a burst: whole segments only */
+			if (len > room && len < unsent)
+				len -= len % room;
 			uint8_t flags = TCP_ACK;
 			if (len == unsent)
 				flags |= TCP_PSH;
@@ -806,9 +813,15 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 				cb->cwnd += cb->mss;
 			}
 		} else if (cb->cwnd < cb->ssthresh) {
-			cb->cwnd += min32(acked, cb->mss); /* slow start */
+			/* slow start, counting bytes (RFC 3465): an ACK of
+			 * many segments (one per 64 KiB frame a host's
+			 * offloading receiver takes) counts them all */
+			cb->cwnd += acked;
 		} else {
-			uint32_t inc = (uint32_t)cb->mss * cb->mss / cb->cwnd;
+			/* one segment per window acknowledged, in bytes */
+			uint32_t inc =
+				(uint32_t)((uint64_t)cb->mss *
+					   min32(acked, cb->cwnd) / cb->cwnd);
 			cb->cwnd += inc ? inc : 1;
 		}
 		cb->dupacks = 0;
@@ -942,8 +955,10 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		take_data(cb, s.seq, s.data, len);
 		if (!in_order || gaps)
 			ack_now = 1; /* a gap, or one just filled (5681 4.2) */
-		else if (++cb->unacked_segs >= 2)
-			ack_now = 1;
+		else if ((cb->unacked_segs += (len + cb->mss - 1) / cb->mss) >=
+			 2)
+			ack_now = 1; /* every second segment, or a frame of
+				      * many (an offloading sender's) */
 		else if (!cb->delack_at)
 			cb->delack_at = now + TCP_DELACK;
 		cb->ops->event(cb);

@@ -136,6 +136,9 @@ struct tcp_cb {
 	uint8_t snd_wscale, rcv_wscale, wscale_ok;
 	uint16_t mss;	  /* the most we send in a segment */
 	uint16_t our_mss; /* what we announce */
+	/* bytes of new data one output may carry, in whole segments, for a
+	 * device that cuts them (segmentation offload); 0: one segment */
+	uint32_t tso_max;
 	struct tcp_ring snd;
 	int fin_queued; /* close(): a FIN follows the data */
 	int fin_out;	/* it was sent, as sequence number fin_seq */
@@ -158,7 +161,7 @@ struct tcp_cb {
 	struct tcp_range ooo[TCP_OOO_MAX];
 	int nooo;
 	int fin_received;
-	uint32_t unacked_segs; /* received since our last ACK */
+	uint32_t unacked_segs; /* segments' worth received since our ACK */
 
 	/* congestion control */
 	uint32_t cwnd, ssthresh, dupacks, recover;

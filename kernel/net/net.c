@@ -11,7 +11,6 @@
 #define ARP_RETRY_NS 1000000000ULL
 #define ARP_GIVE_UP_NS 3000000000ULL
 #define ARP_TTL_NS (300 * 1000000000ULL)
-#define FRAME_MAX (ETH_HLEN + 1500)
 #define IP_MTU 1500
 #define LOOPBACK 0x0000007fu /* 127.0.0.0/8, network order, low byte */
 
@@ -30,12 +29,13 @@ struct arp_wait {
 	uint64_t since, asked;
 	size_t len;
 	uint8_t *frame; /* Ethernet frame, destination to be filled */
+	struct netdev_tx tx;
+	int has_tx;
 };
 
 static struct arp_entry arp_table[ARP_ENTRIES];
 static struct arp_wait arp_pending[ARP_PENDING];
 static uint16_t ip_id;
-static uint8_t out[FRAME_MAX];
 
 void net_interface_up(const uint8_t mac[6])
 {
@@ -115,18 +115,27 @@ void net_write_etc(void)
 
 /* ---- Ethernet and ARP ---- */
 
-static int eth_send(const uint8_t dst[6], uint16_t type, const void *payload,
-		    size_t len)
+/* Send (len) bytes at (payload), which has ETH_HLEN writable bytes
+ * before it for the Ethernet header. */
+static int eth_xmit(const uint8_t dst[6], uint16_t type, uint8_t *payload,
+		    size_t len, const struct netdev_tx *tx)
 {
-	if (len > FRAME_MAX - ETH_HLEN)
-		return -EMSGSIZE;
-	struct eth_hdr *e = (struct eth_hdr *)out;
+	struct eth_hdr *e = (struct eth_hdr *)(payload - ETH_HLEN);
 	memcpy(e->dst, dst, 6);
 	memcpy(e->src, netif.mac, 6);
 	e->type = net16(type);
-	memcpy(out + ETH_HLEN, payload, len);
 	netif.tx_frames++;
-	return netdev_send(out, ETH_HLEN + len);
+	return netdev_send(e, ETH_HLEN + len, tx);
+}
+
+static int eth_send(const uint8_t dst[6], uint16_t type, const void *payload,
+		    size_t len)
+{
+	static uint8_t out[ETH_HLEN + IP_MTU];
+	if (len > IP_MTU)
+		return -EMSGSIZE;
+	memcpy(out + ETH_HLEN, payload, len);
+	return eth_xmit(dst, type, out + ETH_HLEN, len, NULL);
 }
 
 static struct arp_entry *arp_find(uint32_t ip)
@@ -174,7 +183,7 @@ static void arp_learn(uint32_t ip, const uint8_t mac[6])
 		if (!w->frame || w->next_hop != ip)
 			continue;
 		memcpy(((struct eth_hdr *)w->frame)->dst, mac, 6);
-		netdev_send(w->frame, w->len);
+		netdev_send(w->frame, w->len, w->has_tx ? &w->tx : NULL);
 		kfree(w->frame, w->len);
 		w->frame = NULL;
 	}
@@ -239,21 +248,24 @@ uint32_t ip_source_for(uint32_t dst)
 	return netif.ip;
 }
 
-static void ip_input(const uint8_t *pkt, size_t len);
+static void ip_input(const uint8_t *pkt, size_t len, int csum_ok);
 
 /* The loopback interface: packets to this host wait here until net_poll
- * delivers them, so that answering one never nests inside sending one. */
+ * delivers them, so that answering one never nests inside sending one.
+ * A checksum left for the device is left unfinished (no device touches
+ * them), as on Linux's loopback. */
 #define LOOPBACK_MAX 4096
 struct lo_pkt {
 	struct lo_pkt *next;
 	size_t len;
+	int csum_ok;
 	uint8_t data[];
 };
 static struct lo_pkt *lo_head, *lo_tail;
 static unsigned lo_count;
 uint64_t lo_dropped;
 
-static int loopback_queue(const uint8_t *pkt, size_t len)
+static int loopback_queue(const uint8_t *pkt, size_t len, int csum_ok)
 {
 	struct lo_pkt *p =
 		lo_count < LOOPBACK_MAX ? kmalloc(sizeof(*p) + len) : NULL;
@@ -263,6 +275,7 @@ static int loopback_queue(const uint8_t *pkt, size_t len)
 	}
 	p->next = NULL;
 	p->len = len;
+	p->csum_ok = csum_ok;
 	memcpy(p->data, pkt, len);
 	if (lo_tail)
 		lo_tail->next = p;
@@ -282,40 +295,54 @@ static int loopback_deliver(void)
 		if (!lo_head)
 			lo_tail = NULL;
 		lo_count--;
-		ip_input(p->data, p->len);
+		ip_input(p->data, p->len, p->csum_ok);
 		kfree(p, sizeof(*p) + p->len);
 		n++;
 	}
 	return n;
 }
 
-int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
-	      size_t len)
+int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
+	    size_t len, const struct netdev_tx *tx)
 {
-	static uint8_t pkt[IP_MTU];
-	if (len > IP_MTU - sizeof(struct ip_hdr))
+	const size_t hl = sizeof(struct ip_hdr);
+	if (len > (tx && tx->gso_size ? 65535 : IP_MTU) - hl)
 		return -EMSGSIZE;
-	struct ip_hdr *ip = (struct ip_hdr *)pkt;
+	struct ip_hdr *ip = (struct ip_hdr *)(payload - hl);
 	*ip = (struct ip_hdr){
 		.vihl = 0x45,
-		.len = net16((uint16_t)(sizeof(*ip) + len)),
-		.id = net16(ip_id++),
+		.len = net16((uint16_t)(hl + len)),
+		.id = net16(ip_id),
 		.frag = net16(0x4000), /* don't fragment */
 		.ttl = 64,
 		.proto = proto,
 		.src = src ? src : ip_source_for(dst),
 		.dst = dst,
 	};
-	ip->csum = inet_csum_done(inet_sum(ip, sizeof(*ip), 0));
-	memcpy(pkt + sizeof(*ip), payload, len);
-	size_t total = sizeof(*ip) + len;
+	/* the device numbers the segments it cuts from this one */
+	ip_id = (uint16_t)(ip_id + (tx && tx->gso_size ? (len - tx->hdr_len +
+							  tx->gso_size - 1) /
+								 tx->gso_size
+						       : 1));
+	ip->csum = inet_csum_done(inet_sum(ip, hl, 0));
+	size_t total = hl + len;
 	if (is_local(dst))
-		return loopback_queue(pkt, total);
+		return loopback_queue((uint8_t *)ip, total, tx && tx->csum);
 	if (!netif.up)
 		return -ENETUNREACH;
+	/* the device's offsets count from the frame's start */
+	struct netdev_tx ftx;
+	if (tx) {
+		ftx = *tx;
+		ftx.csum_start = (uint16_t)(ftx.csum_start + ETH_HLEN + hl);
+		ftx.hdr_len = (uint16_t)(ftx.hdr_len + ETH_HLEN + hl);
+	}
+	const struct netdev_tx *dtx = tx ? &ftx : NULL;
 	if (dst == 0xffffffffu)
-		return eth_send(broadcast, ETH_P_IP, pkt, total) < 0 ? -ENOBUFS
-								     : 0;
+		return eth_xmit(broadcast, ETH_P_IP, (uint8_t *)ip, total,
+				dtx) < 0
+			       ? -ENOBUFS
+			       : 0;
 	if (!netif.configured)
 		return -ENETUNREACH;
 	uint32_t hop =
@@ -324,27 +351,44 @@ int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 		return -ENETUNREACH;
 	struct arp_entry *e = arp_find(hop);
 	if (e)
-		return eth_send(e->mac, ETH_P_IP, pkt, total) < 0 ? -ENOBUFS
-								  : 0;
-	/* keep the frame until the next hop answers */
+		return eth_xmit(e->mac, ETH_P_IP, (uint8_t *)ip, total, dtx) < 0
+			       ? -ENOBUFS
+			       : 0;
+	/* keep the frame until the next hop answers; one too big to keep
+	 * is dropped (TCP sends it again) */
 	for (int i = 0; i < ARP_PENDING; i++) {
 		struct arp_wait *w = &arp_pending[i];
 		if (w->frame)
 			continue;
 		w->len = ETH_HLEN + total;
 		w->frame = kmalloc(w->len);
-		if (!w->frame)
+		if (!w->frame) {
+			arp_request(hop);
 			return -ENOBUFS;
+		}
 		struct eth_hdr *eh = (struct eth_hdr *)w->frame;
 		memcpy(eh->src, netif.mac, 6);
 		eh->type = net16(ETH_P_IP);
-		memcpy(w->frame + ETH_HLEN, pkt, total);
+		memcpy(w->frame + ETH_HLEN, ip, total);
+		w->has_tx = tx != NULL;
+		if (tx)
+			w->tx = ftx;
 		w->next_hop = hop;
 		w->since = w->asked = clock_monotonic_ns();
 		arp_request(hop);
 		return 0;
 	}
 	return -ENOBUFS;
+}
+
+int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
+	      size_t len)
+{
+	static uint8_t pkt[NET_HEADROOM + IP_MTU];
+	if (len > IP_MTU - sizeof(struct ip_hdr))
+		return -EMSGSIZE;
+	memcpy(pkt + NET_HEADROOM, payload, len);
+	return ip_send(src, dst, proto, pkt + NET_HEADROOM, len, NULL);
 }
 
 static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
@@ -366,7 +410,7 @@ static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	ip_output(ip->dst, ip->src, IP_PROTO_ICMP, reply, len);
 }
 
-static void ip_input(const uint8_t *pkt, size_t len)
+static void ip_input(const uint8_t *pkt, size_t len, int csum_ok)
 {
 	size_t plen;
 	int hl = ip_check(pkt, len, &plen);
@@ -389,17 +433,17 @@ static void ip_input(const uint8_t *pkt, size_t len)
 		break;
 	case IP_PROTO_UDP:
 		if (!dhcp_input(ip, payload, plen))
-			udp_input(ip, payload, plen);
+			udp_input(ip, payload, plen, csum_ok);
 		break;
 	case IP_PROTO_TCP:
-		tcp_sock_input(ip, payload, plen);
+		tcp_sock_input(ip, payload, plen, csum_ok);
 		break;
 	default:
 		break;
 	}
 }
 
-static void eth_input(const uint8_t *frame, size_t len)
+static void eth_input(const uint8_t *frame, size_t len, int csum_ok)
 {
 	const struct eth_hdr *e = (const struct eth_hdr *)frame;
 	netif.rx_frames++;
@@ -412,7 +456,7 @@ static void eth_input(const uint8_t *frame, size_t len)
 	if (e->type == net16(ETH_P_ARP))
 		arp_input(frame + ETH_HLEN, len - ETH_HLEN);
 	else if (e->type == net16(ETH_P_IP))
-		ip_input(frame + ETH_HLEN, len - ETH_HLEN);
+		ip_input(frame + ETH_HLEN, len - ETH_HLEN, csum_ok);
 }
 
 uint64_t net_next_timer = UINT64_MAX;

@@ -47,6 +47,15 @@ extern uint64_t net_next_timer;
  * 0, -EHOSTUNREACH (no address, no route), -ENOBUFS. */
 int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 	      size_t len);
+/* The same for a packet built in place: (payload) has NET_HEADROOM
+ * writable bytes before it for the IPv4 and Ethernet headers, and (tx)
+ * (NULL: nothing) says what the device finishes, its offsets counted from
+ * (payload). Up to 64 KiB with tx->gso_size, which only TCP uses, when
+ * netdev_caps has NETDEV_TSO. */
+#define NET_HEADROOM (ETH_HLEN + 20)
+struct netdev_tx;
+int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
+	    size_t len, const struct netdev_tx *tx);
 /* The address this host sends from to reach (dst). */
 uint32_t ip_source_for(uint32_t dst);
 
@@ -54,13 +63,33 @@ uint32_t ip_source_for(uint32_t dst);
 void net_exit(void);
 
 /* ---- the device (drivers/virtio_net.c) ---- */
+
+/* What the device is asked to finish of a frame it sends. */
+struct netdev_tx {
+	/* the checksum over the frame from (csum_start) to its end, stored
+	 * at csum_start + csum_offset, where the pseudo header's sum waits */
+	uint16_t csum, csum_start, csum_offset;
+	/* a TCP frame longer than the link's: cut after (hdr_len) bytes of
+	 * headers into segments of (gso_size) bytes (NETDEV_TSO only) */
+	uint16_t gso_size, hdr_len;
+};
+#define NETDEV_TX_CSUM 1 /* the device finishes checksums */
+#define NETDEV_TSO 2	 /* and cuts TCP frames of up to 64 KiB */
+extern unsigned netdev_caps;
+
 int netdev_start(void); /* 0, or -ENETDOWN without a device */
-int netdev_send(const void *frame, size_t len);
-int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len));
+/* Send (frame); the driver finishes a checksum the device does not. 0,
+ * -ENOBUFS (dropped as a full link would), -EINVAL. */
+int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx);
+/* Hand received frames to (deliver); (csum_ok) says the device vouched
+ * for their checksums. The number of frames. */
+int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok));
 void netdev_wait(uint64_t deadline);
 
 /* ---- UDP (udp.c) ---- */
-void udp_input(const struct ip_hdr *ip, const uint8_t *payload, size_t len);
+/* (csum_ok): the device vouched for the checksum; it is not checked. */
+void udp_input(const struct ip_hdr *ip, const uint8_t *payload, size_t len,
+	       int csum_ok);
 
 /* ---- sockets (socket.c) ---- */
 struct file;

@@ -95,7 +95,8 @@ int sock_bind_addr(struct sock *s, uint32_t addr, uint16_t port)
 	return 0;
 }
 
-void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
+void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
+	       int csum_ok)
 {
 	const struct udp_hdr *u = (const struct udp_hdr *)p;
 	if (len < sizeof(*u) || net16(u->len) < sizeof(*u) ||
@@ -104,7 +105,7 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 		return;
 	}
 	len = net16(u->len);
-	if (u->csum) {
+	if (u->csum && !csum_ok) {
 		uint32_t sum = inet_pseudo_sum(ip->src, ip->dst, IP_PROTO_UDP,
 					       (uint16_t)len);
 		if (inet_csum_done(inet_sum(p, len, sum)) != 0) {

@@ -61,7 +61,8 @@ extern struct sock *all_socks;
 
 /* ---- TCP sockets (tcp_sock.c) ---- */
 int tcp_sock_init(struct sock *s);
-void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len);
+void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
+		    int csum_ok);
 int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port);
 int tcp_sock_listen(struct sock *s, int backlog);
 struct sock *tcp_sock_accept(struct sock *s);

@@ -21,6 +21,8 @@
 
 #define TCP_HDR 20
 #define OUR_MSS (1500 - 20 - TCP_HDR)
+#define TCP_FRAME_MAX (65535 - 20)   /* an IPv4 packet's payload */
+#define TSO_MAX (TCP_FRAME_MAX - 60) /* room for the most options */
 #define BACKLOG_MAX 4096
 #define TIMEWAIT_MAX 4096
 
@@ -37,17 +39,22 @@ static unsigned timewait_count; /* orphans in TIME_WAIT */
 
 /* ---- segments out ---- */
 
+/* A segment goes out built in place behind room for the IPv4 and
+ * Ethernet headers. Its checksum is left to the device (which may be the
+ * loopback, that needs none) with the pseudo header's sum in the field;
+ * one longer than a segment is cut by the device (tso_max). */
 static void send_segment(uint32_t src, uint32_t dst, uint16_t sport,
 			 uint16_t dport, uint32_t seq, uint32_t ack,
 			 uint8_t flags, uint16_t wnd,
 			 const struct tcp_opts *opts,
 			 const struct tcp_ring *ring, uint32_t off,
-			 uint32_t len)
+			 uint32_t len, uint16_t seg_max)
 {
-	static uint8_t pkt[1500];
+	static uint8_t buf[NET_HEADROOM + TCP_FRAME_MAX];
+	uint8_t *pkt = buf + NET_HEADROOM;
 	struct tcp_hdr *h = (struct tcp_hdr *)pkt;
 	size_t hl = TCP_HDR + tcp_write_options(opts, pkt + TCP_HDR);
-	if (hl + len > sizeof(pkt))
+	if (hl + len > TCP_FRAME_MAX)
 		return;
 	*h = (struct tcp_hdr){sport,
 			      dport,
@@ -62,8 +69,13 @@ static void send_segment(uint32_t src, uint32_t dst, uint16_t sport,
 		tcp_ring_peek(ring, off, pkt + hl, len);
 	uint32_t sum =
 		inet_pseudo_sum(src, dst, IP_PROTO_TCP, (uint16_t)(hl + len));
-	h->csum = inet_csum_done(inet_sum(pkt, hl + len, sum));
-	ip_output(src, dst, IP_PROTO_TCP, pkt, hl + len);
+	h->csum = (uint16_t)~inet_csum_done(sum); /* folded, not inverted */
+	struct netdev_tx tx = {.csum = 1, .csum_start = 0, .csum_offset = 16};
+	if (len > seg_max) {
+		tx.gso_size = seg_max;
+		tx.hdr_len = (uint16_t)hl;
+	}
+	ip_send(src, dst, IP_PROTO_TCP, pkt, hl + len, &tx);
 }
 
 static void cb_output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
@@ -73,7 +85,8 @@ static void cb_output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
 	struct sock *s = cb->owner;
 	uint32_t src = s->lip ? s->lip : ip_source_for(s->rip);
 	send_segment(src, s->rip, s->lport, s->rport, seq, ack, flags, wnd,
-		     opts, &cb->snd, off, len);
+		     opts, &cb->snd, off, len,
+		     (uint16_t)(cb->mss - tcp_opts_len(opts)));
 }
 
 static void cb_event(struct tcp_cb *cb)
@@ -84,6 +97,13 @@ static void cb_event(struct tcp_cb *cb)
 }
 
 static const struct tcp_ops ops = {cb_output, cb_event};
+
+/* Segments of many at once to (rip), when the device cuts them. */
+static uint32_t tso_for(uint32_t rip)
+{
+	int local = (rip & 0xff) == 0x7f || rip == netif.ip;
+	return (netdev_caps & NETDEV_TSO) && !local ? TSO_MAX : 0;
+}
 
 /* ---- sockets ---- */
 
@@ -142,6 +162,7 @@ int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port)
 		return -ENETUNREACH;
 	s->rip = ip;
 	s->rport = port;
+	cb->tso_max = tso_for(ip);
 	s->connected = 1;
 	s->connect_started = 1;
 	cb->error = 0;
@@ -401,7 +422,8 @@ static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
 	return listener;
 }
 
-void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
+void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
+		    int csum_ok)
 {
 	const struct tcp_hdr *h = (const struct tcp_hdr *)p;
 	if (len < TCP_HDR) {
@@ -412,7 +434,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	uint32_t sum =
 		inet_pseudo_sum(ip->src, ip->dst, IP_PROTO_TCP, (uint16_t)len);
 	if (hl < TCP_HDR || hl > len ||
-	    inet_csum_done(inet_sum(p, len, sum)) != 0) {
+	    (!csum_ok && inet_csum_done(inet_sum(p, len, sum)) != 0)) {
 		tcp_bad_segments++;
 		return;
 	}
@@ -458,6 +480,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 		c->lport = h->dport;
 		c->rip = ip->src;
 		c->rport = h->sport;
+		c->tcp->tso_max = tso_for(ip->src);
 		c->bound = c->connected = 1;
 		c->parent = s;
 		c->pending = 1;
@@ -474,7 +497,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 		tcp_resets_sent++;
 		static const struct tcp_opts none = {0, -1, 0, 0, {{0, 0}}};
 		send_segment(ip->dst, ip->src, h->dport, h->sport, rseq, rack,
-			     rflags, 0, &none, NULL, 0, 0);
+			     rflags, 0, &none, NULL, 0, 0, 0);
 	}
 }
 

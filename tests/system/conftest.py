@@ -81,7 +81,9 @@ def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
     file of a cpio made by GNU cpio; returns a Result whose status comes
     from the kernel's "exit=N" line on the debug console. (volumes) are
     (file, guest path, read-only) triples, attached as QEMU's own
-    virtio-blk-device (virtio 1.x over virtio-mmio version 2)."""
+    virtio-blk-device (virtio 1.x over virtio-mmio version 2). (net) True
+    adds a network device on QEMU's user networking, a name one on that
+    TAP device."""
     name = Path(program).name
     work = Path(tmp_path)
     root = work / "root"
@@ -102,13 +104,20 @@ def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
                    + (",readonly=on" if ro else ""),
                    "-device", f"virtio-blk-device,drive=d{i}"]
     if net:
-        # QEMU's own user networking (its libslirp) and virtio-net
+        # QEMU's own user networking (its libslirp), or (net) a TAP
+        # device's name with the guest at 10.0.99.2, and its virtio-net
         slot = len(volumes)
         words += [f"virtio_mmio.device=512@{QEMU_MMIO_TOP - slot * 512:#x}"
-                  f":{16 + slot}", "fresco.ip=10.0.2.15/24",
-                  "fresco.gw=10.0.2.2", "fresco.dns=10.0.2.3"]
-        drives += ["-netdev", "user,id=n0",
-                   "-device", "virtio-net-device,netdev=n0"]
+                  f":{16 + slot}"]
+        if net is True:
+            words += ["fresco.ip=10.0.2.15/24", "fresco.gw=10.0.2.2",
+                      "fresco.dns=10.0.2.3"]
+            drives += ["-netdev", "user,id=n0"]
+        else:
+            words += ["fresco.ip=10.0.99.2/24", "fresco.gw=10.0.99.1"]
+            drives += ["-netdev", f"tap,id=n0,ifname={net},script=no,"
+                       "downscript=no"]
+        drives += ["-device", "virtio-net-device,netdev=n0"]
     if volumes or net:
         drives += ["-global", "virtio-mmio.force-legacy=false"]
     words += [f"init=/{name}"]

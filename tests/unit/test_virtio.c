@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "unit.h"
+#include "mmio.h"
 #include "virtio.h"
 
 #include <stdio.h>
@@ -28,24 +29,7 @@
 static uint8_t ram[MEM];
 static struct guest_mem gm = {ram, MEM};
 static int disk = -1;
-static struct virtio_dev *d;
 static uint16_t avail_idx;
-
-static void wr(uint64_t off, uint32_t v)
-{
-	uint8_t b[8];
-	memcpy(b, &v, 4);
-	virtio_mmio_access(d, off, b, 4, 1);
-}
-
-static uint32_t rd(uint64_t off)
-{
-	uint8_t b[8] = {0};
-	uint32_t v;
-	virtio_mmio_access(d, off, b, 4, 0);
-	memcpy(&v, b, 4);
-	return v;
-}
 
 static uint16_t used_idx(void)
 {
@@ -150,13 +134,6 @@ static int request(uint32_t type, uint64_t sector, uint32_t len, int dev_writes)
 	publish(0);
 	ck_assert_uint_eq(used_idx(), (uint16_t)(before + 1));
 	return ram[HDR + 16];
-}
-
-static void teardown(void)
-{
-	if (d)
-		virtio_dev_free(d);
-	d = NULL;
 }
 
 START_TEST(test_registers_and_configuration)

@@ -1,0 +1,467 @@
+/* test_virtio_net.c: the monitor's virtio-net device and its software
+ * offloads: TCP frames cut into segments, checksums finished, frames
+ * spread over mergeable receive buffers, and what a driver that did not
+ * negotiate an offload gets instead. Driven through the registers as a
+ * guest driver would, with a backend that records what it is sent.
+ */
+#define _GNU_SOURCE
+#include "unit.h"
+#include "mmio.h"
+#include "virtio.h"
+#include "lib/inet.h"
+
+#include <linux/virtio_net.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MEM (1 << 20)
+#define QN 64
+#define Q0 0x0000   /* receive queue: desc, avail +0x1000, used +0x2000 */
+#define Q1 0x4000   /* transmit queue */
+#define BUFS 0x8000 /* receive buffers */
+#define TXBUF 0x80000
+#define RXBUF_LEN 2048
+#define HDR_LEN 12
+#define F(b) (1ULL << (b))
+
+static uint8_t ram[MEM];
+static struct guest_mem gm = {ram, MEM};
+static uint16_t avail[2];
+
+/* ---- the backend: records frames ---- */
+
+static struct {
+	struct net_backend be;
+	uint8_t frames[64][NET_GSO_FRAME_MAX];
+	size_t lens[64];
+	struct virtio_net_hdr_v1 hdrs[64];
+	int n, with_hdr;
+} rec;
+
+static void rec_send(struct net_backend *b, const struct virtio_net_hdr_v1 *h,
+		     const uint8_t *frame, size_t len)
+{
+	(void)b;
+	ck_assert_int_lt(rec.n, 64);
+	memcpy(rec.frames[rec.n], frame, len);
+	rec.lens[rec.n] = len;
+	rec.with_hdr = h != NULL;
+	if (h)
+		rec.hdrs[rec.n] = *h;
+	rec.n++;
+}
+
+static int rec_fill(struct net_backend *b, struct pollfd *fds, int cap,
+		    int *timeout)
+{
+	(void)b, (void)fds, (void)cap, (void)timeout;
+	return 0;
+}
+
+static void rec_poll(struct net_backend *b, struct pollfd *fds, int n)
+{
+	(void)b, (void)fds, (void)n;
+}
+
+/* ---- the driver's side ---- */
+
+static uint16_t used_idx(unsigned q)
+{
+	uint16_t v;
+	memcpy(&v, ram + (q ? Q1 : Q0) + 0x2000 + 2, 2);
+	return v;
+}
+
+static void used_elem(unsigned q, unsigned i, uint32_t *id, uint32_t *len)
+{
+	const uint8_t *e = ram + (q ? Q1 : Q0) + 0x2000 + 4 + 8 * (i % QN);
+	memcpy(id, e, 4);
+	memcpy(len, e + 4, 4);
+}
+
+static void put_desc(unsigned q, unsigned i, uint64_t addr, uint32_t len,
+		     uint16_t flags)
+{
+	uint8_t *p = ram + (q ? Q1 : Q0) + 16 * i;
+	uint16_t next = 0;
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &flags, 2);
+	memcpy(p + 14, &next, 2);
+}
+
+static void publish(unsigned q, uint16_t head)
+{
+	uint8_t *a = ram + (q ? Q1 : Q0) + 0x1000;
+	memcpy(a + 4 + 2 * (avail[q] % QN), &head, 2);
+	avail[q]++;
+	memcpy(a + 2, &avail[q], 2);
+	wr(0x50, q); /* no ioeventfd here: served at once */
+}
+
+static void setup_with(uint64_t features, int vnet)
+{
+	memset(ram, 0, sizeof(ram));
+	memset(&rec, 0, sizeof(rec));
+	rec.be.send = rec_send;
+	rec.be.fill = rec_fill;
+	rec.be.poll = rec_poll;
+	rec.be.vnet = vnet;
+	static const uint8_t mac[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
+	d = virtio_net_new("test", &rec.be, mac, &gm);
+	ck_assert_ptr_nonnull(d);
+	virtio_dev_place(d, 0);
+	features |= F(32); /* VERSION_1 */
+	wr(0x70, 0);
+	wr(0x70, 3);
+	wr(0x24, 0);
+	wr(0x20, (uint32_t)features);
+	wr(0x24, 1);
+	wr(0x20, (uint32_t)(features >> 32));
+	wr(0x70, 11);
+	ck_assert_uint_eq(rd(0x70) & 8, 8);
+	for (unsigned q = 0; q < 2; q++) {
+		uint64_t base = q ? Q1 : Q0;
+		wr(0x30, q);
+		wr(0x38, QN);
+		wr(0x80, (uint32_t)base);
+		wr(0x90, (uint32_t)base + 0x1000);
+		wr(0xa0, (uint32_t)base + 0x2000);
+		wr(0x44, 1);
+	}
+	wr(0x70, 15);
+	avail[0] = avail[1] = 0;
+}
+
+/* Post receive buffers (first .. first + n) of RXBUF_LEN bytes. */
+static void post_rx(unsigned first, unsigned n)
+{
+	for (unsigned i = first; i < first + n; i++) {
+		put_desc(0, i, BUFS + (uint64_t)i * RXBUF_LEN, RXBUF_LEN,
+			 VRING_DESC_F_WRITE);
+		publish(0, (uint16_t)i);
+	}
+}
+
+/* ---- frames ---- */
+
+#define SRC 0x0f02000au /* 10.0.2.15 */
+#define DST 0x0202000au /* 10.0.2.2 */
+
+/* A TCP/IPv4 frame with (len) payload bytes (a counting pattern) at
+ * sequence 1000, (flags), its TCP checksum left as a device finishes it
+ * (the pseudo header's sum in the field). Its length. */
+static size_t tcp_frame(uint8_t *f, size_t len, uint8_t flags)
+{
+	memset(f, 0, 14 + 20 + 32);
+	memset(f, 0xaa, 12);
+	f[12] = 0x08;
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	ip[0] = 0x45;
+	uint16_t total = (uint16_t)(20 + 32 + len);
+	ip[2] = (uint8_t)(total >> 8);
+	ip[3] = (uint8_t)total;
+	ip[4] = 0x12;
+	ip[5] = 0x34;
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = IP_PROTO_TCP;
+	uint32_t s = SRC, t = DST;
+	memcpy(ip + 12, &s, 4);
+	memcpy(ip + 16, &t, 4);
+	uint16_t c = inet_csum_done(inet_sum(ip, 20, 0));
+	memcpy(ip + 10, &c, 2);
+	tcp[0] = 0x1f;
+	tcp[1] = 0x90;
+	tcp[2] = 0xc0;
+	tcp[3] = 0x01;
+	tcp[6] = 0x03;
+	tcp[7] = 0xe8;	  /* seq 1000 */
+	tcp[12] = 8 << 4; /* 32 bytes: 12 of options */
+	tcp[13] = flags;
+	tcp[20] = 1; /* NOPs, then a timestamp option's shape */
+	tcp[21] = 1;
+	tcp[22] = 8;
+	tcp[23] = 10;
+	for (size_t i = 0; i < len; i++)
+		tcp[32 + i] = (uint8_t)(i * 7 + i / 251);
+	c = (uint16_t)~inet_csum_done(
+		inet_pseudo_sum(s, t, IP_PROTO_TCP, (uint16_t)(32 + len)));
+	memcpy(tcp + 16, &c, 2);
+	return 14 + 20 + 32 + len;
+}
+
+/* A frame whose IPv4 and TCP checksums hold: its payload length. */
+static size_t check_segment(const uint8_t *f, size_t n)
+{
+	size_t plen;
+	ck_assert_int_eq(ip_check(f + 14, n - 14, &plen), 20);
+	ck_assert_uint_eq(plen, n - 14 - 20);
+	uint32_t s, t;
+	memcpy(&s, f + 14 + 12, 4);
+	memcpy(&t, f + 14 + 16, 4);
+	uint32_t sum = inet_pseudo_sum(s, t, IP_PROTO_TCP, (uint16_t)plen);
+	ck_assert_uint_eq(inet_csum_done(inet_sum(f + 34, plen, sum)), 0);
+	return plen - 32;
+}
+
+static uint32_t seq_of(const uint8_t *f)
+{
+	const uint8_t *t = f + 34;
+	return (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 |
+	       (uint32_t)t[6] << 8 | t[7];
+}
+
+static uint8_t frame[NET_GSO_FRAME_MAX], joined[NET_GSO_FRAME_MAX];
+
+struct cut {
+	uint8_t f[8][2048];
+	size_t n[8];
+	int count;
+};
+
+static void collect(void *arg, const uint8_t *f, size_t n)
+{
+	struct cut *c = arg;
+	ck_assert_int_lt(c->count, 8);
+	ck_assert_uint_le(n, sizeof(c->f[0]));
+	memcpy(c->f[c->count], f, n);
+	c->n[c->count++] = n;
+}
+
+START_TEST(test_tso_split_makes_whole_segments)
+{
+	static struct cut c;
+	memset(&c, 0, sizeof(c));
+	size_t len = tcp_frame(frame, 5000, 0x80 | 0x10 | 0x08 | 0x01);
+	ck_assert_int_eq(net_tso_split(frame, len, 1448, collect, &c), 4);
+	ck_assert_int_eq(c.count, 4);
+	size_t off = 0;
+	for (int i = 0; i < 4; i++) {
+		size_t k = check_segment(c.f[i], c.n[i]);
+		ck_assert_uint_eq(k, i < 3 ? 1448 : 5000 - 3 * 1448);
+		ck_assert_uint_eq(seq_of(c.f[i]), 1000 + off);
+		ck_assert_mem_eq(c.f[i] + 66, frame + 66 + off, k);
+		/* options are copied; ids count up */
+		ck_assert_mem_eq(c.f[i] + 54, frame + 54, 12);
+		ck_assert_uint_eq(c.f[i][19], (uint8_t)(0x34 + i));
+		uint8_t fl = c.f[i][47];
+		ck_assert_uint_eq(!!(fl & 0x80), i == 0);	/* CWR first */
+		ck_assert_uint_eq(!!(fl & 0x09), i == 3);	/* PSH, FIN */
+		ck_assert_uint_eq((fl & 0x09) == 0x09, i == 3); /* both */
+		ck_assert(fl & 0x10);
+		off += k;
+	}
+}
+END_TEST
+
+START_TEST(test_tso_split_refuses_what_it_cannot_cut)
+{
+	static struct cut c;
+	size_t len = tcp_frame(frame, 3000, 0x10);
+	ck_assert_int_eq(net_tso_split(frame, len, 0, collect, &c), -1);
+	ck_assert_int_eq(net_tso_split(frame, len, 60000, collect, &c), -1);
+	ck_assert_int_eq(net_tso_split(frame, 40, 1448, collect, &c), -1);
+	frame[12] = 0x86; /* not IPv4 */
+	ck_assert_int_eq(net_tso_split(frame, len, 1448, collect, &c), -1);
+	tcp_frame(frame, 3000, 0x10);
+	frame[14] = 0x4f; /* a header longer than what follows */
+	ck_assert_int_eq(net_tso_split(frame, 60, 1448, collect, &c), -1);
+	tcp_frame(frame, 3000, 0x10);
+	frame[14 + 9] = IP_PROTO_UDP;
+	ck_assert_int_eq(net_tso_split(frame, len, 1448, collect, &c), -1);
+	tcp_frame(frame, 3000, 0x10);
+	frame[34 + 12] = 15 << 4; /* TCP header past the frame */
+	ck_assert_int_eq(net_tso_split(frame, 80, 1448, collect, &c), -1);
+	ck_assert_int_eq(c.count, 0);
+}
+END_TEST
+
+START_TEST(test_csum_finish)
+{
+	size_t len = tcp_frame(frame, 999, 0x18);
+	ck_assert_int_eq(net_csum_finish(frame, len, 34, 16), 0);
+	ck_assert_uint_eq(check_segment(frame, len), 999);
+	ck_assert_int_eq(net_csum_finish(frame, len, (unsigned)len, 0), -1);
+	ck_assert_int_eq(net_csum_finish(frame, len, 34, (unsigned)len), -1);
+	ck_assert_int_eq(net_csum_finish(frame, len, (unsigned)len - 1, 0), -1);
+}
+END_TEST
+
+static struct virtio_net_hdr_v1 gso_hdr(void)
+{
+	struct virtio_net_hdr_v1 h = {0};
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h.gso_size = 1448;
+	h.hdr_len = 66;
+	h.csum_start = 34;
+	h.csum_offset = 16;
+	return h;
+}
+
+START_TEST(test_mergeable_buffers_take_a_big_frame)
+{
+	setup_with(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
+			   F(VIRTIO_NET_F_GUEST_TSO4),
+		   0);
+	size_t len = tcp_frame(frame, 20000, 0x10);
+	struct virtio_net_hdr_v1 h = gso_hdr();
+	unsigned need = (unsigned)((HDR_LEN + len + RXBUF_LEN - 1) / RXBUF_LEN);
+	/* too few buffers: it waits for more */
+	post_rx(0, need - 1);
+	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), 0);
+	ck_assert_uint_eq(used_idx(0), 0);
+	post_rx(need - 1, 1); /* the notification delivers it */
+	ck_assert_uint_eq(used_idx(0), need);
+	size_t have = 0;
+	for (unsigned i = 0; i < need; i++) {
+		uint32_t id, n;
+		used_elem(0, i, &id, &n);
+		ck_assert_uint_eq(id, i);
+		memcpy(joined + have, ram + BUFS + (size_t)i * RXBUF_LEN, n);
+		have += n;
+	}
+	ck_assert_uint_eq(have, HDR_LEN + len);
+	struct virtio_net_hdr_v1 got;
+	memcpy(&got, joined, HDR_LEN);
+	ck_assert_uint_eq(got.num_buffers, need);
+	ck_assert_uint_eq(got.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	ck_assert_uint_eq(got.gso_size, 1448);
+	ck_assert_uint_eq(got.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	ck_assert_mem_eq(joined + HDR_LEN, frame, len);
+	/* a small frame takes one buffer */
+	post_rx(need, 2);
+	ck_assert_int_eq(virtio_net_deliver(d, NULL, frame, 60), 0);
+	ck_assert_uint_eq(used_idx(0), need + 1);
+	memcpy(&got, ram + BUFS + (size_t)need * RXBUF_LEN, HDR_LEN);
+	ck_assert_uint_eq(got.num_buffers, 1);
+	ck_assert_uint_eq(got.flags, 0);
+}
+END_TEST
+
+START_TEST(test_a_plain_driver_gets_finished_frames)
+{
+	setup_with(0, 0);
+	post_rx(0, 32);
+	size_t len = tcp_frame(frame, 5000, 0x18);
+	struct virtio_net_hdr_v1 h = gso_hdr();
+	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), 0);
+	ck_assert_uint_eq(used_idx(0), 4); /* cut into four */
+	size_t off = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		uint32_t id, n;
+		used_elem(0, i, &id, &n);
+		const uint8_t *b = ram + BUFS + (size_t)id * RXBUF_LEN;
+		struct virtio_net_hdr_v1 got;
+		memcpy(&got, b, HDR_LEN);
+		ck_assert_uint_eq(got.flags, 0);
+		ck_assert_uint_eq(got.gso_type, 0);
+		ck_assert_uint_eq(got.num_buffers, 1);
+		size_t k = check_segment(b + HDR_LEN, n - HDR_LEN);
+		ck_assert_mem_eq(b + HDR_LEN + 66, frame + 66 + off, k);
+		off += k;
+	}
+	ck_assert_uint_eq(off, 5000);
+	/* a frame with its checksum left open is finished */
+	len = tcp_frame(frame, 1000, 0x18);
+	h = (struct virtio_net_hdr_v1){.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				       .csum_start = 34,
+				       .csum_offset = 16};
+	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), 0);
+	uint32_t id, n;
+	used_elem(0, 4, &id, &n);
+	ck_assert_uint_eq(n, HDR_LEN + len);
+	ck_assert_uint_eq(
+		check_segment(ram + BUFS + (size_t)id * RXBUF_LEN + HDR_LEN,
+			      len),
+		1000);
+	/* nonsense is dropped, not delivered */
+	h.csum_start = 60000;
+	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), -1);
+	ck_assert_uint_eq(used_idx(0), 5);
+}
+END_TEST
+
+/* The guest sends (len) bytes of (frame) with header (h). */
+static void transmit(const struct virtio_net_hdr_v1 *h, const uint8_t *f,
+		     size_t len)
+{
+	memcpy(ram + TXBUF, h, HDR_LEN);
+	memcpy(ram + TXBUF + HDR_LEN, f, len);
+	put_desc(1, 0, TXBUF, (uint32_t)(HDR_LEN + len), 0);
+	uint16_t before = used_idx(1);
+	publish(1, 0);
+	ck_assert_uint_eq(used_idx(1), (uint16_t)(before + 1));
+}
+
+START_TEST(test_transmit_offloads_in_software)
+{
+	setup_with(F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4), 0);
+	size_t len = tcp_frame(frame, 4000, 0x18);
+	struct virtio_net_hdr_v1 h = gso_hdr();
+	transmit(&h, frame, len);
+	ck_assert_int_eq(rec.n, 3);
+	ck_assert(!rec.with_hdr);
+	size_t off = 0;
+	for (int i = 0; i < 3; i++) {
+		size_t k = check_segment(rec.frames[i], rec.lens[i]);
+		ck_assert_uint_eq(seq_of(rec.frames[i]), 1000 + off);
+		off += k;
+	}
+	ck_assert_uint_eq(off, 4000);
+	/* checksum only */
+	len = tcp_frame(frame, 1200, 0x18);
+	h.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	transmit(&h, frame, len);
+	ck_assert_int_eq(rec.n, 4);
+	ck_assert_uint_eq(check_segment(rec.frames[3], rec.lens[3]), 1200);
+	/* a frame over the link's size without segmentation: dropped */
+	len = tcp_frame(frame, 3000, 0x18);
+	transmit(&h, frame, len);
+	ck_assert_int_eq(rec.n, 4);
+	teardown();
+
+	/* a driver that did not negotiate them may not use them */
+	setup_with(0, 0);
+	len = tcp_frame(frame, 4000, 0x18);
+	h = gso_hdr();
+	transmit(&h, frame, len);
+	h.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	len = tcp_frame(frame, 1000, 0x18);
+	transmit(&h, frame, len);
+	ck_assert_int_eq(rec.n, 0);
+	teardown();
+
+	/* a backend that takes the header gets it as the guest wrote it */
+	setup_with(F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4), 1);
+	len = tcp_frame(frame, 4000, 0x18);
+	h = gso_hdr();
+	transmit(&h, frame, len);
+	ck_assert_int_eq(rec.n, 1);
+	ck_assert(rec.with_hdr);
+	ck_assert_uint_eq(rec.lens[0], len);
+	ck_assert_uint_eq(rec.hdrs[0].gso_size, 1448);
+	ck_assert_mem_eq(rec.frames[0], frame, len);
+}
+END_TEST
+
+int main(void)
+{
+	/* the device's messages would clutter the output */
+	if (!freopen("/dev/null", "w", stderr))
+		return 1;
+	Suite *s = suite_create("virtio-net");
+	TCase *t = tcase_create("device");
+	tcase_add_checked_fixture(t, NULL, teardown);
+	tcase_add_test(t, test_tso_split_makes_whole_segments);
+	tcase_add_test(t, test_tso_split_refuses_what_it_cannot_cut);
+	tcase_add_test(t, test_csum_finish);
+	tcase_add_test(t, test_mergeable_buffers_take_a_big_frame);
+	tcase_add_test(t, test_a_plain_driver_gets_finished_frames);
+	tcase_add_test(t, test_transmit_offloads_in_software);
+	suite_add_tcase(s, t);
+	return unit_run(s);
+}
