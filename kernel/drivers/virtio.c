@@ -274,6 +274,17 @@ void vq_interrupts(struct vdev *d, unsigned qi, int on)
 void vq_wait(struct vdev *d, unsigned qi, uint64_t deadline)
 {
 	struct vq *q = &d->q[qi];
+	/* poll a while first, as for vq_call: on a busy link the next
+	 * buffer comes sooner than a halt and its interrupt would end */
+	uint64_t until = clock_monotonic_ns() + POLL_NS;
+	if (until > deadline)
+		until = deadline;
+	while (*q->used_idx == q->last_used && !host_events &&
+	       clock_monotonic_ns() < until)
+		cpu_relax();
+	if (*q->used_idx != q->last_used || host_events ||
+	    clock_monotonic_ns() >= deadline)
+		return;
 	vq_interrupts(d, qi, 1);
 	clock_wait_change(q->used_idx, q->last_used, deadline);
 	vq_interrupts(d, qi, 0);

@@ -1019,12 +1019,15 @@ uint32_t tcp_recv(struct tcp_cb *cb, void *out, uint32_t len, uint64_t now)
 	cb->rcv.head = (cb->rcv.head + len) % cap;
 	cb->rcv.len -= len;
 	/* a window update when the window grew by two segments or half the
-	 * buffer (receiver-side silly window avoidance, 3.8.6.2.2) */
+	 * buffer (receiver-side silly window avoidance, 3.8.6.2.2) and at
+	 * least doubled what the peer knows, as Linux does: a peer that
+	 * still has half of it goes on sending, and the ACK of its next
+	 * segment tells it the rest, one frame instead of two */
 	uint32_t after = rcv_space(cb);
 	uint32_t adv = cb->rcv_adv - cb->rcv_nxt;
 	if (cb->state >= TCP_ESTABLISHED && after > adv &&
 	    (after - adv >= 2 * (uint32_t)cb->mss || after - adv >= cap / 2) &&
-	    before <= adv + 2 * (uint32_t)cb->mss)
+	    before <= adv + 2 * (uint32_t)cb->mss && after / 2 >= adv)
 		send_ack(cb);
 	return len;
 }

@@ -3,9 +3,10 @@
  * program's send and receive.
  *
  * A stream socket's rings are TCP_RING_PAGES pages each way (64 KiB) at
- * first; one that the connection fills grows to TCP_RING_PAGES_MAX (256
- * KiB), the window a bulk transfer needs here, while connections that
- * never fill theirs (most requests and answers) keep the small ones. A
+ * first; one that the connection fills grows to TCP_RING_PAGES_MAX (1
+ * MiB), the window a bulk transfer needs (here, with 64 KiB frames, and
+ * over a link with a long round trip), while connections that never
+ * fill theirs (most requests and answers) keep the small ones. A
  * connection the program has closed stays until TCP is done with it (its
  * FIN acknowledged, TIME_WAIT over), then it is freed. In TIME_WAIT it
  * has no data left to send or take, so its ring pages go back at once;
