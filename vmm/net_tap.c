@@ -29,16 +29,18 @@ struct tap {
 	uint8_t buf[HDR_LEN + 65536];
 };
 
-static void tap_send(struct net_backend *b, const struct virtio_net_hdr_v1 *hdr,
-		     const uint8_t *frame, size_t len)
+static void tap_sendv(struct net_backend *b, const struct iovec *iov, int n)
 {
-	static const struct virtio_net_hdr_v1 plain;
 	struct tap *t = (struct tap *)b;
-	struct iovec iov[2] = {{(void *)(hdr ? hdr : &plain), HDR_LEN},
-			       {(void *)frame, len}};
-	if (writev(t->fd, iov, 2) < 0)
+	if (writev(t->fd, iov, n) < 0)
 		(void)0; /* a full queue, or a header the kernel refuses:
 			  * dropped, as a link would */
+}
+
+static ssize_t tap_readv(void *arg, const struct iovec *iov, int n)
+{
+	struct tap *t = arg;
+	return readv(t->fd, iov, n);
 }
 
 static void tap_offloads(struct net_backend *b, uint64_t features)
@@ -72,12 +74,18 @@ static void tap_poll(struct net_backend *b, struct pollfd *fds, int n)
 	if (n < 1 || !(fds[0].revents & POLLIN))
 		return;
 	for (int i = 0; i < 64; i++) {
-		ssize_t r = read(t->fd, t->buf, sizeof(t->buf));
+		ssize_t r = virtio_net_read_into(b->dev, tap_readv, t);
+		if (r == NET_READ_YOURSELF) {
+			r = read(t->fd, t->buf, sizeof(t->buf));
+			if (r > HDR_LEN)
+				virtio_net_deliver(
+					b->dev,
+					(const struct virtio_net_hdr_v1 *)
+						t->buf,
+					t->buf + HDR_LEN, (size_t)r - HDR_LEN);
+		}
 		if (r <= HDR_LEN)
 			return;
-		virtio_net_deliver(b->dev,
-				   (const struct virtio_net_hdr_v1 *)t->buf,
-				   t->buf + HDR_LEN, (size_t)r - HDR_LEN);
 	}
 }
 
@@ -124,9 +132,8 @@ struct net_backend *net_tap_new(const char *ifname)
 		free(t);
 		return NULL;
 	}
-	t->be.send = tap_send;
+	t->be.sendv = tap_sendv;
 	t->be.offloads = tap_offloads;
-	t->be.vnet = 1;
 	t->be.fill = tap_fill;
 	t->be.poll = tap_poll;
 	return &t->be;

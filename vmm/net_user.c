@@ -115,12 +115,9 @@ static const SlirpCb callbacks = {
 
 /* ---- the backend ---- */
 
-static void user_send(struct net_backend *b,
-		      const struct virtio_net_hdr_v1 *hdr, const uint8_t *frame,
-		      size_t len)
+static void user_send(struct net_backend *b, const uint8_t *frame, size_t len)
 {
 	struct user *u = (struct user *)b;
-	(void)hdr; /* always NULL: the device finishes frames for slirp */
 	slirp_input(u->slirp, frame, (int)len);
 }
 

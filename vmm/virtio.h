@@ -186,23 +186,23 @@ void virtio_dev_free(struct virtio_dev *d);
 struct virtio_net_hdr_v1;
 
 struct net_backend {
-	/* a frame the guest sent. A backend with (vnet) set gets the
-	 * guest's virtio-net header with it and finishes the checksum and
-	 * segmentation it asks for; any other gets (hdr) NULL and a finished
-	 * frame of at most the link's size */
-	void (*send)(struct net_backend *b, const struct virtio_net_hdr_v1 *hdr,
-		     const uint8_t *frame, size_t len);
+	/* a finished frame the guest sent, of at most the link's size */
+	void (*send)(struct net_backend *b, const uint8_t *frame, size_t len);
+	/* or, for a backend that takes them (then send is not called), the
+	 * guest's virtio-net header and frame as it wrote them, in guest
+	 * memory: it finishes the checksum and segmentation asked for */
+	void (*sendv)(struct net_backend *b, const struct iovec *iov, int n);
 	/* before the thread sleeps: descriptors to watch, added to (fds,
 	 * up to cap), and (*timeout_ms) lowered to its next deadline */
 	int (*fill)(struct net_backend *b, struct pollfd *fds, int cap,
 		    int *timeout_ms);
-	/* after: serve them; frames for the guest go to virtio_net_deliver */
+	/* after: serve them; frames for the guest go to virtio_net_deliver
+	 * or virtio_net_read_into */
 	void (*poll)(struct net_backend *b, struct pollfd *fds, int n);
 	/* what the guest takes unfinished: VIRTIO_NET_F_GUEST_CSUM and
 	 * GUEST_TSO4 bits of (features); called when they change, NULL if
 	 * the backend only ever gives finished frames */
 	void (*offloads)(struct net_backend *b, uint64_t features);
-	int vnet;
 	struct virtio_dev *dev;
 };
 
@@ -237,6 +237,20 @@ struct net_stats {
 };
 /* (d)'s counts: 0, or -1 if (d) is no network device. */
 int virtio_net_stats(struct virtio_dev *d, struct net_stats *out);
+
+/* For a backend that reads frames with their virtio-net header: read
+ * the next one straight into the guest's receive buffers, saving a copy.
+ * (reader) fills (iov) as readv would (room for the largest frame and
+ * its header) and returns the bytes read. Returns what (reader)
+ * returned, or NET_READ_YOURSELF if the guest's buffers cannot take it
+ * so (too few, or frames still waiting): the backend then reads into
+ * its own buffer and calls virtio_net_deliver. */
+#define NET_READ_YOURSELF (-1000)
+ssize_t virtio_net_read_into(struct virtio_dev *d,
+			     ssize_t (*reader)(void *arg,
+					       const struct iovec *iov,
+					       int niov),
+			     void *arg);
 
 /* ---- offloads in software (net_offload.c): pure ---- */
 

@@ -28,7 +28,8 @@
 #define PENDING_MAX 256
 #define PENDING_BYTES (4u << 20)
 #define RX_CHAINS_MAX 64 /* receive buffers one frame may take */
-#define POLL_FDS 8192	 /* slirp watches a socket per connection */
+#define RX_IOV_MAX 256
+#define POLL_FDS 8192 /* slirp watches a socket per connection */
 #define RXQ 0
 #define TXQ 1
 #define F(bit) (1ULL << (bit))
@@ -50,6 +51,7 @@ struct net {
 	 * sending a frame may bring one in (slirp answers at once) while
 	 * it is still open */
 	struct virtq_chain rx[RX_CHAINS_MAX], tx_chain;
+	struct iovec rx_iov[RX_IOV_MAX]; /* the buffers a backend reads into */
 	uint8_t tx[HDR_LEN + NET_GSO_FRAME_MAX];
 	uint8_t scratch[NET_GSO_FRAME_MAX];   /* a frame being finished */
 	struct frame *pending, *pending_tail; /* waiting for buffers */
@@ -196,49 +198,164 @@ static void deliver_cut(void *arg, const uint8_t *frame, size_t len)
 	deliver_one(arg, &plain, frame, len);
 }
 
-int virtio_net_deliver(struct virtio_dev *d,
-		       const struct virtio_net_hdr_v1 *hdr,
-		       const uint8_t *frame, size_t len)
+/* A frame for the guest, finished first if the guest does not take what
+ * its header leaves open: 0, or -1 if it was malformed. Lock held. */
+static int deliver_locked(struct net *n, struct virtio_net_hdr_v1 h,
+			  const uint8_t *frame, size_t len)
 {
 	static const struct virtio_net_hdr_v1 plain;
-	struct net *n = d->priv;
-	struct virtio_net_hdr_v1 h = hdr ? *hdr : plain;
 	int gso = h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
-	int r = 0;
-
 	if (len < 14 || len > (gso ? NET_GSO_FRAME_MAX : NET_FRAME_MAX) ||
-	    (gso && h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4))
+	    (gso && h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4)) {
+		n->stats.dropped++;
 		return -1;
-	pthread_mutex_lock(&d->lock);
+	}
 	h.num_buffers = 0;
 	if (gso && !(has(n, VIRTIO_NET_F_GUEST_TSO4) &&
 		     has(n, VIRTIO_NET_F_GUEST_CSUM))) {
 		/* the guest takes only whole frames: cut it here */
 		if (net_tso_split(frame, len, h.gso_size, deliver_cut, n) < 0) {
 			n->stats.dropped++;
-			r = -1;
+			return -1;
 		}
 	} else if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 		   !has(n, VIRTIO_NET_F_GUEST_CSUM)) {
-		memcpy(n->scratch, frame, len);
+		if (frame != n->scratch)
+			memcpy(n->scratch, frame, len);
 		if (net_csum_finish(n->scratch, len, h.csum_start,
 				    h.csum_offset) < 0) {
 			n->stats.dropped++;
-			r = -1;
-		} else {
-			deliver_one(n, &plain, n->scratch, len);
+			return -1;
 		}
+		deliver_one(n, &plain, n->scratch, len);
 	} else {
 		deliver_one(n, &h, frame, len);
 	}
+	return 0;
+}
+
+int virtio_net_deliver(struct virtio_dev *d,
+		       const struct virtio_net_hdr_v1 *hdr,
+		       const uint8_t *frame, size_t len)
+{
+	static const struct virtio_net_hdr_v1 plain;
+	pthread_mutex_lock(&d->lock);
+	int r = deliver_locked(d->priv, hdr ? *hdr : plain, frame, len);
 	pthread_mutex_unlock(&d->lock);
 	return r;
+}
+
+/* Copy (len) bytes from (iov) past (skip) to (out). */
+static void gather(uint8_t *out, const struct iovec *iov, int niov, size_t skip,
+		   size_t len)
+{
+	for (int i = 0; i < niov && len; i++) {
+		size_t l = iov[i].iov_len;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		size_t k = l - skip < len ? l - skip : len;
+		memcpy(out, (uint8_t *)iov[i].iov_base + skip, k);
+		out += k;
+		len -= k;
+		skip = 0;
+	}
+}
+
+ssize_t virtio_net_read_into(struct virtio_dev *d,
+			     ssize_t (*reader)(void *arg,
+					       const struct iovec *iov,
+					       int niov),
+			     void *arg)
+{
+	struct net *n = d->priv;
+	struct virtq *q = &d->q[RXQ];
+	const size_t need = HDR_LEN + NET_GSO_FRAME_MAX;
+	char why[160];
+	ssize_t got = NET_READ_YOURSELF;
+
+	pthread_mutex_lock(&d->lock);
+	flush_pending(n);
+	if (n->pending || !q->ready ||
+	    !(d->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    (d->status & VIRTIO_CONFIG_S_NEEDS_RESET) ||
+	    !has(n, VIRTIO_NET_F_MRG_RXBUF))
+		goto out;
+	/* buffers for the largest frame there can be */
+	unsigned k = 0;
+	int niov = 0;
+	size_t room = 0;
+	while (room < need && k < RX_CHAINS_MAX && k < q->num) {
+		struct virtq_chain *c = &n->rx[k];
+		int r = virtq_pop(q, d->mem, c, why, sizeof(why));
+		if (r < 0 || (r > 0 && c->nr)) {
+			virtio_fail(d, r < 0 ? why
+					     : "a receive buffer the device "
+					       "may not write");
+			got = -1;
+			goto out;
+		}
+		if (r == 0 || niov + (int)c->nw > RX_IOV_MAX ||
+		    (k == 0 && c->iov[0].iov_len < HDR_LEN)) {
+			virtq_unpop(q, r);
+			break;
+		}
+		memcpy(n->rx_iov + niov, c->iov, c->nw * sizeof(*c->iov));
+		niov += (int)c->nw;
+		room += c->wlen;
+		k++;
+	}
+	if (room < need) {
+		virtq_unpop(q, k); /* the backend reads it itself */
+		goto out;
+	}
+	got = reader(arg, n->rx_iov, niov);
+	if (got <= HDR_LEN) {
+		virtq_unpop(q, k); /* nothing (more) to read */
+		goto out;
+	}
+	struct virtio_net_hdr_v1 h;
+	memcpy(&h, n->rx_iov[0].iov_base, HDR_LEN);
+	size_t len = (size_t)got - HDR_LEN;
+	int gso = h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	if ((gso && !(has(n, VIRTIO_NET_F_GUEST_TSO4) &&
+		      has(n, VIRTIO_NET_F_GUEST_CSUM) &&
+		      h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4)) ||
+	    ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	     !has(n, VIRTIO_NET_F_GUEST_CSUM)) ||
+	    len < 14 || len > (gso ? NET_GSO_FRAME_MAX : NET_FRAME_MAX)) {
+		/* more than the guest takes (it was reset meanwhile): out
+		 * of its buffers, finished, and in again */
+		gather(n->scratch, n->rx_iov, niov, HDR_LEN, len);
+		virtq_unpop(q, k);
+		deliver_locked(n, h, n->scratch, len);
+		goto out;
+	}
+	/* the chains the frame took; the rest go back */
+	unsigned used = 0;
+	for (size_t left = (size_t)got; left; used++) {
+		size_t w = n->rx[used].wlen < left ? n->rx[used].wlen : left;
+		virtq_fill(q, used, n->rx[used].head, (uint32_t)w);
+		left -= w;
+	}
+	h.num_buffers = (uint16_t)used;
+	memcpy(n->rx_iov[0].iov_base, &h, HDR_LEN);
+	virtq_flush(q, used);
+	virtq_unpop(q, k - used);
+	n->stats.rx_frames++;
+	n->stats.rx_bytes += len;
+	n->stats.rx_big += gso;
+	virtio_notify(d, q);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return got;
 }
 
 static void send_cut(void *arg, const uint8_t *frame, size_t len)
 {
 	struct net_backend *be = arg;
-	be->send(be, NULL, frame, len);
+	be->send(be, frame, len);
 }
 
 /* Send one frame the guest queued. A frame without a header, larger than
@@ -248,20 +365,14 @@ static long net_transmit(struct virtio_dev *d, struct virtq_chain *c, char *why,
 			 size_t why_len)
 {
 	struct net *n = d->priv;
-	size_t len = 0;
 	(void)why, (void)why_len;
 	if (c->rlen > sizeof(n->tx) || c->rlen < HDR_LEN + 14) {
 		n->stats.dropped++;
 		return 0;
 	}
-	for (unsigned i = 0; i < c->nr; i++) {
-		memcpy(n->tx + len, c->iov[i].iov_base, c->iov[i].iov_len);
-		len += c->iov[i].iov_len;
-	}
 	struct virtio_net_hdr_v1 h;
-	memcpy(&h, n->tx, HDR_LEN);
-	uint8_t *frame = n->tx + HDR_LEN;
-	len -= HDR_LEN;
+	size_t len = c->rlen - HDR_LEN;
+	gather((uint8_t *)&h, c->iov, (int)c->nr, 0, HDR_LEN);
 	int gso = h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
 	int csum = h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	if ((gso && (h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 ||
@@ -274,16 +385,21 @@ static long net_transmit(struct virtio_dev *d, struct virtq_chain *c, char *why,
 	n->stats.tx_frames++;
 	n->stats.tx_bytes += len;
 	n->stats.tx_big += gso;
-	if (n->be->vnet)
-		n->be->send(n->be, &h, frame, len);
-	else if (gso &&
-		 net_tso_split(frame, len, h.gso_size, send_cut, n->be) < 0)
+	if (n->be->sendv) {
+		/* header and frame straight from the guest's buffers: the
+		 * host's kernel checks the header again as it takes them */
+		n->be->sendv(n->be, c->iov, (int)c->nr);
+		return 0;
+	}
+	uint8_t *frame = n->tx;
+	gather(frame, c->iov, (int)c->nr, HDR_LEN, len);
+	if (gso && net_tso_split(frame, len, h.gso_size, send_cut, n->be) < 0)
 		n->stats.dropped++;
 	else if (!gso && csum &&
 		 net_csum_finish(frame, len, h.csum_start, h.csum_offset) < 0)
 		n->stats.dropped++;
 	else if (!gso)
-		n->be->send(n->be, NULL, frame, len);
+		n->be->send(n->be, frame, len);
 	return 0;
 }
 

@@ -40,17 +40,29 @@ static struct {
 	int n, with_hdr;
 } rec;
 
-static void rec_send(struct net_backend *b, const struct virtio_net_hdr_v1 *h,
-		     const uint8_t *frame, size_t len)
+static void rec_send(struct net_backend *b, const uint8_t *frame, size_t len)
 {
 	(void)b;
 	ck_assert_int_lt(rec.n, 64);
 	memcpy(rec.frames[rec.n], frame, len);
 	rec.lens[rec.n] = len;
-	rec.with_hdr = h != NULL;
-	if (h)
-		rec.hdrs[rec.n] = *h;
 	rec.n++;
+}
+
+/* A backend that takes the header: it gets the guest's buffers. */
+static void rec_sendv(struct net_backend *b, const struct iovec *iov, int n)
+{
+	static uint8_t all[HDR_LEN + NET_GSO_FRAME_MAX];
+	size_t len = 0;
+	for (int i = 0; i < n; i++) {
+		ck_assert_uint_le(len + iov[i].iov_len, sizeof(all));
+		memcpy(all + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	ck_assert_uint_ge(len, HDR_LEN);
+	memcpy(&rec.hdrs[rec.n], all, HDR_LEN);
+	rec.with_hdr = 1;
+	rec_send(b, all + HDR_LEN, len - HDR_LEN);
 }
 
 static int rec_fill(struct net_backend *b, struct pollfd *fds, int cap,
@@ -106,9 +118,9 @@ static void setup_with(uint64_t features, int vnet)
 	memset(ram, 0, sizeof(ram));
 	memset(&rec, 0, sizeof(rec));
 	rec.be.send = rec_send;
+	rec.be.sendv = vnet ? rec_sendv : NULL;
 	rec.be.fill = rec_fill;
 	rec.be.poll = rec_poll;
-	rec.be.vnet = vnet;
 	static const uint8_t mac[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
 	d = virtio_net_new("test", &rec.be, mac, &gm);
 	ck_assert_ptr_nonnull(d);
@@ -302,6 +314,21 @@ static struct virtio_net_hdr_v1 gso_hdr(void)
 	return h;
 }
 
+/* Join the first (count) used receive buffers, which must be buffers 0
+ * .. count - 1 in order, into (joined): the bytes. */
+static size_t join_used(unsigned count)
+{
+	size_t have = 0;
+	for (unsigned i = 0; i < count; i++) {
+		uint32_t id, n;
+		used_elem(0, i, &id, &n);
+		ck_assert_uint_eq(id, i);
+		memcpy(joined + have, ram + BUFS + (size_t)i * RXBUF_LEN, n);
+		have += n;
+	}
+	return have;
+}
+
 START_TEST(test_mergeable_buffers_take_a_big_frame)
 {
 	setup_with(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
@@ -316,15 +343,7 @@ START_TEST(test_mergeable_buffers_take_a_big_frame)
 	ck_assert_uint_eq(used_idx(0), 0);
 	post_rx(need - 1, 1); /* the notification delivers it */
 	ck_assert_uint_eq(used_idx(0), need);
-	size_t have = 0;
-	for (unsigned i = 0; i < need; i++) {
-		uint32_t id, n;
-		used_elem(0, i, &id, &n);
-		ck_assert_uint_eq(id, i);
-		memcpy(joined + have, ram + BUFS + (size_t)i * RXBUF_LEN, n);
-		have += n;
-	}
-	ck_assert_uint_eq(have, HDR_LEN + len);
+	ck_assert_uint_eq(join_used(need), HDR_LEN + len);
 	struct virtio_net_hdr_v1 got;
 	memcpy(&got, joined, HDR_LEN);
 	ck_assert_uint_eq(got.num_buffers, need);
@@ -342,16 +361,12 @@ START_TEST(test_mergeable_buffers_take_a_big_frame)
 }
 END_TEST
 
-START_TEST(test_a_plain_driver_gets_finished_frames)
+/* The first (count) used receive buffers hold one finished segment each
+ * of (frame), in order, (total) payload bytes in all. */
+static void check_cut(unsigned count, size_t total)
 {
-	setup_with(0, 0);
-	post_rx(0, 32);
-	size_t len = tcp_frame(frame, 5000, 0x18);
-	struct virtio_net_hdr_v1 h = gso_hdr();
-	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), 0);
-	ck_assert_uint_eq(used_idx(0), 4); /* cut into four */
 	size_t off = 0;
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < count; i++) {
 		uint32_t id, n;
 		used_elem(0, i, &id, &n);
 		const uint8_t *b = ram + BUFS + (size_t)id * RXBUF_LEN;
@@ -364,7 +379,18 @@ START_TEST(test_a_plain_driver_gets_finished_frames)
 		ck_assert_mem_eq(b + HDR_LEN + 66, frame + 66 + off, k);
 		off += k;
 	}
-	ck_assert_uint_eq(off, 5000);
+	ck_assert_uint_eq(off, total);
+}
+
+START_TEST(test_a_plain_driver_gets_finished_frames)
+{
+	setup_with(0, 0);
+	post_rx(0, 32);
+	size_t len = tcp_frame(frame, 5000, 0x18);
+	struct virtio_net_hdr_v1 h = gso_hdr();
+	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), 0);
+	ck_assert_uint_eq(used_idx(0), 4); /* cut into four */
+	check_cut(4, 5000);
 	/* a frame with its checksum left open is finished */
 	len = tcp_frame(frame, 1000, 0x18);
 	h = (struct virtio_net_hdr_v1){.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
@@ -382,6 +408,85 @@ START_TEST(test_a_plain_driver_gets_finished_frames)
 	h.csum_start = 60000;
 	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), -1);
 	ck_assert_uint_eq(used_idx(0), 5);
+}
+END_TEST
+
+/* A reader as readv on a TAP device would be: header, then frame. */
+static struct {
+	struct virtio_net_hdr_v1 h;
+	const uint8_t *frame;
+	size_t len;
+	int calls;
+} src;
+
+static ssize_t read_src(void *arg, const struct iovec *iov, int niov)
+{
+	(void)arg;
+	src.calls++;
+	uint8_t all[HDR_LEN + NET_GSO_FRAME_MAX];
+	memcpy(all, &src.h, HDR_LEN);
+	memcpy(all + HDR_LEN, src.frame, src.len);
+	size_t total = HDR_LEN + src.len, off = 0;
+	for (int i = 0; i < niov && off < total; i++) {
+		size_t k = iov[i].iov_len < total - off ? iov[i].iov_len
+							: total - off;
+		memcpy(iov[i].iov_base, all + off, k);
+		off += k;
+	}
+	return (ssize_t)off;
+}
+
+START_TEST(test_a_backend_reads_into_the_guests_buffers)
+{
+	setup_with(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
+			   F(VIRTIO_NET_F_GUEST_TSO4),
+		   1);
+	size_t len = tcp_frame(frame, 30000, 0x10);
+	src.h = gso_hdr();
+	src.frame = frame;
+	src.len = len;
+	/* not room for the largest frame: the backend reads it itself */
+	post_rx(0, 20);
+	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
+			 NET_READ_YOURSELF);
+	ck_assert_int_eq(src.calls, 0);
+	ck_assert_uint_eq(used_idx(0), 0);
+	post_rx(20, 20);
+	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
+			 (ssize_t)(HDR_LEN + len));
+	unsigned need = (unsigned)((HDR_LEN + len + RXBUF_LEN - 1) / RXBUF_LEN);
+	ck_assert_uint_eq(used_idx(0), need); /* only those it filled */
+	ck_assert_uint_eq(join_used(need), HDR_LEN + len);
+	struct virtio_net_hdr_v1 got;
+	memcpy(&got, joined, HDR_LEN);
+	ck_assert_uint_eq(got.num_buffers, need);
+	ck_assert_uint_eq(got.gso_size, 1448);
+	ck_assert_mem_eq(joined + HDR_LEN, frame, len);
+	/* the buffers it did not fill are taken by the next frame */
+	src.h = (struct virtio_net_hdr_v1){0};
+	src.len = 60;
+	post_rx(40, 24);
+	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
+			 (ssize_t)(HDR_LEN + 60));
+	uint32_t id, n;
+	used_elem(0, need, &id, &n);
+	ck_assert_uint_eq(id, need);
+	ck_assert_uint_eq(n, HDR_LEN + 60);
+}
+END_TEST
+
+START_TEST(test_a_frame_read_for_a_plain_driver_is_cut)
+{
+	setup_with(F(VIRTIO_NET_F_MRG_RXBUF), 1);
+	size_t len = tcp_frame(frame, 5000, 0x10);
+	src.h = gso_hdr();
+	src.frame = frame;
+	src.len = len;
+	post_rx(0, 40);
+	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
+			 (ssize_t)(HDR_LEN + len));
+	ck_assert_uint_eq(used_idx(0), 4);
+	check_cut(4, 5000);
 }
 END_TEST
 
@@ -462,6 +567,8 @@ int main(void)
 	tcase_add_test(t, test_mergeable_buffers_take_a_big_frame);
 	tcase_add_test(t, test_a_plain_driver_gets_finished_frames);
 	tcase_add_test(t, test_transmit_offloads_in_software);
+	tcase_add_test(t, test_a_backend_reads_into_the_guests_buffers);
+	tcase_add_test(t, test_a_frame_read_for_a_plain_driver_is_cut);
 	suite_add_tcase(s, t);
 	return unit_run(s);
 }
