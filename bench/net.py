@@ -8,6 +8,7 @@ writes bench/results/net.txt. Needs root (a TAP device)."""
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ TAP = "fbench0"
 HOST_IP, GUEST_IP = "10.0.98.1", "10.0.98.2"
 WRK = ["wrk", "-c", "64", "-t", "2", "-d", "10s", "--latency"]
 BULK_MIB = 512
+BULK_RUNS = 3  # the median of these
 QEMU_MMIO = 0xfeb00000 + 23 * 512
 
 
@@ -75,10 +77,17 @@ def stop(p):
     p.wait()
 
 
-def bulk(run_guest, address, mode):
-    """MiB/s of one bulk transfer; the host end is a plain socket."""
+def host_cc():
+    return Path("/proc/sys/net/ipv4/tcp_congestion_control").read_text(
+    ).strip()
+
+
+def bulk(run_guest, address, mode, cc):
+    """MiB/s of one bulk transfer; the host end is a plain socket using
+    congestion control (cc) from its first segment."""
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
     srv.bind((address, 0))
     srv.listen(1)
     port = srv.getsockname()[1]
@@ -175,10 +184,18 @@ def run_all():
                         "-", str(BULK_MIB)], capture_output=True,
                        check=True)
 
-    for mode in ("send", "recv"):
-        say(f"bulk {mode}")
-        res[f"bulk_{mode}"] = (bulk(in_fresco, HOST_IP, mode),
-                               bulk(natively, "127.0.0.1", mode))
+    # the host's congestion control matters when it sends: its own
+    # setting, and Linux's default if that is another
+    runs = [("send", host_cc()), ("recv", host_cc())]
+    if host_cc() != "cubic":
+        runs.append(("recv", "cubic"))
+    for mode, cc in runs:
+        say(f"bulk {mode} ({cc})")
+        res[f"bulk_{mode}_{cc}"] = tuple(
+            statistics.median(bulk(run, address, mode, cc)
+                              for _ in range(BULK_RUNS))
+            for run, address in ((in_fresco, HOST_IP),
+                                 (natively, "127.0.0.1")))
     return res
 
 
@@ -189,7 +206,10 @@ def report(res):
              "# how: make bench (bench/net.py, needs root): wrk -c 64 -t 2 "
              "-d 10s against tests/guest/httpd.c (epoll, keep-alive, 23-byte "
              "body); bulk: tests/guest/tcp.c send/recv 512 MiB with a "
-             "Python socket on the host",
+             "Python socket on the host, median of "
+             f"{BULK_RUNS} runs; when the host sends, with its own "
+             f"congestion control ({host_cc()}) and with Linux's default "
+             "(cubic): bbr paces what it sends",
              "# (a) fresco --net tap; (b) QEMU microvm -accel kvm, same "
              "kernel and program, virtio-net-device on -netdev tap (this "
              "host has no /dev/vhost-net, so no vhost); (c) the program "
@@ -203,10 +223,13 @@ def report(res):
     lines.append(f"fresco / QEMU: requests {f[0] / q[0]:.2f}x, p99 "
                  f"{q[2] / f[2]:.2f}x better; fresco / native: requests "
                  f"{f[0] / n[0]:.2f}x")
-    for mode, what in (("send", "guest -> host"), ("recv", "host -> guest")):
-        g, nat = res[f"bulk_{mode}"]
-        lines.append(f"bulk TCP {what:14} MiB/s: fresco {g:8.0f}  native "
-                     f"loopback {nat:8.0f}  ratio {g / nat:.2f}x"
+    for key in (k for k in res if k.startswith("bulk_")):
+        g, nat = res[key]
+        _, mode, cc = key.split("_", 2)
+        what = ("guest -> host" if mode == "send"
+                else f"host -> guest, {cc}")
+        lines.append(f"bulk TCP {what:20} MiB/s: fresco {g:6.0f}  native "
+                     f"loopback {nat:6.0f}  ratio {g / nat:.2f}x"
                      + ("  (stalled: did not finish in 90 s)" if not g
                         else ""))
     report = "\n".join(lines) + "\n"

@@ -271,12 +271,10 @@ void vq_interrupts(struct vdev *d, unsigned qi, int on)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-void vq_wait(struct vdev *d, unsigned qi, uint64_t deadline)
+void vq_wait(struct vdev *d, unsigned qi, uint64_t deadline, uint64_t poll_ns)
 {
 	struct vq *q = &d->q[qi];
-	/* poll a while first, as for vq_call: on a busy link the next
-	 * buffer comes sooner than a halt and its interrupt would end */
-	uint64_t until = clock_monotonic_ns() + POLL_NS;
+	uint64_t until = clock_monotonic_ns() + poll_ns;
 	if (until > deadline)
 		until = deadline;
 	while (*q->used_idx == q->last_used && !host_events &&

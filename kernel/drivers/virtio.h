@@ -73,8 +73,9 @@ void vq_kick(struct vdev *d, unsigned qi);
 int vq_take(struct vdev *d, unsigned qi, uint32_t *len);
 /* Interrupt on the next used chain of queue (qi), or not. */
 void vq_interrupts(struct vdev *d, unsigned qi, int on);
-/* Wait until queue (qi) has a used chain, or (deadline) passes. */
-void vq_wait(struct vdev *d, unsigned qi, uint64_t deadline);
+/* Wait until queue (qi) has a used chain, or (deadline) passes: watch
+ * it for (poll_ns) first, then halt until the device's interrupt. */
+void vq_wait(struct vdev *d, unsigned qi, uint64_t deadline, uint64_t poll_ns);
 
 /* ---- block devices (virtio_blk.c) ---- */
 
