@@ -179,6 +179,11 @@ def run_all():
                         str(GUEST / "tcp"), mode, HOST_IP, str(port), "-",
                         str(BULK_MIB)], capture_output=True, timeout=90)
 
+    def through_slirp(mode, port):
+        subprocess.run([str(FRESCO), "run", str(GUEST / "tcp"), mode,
+                        "10.0.2.2", str(port), "-", str(BULK_MIB)],
+                       capture_output=True, timeout=90)
+
     def natively(mode, port):
         subprocess.run([str(GUEST / "tcp"), mode, "127.0.0.1", str(port),
                         "-", str(BULK_MIB)], capture_output=True,
@@ -196,6 +201,13 @@ def run_all():
                               for _ in range(BULK_RUNS))
             for run, address in ((in_fresco, HOST_IP),
                                  (natively, "127.0.0.1")))
+    # the default network: libslirp, to the host's loopback
+    for mode in ("send", "recv"):
+        say(f"bulk {mode} through user networking")
+        res[f"user_{mode}"] = tuple(
+            statistics.median(bulk(run, "127.0.0.1", mode, "cubic")
+                              for _ in range(BULK_RUNS))
+            for run in (through_slirp, natively))
     return res
 
 
@@ -209,7 +221,8 @@ def report(res):
              "Python socket on the host, median of "
              f"{BULK_RUNS} runs; when the host sends, with its own "
              f"congestion control ({host_cc()}) and with Linux's default "
-             "(cubic): bbr paces what it sends",
+             "(cubic): bbr paces what it sends; 'user net': fresco's "
+             "default network (libslirp) to the host's loopback, cubic",
              "# (a) fresco --net tap; (b) QEMU microvm -accel kvm, same "
              "kernel and program, virtio-net-device on -netdev tap (this "
              "host has no /dev/vhost-net, so no vhost); (c) the program "
@@ -223,11 +236,13 @@ def report(res):
     lines.append(f"fresco / QEMU: requests {f[0] / q[0]:.2f}x, p99 "
                  f"{q[2] / f[2]:.2f}x better; fresco / native: requests "
                  f"{f[0] / n[0]:.2f}x")
-    for key in (k for k in res if k.startswith("bulk_")):
+    for key in (k for k in res if k.startswith(("bulk_", "user_"))):
         g, nat = res[key]
-        _, mode, cc = key.split("_", 2)
+        kind, mode, cc = (key + "_cubic").split("_")[:3]
         what = ("guest -> host" if mode == "send"
                 else f"host -> guest, {cc}")
+        if kind == "user":
+            what = what.split(",")[0] + ", user net"
         lines.append(f"bulk TCP {what:20} MiB/s: fresco {g:6.0f}  native "
                      f"loopback {nat:6.0f}  ratio {g / nat:.2f}x"
                      + ("  (stalled: did not finish in 90 s)" if not g

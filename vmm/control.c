@@ -69,15 +69,16 @@ static json_t *net_state(void)
 			if (st.features & (1ULL << offloads[k].bit))
 				json_array_append_new(
 					names, json_string(offloads[k].name));
-		return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-				 "offloads", names, "rx_frames",
-				 (json_int_t)st.rx_frames, "rx_bytes",
-				 (json_int_t)st.rx_bytes, "rx_big",
-				 (json_int_t)st.rx_big, "tx_frames",
-				 (json_int_t)st.tx_frames, "tx_bytes",
-				 (json_int_t)st.tx_bytes, "tx_big",
-				 (json_int_t)st.tx_big, "dropped",
-				 (json_int_t)st.dropped);
+		return json_pack(
+			"{s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"offloads", names, "mtu", (int)st.mtu, "rx_frames",
+			(json_int_t)st.rx_frames, "rx_bytes",
+			(json_int_t)st.rx_bytes, "rx_big",
+			(json_int_t)st.rx_big, "tx_frames",
+			(json_int_t)st.tx_frames, "tx_bytes",
+			(json_int_t)st.tx_bytes, "tx_big",
+			(json_int_t)st.tx_big, "dropped",
+			(json_int_t)st.dropped);
 	}
 	return json_null();
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -132,6 +133,13 @@ struct net_backend *net_tap_new(const char *ifname)
 		free(t);
 		return NULL;
 	}
+	/* the guest's MTU is the device's (jumbo frames on a bridge) */
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock >= 0 && ioctl(sock, SIOCGIFMTU, &ifr) == 0 &&
+	    ifr.ifr_mtu >= 576 && ifr.ifr_mtu <= NET_USER_MTU)
+		t->be.mtu = (unsigned)ifr.ifr_mtu;
+	if (sock >= 0)
+		close(sock);
 	t->be.sendv = tap_sendv;
 	t->be.offloads = tap_offloads;
 	t->be.fill = tap_fill;

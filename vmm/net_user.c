@@ -205,8 +205,8 @@ struct net_backend *net_user_new(const struct vm_forward *fwd, int nfwd)
 	SlirpConfig cfg = {
 		.version = 1,
 		.in_enabled = true,
-		.if_mtu = VIRTIO_NET_MTU,
-		.if_mru = VIRTIO_NET_MTU,
+		.if_mtu = NET_USER_MTU,
+		.if_mru = NET_USER_MTU,
 	};
 	inet_pton(AF_INET, "10.0.2.0", &cfg.vnetwork);
 	inet_pton(AF_INET, "255.255.255.0", &cfg.vnetmask);
@@ -246,6 +246,7 @@ struct net_backend *net_user_new(const struct vm_forward *fwd, int nfwd)
 		}
 	}
 	u->be.send = user_send;
+	u->be.mtu = NET_USER_MTU;
 	u->be.fill = user_fill;
 	u->be.poll = user_poll;
 	return &u->be;

@@ -203,11 +203,16 @@ struct net_backend {
 	 * GUEST_TSO4 bits of (features); called when they change, NULL if
 	 * the backend only ever gives finished frames */
 	void (*offloads)(struct net_backend *b, uint64_t features);
+	/* the link's MTU, told to the guest (0: VIRTIO_NET_MTU) */
+	unsigned mtu;
 	struct virtio_dev *dev;
 };
 
 #define VIRTIO_NET_MTU 1500
-#define NET_FRAME_MAX (VIRTIO_NET_MTU + 14)
+/* user networking's: libslirp ends the guest's TCP and UDP itself, so
+ * its link can take 64 KiB frames, a segment or datagram each (as
+ * slirp4netns and passt do) */
+#define NET_USER_MTU 65520
 /* a segmentation-offload frame: an IPv4 packet of up to 64 KiB */
 #define NET_GSO_FRAME_MAX (65535 + 14)
 #define NET_GUEST_IP "10.0.2.15"
@@ -225,15 +230,16 @@ int virtio_net_deliver(struct virtio_dev *d,
 		       const uint8_t *frame, size_t len);
 
 /* What a network device has moved: frames and bytes each way (rx: to
- * the guest), how many of them were longer than the link's (TCP frames
- * of up to 64 KiB, cut into segments on their way out, or taken whole
- * from the host's kernel on their way in), frames dropped, and the
- * features the driver took. */
+ * the guest), how many of them were longer than Ethernet's 1514 bytes
+ * (TCP frames of up to 64 KiB cut into segments on their way out or
+ * taken whole from the host's kernel, or any frame of a wider link),
+ * frames dropped, the link's MTU, and the features the driver took. */
 struct net_stats {
 	uint64_t features;
 	uint64_t rx_frames, rx_bytes, rx_big;
 	uint64_t tx_frames, tx_bytes, tx_big;
 	uint64_t dropped;
+	unsigned mtu;
 };
 /* (d)'s counts: 0, or -1 if (d) is no network device. */
 int virtio_net_stats(struct virtio_dev *d, struct net_stats *out);

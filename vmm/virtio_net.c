@@ -58,6 +58,7 @@ struct net {
 	unsigned count;
 	size_t bytes;
 	struct net_stats stats;
+	size_t frame_max; /* of a frame without segmentation: the MTU's */
 };
 
 static int has(const struct net *n, unsigned bit)
@@ -135,7 +136,7 @@ static int put_frame(struct net *n, const struct virtio_net_hdr_v1 *hdr,
 	virtq_flush(q, k);
 	n->stats.rx_frames++;
 	n->stats.rx_bytes += len;
-	n->stats.rx_big += h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	n->stats.rx_big += len > VIRTIO_NET_MTU + 14u;
 	return 1;
 }
 
@@ -205,7 +206,7 @@ static int deliver_locked(struct net *n, struct virtio_net_hdr_v1 h,
 {
 	static const struct virtio_net_hdr_v1 plain;
 	int gso = h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
-	if (len < 14 || len > (gso ? NET_GSO_FRAME_MAX : NET_FRAME_MAX) ||
+	if (len < 14 || len > (gso ? NET_GSO_FRAME_MAX : n->frame_max) ||
 	    (gso && h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4)) {
 		n->stats.dropped++;
 		return -1;
@@ -324,7 +325,7 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 		      h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4)) ||
 	    ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 	     !has(n, VIRTIO_NET_F_GUEST_CSUM)) ||
-	    len < 14 || len > (gso ? NET_GSO_FRAME_MAX : NET_FRAME_MAX)) {
+	    len < 14 || len > (gso ? NET_GSO_FRAME_MAX : n->frame_max)) {
 		/* more than the guest takes (it was reset meanwhile): out
 		 * of its buffers, finished, and in again */
 		gather(n->scratch, n->rx_iov, niov, HDR_LEN, len);
@@ -345,7 +346,7 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 	virtq_unpop(q, k - used);
 	n->stats.rx_frames++;
 	n->stats.rx_bytes += len;
-	n->stats.rx_big += gso;
+	n->stats.rx_big += len > VIRTIO_NET_MTU + 14u;
 	virtio_notify(d, q);
 out:
 	pthread_mutex_unlock(&d->lock);
@@ -378,13 +379,13 @@ static long net_transmit(struct virtio_dev *d, struct virtq_chain *c, char *why,
 	if ((gso && (h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 ||
 		     !has(n, VIRTIO_NET_F_HOST_TSO4))) ||
 	    (csum && !has(n, VIRTIO_NET_F_CSUM)) ||
-	    len > (gso ? NET_GSO_FRAME_MAX : NET_FRAME_MAX)) {
+	    len > (gso ? NET_GSO_FRAME_MAX : n->frame_max)) {
 		n->stats.dropped++;
 		return 0;
 	}
 	n->stats.tx_frames++;
 	n->stats.tx_bytes += len;
-	n->stats.tx_big += gso;
+	n->stats.tx_big += len > VIRTIO_NET_MTU + 14u;
 	if (n->be->sendv) {
 		/* header and frame straight from the guest's buffers: the
 		 * host's kernel checks the header again as it takes them */
@@ -501,6 +502,7 @@ int virtio_net_stats(struct virtio_dev *d, struct net_stats *out)
 	pthread_mutex_lock(&d->lock);
 	*out = n->stats;
 	out->features = d->driver_features;
+	out->mtu = n->config.mtu;
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
@@ -519,7 +521,9 @@ struct virtio_dev *virtio_net_new(const char *name, struct net_backend *backend,
 	memcpy(n->config.mac, mac, 6);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->config.max_virtqueue_pairs = 1;
-	n->config.mtu = VIRTIO_NET_MTU;
+	n->config.mtu =
+		(uint16_t)(backend->mtu ? backend->mtu : VIRTIO_NET_MTU);
+	n->frame_max = n->config.mtu + 14u;
 	virtio_dev_init(&n->dev, &net_ops, name, n, mem,
 			F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS) |
 				F(VIRTIO_NET_F_MTU) | F(VIRTIO_NET_F_CSUM) |

@@ -134,8 +134,18 @@ int netdev_start(void)
 		mac[k] = (dev.features & F(VIRTIO_NET_F_MAC))
 				 ? (uint8_t)vdev_config32(&dev, mac_at + k)
 				 : (uint8_t)(k == 0 ? 0x52 : k);
+	/* a link wider than Ethernet's (user networking's) only with
+	 * buffers a big frame can span */
+	unsigned mtu = 1500;
+	if ((dev.features & F(VIRTIO_NET_F_MTU)) &&
+	    (dev.features & F(VIRTIO_NET_F_MRG_RXBUF))) {
+		unsigned m = (uint16_t)vdev_config32(
+			&dev, offsetof(struct virtio_net_config, mtu));
+		if (m >= 576 && m <= FRAME_BIG - ETH_HLEN)
+			mtu = m;
+	}
 	attached = 1;
-	net_interface_up(mac);
+	net_interface_up(mac, mtu);
 	return 0;
 }
 
@@ -157,7 +167,8 @@ int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx)
 {
 	int big = len > TX_BUF - HDR_LEN;
 	if (!attached || len > FRAME_BIG ||
-	    (big && !(tx && tx->gso_size && (netdev_caps & NETDEV_TSO))))
+	    (len > ETH_HLEN + netif.mtu &&
+	     !(tx && tx->gso_size && (netdev_caps & NETDEV_TSO))))
 		return -EINVAL;
 	uint16_t *nfree = big ? &nbig_free : &ntx_free;
 	reclaim_tx();
@@ -190,7 +201,7 @@ int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx)
 			memcpy(at + tx->csum_offset, &c, 2);
 		}
 	}
-	if (tx && tx->gso_size && len > ETH_HLEN + 1500) {
+	if (tx && tx->gso_size && len > ETH_HLEN + netif.mtu) {
 		bulk_until = clock_monotonic_ns() + BULK_NS;
 		h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 		h->gso_size = tx->gso_size;

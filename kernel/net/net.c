@@ -37,9 +37,10 @@ static struct arp_entry arp_table[ARP_ENTRIES];
 static struct arp_wait arp_pending[ARP_PENDING];
 static uint16_t ip_id;
 
-void net_interface_up(const uint8_t mac[6])
+void net_interface_up(const uint8_t mac[6], unsigned mtu)
 {
 	memcpy(netif.mac, mac, 6);
+	netif.mtu = mtu;
 	netif.up = 1;
 }
 
@@ -138,6 +139,26 @@ static int eth_send(const uint8_t dst[6], uint16_t type, const void *payload,
 	return eth_xmit(dst, type, out + ETH_HLEN, len, NULL);
 }
 
+/* A frame kept while its next hop is asked for: up to a page from
+ * kmalloc, a bigger one (a wide link's) in consecutive pages. */
+static uint8_t *frame_alloc(size_t len)
+{
+	if (len <= PAGE_SIZE)
+		return kmalloc(len);
+	uint64_t pa = phys_alloc_contig((len + PAGE_SIZE - 1) / PAGE_SIZE);
+	return pa ? phys_to_virt(pa) : NULL;
+}
+
+static void frame_free(uint8_t *p, size_t len)
+{
+	if (len <= PAGE_SIZE) {
+		kfree(p, len);
+		return;
+	}
+	for (size_t off = 0; off < len; off += PAGE_SIZE)
+		phys_free(virt_to_phys(p + off));
+}
+
 static struct arp_entry *arp_find(uint32_t ip)
 {
 	uint64_t now = clock_monotonic_ns();
@@ -184,7 +205,7 @@ static void arp_learn(uint32_t ip, const uint8_t mac[6])
 			continue;
 		memcpy(((struct eth_hdr *)w->frame)->dst, mac, 6);
 		netdev_send(w->frame, w->len, w->has_tx ? &w->tx : NULL);
-		kfree(w->frame, w->len);
+		frame_free(w->frame, w->len);
 		w->frame = NULL;
 	}
 }
@@ -224,7 +245,7 @@ static void arp_timers(void)
 		if (!w->frame)
 			continue;
 		if (now - w->since > ARP_GIVE_UP_NS) {
-			kfree(w->frame, w->len);
+			frame_free(w->frame, w->len);
 			w->frame = NULL;
 		} else if (now - w->asked > ARP_RETRY_NS) {
 			w->asked = now;
@@ -306,7 +327,11 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	    size_t len, const struct netdev_tx *tx)
 {
 	const size_t hl = sizeof(struct ip_hdr);
-	if (len > (tx && tx->gso_size ? 65535 : IP_MTU) - hl)
+	size_t mtu = tx && tx->gso_size ? 65535
+		     : is_local(dst)	? IP_MTU
+		     : netif.mtu	? netif.mtu
+					: IP_MTU;
+	if (len > mtu - hl)
 		return -EMSGSIZE;
 	struct ip_hdr *ip = (struct ip_hdr *)(payload - hl);
 	*ip = (struct ip_hdr){
@@ -361,7 +386,7 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 		if (w->frame)
 			continue;
 		w->len = ETH_HLEN + total;
-		w->frame = kmalloc(w->len);
+		w->frame = frame_alloc(w->len);
 		if (!w->frame) {
 			arp_request(hop);
 			return -ENOBUFS;

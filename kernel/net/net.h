@@ -17,12 +17,13 @@ struct netif {
 	int configured; /* it has an address */
 	uint8_t mac[6];
 	uint32_t ip, mask, gw, dns;
+	unsigned mtu; /* the link's (the device says), 1500 by default */
 	uint64_t rx_frames, tx_frames, rx_dropped, rx_bad;
 };
 extern struct netif netif;
 
-/* The driver found a device with (mac). */
-void net_interface_up(const uint8_t mac[6]);
+/* The driver found a device with (mac) on a link of (mtu). */
+void net_interface_up(const uint8_t mac[6], unsigned mtu);
 /* Static configuration from the command line (fresco.ip=ADDR/PREFIX,
  * fresco.gw=, fresco.dns=); 0 or -EINVAL. */
 int net_configure(const char *ip, const char *gw, const char *dns);

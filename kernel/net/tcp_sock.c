@@ -99,11 +99,31 @@ static void cb_event(struct tcp_cb *cb)
 
 static const struct tcp_ops ops = {cb_output, cb_event};
 
+static int is_local(uint32_t rip)
+{
+	return (rip & 0xff) == 0x7f || rip == netif.ip;
+}
+
 /* Segments of many at once to (rip), when the device cuts them. */
 static uint32_t tso_for(uint32_t rip)
 {
-	int local = (rip & 0xff) == 0x7f || rip == netif.ip;
-	return (netdev_caps & NETDEV_TSO) && !local ? TSO_MAX : 0;
+	return (netdev_caps & NETDEV_TSO) && !is_local(rip) ? TSO_MAX : 0;
+}
+
+/* The MSS we announce to (rip): what the link takes (user networking's
+ * is 64 KiB wide), 1500 bytes' worth over loopback. */
+static uint16_t mss_for(uint32_t rip)
+{
+	if (is_local(rip) || !netif.mtu)
+		return OUR_MSS;
+	return (uint16_t)(netif.mtu - 40);
+}
+
+/* Route-dependent settings of (s)'s connection, once its peer is known. */
+static void route(struct sock *s)
+{
+	s->tcp->tso_max = tso_for(s->rip);
+	s->tcp->our_mss = mss_for(s->rip);
 }
 
 /* ---- sockets ---- */
@@ -163,7 +183,7 @@ int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port)
 		return -ENETUNREACH;
 	s->rip = ip;
 	s->rport = port;
-	cb->tso_max = tso_for(ip);
+	route(s);
 	s->connected = 1;
 	s->connect_started = 1;
 	cb->error = 0;
@@ -481,7 +501,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		c->lport = h->dport;
 		c->rip = ip->src;
 		c->rport = h->sport;
-		c->tcp->tso_max = tso_for(ip->src);
+		route(c);
 		c->bound = c->connected = 1;
 		c->parent = s;
 		c->pending = 1;
