@@ -10,10 +10,12 @@
 #include "virtio.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <slirp/libslirp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define TIMERS_MAX 16
@@ -197,6 +199,39 @@ static void user_poll(struct net_backend *b, struct pollfd *fds, int n)
 	}
 }
 
+/*
+ * libslirp listens for a published TCP port with a backlog of one: when
+ * clients connect at once (wrk's 64), the host's kernel drops the SYNs
+ * beyond it and they come again a second later. A second listen() on
+ * the socket widens its queue; the sockets are found among the
+ * monitor's descriptors by their port, as libslirp does not tell them.
+ */
+static void widen_backlogs(const struct vm_forward *fwd, int nfwd)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		int fd = atoi(e->d_name), listening = 0;
+		socklen_t len = sizeof(listening);
+		struct sockaddr_in a;
+		socklen_t alen = sizeof(a);
+		if (fd < 3 || fd == dirfd(dir) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+			       &len) < 0 ||
+		    !listening ||
+		    getsockname(fd, (struct sockaddr *)&a, &alen) < 0 ||
+		    a.sin_family != AF_INET)
+			continue;
+		for (int i = 0; i < nfwd; i++)
+			if (!fwd[i].udp &&
+			    ntohs(a.sin_port) == fwd[i].host_port)
+				listen(fd, SOMAXCONN);
+	}
+	closedir(dir);
+}
+
 struct net_backend *net_user_new(const struct vm_forward *fwd, int nfwd)
 {
 	struct user *u = calloc(1, sizeof(*u));
@@ -245,6 +280,7 @@ struct net_backend *net_user_new(const struct vm_forward *fwd, int nfwd)
 			return NULL;
 		}
 	}
+	widen_backlogs(fwd, nfwd);
 	u->be.send = user_send;
 	u->be.mtu = NET_USER_MTU;
 	u->be.fill = user_fill;

@@ -402,6 +402,35 @@ def serving_volume(tmp_path, directory, mount, port, *command):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def test_a_published_port_takes_many_connections_at_once():
+    """libslirp listens with a backlog of one; the monitor widens it, so
+    that 64 clients connecting at once are all taken (the host's kernel
+    would drop the SYNs beyond it, to be sent again a second later), and
+    each gets its answer."""
+    need_kvm()
+    port = free_port(socket.SOCK_STREAM)
+    with guest_httpd(["-p", f"127.0.0.1:{port}:80"]):
+        listing = subprocess.run(["ss", "-Hltn", f"sport = :{port}"],
+                                 capture_output=True, text=True).stdout
+        assert int(listing.split()[2]) >= 128, listing  # the backlog
+        answers = []
+
+        def get():
+            with socket.create_connection(("127.0.0.1", port),
+                                          timeout=20) as c:
+                c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                answers.append(c.makefile("rb").read())
+
+        clients = [threading.Thread(target=get) for _ in range(64)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        assert len(answers) == 64
+        assert all(a.startswith(b"HTTP/1.1 200") and
+                   a.endswith(b"hello from a Fresco VM\n") for a in answers)
+
+
 def test_curl_fetches_a_file_from_a_guest_server(tmp_path, big_file):
     """A guest HTTP server (epoll, keep-alive) serves a file from a volume
     through a published port; curl on the host gets it intact."""
