@@ -90,7 +90,9 @@ void phys_init(const struct hvm_start_info *si)
 			add_free(a, b, 0);
 	}
 	/* the share counts: one 16-bit count per page up to the highest
-	 * free address, taken from the end of the largest range */
+	 * free address, taken from the start of the largest range (low
+	 * memory, as everything else at boot: a page written high up makes
+	 * the monitor's host back it with a 2 MiB huge page) */
 	uint64_t top = 0;
 	int big = 0;
 	for (int i = 0; i < nranges; i++) {
@@ -102,9 +104,9 @@ void phys_init(const struct hvm_start_info *si)
 	}
 	uint64_t bytes = PAGE_UP(top / PAGE_SIZE * sizeof(uint16_t));
 	if (nranges && ranges[big].end - ranges[big].start > bytes) {
-		ranges[big].end -= bytes;
+		shares = phys_to_virt(ranges[big].start);
+		ranges[big].start += bytes;
 		nfree -= bytes / PAGE_SIZE;
-		shares = phys_to_virt(ranges[big].end);
 		nshares = top / PAGE_SIZE;
 		memset(shares, 0, bytes);
 	}
