@@ -247,17 +247,25 @@ test: deps
 	$(Q)$(PYTHON) -m pytest -q tests/system
 
 # ---- fuzzing: libFuzzer with ASan and UBSan (clang) ----
-FUZZERS := $(B)/fuzz/fuzz_virtio_blk $(B)/fuzz/fuzz_ext2 $(B)/fuzz/fuzz_tcp
+FUZZERS := $(B)/fuzz/fuzz_virtio_blk $(B)/fuzz/fuzz_virtio_net \
+	$(B)/fuzz/fuzz_ext2 $(B)/fuzz/fuzz_tcp
 FUZZ_SRCS := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_blk.c vmm/guest_mem.c
 FUZZ_TIME ?= 600
 FUZZ_FLAGS := -timeout=5 -close_fd_mask=2 -print_final_stats=1
 FUZZ_CC := clang -std=gnu11 -g -O1 -Iinclude -Ivmm -Ikernel \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(B)/fuzz/fuzz_virtio_blk: tests/fuzz/fuzz_virtio_blk.c $(FUZZ_SRCS) \
-		vmm/virtio.h vmm/vmm.h
+		vmm/virtio.h vmm/vmm.h tests/fuzz/mmio_ops.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) -o $@ $< $(FUZZ_SRCS) -lpthread
+FUZZ_NET_SRCS := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_net.c \
+	vmm/net_offload.c vmm/guest_mem.c kernel/lib/inet.c
+$(B)/fuzz/fuzz_virtio_net: tests/fuzz/fuzz_virtio_net.c $(FUZZ_NET_SRCS) \
+		vmm/virtio.h tests/fuzz/mmio_ops.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) -o $@ $< $(FUZZ_NET_SRCS) -lpthread
 $(B)/fuzz/fuzz_ext2: tests/fuzz/fuzz_ext2.c kernel/lib/ext2.c kernel/lib/ext2.h \
 		tests/common/ext2_mem.h
 	@mkdir -p $(@D)
@@ -272,13 +280,16 @@ $(B)/fuzz/seeds/read: tests/fuzz/seeds.py
 	$(Q)$(PYTHON) tests/fuzz/seeds.py $(@D)
 $(B)/fuzz/seeds-ext2/1k: tests/fuzz/seeds.py
 	$(Q)$(PYTHON) tests/fuzz/seeds.py --ext2 $(@D)
+$(B)/fuzz/seeds-virtio_net/offloads: tests/fuzz/seeds.py
+	$(Q)$(PYTHON) tests/fuzz/seeds.py --net $(@D)
 
 # A short run in `make test`; `make fuzz` runs FUZZ_TIME seconds and keeps
 # its corpus in build/fuzz/corpus. Findings are written to build/fuzz/.
-FUZZ_SEEDS := $(B)/fuzz/seeds/read $(B)/fuzz/seeds-ext2/1k
+FUZZ_SEEDS := $(B)/fuzz/seeds/read $(B)/fuzz/seeds-ext2/1k \
+	$(B)/fuzz/seeds-virtio_net/offloads
 
 fuzz-short: $(FUZZERS) $(FUZZ_SEEDS)
-	$(Q)for t in virtio_blk ext2 tcp; do \
+	$(Q)for t in virtio_blk virtio_net ext2 tcp; do \
 		mkdir -p $(B)/fuzz/corpus-short-$$t; \
 		seeds=$(B)/fuzz/seeds-$$t; [ $$t = virtio_blk ] && \
 			seeds=$(B)/fuzz/seeds; mkdir -p $$seeds; \
@@ -294,7 +305,7 @@ fuzz-short: $(FUZZERS) $(FUZZ_SEEDS)
 
 # FUZZ_TIME seconds for each target
 fuzz: deps $(FUZZERS) $(FUZZ_SEEDS)
-	$(Q)for t in virtio_blk ext2 tcp; do \
+	$(Q)for t in virtio_blk virtio_net ext2 tcp; do \
 		mkdir -p $(B)/fuzz/corpus-$$t; \
 		seeds=$(B)/fuzz/seeds-$$t; [ $$t = virtio_blk ] && \
 			seeds=$(B)/fuzz/seeds; mkdir -p $$seeds; \

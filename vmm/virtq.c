@@ -158,8 +158,8 @@ int virtq_should_notify(struct virtq *q)
 
 int virtq_arm(struct virtq *q)
 {
-	if (!q->event_idx)
-		return 0;
+	if (!q->event_idx || !q->ready)
+		return 0; /* nothing to ask of a queue not (yet) working */
 	uint16_t *avail_event = (uint16_t *)&q->used->ring[q->num];
 	__atomic_store_n(avail_event, q->last_avail, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

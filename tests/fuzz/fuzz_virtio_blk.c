@@ -8,6 +8,7 @@
  * hang (libFuzzer's -timeout) or an out-of-bounds access is a failure.
  */
 #define _GNU_SOURCE
+#include "mmio_ops.h"
 #include "virtio.h"
 
 #include <stdlib.h>
@@ -17,13 +18,6 @@
 
 #define GUEST_MEM 16384
 #define DISK (1 << 20)
-
-/* the registers a driver touches, so most ops hit something */
-static const uint16_t regs[] = {
-	0x000, 0x004, 0x008, 0x010, 0x014, 0x020, 0x024, 0x030, 0x034,
-	0x038, 0x044, 0x050, 0x060, 0x064, 0x070, 0x080, 0x084, 0x090,
-	0x094, 0x0a0, 0x0a4, 0x0fc, 0x100, 0x108, 0x10c, 0x114,
-};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,20 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	virtio_dev_place(d, 0);
 
-	for (size_t at = GUEST_MEM + 1; at + 5 <= size; at += 5) {
-		uint8_t op = data[at];
-		uint32_t v;
-		memcpy(&v, data + at + 1, 4);
-		uint8_t buf[8];
-		memcpy(buf, &v, 4);
-		uint64_t off = regs[(op & 0x7f) % (sizeof(regs) / 2)];
-		if (op & 0x80)
-			virtio_mmio_access(d, off, buf, 4, 0); /* read */
-		else if ((op & 0x7f) >= sizeof(regs) / 2)
-			virtio_mmio_access(d, v & 0x1ff, buf, 1 + (op & 7), 1);
-		else
-			virtio_mmio_access(d, off, buf, 4, 1);
-	}
+	run_ops(d, data, size, GUEST_MEM + 1, NULL);
 	virtio_dev_free(d);
 	return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """seeds.py: write starting inputs for the fuzz targets into a directory:
 `seeds.py DIR` for fuzz_virtio_blk, `seeds.py --ext2 DIR` for fuzz_ext2
-(small volumes made by mke2fs, with every kind of entry).
+(small volumes made by mke2fs, with every kind of entry), `seeds.py --net
+DIR` for fuzz_virtio_net.
 
 Each seed is what a well-behaved driver does (negotiate, set up queue 0,
 queue requests, notify), so the fuzzer starts from deep inside the
@@ -116,8 +117,77 @@ def ext2_seeds(out):
             (out / name).write_bytes(img.read_bytes())
 
 
+def tcp_frame(payload, flags=0x18):
+    """An Ethernet frame holding a TCP/IPv4 segment of (payload)."""
+    tcp = struct.pack(">HHIIBBHHH", 8080, 80, 1000, 1, 5 << 4, flags,
+                      1024, 0, 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000,
+                     64, 6, 0, bytes([10, 0, 2, 15]), bytes([10, 0, 2, 2]))
+    return b"\xff" * 6 + b"\x52\x54\0\x12\x34\x56\x08\x00" + ip + tcp
+
+
+def vnet_hdr(gso_size=0, csum=True):
+    """virtio_net_hdr_v1: NEEDS_CSUM at the TCP checksum, TCPV4 if cut."""
+    return struct.pack("<BBHHHHH", 1 if csum else 0, 1 if gso_size else 0,
+                       54 if gso_size else 0, gso_size, 34 if csum else 0,
+                       16 if csum else 0, 0)
+
+
+def net_seed(features, frames, vnet):
+    """A driver that negotiates (features), posts eight 1 KiB receive
+    buffers and sends a 3000-byte frame to be cut, then the backend
+    hands it (frames): (opcode, bytes) placed in the RAM image."""
+    q = [(0x0, 0x100, 0x200), (0x400, 0x500, 0x600)]
+    ram = bytearray(GUEST_MEM)
+    for i in range(8):  # receive buffers
+        struct.pack_into("<QIHH", ram, q[0][0] + 16 * i, 0x1000 + 1024 * i,
+                         1024, WRITE, 0)
+        struct.pack_into("<H", ram, q[0][1] + 4 + 2 * i, i)
+    struct.pack_into("<H", ram, q[0][1] + 2, 8)
+    tx = vnet_hdr(1000) + tcp_frame(bytes(range(256)) * 11)
+    ram[0x3000:0x3000 + len(tx)] = tx
+    struct.pack_into("<QIHH", ram, q[1][0], 0x3000, len(tx), 0, 0)
+    struct.pack_into("<HH", ram, q[1][1] + 2, 1, 0)
+    ops = b""
+    at = 0x3c00
+    for code, frame in frames:
+        ram[at:at + len(frame)] = frame
+        ops += struct.pack("<BI", code, at << 16 | len(frame))
+        at += len(frame)
+    p = op(0x070, 0) + op(0x070, 1) + op(0x070, 3)
+    p += op(0x024, 0) + op(0x020, features & 0xffffffff)
+    p += op(0x024, 1) + op(0x020, 1) + op(0x070, 11)
+    for i, (desc, avail, used) in enumerate(q):
+        p += op(0x030, i) + op(0x038, 16) + op(0x080, desc)
+        p += op(0x084, 0) + op(0x090, avail) + op(0x094, 0)
+        p += op(0x0a0, used) + op(0x0a4, 0) + op(0x044, 1)
+    p += op(0x070, 15) + op(0x050, 0) + op(0x050, 1)
+    return bytes(ram) + bytes([vnet]) + p + ops + op(0x070, 0)
+
+
+def net_seeds(out):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    every = (1 << 0) | (1 << 1) | (1 << 7) | (1 << 11) | (1 << 15) | \
+        (1 << 29)
+    small = vnet_hdr(csum=False) + tcp_frame(b"hello")
+    big = vnet_hdr(700) + tcp_frame(bytes(range(200)) * 5)
+    seeds = {
+        "offloads": net_seed(every, [(0x70, big), (0x71, big),
+                                     (0x70, small), (0x72, big[12:])],
+                             0),
+        "offloads-tap": net_seed(every, [(0x71, small), (0x71, big)], 1),
+        "plain": net_seed(1 << 29, [(0x70, big), (0x71, small)], 0),
+        "wide": net_seed(every | (1 << 3), [(0x70, small)], 2),
+    }
+    for name, data in seeds.items():
+        (out / name).write_bytes(data)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--ext2":
         ext2_seeds(sys.argv[2])
+    elif sys.argv[1] == "--net":
+        net_seeds(sys.argv[2])
     else:
         main(sys.argv[1])
