@@ -72,21 +72,28 @@ int net_attach(const struct vdev *probed)
 }
 
 /* The buffers, before the device is told what the driver takes: big
- * transmit buffers only if memory gives them. */
+ * transmit buffers only if memory gives them. A later call (the device
+ * refused us before) takes only what is still missing. */
 static int alloc_buffers(void)
 {
+	static int done;
+	if (done)
+		return 0;
 	for (unsigned i = 0; i < RX_BUFS; i++) {
-		uint64_t pa = phys_alloc();
+		uint64_t pa = rx_buf[i] ? 1 : phys_alloc();
 		if (!pa)
 			return -ENOMEM;
-		rx_buf[i] = phys_to_virt(pa);
+		if (!rx_buf[i])
+			rx_buf[i] = phys_to_virt(pa);
 	}
 	for (unsigned p = 0; p < TX_BUFS / 2; p++) {
-		uint64_t pa = phys_alloc();
+		uint64_t pa = tx_buf[2 * p] ? 1 : phys_alloc();
 		if (!pa)
 			return -ENOMEM;
-		tx_buf[2 * p] = phys_to_virt(pa);
-		tx_buf[2 * p + 1] = tx_buf[2 * p] + TX_BUF;
+		if (!tx_buf[2 * p]) {
+			tx_buf[2 * p] = phys_to_virt(pa);
+			tx_buf[2 * p + 1] = tx_buf[2 * p] + TX_BUF;
+		}
 	}
 	for (unsigned i = 0; i < TX_BUFS; i++)
 		tx_free[ntx_free++] = (uint16_t)i;
@@ -97,6 +104,7 @@ static int alloc_buffers(void)
 		tx_buf[TX_BUFS + i] = phys_to_virt(pa);
 		big_free[nbig_free++] = (uint16_t)(TX_BUFS + i);
 	}
+	done = 1;
 	return 0;
 }
 
