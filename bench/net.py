@@ -243,7 +243,7 @@ def report(res):
                 else f"host -> guest, {cc}")
         if kind == "user":
             what = what.split(",")[0] + ", user net"
-        lines.append(f"bulk TCP {what:20} MiB/s: fresco {g:6.0f}  native "
+        lines.append(f"bulk TCP {what:24} MiB/s: fresco {g:6.0f}  native "
                      f"loopback {nat:6.0f}  ratio {g / nat:.2f}x"
                      + ("  (stalled: did not finish in 90 s)" if not g
                         else ""))
