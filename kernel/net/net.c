@@ -262,6 +262,11 @@ static int is_local(uint32_t dst)
 	       (netif.configured && dst == netif.ip);
 }
 
+size_t ip_mtu_for(uint32_t dst)
+{
+	return is_local(dst) || !netif.mtu ? IP_MTU : netif.mtu;
+}
+
 uint32_t ip_source_for(uint32_t dst)
 {
 	if ((dst & 0xff) == LOOPBACK)
@@ -327,10 +332,7 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	    size_t len, const struct netdev_tx *tx)
 {
 	const size_t hl = sizeof(struct ip_hdr);
-	size_t mtu = tx && tx->gso_size ? 65535
-		     : is_local(dst)	? IP_MTU
-		     : netif.mtu	? netif.mtu
-					: IP_MTU;
+	size_t mtu = tx && tx->gso_size ? 65535 : ip_mtu_for(dst);
 	if (len > mtu - hl)
 		return -EMSGSIZE;
 	struct ip_hdr *ip = (struct ip_hdr *)(payload - hl);

@@ -59,6 +59,9 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	    size_t len, const struct netdev_tx *tx);
 /* The address this host sends from to reach (dst). */
 uint32_t ip_source_for(uint32_t dst);
+/* The largest IPv4 packet to (dst) in one frame: the link's MTU (1500
+ * over loopback). */
+size_t ip_mtu_for(uint32_t dst);
 
 /* The program ended: let its connections deliver what they hold. */
 void net_exit(void);

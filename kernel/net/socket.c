@@ -14,17 +14,80 @@
 #include <linux/fcntl.h>
 #include <linux/stat.h>
 
-#define UDP_MAX_PAYLOAD (1500 - 20 - 8)
 #define RCVBUF_DEFAULT (208 * 1024)
 #define EPHEMERAL_FIRST 32768
 #define EPHEMERAL_LAST 60999
 
+/* A datagram waiting to be read: its bytes inline, or one longer than
+ * fits a page with its header (a wide link's) in whole pages, whose
+ * addresses take the place of the bytes. */
 struct dgram {
 	struct dgram *next;
 	uint32_t src;
 	uint16_t sport, len;
 	uint8_t data[];
 };
+
+#define DGRAM_INLINE (PAGE_SIZE - sizeof(struct dgram))
+
+static size_t dgram_pages(size_t len)
+{
+	return len <= DGRAM_INLINE ? 0 : (len + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+static size_t dgram_size(size_t len)
+{
+	size_t pages = dgram_pages(len);
+	return sizeof(struct dgram) + (pages ? pages * sizeof(uint8_t *) : len);
+}
+
+static void dgram_free(struct dgram *d)
+{
+	uint8_t **page = (uint8_t **)d->data;
+	for (size_t i = 0; i < dgram_pages(d->len); i++)
+		if (page[i])
+			phys_free(virt_to_phys(page[i]));
+	kfree(d, dgram_size(d->len));
+}
+
+static struct dgram *dgram_new(const uint8_t *data, size_t len)
+{
+	struct dgram *d = kmalloc(dgram_size(len));
+	if (!d)
+		return NULL;
+	d->len = (uint16_t)len;
+	size_t pages = dgram_pages(len);
+	if (!pages) {
+		memcpy(d->data, data, len);
+		return d;
+	}
+	uint8_t **page = (uint8_t **)d->data; /* zeroed by kmalloc */
+	for (size_t i = 0; i < pages; i++) {
+		uint64_t pa = phys_alloc();
+		if (!pa) {
+			dgram_free(d);
+			return NULL;
+		}
+		page[i] = phys_to_virt(pa);
+		size_t off = i * PAGE_SIZE;
+		memcpy(page[i], data + off,
+		       len - off < PAGE_SIZE ? len - off : PAGE_SIZE);
+	}
+	return d;
+}
+
+/* Copy the first (n) bytes of (d) to (out). */
+static void dgram_copy(const struct dgram *d, uint8_t *out, size_t n)
+{
+	if (!dgram_pages(d->len)) {
+		memcpy(out, d->data, n);
+		return;
+	}
+	uint8_t *const *page = (uint8_t *const *)d->data;
+	for (size_t off = 0; off < n; off += PAGE_SIZE)
+		memcpy(out + off, page[off / PAGE_SIZE],
+		       n - off < PAGE_SIZE ? n - off : PAGE_SIZE);
+}
 
 struct sock *all_socks;
 static uint16_t next_ephemeral = EPHEMERAL_FIRST;
@@ -131,21 +194,15 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		}
 	}
 	size_t n = len - sizeof(*u);
+	struct dgram *d = NULL;
 	if (!best || best->queued + n > best->rcvbuf ||
-	    sizeof(struct dgram) + n > PAGE_SIZE) {
-		udp_dropped++;
-		return;
-	}
-	struct dgram *d = kmalloc(sizeof(*d) + n);
-	if (!d) {
+	    !(d = dgram_new(p + sizeof(*u), n))) {
 		udp_dropped++;
 		return;
 	}
 	best->gen++;
 	d->src = ip->src;
 	d->sport = u->sport;
-	d->len = (uint16_t)n;
-	memcpy(d->data, p + sizeof(*u), n);
 	if (best->tail)
 		best->tail->next = d;
 	else
@@ -157,8 +214,11 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
 	     size_t len)
 {
-	static uint8_t pkt[sizeof(struct udp_hdr) + UDP_MAX_PAYLOAD];
-	if (len > UDP_MAX_PAYLOAD)
+	/* built in place behind room for the IPv4 and Ethernet headers; as
+	 * large as the link takes (no fragments) */
+	static uint8_t buf[NET_HEADROOM + 65535];
+	uint8_t *pkt = buf + NET_HEADROOM;
+	if (len > ip_mtu_for(dst) - 20 - sizeof(struct udp_hdr))
 		return -EMSGSIZE;
 	if (!s->bound) {
 		int r = sock_bind_addr(s, 0, 0);
@@ -180,7 +240,7 @@ int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
 	u->csum = inet_csum_done(inet_sum(pkt, sizeof(*u) + len, sum));
 	if (!u->csum)
 		u->csum = 0xffff;
-	int r = ip_output(src, dst, IP_PROTO_UDP, pkt, sizeof(*u) + len);
+	int r = ip_send(src, dst, IP_PROTO_UDP, pkt, sizeof(*u) + len, NULL);
 	return r == -ENOBUFS ? 0 : r; /* dropped by the link */
 }
 
@@ -192,7 +252,7 @@ long udp_recv(struct sock *s, void *buf, size_t cap, int peek, uint32_t *src,
 	struct dgram *d = s->head;
 	if (!d)
 		return -EAGAIN;
-	memcpy(buf, d->data, d->len < cap ? d->len : cap);
+	dgram_copy(d, buf, d->len < cap ? d->len : cap);
 	*src = d->src;
 	*sport = d->sport;
 	long len = d->len;
@@ -201,7 +261,7 @@ long udp_recv(struct sock *s, void *buf, size_t cap, int peek, uint32_t *src,
 		if (!s->head)
 			s->tail = NULL;
 		s->queued -= d->len;
-		kfree(d, sizeof(*d) + d->len);
+		dgram_free(d);
 	}
 	return len;
 }
@@ -253,7 +313,7 @@ void sock_free(struct sock *s)
 	while (s->head) {
 		struct dgram *d = s->head;
 		s->head = d->next;
-		kfree(d, sizeof(*d) + d->len);
+		dgram_free(d);
 	}
 	for (unsigned i = 0; s->pages && i < 2 * TCP_RING_PAGES_MAX; i++)
 		if (s->pages[i])

@@ -10,7 +10,7 @@
 struct dgram;
 
 /* A stream socket's send and receive rings: each starts at 64 KiB and
- * grows to 256 KiB once the connection has filled it (tcp_sock.c) */
+ * grows to 1 MiB once the connection has filled it (tcp_sock.c) */
 #define TCP_RING_PAGES 16
 #define TCP_RING_PAGES_MAX 256
 

@@ -114,9 +114,7 @@ static uint32_t tso_for(uint32_t rip)
  * is 64 KiB wide), 1500 bytes' worth over loopback. */
 static uint16_t mss_for(uint32_t rip)
 {
-	if (is_local(rip) || !netif.mtu)
-		return OUR_MSS;
-	return (uint16_t)(netif.mtu - 40);
+	return (uint16_t)(ip_mtu_for(rip) - 20 - TCP_HDR);
 }
 
 /* Route-dependent settings of (s)'s connection, once its peer is known. */

@@ -1,5 +1,6 @@
 /* udp.c: UDP sockets: loopback, errors, timeouts, poll, the msg calls,
- * and an echo server on the host (argv: its address and port).
+ * and an echo server on the host (argv: its address and port, and
+ * "wide" if the link takes 16000-byte datagrams whole).
  */
 #define GUEST_INET
 #include "guest.h"
@@ -171,7 +172,7 @@ static void errors(void)
 	close(s);
 }
 
-static void echo(const char *ip, int port)
+static void echo(const char *ip, int port, int wide)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in srv = guest_addr(ip, port);
@@ -204,6 +205,18 @@ static void echo(const char *ip, int port)
 			      (ssize_t)sizeof(big) &&
 		      !memcmp(big, bigback, sizeof(big)),
 	      "a 1472-byte datagram echoed");
+	if (wide) {
+		/* a wide link's (user networking's), in one frame each way */
+		static char huge[16000], hugeback[16000];
+		for (size_t i = 0; i < sizeof(huge); i++)
+			huge[i] = (char)(i * 7 + i / 253);
+		CHECK(sendto(s, huge, sizeof(huge), 0, (struct sockaddr *)&srv,
+			     sizeof(srv)) == (ssize_t)sizeof(huge) &&
+			      recv(s, hugeback, sizeof(hugeback), 0) ==
+				      (ssize_t)sizeof(huge) &&
+			      !memcmp(huge, hugeback, sizeof(huge)),
+		      "a 16000-byte datagram echoed whole");
+	}
 	close(s);
 }
 
@@ -235,7 +248,8 @@ int main(int argc, char **argv)
 		return serve(atoi(argv[2]), atoi(argv[3]));
 	loopback();
 	errors();
-	if (argc == 3)
-		echo(argv[1], atoi(argv[2]));
+	if (argc == 3 || argc == 4)
+		echo(argv[1], atoi(argv[2]),
+		     argc == 4 && !strcmp(argv[3], "wide"));
 	return guest_done("udp");
 }
