@@ -166,6 +166,14 @@ struct tcp_cb {
 	/* congestion control */
 	uint32_t cwnd, ssthresh, dupacks, recover;
 	int in_recovery;
+	/* undoing a recovery that D-SACKs prove spurious (RFC 2883, 3708):
+	 * the window before it, where it began, and its retransmissions
+	 * (in segments) not yet reported as duplicates */
+	uint32_t undo_cwnd, undo_ssthresh, undo_marker, undo_retrans;
+	int undo_ok;
+	uint32_t undone; /* recoveries undone (a count for tests) */
+	/* a duplicate received, to report in our next ACK (D-SACK) */
+	struct tcp_range dsack;
 
 	/* timing, in ns of the caller's clock */
 	uint64_t srtt, rttvar, rto;

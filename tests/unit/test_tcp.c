@@ -577,6 +577,101 @@ START_TEST(test_sack_recovery_resends_every_hole_at_once)
 }
 END_TEST
 
+/* Deliver segment (i) of (from) to (to), out of the wire's order. */
+static void deliver_nth(struct end *from, struct end *to, int i)
+{
+	struct tcp_seg in = as_input(&from->out[i]);
+	tcp_input(&to->cb, &in, now);
+}
+
+START_TEST(test_a_duplicate_is_reported_once_with_a_dsack)
+{
+	static uint8_t data[4 * 1000];
+	uint32_t base = burst(1, data, sizeof(data), 0, 4);
+	int first = A.taken;
+	for (int i = 0; i < 3; i++)
+		deliver_nth(&A, &B, first + i);
+	/* the first segment again (a retransmission that was not needed) */
+	int acks = B.nout;
+	deliver_nth(&A, &B, first);
+	ck_assert_int_eq(B.nout, acks + 1);
+	const struct seg *ack = &B.out[acks];
+	ck_assert_uint_eq(ack->ack, base + 3000);
+	ck_assert_uint_eq(ack->opts.nsack, 1);
+	ck_assert_uint_eq(ack->opts.sack[0].seq, base);
+	ck_assert_uint_eq(ack->opts.sack[0].len, 1000);
+	/* half old, half new: the old half */
+	struct tcp_seg part = seg_in(base + 2500, A.cb.rcv_nxt, TCP_ACK,
+				     65535 >> 7, data + 2500, 1000);
+	acks = B.nout;
+	tcp_input(&B.cb, &part, now);
+	ck_assert_uint_eq(B.cb.rcv_nxt, base + 3500);
+	B.cb.nodelay = 1;
+	if (B.nout == acks) /* the ACK was delayed: data carries it */
+		tcp_send(&B.cb, data, 10, now);
+	ck_assert_uint_eq(B.out[acks].opts.nsack, 1);
+	ck_assert_uint_eq(B.out[acks].opts.sack[0].seq, base + 2500);
+	ck_assert_uint_eq(B.out[acks].opts.sack[0].len, 500);
+	/* reported once */
+	tcp_send(&B.cb, data, 10, now);
+	ck_assert_uint_eq(B.out[B.nout - 1].opts.nsack, 0);
+}
+END_TEST
+
+START_TEST(test_a_recovery_dsacks_prove_spurious_is_undone)
+{
+	/* the first of 8 segments comes late, after the other 7: their
+	 * SACKs start a recovery that resends it and halves the window;
+	 * then the original arrives, then the resent copy, which the peer
+	 * reports as a duplicate: the recovery was not needed, and the
+	 * window it took comes back */
+	static uint8_t data[8 * 1000];
+	burst(1, data, sizeof(data), 8000, 8);
+	int first = A.taken;
+	for (int i = 1; i < 8; i++)
+		deliver_nth(&A, &B, first + i);
+	A.taken = first + 8;
+	int sent = A.nout;
+	while (pass(&B, &A))
+		;
+	ck_assert(A.cb.in_recovery);
+	ck_assert_int_eq(A.nout, sent + 1); /* the first one again */
+	ck_assert_uint_lt(A.cb.cwnd, 8000);
+	deliver_nth(&A, &B, first); /* the late original */
+	deliver_nth(&A, &B, sent);  /* the copy: a duplicate */
+	A.taken = A.nout;
+	while (pass(&B, &A))
+		;
+	ck_assert_int_eq(A.cb.undone, 1);
+	ck_assert(!A.cb.in_recovery);
+	ck_assert_uint_ge(A.cb.cwnd, 8000);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
+START_TEST(test_a_recovery_of_real_losses_stays)
+{
+	/* the same, but the first segment was lost: only the resent copy
+	 * arrives, no D-SACK comes, the halved window stays */
+	static uint8_t data[8 * 1000];
+	burst(1, data, sizeof(data), 8000, 8);
+	int first = A.taken;
+	for (int i = 1; i < 8; i++)
+		deliver_nth(&A, &B, first + i);
+	A.taken = first + 8;
+	int sent = A.nout;
+	while (pass(&B, &A))
+		;
+	deliver_nth(&A, &B, sent);
+	A.taken = A.nout;
+	settle(&A, &B);
+	ck_assert_int_eq(A.cb.undone, 0);
+	ck_assert_uint_eq(A.cb.cwnd, A.cb.ssthresh);
+	ck_assert_uint_lt(A.cb.cwnd, 8000);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
 START_TEST(test_sack_blocks_outside_the_flight_are_ignored)
 {
 	static uint8_t data[8 * 1000];
@@ -931,6 +1026,9 @@ int main(void)
 	tcase_add_test(t, test_syn_retries_end_in_timeout);
 	tcase_add_test(t, test_keepalive);
 	tcase_add_test(t, test_options);
+	tcase_add_test(t, test_a_duplicate_is_reported_once_with_a_dsack);
+	tcase_add_test(t, test_a_recovery_dsacks_prove_spurious_is_undone);
+	tcase_add_test(t, test_a_recovery_of_real_losses_stays);
 	suite_add_tcase(s, t);
 	return unit_run(s);
 }
