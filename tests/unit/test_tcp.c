@@ -618,6 +618,25 @@ START_TEST(test_a_duplicate_is_reported_once_with_a_dsack)
 }
 END_TEST
 
+/* 8 segments of (data) go out; all but the first (*first, of A's
+ * segments) reach B, whose SACKs make A resend it in a recovery that
+ * halves its window: that copy's index among A's segments. */
+static int first_one_resent(uint8_t *data, uint32_t len, int *first)
+{
+	burst(1, data, len, 8000, 8);
+	*first = A.taken;
+	for (int i = 1; i < 8; i++)
+		deliver_nth(&A, &B, *first + i);
+	A.taken = *first + 8;
+	int sent = A.nout;
+	while (pass(&B, &A))
+		;
+	ck_assert(A.cb.in_recovery);
+	ck_assert_int_eq(A.nout, sent + 1); /* the first one again */
+	ck_assert_uint_lt(A.cb.cwnd, 8000);
+	return sent;
+}
+
 START_TEST(test_a_recovery_dsacks_prove_spurious_is_undone)
 {
 	/* the first of 8 segments comes late, after the other 7: their
@@ -626,17 +645,7 @@ START_TEST(test_a_recovery_dsacks_prove_spurious_is_undone)
 	 * reports as a duplicate: the recovery was not needed, and the
 	 * window it took comes back */
 	static uint8_t data[8 * 1000];
-	burst(1, data, sizeof(data), 8000, 8);
-	int first = A.taken;
-	for (int i = 1; i < 8; i++)
-		deliver_nth(&A, &B, first + i);
-	A.taken = first + 8;
-	int sent = A.nout;
-	while (pass(&B, &A))
-		;
-	ck_assert(A.cb.in_recovery);
-	ck_assert_int_eq(A.nout, sent + 1); /* the first one again */
-	ck_assert_uint_lt(A.cb.cwnd, 8000);
+	int first, sent = first_one_resent(data, sizeof(data), &first);
 	deliver_nth(&A, &B, first); /* the late original */
 	deliver_nth(&A, &B, sent);  /* the copy: a duplicate */
 	A.taken = A.nout;
@@ -654,14 +663,8 @@ START_TEST(test_a_recovery_of_real_losses_stays)
 	/* the same, but the first segment was lost: only the resent copy
 	 * arrives, no D-SACK comes, the halved window stays */
 	static uint8_t data[8 * 1000];
-	burst(1, data, sizeof(data), 8000, 8);
-	int first = A.taken;
-	for (int i = 1; i < 8; i++)
-		deliver_nth(&A, &B, first + i);
-	A.taken = first + 8;
-	int sent = A.nout;
-	while (pass(&B, &A))
-		;
+	int first, sent = first_one_resent(data, sizeof(data), &first);
+	(void)first;
 	deliver_nth(&A, &B, sent);
 	A.taken = A.nout;
 	settle(&A, &B);
