@@ -812,6 +812,22 @@ static int dsack_input(struct tcp_cb *cb, const struct tcp_seg *s)
 	return 1;
 }
 
+/*
+ * An ACK answering a segment without data that we cannot take (out of
+ * the window, or acknowledging what was never sent): at most one each
+ * TCP_OOW_ACK_NS, as Linux's tcp_invalid_ratelimit. Two ends that
+ * disagree on the sequence numbers (data injected into one of them)
+ * would otherwise answer each other's ACKs forever.
+ */
+static void oow_ack(struct tcp_cb *cb, const struct tcp_seg *s, uint64_t now)
+{
+	if (!s->len && !(s->flags & TCP_SYN) && cb->oow_ack_at &&
+	    now - cb->oow_ack_at < TCP_OOW_ACK_NS)
+		return;
+	cb->oow_ack_at = now ? now : 1;
+	send_ack(cb);
+}
+
 static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 		      uint64_t now)
 {
@@ -819,7 +835,7 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 	uint32_t wnd = s->wnd << cb->snd_wscale;
 
 	if (tcp_seq_lt(cb->snd_max, ack)) {
-		send_ack(cb); /* acknowledges what was never sent */
+		oow_ack(cb, s, now); /* acknowledges what was never sent */
 		return;
 	}
 	int dsack = dsack_input(cb, s);
@@ -923,7 +939,7 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		    !(s.flags & (TCP_SYN | TCP_RST)))
 			note_duplicate(cb, s.seq, len); /* all of it old */
 		if (!(s.flags & TCP_RST))
-			send_ack(cb);
+			oow_ack(cb, &s, now);
 		return;
 	}
 	cb->last_heard = now;

@@ -48,8 +48,9 @@ enum tcp_state {
 
 #define TCP_PAGE 4096
 #define TCP_MSS_DEFAULT 536
-#define TCP_OOO_MAX 32	  /* out-of-order ranges held */
-#define TCP_SACK_MAX 4	  /* blocks in one segment (RFC 2018 3) */
+#define TCP_OOO_MAX 32		    /* out-of-order ranges held */
+#define TCP_SACK_MAX 4		    /* blocks in one segment (RFC 2018 3) */
+#define TCP_OOW_ACK_NS 500000000ULL /* between ACKs to unusable ACKs */
 #define TCP_SACK_SCORE 16 /* ranges the peer SACKed that we remember */
 
 /* A byte ring over (npages) pages: (len) bytes from (head). */
@@ -189,6 +190,7 @@ struct tcp_cb {
 	uint64_t keep_idle, keep_intvl;
 	int keep_cnt, keep_probes;
 	uint64_t last_heard;
+	uint64_t oow_ack_at; /* the last ACK to a segment we could not take */
 };
 
 /* Timers and limits, ns */

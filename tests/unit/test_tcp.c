@@ -675,6 +675,30 @@ START_TEST(test_a_recovery_of_real_losses_stays)
 }
 END_TEST
 
+START_TEST(test_ends_that_disagree_do_not_ack_each_other_forever)
+{
+	/* data A never sent, injected into B: B acknowledges it, A says
+	 * that acknowledges what it never sent, B finds A's ACK old... Each
+	 * answers such an ACK at most once in TCP_OOW_ACK_NS */
+	static uint8_t data[2000];
+	uint32_t base = burst(1, data, 1000, 0, 1);
+	settle(&A, &B);
+	struct tcp_seg fake = seg_in(base + 1000, A.cb.rcv_nxt, TCP_ACK,
+				     65535 >> 7, data, 500);
+	tcp_input(&B.cb, &fake, now);
+	flush_acks(&A, &B);
+	int before = A.nout + B.nout;
+	settle(&A, &B);
+	ck_assert_int_le(A.nout + B.nout - before, 4);
+	/* later, another round, as limited */
+	now += TCP_OOW_ACK_NS;
+	tcp_input(&B.cb, &fake, now);
+	before = A.nout + B.nout;
+	settle(&A, &B);
+	ck_assert_int_le(A.nout + B.nout - before, 4);
+}
+END_TEST
+
 START_TEST(test_sack_blocks_outside_the_flight_are_ignored)
 {
 	static uint8_t data[8 * 1000];
@@ -1032,6 +1056,8 @@ int main(void)
 	tcase_add_test(t, test_a_duplicate_is_reported_once_with_a_dsack);
 	tcase_add_test(t, test_a_recovery_dsacks_prove_spurious_is_undone);
 	tcase_add_test(t, test_a_recovery_of_real_losses_stays);
+	tcase_add_test(t,
+		       test_ends_that_disagree_do_not_ack_each_other_forever);
 	suite_add_tcase(s, t);
 	return unit_run(s);
 }
