@@ -199,21 +199,44 @@ static void deliver_cut(void *arg, const uint8_t *frame, size_t len)
 	deliver_one(arg, &plain, frame, len);
 }
 
+/* A frame of (len) bytes that (h) describes is one the device can
+ * give: no shorter than Ethernet's header, no longer than the link's (or
+ * 64 KiB, to be cut), cut only as TCP/IPv4. */
+static int frame_ok(const struct net *n, const struct virtio_net_hdr_v1 *h,
+		    size_t len)
+{
+	int gso = h->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	return len >= 14 && len <= (gso ? NET_GSO_FRAME_MAX : n->frame_max) &&
+	       (!gso || h->gso_type == VIRTIO_NET_HDR_GSO_TCPV4);
+}
+
+/* ... and the guest takes it as it is: what the header leaves to do is
+ * what the driver agreed to do. */
+static int takes_as_is(const struct net *n, const struct virtio_net_hdr_v1 *h,
+		       size_t len)
+{
+	return frame_ok(n, h, len) &&
+	       (h->gso_type == VIRTIO_NET_HDR_GSO_NONE ||
+		(has(n, VIRTIO_NET_F_GUEST_TSO4) &&
+		 has(n, VIRTIO_NET_F_GUEST_CSUM))) &&
+	       (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
+		has(n, VIRTIO_NET_F_GUEST_CSUM));
+}
+
 /* A frame for the guest, finished first if the guest does not take what
  * its header leaves open: 0, or -1 if it was malformed. Lock held. */
 static int deliver_locked(struct net *n, struct virtio_net_hdr_v1 h,
 			  const uint8_t *frame, size_t len)
 {
 	static const struct virtio_net_hdr_v1 plain;
-	int gso = h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
-	if (len < 14 || len > (gso ? NET_GSO_FRAME_MAX : n->frame_max) ||
-	    (gso && h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4)) {
+	if (!frame_ok(n, &h, len)) {
 		n->stats.dropped++;
 		return -1;
 	}
 	h.num_buffers = 0;
-	if (gso && !(has(n, VIRTIO_NET_F_GUEST_TSO4) &&
-		     has(n, VIRTIO_NET_F_GUEST_CSUM))) {
+	if (takes_as_is(n, &h, len)) {
+		deliver_one(n, &h, frame, len);
+	} else if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
 		/* the guest takes only whole frames: cut it here */
 		if (net_tso_split(frame, len, h.gso_size, deliver_cut, n) < 0) {
 			n->stats.dropped++;
@@ -229,8 +252,6 @@ static int deliver_locked(struct net *n, struct virtio_net_hdr_v1 h,
 			return -1;
 		}
 		deliver_one(n, &plain, n->scratch, len);
-	} else {
-		deliver_one(n, &h, frame, len);
 	}
 	return 0;
 }
@@ -319,16 +340,12 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 	struct virtio_net_hdr_v1 h;
 	memcpy(&h, n->rx_iov[0].iov_base, HDR_LEN);
 	size_t len = (size_t)got - HDR_LEN;
-	int gso = h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
-	if ((gso && !(has(n, VIRTIO_NET_F_GUEST_TSO4) &&
-		      has(n, VIRTIO_NET_F_GUEST_CSUM) &&
-		      h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4)) ||
-	    ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-	     !has(n, VIRTIO_NET_F_GUEST_CSUM)) ||
-	    len < 14 || len > (gso ? NET_GSO_FRAME_MAX : n->frame_max)) {
+	if (!takes_as_is(n, &h, len)) {
 		/* more than the guest takes (it was reset meanwhile): out
-		 * of its buffers, finished, and in again */
-		gather(n->scratch, n->rx_iov, niov, HDR_LEN, len);
+		 * of its buffers, finished, and in again; one no device
+		 * could give is dropped */
+		if (frame_ok(n, &h, len))
+			gather(n->scratch, n->rx_iov, niov, HDR_LEN, len);
 		virtq_unpop(q, k);
 		deliver_locked(n, h, n->scratch, len);
 		goto out;
