@@ -31,7 +31,7 @@
 #define TX_WAIT_NS 2000000ULL
 #define F(bit) (1ULL << (bit))
 
-static uint64_t tx_dropped, rx_joined;
+static uint64_t tx_dropped;
 /* Until then a wait watches the queue before halting: a 64 KiB frame
  * went either way lately, so the next one is likely to come sooner than
  * a halt and its interrupt (100 us of emulated ring-0 work under
@@ -157,18 +157,22 @@ int netdev_start(void)
 	return 0;
 }
 
+/* Transmit buffer (b) is free again, small or big. */
+static void free_tx(uint16_t b)
+{
+	if (b >= TX_BUFS)
+		big_free[nbig_free++] = b;
+	else
+		tx_free[ntx_free++] = b;
+}
+
 /* Take back transmit buffers the device is done with. */
 static void reclaim_tx(void)
 {
 	uint32_t len;
 	int head;
-	while ((head = vq_take(&dev, TXQ, &len)) >= 0) {
-		uint16_t b = tx_of_head[head];
-		if (b >= TX_BUFS)
-			big_free[nbig_free++] = b;
-		else
-			tx_free[ntx_free++] = b;
-	}
+	while ((head = vq_take(&dev, TXQ, &len)) >= 0)
+		free_tx(tx_of_head[head]);
 }
 
 int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx)
@@ -218,10 +222,7 @@ int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx)
 	struct vseg s = {virt_to_phys(buf), (uint32_t)(HDR_LEN + len), 0};
 	int head = vq_add(&dev, TXQ, &s, 1);
 	if (head < 0) {
-		if (big)
-			big_free[nbig_free++] = b;
-		else
-			tx_free[ntx_free++] = b;
+		free_tx(b);
 		return -ENOBUFS;
 	}
 	tx_of_head[head] = b;
@@ -295,7 +296,6 @@ int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok))
 		else
 			deliver(joined, have, ok);
 		bulk_until = clock_monotonic_ns() + BULK_NS;
-		rx_joined++;
 	}
 	if (n)
 		vq_kick(&dev, RXQ);

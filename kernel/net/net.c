@@ -256,7 +256,7 @@ static void arp_timers(void)
 
 /* ---- IPv4 ---- */
 
-static int is_local(uint32_t dst)
+int ip_is_local(uint32_t dst)
 {
 	return (dst & 0xff) == LOOPBACK ||
 	       (netif.configured && dst == netif.ip);
@@ -264,7 +264,7 @@ static int is_local(uint32_t dst)
 
 size_t ip_mtu_for(uint32_t dst)
 {
-	return is_local(dst) || !netif.mtu ? IP_MTU : netif.mtu;
+	return ip_is_local(dst) || !netif.mtu ? IP_MTU : netif.mtu;
 }
 
 uint32_t ip_source_for(uint32_t dst)
@@ -353,7 +353,7 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 						       : 1));
 	ip->csum = inet_csum_done(inet_sum(ip, hl, 0));
 	size_t total = hl + len;
-	if (is_local(dst))
+	if (ip_is_local(dst))
 		return loopback_queue((uint8_t *)ip, total, tx && tx->csum);
 	if (!netif.up)
 		return -ENETUNREACH;
@@ -448,7 +448,7 @@ static void ip_input(const uint8_t *pkt, size_t len, int csum_ok)
 	const struct ip_hdr *ip = (const struct ip_hdr *)pkt;
 	/* before DHCP gave an address, a reply may come to the one offered */
 	int for_us =
-		is_local(ip->dst) || ip->dst == 0xffffffffu ||
+		ip_is_local(ip->dst) || ip->dst == 0xffffffffu ||
 		(netif.configured && ip->dst == (netif.ip | ~netif.mask)) ||
 		(!netif.configured && ip->proto == IP_PROTO_UDP);
 	if (!for_us)

@@ -57,6 +57,8 @@ int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 struct netdev_tx;
 int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	    size_t len, const struct netdev_tx *tx);
+/* (dst) is this host: 127.0.0.0/8 or the interface's address. */
+int ip_is_local(uint32_t dst);
 /* The address this host sends from to reach (dst). */
 uint32_t ip_source_for(uint32_t dst);
 /* The largest IPv4 packet to (dst) in one frame: the link's MTU (1500

@@ -99,15 +99,10 @@ static void cb_event(struct tcp_cb *cb)
 
 static const struct tcp_ops ops = {cb_output, cb_event};
 
-static int is_local(uint32_t rip)
-{
-	return (rip & 0xff) == 0x7f || rip == netif.ip;
-}
-
 /* Segments of many at once to (rip), when the device cuts them. */
 static uint32_t tso_for(uint32_t rip)
 {
-	return (netdev_caps & NETDEV_TSO) && !is_local(rip) ? TSO_MAX : 0;
+	return (netdev_caps & NETDEV_TSO) && !ip_is_local(rip) ? TSO_MAX : 0;
 }
 
 /* The MSS we announce to (rip): what the link takes (user networking's
