@@ -25,6 +25,21 @@ static uint32_t rd(uint64_t off)
 	return v;
 }
 
+/* Reset, acknowledge, offer (features), FEATURES_OK: the status after
+ * (FEATURES_OK, 8, stays only if the device accepted them). */
+static uint32_t negotiate(uint64_t features)
+{
+	wr(0x70, 0);
+	wr(0x70, 1);
+	wr(0x70, 3);
+	wr(0x24, 0);
+	wr(0x20, (uint32_t)features);
+	wr(0x24, 1);
+	wr(0x20, (uint32_t)(features >> 32));
+	wr(0x70, 11);
+	return rd(0x70);
+}
+
 static void teardown(void)
 {
 	if (d)

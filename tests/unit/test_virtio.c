@@ -41,16 +41,9 @@ static uint16_t used_idx(void)
 /* Reset, negotiate (features), and set up queue 0; the status after. */
 static uint32_t bring_up(uint64_t features)
 {
-	wr(0x70, 0);
-	wr(0x70, 1);
-	wr(0x70, 3);
-	wr(0x24, 0);
-	wr(0x20, (uint32_t)features);
-	wr(0x24, 1);
-	wr(0x20, (uint32_t)(features >> 32));
-	wr(0x70, 11);
-	if (!(rd(0x70) & 8))
-		return rd(0x70);
+	uint32_t status = negotiate(features);
+	if (!(status & 8))
+		return status;
 	memset(ram, 0, HDR);
 	avail_idx = 0;
 	wr(0x30, 0);
