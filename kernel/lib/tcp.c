@@ -113,13 +113,32 @@ static void ack_opts(const struct tcp_cb *cb, struct tcp_opts *o)
 		o->sack[o->nsack++] = cb->ooo[i];
 }
 
+/* Send a segment, counted. Data below snd_max was sent before. */
+static void out(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
+		uint16_t wnd, const struct tcp_opts *o, uint32_t off,
+		uint32_t len)
+{
+	struct tcp_counts *c = &cb->counts;
+	uint32_t segs = len ? (len + cb->mss - 1) / cb->mss : 1;
+	c->segs_out += segs;
+	if (len) {
+		c->data_segs_out += segs;
+		c->bytes_sent += len;
+		if (tcp_seq_lt(seq, cb->snd_max)) {
+			c->bytes_retrans += len;
+			c->retrans_segs += segs;
+		}
+	}
+	cb->ops->output(cb, seq, ack, flags, wnd, o, off, len);
+}
+
 /* Send a segment with options from ack_opts: a D-SACK among them has
  * been told. */
 static void emit(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 		 uint16_t wnd, const struct tcp_opts *o, uint32_t off,
 		 uint32_t len)
 {
-	cb->ops->output(cb, seq, ack, flags, wnd, o, off, len);
+	out(cb, seq, ack, flags, wnd, o, off, len);
 	if (o->nsack && cb->dsack.len && o->sack[0].seq == cb->dsack.seq &&
 	    o->sack[0].len == cb->dsack.len)
 		cb->dsack.len = 0;
@@ -150,8 +169,8 @@ static void send_syn(struct tcp_cb *cb)
 	o.mss = cb->our_mss;
 	o.wscale = (int8_t)ws;
 	o.sack_permitted = ack ? cb->sack_ok : 1;
-	cb->ops->output(cb, cb->iss, ack ? cb->rcv_nxt : 0,
-			(uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w, &o, 0, 0);
+	out(cb, cb->iss, ack ? cb->rcv_nxt : 0,
+	    (uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w, &o, 0, 0);
 }
 
 static void set_state(struct tcp_cb *cb, enum tcp_state s)
@@ -165,7 +184,7 @@ static void closed(struct tcp_cb *cb, int error)
 	if (error)
 		cb->error = error;
 	cb->rexmit_at = cb->delack_at = cb->persist_at = cb->keep_at = 0;
-	cb->probe_at = 0;
+	cb->probe_at = cb->rack_at = 0;
 	cb->timewait_at = 0;
 	set_state(cb, TCP_CLOSED);
 }
@@ -187,6 +206,8 @@ static int fin_acked(const struct tcp_cb *cb)
 
 static void rtt_sample(struct tcp_cb *cb, uint64_t r)
 {
+	if (!cb->min_rtt || r < cb->min_rtt)
+		cb->min_rtt = r ? r : 1;
 	if (!cb->srtt) {
 		cb->srtt = r;
 		cb->rttvar = r / 2;
@@ -200,6 +221,27 @@ static void rtt_sample(struct tcp_cb *cb, uint64_t r)
 	cb->rto = rto < TCP_RTO_MIN   ? TCP_RTO_MIN
 		  : rto > TCP_RTO_MAX ? TCP_RTO_MAX
 				      : rto;
+}
+
+/* A retransmission timeout: the first in a row starts an RTO recovery,
+ * which lasts until an ACK of new data (rto_over); Linux counts both
+ * and their time for TCP_INFO. */
+static void rto_fired(struct tcp_cb *cb, uint64_t now)
+{
+	cb->counts.timeouts++;
+	if (!cb->rto_since) {
+		cb->counts.rto_recoveries++;
+		cb->rto_since = now ? now : 1;
+	}
+}
+
+static void rto_over(struct tcp_cb *cb, uint64_t now)
+{
+	cb->retries = 0;
+	if (cb->rto_since) {
+		cb->counts.rto_ns += now - cb->rto_since;
+		cb->rto_since = 0;
+	}
 }
 
 static void arm_rexmit(struct tcp_cb *cb, uint64_t now)
@@ -289,7 +331,7 @@ static void sack_trim(struct tcp_cb *cb)
 	}
 }
 
-static uint32_t sacked_bytes(const struct tcp_cb *cb)
+uint32_t tcp_sacked_bytes(const struct tcp_cb *cb)
 {
 	uint32_t n = 0;
 	for (int i = 0; i < cb->nsacked; i++)
@@ -305,71 +347,375 @@ static uint32_t sack_high(const struct tcp_cb *cb)
 	       cb->sacked[cb->nsacked - 1].len;
 }
 
-/* The next hole to resend: the first byte from rexmit_nxt on that was
- * not SACKed, below the highest SACKed byte. 0 if there is none. */
-static int sack_next_hole(const struct tcp_cb *cb, struct tcp_range *hole)
-{
-	uint32_t pos = tcp_seq_lt(cb->rexmit_nxt, cb->snd_una) ? cb->snd_una
-							       : cb->rexmit_nxt;
-	for (int i = 0; i < cb->nsacked; i++) {
-		const struct tcp_range *b = &cb->sacked[i];
-		if (tcp_seq_lt(pos, b->seq)) {
-			*hole = (struct tcp_range){pos, b->seq - pos};
-			return 1;
-		}
-		if (tcp_seq_lt(pos, b->seq + b->len))
-			pos = b->seq + b->len;
-	}
-	return 0;
-}
-
-/* Bytes presumed in the network during SACK recovery (RFC 6675 "pipe"):
- * holes below the highest SACKed byte count as lost until resent. */
-static uint32_t sack_pipe(const struct tcp_cb *cb)
-{
-	uint32_t high = sack_high(cb);
-	uint32_t pipe = cb->snd_max - high;
-	for (int i = 0; i < cb->nsacked; i++) {
-		/* resent holes before each block */
-		uint32_t from =
-			i ? cb->sacked[i - 1].seq + cb->sacked[i - 1].len
-			  : cb->snd_una;
-		uint32_t to = cb->sacked[i].seq;
-		if (tcp_seq_lt(cb->rexmit_nxt, to))
-			to = cb->rexmit_nxt;
-		if (tcp_seq_lt(from, to))
-			pipe += to - from;
-	}
-	return pipe;
-}
-
 static int sack_recovery(const struct tcp_cb *cb)
 {
 	return cb->in_recovery && cb->sack_ok;
 }
 
-/* Data sent after the last resent hole has arrived: holes resent before
- * it that are still open were lost again; resend them. */
-static void sack_find_lost_again(struct tcp_cb *cb)
-{
-	struct tcp_range hole;
-	uint32_t next = cb->rexmit_nxt;
-	if (!sack_recovery(cb) || !tcp_seq_lt(cb->rexmit_high, sack_high(cb)) ||
-	    !tcp_seq_lt(cb->snd_una, next))
-		return;
-	cb->rexmit_nxt = cb->snd_una;
-	if (sack_next_hole(cb, &hole) && tcp_seq_lt(hole.seq, next))
-		cb->rexmit_high = cb->snd_max;
-	else
-		cb->rexmit_nxt = next; /* nothing resent is missing */
-}
-
-/* ---- output ---- */
-
 static uint32_t flight(const struct tcp_cb *cb)
 {
 	return cb->snd_nxt - cb->snd_una;
 }
+
+/* Data bytes past snd_una that were sent. A resend stays within them:
+ * data past snd_max that the peer acknowledged would look like an ACK
+ * of data never sent, and be ignored. */
+static uint32_t sent_data(const struct tcp_cb *cb)
+{
+	uint32_t end = cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_max)
+			       ? cb->fin_seq
+			       : cb->snd_max;
+	return tcp_seq_lt(cb->snd_una, end) ? end - cb->snd_una : 0;
+}
+
+/* ---- RACK: loss detection by send times (RFC 8985) ---- */
+
+/* Data [seq, end) went out again at (now): recorded over the resent
+ * ranges it overlaps. With the table full it is merged into what it
+ * overlaps or into a neighbour, which then counts as resent now: its
+ * losses are found later, never wrongly. */
+static void rtx_add(struct tcp_cb *cb, uint32_t seq, uint32_t end, uint64_t now)
+{
+	struct tcp_rtx *r = cb->rtx, add[3];
+	int i = 0, n = 0;
+	while (i < cb->nrtx && tcp_seq_le(r[i].end, seq))
+		i++;
+	int j = i; /* r[i..j) overlap [seq, end) */
+	while (j < cb->nrtx && tcp_seq_lt(r[j].seq, end))
+		j++;
+	int room = TCP_RTX_MAX - cb->nrtx + (j - i);
+	if (i < j && tcp_seq_lt(r[i].seq, seq)) {
+		if (room >= 3)
+			add[n++] = (struct tcp_rtx){r[i].seq, seq, r[i].ts};
+		else
+			seq = r[i].seq;
+	}
+	add[n++] = (struct tcp_rtx){seq, end, now};
+	if (i < j && tcp_seq_lt(end, r[j - 1].end)) {
+		if (room >= n + 1)
+			add[n++] = (struct tcp_rtx){end, r[j - 1].end,
+						    r[j - 1].ts};
+		else
+			add[n - 1].end = r[j - 1].end;
+	}
+	if (room < n) { /* full, and [seq, end) overlaps nothing */
+		if (i == cb->nrtx)
+			add[0].seq = r[--i].seq; /* the last one, stretched */
+		else
+			add[0].end = r[i].end; /* the next one */
+		j = i + 1;
+	}
+	memmove(&r[i + n], &r[j], (size_t)(cb->nrtx - j) * sizeof(*r));
+	memcpy(&r[i], add, (size_t)n * sizeof(*r));
+	cb->nrtx += n - (j - i);
+}
+
+/* Data up to (end) went out for the first time at (now). With the table
+ * full, neighbours merge pairwise (each pair taking the later time). */
+static void sent_add(struct tcp_cb *cb, uint32_t end, uint64_t now)
+{
+	struct tcp_sent *s = cb->sent;
+	if (cb->nsent && s[cb->nsent - 1].ts == now) {
+		s[cb->nsent - 1].end = end;
+		return;
+	}
+	if (cb->nsent == TCP_SENT_MAX) {
+		for (int i = 0; i < TCP_SENT_MAX / 2; i++)
+			s[i] = s[2 * i + 1];
+		cb->nsent = TCP_SENT_MAX / 2;
+	}
+	s[cb->nsent++] = (struct tcp_sent){end, now};
+}
+
+/* Data [seq, seq + len) went out at (now). */
+static void note_sent(struct tcp_cb *cb, uint32_t seq, uint32_t len,
+		      uint64_t now)
+{
+	if (!len || !cb->sack_ok)
+		return;
+	uint32_t end = seq + len;
+	if (tcp_seq_lt(seq, cb->snd_max)) {
+		uint32_t old = tcp_seq_lt(end, cb->snd_max) ? end : cb->snd_max;
+		rtx_add(cb, seq, old, now);
+		seq = old;
+	}
+	if (tcp_seq_lt(seq, end))
+		sent_add(cb, end, now);
+}
+
+/* Forget the times of what the cumulative ACK passed. */
+static void rack_trim(struct tcp_cb *cb)
+{
+	int k = 0;
+	while (k < cb->nsent && tcp_seq_le(cb->sent[k].end, cb->snd_una))
+		k++;
+	memmove(cb->sent, cb->sent + k,
+		(size_t)(cb->nsent - k) * sizeof(cb->sent[0]));
+	cb->nsent -= k;
+	k = 0;
+	while (k < cb->nrtx && tcp_seq_le(cb->rtx[k].end, cb->snd_una))
+		k++;
+	memmove(cb->rtx, cb->rtx + k,
+		(size_t)(cb->nrtx - k) * sizeof(cb->rtx[0]));
+	cb->nrtx -= k;
+	if (cb->nrtx && tcp_seq_lt(cb->rtx[0].seq, cb->snd_una))
+		cb->rtx[0].seq = cb->snd_una;
+}
+
+/* A run of data past snd_una alike for loss detection: SACKed or not,
+ * resent or not, with one send time. */
+struct piece {
+	uint32_t seq, end;
+	uint64_t ts;
+	int sacked, resent;
+};
+
+static uint32_t seq_min(uint32_t a, uint32_t b)
+{
+	return tcp_seq_lt(a, b) ? a : b;
+}
+
+/* The piece starting at (pos), ending by (limit). */
+static void piece_at(const struct tcp_cb *cb, uint32_t pos, uint32_t limit,
+		     struct piece *p)
+{
+	*p = (struct piece){pos, limit, 0, 0, 0};
+	for (int i = 0; i < cb->nsacked; i++) {
+		const struct tcp_range *b = &cb->sacked[i];
+		if (tcp_seq_lt(pos, b->seq)) {
+			p->end = seq_min(p->end, b->seq);
+			break;
+		}
+		if (tcp_seq_lt(pos, b->seq + b->len)) {
+			p->sacked = 1;
+			p->end = seq_min(p->end, b->seq + b->len);
+			return;
+		}
+	}
+	/* split where a send at rack_ts ends, so that sent_before holds
+	 * for a whole piece or none of it */
+	if (tcp_seq_lt(pos, cb->rack_end))
+		p->end = seq_min(p->end, cb->rack_end);
+	for (int i = 0; i < cb->nrtx; i++) {
+		const struct tcp_rtx *r = &cb->rtx[i];
+		if (tcp_seq_lt(pos, r->seq)) {
+			p->end = seq_min(p->end, r->seq);
+			break;
+		}
+		if (tcp_seq_lt(pos, r->end)) {
+			p->resent = 1;
+			p->ts = r->ts;
+			p->end = seq_min(p->end, r->end);
+			return;
+		}
+	}
+	for (int i = 0; i < cb->nsent; i++)
+		if (tcp_seq_lt(pos, cb->sent[i].end)) {
+			p->ts = cb->sent[i].ts;
+			p->end = seq_min(p->end, cb->sent[i].end);
+			return;
+		}
+}
+
+/* Bytes SACKed past (seq). */
+static uint32_t sacked_above(const struct tcp_cb *cb, uint32_t seq)
+{
+	uint32_t n = 0;
+	for (int i = 0; i < cb->nsacked; i++) {
+		const struct tcp_range *b = &cb->sacked[i];
+		uint32_t end = b->seq + b->len;
+		if (tcp_seq_lt(seq, end))
+			n += end - (tcp_seq_lt(seq, b->seq) ? b->seq : seq);
+	}
+	return n;
+}
+
+/* How much later than data sent after it a piece may arrive before it
+ * counts as lost (RFC 8985 6.2 step 4). Until the path reordered
+ * anything, none in recovery or once three segments' worth are SACKed
+ * (the duplicate threshold); else a quarter of the least round trip,
+ * times the rounds of D-SACKs seen, at most the smoothed round trip. */
+static uint64_t reo_wnd(const struct tcp_cb *cb)
+{
+	if (!cb->reordering_seen &&
+	    (cb->in_recovery || tcp_sacked_bytes(cb) >= 3 * (uint32_t)cb->mss))
+		return 0;
+	uint64_t w = cb->min_rtt / 4 * (cb->reo_mult ? cb->reo_mult : 1);
+	return w < cb->srtt ? w : cb->srtt;
+}
+
+/* Was (p) sent before the most recently sent data the peer has? */
+static int sent_before(const struct tcp_cb *cb, const struct piece *p)
+{
+	return cb->rack_valid &&
+	       (p->ts < cb->rack_ts ||
+		(p->ts == cb->rack_ts && tcp_seq_le(p->end, cb->rack_end)));
+}
+
+/* Is (p) lost? Until the path reordered anything, a piece never resent
+ * with more than two segments' worth SACKed past it is (RFC 6675
+ * IsLost). Any piece sent before data the peer has is, once it is
+ * later than that data by more than the reordering window (RACK). */
+static int piece_lost(const struct tcp_cb *cb, const struct piece *p,
+		      uint64_t wnd, uint64_t now)
+{
+	if (p->sacked)
+		return 0;
+	if (!cb->reordering_seen && !p->resent &&
+	    sacked_above(cb, p->end) > 2 * (uint32_t)cb->mss)
+		return 1;
+	return sent_before(cb, p) && p->ts + cb->rack_rtt + wnd < now;
+}
+
+/* The first lost piece (a hole to resend): 0 if there is none. */
+static int next_lost(const struct tcp_cb *cb, uint64_t now, struct piece *p)
+{
+	uint64_t wnd = reo_wnd(cb);
+	uint32_t end = cb->snd_una + sent_data(cb);
+	uint32_t pos = cb->snd_una;
+	while (tcp_seq_lt(pos, end)) {
+		piece_at(cb, pos, end, p);
+		pos = p->end;
+		if (piece_lost(cb, p, wnd, now))
+			return 1;
+	}
+	return 0;
+}
+
+/* Bytes presumed in the network (RFC 6675 "pipe"): what was sent and
+ * is neither SACKed nor lost (resent data counts once, until found lost
+ * again). */
+static uint32_t sack_pipe(const struct tcp_cb *cb, uint64_t now)
+{
+	uint64_t wnd = reo_wnd(cb);
+	uint32_t end = cb->snd_una + sent_data(cb), pipe = 0;
+	struct piece p;
+	uint32_t pos = cb->snd_una;
+	while (tcp_seq_lt(pos, end)) {
+		piece_at(cb, pos, end, &p);
+		pos = p.end;
+		if (!p.sacked && !piece_lost(cb, &p, wnd, now))
+			pipe += p.end - p.seq;
+	}
+	if (cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_nxt))
+		pipe++;
+	return pipe;
+}
+
+void tcp_loss_state(const struct tcp_cb *cb, uint64_t now, uint32_t *lost,
+		    uint32_t *resent)
+{
+	uint64_t wnd = reo_wnd(cb);
+	uint32_t end = cb->snd_una + sent_data(cb);
+	struct piece p;
+	*lost = *resent = 0;
+	uint32_t pos = cb->snd_una;
+	while (tcp_seq_lt(pos, end)) {
+		piece_at(cb, pos, end, &p);
+		pos = p.end;
+		if (piece_lost(cb, &p, wnd, now))
+			*lost += p.end - p.seq;
+		else if (p.resent && !p.sacked)
+			*resent += p.end - p.seq;
+	}
+}
+
+/* Arm the reordering timer for the first piece sent before data the
+ * peer has but not yet late enough to be lost (RFC 8985 6.3). */
+static void rack_arm(struct tcp_cb *cb, uint64_t now)
+{
+	uint64_t wnd = reo_wnd(cb);
+	uint32_t end = cb->snd_una + sent_data(cb);
+	struct piece p;
+	cb->rack_at = 0;
+	uint32_t pos = cb->snd_una;
+	while (tcp_seq_lt(pos, end)) {
+		piece_at(cb, pos, end, &p);
+		pos = p.end;
+		if (p.sacked || !sent_before(cb, &p) ||
+		    piece_lost(cb, &p, wnd, now))
+			continue;
+		uint64_t due = p.ts + cb->rack_rtt + wnd + 1;
+		if (!cb->rack_at || due < cb->rack_at)
+			cb->rack_at = due;
+	}
+}
+
+/* Data the peer has that this ACK reports (before the scoreboard takes
+ * it): the most recently sent of it becomes RACK's reference, unless it
+ * was resent so recently that the original may be what arrived (6.2
+ * step 2). Data that was never resent arriving after data sent later
+ * than it shows the path reorders (step 3). */
+static void rack_ack(struct tcp_cb *cb, const struct tcp_seg *s, uint64_t now)
+{
+	uint32_t end = cb->snd_una + sent_data(cb);
+	uint32_t fack = sack_high(cb);
+	struct tcp_range got[1 + TCP_SACK_MAX];
+	int n = 0;
+	if (tcp_seq_lt(cb->snd_una, s->ack))
+		got[n++] = (struct tcp_range){
+			cb->snd_una, seq_min(s->ack, end) - cb->snd_una};
+	for (int k = 0; k < s->nsack && k < TCP_SACK_MAX; k++) {
+		uint32_t l = s->sack[k].seq,
+			 r = s->sack[k].seq + s->sack[k].len;
+		if (tcp_seq_lt(l, cb->snd_una))
+			l = cb->snd_una;
+		if (tcp_seq_lt(end, r))
+			r = end;
+		if (tcp_seq_lt(l, r))
+			got[n++] = (struct tcp_range){l, r - l};
+	}
+	for (int k = 0; k < n; k++) {
+		uint32_t r = got[k].seq + got[k].len;
+		struct piece p;
+		uint32_t pos = got[k].seq;
+		while (tcp_seq_lt(pos, r)) {
+			piece_at(cb, pos, r, &p);
+			pos = p.end;
+			if (p.sacked)
+				continue; /* not news */
+			if (!p.resent && tcp_seq_lt(p.seq, fack)) {
+				cb->reordering_seen = 1;
+				cb->counts.reorders++;
+			}
+			if (p.resent && now - p.ts < cb->min_rtt)
+				continue;
+			if (!cb->rack_valid || p.ts > cb->rack_ts ||
+			    (p.ts == cb->rack_ts &&
+			     tcp_seq_lt(cb->rack_end, p.end))) {
+				cb->rack_valid = 1;
+				cb->rack_ts = p.ts;
+				cb->rack_end = p.end;
+				cb->rack_rtt = now - p.ts;
+			}
+		}
+	}
+}
+
+/* A D-SACK: the first in a round trip widens the reordering window by a
+ * step, for the next 16 recoveries (RFC 8985 6.2 step 4). One of data
+ * below the cumulative ACK means a copy we resent came after the
+ * original: the path reorders (as Linux takes it). */
+static void rack_dsack(struct tcp_cb *cb, int below_ack)
+{
+	if (below_ack) {
+		cb->reordering_seen = 1;
+		cb->counts.reorders++;
+	}
+	if (cb->dsack_round_on && tcp_seq_lt(cb->dsack_round, cb->snd_una))
+		cb->dsack_round_on = 0;
+	if (cb->dsack_round_on)
+		return;
+	cb->dsack_round_on = 1;
+	cb->dsack_round = cb->snd_max;
+	if (cb->reo_mult < 64)
+		cb->reo_mult = (cb->reo_mult ? cb->reo_mult : 1) + 1;
+	cb->reo_persist = 16;
+}
+
+/* ---- output ---- */
+
+static void rack_detect(struct tcp_cb *cb, uint64_t now);
 
 void tcp_output(struct tcp_cb *cb, uint64_t now)
 {
@@ -386,7 +732,8 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 	for (;;) {
 		uint32_t sent = cb->snd_nxt - cb->snd_una; /* may hold FIN */
 		uint32_t unsent = sent < cb->snd.len ? cb->snd.len - sent : 0;
-		uint32_t pipe = sack_recovery(cb) ? sack_pipe(cb) : flight(cb);
+		uint32_t pipe =
+			sack_recovery(cb) ? sack_pipe(cb, now) : flight(cb);
 		/* limited transmit (RFC 3042): a new segment for each of the
 		 * first two duplicate ACKs, so that a small window still
 		 * produces the duplicates that start recovery */
@@ -398,19 +745,18 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 		struct tcp_opts o;
 		ack_opts(cb, &o);
 		uint32_t room = cb->mss - tcp_opts_len(&o);
-		struct tcp_range hole;
-		if (usable && sack_recovery(cb) && sack_next_hole(cb, &hole)) {
+		struct piece hole;
+		if (usable && sack_recovery(cb) && next_lost(cb, now, &hole)) {
 			/* resend a hole first (RFC 6675 5, NextSeg rule 1) */
 			uint32_t off = hole.seq - cb->snd_una;
 			uint32_t len = min32(
-				min32(hole.len, room),
+				min32(hole.end - hole.seq, room),
 				cb->snd.len > off ? cb->snd.len - off : 0);
 			if (!len)
 				break;
 			emit(cb, hole.seq, cb->rcv_nxt, TCP_ACK, wnd_field(cb),
 			     &o, off, len);
-			cb->rexmit_nxt = hole.seq + len;
-			cb->rexmit_high = cb->snd_max;
+			note_sent(cb, hole.seq, len, now);
 			cb->undo_retrans += (len + cb->mss - 1) / cb->mss;
 			cb->rtt_timing = 0; /* Karn */
 			cb->delack_at = 0;
@@ -449,9 +795,12 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 			}
 			emit(cb, cb->snd_nxt, cb->rcv_nxt, flags, wnd_field(cb),
 			     &o, sent, len);
+			note_sent(cb, cb->snd_nxt, len, now);
 			cb->delack_at = 0;
 			cb->unacked_segs = 0;
-			if (!cb->rtt_timing) {
+			/* time new data only: after a timeout rewound snd_nxt,
+			 * an ACK may be for the first copy (Karn) */
+			if (!cb->rtt_timing && cb->snd_nxt == cb->snd_max) {
 				cb->rtt_timing = 1;
 				cb->rtt_seq = cb->snd_nxt;
 				cb->rtt_start = now;
@@ -485,17 +834,6 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 	}
 }
 
-/* Data bytes past snd_una that were sent. A resend stays within them:
- * data past snd_max that the peer acknowledged would look like an ACK
- * of data never sent, and be ignored. */
-static uint32_t sent_data(const struct tcp_cb *cb)
-{
-	uint32_t end = cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_max)
-			       ? cb->fin_seq
-			       : cb->snd_max;
-	return tcp_seq_lt(cb->snd_una, end) ? end - cb->snd_una : 0;
-}
-
 /* Resend the first unacknowledged segment (fast retransmit, partial
  * ACKs in recovery): the bytes resent. */
 static uint32_t resend_first(struct tcp_cb *cb, uint64_t now)
@@ -508,6 +846,7 @@ static uint32_t resend_first(struct tcp_cb *cb, uint64_t now)
 	if (!len && cb->fin_out && cb->fin_seq == cb->snd_una)
 		flags |= TCP_FIN;
 	emit(cb, cb->snd_una, cb->rcv_nxt, flags, wnd_field(cb), &o, 0, len);
+	note_sent(cb, cb->snd_una, len, now);
 	cb->undo_retrans += (len + cb->mss - 1) / cb->mss;
 	cb->rtt_timing = 0; /* Karn: no sample from a retransmission */
 	arm_rexmit(cb, now);
@@ -526,22 +865,36 @@ static void enter_recovery(struct tcp_cb *cb, uint64_t now)
 	cb->undo_ok = 1;
 	cb->ssthresh = max32(flight(cb) / 2, 2 * (uint32_t)cb->mss);
 	cb->in_recovery = 1;
+	cb->counts.recoveries++;
 	cb->recover = cb->snd_max;
-	uint32_t len = resend_first(cb, now);
 	if (cb->sack_ok) {
-		cb->rexmit_nxt = cb->snd_una + len;
-		cb->rexmit_high = cb->snd_max;
+		/* the first lost segment goes whatever the pipe (RFC 6675 5
+		 * step 4), the rest as it allows */
+		uint32_t pipe = sack_pipe(cb, now);
+		cb->cwnd = max32(cb->ssthresh, pipe + cb->mss);
+		tcp_output(cb, now);
 		cb->cwnd = cb->ssthresh;
 		tcp_output(cb, now);
 	} else {
+		resend_first(cb, now);
 		cb->cwnd = cb->ssthresh + 3 * (uint32_t)cb->mss;
 	}
 }
 
-/* RFC 6675 IsLost(snd_una): more than two segments' worth SACKed. */
-static int sack_says_lost(const struct tcp_cb *cb)
+/* After an ACK, or when the reordering timer fires: a lost piece starts
+ * a recovery (which resends it); a piece that is not late yet sets the
+ * timer. */
+static void rack_detect(struct tcp_cb *cb, uint64_t now)
 {
-	return cb->sack_ok && sacked_bytes(cb) > 2 * (uint32_t)cb->mss;
+	struct piece p;
+	cb->rack_at = 0;
+	if (cb->state < TCP_ESTABLISHED || cb->snd_una == cb->snd_max)
+		return;
+	if (!cb->in_recovery && next_lost(cb, now, &p))
+		enter_recovery(cb, now);
+	else if (cb->in_recovery)
+		tcp_output(cb, now);
+	rack_arm(cb, now);
 }
 
 /* The duplicate ACKs that mean a loss: three, or with fewer than four
@@ -663,8 +1016,7 @@ static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
 		if (tcp_seq_le(s->ack, cb->iss) ||
 		    tcp_seq_lt(cb->snd_max, s->ack)) {
 			if (!(s->flags & TCP_RST))
-				cb->ops->output(cb, s->ack, 0, TCP_RST, 0,
-						&no_opts, 0, 0);
+				out(cb, s->ack, 0, TCP_RST, 0, &no_opts, 0, 0);
 			return;
 		}
 		ack_ok = 1;
@@ -681,12 +1033,13 @@ static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
 	cb->rcv_adv = cb->rcv_nxt; /* the window edge starts here */
 	take_options(cb, s);
 	if (ack_ok) {
+		cb->counts.bytes_acked += s->ack - cb->snd_una; /* as Linux */
 		cb->snd_una = s->ack;
 		cb->snd_wl2 = s->ack;
 		if (cb->retries == 0)
 			rtt_sample(cb, now - (cb->rexmit_at - cb->rto));
 		cb->rexmit_at = 0;
-		cb->retries = 0;
+		rto_over(cb, now);
 		cb->last_heard = now;
 		set_state(cb, TCP_ESTABLISHED);
 		send_ack(cb);
@@ -770,6 +1123,7 @@ static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data,
 	/* out of order: keep it in its place past the data; the ACK we
 	 * send says where the gap is, and SACK what we hold */
 	uint32_t off = seq - cb->rcv_nxt;
+	cb->counts.ooo_segs++;
 	if (off >= space)
 		return;
 	len = min32(len, space - off);
@@ -797,6 +1151,8 @@ static int dsack_input(struct tcp_cb *cb, const struct tcp_seg *s)
 	    !(s->nsack > 1 && tcp_seq_le(s->sack[1].seq, d.seq) &&
 	      tcp_seq_le(end, s->sack[1].seq + s->sack[1].len)))
 		return 0;
+	cb->counts.dsacks++;
+	rack_dsack(cb, tcp_seq_le(end, s->ack));
 	if (!cb->undo_ok || !cb->undo_retrans ||
 	    !tcp_seq_le(cb->undo_marker, d.seq))
 		return 1;
@@ -839,36 +1195,37 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 		return;
 	}
 	int dsack = dsack_input(cb, s);
+	if (cb->sack_ok)
+		rack_ack(cb, s, now);
 	if (tcp_seq_le(ack, cb->snd_una)) {
-		uint32_t sacked = sacked_bytes(cb);
-		if (cb->sack_ok) {
+		uint32_t sacked = tcp_sacked_bytes(cb);
+		if (cb->sack_ok)
 			sack_note(cb, s);
-			sack_find_lost_again(cb);
-		}
 		/* a duplicate: count it only if it could be one (5681 2),
 		 * or if it SACKs new data (6675 2) */
 		if (ack == cb->snd_una && flight(cb) && !dsack &&
 		    !(s->flags & (TCP_SYN | TCP_FIN)) &&
 		    ((len == 0 && wnd == cb->snd_wnd) ||
-		     sacked_bytes(cb) > sacked)) {
+		     tcp_sacked_bytes(cb) > sacked)) {
 			cb->dupacks++;
-			if (!cb->in_recovery &&
+			/* without SACK, duplicates are all there is to go
+			 * by; with it, RACK decides (rack_detect, below) */
+			if (!cb->sack_ok && !cb->in_recovery &&
 			    cb->dupacks >= dup_threshold(cb))
 				enter_recovery(cb, now);
 			else if (!cb->sack_ok &&
 				 (cb->dupacks > 3 || cb->in_recovery))
 				cb->cwnd += cb->mss; /* inflate */
 		}
-		if (!cb->in_recovery && sack_says_lost(cb) && flight(cb))
-			enter_recovery(cb, now);
 	} else {
 		uint32_t acked = ack - cb->snd_una;
+		cb->counts.bytes_acked += acked;
 		tcp_ring_drop(&cb->snd, acked);
 		cb->snd_una = ack;
 		if (cb->sack_ok) {
 			sack_trim(cb);
+			rack_trim(cb);
 			sack_note(cb, s);
-			sack_find_lost_again(cb);
 		}
 		if (tcp_seq_lt(cb->snd_nxt, cb->snd_una))
 			cb->snd_nxt = cb->snd_una;
@@ -876,12 +1233,14 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 			rtt_sample(cb, now - cb->rtt_start);
 			cb->rtt_timing = 0;
 		}
-		cb->retries = 0;
+		rto_over(cb, now);
 		cb->rexmit_at = cb->snd_una == cb->snd_max ? 0 : now + cb->rto;
 		if (cb->in_recovery) {
 			if (tcp_seq_le(cb->recover, ack)) {
 				cb->in_recovery = 0; /* full ACK */
 				cb->cwnd = cb->ssthresh;
+				if (cb->reo_persist && !--cb->reo_persist)
+					cb->reo_mult = 1;
 			} else if (!cb->sack_ok) {
 				/* partial ACK (6582 3.2): the next hole */
 				resend_first(cb, now);
@@ -904,11 +1263,11 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 		cb->dupacks = 0;
 		cb->persist_at = 0;
 		cb->probe_out = 0;
-		if (!cb->in_recovery && sack_says_lost(cb))
-			enter_recovery(cb, now);
 		arm_probe(cb, now);
 		cb->ops->event(cb);
 	}
+	if (cb->sack_ok)
+		rack_detect(cb, now);
 	/* the send window (3.10.7.4, "update the send window") */
 	if (tcp_seq_lt(cb->snd_wl1, s->seq) ||
 	    (cb->snd_wl1 == s->seq && tcp_seq_le(cb->snd_wl2, ack))) {
@@ -927,6 +1286,10 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 
 	if (cb->state == TCP_CLOSED || cb->state == TCP_LISTEN)
 		return; /* the caller answers for these */
+	uint32_t segs = len ? (len + cb->mss - 1) / cb->mss : 1;
+	cb->counts.segs_in += segs;
+	if (len)
+		cb->counts.data_segs_in += segs;
 	if (cb->state == TCP_SYN_SENT) {
 		syn_sent_input(cb, &s, now);
 		return;
@@ -979,16 +1342,16 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	if (cb->state == TCP_SYN_RCVD) {
 		if (!tcp_seq_lt(cb->snd_una, s.ack) ||
 		    tcp_seq_lt(cb->snd_max, s.ack)) {
-			cb->ops->output(cb, s.ack, 0, TCP_RST, 0, &no_opts, 0,
-					0);
+			out(cb, s.ack, 0, TCP_RST, 0, &no_opts, 0, 0);
 			return;
 		}
+		cb->counts.bytes_acked += s.ack - cb->snd_una;
 		cb->snd_una = s.ack; /* our SYN */
 		cb->snd_wnd = s.wnd << cb->snd_wscale;
 		cb->snd_wl1 = s.seq;
 		cb->snd_wl2 = s.ack;
 		cb->rexmit_at = 0;
-		cb->retries = 0;
+		rto_over(cb, now);
 		/* a close() while the handshake was going on: now the FIN */
 		set_state(cb,
 			  cb->fin_queued ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED);
@@ -1033,7 +1396,9 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	     cb->state == TCP_FIN_WAIT_2)) {
 		int in_order = s.seq == cb->rcv_nxt;
 		int gaps = cb->nooo;
+		uint32_t had = cb->rcv_nxt;
 		take_data(cb, s.seq, s.data, len);
+		cb->counts.bytes_received += cb->rcv_nxt - had;
 		if (!in_order || gaps)
 			ack_now = 1; /* a gap, or one just filled (5681 4.2) */
 		else if ((cb->unacked_segs += (len + cb->mss - 1) / cb->mss) >=
@@ -1141,8 +1506,8 @@ void tcp_close(struct tcp_cb *cb, uint64_t now)
 void tcp_abort(struct tcp_cb *cb)
 {
 	if (cb->state >= TCP_SYN_RCVD && cb->state != TCP_TIME_WAIT)
-		cb->ops->output(cb, cb->snd_nxt, cb->rcv_nxt, TCP_RST | TCP_ACK,
-				0, &no_opts, 0, 0);
+		out(cb, cb->snd_nxt, cb->rcv_nxt, TCP_RST | TCP_ACK, 0,
+		    &no_opts, 0, 0);
 	closed(cb, 0);
 }
 
@@ -1153,7 +1518,8 @@ uint64_t tcp_next_timer(const struct tcp_cb *cb)
 	uint64_t t = UINT64_MAX;
 	const uint64_t *all[] = {&cb->rexmit_at,   &cb->delack_at,
 				 &cb->timewait_at, &cb->persist_at,
-				 &cb->keep_at,	   &cb->probe_at};
+				 &cb->keep_at,	   &cb->probe_at,
+				 &cb->rack_at};
 	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (*all[i] && *all[i] < t)
 			t = *all[i];
@@ -1169,14 +1535,10 @@ static void send_probe(struct tcp_cb *cb, uint64_t now)
 	if (cb->snd_una == cb->snd_max || cb->state < TCP_ESTABLISHED)
 		return;
 	cb->probe_out = 1;
+	cb->counts.probes++;
 	if (cb->in_recovery) {
 		/* the first hole: lost again, or never resent */
-		uint32_t len = resend_first(cb, now);
-		if (cb->sack_ok &&
-		    tcp_seq_lt(cb->rexmit_nxt, cb->snd_una + len)) {
-			cb->rexmit_nxt = cb->snd_una + len;
-			cb->rexmit_high = cb->snd_max;
-		}
+		resend_first(cb, now);
 		return;
 	}
 	uint32_t before = cb->snd_nxt, cwnd = cb->cwnd;
@@ -1195,6 +1557,7 @@ static void send_probe(struct tcp_cb *cb, uint64_t now)
 			flags |= TCP_FIN;
 		emit(cb, seq, cb->rcv_nxt, flags, wnd_field(cb), &o,
 		     seq - cb->snd_una, len);
+		note_sent(cb, seq, len, now);
 		cb->rtt_timing = 0; /* Karn */
 	}
 	arm_rexmit(cb, now);
@@ -1204,6 +1567,7 @@ static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 {
 	cb->rexmit_at = 0;
 	if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RCVD) {
+		rto_fired(cb, now);
 		if (++cb->retries > TCP_SYN_RETRIES) {
 			closed(cb, ETIMEDOUT);
 			return;
@@ -1215,6 +1579,7 @@ static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 	}
 	if (cb->snd_una == cb->snd_max)
 		return;
+	rto_fired(cb, now);
 	if (++cb->retries > TCP_RETRIES) {
 		closed(cb, ETIMEDOUT);
 		return;
@@ -1226,6 +1591,8 @@ static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 	cb->in_recovery = 0;
 	cb->dupacks = 0;
 	cb->nsacked = 0; /* the peer may renege (RFC 2018 8) */
+	cb->nrtx = 0;	 /* all of it goes again */
+	cb->rack_at = 0;
 	cb->rto = cb->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : cb->rto * 2;
 	cb->rtt_timing = 0;
 	cb->snd_nxt = cb->snd_una;
@@ -1244,13 +1611,15 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 		retransmit_timeout(cb, now);
 	else if (cb->probe_at && now >= cb->probe_at)
 		send_probe(cb, now);
+	if (cb->rack_at && now >= cb->rack_at)
+		rack_detect(cb, now);
 	if (cb->delack_at && now >= cb->delack_at)
 		send_ack(cb);
 	if (cb->persist_at && now >= cb->persist_at) {
 		/* a window probe: an old sequence number makes the peer
 		 * answer with its window */
-		cb->ops->output(cb, cb->snd_una - 1, cb->rcv_nxt, TCP_ACK,
-				wnd_field(cb), &no_opts, 0, 0);
+		out(cb, cb->snd_una - 1, cb->rcv_nxt, TCP_ACK, wnd_field(cb),
+		    &no_opts, 0, 0);
 		cb->persist_at =
 			now +
 			(cb->rto < TCP_RTO_MAX / 2 ? cb->rto * 2 : TCP_RTO_MAX);
@@ -1264,8 +1633,8 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 				cb->error = ETIMEDOUT;
 				return;
 			}
-			cb->ops->output(cb, cb->snd_una - 1, cb->rcv_nxt,
-					TCP_ACK, wnd_field(cb), &no_opts, 0, 0);
+			out(cb, cb->snd_una - 1, cb->rcv_nxt, TCP_ACK,
+			    wnd_field(cb), &no_opts, 0, 0);
 			cb->keep_probes++;
 		}
 		cb->keep_at = cb->last_heard + cb->keep_idle +

@@ -47,11 +47,13 @@ enum tcp_state {
 };
 
 #define TCP_PAGE 4096
-#define TCP_MSS_DEFAULT 536
+#define TCP_MSS_DEFAULT 536U	    /* spelt as <linux/tcp.h> does */
 #define TCP_OOO_MAX 32		    /* out-of-order ranges held */
 #define TCP_SACK_MAX 4		    /* blocks in one segment (RFC 2018 3) */
 #define TCP_OOW_ACK_NS 500000000ULL /* between ACKs to unusable ACKs */
 #define TCP_SACK_SCORE 16 /* ranges the peer SACKed that we remember */
+#define TCP_SENT_MAX 64	  /* send times of first transmissions kept */
+#define TCP_RTX_MAX 32	  /* resent ranges, with their times, kept */
 
 /* A byte ring over (npages) pages: (len) bytes from (head). */
 struct tcp_ring {
@@ -78,6 +80,19 @@ void tcp_ring_drop(struct tcp_ring *r, uint32_t n);
 /* Sequence numbers [seq, seq + len). */
 struct tcp_range {
 	uint32_t seq, len;
+};
+
+/* Data bytes before (end) not in an earlier record first went out at
+ * (ts), or a little before. */
+struct tcp_sent {
+	uint32_t end;
+	uint64_t ts;
+};
+
+/* Data [seq, end) last went out again at (ts). */
+struct tcp_rtx {
+	uint32_t seq, end;
+	uint64_t ts;
 };
 
 /* A segment as the engine sees it: header fields in host order. */
@@ -110,6 +125,23 @@ static inline uint32_t tcp_opts_len(const struct tcp_opts *o)
 	       (o->wscale >= 0 ? 4u : 0u) +
 	       (o->nsack ? 4u + 8u * o->nsack : 0u);
 }
+
+/* What a connection did, for TCP_INFO and tests. Segments count what a
+ * device cutting a large send makes of it. */
+struct tcp_counts {
+	uint64_t bytes_sent, bytes_retrans; /* data, resent included */
+	uint64_t bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
+	uint32_t retrans_segs;	 /* data segments sent again */
+	uint32_t timeouts;	 /* retransmission timeouts */
+	uint32_t rto_recoveries; /* runs of them, each ended by an ACK */
+	uint64_t rto_ns;	 /* time in those that ended */
+	uint32_t recoveries;	 /* fast recoveries entered */
+	uint32_t probes;	 /* tail loss probes sent */
+	uint32_t dsacks;	 /* duplicates the peer reported */
+	uint32_t ooo_segs;	 /* segments received out of order */
+	uint32_t reorders;	 /* the peer got data in another order */
+};
 
 struct tcp_cb;
 
@@ -147,12 +179,28 @@ struct tcp_cb {
 	int nodelay;
 	uint8_t sack_ok; /* both sides sent SACK-permitted */
 	/* what the peer SACKed past snd_una: sorted, disjoint, not
-	 * touching; rexmit_nxt: where recovery resends holes from;
-	 * rexmit_high: snd_max when it last resent one (data past it that
-	 * arrives shows the resent holes still open were lost again) */
+	 * touching */
 	struct tcp_range sacked[TCP_SACK_SCORE];
 	int nsacked;
-	uint32_t rexmit_nxt, rexmit_high;
+	/* RACK (RFC 8985): when each byte past snd_una last went out (first
+	 * transmissions in order of sequence, coarser when there are many;
+	 * resent ranges sorted and disjoint); the send time and end of the
+	 * most recently sent data the peer has (rack_ts, rack_end), and
+	 * the round trip that data took; whether the peer got data in
+	 * another order than we sent it (then only time tells a loss, with
+	 * a window that grows with each round of D-SACKs, reo_mult, for
+	 * reo_persist recoveries); rack_at: when a piece still in time
+	 * will be late */
+	struct tcp_sent sent[TCP_SENT_MAX];
+	int nsent;
+	struct tcp_rtx rtx[TCP_RTX_MAX];
+	int nrtx;
+	uint64_t rack_ts, rack_rtt, rack_at;
+	uint32_t rack_end;
+	int rack_valid; /* rack_ts, rack_end and rack_rtt are set */
+	int reordering_seen;
+	uint32_t reo_mult, reo_persist, dsack_round;
+	int dsack_round_on;
 
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge announced */
@@ -186,11 +234,14 @@ struct tcp_cb {
 	uint64_t probe_at; /* tail loss probe (RFC 8985 7) */
 	int probe_out;	   /* one sent, no ACK since */
 	int retries;
+	uint64_t rto_since; /* the first timeout of the current run; 0: none */
 	int keepalive;
 	uint64_t keep_idle, keep_intvl;
 	int keep_cnt, keep_probes;
 	uint64_t last_heard;
 	uint64_t oow_ack_at; /* the last ACK to a segment we could not take */
+	uint64_t min_rtt;    /* the least round trip measured */
+	struct tcp_counts counts;
 };
 
 /* Timers and limits, ns */
@@ -257,5 +308,11 @@ int tcp_parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg);
 uint32_t tcp_write_options(const struct tcp_opts *o, uint8_t *out);
 
 const char *tcp_state_name(enum tcp_state s);
+
+/* Bytes past snd_una the peer SACKed. */
+uint32_t tcp_sacked_bytes(const struct tcp_cb *cb);
+/* Bytes past snd_una presumed lost, and resent ones not (yet) lost. */
+void tcp_loss_state(const struct tcp_cb *cb, uint64_t now, uint32_t *lost,
+		    uint32_t *resent);
 
 #endif

@@ -768,6 +768,17 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 	if (level == IPPROTO_TCP_NR) {
 		if (!s->tcp)
 			return -EOPNOTSUPP;
+		if (name == TCP_INFO) {
+			struct tcp_info_abi ti;
+			tcp_sock_info(s, &ti);
+			int32_t n = len < (int32_t)sizeof(ti)
+					    ? len
+					    : (int32_t)sizeof(ti);
+			if (copy_to_user(uval, &ti, (size_t)n) < 0 ||
+			    copy_to_user(ulen, &n, sizeof(n)) < 0)
+				return -EFAULT;
+			return 0;
+		}
 		int tv;
 		switch (name) {
 		case TCP_NODELAY_OPT:

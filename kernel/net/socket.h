@@ -6,6 +6,7 @@
 #include "net/net.h"
 
 #include "lib/tcp.h"
+#include <linux/tcp.h>
 
 struct dgram;
 
@@ -71,6 +72,16 @@ long tcp_sock_recv(struct sock *s, void *out, size_t len, int peek);
 int tcp_sock_shutdown(struct sock *s, int how);
 void tcp_sock_release(struct sock *s);
 short tcp_sock_ready(struct sock *s);
+/* Linux's struct tcp_info as of 6.7: Debian 12's <linux/tcp.h> ends at
+ * tcpi_snd_wnd. */
+struct tcp_info_abi {
+	struct tcp_info info;
+	uint32_t rcv_wnd, rehash;
+	uint16_t total_rto, total_rto_recoveries;
+	uint32_t total_rto_time; /* ms */
+};
+/* getsockopt(TCP_INFO) for (s), as Linux fills it. */
+void tcp_sock_info(const struct sock *s, struct tcp_info_abi *ti);
 /* At exit: close every connection and let them deliver what they hold,
  * for up to (limit_ns). */
 void tcp_sock_drain(uint64_t limit_ns);

@@ -347,6 +347,91 @@ void tcp_sock_release(struct sock *s)
 		s->orphan = 1; /* freed when TCP is done */
 }
 
+/* Linux's numbers for the states (include/net/tcp_states.h), which
+ * TCP_INFO reports. */
+static const uint8_t linux_state[] = {
+	[TCP_CLOSED] = 7,     [TCP_LISTEN] = 10,     [TCP_SYN_SENT] = 2,
+	[TCP_SYN_RCVD] = 3,   [TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4,
+	[TCP_FIN_WAIT_2] = 5, [TCP_CLOSE_WAIT] = 8,  [TCP_LAST_ACK] = 9,
+	[TCP_CLOSING] = 11,   [TCP_TIME_WAIT] = 6,
+};
+
+static uint32_t segs_of(const struct tcp_cb *cb, uint32_t bytes)
+{
+	return (bytes + cb->mss - 1) / cb->mss;
+}
+
+void tcp_sock_info(const struct sock *s, struct tcp_info_abi *abi)
+{
+	struct tcp_info *ti = &abi->info;
+	const struct tcp_cb *cb = s->tcp;
+	const struct tcp_counts *c = &cb->counts;
+	uint32_t flight = cb->snd_max - cb->snd_una;
+	uint64_t now = clock_monotonic_ns();
+	memset(abi, 0, sizeof(*abi));
+	ti->tcpi_state = linux_state[cb->state];
+	ti->tcpi_ca_state = cb->in_recovery ? TCP_CA_Recovery
+			    : cb->retries   ? TCP_CA_Loss
+			    : cb->dupacks   ? TCP_CA_Disorder
+					    : TCP_CA_Open;
+	ti->tcpi_retransmits = (uint8_t)cb->retries;
+	ti->tcpi_backoff = (uint8_t)cb->retries;
+	ti->tcpi_probes = (uint8_t)cb->keep_probes;
+	if (cb->sack_ok)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+	if (cb->wscale_ok) {
+		ti->tcpi_options |= TCPI_OPT_WSCALE;
+		ti->tcpi_snd_wscale = cb->snd_wscale & 15;
+		ti->tcpi_rcv_wscale = cb->rcv_wscale & 15;
+	}
+	ti->tcpi_rto = (uint32_t)(cb->rto / 1000);
+	ti->tcpi_ato = (uint32_t)(TCP_DELACK / 1000);
+	ti->tcpi_snd_mss = cb->mss;
+	ti->tcpi_rcv_mss = cb->mss;
+	ti->tcpi_unacked = segs_of(cb, flight);
+	ti->tcpi_sacked = segs_of(cb, tcp_sacked_bytes(cb));
+	uint32_t lost, resent;
+	tcp_loss_state(cb, now, &lost, &resent);
+	ti->tcpi_lost = segs_of(cb, lost);
+	ti->tcpi_retrans = segs_of(cb, resent);
+	ti->tcpi_last_data_recv = ti->tcpi_last_ack_recv =
+		(uint32_t)((now - cb->last_heard) / 1000000);
+	ti->tcpi_pmtu = ip_mtu_for(s->rip);
+	ti->tcpi_rcv_ssthresh = tcp_ring_cap(&cb->rcv) - cb->rcv.len;
+	ti->tcpi_rtt = (uint32_t)(cb->srtt / 1000);
+	ti->tcpi_rttvar = (uint32_t)(cb->rttvar / 1000);
+	ti->tcpi_snd_ssthresh = cb->ssthresh == 0xffffffffu
+					? 0x7fffffff /* not yet set */
+					: cb->ssthresh / cb->mss;
+	ti->tcpi_snd_cwnd = cb->cwnd / cb->mss;
+	ti->tcpi_advmss = cb->our_mss;
+	ti->tcpi_reordering = 3;
+	ti->tcpi_rcv_space = tcp_ring_cap(&cb->rcv);
+	ti->tcpi_total_retrans = c->retrans_segs;
+	ti->tcpi_bytes_acked = c->bytes_acked;
+	ti->tcpi_bytes_received = c->bytes_received;
+	ti->tcpi_segs_out = c->segs_out;
+	ti->tcpi_segs_in = c->segs_in;
+	ti->tcpi_notsent_bytes =
+		cb->snd.len > flight ? cb->snd.len - flight : 0;
+	ti->tcpi_min_rtt = cb->min_rtt ? (uint32_t)(cb->min_rtt / 1000) : ~0u;
+	ti->tcpi_data_segs_in = c->data_segs_in;
+	ti->tcpi_data_segs_out = c->data_segs_out;
+	ti->tcpi_bytes_sent = c->bytes_sent;
+	ti->tcpi_bytes_retrans = c->bytes_retrans;
+	ti->tcpi_dsack_dups = c->dsacks;
+	ti->tcpi_rcv_ooopack = c->ooo_segs;
+	ti->tcpi_snd_wnd = cb->snd_wnd;
+	ti->tcpi_reord_seen = c->reorders;
+	abi->rcv_wnd = cb->rcv_adv - cb->rcv_nxt;
+	abi->total_rto = (uint16_t)c->timeouts;
+	abi->total_rto_recoveries = (uint16_t)c->rto_recoveries;
+	abi->total_rto_time =
+		(uint32_t)((c->rto_ns +
+			    (cb->rto_since ? now - cb->rto_since : 0)) /
+			   1000000);
+}
+
 short tcp_sock_ready(struct sock *s)
 {
 	struct tcp_cb *cb = s->tcp;

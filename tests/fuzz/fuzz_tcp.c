@@ -87,6 +87,20 @@ static void check(const struct tcp_cb *cb)
 				 b->seq)))
 			abort();
 	}
+	/* RACK's send times: resent ranges sorted, apart and not empty;
+	 * first sends in order */
+	if (cb->nrtx > TCP_RTX_MAX || cb->nsent > TCP_SENT_MAX)
+		abort();
+	for (int i = 0; i < cb->nrtx; i++) {
+		const struct tcp_rtx *r = &cb->rtx[i];
+		if (!tcp_seq_lt(r->seq, r->end) ||
+		    (i && tcp_seq_lt(r->seq, cb->rtx[i - 1].end)))
+			abort();
+	}
+	for (int i = 1; i < cb->nsent; i++)
+		if (!tcp_seq_lt(cb->sent[i - 1].end, cb->sent[i].end) ||
+		    cb->sent[i].ts < cb->sent[i - 1].ts)
+			abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);

@@ -16,13 +16,26 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#ifdef __GLIBC__
+#include <linux/tcp.h> /* glibc's netinet/tcp.h has an older tcp_info */
+#else
 #include <netinet/tcp.h>
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/sysinfo.h>
+
+/* struct tcp_info as Linux 6.7 has it: the libcs' headers end at
+ * tcpi_snd_wnd. An older kernel fills less, and says so in the length. */
+struct tcp_info_67 {
+	struct tcp_info ti;
+	uint32_t rcv_wnd, rehash;
+	uint16_t total_rto, total_rto_recoveries;
+	uint32_t total_rto_time;
+};
 
 static uint8_t pattern(size_t i)
 {
@@ -102,6 +115,40 @@ static void loopback(void)
 	}
 	CHECK(good && rc == total && ra == total,
 	      "1 MiB each way, intact (%zu, %zu)", rc, ra);
+
+	/* TCP_INFO: Linux's struct, as much of it as the caller asks for */
+	struct tcp_info_67 t67;
+	len = sizeof(t67);
+	memset(&t67, 0xff, sizeof(t67));
+	CHECK(getsockopt(c, IPPROTO_TCP, TCP_INFO, &t67, &len) == 0 &&
+		      len >= sizeof(struct tcp_info),
+	      "TCP_INFO");
+	CHECK(getpid() != 1 ||
+		      (len == sizeof(t67) && t67.total_rto == 0 &&
+		       t67.total_rto_recoveries == 0 && t67.rcv_wnd > 0),
+	      "Linux 6.7's fields too: no timeouts, a receive window");
+	struct tcp_info ti = t67.ti;
+	CHECK(ti.tcpi_state == 1 /* TCP_ESTABLISHED */ &&
+		      ti.tcpi_ca_state == 0 && ti.tcpi_total_retrans == 0,
+	      "established, no losses (state %u, retransmitted %u)",
+	      ti.tcpi_state, ti.tcpi_total_retrans);
+	CHECK((ti.tcpi_options & (TCPI_OPT_SACK | TCPI_OPT_WSCALE)) ==
+			      (TCPI_OPT_SACK | TCPI_OPT_WSCALE) &&
+		      ti.tcpi_snd_mss > 0 && ti.tcpi_snd_cwnd > 0,
+	      "SACK and window scale, an MSS and a window (options %u)",
+	      ti.tcpi_options);
+	CHECK(ti.tcpi_bytes_received == total && ti.tcpi_bytes_sent >= total &&
+		      ti.tcpi_bytes_acked <= total + 1 &&
+		      ti.tcpi_data_segs_in >= total / 65536,
+	      "counts the bytes each way (%llu in, %llu out, %llu acked)",
+	      (unsigned long long)ti.tcpi_bytes_received,
+	      (unsigned long long)ti.tcpi_bytes_sent,
+	      (unsigned long long)ti.tcpi_bytes_acked);
+	uint8_t head[8];
+	len = sizeof(head);
+	CHECK(getsockopt(c, IPPROTO_TCP, TCP_INFO, head, &len) == 0 &&
+		      len == sizeof(head) && head[0] == 1,
+	      "TCP_INFO into a short buffer: its first bytes");
 
 	/* half-close: the other end reads EOF, and can still write */
 	CHECK(shutdown(c, SHUT_WR) == 0, "shutdown(SHUT_WR)");
@@ -233,8 +280,29 @@ static int bulk(const char *mode, const char *ip, int port, size_t mib)
 			done += (size_t)n;
 		}
 	}
+	/* what TCP did, for the tests of a lossy link */
+	struct tcp_info_67 t67 = {0};
+	struct tcp_info ti;
+	socklen_t tl = sizeof(t67);
+	if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &t67, &tl) < 0)
+		return perror("TCP_INFO"), 1;
+	ti = t67.ti;
 	close(s);
 	printf("%zu bytes%s\n", done, bad ? ", some not as sent" : "");
+	printf("tcp_info state %u options %u snd_mss %u rtt %u min_rtt %u "
+	       "total_retrans %u bytes_sent %llu bytes_retrans %llu "
+	       "bytes_acked %llu bytes_received %llu dsack_dups %u "
+	       "rcv_ooopack %u reord_seen %u segs_out %u segs_in %u "
+	       "total_rto %u total_rto_recoveries %u total_rto_time %u\n",
+	       ti.tcpi_state, ti.tcpi_options, ti.tcpi_snd_mss, ti.tcpi_rtt,
+	       ti.tcpi_min_rtt, ti.tcpi_total_retrans,
+	       (unsigned long long)ti.tcpi_bytes_sent,
+	       (unsigned long long)ti.tcpi_bytes_retrans,
+	       (unsigned long long)ti.tcpi_bytes_acked,
+	       (unsigned long long)ti.tcpi_bytes_received, ti.tcpi_dsack_dups,
+	       ti.tcpi_rcv_ooopack, ti.tcpi_reord_seen, ti.tcpi_segs_out,
+	       ti.tcpi_segs_in, t67.total_rto, t67.total_rto_recoveries,
+	       t67.total_rto_time);
 	return done == total && !bad ? 0 : 1;
 }
 

@@ -883,9 +883,21 @@ def test_tap_transfers_survive_loss_delay_and_reordering(tap):
             t.join(timeout=30)
             srv.close()
             assert r.status == 0, (mode, r.stdout, r.log)
-            assert r.stdout == f"{mib << 20} bytes\n"
+            lines = r.stdout.splitlines()
+            assert lines[0] == f"{mib << 20} bytes", r.stdout
+            # what the guest's TCP did (TCP_INFO): it resent what was
+            # lost, and held what came out of order
+            words = lines[1].split()
+            assert words[0] == "tcp_info", r.stdout
+            info = dict(zip(words[1::2], map(int, words[2::2])))
             if mode == "put":
                 assert result == {"got": mib << 20, "intact": True}
+                assert info["bytes_acked"] >= mib << 20, info
+                assert info["bytes_retrans"] > 0, info
+                assert info["total_retrans"] > 0, info
+            else:
+                assert info["bytes_received"] == mib << 20, info
+                assert info["rcv_ooopack"] > 0, info
     # the link really was that bad
     assert counts["dropped"] > 0.04 * counts["seen"], counts
     assert counts["reordered"] > 0.04 * counts["seen"], counts

@@ -790,11 +790,230 @@ START_TEST(test_tail_loss_probe_turns_a_lost_tail_into_fast_recovery)
 	tcp_timer(&A.cb, now);
 	ck_assert_int_eq(A.nout, sent + 1); /* the last segment again */
 	ck_assert_uint_eq(A.out[sent].seq, base + 3000);
-	/* B SACKs it; with two out one duplicate is enough (RFC 5827) */
+	/* B SACKs it, a round trip later: the segment sent before it is
+	 * still missing, and later than the reordering window allows
+	 * (RACK, RFC 8985) */
+	pass(&A, &B);
+	now += 10 * MS;
 	settle(&A, &B);
 	ck_assert_int_eq(A.nout, sent + 2);
 	ck_assert_uint_eq(A.out[sent + 1].seq, base + 2000);
 	ck_assert_uint_eq(A.cb.snd_una, base + 4000);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
+/* ---- RACK (RFC 8985): losses told by send times ---- */
+
+/* A connects to B with a (rtt) round trip (its first RTT sample and
+ * least one); 1000-byte segments, no Nagle. */
+static void handshake_rtt(uint64_t rtt)
+{
+	setup(&A, 4, 4, 1000);
+	setup(&B, 4, 4, 1000);
+	tcp_connect(&A.cb, 1, now);
+	struct tcp_seg syn = as_input(&A.out[0]);
+	A.taken = 1;
+	tcp_accept_syn(&B.cb, &syn, 2, now);
+	now += rtt;
+	settle(&A, &B);
+	A.cb.nodelay = 1;
+	ck_assert_uint_eq(A.cb.min_rtt, rtt);
+}
+
+/* A sends (len) bytes of (data) (filled here), all of which go out at
+ * once in (segs) segments that the test delivers itself: the index of
+ * the first. */
+static int send_segs(uint8_t *data, uint32_t len, int segs)
+{
+	fill(data, len, (uint32_t)segs);
+	int first = A.nout;
+	ck_assert_uint_eq(tcp_send(&A.cb, data, len, now), len);
+	ck_assert_int_eq(A.nout - first, segs);
+	A.taken = A.nout;
+	return first;
+}
+
+static void acks_to_a(void)
+{
+	while (pass(&B, &A))
+		;
+}
+
+START_TEST(test_rack_waits_out_reordering_once_seen)
+{
+	static uint8_t d1[8000], d2[8000];
+	handshake_rtt(10 * MS);
+	/* the first of 8 segments comes last: before the path is known to
+	 * reorder, seven SACKed past it mean it was lost; it goes again */
+	uint64_t t0 = now;
+	int first = send_segs(d1, sizeof(d1), 8);
+	now = t0 + 5 * MS;
+	for (int i = 1; i < 8; i++)
+		deliver_nth(&A, &B, first + i);
+	now = t0 + 10 * MS;
+	int sent = A.nout;
+	acks_to_a();
+	ck_assert(A.cb.in_recovery);
+	ck_assert_int_eq(A.nout, sent + 1);
+	ck_assert_uint_eq(A.out[sent].seq, A.out[first].seq);
+	A.taken = A.nout;
+	/* the original arrives, then the copy: B reports a duplicate, so
+	 * the recovery is undone and the path known to reorder */
+	now = t0 + 11 * MS;
+	deliver_nth(&A, &B, first);
+	now = t0 + 15 * MS;
+	deliver_nth(&A, &B, sent);
+	now = t0 + 20 * MS;
+	acks_to_a();
+	ck_assert_int_eq(A.cb.undone, 1);
+	ck_assert(A.cb.reordering_seen);
+	expect_received(&B, d1, sizeof(d1));
+	/* the same again: now A waits a reordering window (a quarter of
+	 * the least round trip, doubled by the D-SACK round) past the
+	 * round trip before it calls the first segment lost, and it comes
+	 * in time: nothing is resent, the window stays */
+	uint64_t t1 = now;
+	uint32_t cwnd = A.cb.cwnd;
+	first = send_segs(d2, sizeof(d2), 8);
+	now = t1 + 5 * MS;
+	for (int i = 1; i < 8; i++)
+		deliver_nth(&A, &B, first + i);
+	now = t1 + 10 * MS;
+	sent = A.nout;
+	acks_to_a();
+	ck_assert(!A.cb.in_recovery);
+	ck_assert_int_eq(A.nout, sent);
+	ck_assert_uint_eq(A.cb.rack_at, t1 + 10 * MS + 5 * MS + 1);
+	now = t1 + 8 * MS;
+	deliver_nth(&A, &B, first);
+	now = t1 + 13 * MS;
+	acks_to_a();
+	ck_assert_int_eq(A.nout, sent);
+	ck_assert_uint_eq(A.cb.snd_una, A.cb.snd_max);
+	ck_assert_uint_eq(A.cb.rack_at, 0);
+	ck_assert_uint_ge(A.cb.cwnd, cwnd);
+	ck_assert_uint_eq(A.cb.counts.recoveries, 1);
+	expect_received(&B, d2, sizeof(d2));
+}
+END_TEST
+
+START_TEST(test_rack_resends_a_lost_retransmission_without_a_timeout)
+{
+	static uint8_t data[14000];
+	handshake_rtt(10 * MS);
+	/* 10 segments (the first window); the third is lost */
+	uint64_t t0 = now;
+	int first = send_segs(data, sizeof(data), 10);
+	now = t0 + 5 * MS;
+	for (int i = 0; i < 10; i++)
+		if (i != 2)
+			deliver_nth(&A, &B, first + i);
+	/* recovery: the hole goes again; the first ACK's growth and then
+	 * the halved window let the last 4 segments go as well */
+	now = t0 + 10 * MS;
+	int sent = A.nout, copy = -1;
+	acks_to_a();
+	ck_assert(A.cb.in_recovery);
+	ck_assert_int_eq(A.nout, sent + 5);
+	for (int i = sent; i < A.nout; i++)
+		if (A.out[i].seq == A.out[first + 2].seq) {
+			ck_assert_int_eq(copy, -1);
+			copy = i;
+		}
+	ck_assert_int_ne(copy, -1);
+	A.taken = A.nout;
+	uint64_t rexmit_at = A.cb.rexmit_at;
+	/* the copy is lost too; the new segments, sent with it, arrive:
+	 * once a round trip has passed since it went, it is late, and goes
+	 * again (RACK's timer), long before a timeout */
+	now = t0 + 15 * MS;
+	for (int i = sent; i < sent + 5; i++)
+		if (i != copy)
+			deliver_nth(&A, &B, i);
+	now = t0 + 20 * MS;
+	int before = A.nout;
+	acks_to_a();
+	ck_assert_int_eq(A.nout, before);
+	ck_assert_uint_eq(A.cb.rack_at, t0 + 20 * MS + 1);
+	ck_assert_uint_lt(A.cb.rack_at, rexmit_at);
+	now = A.cb.rack_at;
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.nout, before + 1);
+	ck_assert_uint_eq(A.out[before].seq, A.out[first + 2].seq);
+	ck_assert_uint_eq(A.cb.counts.timeouts, 0);
+	settle(&A, &B);
+	flush_acks(&A, &B);
+	ck_assert_uint_eq(A.cb.snd_una, A.cb.snd_max);
+	ck_assert(!A.cb.in_recovery);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
+START_TEST(test_rack_timer_finds_a_loss_too_few_sacks_show)
+{
+	/* two segments, the first lost: one SACK is too few for the
+	 * duplicate threshold; a quarter round trip after the round trip
+	 * the second took, the first is late, and goes again */
+	static uint8_t data[2000];
+	handshake_rtt(10 * MS);
+	uint64_t t0 = now;
+	int first = send_segs(data, sizeof(data), 2);
+	now = t0 + 5 * MS;
+	deliver_nth(&A, &B, first + 1);
+	now = t0 + 10 * MS;
+	int sent = A.nout;
+	acks_to_a();
+	ck_assert(!A.cb.in_recovery);
+	ck_assert_int_eq(A.nout, sent);
+	ck_assert_uint_eq(A.cb.rack_at, t0 + 10 * MS + 10 * MS / 4 + 1);
+	ck_assert_uint_lt(A.cb.rack_at, A.cb.probe_at);
+	now = A.cb.rack_at - 1;
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.nout, sent);
+	now++;
+	tcp_timer(&A.cb, now);
+	ck_assert(A.cb.in_recovery);
+	ck_assert_int_eq(A.nout, sent + 1);
+	ck_assert_uint_eq(A.out[sent].seq, A.out[first].seq);
+	A.taken = sent;
+	settle(&A, &B);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
+START_TEST(test_rack_tables_stay_bounded)
+{
+	/* a hundred small segments, each at its own time, a third of them
+	 * lost: more sends and holes than the tables hold; every byte
+	 * arrives all the same */
+	static uint8_t data[100 * 100];
+	handshake_rtt(10 * MS);
+	A.cb.cwnd = sizeof(data);
+	fill(data, sizeof(data), 4);
+	int first = A.nout;
+	for (int i = 0; i < 100; i++) {
+		now += MS / 4;
+		ck_assert_uint_eq(tcp_send(&A.cb, data + 100 * i, 100, now),
+				  100);
+	}
+	ck_assert_int_eq(A.nout - first, 100);
+	ck_assert_int_le(A.cb.nsent, TCP_SENT_MAX);
+	A.taken = A.nout;
+	now += 5 * MS;
+	for (int i = 0; i < 100; i++)
+		if (i % 3)
+			deliver_nth(&A, &B, first + i);
+	now += 5 * MS;
+	for (int k = 0; k < 400 && B.cb.rcv_nxt != A.cb.snd_max; k++) {
+		settle(&A, &B);
+		ck_assert_int_le(A.cb.nrtx, TCP_RTX_MAX);
+		ck_assert_int_le(A.cb.nsent, TCP_SENT_MAX);
+		now += MS;
+		tcp_timer(&A.cb, now);
+		tcp_timer(&B.cb, now);
+	}
+	ck_assert_uint_eq(B.cb.rcv_nxt, A.cb.snd_max);
 	expect_received(&B, data, sizeof(data));
 }
 END_TEST
@@ -1047,6 +1266,11 @@ int main(void)
 	tcase_add_test(
 		t,
 		test_limited_transmit_sends_new_data_on_the_first_duplicates);
+	tcase_add_test(t, test_rack_waits_out_reordering_once_seen);
+	tcase_add_test(
+		t, test_rack_resends_a_lost_retransmission_without_a_timeout);
+	tcase_add_test(t, test_rack_timer_finds_a_loss_too_few_sacks_show);
+	tcase_add_test(t, test_rack_tables_stay_bounded);
 	tcase_add_test(t, test_zero_window_and_probe);
 	tcase_add_test(t, test_reordering_and_old_segments);
 	tcase_add_test(t, test_nagle_holds_small_segments);
