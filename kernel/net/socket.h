@@ -34,6 +34,7 @@ struct sock {
 	uint8_t **pages; /* of both rings: TCP_RING_PAGES_MAX slots each */
 	unsigned npages; /* pages allocated */
 	int snd_full, rcv_full; /* the ring was full: grow it when it can */
+	uint64_t full_at;	/* when a ring was last found full (or grew) */
 	int listening, backlog, pending; /* pending: handshakes under way */
 	struct sock *parent;		 /* a listener's, until accepted */
 	struct sock *acceptq, *acceptq_tail, *accept_next;

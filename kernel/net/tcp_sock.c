@@ -6,7 +6,8 @@
  * first; one that the connection fills grows to TCP_RING_PAGES_MAX (1
  * MiB), the window a bulk transfer needs (here, with 64 KiB frames, and
  * over a link with a long round trip), while connections that never
- * fill theirs (most requests and answers) keep the small ones. A
+ * fill theirs (most requests and answers) keep the small ones; a ring
+ * that was not filled for a second shrinks back once it is empty. A
  * connection the program has closed stays until TCP is done with it (its
  * FIN acknowledged, TIME_WAIT over), then it is freed. In TIME_WAIT it
  * has no data left to send or take, so its ring pages go back at once;
@@ -26,6 +27,7 @@
 #define TSO_MAX (TCP_FRAME_MAX - 60) /* room for the most options */
 #define BACKLOG_MAX 4096
 #define TIMEWAIT_MAX 4096
+#define RING_IDLE_NS 1000000000ULL /* then grown rings shrink */
 
 struct tcp_hdr {
 	uint16_t sport, dport;
@@ -248,6 +250,42 @@ static int ring_grow(struct sock *s, struct tcp_ring *r)
 	return 1;
 }
 
+/* Ring (r) of (s), empty, back to TCP_RING_PAGES pages. */
+static void ring_shrink(struct sock *s, struct tcp_ring *r)
+{
+	for (uint32_t j = TCP_RING_PAGES; j < r->npages; j++) {
+		phys_free(virt_to_phys(r->pages[j]));
+		r->pages[j] = NULL;
+	}
+	s->npages -= r->npages - TCP_RING_PAGES;
+	r->npages = TCP_RING_PAGES;
+	r->head = 0;
+}
+
+static int grown(const struct sock *s)
+{
+	return s->tcp->snd.npages > TCP_RING_PAGES ||
+	       s->tcp->rcv.npages > TCP_RING_PAGES;
+}
+
+/* A connection that filled neither ring for RING_IDLE_NS gives back the
+ * pages it grew them by, once they are empty (and the receive ring holds
+ * nothing out of order). The window already announced stays announced:
+ * data beyond the smaller receive ring grows it again first
+ * (tcp_sock_input). */
+static void rings_shrink(struct sock *s, uint64_t now)
+{
+	struct tcp_cb *cb = s->tcp;
+	if (now - s->full_at < RING_IDLE_NS)
+		return;
+	if (cb->snd.npages > TCP_RING_PAGES && !cb->snd.len)
+		ring_shrink(s, &cb->snd);
+	if (cb->rcv.npages > TCP_RING_PAGES && !cb->rcv.len && !cb->nooo)
+		ring_shrink(s, &cb->rcv);
+	if (grown(s))
+		s->full_at = now; /* not yet: look again later */
+}
+
 long tcp_sock_send(struct sock *s, const void *data, size_t len)
 {
 	struct tcp_cb *cb = s->tcp;
@@ -264,8 +302,10 @@ long tcp_sock_send(struct sock *s, const void *data, size_t len)
 	uint32_t n = tcp_send(cb, data,
 			      len > 0x7fffffff ? 0x7fffffff : (uint32_t)len,
 			      clock_monotonic_ns());
-	if (cb->snd.len == tcp_ring_cap(&cb->snd))
+	if (cb->snd.len == tcp_ring_cap(&cb->snd)) {
 		s->snd_full = 1;
+		s->full_at = clock_monotonic_ns();
+	}
 	return n ? (long)n : -EAGAIN;
 }
 
@@ -461,8 +501,11 @@ short tcp_sock_ready(struct sock *s)
 static void after(struct sock *s)
 {
 	struct tcp_cb *cb = s->tcp;
-	if (cb->rcv.npages && cb->rcv.len == tcp_ring_cap(&cb->rcv))
+	/* full: the peer cannot send another whole segment */
+	if (cb->rcv.npages && tcp_ring_cap(&cb->rcv) - cb->rcv.len < cb->mss) {
 		s->rcv_full = 1;
+		s->full_at = clock_monotonic_ns();
+	}
 	if (s->pending && cb->state >= TCP_ESTABLISHED) {
 		struct sock *p = s->parent;
 		s->pending = 0;
@@ -552,7 +595,18 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	uint64_t now = clock_monotonic_ns();
 	struct sock *s = find(ip->dst, h->dport, ip->src, h->sport);
 	if (s && !s->listening) {
-		tcp_input(s->tcp, &seg, now);
+		struct tcp_cb *cb = s->tcp;
+		/* data past a ring that shrank, within the window it had */
+		uint32_t room = tcp_ring_cap(&cb->rcv) - cb->rcv.len;
+		if (seg.len && cb->rcv.npages &&
+		    cb->rcv.npages < TCP_RING_PAGES_MAX && !cb->nooo &&
+		    tcp_seq_lt(cb->rcv_nxt + room, cb->rcv_adv) &&
+		    tcp_seq_lt(cb->rcv_nxt + room, seg.seq + seg.len) &&
+		    ring_grow(s, &cb->rcv)) {
+			s->rcv_full = 0;
+			s->full_at = now;
+		}
+		tcp_input(cb, &seg, now);
 		after(s);
 		return;
 	}
@@ -607,6 +661,11 @@ uint64_t tcp_sock_timers(uint64_t now)
 		n = s->next;
 		if (s->proto != IP_PROTO_TCP || !s->tcp)
 			continue;
+		if (grown(s)) {
+			rings_shrink(s, now);
+			if (grown(s) && s->full_at + RING_IDLE_NS < next)
+				next = s->full_at + RING_IDLE_NS;
+		}
 		uint64_t t = tcp_next_timer(s->tcp);
 		if (t <= now) {
 			tcp_timer(s->tcp, now);

@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 
 /* struct tcp_info as Linux 6.7 has it: the libcs' headers end at
  * tcpi_snd_wnd. An older kernel fills less, and says so in the length. */
@@ -245,6 +246,82 @@ static void short_connections(void)
 	close(l);
 }
 
+static long free_bytes(void)
+{
+	struct sysinfo i;
+	sysinfo(&i);
+	return (long)i.freeram * (long)i.mem_unit;
+}
+
+/* (total) bytes from (c) to (a), both non-blocking: (c) writes until its
+ * buffer is full, then (a) reads what came, so that both buffers fill.
+ * 1 if every byte arrived as sent. */
+static int burst_through(int c, int a, size_t total, size_t seed)
+{
+	static uint8_t buf[65536];
+	size_t sent = 0, got = 0;
+	int good = 1, rounds = 0;
+	while (got < total && rounds++ < 100000) {
+		while (sent < total) {
+			size_t n = total - sent < 4096 ? total - sent : 4096;
+			for (size_t k = 0; k < n; k++)
+				buf[k] = pattern(seed + sent + k);
+			ssize_t w = write(c, buf, n);
+			if (w <= 0)
+				break;
+			sent += (size_t)w;
+		}
+		ssize_t r;
+		while ((r = read(a, buf, sizeof(buf))) > 0) {
+			for (ssize_t k = 0; k < r; k++)
+				good &= buf[k] ==
+					pattern(seed + got + (size_t)k);
+			got += (size_t)r;
+		}
+		if (got < total)
+			poll(&(struct pollfd){a, POLLIN, 0}, 1, 100);
+	}
+	return good && got == total;
+}
+
+/* A burst grows a connection's buffers to 1 MiB; a second after it, idle
+ * and empty, they give their pages back; the next burst grows them again
+ * (the receiving end before its smaller buffer overflows the window it
+ * announced: nothing is lost, so nothing is resent). */
+static void rings_follow_bursts(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in la = guest_addr("127.0.0.1", 0);
+	socklen_t len = sizeof(la);
+	bind(l, (struct sockaddr *)&la, sizeof(la));
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&la, &len);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0,
+	      "a connection for bursts");
+	int a = accept(l, NULL, NULL);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	fcntl(a, F_SETFL, O_NONBLOCK);
+	long before = free_bytes();
+	CHECK(burst_through(c, a, 4 << 20, 0), "a 4 MiB burst, intact");
+	long grown = before - free_bytes();
+	struct timespec idle = {1, 500000000};
+	nanosleep(&idle, NULL);
+	long back = free_bytes() - (before - grown);
+	CHECK(getpid() != 1 || (grown > 3 << 19 && back > 3 << 19),
+	      "its buffers grew by %ld KiB, and gave back %ld KiB idle",
+	      grown >> 10, back >> 10);
+	CHECK(burst_through(c, a, 4 << 20, 7), "another burst, intact");
+	struct tcp_info ti;
+	len = sizeof(ti);
+	CHECK(getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+		      ti.tcpi_total_retrans == 0,
+	      "nothing resent (%u)", ti.tcpi_total_retrans);
+	close(a);
+	close(c);
+	close(l);
+}
+
 static int bulk(const char *mode, const char *ip, int port, size_t mib)
 {
 	static uint8_t buf[65536], want[65536];
@@ -393,6 +470,7 @@ int main(int argc, char **argv)
 	else {
 		loopback();
 		short_connections();
+		rings_follow_bursts();
 	}
 	return guest_done("tcp");
 }
