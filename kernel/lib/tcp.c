@@ -81,6 +81,18 @@ static uint32_t rcv_space(const struct tcp_cb *cb)
 	return tcp_ring_cap(&cb->rcv) - cb->rcv.len;
 }
 
+/* The largest window the field holds at our scale. */
+static uint32_t wnd_max(const struct tcp_cb *cb)
+{
+	return MAX_WINDOW << (cb->wscale_ok ? cb->rcv_wscale : 0);
+}
+
+/* The room we may announce: the ring's, up to that. */
+static uint32_t rcv_offer(const struct tcp_cb *cb)
+{
+	return min32(rcv_space(cb), wnd_max(cb));
+}
+
 /* The window field we send, and the right edge it announces (which never
  * moves left: 3.8.6.2.2). */
 static uint16_t wnd_field(struct tcp_cb *cb)
@@ -169,6 +181,8 @@ static void send_syn(struct tcp_cb *cb)
 	o.mss = cb->our_mss;
 	o.wscale = (int8_t)ws;
 	o.sack_permitted = ack ? cb->sack_ok : 1;
+	if (ack)
+		cb->rcv_adv = cb->rcv_nxt + w; /* the edge it announces */
 	out(cb, cb->iss, ack ? cb->rcv_nxt : 0,
 	    (uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w, &o, 0, 0);
 }
@@ -1458,21 +1472,26 @@ uint32_t tcp_recv(struct tcp_cb *cb, void *out, uint32_t len, uint64_t now)
 	len = min32(len, cb->rcv.len);
 	if (!len)
 		return 0;
-	uint32_t before = rcv_space(cb);
+	uint32_t before = rcv_offer(cb);
 	tcp_ring_peek(&cb->rcv, 0, out, len);
 	/* out-of-order pieces sit after the data: keep their offsets */
 	uint32_t cap = tcp_ring_cap(&cb->rcv);
 	cb->rcv.head = (cb->rcv.head + len) % cap;
 	cb->rcv.len -= len;
-	/* a window update when the window grew by two segments or half the
-	 * buffer (receiver-side silly window avoidance, 3.8.6.2.2) and at
+	/* a window update when the window (what we may announce of the
+	 * ring's room) grew by two segments or half the most it can be
+	 * (receiver-side silly window avoidance, 3.8.6.2.2) and at
 	 * least doubled what the peer knows, as Linux does: a peer that
 	 * still has half of it goes on sending, and the ACK of its next
 	 * segment tells it the rest, one frame instead of two */
-	uint32_t after = rcv_space(cb);
-	uint32_t adv = cb->rcv_adv - cb->rcv_nxt;
+	uint32_t after = rcv_offer(cb);
+	/* what the peer may still send (none if it sent past the edge) */
+	uint32_t adv = tcp_seq_lt(cb->rcv_nxt, cb->rcv_adv)
+			       ? cb->rcv_adv - cb->rcv_nxt
+			       : 0;
+	uint32_t most = min32(cap, wnd_max(cb));
 	if (cb->state >= TCP_ESTABLISHED && after > adv &&
-	    (after - adv >= 2 * (uint32_t)cb->mss || after - adv >= cap / 2) &&
+	    (after - adv >= 2 * (uint32_t)cb->mss || after - adv >= most / 2) &&
 	    before <= adv + 2 * (uint32_t)cb->mss && after / 2 >= adv)
 		send_ack(cb);
 	return len;

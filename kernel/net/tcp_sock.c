@@ -501,8 +501,10 @@ short tcp_sock_ready(struct sock *s)
 static void after(struct sock *s)
 {
 	struct tcp_cb *cb = s->tcp;
-	/* full: the peer cannot send another whole segment */
-	if (cb->rcv.npages && tcp_ring_cap(&cb->rcv) - cb->rcv.len < cb->mss) {
+	/* full: the peer cannot send another whole segment (and a bigger
+	 * ring would widen the window: the peer scales it) */
+	if (cb->rcv.npages && cb->wscale_ok &&
+	    tcp_ring_cap(&cb->rcv) - cb->rcv.len < cb->mss) {
 		s->rcv_full = 1;
 		s->full_at = clock_monotonic_ns();
 	}

@@ -832,12 +832,12 @@ def impaired(tap, loss, delay_ms, reorder):
         counts.update(zip(words[0::2], map(int, words[1::2])))
 
 
-def pattern_peer(mode, mib):
-    """A host end on the TAP's address for the guest's put (we check what
-    arrives) or get (we send the pattern)."""
+def pattern_peer(mode, mib, address="10.0.99.1"):
+    """A host end on (address) (the TAP's, by default) for the guest's
+    put (we check what arrives) or get (we send the pattern)."""
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("10.0.99.1", 0))
+    srv.bind((address, 0))
     srv.listen(1)
     result = {}
 
@@ -901,3 +901,19 @@ def test_tap_transfers_survive_loss_delay_and_reordering(tap):
     # the link really was that bad
     assert counts["dropped"] > 0.04 * counts["seen"], counts
     assert counts["reordered"] > 0.04 * counts["seen"], counts
+
+
+def test_user_networking_carries_a_download():
+    """64 MiB from the host to the guest through libslirp, whose 64 KiB
+    link and unscaled window let one segment nearly fill the window: the
+    guest's program reading it must reopen the window at once (its ACK
+    of a single segment would wait 40 ms), and every byte arrives."""
+    need_kvm()
+    mib = 64
+    srv, t, _ = pattern_peer("get", mib, "127.0.0.1")
+    r = fresco("run", guest_program("musl", "tcp"), "get", "10.0.2.2",
+               str(srv.getsockname()[1]), "-", str(mib), timeout=30)
+    t.join(timeout=30)
+    srv.close()
+    assert r.status == 0, (r.stdout, r.log)
+    assert r.stdout.splitlines()[0] == f"{mib << 20} bytes", r.stdout

@@ -25,7 +25,7 @@ struct seg {
 
 struct end {
 	struct tcp_cb cb;
-	uint8_t *sp[4], *rp[4];
+	uint8_t *sp[256], *rp[256];
 	struct seg out[SEGS];
 	int nout, taken; /* segments sent, and delivered or dropped */
 	int events;
@@ -72,7 +72,7 @@ static void setup(struct end *e, uint32_t snd_pages, uint32_t rcv_pages,
 
 static void teardown_end(struct end *e)
 {
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 256; i++) {
 		free(e->sp[i]);
 		free(e->rp[i]);
 	}
@@ -239,6 +239,38 @@ START_TEST(test_window_never_exceeds_the_buffer)
 		memset(&A, 0, sizeof(A));
 		memset(&B, 0, sizeof(B));
 	}
+}
+END_TEST
+
+START_TEST(test_window_update_without_window_scale)
+{
+	/* a peer without window scaling and with a 60000-byte MSS (as
+	 * libslirp's 64 KiB link has): one segment nearly fills the 64 KiB
+	 * window. B's ring (1 MiB) has room all along, but once its program
+	 * reads the segment B must say the window opened, at once: its ACK
+	 * of one segment would wait for the delayed-ACK timer */
+	static uint8_t data[60000], back[60000];
+	setup(&B, 4, 256, 65000);
+	struct tcp_seg syn = seg_in(100, 0, TCP_SYN, 65535, NULL, 0);
+	syn.mss = 60000;
+	tcp_accept_syn(&B.cb, &syn, 5000, now);
+	ck_assert(!B.cb.wscale_ok);
+	ck_assert_uint_eq(B.out[0].wnd, 65535);
+	struct tcp_seg ack = seg_in(101, 5001, TCP_ACK, 65535, NULL, 0);
+	tcp_input(&B.cb, &ack, now);
+	ck_assert_int_eq(B.cb.state, TCP_ESTABLISHED);
+	fill(data, sizeof(data), 9);
+	struct tcp_seg d =
+		seg_in(101, 5001, TCP_ACK, 65535, data, sizeof(data));
+	int sent = B.nout;
+	tcp_input(&B.cb, &d, now);
+	ck_assert_int_eq(B.nout, sent); /* one segment: the ACK waits */
+	ck_assert_uint_eq(tcp_recv(&B.cb, back, sizeof(back), now),
+			  sizeof(back));
+	ck_assert_int_eq(B.nout, sent + 1);
+	ck_assert_uint_eq(B.out[sent].ack, 101 + sizeof(data));
+	ck_assert_uint_eq(B.out[sent].wnd, 65535);
+	ck_assert(memcmp(back, data, sizeof(data)) == 0);
 }
 END_TEST
 
@@ -1249,6 +1281,7 @@ int main(void)
 	tcase_add_test(t, test_handshake_negotiates_options);
 	tcase_add_test(t, test_data_both_ways);
 	tcase_add_test(t, test_window_never_exceeds_the_buffer);
+	tcase_add_test(t, test_window_update_without_window_scale);
 	tcase_add_test(t, test_orderly_close);
 	tcase_add_test(t, test_close_after_the_peer_delivers_queued_data);
 	tcase_add_test(t, test_simultaneous_open_and_close);
