@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "virtio.h"
+#include "fresco/queue.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -150,9 +151,7 @@ static void flush_pending(struct net *n)
 		if (r <= 0)
 			break;
 		any = 1;
-		n->pending = f->next;
-		if (!n->pending)
-			n->pending_tail = NULL;
+		QUEUE_DROP_FIRST(n->pending, n->pending_tail, next);
 		n->count--;
 		n->bytes -= f->len;
 		free(f);
@@ -179,15 +178,10 @@ static void deliver_one(struct net *n, const struct virtio_net_hdr_v1 *hdr,
 		n->stats.dropped++;
 		return;
 	}
-	f->next = NULL;
 	f->hdr = *hdr;
 	f->len = len;
 	memcpy(f->data, frame, len);
-	if (n->pending_tail)
-		n->pending_tail->next = f;
-	else
-		n->pending = f;
-	n->pending_tail = f;
+	QUEUE_APPEND(n->pending, n->pending_tail, f, next);
 	n->count++;
 	n->bytes += len;
 	virtq_arm(&n->dev.q[RXQ]);

@@ -4,6 +4,7 @@
 #include "net/net.h"
 #include "net/socket.h"
 #include "fs/fs.h"
+#include "fresco/queue.h"
 #include <linux/stat.h>
 
 #define ARP_ENTRIES 32
@@ -299,15 +300,10 @@ static int loopback_queue(const uint8_t *pkt, size_t len, int csum_ok)
 		lo_dropped++;
 		return -ENOBUFS;
 	}
-	p->next = NULL;
 	p->len = len;
 	p->csum_ok = csum_ok;
 	memcpy(p->data, pkt, len);
-	if (lo_tail)
-		lo_tail->next = p;
-	else
-		lo_head = p;
-	lo_tail = p;
+	QUEUE_APPEND(lo_head, lo_tail, p, next);
 	lo_count++;
 	return 0;
 }
@@ -317,9 +313,7 @@ static int loopback_deliver(void)
 	int n = 0;
 	while (lo_head) {
 		struct lo_pkt *p = lo_head;
-		lo_head = p->next;
-		if (!lo_head)
-			lo_tail = NULL;
+		QUEUE_DROP_FIRST(lo_head, lo_tail, next);
 		lo_count--;
 		ip_input(p->data, p->len, p->csum_ok);
 		kfree(p, sizeof(*p) + p->len);

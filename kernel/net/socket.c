@@ -9,6 +9,7 @@
  */
 #include "net/socket.h"
 #include "fs/fs.h"
+#include "fresco/queue.h"
 #include <asm-generic/poll.h>
 #include <asm/ioctls.h>
 #include <linux/fcntl.h>
@@ -203,11 +204,7 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	best->gen++;
 	d->src = ip->src;
 	d->sport = u->sport;
-	if (best->tail)
-		best->tail->next = d;
-	else
-		best->head = d;
-	best->tail = d;
+	QUEUE_APPEND(best->head, best->tail, d, next);
 	best->queued += n;
 }
 
@@ -257,9 +254,7 @@ long udp_recv(struct sock *s, void *buf, size_t cap, int peek, uint32_t *src,
 	*sport = d->sport;
 	long len = d->len;
 	if (!peek) {
-		s->head = d->next;
-		if (!s->head)
-			s->tail = NULL;
+		QUEUE_DROP_FIRST(s->head, s->tail, next);
 		s->queued -= d->len;
 		dgram_free(d);
 	}

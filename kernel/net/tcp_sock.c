@@ -19,6 +19,7 @@
  */
 #include "net/socket.h"
 #include "fs/fs.h"
+#include "fresco/queue.h"
 #include <asm-generic/poll.h>
 
 #define TCP_HDR 20
@@ -210,9 +211,7 @@ struct sock *tcp_sock_accept(struct sock *s)
 	struct sock *c = s->acceptq;
 	if (!c)
 		return NULL;
-	s->acceptq = c->accept_next;
-	if (!s->acceptq)
-		s->acceptq_tail = NULL;
+	QUEUE_DROP_FIRST(s->acceptq, s->acceptq_tail, accept_next);
 	s->acceptq_len--;
 	c->parent = NULL;
 	c->accept_next = NULL;
@@ -512,11 +511,7 @@ static void after(struct sock *s)
 		struct sock *p = s->parent;
 		s->pending = 0;
 		p->pending--;
-		if (p->acceptq_tail)
-			p->acceptq_tail->accept_next = s;
-		else
-			p->acceptq = s;
-		p->acceptq_tail = s;
+		QUEUE_APPEND(p->acceptq, p->acceptq_tail, s, accept_next);
 		p->acceptq_len++;
 		p->gen++;
 	}

@@ -16,6 +16,7 @@
  */
 #include "net/socket.h"
 #include "fs/fs.h"
+#include "fresco/queue.h"
 #include <asm-generic/poll.h>
 #include <asm/signal.h>
 #include <linux/fcntl.h>
@@ -397,11 +398,7 @@ int unix_connect(struct file *f, const struct unix_addr *a)
 	s->listener = l;
 	s->peer = u;
 	u->peer = s;
-	if (l->acceptq_tail)
-		l->acceptq_tail->accept_next = s;
-	else
-		l->acceptq = s;
-	l->acceptq_tail = s;
+	QUEUE_APPEND(l->acceptq, l->acceptq_tail, s, accept_next);
 	l->acceptq_len++;
 	changed(l);
 	return 0;
@@ -424,9 +421,7 @@ int unix_accept(struct file *f, int flags, struct file **out)
 	struct usock *s = u->acceptq;
 	if (!(*out = usock_file(s, flags & O_NONBLOCK)))
 		return -ENOMEM;
-	u->acceptq = s->accept_next;
-	if (!u->acceptq)
-		u->acceptq_tail = NULL;
+	QUEUE_DROP_FIRST(u->acceptq, u->acceptq_tail, accept_next);
 	u->acceptq_len--;
 	s->accept_next = NULL;
 	s->listener = NULL;
@@ -475,12 +470,8 @@ static long stream_send(struct file *f, struct usock *u, const uint8_t *data,
 			if (rec && !done) {
 				/* the files go with this data's first byte */
 				rec->at = at;
-				rec->next = NULL;
-				if (p->rights_tail)
-					p->rights_tail->next = rec;
-				else
-					p->rights = rec;
-				p->rights_tail = rec;
+				QUEUE_APPEND(p->rights, p->rights_tail, rec,
+					     next);
 			}
 			p->rx_total += n;
 			done += n;
@@ -547,15 +538,10 @@ static long dgram_send(struct file *f, struct usock *u, const uint8_t *data,
 		}
 		*m->rights = *rights;
 	}
-	m->next = NULL;
 	m->len = (uint32_t)len;
 	m->from = u->name;
 	memcpy(m->data, data, len);
-	if (d->tail)
-		d->tail->next = m;
-	else
-		d->head = m;
-	d->tail = m;
+	QUEUE_APPEND(d->head, d->tail, m, next);
 	d->queued += len;
 	changed(d);
 	return (long)len;
@@ -593,9 +579,7 @@ static void stream_rights(struct usock *u, int peek, struct unix_rights *out,
 		*out = r->r;
 	else
 		rights_put(&r->r);
-	u->rights = r->next;
-	if (!u->rights)
-		u->rights_tail = NULL;
+	QUEUE_DROP_FIRST(u->rights, u->rights_tail, next);
 	kfree(r, sizeof(*r));
 }
 
@@ -655,9 +639,7 @@ long unix_recv(struct file *f, void *out, size_t cap, int flags,
 		else
 			rights_put(m->rights);
 		kfree(m->rights, sizeof(*m->rights));
-		u->head = m->next;
-		if (!u->head)
-			u->tail = NULL;
+		QUEUE_DROP_FIRST(u->head, u->tail, next);
 		u->queued -= m->len;
 		kfree(m, sizeof(*m) + m->len);
 		changed(u);

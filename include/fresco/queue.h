@@ -1,0 +1,32 @@
+/* queue.h: first-in first-out lists of structures linked through a field,
+ * kept as a head and a tail pointer; both NULL is the empty queue, so a
+ * zeroed structure holds one ready to use. Used by the guest kernel and
+ * the monitor alike. The head and tail arguments are evaluated more than
+ * once: pass plain lvalues.
+ */
+#ifndef FRESCO_QUEUE_H
+#define FRESCO_QUEUE_H
+
+#include <stddef.h>
+
+/* Put (item) at the end of the queue. */
+#define QUEUE_APPEND(head, tail, item, link)   \
+	do {                                   \
+		(item)->link = NULL;           \
+		if (tail)                      \
+			(tail)->link = (item); \
+		else                           \
+			(head) = (item);       \
+		(tail) = (item);               \
+	} while (0)
+
+/* Take the first item off a queue that has one (the caller read it from
+ * (head) first). */
+#define QUEUE_DROP_FIRST(head, tail, link) \
+	do {                               \
+		(head) = (head)->link;     \
+		if (!(head))               \
+			(tail) = NULL;     \
+	} while (0)
+
+#endif
