@@ -508,7 +508,7 @@ static void piece_at(const struct tcp_cb *cb, uint32_t pos, uint32_t limit,
 	}
 	/* split where a send at rack_ts ends, so that sent_before holds
 	 * for a whole piece or none of it */
-	if (tcp_seq_lt(pos, cb->rack_end))
+	if (cb->rack_valid && tcp_seq_lt(pos, cb->rack_end))
 		p->end = seq_min(p->end, cb->rack_end);
 	for (int i = 0; i < cb->nrtx; i++) {
 		const struct tcp_rtx *r = &cb->rtx[i];
@@ -895,6 +895,18 @@ static void enter_recovery(struct tcp_cb *cb, uint64_t now)
 	}
 }
 
+/* Nothing in flight can be lost or late, for certain and cheaply (the
+ * common case): nothing SACKed or resent, and all of it first went out
+ * after the data RACK goes by (first sends go in order). */
+static int rack_quiet(const struct tcp_cb *cb)
+{
+	if (cb->in_recovery || cb->nsacked || cb->nrtx || !cb->nsent)
+		return 0;
+	return !cb->rack_valid || cb->sent[0].ts > cb->rack_ts ||
+	       (cb->sent[0].ts == cb->rack_ts &&
+		tcp_seq_le(cb->rack_end, cb->snd_una));
+}
+
 /* After an ACK, or when the reordering timer fires: a lost piece starts
  * a recovery (which resends it); a piece that is not late yet sets the
  * timer. */
@@ -902,7 +914,8 @@ static void rack_detect(struct tcp_cb *cb, uint64_t now)
 {
 	struct piece p;
 	cb->rack_at = 0;
-	if (cb->state < TCP_ESTABLISHED || cb->snd_una == cb->snd_max)
+	if (cb->state < TCP_ESTABLISHED || cb->snd_una == cb->snd_max ||
+	    rack_quiet(cb))
 		return;
 	if (!cb->in_recovery && next_lost(cb, now, &p))
 		enter_recovery(cb, now);
