@@ -759,13 +759,21 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 		struct tcp_opts o;
 		ack_opts(cb, &o);
 		uint32_t room = cb->mss - tcp_opts_len(&o);
+		/* with segmentation offload, many segments at once */
+		uint32_t burst =
+			cb->tso_max > room ? cb->tso_max / room * room : room;
 		struct piece hole;
 		if (usable && sack_recovery(cb) && next_lost(cb, now, &hole)) {
-			/* resend a hole first (RFC 6675 5, NextSeg rule 1) */
+			/* resend a hole first (RFC 6675 5, NextSeg rule 1):
+			 * one segment, or as many whole ones as the window
+			 * takes in one burst */
 			uint32_t off = hole.seq - cb->snd_una;
 			uint32_t len = min32(
-				min32(hole.end - hole.seq, room),
+				min32(hole.end - hole.seq, burst),
 				cb->snd.len > off ? cb->snd.len - off : 0);
+			if (len > room)
+				len = max32(room,
+					    min32(len, usable / room * room));
 			if (!len)
 				break;
 			emit(cb, hole.seq, cb->rcv_nxt, TCP_ACK, wnd_field(cb),
@@ -781,10 +789,6 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 			cb->snd_wnd > flight(cb) ? cb->snd_wnd - flight(cb) : 0;
 		usable = min32(usable, wnd_room);
 		if (unsent && usable) {
-			/* with segmentation offload, many segments at once */
-			uint32_t burst = cb->tso_max > room
-						 ? cb->tso_max / room * room
-						 : room;
 			uint32_t len = min32(min32(unsent, usable), burst);
 			/* Nagle (3.7.4): hold a small segment while data is
 			 * in flight, unless it is the last before a FIN */

@@ -41,7 +41,8 @@ static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 	ck_assert_int_lt(e->nout, SEGS);
 	ck_assert_uint_le(tcp_opts_len(o), 40);
 	ck_assert_uint_le(tcp_opts_len(o) + len,
-			  cb->mss > o->mss ? cb->mss + 40u : 65535u);
+			  cb->mss > o->mss ? cb->mss + cb->tso_max + 40u
+					   : 65535u);
 	struct seg *s = &e->out[e->nout++];
 	*s = (struct seg){seq,	     ack, flags, wnd, o->mss ? o->mss : -1,
 			  o->wscale, len, {0},	 *o};
@@ -1050,6 +1051,36 @@ START_TEST(test_rack_tables_stay_bounded)
 }
 END_TEST
 
+START_TEST(test_a_lost_burst_goes_again_in_one)
+{
+	/* with segmentation offload, a hole of two segments goes again as
+	 * one burst the device cuts, not two frames */
+	static uint8_t data[6000];
+	handshake_rtt(10 * MS);
+	uint64_t t0 = now;
+	int first = send_segs(data, sizeof(data), 6);
+	uint32_t base = A.out[first].seq;
+	now = t0 + 5 * MS;
+	for (int i = 0; i < 6; i++)
+		if (i != 2 && i != 3)
+			deliver_nth(&A, &B, first + i);
+	now = t0 + 10 * MS;
+	acks_to_a();
+	ck_assert(!A.cb.in_recovery); /* two SACKed: too few */
+	A.cb.tso_max = 2000;
+	int sent = A.nout;
+	now = A.cb.rack_at;
+	tcp_timer(&A.cb, now);
+	ck_assert(A.cb.in_recovery);
+	ck_assert_int_eq(A.nout, sent + 1);
+	ck_assert_uint_eq(A.out[sent].seq, base + 2000);
+	ck_assert_uint_eq(A.out[sent].len, 2000);
+	A.taken = sent;
+	settle(&A, &B);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
 START_TEST(test_limited_transmit_sends_new_data_on_the_first_duplicates)
 {
 	static uint8_t data[8 * 1000];
@@ -1304,6 +1335,7 @@ int main(void)
 		t, test_rack_resends_a_lost_retransmission_without_a_timeout);
 	tcase_add_test(t, test_rack_timer_finds_a_loss_too_few_sacks_show);
 	tcase_add_test(t, test_rack_tables_stay_bounded);
+	tcase_add_test(t, test_a_lost_burst_goes_again_in_one);
 	tcase_add_test(t, test_zero_window_and_probe);
 	tcase_add_test(t, test_reordering_and_old_segments);
 	tcase_add_test(t, test_nagle_holds_small_segments);
