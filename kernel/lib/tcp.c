@@ -237,9 +237,11 @@ static void rtt_sample(struct tcp_cb *cb, uint64_t r)
 				      : rto;
 }
 
-/* A retransmission timeout: the first in a row starts an RTO recovery,
- * which lasts until an ACK of new data (rto_over); Linux counts both
- * and their time for TCP_INFO. */
+/* A retransmission timeout. The first in a row starts an RTO recovery,
+ * which lasts until everything sent before the last of them is
+ * acknowledged (rto_over): all of it goes again from snd_una meanwhile,
+ * so no fast recovery starts on top. Linux counts both and their time
+ * for TCP_INFO. */
 static void rto_fired(struct tcp_cb *cb, uint64_t now)
 {
 	cb->counts.timeouts++;
@@ -247,11 +249,11 @@ static void rto_fired(struct tcp_cb *cb, uint64_t now)
 		cb->counts.rto_recoveries++;
 		cb->rto_since = now ? now : 1;
 	}
+	cb->rto_high = cb->snd_max;
 }
 
 static void rto_over(struct tcp_cb *cb, uint64_t now)
 {
-	cb->retries = 0;
 	if (cb->rto_since) {
 		cb->counts.rto_ns += now - cb->rto_since;
 		cb->rto_since = 0;
@@ -731,6 +733,24 @@ static void rack_dsack(struct tcp_cb *cb, int below_ack)
 
 static void rack_detect(struct tcp_cb *cb, uint64_t now);
 
+/* Going back over what was sent (after a timeout): step over what the
+ * peer SACKed since; the end of what may go before the next SACKed
+ * range (snd_nxt itself if none lies ahead). */
+static uint32_t skip_sacked(struct tcp_cb *cb)
+{
+	if (!cb->sack_ok || !tcp_seq_lt(cb->snd_nxt, cb->snd_max))
+		return cb->snd_nxt;
+	for (int i = 0; i < cb->nsacked; i++) {
+		const struct tcp_range *b = &cb->sacked[i];
+		uint32_t end = b->seq + b->len;
+		if (tcp_seq_lt(cb->snd_nxt, b->seq))
+			return b->seq;
+		if (tcp_seq_lt(cb->snd_nxt, end))
+			cb->snd_nxt = end;
+	}
+	return cb->snd_nxt;
+}
+
 void tcp_output(struct tcp_cb *cb, uint64_t now)
 {
 	switch (cb->state) {
@@ -744,6 +764,7 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 		return;
 	}
 	for (;;) {
+		uint32_t resend_end = skip_sacked(cb);
 		uint32_t sent = cb->snd_nxt - cb->snd_una; /* may hold FIN */
 		uint32_t unsent = sent < cb->snd.len ? cb->snd.len - sent : 0;
 		uint32_t pipe =
@@ -790,6 +811,11 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 		usable = min32(usable, wnd_room);
 		if (unsent && usable) {
 			uint32_t len = min32(min32(unsent, usable), burst);
+			/* a piece before a SACKed range goes as it is */
+			int cut = resend_end != cb->snd_nxt &&
+				  resend_end - cb->snd_nxt < len;
+			if (cut)
+				len = resend_end - cb->snd_nxt;
 			/* Nagle (3.7.4): hold a small segment while data is
 			 * in flight, unless it is the last before a FIN */
 			if (len < room && len == unsent && flight(cb) &&
@@ -798,10 +824,10 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 			/* sender silly window avoidance (3.8.6.2.1): no
 			 * sliver of a segment because the window is almost
 			 * full; the next ACK makes room for a whole one */
-			if (len < room && len < unsent && flight(cb))
+			if (len < room && len < unsent && flight(cb) && !cut)
 				break;
 			/* nor at the end of a burst: whole segments only */
-			if (len > room && len < unsent)
+			if (len > room && len < unsent && !cut)
 				len -= len % room;
 			uint8_t flags = TCP_ACK;
 			if (len == unsent)
@@ -919,7 +945,7 @@ static void rack_detect(struct tcp_cb *cb, uint64_t now)
 	struct piece p;
 	cb->rack_at = 0;
 	if (cb->state < TCP_ESTABLISHED || cb->snd_una == cb->snd_max ||
-	    rack_quiet(cb))
+	    cb->rto_since || rack_quiet(cb))
 		return;
 	if (!cb->in_recovery && next_lost(cb, now, &p))
 		enter_recovery(cb, now);
@@ -1070,6 +1096,7 @@ static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
 		if (cb->retries == 0)
 			rtt_sample(cb, now - (cb->rexmit_at - cb->rto));
 		cb->rexmit_at = 0;
+		cb->retries = 0;
 		rto_over(cb, now);
 		cb->last_heard = now;
 		set_state(cb, TCP_ESTABLISHED);
@@ -1242,7 +1269,7 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 			/* without SACK, duplicates are all there is to go
 			 * by; with it, RACK decides (rack_detect, below) */
 			if (!cb->sack_ok && !cb->in_recovery &&
-			    cb->dupacks >= dup_threshold(cb))
+			    !cb->rto_since && cb->dupacks >= dup_threshold(cb))
 				enter_recovery(cb, now);
 			else if (!cb->sack_ok &&
 				 (cb->dupacks > 3 || cb->in_recovery))
@@ -1264,7 +1291,9 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 			rtt_sample(cb, now - cb->rtt_start);
 			cb->rtt_timing = 0;
 		}
-		rto_over(cb, now);
+		cb->retries = 0;
+		if (cb->rto_since && tcp_seq_le(cb->rto_high, ack))
+			rto_over(cb, now);
 		cb->rexmit_at = cb->snd_una == cb->snd_max ? 0 : now + cb->rto;
 		if (cb->in_recovery) {
 			if (tcp_seq_le(cb->recover, ack)) {
@@ -1382,6 +1411,7 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		cb->snd_wl1 = s.seq;
 		cb->snd_wl2 = s.ack;
 		cb->rexmit_at = 0;
+		cb->retries = 0;
 		rto_over(cb, now);
 		/* a close() while the handshake was going on: now the FIN */
 		set_state(cb,

@@ -234,7 +234,9 @@ struct tcp_cb {
 	uint64_t probe_at; /* tail loss probe (RFC 8985 7) */
 	int probe_out;	   /* one sent, no ACK since */
 	int retries;
-	uint64_t rto_since; /* the first timeout of the current run; 0: none */
+	/* an RTO recovery: since (0: none), and snd_max at its last timeout */
+	uint64_t rto_since;
+	uint32_t rto_high;
 	int keepalive;
 	uint64_t keep_idle, keep_intvl;
 	int keep_cnt, keep_probes;

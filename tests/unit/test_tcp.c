@@ -1081,6 +1081,48 @@ START_TEST(test_a_lost_burst_goes_again_in_one)
 }
 END_TEST
 
+START_TEST(test_no_fast_recovery_on_top_of_a_timeout)
+{
+	/* 8 segments; the first two are lost, and the ACKs for the rest
+	 * too: the timeout halves the window and sends the first one again.
+	 * Its ACK (a round trip later, SACKing the six) shows the second
+	 * missing, but that one goes again anyway as the timeout's
+	 * recovery goes on: no fast recovery halves the window again, and
+	 * the six SACKed are not sent again */
+	static uint8_t data[8000];
+	handshake_rtt(10 * MS);
+	uint64_t t0 = now;
+	int first = send_segs(data, sizeof(data), 8);
+	now = t0 + 5 * MS;
+	for (int i = 2; i < 8; i++)
+		deliver_nth(&A, &B, first + i);
+	B.taken = B.nout; /* their ACKs are lost */
+	now = A.cb.rexmit_at;
+	int sent = A.nout;
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.nout, sent + 1);
+	ck_assert_uint_eq(A.out[sent].seq, A.out[first].seq);
+	ck_assert_uint_eq(A.cb.ssthresh, 4000);
+	A.taken = A.nout;
+	now += 5 * MS;
+	deliver_nth(&A, &B, sent);
+	now += 5 * MS;
+	int before = A.nout;
+	acks_to_a();
+	ck_assert(!A.cb.in_recovery);
+	ck_assert_uint_eq(A.cb.counts.recoveries, 0);
+	ck_assert_uint_eq(A.cb.ssthresh, 4000);
+	/* the second again, and not the six B has */
+	ck_assert_int_eq(A.nout, before + 1);
+	ck_assert_uint_eq(A.out[before].seq, A.out[first + 1].seq);
+	ck_assert_uint_eq(A.out[before].len, 1000);
+	settle(&A, &B);
+	flush_acks(&A, &B);
+	expect_received(&B, data, sizeof(data));
+	ck_assert_uint_eq(A.cb.counts.rto_recoveries, 1);
+}
+END_TEST
+
 START_TEST(test_limited_transmit_sends_new_data_on_the_first_duplicates)
 {
 	static uint8_t data[8 * 1000];
@@ -1336,6 +1378,7 @@ int main(void)
 	tcase_add_test(t, test_rack_timer_finds_a_loss_too_few_sacks_show);
 	tcase_add_test(t, test_rack_tables_stay_bounded);
 	tcase_add_test(t, test_a_lost_burst_goes_again_in_one);
+	tcase_add_test(t, test_no_fast_recovery_on_top_of_a_timeout);
 	tcase_add_test(t, test_zero_window_and_probe);
 	tcase_add_test(t, test_reordering_and_old_segments);
 	tcase_add_test(t, test_nagle_holds_small_segments);
