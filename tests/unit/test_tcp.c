@@ -867,6 +867,20 @@ static int send_segs(uint8_t *data, uint32_t len, int segs)
 	return first;
 }
 
+/* A sends (len) bytes of (data) in (segs) segments at once; half a
+ * round trip (5 ms) later those not in (lost), a bit mask, reach B: the
+ * index of the first segment. */
+static int deliver_but(uint8_t *data, uint32_t len, int segs, uint32_t lost)
+{
+	uint64_t t0 = now;
+	int first = send_segs(data, len, segs);
+	now = t0 + 5 * MS;
+	for (int i = 0; i < segs; i++)
+		if (!(lost & 1u << i))
+			deliver_nth(&A, &B, first + i);
+	return first;
+}
+
 static void acks_to_a(void)
 {
 	while (pass(&B, &A))
@@ -880,10 +894,7 @@ START_TEST(test_rack_waits_out_reordering_once_seen)
 	/* the first of 8 segments comes last: before the path is known to
 	 * reorder, seven SACKed past it mean it was lost; it goes again */
 	uint64_t t0 = now;
-	int first = send_segs(d1, sizeof(d1), 8);
-	now = t0 + 5 * MS;
-	for (int i = 1; i < 8; i++)
-		deliver_nth(&A, &B, first + i);
+	int first = deliver_but(d1, sizeof(d1), 8, 1);
 	now = t0 + 10 * MS;
 	int sent = A.nout;
 	acks_to_a();
@@ -908,10 +919,7 @@ START_TEST(test_rack_waits_out_reordering_once_seen)
 	 * in time: nothing is resent, the window stays */
 	uint64_t t1 = now;
 	uint32_t cwnd = A.cb.cwnd;
-	first = send_segs(d2, sizeof(d2), 8);
-	now = t1 + 5 * MS;
-	for (int i = 1; i < 8; i++)
-		deliver_nth(&A, &B, first + i);
+	first = deliver_but(d2, sizeof(d2), 8, 1);
 	now = t1 + 10 * MS;
 	sent = A.nout;
 	acks_to_a();
@@ -937,11 +945,7 @@ START_TEST(test_rack_resends_a_lost_retransmission_without_a_timeout)
 	handshake_rtt(10 * MS);
 	/* 10 segments (the first window); the third is lost */
 	uint64_t t0 = now;
-	int first = send_segs(data, sizeof(data), 10);
-	now = t0 + 5 * MS;
-	for (int i = 0; i < 10; i++)
-		if (i != 2)
-			deliver_nth(&A, &B, first + i);
+	int first = deliver_but(data, sizeof(data), 10, 1u << 2);
 	/* recovery: the hole goes again; the first ACK's growth and then
 	 * the halved window let the last 4 segments go as well */
 	now = t0 + 10 * MS;
@@ -991,9 +995,7 @@ START_TEST(test_rack_timer_finds_a_loss_too_few_sacks_show)
 	static uint8_t data[2000];
 	handshake_rtt(10 * MS);
 	uint64_t t0 = now;
-	int first = send_segs(data, sizeof(data), 2);
-	now = t0 + 5 * MS;
-	deliver_nth(&A, &B, first + 1);
+	int first = deliver_but(data, sizeof(data), 2, 1);
 	now = t0 + 10 * MS;
 	int sent = A.nout;
 	acks_to_a();
@@ -1058,12 +1060,8 @@ START_TEST(test_a_lost_burst_goes_again_in_one)
 	static uint8_t data[6000];
 	handshake_rtt(10 * MS);
 	uint64_t t0 = now;
-	int first = send_segs(data, sizeof(data), 6);
+	int first = deliver_but(data, sizeof(data), 6, 3u << 2);
 	uint32_t base = A.out[first].seq;
-	now = t0 + 5 * MS;
-	for (int i = 0; i < 6; i++)
-		if (i != 2 && i != 3)
-			deliver_nth(&A, &B, first + i);
 	now = t0 + 10 * MS;
 	acks_to_a();
 	ck_assert(!A.cb.in_recovery); /* two SACKed: too few */
@@ -1091,11 +1089,7 @@ START_TEST(test_no_fast_recovery_on_top_of_a_timeout)
 	 * the six SACKed are not sent again */
 	static uint8_t data[8000];
 	handshake_rtt(10 * MS);
-	uint64_t t0 = now;
-	int first = send_segs(data, sizeof(data), 8);
-	now = t0 + 5 * MS;
-	for (int i = 2; i < 8; i++)
-		deliver_nth(&A, &B, first + i);
+	int first = deliver_but(data, sizeof(data), 8, 3);
 	B.taken = B.nout; /* their ACKs are lost */
 	now = A.cb.rexmit_at;
 	int sent = A.nout;
