@@ -9,13 +9,14 @@
  * (Karn's algorithm, exponential backoff); slow start, congestion
  * avoidance, fast retransmit and NewReno recovery (RFC 5681, 6582);
  * selective acknowledgments (RFC 2018: blocks for the out-of-order data
- * we hold; RFC 6675: loss recovery from the peer's blocks, resent holes
- * lost again found when later data arrives); limited transmit (RFC 3042)
- * and early retransmit (RFC 5827) for small windows; tail loss probes
- * (RFC 8985 7) so that a lost last segment costs two round trips, not a
- * retransmission timeout; delayed ACKs;
- * Nagle's algorithm; zero-window probes; keepalive; RST processing;
- * TIME_WAIT. Not yet: timestamps, urgent data.
+ * we hold; RFC 6675: loss recovery from the peer's blocks; RFC 2883 and
+ * 3708: D-SACKs both ways, and spurious recoveries undone); RACK (RFC
+ * 8985: losses found by send times, lost retransmissions included, with
+ * a reordering window that adapts) and tail loss probes (RFC 8985 7);
+ * limited transmit (RFC 3042), and early retransmit (RFC 5827) without
+ * SACK; delayed ACKs; Nagle's algorithm; zero-window probes; keepalive;
+ * RST processing; TIME_WAIT; the counts Linux's TCP_INFO reports. Not
+ * yet: timestamps, urgent data.
  *
  * Buffers are rings of 4 KiB pages the caller provides. Sequence numbers
  * and lengths are host order here; the caller converts headers.
