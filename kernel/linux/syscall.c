@@ -95,7 +95,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(setsockopt, "SOL_SOCKET options and TCP_NODELAY, "
 				"TCP_KEEP*"),
 	SYS_PARTIAL(getsockopt, "SOL_SOCKET options and TCP_NODELAY, "
-				"TCP_KEEP*"),
+				"TCP_KEEP*, TCP_INFO (Linux 6.7's struct)"),
 	SYS(exit),
 	SYS_PARTIAL(clone, "processes (as fork and vfork); no threads "
 			   "(CLONE_VM without CLONE_VFORK) or namespaces"),
