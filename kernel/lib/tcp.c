@@ -109,7 +109,7 @@ static uint16_t wnd_field(struct tcp_cb *cb)
 	return (uint16_t)w;
 }
 
-static const struct tcp_opts no_opts = {0, -1, 0, 0, {{0, 0}}};
+static const struct tcp_opts no_opts = {.wscale = -1};
 
 /* The options of a segment that acknowledges: SACK blocks while we hold
  * out-of-order data (RFC 2018 4), the newest first, after a duplicate
@@ -117,11 +117,15 @@ static const struct tcp_opts no_opts = {0, -1, 0, 0, {{0, 0}}};
 static void ack_opts(const struct tcp_cb *cb, struct tcp_opts *o)
 {
 	*o = no_opts;
+	o->ts = cb->ts_ok;
+	o->tsecr = cb->ts_recent;
 	if (!cb->sack_ok)
 		return;
+	/* with timestamps, three blocks fill the 40 bytes */
+	int most = cb->ts_ok ? TCP_SACK_MAX - 1 : TCP_SACK_MAX;
 	if (cb->dsack.len)
 		o->sack[o->nsack++] = cb->dsack;
-	for (int i = 0; i < cb->nooo && o->nsack < TCP_SACK_MAX; i++)
+	for (int i = 0; i < cb->nooo && o->nsack < most; i++)
 		o->sack[o->nsack++] = cb->ooo[i];
 }
 
@@ -131,6 +135,16 @@ static void out(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 		uint32_t len)
 {
 	struct tcp_counts *c = &cb->counts;
+	struct tcp_opts with_ts;
+	if (cb->ts_ok && !o->ts && !(flags & (TCP_RST | TCP_SYN))) {
+		/* every segment but an RST carries them (RFC 7323 3.2) */
+		with_ts = *o;
+		with_ts.ts = 1;
+		with_ts.tsecr = cb->ts_recent;
+		o = &with_ts;
+	}
+	if (flags & TCP_ACK)
+		cb->last_ack_sent = ack;
 	uint32_t segs = len ? (len + cb->mss - 1) / cb->mss : 1;
 	c->segs_out += segs;
 	if (len) {
@@ -181,6 +195,8 @@ static void send_syn(struct tcp_cb *cb)
 	o.mss = cb->our_mss;
 	o.wscale = (int8_t)ws;
 	o.sack_permitted = ack ? cb->sack_ok : 1;
+	o.ts = ack ? cb->ts_ok : 1;
+	o.tsecr = ack ? cb->ts_recent : 0;
 	if (ack)
 		cb->rcv_adv = cb->rcv_nxt + w; /* the edge it announces */
 	out(cb, cb->iss, ack ? cb->rcv_nxt : 0,
@@ -1023,6 +1039,8 @@ static void take_options(struct tcp_cb *cb, const struct tcp_seg *syn)
 		cb->rcv_wscale = 0;
 	}
 	cb->sack_ok = syn->sack_permitted;
+	cb->ts_ok = syn->ts;
+	cb->ts_recent = syn->tsval;
 	cb->snd_wnd = syn->wnd; /* never scaled in a SYN */
 	cb->snd_wl1 = syn->seq;
 	start_cwnd(cb);
@@ -1354,6 +1372,15 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		syn_sent_input(cb, &s, now);
 		return;
 	}
+	/* PAWS (RFC 7323 5.3): stamped before the latest segment taken, it
+	 * is an old duplicate, whatever its sequence number says (which may
+	 * have wrapped: at 2.8 GB/s in 1.5 s) */
+	if (cb->ts_ok && s.ts && !(s.flags & TCP_RST) &&
+	    (int32_t)(s.tsval - cb->ts_recent) < 0) {
+		cb->counts.paws_drops++;
+		oow_ack(cb, &s, now);
+		return;
+	}
 	/* 1: is it in the window? */
 	uint32_t seglen = len + ((s.flags & TCP_SYN) ? 1 : 0) +
 			  ((s.flags & TCP_FIN) ? 1 : 0);
@@ -1365,6 +1392,11 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 			oow_ack(cb, &s, now);
 		return;
 	}
+	/* the value to echo: from a segment that reached what we last
+	 * acknowledged (RFC 7323 4.3) */
+	if (cb->ts_ok && s.ts && !(s.flags & TCP_RST) &&
+	    tcp_seq_le(s.seq, cb->last_ack_sent))
+		cb->ts_recent = s.tsval;
 	cb->last_heard = now;
 	cb->keep_probes = 0;
 	/* trim what we already have */
@@ -1734,6 +1766,7 @@ int tcp_reset_for(const struct tcp_seg *s, uint32_t *seq, uint32_t *ack,
 #define OPT_WS 3
 #define OPT_SACK_PERMITTED 4
 #define OPT_SACK 5
+#define OPT_TS 8
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -1771,6 +1804,14 @@ uint32_t tcp_write_options(const struct tcp_opts *o, uint8_t *out)
 		*p++ = 3;
 		*p++ = (uint8_t)o->wscale;
 	}
+	if (o->ts) {
+		*p++ = OPT_NOP;
+		*p++ = OPT_NOP;
+		*p++ = OPT_TS;
+		*p++ = 10;
+		p = put32(p, o->tsval);
+		p = put32(p, o->tsecr);
+	}
 	if (o->nsack) {
 		*p++ = OPT_NOP;
 		*p++ = OPT_NOP;
@@ -1790,6 +1831,7 @@ int tcp_parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg)
 	seg->wscale = -1;
 	seg->sack_permitted = 0;
 	seg->nsack = 0;
+	seg->ts = 0;
 	for (size_t i = 0; i < n;) {
 		if (o[i] == OPT_EOL)
 			break;
@@ -1805,7 +1847,11 @@ int tcp_parse_options(const uint8_t *o, size_t n, struct tcp_seg *seg)
 			seg->wscale = (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
 		else if (o[i] == OPT_SACK_PERMITTED && o[i + 1] == 2)
 			seg->sack_permitted = 1;
-		else if (o[i] == OPT_SACK && (o[i + 1] - 2) % 8 == 0)
+		else if (o[i] == OPT_TS && o[i + 1] == 10) {
+			seg->ts = 1;
+			seg->tsval = get32(o + i + 2);
+			seg->tsecr = get32(o + i + 6);
+		} else if (o[i] == OPT_SACK && (o[i + 1] - 2) % 8 == 0)
 			for (size_t b = i + 2;
 			     b < i + o[i + 1] && seg->nsack < TCP_SACK_MAX;
 			     b += 8) {

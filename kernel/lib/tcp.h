@@ -15,8 +15,8 @@
  * a reordering window that adapts) and tail loss probes (RFC 8985 7);
  * limited transmit (RFC 3042), and early retransmit (RFC 5827) without
  * SACK; delayed ACKs; Nagle's algorithm; zero-window probes; keepalive;
- * RST processing; TIME_WAIT; the counts Linux's TCP_INFO reports. Not
- * yet: timestamps, urgent data.
+ * RST processing; TIME_WAIT; timestamps and PAWS (RFC 7323); the counts
+ * Linux's TCP_INFO reports. Not yet: urgent data.
  *
  * Buffers are rings of 4 KiB pages the caller provides. Sequence numbers
  * and lengths are host order here; the caller converts headers.
@@ -108,6 +108,8 @@ struct tcp_seg {
 	uint8_t sack_permitted; /* option (SYNs) */
 	uint8_t nsack;		/* SACK blocks, as sent (unchecked) */
 	struct tcp_range sack[TCP_SACK_MAX];
+	uint8_t ts;	       /* a timestamps option (RFC 7323): */
+	uint32_t tsval, tsecr; /* its values */
 };
 
 /* The options of a segment going out. */
@@ -117,6 +119,10 @@ struct tcp_opts {
 	uint8_t sack_permitted;
 	uint8_t nsack;
 	struct tcp_range sack[TCP_SACK_MAX]; /* the newest block first */
+	/* timestamps (RFC 7323): the engine asks for the option and says
+	 * what to echo; the output callback stamps tsval from its clock */
+	uint8_t ts;
+	uint32_t tsval, tsecr;
 };
 
 /* Bytes (o) takes in a header, padded to 4. */
@@ -124,7 +130,7 @@ static inline uint32_t tcp_opts_len(const struct tcp_opts *o)
 {
 	return (o->mss ? 4u : 0u) + (o->sack_permitted ? 4u : 0u) +
 	       (o->wscale >= 0 ? 4u : 0u) +
-	       (o->nsack ? 4u + 8u * o->nsack : 0u);
+	       (o->nsack ? 4u + 8u * o->nsack : 0u) + (o->ts ? 12u : 0u);
 }
 
 /* What a connection did, for TCP_INFO and tests. Segments count what a
@@ -141,6 +147,7 @@ struct tcp_counts {
 	uint32_t probes;	 /* tail loss probes sent */
 	uint32_t dsacks;	 /* duplicates the peer reported */
 	uint32_t ooo_segs;	 /* segments received out of order */
+	uint32_t paws_drops;	 /* segments older than ts_recent, dropped */
 	uint32_t reorders;	 /* the peer got data in another order */
 };
 
@@ -179,6 +186,12 @@ struct tcp_cb {
 	uint32_t fin_seq;
 	int nodelay;
 	uint8_t sack_ok; /* both sides sent SACK-permitted */
+	/* both sides sent timestamps (RFC 7323): every segment but an RST
+	 * carries them; ts_recent is the peer's value to echo, taken from
+	 * segments at or before last_ack_sent; older ones are dropped
+	 * (PAWS) */
+	uint8_t ts_ok;
+	uint32_t ts_recent, last_ack_sent;
 	/* what the peer SACKed past snd_una: sorted, disjoint, not
 	 * touching */
 	struct tcp_range sacked[TCP_SACK_SCORE];

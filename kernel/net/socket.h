@@ -35,6 +35,7 @@ struct sock {
 	unsigned npages; /* pages allocated */
 	int snd_full, rcv_full; /* the ring was full: grow it when it can */
 	uint64_t full_at;	/* when a ring was last found full (or grew) */
+	uint32_t ts_offset;	/* added to TCP timestamps */
 	int listening, backlog, pending; /* pending: handshakes under way */
 	struct sock *parent;		 /* a listener's, until accepted */
 	struct sock *acceptq, *acceptq_tail, *accept_next;

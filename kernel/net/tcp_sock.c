@@ -88,6 +88,15 @@ static void cb_output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
 {
 	struct sock *s = cb->owner;
 	uint32_t src = s->lip ? s->lip : ip_source_for(s->rip);
+	struct tcp_opts stamped;
+	if (opts->ts) {
+		/* milliseconds (RFC 7323 5.4), from an offset of its own so
+		 * that the machine's uptime does not show */
+		stamped = *opts;
+		stamped.tsval = (uint32_t)(clock_monotonic_ns() / 1000000) +
+				s->ts_offset;
+		opts = &stamped;
+	}
 	send_segment(src, s->rip, s->lport, s->rport, seq, ack, flags, wnd,
 		     opts, &cb->snd, off, len,
 		     (uint16_t)(cb->mss - tcp_opts_len(opts)));
@@ -143,6 +152,7 @@ int tcp_sock_init(struct sock *s)
 	s->tcp->rcv = (struct tcp_ring){s->pages + TCP_RING_PAGES_MAX,
 					TCP_RING_PAGES, 0, 0};
 	tcp_init(s->tcp, &ops, s, OUR_MSS);
+	random_bytes(&s->ts_offset, sizeof(s->ts_offset));
 	return 0;
 }
 
@@ -418,6 +428,8 @@ void tcp_sock_info(const struct sock *s, struct tcp_info_abi *abi)
 	ti->tcpi_probes = (uint8_t)cb->keep_probes;
 	if (cb->sack_ok)
 		ti->tcpi_options |= TCPI_OPT_SACK;
+	if (cb->ts_ok)
+		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (cb->wscale_ok) {
 		ti->tcpi_options |= TCPI_OPT_WSCALE;
 		ti->tcpi_snd_wscale = cb->snd_wscale & 15;
@@ -645,7 +657,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	uint8_t rflags;
 	if (tcp_reset_for(&seg, &rseq, &rack, &rflags)) {
 		tcp_resets_sent++;
-		static const struct tcp_opts none = {0, -1, 0, 0, {{0, 0}}};
+		static const struct tcp_opts none = {.wscale = -1};
 		send_segment(ip->dst, ip->src, h->dport, h->sport, rseq, rack,
 			     rflags, 0, &none, NULL, 0, 0, 0);
 	}

@@ -118,10 +118,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	tcp_init(&cb, &ops, NULL, 1460);
 	/* an established connection: our SYN, the peer's SYN-ACK */
 	tcp_connect(&cb, 1000, now);
-	/* SACK on, unless the first byte is odd */
-	struct tcp_seg synack = {
-		5000, 1001, TCP_SYN | TCP_ACK, 65535, 1460,    7,
-		NULL, 0,    !(n && d[0] & 1),  0,     {{0, 0}}};
+	/* SACK on, unless the first byte is odd; timestamps if its second
+	 * bit is set */
+	struct tcp_seg synack = {.seq = 5000,
+				 .ack = 1001,
+				 .flags = TCP_SYN | TCP_ACK,
+				 .wnd = 65535,
+				 .mss = 1460,
+				 .wscale = 7,
+				 .sack_permitted = !(n && d[0] & 1),
+				 .ts = n && d[0] & 2,
+				 .tsval = 77777};
 	tcp_input(&cb, &synack, now);
 	for (size_t i = 0; i < n;) {
 		uint8_t op = d[i++];
@@ -153,6 +160,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 					cb.snd_una + (x * 64) % 16384 - 1024,
 					(x ^ 0x5a5a) % 8192};
 			}
+			/* timestamps around the latest one, or none */
+			s.ts = d[i + 14] >> 7;
+			s.tsval = cb.ts_recent +
+				  (uint32_t)(int8_t)d[i + 12] * 100u;
+			s.tsecr = seq_delta;
 			i += 16;
 			if (len > n - i)
 				len = (uint32_t)(n - i);

@@ -46,6 +46,7 @@ static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 	struct seg *s = &e->out[e->nout++];
 	*s = (struct seg){seq,	     ack, flags, wnd, o->mss ? o->mss : -1,
 			  o->wscale, len, {0},	 *o};
+	s->opts.tsval = (uint32_t)(now / MS); /* the clock's stamp */
 	ck_assert_uint_le(len, sizeof(s->data));
 	if (len)
 		tcp_ring_peek(&cb->snd, off, s->data, len);
@@ -95,6 +96,11 @@ static struct tcp_seg seg_in(uint32_t seq, uint32_t ack, uint8_t flags,
 	return s;
 }
 
+/* Whether the wire carries timestamps. Most tests count segments of a
+ * round size, so it strips them, as a middlebox might, and no connection
+ * takes them up; the timestamp tests let them through. */
+static int wire_ts;
+
 /* The segment as the peer parses it: options through their encoding. */
 static struct tcp_seg as_input(const struct seg *s)
 {
@@ -104,6 +110,8 @@ static struct tcp_seg as_input(const struct seg *s)
 	uint32_t n = tcp_write_options(&s->opts, opt);
 	ck_assert_uint_eq(n, tcp_opts_len(&s->opts));
 	ck_assert_int_eq(tcp_parse_options(opt, n, &in), 0);
+	if (!wire_ts)
+		in.ts = 0;
 	return in;
 }
 
@@ -181,6 +189,7 @@ static void teardown(void)
 	teardown_end(&A);
 	teardown_end(&B);
 	now = 0;
+	wire_ts = 0;
 }
 
 static void fill(uint8_t *p, uint32_t n, uint32_t seed)
@@ -1117,6 +1126,105 @@ START_TEST(test_no_fast_recovery_on_top_of_a_timeout)
 }
 END_TEST
 
+/* ---- timestamps (RFC 7323) ---- */
+
+START_TEST(test_timestamps_are_taken_up_and_echoed)
+{
+	static uint8_t data[4000];
+	wire_ts = 1;
+	now = 1000 * MS;
+	handshake(1000, 1000);
+	ck_assert(A.cb.ts_ok && B.cb.ts_ok);
+	ck_assert(B.out[0].opts.ts); /* the SYN-ACK */
+	ck_assert_uint_eq(B.out[0].opts.tsecr, 1000);
+	A.cb.nodelay = 1;
+	now += 7 * MS;
+	fill(data, sizeof(data), 1);
+	int first = A.nout;
+	tcp_send(&A.cb, data, sizeof(data), now);
+	/* every segment carries them, which leaves 988 bytes for data */
+	ck_assert_int_eq(A.nout - first, 5);
+	for (int i = first; i < A.nout; i++) {
+		ck_assert(A.out[i].opts.ts);
+		ck_assert_uint_le(A.out[i].len, 1000 - 12);
+	}
+	now += 3 * MS;
+	int acks = B.nout;
+	settle(&A, &B);
+	ck_assert_int_gt(B.nout, acks);
+	for (int i = acks; i < B.nout; i++) {
+		ck_assert(B.out[i].opts.ts);
+		ck_assert_uint_eq(B.out[i].opts.tsecr, 1007); /* A's */
+		ck_assert_uint_eq(B.out[i].opts.tsval, 1010);
+	}
+	ck_assert_uint_eq(A.cb.ts_recent, 1010);
+	expect_received(&B, data, sizeof(data));
+	/* a peer that does not send them gets none */
+	teardown_end(&A);
+	setup(&A, 4, 4, 1000);
+	struct tcp_seg syn = seg_in(100, 0, TCP_SYN, 65535, NULL, 0);
+	tcp_accept_syn(&A.cb, &syn, 1, now);
+	ck_assert(!A.cb.ts_ok && !A.out[0].opts.ts);
+}
+END_TEST
+
+START_TEST(test_paws_drops_an_old_duplicate)
+{
+	/* data stamped before the latest segment B took is an old
+	 * duplicate (its sequence numbers may have wrapped): dropped, and
+	 * answered with an ACK, not taken */
+	static uint8_t data[1000], old[500];
+	wire_ts = 1;
+	now = 5000 * MS;
+	handshake(1000, 1000);
+	A.cb.nodelay = 1;
+	fill(data, sizeof(data), 2);
+	tcp_send(&A.cb, data, 500, now);
+	settle(&A, &B);
+	ck_assert_uint_eq(B.cb.ts_recent, 5000);
+	uint32_t next = B.cb.rcv_nxt;
+	fill(old, sizeof(old), 9);
+	struct tcp_seg dup =
+		seg_in(next, A.cb.rcv_nxt, TCP_ACK, 65535 >> 7, old, 500);
+	dup.ts = 1;
+	dup.tsval = 4000; /* a second before */
+	int acks = B.nout;
+	tcp_input(&B.cb, &dup, now);
+	ck_assert_uint_eq(B.cb.rcv_nxt, next);
+	ck_assert_uint_eq(B.cb.counts.paws_drops, 1);
+	ck_assert_int_eq(B.nout, acks + 1);
+	ck_assert_uint_eq(B.out[acks].ack, next);
+	/* the real data, stamped later, is taken */
+	now += MS;
+	tcp_send(&A.cb, data + 500, 500, now);
+	settle(&A, &B);
+	expect_received(&B, data, sizeof(data));
+}
+END_TEST
+
+START_TEST(test_three_sack_blocks_with_timestamps)
+{
+	/* timestamps take 12 of the 40 bytes: three blocks fit, not four */
+	static uint8_t data[8 * 500];
+	wire_ts = 1;
+	handshake(500, 500);
+	A.cb.nodelay = 1;
+	A.cb.cwnd = sizeof(data);
+	fill(data, sizeof(data), 3);
+	int first = A.nout;
+	tcp_send(&A.cb, data, sizeof(data), now);
+	A.taken = A.nout;
+	int acks = B.nout;
+	for (int i = first + 1; i < A.nout; i += 2)
+		deliver_nth(&A, &B, i); /* four ranges held */
+	ck_assert_int_eq(B.cb.nooo, 4);
+	const struct seg *ack = &B.out[B.nout - 1];
+	ck_assert_int_gt(B.nout, acks);
+	ck_assert(ack->opts.ts);
+	ck_assert_uint_eq(ack->opts.nsack, 3);
+}
+END_TEST
+
 START_TEST(test_limited_transmit_sends_new_data_on_the_first_duplicates)
 {
 	static uint8_t data[8 * 1000];
@@ -1322,9 +1430,12 @@ START_TEST(test_options)
 	ck_assert_int_eq(tcp_parse_options(bad_sack, 7, &s), 0);
 	ck_assert_uint_eq(s.nsack, 0); /* not a whole number of blocks */
 	/* what we write reads back the same: a SYN's, and four blocks */
-	const struct tcp_opts syn = {1460, 7, 1, 0, {{0, 0}}};
+	const struct tcp_opts syn = {
+		.mss = 1460, .wscale = 7, .sack_permitted = 1};
 	const struct tcp_opts blocks = {
-		0, -1, 0, 4, {{1, 2}, {0xfffffff0u, 0x20}, {5, 6}, {7, 8}}};
+		.wscale = -1,
+		.nsack = 4,
+		.sack = {{1, 2}, {0xfffffff0u, 0x20}, {5, 6}, {7, 8}}};
 	uint8_t buf[40];
 	ck_assert_uint_eq(tcp_write_options(&syn, buf), 12);
 	ck_assert_uint_eq(tcp_opts_len(&syn), 12);
@@ -1337,6 +1448,22 @@ START_TEST(test_options)
 	ck_assert(!s.mss && s.wscale == -1 && !s.sack_permitted);
 	ck_assert_uint_eq(s.nsack, 4);
 	ck_assert(memcmp(s.sack, blocks.sack, sizeof(s.sack)) == 0);
+	ck_assert(!s.ts);
+	/* timestamps, with three blocks: 40 bytes */
+	const struct tcp_opts stamped = {.wscale = -1,
+					 .nsack = 3,
+					 .sack = {{1, 2}, {3, 4}, {5, 6}},
+					 .ts = 1,
+					 .tsval = 0x01020304u,
+					 .tsecr = 0xfffffffeu};
+	ck_assert_uint_eq(tcp_opts_len(&stamped), 40);
+	ck_assert_uint_eq(tcp_write_options(&stamped, buf), 40);
+	ck_assert_int_eq(tcp_parse_options(buf, 40, &s), 0);
+	ck_assert(s.ts && s.tsval == 0x01020304u && s.tsecr == 0xfffffffeu);
+	ck_assert_uint_eq(s.nsack, 3);
+	const uint8_t bad_ts[] = {8, 9, 0, 0, 0, 1, 0, 0, 0, 1};
+	ck_assert_int_eq(tcp_parse_options(bad_ts, 10, &s), 0);
+	ck_assert(!s.ts); /* the wrong length: ignored */
 }
 END_TEST
 
@@ -1373,6 +1500,9 @@ int main(void)
 	tcase_add_test(t, test_rack_tables_stay_bounded);
 	tcase_add_test(t, test_a_lost_burst_goes_again_in_one);
 	tcase_add_test(t, test_no_fast_recovery_on_top_of_a_timeout);
+	tcase_add_test(t, test_timestamps_are_taken_up_and_echoed);
+	tcase_add_test(t, test_paws_drops_an_old_duplicate);
+	tcase_add_test(t, test_three_sack_blocks_with_timestamps);
 	tcase_add_test(t, test_zero_window_and_probe);
 	tcase_add_test(t, test_reordering_and_old_segments);
 	tcase_add_test(t, test_nagle_holds_small_segments);
