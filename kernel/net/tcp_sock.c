@@ -420,7 +420,7 @@ void tcp_sock_info(const struct sock *s, struct tcp_info_abi *abi)
 	memset(abi, 0, sizeof(*abi));
 	ti->tcpi_state = linux_state[cb->state];
 	ti->tcpi_ca_state = cb->in_recovery ? TCP_CA_Recovery
-			    : cb->retries   ? TCP_CA_Loss
+			    : cb->rto_since ? TCP_CA_Loss
 			    : cb->dupacks   ? TCP_CA_Disorder
 					    : TCP_CA_Open;
 	ti->tcpi_retransmits = (uint8_t)cb->retries;
@@ -437,8 +437,8 @@ void tcp_sock_info(const struct sock *s, struct tcp_info_abi *abi)
 	}
 	ti->tcpi_rto = (uint32_t)(cb->rto / 1000);
 	ti->tcpi_ato = (uint32_t)(TCP_DELACK / 1000);
-	ti->tcpi_snd_mss = cb->mss;
-	ti->tcpi_rcv_mss = cb->mss;
+	/* as Linux: what a segment carries, timestamps taken off */
+	ti->tcpi_snd_mss = ti->tcpi_rcv_mss = cb->mss - (cb->ts_ok ? 12 : 0);
 	ti->tcpi_unacked = segs_of(cb, flight);
 	ti->tcpi_sacked = segs_of(cb, tcp_sacked_bytes(cb));
 	uint32_t lost, resent;
@@ -474,7 +474,9 @@ void tcp_sock_info(const struct sock *s, struct tcp_info_abi *abi)
 	ti->tcpi_rcv_ooopack = c->ooo_segs;
 	ti->tcpi_snd_wnd = cb->snd_wnd;
 	ti->tcpi_reord_seen = c->reorders;
-	abi->rcv_wnd = cb->rcv_adv - cb->rcv_nxt;
+	abi->rcv_wnd = tcp_seq_lt(cb->rcv_nxt, cb->rcv_adv)
+			       ? cb->rcv_adv - cb->rcv_nxt
+			       : 0;
 	abi->total_rto = (uint16_t)c->timeouts;
 	abi->total_rto_recoveries = (uint16_t)c->rto_recoveries;
 	abi->total_rto_time =
