@@ -1056,6 +1056,7 @@ void tcp_accept_syn(struct tcp_cb *cb, const struct tcp_seg *syn, uint32_t iss,
 	cb->snd_una = iss;
 	cb->snd_nxt = cb->snd_max = iss + 1;
 	take_options(cb, syn);
+	cb->ts_recent_at = now;
 	cb->snd_wl2 = iss;
 	cb->state = TCP_SYN_RCVD;
 	cb->last_heard = now;
@@ -1107,6 +1108,7 @@ static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
 	cb->rcv_nxt = s->seq + 1;
 	cb->rcv_adv = cb->rcv_nxt; /* the window edge starts here */
 	take_options(cb, s);
+	cb->ts_recent_at = now;
 	if (ack_ok) {
 		cb->counts.bytes_acked += s->ack - cb->snd_una; /* as Linux */
 		cb->snd_una = s->ack;
@@ -1376,7 +1378,8 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	 * is an old duplicate, whatever its sequence number says (which may
 	 * have wrapped: at 2.8 GB/s in 1.5 s) */
 	if (cb->ts_ok && s.ts && !(s.flags & TCP_RST) &&
-	    (int32_t)(s.tsval - cb->ts_recent) < 0) {
+	    (int32_t)(s.tsval - cb->ts_recent) < 0 &&
+	    now - cb->ts_recent_at < TCP_PAWS_IDLE) {
 		cb->counts.paws_drops++;
 		oow_ack(cb, &s, now);
 		return;
@@ -1395,8 +1398,10 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	/* the value to echo: from a segment that reached what we last
 	 * acknowledged (RFC 7323 4.3) */
 	if (cb->ts_ok && s.ts && !(s.flags & TCP_RST) &&
-	    tcp_seq_le(s.seq, cb->last_ack_sent))
+	    tcp_seq_le(s.seq, cb->last_ack_sent)) {
 		cb->ts_recent = s.tsval;
+		cb->ts_recent_at = now;
+	}
 	cb->last_heard = now;
 	cb->keep_probes = 0;
 	/* trim what we already have */

@@ -192,6 +192,7 @@ struct tcp_cb {
 	 * (PAWS) */
 	uint8_t ts_ok;
 	uint32_t ts_recent, last_ack_sent;
+	uint64_t ts_recent_at; /* when ts_recent was taken */
 	/* what the peer SACKed past snd_una: sorted, disjoint, not
 	 * touching */
 	struct tcp_range sacked[TCP_SACK_SCORE];
@@ -270,6 +271,9 @@ struct tcp_cb {
 #define TCP_TIMEWAIT 60000000000ULL
 #define TCP_RETRIES 15	  /* then ETIMEDOUT, as Linux's tcp_retries2 */
 #define TCP_SYN_RETRIES 6 /* as Linux's tcp_syn_retries */
+/* a ts_recent this old is no longer valid: the peer's millisecond clock
+ * may have passed half its range since (RFC 7323 5.5) */
+#define TCP_PAWS_IDLE (24ULL * 24 * 3600 * 1000000000ULL)
 
 /* Set up (cb) on its rings; state CLOSED. */
 void tcp_init(struct tcp_cb *cb, const struct tcp_ops *ops, void *owner,

@@ -1199,6 +1199,20 @@ START_TEST(test_paws_drops_an_old_duplicate)
 	tcp_send(&A.cb, data + 500, 500, now);
 	settle(&A, &B);
 	expect_received(&B, data, sizeof(data));
+	/* after 24 days without a word the value is stale (the peer's
+	 * clock may have passed half its range): an earlier stamp is
+	 * taken, and becomes the one to echo */
+	flush_acks(&A, &B);
+	now += TCP_PAWS_IDLE;
+	next = B.cb.rcv_nxt;
+	struct tcp_seg late =
+		seg_in(next, A.cb.rcv_nxt, TCP_ACK, 65535 >> 7, old, 500);
+	late.ts = 1;
+	late.tsval = 3000;
+	tcp_input(&B.cb, &late, now);
+	ck_assert_uint_eq(B.cb.rcv_nxt, next + 500);
+	ck_assert_uint_eq(B.cb.counts.paws_drops, 1);
+	ck_assert_uint_eq(B.cb.ts_recent, 3000);
 }
 END_TEST
 
