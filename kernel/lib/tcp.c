@@ -599,78 +599,58 @@ static int piece_lost(const struct tcp_cb *cb, const struct piece *p,
 	return sent_before(cb, p) && p->ts + cb->rack_rtt + wnd < now;
 }
 
-/* The first lost piece (a hole to resend): 0 if there is none. */
-static int next_lost(const struct tcp_cb *cb, uint64_t now, struct piece *p)
+/* What RACK makes of the data in flight, in one walk over it. */
+struct rack_scan {
+	/* bytes presumed in the network (RFC 6675 "pipe"): sent, neither
+	 * SACKed nor lost (resent data counts once, until lost again) */
+	uint32_t pipe;
+	uint32_t lost, resent; /* lost; resent and in the pipe */
+	int any_lost;
+	struct piece first_lost; /* the hole to resend first */
+	/* when the first piece sent before data the peer has, but not
+	 * yet late enough to be lost, will be (0: none; RFC 8985 6.3) */
+	uint64_t due;
+};
+
+static void rack_scan(const struct tcp_cb *cb, uint64_t now,
+		      struct rack_scan *sc)
 {
 	uint64_t wnd = reo_wnd(cb);
 	uint32_t end = cb->snd_una + sent_data(cb);
-	uint32_t pos = cb->snd_una;
-	while (tcp_seq_lt(pos, end)) {
-		piece_at(cb, pos, end, p);
-		pos = p->end;
-		if (piece_lost(cb, p, wnd, now))
-			return 1;
-	}
-	return 0;
-}
-
-/* Bytes presumed in the network (RFC 6675 "pipe"): what was sent and
- * is neither SACKed nor lost (resent data counts once, until found lost
- * again). */
-static uint32_t sack_pipe(const struct tcp_cb *cb, uint64_t now)
-{
-	uint64_t wnd = reo_wnd(cb);
-	uint32_t end = cb->snd_una + sent_data(cb), pipe = 0;
 	struct piece p;
+	*sc = (struct rack_scan){0};
 	uint32_t pos = cb->snd_una;
 	while (tcp_seq_lt(pos, end)) {
 		piece_at(cb, pos, end, &p);
 		pos = p.end;
-		if (!p.sacked && !piece_lost(cb, &p, wnd, now))
-			pipe += p.end - p.seq;
+		if (p.sacked)
+			continue;
+		if (piece_lost(cb, &p, wnd, now)) {
+			sc->lost += p.end - p.seq;
+			if (!sc->any_lost++)
+				sc->first_lost = p;
+			continue;
+		}
+		sc->pipe += p.end - p.seq;
+		if (p.resent)
+			sc->resent += p.end - p.seq;
+		if (sent_before(cb, &p)) {
+			uint64_t due = p.ts + cb->rack_rtt + wnd + 1;
+			if (!sc->due || due < sc->due)
+				sc->due = due;
+		}
 	}
 	if (cb->fin_out && tcp_seq_lt(cb->fin_seq, cb->snd_nxt))
-		pipe++;
-	return pipe;
+		sc->pipe++;
 }
 
 void tcp_loss_state(const struct tcp_cb *cb, uint64_t now, uint32_t *lost,
 		    uint32_t *resent)
 {
-	uint64_t wnd = reo_wnd(cb);
-	uint32_t end = cb->snd_una + sent_data(cb);
-	struct piece p;
-	*lost = *resent = 0;
-	uint32_t pos = cb->snd_una;
-	while (tcp_seq_lt(pos, end)) {
-		piece_at(cb, pos, end, &p);
-		pos = p.end;
-		if (piece_lost(cb, &p, wnd, now))
-			*lost += p.end - p.seq;
-		else if (p.resent && !p.sacked)
-			*resent += p.end - p.seq;
-	}
-}
-
-/* Arm the reordering timer for the first piece sent before data the
- * peer has but not yet late enough to be lost (RFC 8985 6.3). */
-static void rack_arm(struct tcp_cb *cb, uint64_t now)
-{
-	uint64_t wnd = reo_wnd(cb);
-	uint32_t end = cb->snd_una + sent_data(cb);
-	struct piece p;
-	cb->rack_at = 0;
-	uint32_t pos = cb->snd_una;
-	while (tcp_seq_lt(pos, end)) {
-		piece_at(cb, pos, end, &p);
-		pos = p.end;
-		if (p.sacked || !sent_before(cb, &p) ||
-		    piece_lost(cb, &p, wnd, now))
-			continue;
-		uint64_t due = p.ts + cb->rack_rtt + wnd + 1;
-		if (!cb->rack_at || due < cb->rack_at)
-			cb->rack_at = due;
-	}
+	struct rack_scan sc;
+	rack_scan(cb, now, &sc);
+	*lost = sc.lost;
+	*resent = sc.resent;
 }
 
 /* Data the peer has that this ACK reports (before the scoreboard takes
@@ -783,8 +763,10 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 		uint32_t resend_end = skip_sacked(cb);
 		uint32_t sent = cb->snd_nxt - cb->snd_una; /* may hold FIN */
 		uint32_t unsent = sent < cb->snd.len ? cb->snd.len - sent : 0;
-		uint32_t pipe =
-			sack_recovery(cb) ? sack_pipe(cb, now) : flight(cb);
+		struct rack_scan sc = {0};
+		if (sack_recovery(cb))
+			rack_scan(cb, now, &sc);
+		uint32_t pipe = sack_recovery(cb) ? sc.pipe : flight(cb);
 		/* limited transmit (RFC 3042): a new segment for each of the
 		 * first two duplicate ACKs, so that a small window still
 		 * produces the duplicates that start recovery */
@@ -799,8 +781,8 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 		/* with segmentation offload, many segments at once */
 		uint32_t burst =
 			cb->tso_max > room ? cb->tso_max / room * room : room;
-		struct piece hole;
-		if (usable && sack_recovery(cb) && next_lost(cb, now, &hole)) {
+		if (usable && sc.any_lost) {
+			struct piece hole = sc.first_lost;
 			/* resend a hole first (RFC 6675 5, NextSeg rule 1):
 			 * one segment, or as many whole ones as the window
 			 * takes in one burst */
@@ -930,8 +912,9 @@ static void enter_recovery(struct tcp_cb *cb, uint64_t now)
 	if (cb->sack_ok) {
 		/* the first lost segment goes whatever the pipe (RFC 6675 5
 		 * step 4), the rest as it allows */
-		uint32_t pipe = sack_pipe(cb, now);
-		cb->cwnd = max32(cb->ssthresh, pipe + cb->mss);
+		struct rack_scan sc;
+		rack_scan(cb, now, &sc);
+		cb->cwnd = max32(cb->ssthresh, sc.pipe + cb->mss);
 		tcp_output(cb, now);
 		cb->cwnd = cb->ssthresh;
 		tcp_output(cb, now);
@@ -958,16 +941,22 @@ static int rack_quiet(const struct tcp_cb *cb)
  * timer. */
 static void rack_detect(struct tcp_cb *cb, uint64_t now)
 {
-	struct piece p;
+	struct rack_scan sc;
 	cb->rack_at = 0;
 	if (cb->state < TCP_ESTABLISHED || cb->snd_una == cb->snd_max ||
 	    cb->rto_since || rack_quiet(cb))
 		return;
-	if (!cb->in_recovery && next_lost(cb, now, &p))
+	rack_scan(cb, now, &sc);
+	if (!cb->in_recovery && sc.any_lost)
 		enter_recovery(cb, now);
 	else if (cb->in_recovery)
 		tcp_output(cb, now);
-	rack_arm(cb, now);
+	else {
+		cb->rack_at = sc.due;
+		return;
+	}
+	rack_scan(cb, now, &sc); /* after what went out */
+	cb->rack_at = sc.due;
 }
 
 /* The duplicate ACKs that mean a loss: three, or with fewer than four
