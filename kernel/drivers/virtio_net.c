@@ -249,7 +249,11 @@ int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok))
 	int n = 0;
 	if (!attached)
 		return 0;
-	while (take_rx(&buf, &len)) {
+	/* at most a ring's worth at a time, as NAPI's budget: the ACKs
+	 * the batch earned go out before the next (net_poll) */
+	int budget = RX_BUFS;
+	while (budget > 0 && take_rx(&buf, &len)) {
+		budget--;
 		if (!buf)
 			continue;
 		const struct virtio_net_hdr_v1 *h = (const void *)buf;
@@ -279,6 +283,7 @@ int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok))
 				bad = 1; /* the device published part of it */
 				break;
 			}
+			budget--;
 			if (!buf) {
 				bad = 1;
 				continue;

@@ -1490,8 +1490,11 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 			ack_now = 1; /* a gap, or one just filled (5681 4.2) */
 		else if ((cb->unacked_segs += (len + cb->mss - 1) / cb->mss) >=
 			 2)
-			ack_now = 1; /* every second segment, or a frame of
-				      * many (an offloading sender's) */
+			/* every second segment, or a frame of many (an
+			 * offloading sender's): one ACK for the batch, due
+			 * at once, which the caller's tcp_timer after the
+			 * batch sends (as Linux's GRO makes one of many) */
+			cb->delack_at = 1;
 		else if (!cb->delack_at)
 			cb->delack_at = now + TCP_DELACK;
 		cb->ops->event(cb);

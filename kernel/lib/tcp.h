@@ -285,7 +285,9 @@ void tcp_connect(struct tcp_cb *cb, uint32_t iss, uint64_t now);
  * in SYN_RCVD and answer SYN-ACK. */
 void tcp_accept_syn(struct tcp_cb *child, const struct tcp_seg *syn,
 		    uint32_t iss, uint64_t now);
-/* A segment for (cb). */
+/* A segment for (cb). After a batch of segments (what the device had),
+ * the caller runs tcp_timer: the ACK the batch earned is due then, one
+ * for all of it. */
 void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now);
 /* Queue the program's data: bytes taken (0 if no room). */
 uint32_t tcp_send(struct tcp_cb *cb, const void *data, uint32_t len,

@@ -494,10 +494,14 @@ int net_poll(void)
 	int n = netif.up ? netdev_poll(eth_input) : 0;
 	if (netif.up)
 		arp_timers();
-	/* TCP's timers, for loopback connections too, and DHCP's */
-	uint64_t now = clock_monotonic_ns();
-	uint64_t tcp = tcp_sock_timers(now), dhcp = dhcp_timers(now);
-	net_next_timer = tcp < dhcp ? tcp : dhcp;
-	n += loopback_deliver();
+	/* TCP's timers, for loopback connections too, and DHCP's. They
+	 * send the ACKs the input just earned, one per connection, and
+	 * those that loopback traffic earns go round again. */
+	do {
+		n += loopback_deliver();
+		uint64_t now = clock_monotonic_ns();
+		uint64_t tcp = tcp_sock_timers(now), dhcp = dhcp_timers(now);
+		net_next_timer = tcp < dhcp ? tcp : dhcp;
+	} while (lo_head);
 	return n;
 }

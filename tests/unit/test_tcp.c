@@ -31,7 +31,9 @@ struct end {
 	int events;
 };
 
-static uint64_t now;
+/* the clock, ns: a kernel's is past zero when its first socket opens */
+#define T0 1000000000ULL
+static uint64_t now = T0;
 
 static void output(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 		   uint16_t wnd, const struct tcp_opts *o, uint32_t off,
@@ -115,6 +117,15 @@ static struct tcp_seg as_input(const struct seg *s)
 	return in;
 }
 
+/* Segment (in) reaches (to) as a batch of one: its timers then run, as
+ * the kernel's do after each batch the device gives (and send the ACK
+ * the batch earned). */
+static void arrive(struct end *to, const struct tcp_seg *in)
+{
+	tcp_input(&to->cb, in, now);
+	tcp_timer(&to->cb, now);
+}
+
 /* Deliver the next undelivered segment of (from) to (to): 1, or 0 if
  * there is none. */
 static int pass(struct end *from, struct end *to)
@@ -122,7 +133,7 @@ static int pass(struct end *from, struct end *to)
 	if (from->taken == from->nout)
 		return 0;
 	struct tcp_seg in = as_input(&from->out[from->taken++]);
-	tcp_input(&to->cb, &in, now);
+	arrive(to, &in);
 	return 1;
 }
 
@@ -188,7 +199,7 @@ static void teardown(void)
 {
 	teardown_end(&A);
 	teardown_end(&B);
-	now = 0;
+	now = T0;
 	wire_ts = 0;
 }
 
@@ -311,6 +322,43 @@ START_TEST(test_data_both_ways)
 	tcp_timer(&A.cb, now);
 	ck_assert_int_eq(A.nout, before + 1);
 	ck_assert_uint_eq(A.out[before].ack, B.cb.snd_nxt);
+}
+END_TEST
+
+/* Segments that arrive together (one batch from the device) earn one
+ * ACK for all of them, sent by the timer pass after the batch; arriving
+ * one by one, every second segment is acknowledged as before. */
+START_TEST(test_a_batch_of_segments_earns_one_ack)
+{
+	static uint8_t data[8 * 1000];
+	handshake(1000, 1000);
+	A.cb.nodelay = 1;
+	fill(data, sizeof(data), 3);
+	ck_assert_uint_eq(tcp_send(&A.cb, data, sizeof(data), now),
+			  sizeof(data));
+	int first = A.taken, acks = B.nout;
+	ck_assert_int_eq(A.nout - first, 8);
+	for (int i = first; i < first + 6; i++) {
+		struct tcp_seg in = as_input(&A.out[i]);
+		tcp_input(&B.cb, &in, now); /* six in one batch */
+	}
+	A.taken = first + 6;
+	ck_assert_int_eq(B.nout, acks); /* nothing yet */
+	ck_assert_uint_le(tcp_next_timer(&B.cb), now);
+	tcp_timer(&B.cb, now);
+	ck_assert_int_eq(B.nout, acks + 1);
+	ck_assert_uint_eq(B.out[acks].ack, A.cb.snd_una + 6000);
+	tcp_timer(&B.cb, now); /* owed once */
+	ck_assert_int_eq(B.nout, acks + 1);
+	/* the last two one by one: the second of them is acknowledged */
+	pass(&A, &B);
+	ck_assert_int_eq(B.nout, acks + 1);
+	pass(&A, &B);
+	ck_assert_int_eq(B.nout, acks + 2);
+	ck_assert_uint_eq(B.out[acks + 1].ack, A.cb.snd_nxt);
+	settle(&A, &B);
+	ck_assert_uint_eq(A.cb.snd_una, A.cb.snd_nxt);
+	expect_received(&B, data, sizeof(data));
 }
 END_TEST
 
@@ -623,7 +671,7 @@ END_TEST
 static void deliver_nth(struct end *from, struct end *to, int i)
 {
 	struct tcp_seg in = as_input(&from->out[i]);
-	tcp_input(&to->cb, &in, now);
+	arrive(to, &in);
 }
 
 START_TEST(test_a_duplicate_is_reported_once_with_a_dsack)
@@ -1488,6 +1536,7 @@ int main(void)
 	tcase_add_checked_fixture(t, NULL, teardown);
 	tcase_add_test(t, test_handshake_negotiates_options);
 	tcase_add_test(t, test_data_both_ways);
+	tcase_add_test(t, test_a_batch_of_segments_earns_one_ack);
 	tcase_add_test(t, test_window_never_exceeds_the_buffer);
 	tcase_add_test(t, test_window_update_without_window_scale);
 	tcase_add_test(t, test_orderly_close);
