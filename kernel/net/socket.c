@@ -310,11 +310,10 @@ void sock_free(struct sock *s)
 		s->head = d->next;
 		dgram_free(d);
 	}
-	for (unsigned i = 0; s->pages && i < 2 * TCP_RING_PAGES_MAX; i++)
-		if (s->pages[i])
-			phys_free(virt_to_phys(s->pages[i]));
+	if (s->tcp && s->pages)
+		tcp_sock_rings_free(s);
 	if (s->pages)
-		kfree(s->pages, 2 * TCP_RING_PAGES_MAX * sizeof(uint8_t *));
+		kfree(s->pages, 2 * TCP_RING_PAGES * sizeof(uint8_t *));
 	if (s->tcp)
 		kfree(s->tcp, sizeof(*s->tcp));
 	kfree(s, sizeof(*s));

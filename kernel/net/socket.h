@@ -11,9 +11,10 @@
 struct dgram;
 
 /* A stream socket's send and receive rings: each starts at 64 KiB and
- * grows to 1 MiB once the connection has filled it (tcp_sock.c) */
+ * grows to 2 MiB once the connection has filled it (tcp_sock.c); a grown
+ * ring's page pointers fill a page of their own */
 #define TCP_RING_PAGES 16
-#define TCP_RING_PAGES_MAX 256
+#define TCP_RING_PAGES_MAX 512
 
 struct sock {
 	struct sock *next; /* all sockets */
@@ -31,8 +32,9 @@ struct sock {
 	uint64_t queued;
 	/* TCP */
 	struct tcp_cb *tcp;
-	uint8_t **pages; /* of both rings: TCP_RING_PAGES_MAX slots each */
-	unsigned npages; /* pages allocated */
+	uint8_t *
+		*pages; /* of both rings before they grow: 2 x TCP_RING_PAGES */
+	unsigned npages;	/* pages allocated */
 	int snd_full, rcv_full; /* the ring was full: grow it when it can */
 	uint64_t full_at;	/* when a ring was last found full (or grew) */
 	uint32_t ts_offset;	/* added to TCP timestamps */
@@ -73,6 +75,8 @@ long tcp_sock_send(struct sock *s, const void *data, size_t len);
 long tcp_sock_recv(struct sock *s, void *out, size_t len, int peek);
 int tcp_sock_shutdown(struct sock *s, int how);
 void tcp_sock_release(struct sock *s);
+/* Give back the pages of (s)'s rings, which are left empty. */
+void tcp_sock_rings_free(struct sock *s);
 short tcp_sock_ready(struct sock *s);
 /* Linux's struct tcp_info as of 6.7: Debian 12's <linux/tcp.h> ends at
  * tcpi_snd_wnd. */

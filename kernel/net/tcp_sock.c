@@ -3,7 +3,7 @@
  * program's send and receive.
  *
  * A stream socket's rings are TCP_RING_PAGES pages each way (64 KiB) at
- * first; one that the connection fills grows to TCP_RING_PAGES_MAX (1
+ * first; one that the connection fills grows to TCP_RING_PAGES_MAX (2
  * MiB), the window a bulk transfer needs (here, with 64 KiB frames, and
  * over a link with a long round trip), while connections that never
  * fill theirs (most requests and answers) keep the small ones; a ring
@@ -133,24 +133,39 @@ static void route(struct sock *s)
 
 /* ---- sockets ---- */
 
+#define BIG_PAGES_SIZE (TCP_RING_PAGES_MAX * sizeof(uint8_t *))
+
+/* The page pointers of (s)'s send (0) or receive (1) ring while it is
+ * small: its half of s->pages. A grown ring's are a page of their own,
+ * so that a connection that never fills its rings (most) costs 256
+ * bytes of them, not 8 KiB. */
+static uint8_t **small_pages(struct sock *s, int rcv)
+{
+	return s->pages + (rcv ? TCP_RING_PAGES : 0);
+}
+
+static int is_small(struct sock *s, const struct tcp_ring *r)
+{
+	return r->pages == small_pages(s, r == &s->tcp->rcv);
+}
+
 int tcp_sock_init(struct sock *s)
 {
 	s->tcp = kmalloc(sizeof(*s->tcp));
-	s->pages = kmalloc(2 * TCP_RING_PAGES_MAX * sizeof(uint8_t *));
+	s->pages = kmalloc(2 * TCP_RING_PAGES * sizeof(uint8_t *));
 	if (!s->tcp || !s->pages)
 		return -ENOMEM;
+	s->tcp->snd = (struct tcp_ring){small_pages(s, 0), 0, 0, 0};
+	s->tcp->rcv = (struct tcp_ring){small_pages(s, 1), 0, 0, 0};
+	struct tcp_ring *rings[] = {&s->tcp->snd, &s->tcp->rcv};
 	for (unsigned i = 0; i < 2 * TCP_RING_PAGES; i++) {
+		struct tcp_ring *r = rings[i / TCP_RING_PAGES];
 		uint64_t pa = phys_alloc();
 		if (!pa)
 			return -ENOMEM; /* sock_free returns what was taken */
-		s->pages[i % TCP_RING_PAGES +
-			 (i / TCP_RING_PAGES) * TCP_RING_PAGES_MAX] =
-			phys_to_virt(pa);
+		r->pages[r->npages++] = phys_to_virt(pa);
 		s->npages++;
 	}
-	s->tcp->snd = (struct tcp_ring){s->pages, TCP_RING_PAGES, 0, 0};
-	s->tcp->rcv = (struct tcp_ring){s->pages + TCP_RING_PAGES_MAX,
-					TCP_RING_PAGES, 0, 0};
 	tcp_init(s->tcp, &ops, s, OUR_MSS);
 	random_bytes(&s->ts_offset, sizeof(s->ts_offset));
 	return 0;
@@ -237,22 +252,27 @@ struct sock *tcp_sock_accept(struct sock *s)
 static int ring_grow(struct sock *s, struct tcp_ring *r)
 {
 	uint32_t old = r->npages, off = r->head % PAGE_SIZE;
-	uint8_t *turned[TCP_RING_PAGES_MAX];
 	if (old >= TCP_RING_PAGES_MAX || off + r->len > old * PAGE_SIZE)
 		return 0;
+	uint8_t **turned = kmalloc(BIG_PAGES_SIZE);
+	if (!turned)
+		return 0; /* no memory: the ring stays as it is */
 	for (uint32_t j = old; j < TCP_RING_PAGES_MAX; j++) {
 		uint64_t pa = phys_alloc();
 		if (!pa) {
 			while (j-- > old)
 				phys_free(virt_to_phys(turned[j]));
-			return 0; /* no memory: the ring stays as it is */
+			kfree(turned, BIG_PAGES_SIZE);
+			return 0;
 		}
 		turned[j] = phys_to_virt(pa);
 	}
 	uint32_t first = r->head / PAGE_SIZE;
 	for (uint32_t j = 0; j < old; j++)
 		turned[j] = r->pages[(first + j) % old];
-	memcpy(r->pages, turned, sizeof(turned));
+	if (!is_small(s, r))
+		kfree(r->pages, BIG_PAGES_SIZE);
+	r->pages = turned;
 	r->head = off;
 	r->npages = TCP_RING_PAGES_MAX;
 	s->npages += TCP_RING_PAGES_MAX - old;
@@ -262,13 +282,28 @@ static int ring_grow(struct sock *s, struct tcp_ring *r)
 /* Ring (r) of (s), empty, back to TCP_RING_PAGES pages. */
 static void ring_shrink(struct sock *s, struct tcp_ring *r)
 {
-	for (uint32_t j = TCP_RING_PAGES; j < r->npages; j++) {
+	uint8_t **small = small_pages(s, r == &s->tcp->rcv);
+	for (uint32_t j = TCP_RING_PAGES; j < r->npages; j++)
 		phys_free(virt_to_phys(r->pages[j]));
-		r->pages[j] = NULL;
-	}
+	for (uint32_t j = 0; j < TCP_RING_PAGES; j++)
+		small[j] = r->pages[j];
+	kfree(r->pages, BIG_PAGES_SIZE);
 	s->npages -= r->npages - TCP_RING_PAGES;
-	r->npages = TCP_RING_PAGES;
-	r->head = 0;
+	*r = (struct tcp_ring){small, TCP_RING_PAGES, 0, 0};
+}
+
+void tcp_sock_rings_free(struct sock *s)
+{
+	struct tcp_ring *rings[] = {&s->tcp->snd, &s->tcp->rcv};
+	for (int k = 0; k < 2; k++) {
+		struct tcp_ring *r = rings[k];
+		for (uint32_t j = 0; j < r->npages; j++)
+			phys_free(virt_to_phys(r->pages[j]));
+		if (r->pages && !is_small(s, r))
+			kfree(r->pages, BIG_PAGES_SIZE);
+		*r = (struct tcp_ring){small_pages(s, k), 0, 0, 0};
+	}
+	s->npages = 0;
 }
 
 static int grown(const struct sock *s)
@@ -534,13 +569,7 @@ static void after(struct sock *s)
 			sock_free(s);
 			return;
 		}
-		for (unsigned i = 0; i < 2 * TCP_RING_PAGES_MAX; i++)
-			if (s->pages[i]) {
-				phys_free(virt_to_phys(s->pages[i]));
-				s->pages[i] = NULL;
-			}
-		s->npages = 0;
-		cb->snd = cb->rcv = (struct tcp_ring){s->pages, 0, 0, 0};
+		tcp_sock_rings_free(s);
 		s->timewait = 1;
 		timewait_count++;
 	}

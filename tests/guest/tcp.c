@@ -284,7 +284,7 @@ static int burst_through(int c, int a, size_t total, size_t seed)
 	return good && got == total;
 }
 
-/* A burst grows a connection's buffers to 1 MiB; a second after it, idle
+/* A burst grows a connection's buffers to 2 MiB; a second after it, idle
  * and empty, they give their pages back; the next burst grows them again
  * (the receiving end before its smaller buffer overflows the window it
  * announced: nothing is lost, so nothing is resent). */
@@ -308,7 +308,7 @@ static void rings_follow_bursts(void)
 	struct timespec idle = {1, 500000000};
 	nanosleep(&idle, NULL);
 	long back = free_bytes() - (before - grown);
-	CHECK(getpid() != 1 || (grown > 3 << 19 && back > 3 << 19),
+	CHECK(getpid() != 1 || (grown > 3 << 20 && back > 3 << 20),
 	      "its buffers grew by %ld KiB, and gave back %ld KiB idle",
 	      grown >> 10, back >> 10);
 	CHECK(burst_through(c, a, 4 << 20, 7), "another burst, intact");
