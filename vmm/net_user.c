@@ -10,6 +10,7 @@
 #include "virtio.h"
 
 #include <arpa/inet.h>
+#include <linux/virtio_net.h>
 #include <dirent.h>
 #include <slirp/libslirp.h>
 #include <stdio.h>
@@ -49,7 +50,13 @@ static int64_t now_ns(void)
 static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct user *u = opaque;
-	virtio_net_deliver(u->be.dev, NULL, buf, len); /* dropped if no room */
+	/* libslirp built the frame here, its checksums too: nothing it
+	 * crossed could have changed it, so the guest need not check it
+	 * again (a third of its time receiving) */
+	static const struct virtio_net_hdr_v1 built = {
+		.flags = VIRTIO_NET_HDR_F_DATA_VALID};
+	virtio_net_deliver(u->be.dev, &built, buf,
+			   len); /* dropped if no room */
 	return (ssize_t)len;
 }
 

@@ -228,6 +228,8 @@ static int deliver_locked(struct net *n, struct virtio_net_hdr_v1 h,
 		return -1;
 	}
 	h.num_buffers = 0;
+	if (!has(n, VIRTIO_NET_F_GUEST_CSUM))
+		h.flags &= (uint8_t)~VIRTIO_NET_HDR_F_DATA_VALID; /* 5.1.6.4 */
 	if (takes_as_is(n, &h, len)) {
 		deliver_one(n, &h, frame, len);
 	} else if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
@@ -352,6 +354,8 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 		left -= w;
 	}
 	h.num_buffers = (uint16_t)used;
+	if (!has(n, VIRTIO_NET_F_GUEST_CSUM))
+		h.flags &= (uint8_t)~VIRTIO_NET_HDR_F_DATA_VALID;
 	memcpy(n->rx_iov[0].iov_base, &h, HDR_LEN);
 	virtq_flush(q, used);
 	virtq_unpop(q, k - used);

@@ -357,6 +357,12 @@ START_TEST(test_mergeable_buffers_take_a_big_frame)
 	memcpy(&got, ram + BUFS + (size_t)need * RXBUF_LEN, HDR_LEN);
 	ck_assert_uint_eq(got.num_buffers, 1);
 	ck_assert_uint_eq(got.flags, 0);
+	/* one the backend vouches for says so (the driver took GUEST_CSUM) */
+	struct virtio_net_hdr_v1 valid = {.flags = VIRTIO_NET_HDR_F_DATA_VALID};
+	ck_assert_int_eq(virtio_net_deliver(d, &valid, frame, 60), 0);
+	ck_assert_uint_eq(used_idx(0), need + 2);
+	memcpy(&got, ram + BUFS + (size_t)(need + 1) * RXBUF_LEN, HDR_LEN);
+	ck_assert_uint_eq(got.flags, VIRTIO_NET_HDR_F_DATA_VALID);
 }
 END_TEST
 
@@ -407,6 +413,15 @@ START_TEST(test_a_plain_driver_gets_finished_frames)
 	h.csum_start = 60000;
 	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), -1);
 	ck_assert_uint_eq(used_idx(0), 5);
+	/* a checksum vouched for is not said to a driver that did not take
+	 * GUEST_CSUM (virtio 5.1.6.4) */
+	h = (struct virtio_net_hdr_v1){.flags = VIRTIO_NET_HDR_F_DATA_VALID};
+	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), 0);
+	ck_assert_uint_eq(used_idx(0), 6);
+	used_elem(0, 5, &id, &n);
+	struct virtio_net_hdr_v1 got;
+	memcpy(&got, ram + BUFS + (size_t)id * RXBUF_LEN, HDR_LEN);
+	ck_assert_uint_eq(got.flags, 0);
 }
 END_TEST
 
@@ -486,6 +501,18 @@ START_TEST(test_a_frame_read_for_a_plain_driver_is_cut)
 			 (ssize_t)(HDR_LEN + len));
 	ck_assert_uint_eq(used_idx(0), 4);
 	check_cut(4, 5000);
+	/* nor is it told of a checksum the host vouched for (5.1.6.4) */
+	src.h = (struct virtio_net_hdr_v1){.flags =
+						   VIRTIO_NET_HDR_F_DATA_VALID};
+	src.len = 60;
+	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
+			 (ssize_t)(HDR_LEN + 60));
+	uint32_t id, n;
+	used_elem(0, 4, &id, &n);
+	struct virtio_net_hdr_v1 got;
+	memcpy(&got, ram + BUFS + (size_t)id * RXBUF_LEN, HDR_LEN);
+	ck_assert_uint_eq(got.flags, 0);
+	ck_assert_uint_eq(got.num_buffers, 1);
 }
 END_TEST
 
