@@ -66,7 +66,7 @@ static int vq_setup(struct vdev *d, unsigned qi)
 	q->used_idx = (volatile uint16_t *)q->used + 1;
 	q->avail_event = (volatile uint16_t *)(q->used + 1 + 2 * q->num);
 	q->event_idx = !!(d->features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
-	q->avail_idx = q->last_used = 0;
+	q->avail_idx = q->last_used = q->kicked = 0;
 	for (uint16_t i = 0; i < q->num; i++)
 		q->desc[i].next = (uint16_t)(i + 1);
 	q->free_head = 0;
@@ -232,9 +232,13 @@ void vq_kick(struct vdev *d, unsigned qi)
 {
 	struct vq *q = &d->q[qi];
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	/* the device asked to hear once the driver passes avail_event */
-	uint16_t seen = *q->avail_event;
-	if (!q->event_idx || (uint16_t)(q->avail_idx - seen - 1) < 0x8000)
+	/* the device asked to hear once the driver passes avail_event: only
+	 * the kick whose buffers pass it tells, not every one after it
+	 * until the device looks again (a write the hypervisor emulates,
+	 * 2.5 us under kvm_pvm) */
+	uint16_t old = q->kicked;
+	q->kicked = q->avail_idx;
+	if (!q->event_idx || need_event(*q->avail_event, q->avail_idx, old))
 		wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, qi);
 }
 

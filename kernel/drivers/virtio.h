@@ -29,6 +29,7 @@ struct vq {
 	volatile uint16_t *used_idx;	/* &used->idx */
 	volatile uint16_t *avail_event; /* &used->ring[num] */
 	uint16_t avail_idx, last_used;
+	uint16_t kicked; /* avail_idx as the last vq_kick found it */
 	int event_idx;
 	uint16_t free_head, nfree; /* descriptors for vq_add */
 };
