@@ -778,6 +778,12 @@ def test_user_networking_is_a_64k_wide_link(tmp_path, big_file,
     with detached_file_server(tmp_path, big_file, "-p",
                               f"127.0.0.1:{port}:80") as vm:
         fetch_intact(f"http://127.0.0.1:{port}/big.bin", big_file[1])
+        # a request of 3 KiB in one send: libslirp reads it whole and
+        # gives it to the guest as one segment
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as c:
+            c.sendall(b"GET / HTTP/1.1\r\nX-Pad: " + b"p" * 3000 +
+                      b"\r\nConnection: close\r\n\r\n")
+            assert c.recv(64).startswith(b"HTTP/1.1 ")
         with socket.create_connection(("127.0.0.1", port), timeout=20) as c:
             try:  # a request too long: the server gives up on it
                 c.sendall(b"GET /" + b"x" * (1 << 20))
