@@ -10,8 +10,8 @@
 #include "virtio.h"
 
 #include <arpa/inet.h>
-#include <linux/virtio_net.h>
 #include <dirent.h>
+#include <linux/virtio_net.h>
 #include <slirp/libslirp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +55,8 @@ static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 	 * again (a third of its time receiving) */
 	static const struct virtio_net_hdr_v1 built = {
 		.flags = VIRTIO_NET_HDR_F_DATA_VALID};
-	virtio_net_deliver(u->be.dev, &built, buf,
-			   len); /* dropped if no room */
+	/* dropped if the guest has no room */
+	virtio_net_deliver(u->be.dev, &built, buf, len);
 	return (ssize_t)len;
 }
 

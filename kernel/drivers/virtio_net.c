@@ -32,13 +32,13 @@
 #define F(bit) (1ULL << (bit))
 
 static uint64_t tx_dropped;
-/* Until then a wait watches the queue before halting: a big frame (a
- * 64 KiB one through TAP's offloads or over user networking's wide
- * link, where none is cut into segments) went either way lately, so the next
- * one is likely to come sooner than a halt and its interrupt (100 us of
- * emulated ring-0 work under kvm_pvm) would end. Small frames do not poll: for
- * requests and answers, the CPU a poll takes is what the host's side of them
- * needs. */
+/* Until then a wait watches the queue before halting: a big frame (64
+ * KiB through TAP's offloads, or over user networking's wide link, where
+ * none is cut into segments) went either way lately, so the next one is
+ * likely to come sooner than a halt and its interrupt (100 us of
+ * emulated ring-0 work under kvm_pvm) would end. Small frames do not
+ * poll: for requests and answers, the CPU a poll takes is what the
+ * host's side of them needs. */
 static uint64_t bulk_until;
 #define BULK_NS 2000000ULL
 #define BULK_POLL_NS 100000ULL

@@ -32,8 +32,9 @@ struct sock {
 	uint64_t queued;
 	/* TCP */
 	struct tcp_cb *tcp;
-	uint8_t *
-		*pages; /* of both rings before they grow: 2 x TCP_RING_PAGES */
+	/* the page pointers of both rings while they are small
+	 * (2 x TCP_RING_PAGES); a grown ring has a page of its own */
+	uint8_t **pages;
 	unsigned npages;	/* pages allocated */
 	int snd_full, rcv_full; /* the ring was full: grow it when it can */
 	uint64_t full_at;	/* when a ring was last found full (or grew) */

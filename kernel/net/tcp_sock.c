@@ -137,8 +137,8 @@ static void route(struct sock *s)
 
 /* The page pointers of (s)'s send (0) or receive (1) ring while it is
  * small: its half of s->pages. A grown ring's are a page of their own,
- * so that a connection that never fills its rings (most) costs 256
- * bytes of them, not 8 KiB. */
+ * so that a connection that never fills its rings (most) carries 256
+ * bytes of them rather than a page for each ring. */
 static uint8_t **small_pages(struct sock *s, int rcv)
 {
 	return s->pages + (rcv ? TCP_RING_PAGES : 0);
