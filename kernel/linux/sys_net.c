@@ -739,10 +739,13 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 	case SO_SNDBUF: {
 		/* as Linux: doubled, with a floor */
 		uint64_t b = v < 1152 ? 2304 : 2 * (uint64_t)v;
-		if (name == SO_RCVBUF)
+		if (name == SO_RCVBUF) {
 			s->rcvbuf = b;
-		else
+			s->rcvbuf_set = 1;
+		} else {
 			s->sndbuf = b;
+			s->sndbuf_set = 1;
+		}
 		return 0;
 	}
 	default:

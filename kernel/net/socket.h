@@ -28,6 +28,7 @@ struct sock {
 	int error;			   /* SO_ERROR */
 	uint64_t rcvtimeo_ns, sndtimeo_ns; /* 0: none */
 	uint64_t rcvbuf, sndbuf;
+	int rcvbuf_set, sndbuf_set; /* by the program: TCP's rings keep to it */
 	struct dgram *head, *tail;
 	uint64_t queued;
 	/* TCP */

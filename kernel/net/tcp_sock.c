@@ -243,21 +243,39 @@ struct sock *tcp_sock_accept(struct sock *s)
 	return c;
 }
 
+/* The most pages ring (r) of (s) grows to: TCP_RING_PAGES_MAX, or what
+ * the program asked for with SO_RCVBUF or SO_SNDBUF (Linux keeps half
+ * of the doubled value for data, and grows a buffer set so no further),
+ * within TCP_RING_PAGES and that. */
+static uint32_t ring_most(const struct sock *s, const struct tcp_ring *r)
+{
+	int rcv = r == &s->tcp->rcv;
+	if (!(rcv ? s->rcvbuf_set : s->sndbuf_set))
+		return TCP_RING_PAGES_MAX;
+	uint64_t pages =
+		((rcv ? s->rcvbuf : s->sndbuf) / 2 + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (pages < TCP_RING_PAGES)
+		return TCP_RING_PAGES;
+	return pages > TCP_RING_PAGES_MAX ? TCP_RING_PAGES_MAX
+					  : (uint32_t)pages;
+}
+
 /*
- * Grow ring (r) of (s) to TCP_RING_PAGES_MAX pages, keeping its data in
- * place: the page pointers are turned so that the page holding the head
- * comes first, which works unless the data wraps round into that very
- * page (then a later call tries again). 1 if it grew.
+ * Grow ring (r) of (s) to ring_most pages, keeping its data in place: the
+ * page pointers are turned so that the page holding the head comes
+ * first, which works unless the data wraps round into that very page
+ * (then a later call tries again). 1 if it grew.
  */
 static int ring_grow(struct sock *s, struct tcp_ring *r)
 {
 	uint32_t old = r->npages, off = r->head % PAGE_SIZE;
-	if (old >= TCP_RING_PAGES_MAX || off + r->len > old * PAGE_SIZE)
+	uint32_t most = ring_most(s, r);
+	if (old >= most || off + r->len > old * PAGE_SIZE)
 		return 0;
 	uint8_t **turned = kmalloc(BIG_PAGES_SIZE);
 	if (!turned)
 		return 0; /* no memory: the ring stays as it is */
-	for (uint32_t j = old; j < TCP_RING_PAGES_MAX; j++) {
+	for (uint32_t j = old; j < most; j++) {
 		uint64_t pa = phys_alloc();
 		if (!pa) {
 			while (j-- > old)
@@ -274,8 +292,8 @@ static int ring_grow(struct sock *s, struct tcp_ring *r)
 		kfree(r->pages, BIG_PAGES_SIZE);
 	r->pages = turned;
 	r->head = off;
-	r->npages = TCP_RING_PAGES_MAX;
-	s->npages += TCP_RING_PAGES_MAX - old;
+	r->npages = most;
+	s->npages += most - old;
 	return 1;
 }
 
@@ -661,6 +679,8 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		c->type = s->type;
 		c->rcvbuf = s->rcvbuf;
 		c->sndbuf = s->sndbuf;
+		c->rcvbuf_set = s->rcvbuf_set;
+		c->sndbuf_set = s->sndbuf_set;
 		c->next = all_socks;
 		all_socks = c;
 		if (tcp_sock_init(c) < 0) {

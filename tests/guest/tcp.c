@@ -43,6 +43,18 @@ static uint8_t pattern(size_t i)
 	return (uint8_t)(i * 7 + (i >> 10));
 }
 
+/* A listener on 127.0.0.1 with a port of its own, which (la) gets. */
+static int local_listener(struct sockaddr_in *la, int backlog)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	socklen_t len = sizeof(*la);
+	*la = guest_addr("127.0.0.1", 0);
+	bind(l, (struct sockaddr *)la, sizeof(*la));
+	listen(l, backlog);
+	getsockname(l, (struct sockaddr *)la, &len);
+	return l;
+}
+
 static void loopback(void)
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0);
@@ -209,12 +221,8 @@ static void loopback(void)
 static void short_connections(void)
 {
 	struct sysinfo before, after;
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in la = guest_addr("127.0.0.1", 0);
-	socklen_t len = sizeof(la);
-	bind(l, (struct sockaddr *)&la, sizeof(la));
-	listen(l, 8);
-	getsockname(l, (struct sockaddr *)&la, &len);
+	struct sockaddr_in la;
+	int l = local_listener(&la, 8);
 	sysinfo(&before);
 	int done = 0;
 	for (int k = 0; k < 1000; k++) {
@@ -278,8 +286,11 @@ static int burst_through(int c, int a, size_t total, size_t seed)
 					pattern(seed + got + (size_t)k);
 			got += (size_t)r;
 		}
+		/* until more came, or (c) takes more */
+		struct pollfd ends[2] = {{a, POLLIN, 0},
+					 {c, sent < total ? POLLOUT : 0, 0}};
 		if (got < total)
-			poll(&(struct pollfd){a, POLLIN, 0}, 1, 100);
+			poll(ends, 2, 100);
 	}
 	return good && got == total;
 }
@@ -290,12 +301,8 @@ static int burst_through(int c, int a, size_t total, size_t seed)
  * announced: nothing is lost, so nothing is resent). */
 static void rings_follow_bursts(void)
 {
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in la = guest_addr("127.0.0.1", 0);
-	socklen_t len = sizeof(la);
-	bind(l, (struct sockaddr *)&la, sizeof(la));
-	listen(l, 1);
-	getsockname(l, (struct sockaddr *)&la, &len);
+	struct sockaddr_in la;
+	int l = local_listener(&la, 1);
 	int c = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0,
 	      "a connection for bursts");
@@ -313,13 +320,49 @@ static void rings_follow_bursts(void)
 	      grown >> 10, back >> 10);
 	CHECK(burst_through(c, a, 4 << 20, 7), "another burst, intact");
 	struct tcp_info ti;
-	len = sizeof(ti);
+	socklen_t len = sizeof(ti);
 	CHECK(getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
 		      ti.tcpi_total_retrans == 0,
 	      "nothing resent (%u)", ti.tcpi_total_retrans);
 	close(a);
 	close(c);
 	close(l);
+}
+
+/* A program that sets SO_SNDBUF and SO_RCVBUF keeps TCP's buffers to
+ * them (Linux doubles the value, keeps half for data, and grows a buffer
+ * set so no further): 256 KiB asked lets each grow to 256 KiB, 16 KiB
+ * keeps the first 64 KiB. */
+static void rings_keep_to_buffer_sizes(void)
+{
+	for (int k = 0; k < 2; k++) {
+		int want = k ? 256 << 10 : 16 << 10, got = 0;
+		struct sockaddr_in la;
+		int l = local_listener(&la, 1);
+		socklen_t len;
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+		connect(c, (struct sockaddr *)&la, sizeof(la));
+		int a = accept(l, NULL, NULL);
+		setsockopt(a, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+		len = sizeof(got);
+		getsockopt(a, SOL_SOCKET, SO_RCVBUF, &got, &len);
+		fcntl(c, F_SETFL, O_NONBLOCK);
+		fcntl(a, F_SETFL, O_NONBLOCK);
+		long before = free_bytes();
+		int intact = burst_through(c, a, 4 << 20, (size_t)k);
+		long grown = before - free_bytes();
+		long lo = k ? 300 << 10 : -(64 << 10),
+		     hi = k ? 600 << 10 : 64 << 10;
+		CHECK(intact && got == 2 * want &&
+			      (getpid() != 1 || (grown > lo && grown < hi)),
+		      "%d KiB buffers asked (%d reported): a 4 MiB burst "
+		      "intact, and they grew by %ld KiB",
+		      want >> 10, got, grown >> 10);
+		close(a);
+		close(c);
+		close(l);
+	}
 }
 
 static int bulk(const char *mode, const char *ip, int port, size_t mib)
@@ -471,6 +514,7 @@ int main(int argc, char **argv)
 		loopback();
 		short_connections();
 		rings_follow_bursts();
+		rings_keep_to_buffer_sizes();
 	}
 	return guest_done("tcp");
 }
