@@ -227,8 +227,9 @@ def report(res):
              f"# machine: {machine()}",
              "# how: make bench (bench/net.py, needs root): wrk -c 64 -t 2 "
              "-d 10s against tests/guest/httpd.c (epoll, keep-alive, 23-byte "
-             f"body), median of {WRK_RUNS} runs (each figure); bulk: tests/guest/tcp.c send/recv 512 MiB with a "
-             "Python socket on the host, median of "
+             f"body), median of {WRK_RUNS} runs (each figure); bulk: "
+             "tests/guest/tcp.c send/recv 512 MiB with a Python socket on "
+             "the host, median of "
              f"{BULK_RUNS} runs; when the host sends, with its own "
              f"congestion control ({host_cc()}) and with Linux's default "
              "(cubic): bbr paces what it sends; 'user net': fresco's "
