@@ -81,6 +81,11 @@ int virtq_should_notify(struct virtq *q);
 /* With EVENT_IDX: ask for a notification when the driver adds past what
  * has been taken; returns 1 if more arrived meanwhile (pop again). */
 int virtq_arm(struct virtq *q);
+/* ... when it adds to what it has given, which is not enough yet (a
+ * receive queue short of buffers for a frame): the driver tells only
+ * of buffers past avail_event, so that is its index now, not what was
+ * taken. 1 if it added meanwhile (try again). */
+int virtq_arm_more(struct virtq *q);
 
 /* ---- virtio-mmio devices (virtio_mmio.c) ---- */
 

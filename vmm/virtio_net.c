@@ -145,21 +145,23 @@ static int put_frame(struct net *n, const struct virtio_net_hdr_v1 *hdr,
 static void flush_pending(struct net *n)
 {
 	int any = 0;
-	while (n->pending) {
-		struct frame *f = n->pending;
-		int r = put_frame(n, &f->hdr, f->data, f->len);
-		if (r <= 0)
-			break;
-		any = 1;
-		QUEUE_DROP_FIRST(n->pending, n->pending_tail, next);
-		n->count--;
-		n->bytes -= f->len;
-		free(f);
-	}
+	do {
+		while (n->pending) {
+			struct frame *f = n->pending;
+			int r = put_frame(n, &f->hdr, f->data, f->len);
+			if (r <= 0)
+				break;
+			any = 1;
+			QUEUE_DROP_FIRST(n->pending, n->pending_tail, next);
+			n->count--;
+			n->bytes -= f->len;
+			free(f);
+		}
+		/* still short: tell us when buffers come (or look again if
+		 * some came meanwhile) */
+	} while (n->pending && virtq_arm_more(&n->dev.q[RXQ]));
 	if (any)
 		virtio_notify(&n->dev, &n->dev.q[RXQ]);
-	if (n->pending)
-		virtq_arm(&n->dev.q[RXQ]); /* tell us when buffers come */
 }
 
 /* One finished frame for the guest. Lock held. */
@@ -184,7 +186,8 @@ static void deliver_one(struct net *n, const struct virtio_net_hdr_v1 *hdr,
 	QUEUE_APPEND(n->pending, n->pending_tail, f, next);
 	n->count++;
 	n->bytes += len;
-	virtq_arm(&n->dev.q[RXQ]);
+	if (virtq_arm_more(&n->dev.q[RXQ]))
+		flush_pending(n); /* buffers came meanwhile */
 }
 
 static void deliver_cut(void *arg, const uint8_t *frame, size_t len)

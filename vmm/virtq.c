@@ -156,6 +156,17 @@ int virtq_should_notify(struct virtq *q)
 	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
+int virtq_arm_more(struct virtq *q)
+{
+	if (!q->event_idx || !q->ready)
+		return 0;
+	uint16_t *avail_event = (uint16_t *)&q->used->ring[q->num];
+	uint16_t seen = load16(&q->avail->idx);
+	__atomic_store_n(avail_event, seen, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(&q->avail->idx) != seen;
+}
+
 int virtq_arm(struct virtq *q)
 {
 	if (!q->event_idx || !q->ready)

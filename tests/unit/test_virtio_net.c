@@ -366,6 +366,32 @@ START_TEST(test_mergeable_buffers_take_a_big_frame)
 }
 END_TEST
 
+/* With EVENT_IDX, a frame that waits for more receive buffers than the
+ * driver has given asks to hear of the next one it adds: avail_event is
+ * the driver's index then, not what the device has taken (a driver
+ * tells only of buffers past avail_event, and it is past that already). */
+START_TEST(test_a_frame_short_of_buffers_asks_for_the_next)
+{
+	setup_with(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
+			   F(VIRTIO_NET_F_GUEST_TSO4) | F(29), /* EVENT_IDX */
+		   0);
+	size_t len = tcp_frame(frame, 20000, 0x10);
+	struct virtio_net_hdr_v1 h = gso_hdr();
+	unsigned need = (unsigned)((HDR_LEN + len + RXBUF_LEN - 1) / RXBUF_LEN);
+	post_rx(0, 3);
+	ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len), 0);
+	ck_assert_uint_eq(used_idx(0), 0); /* it waits */
+	uint16_t event;
+	memcpy(&event, ram + Q0 + 0x2000 + 4 + 8 * QN, 2);
+	ck_assert_uint_eq(event, 3);
+	/* the buffers a driver then adds pass it, so it tells: delivered */
+	post_rx(3, need - 3);
+	ck_assert_uint_eq(used_idx(0), need);
+	ck_assert_uint_eq(join_used(need), HDR_LEN + len);
+	ck_assert_mem_eq(joined + HDR_LEN, frame, len);
+}
+END_TEST
+
 /* The first (count) used receive buffers hold one finished segment each
  * of (frame), in order, (total) payload bytes in all. */
 static void check_cut(unsigned count, size_t total)
@@ -610,6 +636,7 @@ int main(void)
 	tcase_add_test(t, test_tso_split_refuses_what_it_cannot_cut);
 	tcase_add_test(t, test_csum_finish);
 	tcase_add_test(t, test_mergeable_buffers_take_a_big_frame);
+	tcase_add_test(t, test_a_frame_short_of_buffers_asks_for_the_next);
 	tcase_add_test(t, test_a_plain_driver_gets_finished_frames);
 	tcase_add_test(t, test_transmit_offloads_in_software);
 	tcase_add_test(t, test_a_backend_reads_into_the_guests_buffers);
