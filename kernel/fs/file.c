@@ -83,9 +83,11 @@ void files_close_on_exec(void)
 
 struct file *file_new(struct inode *i, int flags)
 {
+	static uint64_t serials;
 	struct file *f = kmalloc(sizeof(*f));
 	if (!f)
 		return NULL;
+	f->serial = ++serials;
 	f->inode = i;
 	inode_get(i);
 	f->ops = i->fops;

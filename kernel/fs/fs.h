@@ -105,7 +105,8 @@ struct file {
 	int host_fd; /* console files: the monitor's 1 or 2 */
 	char *text;  /* generated files: their text, one page */
 	size_t text_len;
-	char *path; /* as opened, for /proc/self/fd; may be NULL */
+	char *path;	 /* as opened, for /proc/self/fd; may be NULL */
+	uint64_t serial; /* this open file's own, never given to another */
 };
 
 /* ---- inodes and directories (inode.c) ---- */

@@ -340,6 +340,7 @@ long sys_timerfd_gettime(int fd, uint64_t ucur)
 struct interest {
 	int fd;
 	struct file *file;
+	uint64_t serial; /* the file's: another may come at its address */
 	uint32_t events;
 	uint64_t data;
 	short last;   /* readiness last reported (edge-triggered) */
@@ -397,10 +398,20 @@ long sys_epoll_create(int size)
 	return size <= 0 ? -EINVAL : sys_epoll_create1(0);
 }
 
+/* Is interest (it) still on its open file, under its descriptor? A file
+ * closed and freed leaves it behind until a scan drops it, and a new
+ * one may be opened at the same address, under the same number. */
+static int alive(const struct interest *it)
+{
+	struct file *f = fd_get(it->fd);
+	return f == it->file && f->serial == it->serial;
+}
+
 static struct interest *ep_find(struct epoll *ep, int fd, struct file *f)
 {
 	for (int i = 0; i < ep->n; i++)
-		if (ep->items[i].fd == fd && ep->items[i].file == f)
+		if (ep->items[i].fd == fd && ep->items[i].file == f &&
+		    alive(&ep->items[i]))
 			return &ep->items[i];
 	return NULL;
 }
@@ -449,7 +460,13 @@ long sys_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
 				return r;
 		}
 		ep->items[ep->n++] = (struct interest){
-			fd, f, ev.events, ev.data, 0, file_generation(f), 0};
+			.fd = fd,
+			.file = f,
+			.serial = f->serial,
+			.events = ev.events,
+			.data = ev.data,
+			.gen = file_generation(f),
+		};
 		return 0;
 	case EPOLL_CTL_MOD:
 		if (!it)
@@ -478,7 +495,7 @@ static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
 	*deadline = UINT64_MAX;
 	for (int i = 0; i < ep->n && n < max; i++) {
 		struct interest *it = &ep->items[i];
-		if (fd_get(it->fd) != it->file) {
+		if (!alive(it)) {
 			/* closed (or reused): gone from the set */
 			*it = ep->items[--ep->n];
 			i--;

@@ -78,6 +78,29 @@ static int listener(struct sockaddr_in *a)
 	return l;
 }
 
+/* A descriptor closed while in the set, and its number given to a new
+ * file (which the kernel may well put where the old one was): the new
+ * one joins the set afresh and reports itself, as on Linux. Servers
+ * that close and accept all day do exactly this. */
+static void a_new_file_under_an_old_number(void)
+{
+	int ep = epoll_create1(0);
+	int e1 = eventfd(0, 0);
+	struct epoll_event ev = {EPOLLIN, {.u64 = 1}}, out[4];
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, e1, &ev) == 0, "an eventfd added");
+	close(e1);
+	int e2 = eventfd(1, 0);
+	ev.data.u64 = 2;
+	int r = epoll_ctl(ep, EPOLL_CTL_ADD, e2, &ev);
+	CHECK(e2 == e1 && r == 0,
+	      "closed, and a new one under its number added (%d)",
+	      r < 0 ? errno : 0);
+	CHECK(epoll_wait(ep, out, 4, 0) == 1 && out[0].data.u64 == 2,
+	      "the new one reports itself");
+	close(e2);
+	close(ep);
+}
+
 static void epolls(void)
 {
 	struct epoll_event ev, out[8];
@@ -169,5 +192,6 @@ int main(void)
 	eventfds();
 	timerfds();
 	epolls();
+	a_new_file_under_an_old_number();
 	return guest_done("epoll");
 }
