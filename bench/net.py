@@ -32,10 +32,9 @@ QEMU_MMIO = 0xfeb00000 + 23 * 512
 
 def wrk(start, url, settle=0.0):
     """The median of WRK_RUNS runs of wrk against (url), each figure on
-    its own, each against a server (start) brings up afresh (a second
-    run against the same guest server found some of its connections
-    never served: see the issue notes); socket errors of any run are
-    reported."""
+    its own, each against a server (start) brings up afresh, so that
+    runs do not inherit each other's connections; socket errors of any
+    run are reported."""
     runs = []
     for _ in range(WRK_RUNS):
         p = start()

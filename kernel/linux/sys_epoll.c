@@ -349,15 +349,38 @@ struct interest {
 };
 
 struct epoll {
-	struct interest *items; /* a page of them, more as needed */
+	struct interest *items; /* up to a page from kmalloc, then pages */
 	int n, cap;
 };
+
+/* Room for (cap) interests: kmalloc's up to a page, consecutive pages
+ * beyond (a server watches thousands of connections). */
+static struct interest *items_alloc(int cap)
+{
+	size_t bytes = (size_t)cap * sizeof(struct interest);
+	if (bytes <= PAGE_SIZE)
+		return kmalloc(bytes);
+	uint64_t pa = phys_alloc_contig((bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+	return pa ? phys_to_virt(pa) : NULL;
+}
+
+static void items_free(struct interest *items, int cap)
+{
+	size_t bytes = (size_t)cap * sizeof(struct interest);
+	if (bytes <= PAGE_SIZE) {
+		kfree(items, bytes);
+		return;
+	}
+	uint64_t pa = virt_to_phys(items);
+	for (size_t k = 0; k < (bytes + PAGE_SIZE - 1) / PAGE_SIZE; k++)
+		phys_free(pa + k * PAGE_SIZE);
+}
 
 static void ep_release(struct file *f)
 {
 	struct epoll *ep = priv(f);
 	if (ep->items)
-		kfree(ep->items, (size_t)ep->cap * sizeof(struct interest));
+		items_free(ep->items, ep->cap);
 	kfree(ep, sizeof(*ep));
 }
 
@@ -416,18 +439,24 @@ static struct interest *ep_find(struct epoll *ep, int fd, struct file *f)
 	return NULL;
 }
 
+/* Room for one more interest: those whose file was closed go first,
+ * then the array doubles, up to EP_MAX. */
 static int ep_grow(struct epoll *ep)
 {
+	for (int i = 0; i < ep->n; i++)
+		if (!alive(&ep->items[i]))
+			ep->items[i--] = ep->items[--ep->n];
+	if (ep->n < ep->cap)
+		return 0;
 	int cap = ep->cap ? ep->cap * 2 : 16;
-	size_t bytes = (size_t)cap * sizeof(struct interest);
-	if (bytes > PAGE_SIZE || ep->n >= EP_MAX)
+	if (ep->n >= EP_MAX)
 		return -ENOSPC;
-	struct interest *items = kmalloc(bytes);
+	struct interest *items = items_alloc(cap);
 	if (!items)
 		return -ENOMEM;
 	if (ep->items) {
 		memcpy(items, ep->items, (size_t)ep->n * sizeof(*items));
-		kfree(ep->items, (size_t)ep->cap * sizeof(*items));
+		items_free(ep->items, ep->cap);
 	}
 	ep->items = items;
 	ep->cap = cap;
@@ -486,14 +515,34 @@ long sys_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
 	}
 }
 
+static void reverse(struct interest *a, int lo, int hi)
+{
+	for (; lo < hi; lo++, hi--) {
+		struct interest t = a[lo];
+		a[lo] = a[hi];
+		a[hi] = t;
+	}
+}
+
+/* Interests (k) on come first, in order, then those before (k). */
+static void rotate(struct interest *a, int n, int k)
+{
+	reverse(a, 0, k - 1);
+	reverse(a, k, n - 1);
+	reverse(a, 0, n - 1);
+}
+
 /* Ready interests into (out) (up to max); with (report), edge and
- * one-shot state advance. (*deadline): when time alone changes one. */
+ * one-shot state advance. (*deadline): when time alone changes one.
+ * A wait that filled (out) leaves those it did not look at first for
+ * the next, so that none waits for ever behind ready ones (as Linux's
+ * ready list goes round). */
 static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
 		   int report, uint64_t *deadline)
 {
-	int n = 0;
+	int n = 0, i;
 	*deadline = UINT64_MAX;
-	for (int i = 0; i < ep->n && n < max; i++) {
+	for (i = 0; i < ep->n && n < max; i++) {
 		struct interest *it = &ep->items[i];
 		if (!alive(it)) {
 			/* closed (or reused): gone from the set */
@@ -529,6 +578,8 @@ static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
 		if (report && (it->events & EPOLLONESHOT))
 			it->disarmed = 1;
 	}
+	if (report && n == max && i < ep->n)
+		rotate(ep->items, ep->n, i);
 	return n;
 }
 

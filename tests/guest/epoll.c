@@ -101,6 +101,54 @@ static void a_new_file_under_an_old_number(void)
 	close(ep);
 }
 
+/* Two waits of (n) - 44 events each report every one of (n) ready
+ * interests (data 0 .. n - 1): a wait may give fewer than are ready, but
+ * the next does not give the same again first. */
+static int all_reported(int ep, struct epoll_event *out, int n)
+{
+	static char seen[1024];
+	memset(seen, 0, sizeof(seen));
+	int got = 0;
+	for (int w = 0; w < 2; w++) {
+		int k = epoll_wait(ep, out, n - 44, 0);
+		for (int j = 0; j < k; j++)
+			got += !seen[out[j].data.u64]++;
+	}
+	return got == n;
+}
+
+/* A set of more descriptors than a page of interests holds, as a server
+ * with a few hundred connections has: every one is added and reported,
+ * and those closed make room for new ones. */
+static void many_interests(void)
+{
+	enum { N = 300 };
+	static int fds[N];
+	static struct epoll_event out[N + 1];
+	int ep = epoll_create1(0), added = 0;
+	for (int i = 0; i < N; i++) {
+		fds[i] = eventfd(1, 0);
+		struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)i}};
+		added += fds[i] >= 0 &&
+			 epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == 0;
+	}
+	CHECK(added == N, "%d of %d eventfds added to one set", added, N);
+	CHECK(all_reported(ep, out, N), "all of them reported");
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < N; i++) {
+			close(fds[i]);
+			fds[i] = eventfd(1, 0);
+			struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)i}};
+			if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+				added = -1;
+		}
+	CHECK(added == N && all_reported(ep, out, N),
+	      "closed and replaced three times over, still %d", N);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	close(ep);
+}
+
 static void epolls(void)
 {
 	struct epoll_event ev, out[8];
@@ -193,5 +241,6 @@ int main(void)
 	timerfds();
 	epolls();
 	a_new_file_under_an_old_number();
+	many_interests();
 	return guest_done("epoll");
 }
