@@ -144,11 +144,11 @@ static int put_frame(struct net *n, const struct virtio_net_hdr_v1 *hdr,
 /* Deliver what waits, as far as there are buffers. Lock held. */
 static void flush_pending(struct net *n)
 {
-	int any = 0;
+	int any = 0, r = 0;
 	do {
 		while (n->pending) {
 			struct frame *f = n->pending;
-			int r = put_frame(n, &f->hdr, f->data, f->len);
+			r = put_frame(n, &f->hdr, f->data, f->len);
 			if (r <= 0)
 				break;
 			any = 1;
@@ -158,8 +158,8 @@ static void flush_pending(struct net *n)
 			free(f);
 		}
 		/* still short: tell us when buffers come (or look again if
-		 * some came meanwhile) */
-	} while (n->pending && virtq_arm_more(&n->dev.q[RXQ]));
+		 * some came meanwhile); a broken queue waits for its reset */
+	} while (n->pending && r == 0 && virtq_arm_more(&n->dev.q[RXQ]));
 	if (any)
 		virtio_notify(&n->dev, &n->dev.q[RXQ]);
 }
