@@ -1015,7 +1015,8 @@ void tcp_connect(struct tcp_cb *cb, uint32_t iss, uint64_t now)
 	arm_rexmit(cb, now);
 }
 
-static void take_options(struct tcp_cb *cb, const struct tcp_seg *syn)
+static void take_options(struct tcp_cb *cb, const struct tcp_seg *syn,
+			 uint64_t now)
 {
 	if (syn->mss)
 		cb->mss = min32(syn->mss, cb->our_mss);
@@ -1030,6 +1031,7 @@ static void take_options(struct tcp_cb *cb, const struct tcp_seg *syn)
 	cb->sack_ok = syn->sack_permitted;
 	cb->ts_ok = syn->ts;
 	cb->ts_recent = syn->tsval;
+	cb->ts_recent_at = now;
 	cb->snd_wnd = syn->wnd; /* never scaled in a SYN */
 	cb->snd_wl1 = syn->seq;
 	start_cwnd(cb);
@@ -1044,8 +1046,7 @@ void tcp_accept_syn(struct tcp_cb *cb, const struct tcp_seg *syn, uint32_t iss,
 	cb->iss = iss;
 	cb->snd_una = iss;
 	cb->snd_nxt = cb->snd_max = iss + 1;
-	take_options(cb, syn);
-	cb->ts_recent_at = now;
+	take_options(cb, syn, now);
 	cb->snd_wl2 = iss;
 	cb->state = TCP_SYN_RCVD;
 	cb->last_heard = now;
@@ -1096,8 +1097,7 @@ static void syn_sent_input(struct tcp_cb *cb, const struct tcp_seg *s,
 	cb->irs = s->seq;
 	cb->rcv_nxt = s->seq + 1;
 	cb->rcv_adv = cb->rcv_nxt; /* the window edge starts here */
-	take_options(cb, s);
-	cb->ts_recent_at = now;
+	take_options(cb, s, now);
 	if (ack_ok) {
 		cb->counts.bytes_acked += s->ack - cb->snd_una; /* as Linux */
 		cb->snd_una = s->ack;
