@@ -156,23 +156,24 @@ int virtq_should_notify(struct virtq *q)
 	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
-int virtq_arm_more(struct virtq *q)
-{
-	if (!q->event_idx || !q->ready)
-		return 0;
-	uint16_t *avail_event = (uint16_t *)&q->used->ring[q->num];
-	uint16_t seen = load16(&q->avail->idx);
-	__atomic_store_n(avail_event, seen, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return load16(&q->avail->idx) != seen;
-}
-
-int virtq_arm(struct virtq *q)
+/* Ask the driver to notify once its index passes (event); 1 if it is
+ * already elsewhere (look again rather than wait). */
+static int arm_at(struct virtq *q, uint16_t event)
 {
 	if (!q->event_idx || !q->ready)
 		return 0; /* nothing to ask of a queue not (yet) working */
 	uint16_t *avail_event = (uint16_t *)&q->used->ring[q->num];
-	__atomic_store_n(avail_event, q->last_avail, __ATOMIC_RELEASE);
+	__atomic_store_n(avail_event, event, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return load16(&q->avail->idx) != q->last_avail;
+	return load16(&q->avail->idx) != event;
+}
+
+int virtq_arm_more(struct virtq *q)
+{
+	return q->event_idx && q->ready && arm_at(q, load16(&q->avail->idx));
+}
+
+int virtq_arm(struct virtq *q)
+{
+	return arm_at(q, q->last_avail);
 }
