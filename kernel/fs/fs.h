@@ -18,7 +18,7 @@
 
 #define FS_NAME_MAX 255
 #define FS_PATH_MAX 4096
-#define FS_FD_MAX 1024
+#define FS_FD_MAX 4096 /* RLIMIT_NOFILE's hard limit, as Linux's default */
 #define FS_SYMLOOP_MAX 40
 #define FS_FILE_MAX (1ULL << 30) /* two-level page tree of 4 KiB pages */
 

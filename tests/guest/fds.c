@@ -49,9 +49,25 @@ int main(void)
 	      "close the copies");
 	CHECK(write(fd, "x", 1) == 1, "the original still works");
 
-	struct rlimit rl = {16, 16};
-	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "limit descriptors to 16");
+	/* a program may raise its limit to the hard one (servers do), and
+	 * then has that many descriptors */
+	struct rlimit rl;
 	int last = -1, n;
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max >= 4096,
+	      "a hard limit of 4096 descriptors or more");
+	rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "the limit raised");
+	while ((n = dup(fd)) >= 0)
+		last = n;
+	CHECK(last == (int)rl.rlim_cur - 1 && errno == EMFILE,
+	      "dup stops at the raised limit with EMFILE (last %d of %d)", last,
+	      (int)rl.rlim_cur);
+	for (int i = 4; i <= last; i++)
+		close(i);
+
+	rl = (struct rlimit){16, 16};
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "limit descriptors to 16");
+	last = -1;
 	while ((n = dup(fd)) >= 0)
 		last = n;
 	CHECK(last == 15 && errno == EMFILE,
