@@ -173,7 +173,8 @@ uint64_t clock_tsc_at(uint64_t ns);
 /* ---- memory (mm/) ---- */
 
 void phys_init(const struct hvm_start_info *si);
-uint64_t phys_alloc(void); /* a zeroed page, or 0 */
+uint64_t phys_alloc(void);	 /* a zeroed page, or 0 */
+uint64_t phys_alloc_dirty(void); /* one as the last user left it */
 void phys_free(uint64_t pa);
 /* (pages) physically consecutive pages, not zeroed, or 0. They are freed
  * one by one with phys_free. */

@@ -76,6 +76,42 @@ static uint32_t min32(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
+/* Pages for (n) bytes (off) bytes past the data of ring (r), within its
+ * room, taken from the owner where missing: how many of the bytes have
+ * one (fewer when memory ran out). */
+static uint32_t ring_reserve(struct tcp_cb *cb, struct tcp_ring *r,
+			     uint32_t off, uint32_t n)
+{
+	uint32_t cap = tcp_ring_cap(r), done = 0;
+	if (off >= cap - r->len)
+		return 0;
+	n = min32(n, cap - r->len - off);
+	while (done < n) {
+		uint32_t pos = (r->head + r->len + off + done) % cap;
+		uint8_t **page = &r->pages[pos / TCP_PAGE];
+		if (!*page && cb->ops->page_get)
+			*page = cb->ops->page_get(cb);
+		if (!*page)
+			break;
+		done += min32(TCP_PAGE - pos % TCP_PAGE, n - done);
+	}
+	return done;
+}
+
+/* Ring (r), if empty, gives its pages back and starts again at its first
+ * byte. The receive ring only without out-of-order data past its end. */
+static void ring_release(struct tcp_cb *cb, struct tcp_ring *r)
+{
+	if (r->len || !cb->ops->page_put)
+		return;
+	for (uint32_t i = 0; i < r->npages; i++)
+		if (r->pages[i]) {
+			cb->ops->page_put(cb, r->pages[i]);
+			r->pages[i] = NULL;
+		}
+	r->head = 0;
+}
+
 static uint32_t rcv_space(const struct tcp_cb *cb)
 {
 	return tcp_ring_cap(&cb->rcv) - cb->rcv.len;
@@ -1166,7 +1202,7 @@ static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data,
 {
 	uint32_t space = rcv_space(cb);
 	if (seq == cb->rcv_nxt) {
-		len = min32(len, space);
+		len = ring_reserve(cb, &cb->rcv, 0, min32(len, space));
 		tcp_ring_put(&cb->rcv, data, len);
 		cb->rcv_nxt += len;
 		/* ranges that were waiting behind the gap, already in place
@@ -1193,8 +1229,8 @@ static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data,
 	cb->counts.ooo_segs++;
 	if (off >= space)
 		return;
-	len = min32(len, space - off);
-	if (ooo_add(cb, seq, len))
+	len = ring_reserve(cb, &cb->rcv, off, min32(len, space - off));
+	if (len && ooo_add(cb, seq, len))
 		tcp_ring_put_at(&cb->rcv, off, data, len);
 }
 
@@ -1288,6 +1324,7 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 		uint32_t acked = ack - cb->snd_una;
 		cb->counts.bytes_acked += acked;
 		tcp_ring_drop(&cb->snd, acked);
+		ring_release(cb, &cb->snd);
 		cb->snd_una = ack;
 		if (cb->sack_ok) {
 			sack_trim(cb);
@@ -1537,7 +1574,8 @@ uint32_t tcp_send(struct tcp_cb *cb, const void *data, uint32_t len,
 {
 	if (cb->fin_queued)
 		return 0;
-	uint32_t n = tcp_ring_put(&cb->snd, data, len);
+	uint32_t n = tcp_ring_put(&cb->snd, data,
+				  ring_reserve(cb, &cb->snd, 0, len));
 	tcp_output(cb, now);
 	return n;
 }
@@ -1554,6 +1592,8 @@ uint32_t tcp_recv(struct tcp_cb *cb, void *out, uint32_t len, uint64_t now)
 	uint32_t cap = tcp_ring_cap(&cb->rcv);
 	cb->rcv.head = (cb->rcv.head + len) % cap;
 	cb->rcv.len -= len;
+	if (!cb->nooo)
+		ring_release(cb, &cb->rcv);
 	/* a window update when the window (what we may announce of the
 	 * ring's room) grew by two segments or half the most it can be
 	 * (receiver-side silly window avoidance, 3.8.6.2.2) and at

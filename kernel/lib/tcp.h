@@ -56,7 +56,10 @@ enum tcp_state {
 #define TCP_SENT_MAX 64	  /* send times of first transmissions kept */
 #define TCP_RTX_MAX 32	  /* resent ranges, with their times, kept */
 
-/* A byte ring over (npages) pages: (len) bytes from (head). */
+/* A byte ring over (npages) pages: (len) bytes from (head). A page no
+ * data has reached yet is NULL; a connection's rings take their pages as
+ * data comes (tcp_ops.page_get) and give them back once empty. Every
+ * page the data lies in is there. */
 struct tcp_ring {
 	uint8_t **pages;
 	uint32_t npages;
@@ -163,6 +166,12 @@ struct tcp_ops {
 		       uint32_t data_off, uint32_t len);
 	/* state changed, data or room appeared: wake whoever waits */
 	void (*event)(struct tcp_cb *cb);
+	/* a page (TCP_PAGE bytes) for one of (cb)'s rings, or NULL when
+	 * there is none to be had (the data is then not taken: the peer
+	 * resends it, the program's write waits); and one a ring gave back.
+	 * Without them, rings keep the pages they were given. */
+	void *(*page_get)(struct tcp_cb *cb);
+	void (*page_put)(struct tcp_cb *cb, void *page);
 };
 
 struct tcp_cb {

@@ -128,7 +128,7 @@ int phys_shared(uint64_t pa)
 	return n < nshares && shares[n] != 0;
 }
 
-uint64_t phys_alloc(void)
+uint64_t phys_alloc_dirty(void)
 {
 	uint64_t pa = 0;
 
@@ -144,7 +144,14 @@ uint64_t phys_alloc(void)
 		ranges[cur].start += PAGE_SIZE;
 	}
 	nfree--;
-	memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	return pa;
+}
+
+uint64_t phys_alloc(void)
+{
+	uint64_t pa = phys_alloc_dirty();
+	if (pa)
+		memset(phys_to_virt(pa), 0, PAGE_SIZE);
 	return pa;
 }
 

@@ -7,15 +7,17 @@
  * MiB), the window a bulk transfer needs (here, with 64 KiB frames, and
  * over a link with a long round trip), while connections that never
  * fill theirs (most requests and answers) keep the small ones; a ring
- * that was not filled for a second shrinks back once it is empty. A
+ * that was not filled for a second shrinks back once it is empty. Those
+ * sizes are what a ring may hold: it takes its pages as data comes and
+ * gives them back whenever it empties, so that an idle connection holds
+ * none (a server's keep-alive connections are idle most of the time). A
  * connection the program has closed stays until TCP is done with it (its
  * FIN acknowledged, TIME_WAIT over), then it is freed. In TIME_WAIT it
- * has no data left to send or take, so its ring pages go back at once;
- * beyond TIMEWAIT_MAX such connections a new one is freed without its
- * TIME_WAIT, as Linux does when its tcp_max_tw_buckets are used up. A listener
- * keeps connections whose handshake is under way and those ready to accept, up
- * to its backlog; a SYN beyond that is dropped, as Linux does, so the
- * peer tries again.
+ * has no data left to send or take; beyond TIMEWAIT_MAX such connections a new
+ * one is freed without its TIME_WAIT, as Linux does when its tcp_max_tw_buckets
+ * are used up. A listener keeps connections whose handshake is under way and
+ * those ready to accept, up to its backlog; a SYN beyond that is dropped, as
+ * Linux does, so the peer tries again.
  */
 #include "net/socket.h"
 #include "fs/fs.h"
@@ -109,7 +111,26 @@ static void cb_event(struct tcp_cb *cb)
 	((struct sock *)cb->owner)->gen++;
 }
 
-static const struct tcp_ops ops = {cb_output, cb_event};
+/* Ring pages come from the page allocator as data arrives and go back
+ * when a ring empties, so that an idle connection holds none. They need
+ * not be zeroed: a ring shows only the bytes written to it. */
+static void *cb_page_get(struct tcp_cb *cb)
+{
+	uint64_t pa = phys_alloc_dirty();
+	if (!pa)
+		return NULL;
+	((struct sock *)cb->owner)->npages++;
+	return phys_to_virt(pa);
+}
+
+static void cb_page_put(struct tcp_cb *cb, void *page)
+{
+	((struct sock *)cb->owner)->npages--;
+	phys_free(virt_to_phys(page));
+}
+
+static const struct tcp_ops ops = {cb_output, cb_event, cb_page_get,
+				   cb_page_put};
 
 /* Segments of many at once to (rip), when the device cuts them. */
 static uint32_t tso_for(uint32_t rip)
@@ -155,17 +176,11 @@ int tcp_sock_init(struct sock *s)
 	s->pages = kmalloc(2 * TCP_RING_PAGES * sizeof(uint8_t *));
 	if (!s->tcp || !s->pages)
 		return -ENOMEM;
-	s->tcp->snd = (struct tcp_ring){small_pages(s, 0), 0, 0, 0};
-	s->tcp->rcv = (struct tcp_ring){small_pages(s, 1), 0, 0, 0};
-	struct tcp_ring *rings[] = {&s->tcp->snd, &s->tcp->rcv};
-	for (unsigned i = 0; i < 2 * TCP_RING_PAGES; i++) {
-		struct tcp_ring *r = rings[i / TCP_RING_PAGES];
-		uint64_t pa = phys_alloc();
-		if (!pa)
-			return -ENOMEM; /* sock_free returns what was taken */
-		r->pages[r->npages++] = phys_to_virt(pa);
-		s->npages++;
-	}
+	memset(s->pages, 0, 2 * TCP_RING_PAGES * sizeof(uint8_t *));
+	s->tcp->snd =
+		(struct tcp_ring){small_pages(s, 0), TCP_RING_PAGES, 0, 0};
+	s->tcp->rcv =
+		(struct tcp_ring){small_pages(s, 1), TCP_RING_PAGES, 0, 0};
 	tcp_init(s->tcp, &ops, s, OUR_MSS);
 	random_bytes(&s->ts_offset, sizeof(s->ts_offset));
 	return 0;
@@ -275,16 +290,8 @@ static int ring_grow(struct sock *s, struct tcp_ring *r)
 	uint8_t **turned = kmalloc(BIG_PAGES_SIZE);
 	if (!turned)
 		return 0; /* no memory: the ring stays as it is */
-	for (uint32_t j = old; j < most; j++) {
-		uint64_t pa = phys_alloc();
-		if (!pa) {
-			while (j-- > old)
-				phys_free(virt_to_phys(turned[j]));
-			kfree(turned, BIG_PAGES_SIZE);
-			return 0;
-		}
-		turned[j] = phys_to_virt(pa);
-	}
+	for (uint32_t j = old; j < most; j++)
+		turned[j] = NULL; /* taken as data comes */
 	uint32_t first = r->head / PAGE_SIZE;
 	for (uint32_t j = 0; j < old; j++)
 		turned[j] = r->pages[(first + j) % old];
@@ -293,7 +300,6 @@ static int ring_grow(struct sock *s, struct tcp_ring *r)
 	r->pages = turned;
 	r->head = off;
 	r->npages = most;
-	s->npages += most - old;
 	return 1;
 }
 
@@ -301,12 +307,11 @@ static int ring_grow(struct sock *s, struct tcp_ring *r)
 static void ring_shrink(struct sock *s, struct tcp_ring *r)
 {
 	uint8_t **small = small_pages(s, r == &s->tcp->rcv);
-	for (uint32_t j = TCP_RING_PAGES; j < r->npages; j++)
-		phys_free(virt_to_phys(r->pages[j]));
-	for (uint32_t j = 0; j < TCP_RING_PAGES; j++)
-		small[j] = r->pages[j];
+	for (uint32_t j = 0; j < r->npages; j++)
+		if (r->pages[j])
+			cb_page_put(s->tcp, r->pages[j]);
+	memset(small, 0, TCP_RING_PAGES * sizeof(uint8_t *));
 	kfree(r->pages, BIG_PAGES_SIZE);
-	s->npages -= r->npages - TCP_RING_PAGES;
 	*r = (struct tcp_ring){small, TCP_RING_PAGES, 0, 0};
 }
 
@@ -316,12 +321,12 @@ void tcp_sock_rings_free(struct sock *s)
 	for (int k = 0; k < 2; k++) {
 		struct tcp_ring *r = rings[k];
 		for (uint32_t j = 0; j < r->npages; j++)
-			phys_free(virt_to_phys(r->pages[j]));
+			if (r->pages[j])
+				cb_page_put(s->tcp, r->pages[j]);
 		if (r->pages && !is_small(s, r))
 			kfree(r->pages, BIG_PAGES_SIZE);
 		*r = (struct tcp_ring){small_pages(s, k), 0, 0, 0};
 	}
-	s->npages = 0;
 }
 
 static int grown(const struct sock *s)

@@ -59,7 +59,44 @@ static void event(struct tcp_cb *cb)
 	((struct end *)cb->owner)->events++;
 }
 
-static const struct tcp_ops ops = {output, event};
+static const struct tcp_ops ops = {output, event, NULL, NULL};
+
+/* Pages taken as data comes, as the kernel's rings take them: how many
+ * are held, and how many more there are to take (-1: no end). */
+static int pages_held, pages_left = -1;
+
+static void *page_get(struct tcp_cb *cb)
+{
+	(void)cb;
+	if (pages_left == 0)
+		return NULL;
+	if (pages_left > 0)
+		pages_left--;
+	pages_held++;
+	return malloc(TCP_PAGE);
+}
+
+static void page_put(struct tcp_cb *cb, void *page)
+{
+	(void)cb;
+	pages_held--;
+	free(page);
+}
+
+static const struct tcp_ops lazy_ops = {output, event, page_get, page_put};
+
+/* (e)'s rings, empty, give their pages back and take them as data
+ * comes from now on. */
+static void go_lazy(struct end *e)
+{
+	ck_assert_uint_eq(e->cb.snd.len + e->cb.rcv.len, 0);
+	for (int i = 0; i < 256; i++) {
+		free(e->sp[i]);
+		free(e->rp[i]);
+		e->sp[i] = e->rp[i] = NULL;
+	}
+	e->cb.ops = &lazy_ops;
+}
 
 static void setup(struct end *e, uint32_t snd_pages, uint32_t rcv_pages,
 		  uint16_t mss)
@@ -201,6 +238,8 @@ static void teardown(void)
 	teardown_end(&B);
 	now = T0;
 	wire_ts = 0;
+	pages_held = 0;
+	pages_left = -1;
 }
 
 static void fill(uint8_t *p, uint32_t n, uint32_t seed)
@@ -322,6 +361,79 @@ START_TEST(test_data_both_ways)
 	tcp_timer(&A.cb, now);
 	ck_assert_int_eq(A.nout, before + 1);
 	ck_assert_uint_eq(A.out[before].ack, B.cb.snd_nxt);
+}
+END_TEST
+
+/* A connected to B, both rings of each taking pages as data comes; A
+ * sends segments as soon as it can (no Nagle). */
+static void handshake_lazy(void)
+{
+	handshake(1460, 1460);
+	go_lazy(&A);
+	go_lazy(&B);
+	A.cb.nodelay = 1;
+}
+
+/* Rings without pages take them as data comes, a page per 4 KiB the
+ * data touches, and give them all back once emptied: by the ACK on the
+ * sending side, by the program's read on the receiving one. */
+START_TEST(test_rings_take_pages_as_data_comes_and_give_them_back)
+{
+	static uint8_t data[10000];
+	handshake_lazy();
+	fill(data, sizeof(data), 5);
+	ck_assert_uint_eq(tcp_send(&A.cb, data, sizeof(data), now),
+			  sizeof(data));
+	ck_assert_int_eq(pages_held, 3); /* 10000 bytes: three pages */
+	flush_acks(&A, &B);
+	flush_acks(&A, &B);		 /* the last one's */
+	ck_assert_int_eq(pages_held, 3); /* acknowledged: B's now */
+	expect_received(&B, data, sizeof(data));
+	ck_assert_int_eq(pages_held, 0);
+	/* again, from where the rings start once more */
+	ck_assert_uint_eq(B.cb.rcv.head, 0);
+	tcp_send(&A.cb, data, 100, now);
+	settle(&A, &B);
+	ck_assert_int_eq(pages_held, 2); /* one each: the ACK is delayed */
+	expect_received(&B, data, 100);
+	ck_assert_int_eq(pages_held, 1);
+	flush_acks(&A, &B);
+	ck_assert_int_eq(pages_held, 0);
+}
+END_TEST
+
+/* Without a page to be had, data is not taken: the sender's write takes
+ * nothing, the receiver does not acknowledge what it could not keep,
+ * and the data comes again when the timer resends it. Out-of-order data
+ * is not held either. */
+START_TEST(test_data_without_pages_is_not_taken)
+{
+	static uint8_t data[4000];
+	handshake_lazy();
+	fill(data, sizeof(data), 6);
+	pages_left = 0;
+	ck_assert_uint_eq(tcp_send(&A.cb, data, sizeof(data), now), 0);
+	pages_left = 1; /* A's: B has none */
+	ck_assert_uint_eq(tcp_send(&A.cb, data, sizeof(data), now),
+			  sizeof(data));
+	ck_assert_int_eq(A.nout - A.taken, 3);
+	drop(&A); /* the first goes missing: the others are out of order */
+	settle(&A, &B);
+	ck_assert_uint_eq(B.cb.rcv_nxt, 1001);
+	ck_assert_int_eq(B.cb.nooo, 0);
+	ck_assert_uint_eq(B.cb.rcv.len, 0);
+	ck_assert_uint_eq(A.cb.snd_una, 1001);
+	pages_left = -1;
+	now = A.cb.rexmit_at;
+	tcp_timer(&A.cb, now);
+	while (A.cb.snd_una != A.cb.snd_nxt) {
+		settle(&A, &B);
+		now += TCP_DELACK;
+		tcp_timer(&A.cb, now);
+		tcp_timer(&B.cb, now);
+	}
+	expect_received(&B, data, sizeof(data));
+	ck_assert_int_eq(pages_held, 0);
 }
 END_TEST
 
@@ -1538,6 +1650,9 @@ int main(void)
 	tcase_add_test(t, test_data_both_ways);
 	tcase_add_test(t, test_a_batch_of_segments_earns_one_ack);
 	tcase_add_test(t, test_window_never_exceeds_the_buffer);
+	tcase_add_test(t,
+		       test_rings_take_pages_as_data_comes_and_give_them_back);
+	tcase_add_test(t, test_data_without_pages_is_not_taken);
 	tcase_add_test(t, test_window_update_without_window_scale);
 	tcase_add_test(t, test_orderly_close);
 	tcase_add_test(t, test_close_after_the_peer_delivers_queued_data);
