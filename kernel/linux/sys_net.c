@@ -665,8 +665,10 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		switch (name) {
 		case TCP_NODELAY_OPT:
 			s->tcp->nodelay = !!v;
-			if (v)
+			if (v) {
 				tcp_output(s->tcp, clock_monotonic_ns());
+				tcp_sock_touch(s);
+			}
 			return 0;
 		case TCP_KEEPIDLE_OPT:
 		case TCP_KEEPINTVL_OPT:

@@ -298,13 +298,22 @@ static long sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	}
 }
 
+void sock_link(struct sock *s)
+{
+	s->next = all_socks;
+	if (all_socks)
+		all_socks->pprev = &s->next;
+	all_socks = s;
+	s->pprev = &all_socks;
+}
+
 void sock_free(struct sock *s)
 {
-	for (struct sock **pp = &all_socks; *pp; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
+	*s->pprev = s->next;
+	if (s->next)
+		s->next->pprev = s->pprev;
+	if (s->proto == IP_PROTO_TCP)
+		tcp_sock_unhash(s);
 	while (s->head) {
 		struct dgram *d = s->head;
 		s->head = d->next;
@@ -389,8 +398,7 @@ struct file *sock_create(int type, int nonblock)
 	s->proto = type == 1 /* SOCK_STREAM */ ? IP_PROTO_TCP : IP_PROTO_UDP;
 	s->rcvbuf = RCVBUF_DEFAULT;
 	s->sndbuf = RCVBUF_DEFAULT;
-	s->next = all_socks;
-	all_socks = s;
+	sock_link(s);
 	struct file *f = NULL;
 	if ((s->proto != IP_PROTO_TCP || tcp_sock_init(s) == 0))
 		f = sock_file_for(s, nonblock);

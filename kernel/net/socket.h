@@ -17,10 +17,10 @@ struct dgram;
 #define TCP_RING_PAGES_MAX 512
 
 struct sock {
-	struct sock *next; /* all sockets */
-	int type;	   /* SOCK_DGRAM or SOCK_STREAM */
-	int proto;	   /* IP_PROTO_UDP or IP_PROTO_TCP */
-	uint32_t lip, rip; /* network order; 0: any / none */
+	struct sock *next, **pprev; /* all sockets */
+	int type;		    /* SOCK_DGRAM or SOCK_STREAM */
+	int proto;		    /* IP_PROTO_UDP or IP_PROTO_TCP */
+	uint32_t lip, rip;	    /* network order; 0: any / none */
 	uint16_t lport, rport;
 	int bound, connected;
 	int reuseaddr, reuseport, broadcast, keepalive;
@@ -49,6 +49,10 @@ struct sock {
 	int linger_on, linger_sec;
 	int connect_started;
 	uint64_t gen; /* bumped by every arrival and state change */
+	/* TCP: in the table of connections, or the list of listeners */
+	struct sock *hnext, **hpprev;
+	/* TCP: in the list of sockets the timer pass is to look at */
+	struct sock *tnext, **tpprev;
 };
 
 extern const struct file_ops socket_ops;
@@ -63,11 +67,20 @@ struct file *sock_create(int type, int nonblock);
 struct file *socket_file_new(const struct file_ops *ops, int nonblock);
 /* A socket file for (s) (an accepted connection). */
 struct file *sock_file_for(struct sock *s, int nonblock);
+/* (s), new, joins all_socks. */
+void sock_link(struct sock *s);
 void sock_free(struct sock *s);
 extern struct sock *all_socks;
 
 /* ---- TCP sockets (tcp_sock.c) ---- */
 int tcp_sock_init(struct sock *s);
+/* (s) leaves the table segments are matched with, and the timer pass's
+ * list (when freed). */
+void tcp_sock_unhash(struct sock *s);
+/* Something happened to (s) that may have set a timer sooner: the next
+ * timer pass looks at it (the others it looks at only once the soonest
+ * timer it knew of is due). */
+void tcp_sock_touch(struct sock *s);
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		    int csum_ok);
 int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port);

@@ -194,6 +194,68 @@ static uint32_t new_iss(void)
 	return r + (uint32_t)(clock_monotonic_ns() / 4000) + iss_counter++;
 }
 
+/* Segments find their connection in a hash table by ports and peer
+ * address, and a listener in a list of them, so that the cost of each
+ * does not grow with the connections open. */
+#define CONN_HASH 1024 /* buckets, a power of two */
+static struct sock *conns[CONN_HASH], *listeners;
+
+static struct sock **bucket(uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	uint32_t h = (rip ^ ((uint32_t)lport << 16 | rport)) * 2654435761u;
+	return &conns[(h >> 16) & (CONN_HASH - 1)];
+}
+
+static void hash_into(struct sock **head, struct sock *s)
+{
+	tcp_sock_unhash(s);
+	s->hnext = *head;
+	if (*head)
+		(*head)->hpprev = &s->hnext;
+	*head = s;
+	s->hpprev = head;
+}
+
+/* Sockets something happened to since the timer pass last looked at
+ * them, and the soonest timer of the others as that pass found it (or
+ * sooner: a timer stopped since leaves it early, and the pass then looks
+ * at every socket again). */
+static struct sock *touched;
+static uint64_t others_next;
+
+static void untouch(struct sock *s)
+{
+	*s->tpprev = s->tnext;
+	if (s->tnext)
+		s->tnext->tpprev = s->tpprev;
+	s->tnext = NULL;
+	s->tpprev = NULL;
+}
+
+void tcp_sock_touch(struct sock *s)
+{
+	if (s->tpprev || !s->tcp)
+		return;
+	s->tnext = touched;
+	if (touched)
+		touched->tpprev = &s->tnext;
+	touched = s;
+	s->tpprev = &touched;
+}
+
+void tcp_sock_unhash(struct sock *s)
+{
+	if (s->tpprev)
+		untouch(s);
+	if (!s->hpprev)
+		return;
+	*s->hpprev = s->hnext;
+	if (s->hnext)
+		s->hnext->hpprev = s->hpprev;
+	s->hnext = NULL;
+	s->hpprev = NULL;
+}
+
 int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port)
 {
 	struct tcp_cb *cb = s->tcp;
@@ -219,11 +281,13 @@ int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port)
 		return -ENETUNREACH;
 	s->rip = ip;
 	s->rport = port;
+	hash_into(bucket(s->lport, ip, port), s);
 	route(s);
 	s->connected = 1;
 	s->connect_started = 1;
 	cb->error = 0;
 	tcp_connect(cb, new_iss(), clock_monotonic_ns());
+	tcp_sock_touch(s);
 	return 0;
 }
 
@@ -241,6 +305,7 @@ int tcp_sock_listen(struct sock *s, int backlog)
 					     : backlog;
 	if (!s->listening) {
 		s->listening = 1;
+		hash_into(&listeners, s);
 		tcp_listen(s->tcp);
 	}
 	return 0;
@@ -369,6 +434,7 @@ long tcp_sock_send(struct sock *s, const void *data, size_t len)
 	uint32_t n = tcp_send(cb, data,
 			      len > 0x7fffffff ? 0x7fffffff : (uint32_t)len,
 			      clock_monotonic_ns());
+	tcp_sock_touch(s);
 	if (cb->snd.len == tcp_ring_cap(&cb->snd)) {
 		s->snd_full = 1;
 		s->full_at = clock_monotonic_ns();
@@ -388,6 +454,7 @@ long tcp_sock_recv(struct sock *s, void *out, size_t len, int peek)
 			tcp_ring_peek(&cb->rcv, 0, out, n);
 			return n;
 		}
+		tcp_sock_touch(s);
 		return tcp_recv(cb, out, n, clock_monotonic_ns());
 	}
 	if (!s->connected)
@@ -414,6 +481,7 @@ int tcp_sock_shutdown(struct sock *s, int how)
 	if (how != 0 && !s->shut_wr) {
 		s->shut_wr = 1;
 		tcp_close(cb, clock_monotonic_ns());
+		tcp_sock_touch(s);
 	}
 	return 0;
 }
@@ -448,10 +516,12 @@ void tcp_sock_release(struct sock *s)
 	} else {
 		tcp_close(cb, clock_monotonic_ns());
 	}
-	if (cb->state == TCP_CLOSED)
+	if (cb->state == TCP_CLOSED) {
 		sock_free(s);
-	else
+	} else {
 		s->orphan = 1; /* freed when TCP is done */
+		tcp_sock_touch(s);
+	}
 }
 
 /* Linux's numbers for the states (include/net/tcp_states.h), which
@@ -569,7 +639,7 @@ short tcp_sock_ready(struct sock *s)
 /* After the machine ran: a finished handshake goes to its listener's
  * accept queue; a connection that is over and that nobody holds is freed
  * (a failed handshake, or one the program closed). */
-static void after(struct sock *s)
+static int after(struct sock *s)
 {
 	struct tcp_cb *cb = s->tcp;
 	/* full: the peer cannot send another whole segment (and a bigger
@@ -590,7 +660,7 @@ static void after(struct sock *s)
 	if (s->orphan && cb->state == TCP_TIME_WAIT && !s->timewait) {
 		if (timewait_count >= TIMEWAIT_MAX) {
 			sock_free(s);
-			return;
+			return 1;
 		}
 		tcp_sock_rings_free(s);
 		s->timewait = 1;
@@ -600,11 +670,16 @@ static void after(struct sock *s)
 		if (s->pending) {
 			s->parent->pending--;
 			sock_free(s);
-		} else if (s->orphan) {
+			return 1;
+		}
+		if (s->orphan) {
 			timewait_count -= s->timewait;
 			sock_free(s);
+			return 1;
 		}
 	}
+	tcp_sock_touch(s);
+	return 0;
 }
 
 /* ---- segments in ---- */
@@ -612,18 +687,16 @@ static void after(struct sock *s)
 static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
 			 uint16_t rport)
 {
-	struct sock *listener = NULL;
-	for (struct sock *s = all_socks; s; s = s->next) {
-		if (s->proto != IP_PROTO_TCP || !s->bound || s->lport != lport)
-			continue;
-		if (s->lip && s->lip != lip)
-			continue;
-		if (s->connected && s->rip == rip && s->rport == rport &&
-		    s->tcp->state != TCP_CLOSED)
+	for (struct sock *s = *bucket(lport, rip, rport); s; s = s->hnext)
+		if (s->lport == lport && s->rip == rip && s->rport == rport &&
+		    (!s->lip || s->lip == lip) && s->tcp->state != TCP_CLOSED)
 			return s;
-		if (s->listening && (!listener || s->lip))
+	/* the newest listener on the port, one bound to the address first */
+	struct sock *listener = NULL;
+	for (struct sock *s = listeners; s; s = s->hnext)
+		if (s->lport == lport && (!s->lip || s->lip == lip) &&
+		    (!listener || (s->lip && !listener->lip)))
 			listener = s;
-	}
 	return listener;
 }
 
@@ -686,8 +759,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		c->sndbuf = s->sndbuf;
 		c->rcvbuf_set = s->rcvbuf_set;
 		c->sndbuf_set = s->sndbuf_set;
-		c->next = all_socks;
-		all_socks = c;
+		sock_link(c);
 		if (tcp_sock_init(c) < 0) {
 			sock_free(c);
 			return;
@@ -698,12 +770,14 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		c->lport = h->dport;
 		c->rip = ip->src;
 		c->rport = h->sport;
+		hash_into(bucket(c->lport, c->rip, c->rport), c);
 		route(c);
 		c->bound = c->connected = 1;
 		c->parent = s;
 		c->pending = 1;
 		s->pending++;
 		tcp_accept_syn(c->tcp, &seg, new_iss(), now);
+		tcp_sock_touch(c);
 		return;
 	}
 	if (s && (seg.flags & TCP_RST))
@@ -719,28 +793,52 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	}
 }
 
+/* (s)'s timers that are due, run: when it next needs the pass
+ * (UINT64_MAX if it was freed or has no timer). */
+static uint64_t visit(struct sock *s, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	if (grown(s)) {
+		rings_shrink(s, now);
+		if (grown(s))
+			next = s->full_at + RING_IDLE_NS;
+	}
+	if (tcp_next_timer(s->tcp) <= now) {
+		tcp_timer(s->tcp, now);
+		if (after(s))
+			return UINT64_MAX;
+		untouch(s); /* after() touched it: looked at here */
+	}
+	uint64_t t = tcp_next_timer(s->tcp);
+	return t < next ? t : next;
+}
+
+/* The touched sockets, and every other one once the soonest timer known
+ * among them is due: a pass costs what happened, not the connections
+ * open (a server with thousands of idle ones runs this at every call). */
 uint64_t tcp_sock_timers(uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
-	for (struct sock *s = all_socks, *n; s; s = n) {
-		n = s->next;
-		if (s->proto != IP_PROTO_TCP || !s->tcp)
-			continue;
-		if (grown(s)) {
-			rings_shrink(s, now);
-			if (grown(s) && s->full_at + RING_IDLE_NS < next)
-				next = s->full_at + RING_IDLE_NS;
+	if (now >= others_next) {
+		while (touched)
+			untouch(touched);
+		for (struct sock *s = all_socks, *n; s; s = n) {
+			n = s->next;
+			if (s->proto == IP_PROTO_TCP && s->tcp) {
+				uint64_t t = visit(s, now);
+				next = t < next ? t : next;
+			}
 		}
-		uint64_t t = tcp_next_timer(s->tcp);
-		if (t <= now) {
-			tcp_timer(s->tcp, now);
-			after(s); /* may free it */
-			continue;
-		}
-		if (t < next)
-			next = t;
+		return others_next = next;
 	}
-	return next;
+	next = others_next;
+	while (touched) {
+		struct sock *s = touched;
+		untouch(s);
+		uint64_t t = visit(s, now);
+		next = t < next ? t : next;
+	}
+	return others_next = next;
 }
 
 /* The program is ending: what it wrote must still reach its peers, as it
@@ -765,6 +863,7 @@ void tcp_sock_drain(uint64_t limit_ns)
 			tcp_abort(s->tcp);
 		else
 			tcp_close(s->tcp, now);
+		tcp_sock_touch(s);
 	}
 	for (;;) {
 		int busy = 0;
