@@ -58,12 +58,13 @@ enum tcp_state {
 
 /* A byte ring over (npages) pages: (len) bytes from (head). A page no
  * data has reached yet is NULL; a connection's rings take their pages as
- * data comes (tcp_ops.page_get) and give them back once empty. Every
- * page the data lies in is there. */
+ * data comes (tcp_ops.page_get) and, unless told to keep them, give them
+ * back once empty. Every page the data lies in is there. */
 struct tcp_ring {
 	uint8_t **pages;
 	uint32_t npages;
 	uint32_t head, len;
+	int keep; /* keeps its pages when empty (one grown for a burst) */
 };
 
 static inline uint32_t tcp_ring_cap(const struct tcp_ring *r)

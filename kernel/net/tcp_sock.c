@@ -8,9 +8,10 @@
  * over a link with a long round trip), while connections that never
  * fill theirs (most requests and answers) keep the small ones; a ring
  * that was not filled for a second shrinks back once it is empty. Those
- * sizes are what a ring may hold: it takes its pages as data comes and
- * gives them back whenever it empties, so that an idle connection holds
- * none (a server's keep-alive connections are idle most of the time). A
+ * sizes are what a ring may hold: it takes its pages as data comes and,
+ * while small, gives them back whenever it empties, so that an idle
+ * connection holds none (a server's keep-alive connections are idle most
+ * of the time); a grown ring keeps them until it shrinks. A
  * connection the program has closed stays until TCP is done with it (its
  * FIN acknowledged, TIME_WAIT over), then it is freed. In TIME_WAIT it
  * has no data left to send or take; beyond TIMEWAIT_MAX such connections a new
@@ -178,9 +179,9 @@ int tcp_sock_init(struct sock *s)
 		return -ENOMEM;
 	memset(s->pages, 0, 2 * TCP_RING_PAGES * sizeof(uint8_t *));
 	s->tcp->snd =
-		(struct tcp_ring){small_pages(s, 0), TCP_RING_PAGES, 0, 0};
+		(struct tcp_ring){small_pages(s, 0), TCP_RING_PAGES, 0, 0, 0};
 	s->tcp->rcv =
-		(struct tcp_ring){small_pages(s, 1), TCP_RING_PAGES, 0, 0};
+		(struct tcp_ring){small_pages(s, 1), TCP_RING_PAGES, 0, 0, 0};
 	tcp_init(s->tcp, &ops, s, OUR_MSS);
 	random_bytes(&s->ts_offset, sizeof(s->ts_offset));
 	return 0;
@@ -365,6 +366,7 @@ static int ring_grow(struct sock *s, struct tcp_ring *r)
 	r->pages = turned;
 	r->head = off;
 	r->npages = most;
+	r->keep = 1; /* its pages, until it shrinks back */
 	return 1;
 }
 
@@ -377,7 +379,7 @@ static void ring_shrink(struct sock *s, struct tcp_ring *r)
 			cb_page_put(s->tcp, r->pages[j]);
 	memset(small, 0, TCP_RING_PAGES * sizeof(uint8_t *));
 	kfree(r->pages, BIG_PAGES_SIZE);
-	*r = (struct tcp_ring){small, TCP_RING_PAGES, 0, 0};
+	*r = (struct tcp_ring){small, TCP_RING_PAGES, 0, 0, 0};
 }
 
 void tcp_sock_rings_free(struct sock *s)
@@ -390,7 +392,7 @@ void tcp_sock_rings_free(struct sock *s)
 				cb_page_put(s->tcp, r->pages[j]);
 		if (r->pages && !is_small(s, r))
 			kfree(r->pages, BIG_PAGES_SIZE);
-		*r = (struct tcp_ring){small_pages(s, k), 0, 0, 0};
+		*r = (struct tcp_ring){small_pages(s, k), 0, 0, 0, 0};
 	}
 }
 

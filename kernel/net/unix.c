@@ -124,7 +124,7 @@ static struct usock *usock_new(int type)
 			}
 			u->pages[i] = phys_to_virt(pa);
 		}
-		u->rx = (struct tcp_ring){u->pages, UNIX_RING_PAGES, 0, 0};
+		u->rx = (struct tcp_ring){u->pages, UNIX_RING_PAGES, 0, 0, 0};
 	}
 	u->next = all_usocks;
 	all_usocks = u;

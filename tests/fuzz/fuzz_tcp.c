@@ -113,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	memset(&cb, 0, sizeof(cb));
 	sent_any = 0;
-	cb.snd = (struct tcp_ring){snd, 2, 0, 0};
-	cb.rcv = (struct tcp_ring){rcv, 2, 0, 0};
+	cb.snd = (struct tcp_ring){snd, 2, 0, 0, 0};
+	cb.rcv = (struct tcp_ring){rcv, 2, 0, 0, 0};
 	tcp_init(&cb, &ops, NULL, 1460);
 	/* an established connection: our SYN, the peer's SYN-ACK */
 	tcp_connect(&cb, 1000, now);
