@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define HDR_LEN 12
-#define PENDING_MAX 256
+#define PENDING_MAX 4096
 #define PENDING_BYTES (4u << 20)
 #define RX_CHAINS_MAX 64 /* receive buffers one frame may take */
 #define RX_IOV_MAX 256

@@ -392,6 +392,44 @@ START_TEST(test_a_frame_short_of_buffers_asks_for_the_next)
 }
 END_TEST
 
+/* Frames that come while the driver has no buffers free wait in the
+ * device, as many as fit in 4 MiB: a burst of small ones (a request from
+ * each of a server's thousand clients) is not cut short at a count, and
+ * each reaches the guest, in order, as buffers come. */
+START_TEST(test_a_burst_of_small_frames_waits_for_buffers)
+{
+	enum { BURST = 1000 };
+	setup_with(F(VIRTIO_NET_F_MRG_RXBUF), 0);
+	size_t len = tcp_frame(frame, 35, 0x18);
+	for (unsigned k = 0; k < BURST; k++) {
+		frame[len - 1] = (uint8_t)k;
+		frame[len - 2] = (uint8_t)(k >> 8);
+		ck_assert_int_eq(virtio_net_deliver(d, NULL, frame, len), 0);
+	}
+	unsigned got = 0;
+	for (int round = 0; round < 2 * BURST / QN && got < BURST; round++) {
+		for (unsigned i = 0; i < QN; i++) {
+			put_desc(0, i, BUFS + (uint64_t)i * RXBUF_LEN,
+				 RXBUF_LEN, VRING_DESC_F_WRITE);
+			publish(0, (uint16_t)i);
+		}
+		for (; got < BURST && (uint16_t)got != used_idx(0); got++) {
+			uint32_t id, n;
+			used_elem(0, got, &id, &n);
+			const uint8_t *b = ram + BUFS + (size_t)id * RXBUF_LEN;
+			ck_assert_uint_eq(n, HDR_LEN + len);
+			ck_assert_uint_eq(b[HDR_LEN + len - 1], (uint8_t)got);
+			ck_assert_uint_eq(b[HDR_LEN + len - 2],
+					  (uint8_t)(got >> 8));
+		}
+	}
+	ck_assert_uint_eq(got, BURST);
+	struct net_stats st;
+	ck_assert_int_eq(virtio_net_stats(d, &st), 0);
+	ck_assert_uint_eq(st.dropped, 0);
+}
+END_TEST
+
 /* The first (count) used receive buffers hold one finished segment each
  * of (frame), in order, (total) payload bytes in all. */
 static void check_cut(unsigned count, size_t total)
@@ -637,6 +675,7 @@ int main(void)
 	tcase_add_test(t, test_csum_finish);
 	tcase_add_test(t, test_mergeable_buffers_take_a_big_frame);
 	tcase_add_test(t, test_a_frame_short_of_buffers_asks_for_the_next);
+	tcase_add_test(t, test_a_burst_of_small_frames_waits_for_buffers);
 	tcase_add_test(t, test_a_plain_driver_gets_finished_frames);
 	tcase_add_test(t, test_transmit_offloads_in_software);
 	tcase_add_test(t, test_a_backend_reads_into_the_guests_buffers);
