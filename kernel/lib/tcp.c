@@ -241,10 +241,34 @@ static void send_syn(struct tcp_cb *cb)
 	    (uint8_t)(TCP_SYN | (ack ? TCP_ACK : 0)), w, &o, 0, 0);
 }
 
+/* When keepalive next looks at the connection: idle for keep_idle, then
+ * each keep_intvl a probe went unanswered (0: not on, or not
+ * established). */
+static void keep_arm(struct tcp_cb *cb)
+{
+	cb->keep_at =
+		cb->keepalive && cb->state == TCP_ESTABLISHED
+			? cb->last_heard + cb->keep_idle +
+				  (uint64_t)cb->keep_probes * cb->keep_intvl
+			: 0;
+}
+
 static void set_state(struct tcp_cb *cb, enum tcp_state s)
 {
 	cb->state = s;
+	keep_arm(cb);
 	cb->ops->event(cb);
+}
+
+void tcp_keepalive_set(struct tcp_cb *cb, int on, uint64_t now)
+{
+	if (on && !cb->keepalive) {
+		/* idle from now on, as Linux counts it */
+		cb->last_heard = now;
+		cb->keep_probes = 0;
+	}
+	cb->keepalive = on;
+	keep_arm(cb);
 }
 
 static void closed(struct tcp_cb *cb, int error)
@@ -1774,11 +1798,8 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 			    wnd_field(cb), &no_opts, 0, 0);
 			cb->keep_probes++;
 		}
-		cb->keep_at = cb->last_heard + cb->keep_idle +
-			      (uint64_t)cb->keep_probes * cb->keep_intvl;
-	} else {
-		cb->keep_at = 0;
 	}
+	keep_arm(cb);
 }
 
 int tcp_reset_for(const struct tcp_seg *s, uint32_t *seq, uint32_t *ack,

@@ -289,6 +289,10 @@ struct tcp_cb {
 void tcp_init(struct tcp_cb *cb, const struct tcp_ops *ops, void *owner,
 	      uint16_t our_mss);
 void tcp_listen(struct tcp_cb *cb);
+/* The program turned keepalive on (on) or off, or changed keep_idle,
+ * keep_intvl or keep_cnt: the keepalive timer follows. Turned on, the
+ * connection counts as idle from (now). */
+void tcp_keepalive_set(struct tcp_cb *cb, int on, uint64_t now);
 /* Active open: send the SYN. */
 void tcp_connect(struct tcp_cb *cb, uint32_t iss, uint64_t now);
 /* A SYN arrived for listening (lis): set up (child) (already tcp_init'ed)

@@ -644,6 +644,13 @@ long sys_shutdown(int fd, int how)
 	return 0;
 }
 
+/* (s)'s keepalive times changed: its timer follows them. */
+static void keepalive_changed(struct sock *s)
+{
+	tcp_keepalive_set(s->tcp, s->tcp->keepalive, clock_monotonic_ns());
+	tcp_sock_touch(s);
+}
+
 long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 {
 	struct file *uf = unix_file(fd);
@@ -679,11 +686,13 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 			else
 				s->tcp->keep_intvl =
 					(uint64_t)v * 1000000000ULL;
+			keepalive_changed(s);
 			return 0;
 		case TCP_KEEPCNT_OPT:
 			if (v < 1 || v > 127)
 				return -EINVAL;
 			s->tcp->keep_cnt = v;
+			keepalive_changed(s);
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -734,8 +743,10 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		return 0;
 	case SO_KEEPALIVE:
 		s->keepalive = !!v;
-		if (s->tcp)
-			s->tcp->keepalive = !!v;
+		if (s->tcp) {
+			tcp_keepalive_set(s->tcp, !!v, clock_monotonic_ns());
+			tcp_sock_touch(s);
+		}
 		return 0;
 	case SO_RCVBUF:
 	case SO_SNDBUF: {

@@ -262,6 +262,42 @@ static long free_bytes(void)
 	return (long)i.freeram * (long)i.mem_unit;
 }
 
+/* SO_KEEPALIVE on an idle connection: after TCP_KEEPIDLE seconds with
+ * nothing heard, a probe every TCP_KEEPINTVL; the peer answers each. */
+static void keepalive_probes(void)
+{
+	struct sockaddr_in la;
+	int l = local_listener(&la, 1), one = 1;
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0,
+	      "a connection to keep alive");
+	int a = accept(l, NULL, NULL);
+	CHECK(setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) == 0 &&
+		      setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &one,
+				 sizeof(one)) == 0 &&
+		      setsockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &one,
+				 sizeof(one)) == 0,
+	      "keepalive after 1 s idle, every 1 s");
+	struct tcp_info before, after;
+	socklen_t len = sizeof(before);
+	getsockopt(a, IPPROTO_TCP, TCP_INFO, &before, &len);
+	struct timespec idle = {3, 500000000};
+	nanosleep(&idle, NULL);
+	len = sizeof(after);
+	getsockopt(a, IPPROTO_TCP, TCP_INFO, &after, &len);
+	/* probes at 1, 2 and 3 s (Linux's first may come a little late) */
+	unsigned probes = after.tcpi_segs_in - before.tcpi_segs_in;
+	char b;
+	CHECK(probes >= 2 && probes <= 4 && write(c, "k", 1) == 1 &&
+		      read(a, &b, 1) == 1 && b == 'k',
+	      "the peer got %u probes in 3.5 s idle, and the connection "
+	      "works",
+	      probes);
+	close(a);
+	close(c);
+	close(l);
+}
+
 #define IDLE_PAIRS 1500
 
 /* A server keeps many connections open that are idle between requests
@@ -597,6 +633,7 @@ int main(int argc, char **argv)
 		loopback();
 		short_connections();
 		idle_connections();
+		keepalive_probes();
 		rings_follow_bursts();
 		rings_keep_to_buffer_sizes();
 	}

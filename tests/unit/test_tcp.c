@@ -1549,26 +1549,46 @@ START_TEST(test_syn_retries_end_in_timeout)
 }
 END_TEST
 
+/* Keepalive turned on for an established, idle connection: its timer is
+ * armed at once (the kernel runs a connection's timers only when one is
+ * due), a probe goes out after keep_idle, an answer restarts the count,
+ * and keep_cnt probes unanswered end the connection. Timers run only
+ * when tcp_next_timer says, as the kernel runs them. */
 START_TEST(test_keepalive)
 {
 	handshake(1460, 1460);
-	A.cb.keepalive = 1;
+	now += 50 * MS; /* idle before, which does not count */
 	A.cb.keep_idle = 10 * MS;
 	A.cb.keep_intvl = 5 * MS;
 	A.cb.keep_cnt = 3;
-	now += 10 * MS;
+	ck_assert_uint_eq(tcp_next_timer(&A.cb), UINT64_MAX);
+	tcp_keepalive_set(&A.cb, 1, now);
+	ck_assert_uint_eq(tcp_next_timer(&A.cb), now + 10 * MS);
+	now = tcp_next_timer(&A.cb);
 	tcp_timer(&A.cb, now);
 	ck_assert_int_eq(A.nout - A.taken, 1); /* a probe */
 	ck_assert_uint_eq(A.out[A.taken].seq, A.cb.snd_una - 1);
 	pass(&A, &B);
 	pass(&B, &A); /* answered: the connection lives */
 	ck_assert_int_eq(A.cb.keep_probes, 0);
+	ck_assert_uint_eq(tcp_next_timer(&A.cb), now + 10 * MS);
 	for (int i = 0; i < 10 && A.cb.state == TCP_ESTABLISHED; i++) {
-		now += 5 * MS;
+		now = tcp_next_timer(&A.cb);
 		tcp_timer(&A.cb, now);
 	}
 	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
 	ck_assert_int_eq(A.cb.error, ETIMEDOUT);
+	ck_assert_int_eq(A.nout - A.taken, 4); /* the first, and 3 more */
+}
+END_TEST
+
+START_TEST(test_keepalive_off_stops_its_timer)
+{
+	handshake(1460, 1460);
+	tcp_keepalive_set(&A.cb, 1, now);
+	ck_assert_uint_ne(tcp_next_timer(&A.cb), UINT64_MAX);
+	tcp_keepalive_set(&A.cb, 0, now);
+	ck_assert_uint_eq(tcp_next_timer(&A.cb), UINT64_MAX);
 }
 END_TEST
 
@@ -1693,6 +1713,7 @@ int main(void)
 	tcase_add_test(t, test_nagle_holds_small_segments);
 	tcase_add_test(t, test_syn_retries_end_in_timeout);
 	tcase_add_test(t, test_keepalive);
+	tcase_add_test(t, test_keepalive_off_stops_its_timer);
 	tcase_add_test(t, test_options);
 	tcase_add_test(t, test_a_duplicate_is_reported_once_with_a_dsack);
 	tcase_add_test(t, test_a_recovery_dsacks_prove_spurious_is_undone);
