@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -89,6 +91,19 @@ static void op_fork_exec_wait(void)
 		abort();
 }
 
+/* An epoll set of a server with many connections: one interest changed
+ * in turn, as a server does when an answer has to wait for room. */
+#define EP_SET 1000
+static int ep, efds[EP_SET], next_efd;
+
+static void op_epoll_mod(void)
+{
+	struct epoll_event ev = {EPOLLIN | (next_efd & 1 ? EPOLLOUT : 0),
+				 {.u32 = (uint32_t)next_efd}};
+	epoll_ctl(ep, EPOLL_CTL_MOD, efds[next_efd], &ev);
+	next_efd = (next_efd + 7) % EP_SET;
+}
+
 static void measure(const char *name, void (*op)(void), int n)
 {
 	double t[ROUNDS];
@@ -116,6 +131,18 @@ int main(int argc, char **argv)
 	measure("stat", op_stat, 10000);
 	measure("pipe_1byte_roundtrip", op_pipe_1byte, 10000);
 	measure("mmap_munmap_1m", op_mmap_1m, 200);
+	ep = epoll_create1(0);
+	for (int i = 0; i < EP_SET; i++) {
+		struct epoll_event ev = {EPOLLIN, {.u32 = (uint32_t)i}};
+		efds[i] = eventfd(0, 0);
+		if (efds[i] < 0 ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, efds[i], &ev) < 0)
+			return 1;
+	}
+	measure("epoll_ctl_mod_of_1000", op_epoll_mod, 20000);
+	for (int i = 0; i < EP_SET; i++)
+		close(efds[i]);
+	close(ep);
 	measure("fork_exit_wait", op_fork_wait, 100);
 	measure("fork_exec_exit_wait", op_fork_exec_wait, 50);
 	unlink(path);

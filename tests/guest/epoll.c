@@ -149,6 +149,69 @@ static void many_interests(void)
 	close(ep);
 }
 
+/* epoll_ctl among many interests, after waits have reordered the set:
+ * each MOD and DEL finds its own descriptor's, a second ADD or DEL says
+ * so, and a descriptor dup'd from one in the set has an interest of its
+ * own (Linux keys them by descriptor and file). */
+static void changes_among_many(void)
+{
+	enum { N = 300 };
+	static int fds[N];
+	static struct epoll_event out[N + 1];
+	int ep = epoll_create1(0), ok = 0;
+	for (int i = 0; i < N; i++) {
+		fds[i] = eventfd(1, 0);
+		struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)i}};
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+	epoll_wait(ep, out, 100, 0); /* the set goes round */
+	for (int i = 0; i < N; i++) {
+		struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)i + N}};
+		ok += epoll_ctl(ep, EPOLL_CTL_MOD, fds[i], &ev) == 0;
+	}
+	/* (a wait may give fewer than are ready: two see them all) */
+	int n = 0, moved = 0;
+	for (int w = 0; w < 2; w++) {
+		int k = epoll_wait(ep, out, N + 1, 0);
+		for (int j = 0; j < k && n + j < N; j++)
+			moved += out[j].data.u64 >= N;
+		n += k;
+	}
+	CHECK(ok == N && moved == N, "%d of %d changed, all %d seen", ok, N,
+	      moved);
+	ok = 0;
+	for (int i = 0; i < N; i += 2)
+		ok += epoll_ctl(ep, EPOLL_CTL_DEL, fds[i], NULL) == 0;
+	errno = 0;
+	int again = epoll_ctl(ep, EPOLL_CTL_DEL, fds[0], NULL) < 0 &&
+		    errno == ENOENT;
+	struct epoll_event ev = {EPOLLIN, {.u64 = 7}};
+	errno = 0;
+	int twice = epoll_ctl(ep, EPOLL_CTL_ADD, fds[1], &ev) < 0 &&
+		    errno == EEXIST;
+	CHECK(ok == N / 2 && again && twice &&
+		      epoll_wait(ep, out, N + 1, 0) == N / 2,
+	      "half taken out: ENOENT the second time, EEXIST for one in, "
+	      "%d left",
+	      N / 2);
+	int d = dup(fds[1]);
+	ev.data.u64 = 9999;
+	int added = epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev) == 0;
+	errno = 0;
+	twice = epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev) < 0 && errno == EEXIST;
+	int gone = epoll_ctl(ep, EPOLL_CTL_DEL, fds[1], NULL) == 0;
+	n = epoll_wait(ep, out, N + 1, 0);
+	int dup_seen = 0;
+	for (int j = 0; j < n; j++)
+		dup_seen += out[j].data.u64 == 9999;
+	CHECK(added && twice && gone && n == N / 2 && dup_seen == 1,
+	      "a dup has an interest of its own, there once (%d)", dup_seen);
+	close(d);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	close(ep);
+}
+
 static void epolls(void)
 {
 	struct epoll_event ev, out[8];
@@ -241,6 +304,7 @@ int main(void)
 	timerfds();
 	epolls();
 	a_new_file_under_an_old_number();
+	changes_among_many();
 	many_interests();
 	return guest_done("epoll");
 }
