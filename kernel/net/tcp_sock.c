@@ -802,7 +802,10 @@ static uint64_t visit(struct sock *s, uint64_t now)
 	uint64_t next = UINT64_MAX;
 	if (grown(s)) {
 		rings_shrink(s, now);
-		if (grown(s))
+		/* one idle long enough but holding data shrinks once
+		 * emptied, which touches the socket: no time to wait for
+		 * (a time passed would make every pass look at all) */
+		if (grown(s) && s->full_at + RING_IDLE_NS > now)
 			next = s->full_at + RING_IDLE_NS;
 	}
 	if (tcp_next_timer(s->tcp) <= now) {
