@@ -1,6 +1,7 @@
 /* queue.h: first-in first-out lists of structures linked through a field,
  * kept as a head and a tail pointer; both NULL is the empty queue, so a
- * zeroed structure holds one ready to use. Used by the guest kernel and
+ * zeroed structure holds one ready to use. Also doubly linked lists an
+ * item leaves in O(1). Used by the guest kernel and
  * the monitor alike. The head and tail arguments are evaluated more than
  * once: pass plain lvalues.
  */
@@ -27,6 +28,27 @@
 		(head) = (head)->link;     \
 		if (!(head))               \
 			(tail) = NULL;     \
+	} while (0)
+
+/* Lists whose items know the link that points at them (pprev), so that
+ * any item leaves at once; NULL pprev: in no list. (head) is the list's
+ * own pointer, which must outlive its items' membership. */
+#define LIST_PUSH(head, item, next, pprev)             \
+	do {                                           \
+		(item)->next = (head);                 \
+		if (head)                              \
+			(head)->pprev = &(item)->next; \
+		(head) = (item);                       \
+		(item)->pprev = &(head);               \
+	} while (0)
+
+#define LIST_UNLINK(item, next, pprev)                       \
+	do {                                                 \
+		*(item)->pprev = (item)->next;               \
+		if ((item)->next)                            \
+			(item)->next->pprev = (item)->pprev; \
+		(item)->next = NULL;                         \
+		(item)->pprev = NULL;                        \
 	} while (0)
 
 #endif

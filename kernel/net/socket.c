@@ -300,18 +300,12 @@ static long sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 
 void sock_link(struct sock *s)
 {
-	s->next = all_socks;
-	if (all_socks)
-		all_socks->pprev = &s->next;
-	all_socks = s;
-	s->pprev = &all_socks;
+	LIST_PUSH(all_socks, s, next, pprev);
 }
 
 void sock_free(struct sock *s)
 {
-	*s->pprev = s->next;
-	if (s->next)
-		s->next->pprev = s->pprev;
+	LIST_UNLINK(s, next, pprev);
 	if (s->proto == IP_PROTO_TCP)
 		tcp_sock_unhash(s);
 	while (s->head) {

@@ -36,7 +36,6 @@ struct sock {
 	/* the page pointers of both rings while they are small
 	 * (2 x TCP_RING_PAGES); a grown ring has a page of its own */
 	uint8_t **pages;
-	unsigned npages;	/* ring pages held */
 	int snd_full, rcv_full; /* the ring was full: grow it when it can */
 	uint64_t full_at;	/* when a ring was last found full (or grew) */
 	uint32_t ts_offset;	/* added to TCP timestamps */

@@ -117,16 +117,14 @@ static void cb_event(struct tcp_cb *cb)
  * not be zeroed: a ring shows only the bytes written to it. */
 static void *cb_page_get(struct tcp_cb *cb)
 {
+	(void)cb;
 	uint64_t pa = phys_alloc_dirty();
-	if (!pa)
-		return NULL;
-	((struct sock *)cb->owner)->npages++;
-	return phys_to_virt(pa);
+	return pa ? phys_to_virt(pa) : NULL;
 }
 
 static void cb_page_put(struct tcp_cb *cb, void *page)
 {
-	((struct sock *)cb->owner)->npages--;
+	(void)cb;
 	phys_free(virt_to_phys(page));
 }
 
@@ -210,11 +208,7 @@ static struct sock **bucket(uint16_t lport, uint32_t rip, uint16_t rport)
 static void hash_into(struct sock **head, struct sock *s)
 {
 	tcp_sock_unhash(s);
-	s->hnext = *head;
-	if (*head)
-		(*head)->hpprev = &s->hnext;
-	*head = s;
-	s->hpprev = head;
+	LIST_PUSH(*head, s, hnext, hpprev);
 }
 
 /* Sockets something happened to since the timer pass last looked at
@@ -226,35 +220,21 @@ static uint64_t others_next;
 
 static void untouch(struct sock *s)
 {
-	*s->tpprev = s->tnext;
-	if (s->tnext)
-		s->tnext->tpprev = s->tpprev;
-	s->tnext = NULL;
-	s->tpprev = NULL;
+	LIST_UNLINK(s, tnext, tpprev);
 }
 
 void tcp_sock_touch(struct sock *s)
 {
-	if (s->tpprev || !s->tcp)
-		return;
-	s->tnext = touched;
-	if (touched)
-		touched->tpprev = &s->tnext;
-	touched = s;
-	s->tpprev = &touched;
+	if (!s->tpprev && s->tcp)
+		LIST_PUSH(touched, s, tnext, tpprev);
 }
 
 void tcp_sock_unhash(struct sock *s)
 {
 	if (s->tpprev)
 		untouch(s);
-	if (!s->hpprev)
-		return;
-	*s->hpprev = s->hnext;
-	if (s->hnext)
-		s->hnext->hpprev = s->hpprev;
-	s->hnext = NULL;
-	s->hpprev = NULL;
+	if (s->hpprev)
+		LIST_UNLINK(s, hnext, hpprev);
 }
 
 int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port)
