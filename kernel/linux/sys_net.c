@@ -644,10 +644,11 @@ long sys_shutdown(int fd, int how)
 	return 0;
 }
 
-/* (s)'s keepalive times changed: its timer follows them. */
-static void keepalive_changed(struct sock *s)
+/* (s)'s keepalive turned on (on) or off, or its times changed: its
+ * timer follows. */
+static void keepalive_set(struct sock *s, int on)
 {
-	tcp_keepalive_set(s->tcp, s->tcp->keepalive, clock_monotonic_ns());
+	tcp_keepalive_set(s->tcp, on, clock_monotonic_ns());
 	tcp_sock_touch(s);
 }
 
@@ -686,13 +687,13 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 			else
 				s->tcp->keep_intvl =
 					(uint64_t)v * 1000000000ULL;
-			keepalive_changed(s);
+			keepalive_set(s, s->tcp->keepalive);
 			return 0;
 		case TCP_KEEPCNT_OPT:
 			if (v < 1 || v > 127)
 				return -EINVAL;
 			s->tcp->keep_cnt = v;
-			keepalive_changed(s);
+			keepalive_set(s, s->tcp->keepalive);
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -743,10 +744,8 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		return 0;
 	case SO_KEEPALIVE:
 		s->keepalive = !!v;
-		if (s->tcp) {
-			tcp_keepalive_set(s->tcp, !!v, clock_monotonic_ns());
-			tcp_sock_touch(s);
-		}
+		if (s->tcp)
+			keepalive_set(s, !!v);
 		return 0;
 	case SO_RCVBUF:
 	case SO_SNDBUF: {
