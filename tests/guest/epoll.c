@@ -117,6 +117,20 @@ static int all_reported(int ep, struct epoll_event *out, int n)
 	return got == n;
 }
 
+/* (n) eventfds, ready, into (fds) and set (ep), data 0 .. n - 1: how
+ * many were added. */
+static int ready_set(int ep, int *fds, int n)
+{
+	int added = 0;
+	for (int i = 0; i < n; i++) {
+		fds[i] = eventfd(1, 0);
+		struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)i}};
+		added += fds[i] >= 0 &&
+			 epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == 0;
+	}
+	return added;
+}
+
 /* A set of more descriptors than a page of interests holds, as a server
  * with a few hundred connections has: every one is added and reported,
  * and those closed make room for new ones. */
@@ -125,13 +139,7 @@ static void many_interests(void)
 	enum { N = 300 };
 	static int fds[N];
 	static struct epoll_event out[N + 1];
-	int ep = epoll_create1(0), added = 0;
-	for (int i = 0; i < N; i++) {
-		fds[i] = eventfd(1, 0);
-		struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)i}};
-		added += fds[i] >= 0 &&
-			 epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == 0;
-	}
+	int ep = epoll_create1(0), added = ready_set(ep, fds, N);
 	CHECK(added == N, "%d of %d eventfds added to one set", added, N);
 	CHECK(all_reported(ep, out, N), "all of them reported");
 	for (int round = 0; round < 3; round++)
@@ -159,11 +167,7 @@ static void changes_among_many(void)
 	static int fds[N];
 	static struct epoll_event out[N + 1];
 	int ep = epoll_create1(0), ok = 0;
-	for (int i = 0; i < N; i++) {
-		fds[i] = eventfd(1, 0);
-		struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)i}};
-		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
-	}
+	CHECK(ready_set(ep, fds, N) == N, "%d ready eventfds in a set", N);
 	epoll_wait(ep, out, 100, 0); /* the set goes round */
 	for (int i = 0; i < N; i++) {
 		struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)i + N}};
