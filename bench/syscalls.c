@@ -3,12 +3,14 @@
  * operation. Works in a scratch file under /tmp. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -104,6 +106,48 @@ static void op_epoll_mod(void)
 	next_efd = (next_efd + 7) % EP_SET;
 }
 
+/* A server's set: 1000 idle TCP connections (500 loopback pairs) and
+ * an eventfd. The wait that finds the eventfd ready, with the write that
+ * makes it so and the read that makes it idle again. */
+static int ep_idle, wake_fd;
+
+static int idle_set(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ep_idle = epoll_create1(0);
+	wake_fd = eventfd(0, 0);
+	if (lfd < 0 || ep_idle < 0 || wake_fd < 0 ||
+	    bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(lfd, EP_SET) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	for (int i = 0; i < EP_SET / 2; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
+			return -1;
+		int s = accept(lfd, NULL, NULL);
+		struct epoll_event ev = {EPOLLIN, {.u32 = 0}};
+		if (s < 0 || epoll_ctl(ep_idle, EPOLL_CTL_ADD, c, &ev) < 0 ||
+		    epoll_ctl(ep_idle, EPOLL_CTL_ADD, s, &ev) < 0)
+			return -1;
+	}
+	struct epoll_event ev = {EPOLLIN, {.u32 = 1}};
+	return epoll_ctl(ep_idle, EPOLL_CTL_ADD, wake_fd, &ev);
+}
+
+static void op_epoll_wait_one(void)
+{
+	struct epoll_event evs[64];
+	uint64_t one = 1;
+	if (write(wake_fd, &one, 8) != 8 ||
+	    epoll_wait(ep_idle, evs, 64, 0) != 1 || evs[0].data.u32 != 1 ||
+	    read(wake_fd, &one, 8) != 8)
+		abort();
+}
+
 static void measure(const char *name, void (*op)(void), int n)
 {
 	double t[ROUNDS];
@@ -146,5 +190,8 @@ int main(int argc, char **argv)
 	measure("fork_exit_wait", op_fork_wait, 100);
 	measure("fork_exec_exit_wait", op_fork_exec_wait, 50);
 	unlink(path);
+	if (idle_set() < 0)
+		return 1;
+	measure("epoll_wait_1_ready_of_1000", op_epoll_wait_one, 2000);
 	return 0;
 }
