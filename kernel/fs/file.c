@@ -83,11 +83,9 @@ void files_close_on_exec(void)
 
 struct file *file_new(struct inode *i, int flags)
 {
-	static uint64_t serials;
 	struct file *f = kmalloc(sizeof(*f));
 	if (!f)
 		return NULL;
-	f->serial = ++serials;
 	f->inode = i;
 	inode_get(i);
 	f->ops = i->fops;
@@ -101,6 +99,7 @@ void file_put(struct file *f)
 {
 	if (--f->refs > 0)
 		return;
+	epoll_file_closed(f);
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	if (f->path)

@@ -39,10 +39,26 @@ struct file_ops {
 	short (*poll)(struct file *f);
 	/* when readiness next changes by time alone; NULL: never */
 	uint64_t (*deadline)(struct file *f);
-	/* a number that changes whenever something happens to the file
-	 * (data in or out): edge-triggered epoll reports each change */
-	uint64_t (*generation)(struct file *f);
+	/* the epoll interests in what the file is, which it wakes whenever
+	 * its readiness may have changed; NULL: it cannot tell, and epoll
+	 * looks at it at every wait */
+	struct watchers *(*watchers)(struct file *f);
 };
+
+/* ---- readiness for epoll (linux/sys_epoll.c) ---- */
+
+struct watch;
+/* The epoll interests in a socket, pipe, eventfd or epoll set. Zeroed:
+ * none. */
+struct watchers {
+	struct watch *first;
+};
+/* Something happened that may have made the thing (w) is in ready: its
+ * interests look at it at their next wait. */
+void watchers_wake(struct watchers *w);
+/* (f) is closed for good (no descriptor or reference left): the
+ * interests in it go. */
+void epoll_file_closed(struct file *f);
 
 struct dentry {
 	struct dentry *next;
@@ -105,8 +121,7 @@ struct file {
 	int host_fd; /* console files: the monitor's 1 or 2 */
 	char *text;  /* generated files: their text, one page */
 	size_t text_len;
-	char *path;	 /* as opened, for /proc/self/fd; may be NULL */
-	uint64_t serial; /* this open file's own, never given to another */
+	char *path; /* as opened, for /proc/self/fd; may be NULL */
 };
 
 /* ---- inodes and directories (inode.c) ---- */
@@ -203,7 +218,8 @@ void fs_populate(const char *exe);
 int fs_mkdir_p(const char *path);
 /* Which of (events) file (f) can do now (sys_poll.c). */
 short file_ready(struct file *f, short events);
-uint64_t file_generation(struct file *f);
+/* The watchers (f) wakes; NULL if it cannot tell (sys_poll.c). */
+struct watchers *file_watchers(struct file *f);
 /* An anonymous inode file ("anon_inode:[name]") with (ops) and (priv). */
 struct file *anon_file(const struct file_ops *ops, void *priv, int flags);
 
@@ -217,8 +233,7 @@ int pipe_create(struct file **rd, struct file **wr);
 extern const struct file_ops proc_ops;
 void proc_populate(void);
 int proc_open(struct file *f);
-uint64_t pipe_bytes(const struct pipe *p);	/* waiting to be read */
-uint64_t pipe_generation(const struct pipe *p); /* changes with any I/O */
+uint64_t pipe_bytes(const struct pipe *p); /* waiting to be read */
 uint64_t pipe_capacity(void);
 int pipe_readers(const struct pipe *p);
 int pipe_writers(const struct pipe *p);

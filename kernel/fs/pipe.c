@@ -18,7 +18,15 @@ struct pipe {
 	uint64_t pages[PIPE_PAGES]; /* physical addresses */
 	uint64_t head, tail;	    /* bytes written, bytes read */
 	int readers, writers;
+	struct watchers watchers;
 };
+
+/* Data went in or out, or an end closed: waiters and epoll look again. */
+static void changed(struct pipe *p)
+{
+	sched_wake();
+	watchers_wake(&p->watchers);
+}
 
 /* Wait for the other end: 0 to look again, -ERESTARTSYS for a signal. */
 static long pipe_wait(const char *what)
@@ -56,11 +64,13 @@ static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len)
 			(const char *)phys_to_virt(p->pages[off / PAGE_SIZE]) +
 			off % PAGE_SIZE;
 		if (copy_to_user(ubuf + done, src, n) < 0)
-			return done ? (long)done : -EFAULT;
+			break;
 		p->tail += n;
 		done += n;
 	}
-	sched_wake(); /* room for a writer */
+	if (!done)
+		return -EFAULT;
+	changed(p); /* room for a writer */
 	inode_touch(f->inode, TOUCH_A);
 	return (long)done;
 }
@@ -97,12 +107,15 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len)
 			char *dst = (char *)phys_to_virt(
 					    p->pages[off / PAGE_SIZE]) +
 				    off % PAGE_SIZE;
-			if (copy_from_user(dst, ubuf + done, n) < 0)
+			if (copy_from_user(dst, ubuf + done, n) < 0) {
+				if (done)
+					changed(p);
 				return done ? (long)done : -EFAULT;
+			}
 			p->head += n;
 			done += n;
 		}
-		sched_wake(); /* data for a reader */
+		changed(p); /* data for a reader */
 	}
 	inode_touch(f->inode, TOUCH_M | TOUCH_C);
 	return (long)done;
@@ -121,24 +134,28 @@ static void pipe_free_if_unused(struct pipe *p)
 static void pipe_release_read(struct file *f)
 {
 	f->inode->u.pipe->readers--;
+	changed(f->inode->u.pipe); /* writers now fail */
 	pipe_free_if_unused(f->inode->u.pipe);
 }
 
 static void pipe_release_write(struct file *f)
 {
 	f->inode->u.pipe->writers--;
+	changed(f->inode->u.pipe); /* readers see the end */
 	pipe_free_if_unused(f->inode->u.pipe);
 }
 
-static const struct file_ops pipe_read_ops = {.read = pipe_read,
-					      .release = pipe_release_read};
-static const struct file_ops pipe_write_ops = {.write = pipe_write,
-					       .release = pipe_release_write};
-
-uint64_t pipe_generation(const struct pipe *p)
+static struct watchers *pipe_watchers(struct file *f)
 {
-	return p->head + p->tail; /* both only grow */
+	return &f->inode->u.pipe->watchers;
 }
+
+static const struct file_ops pipe_read_ops = {.read = pipe_read,
+					      .release = pipe_release_read,
+					      .watchers = pipe_watchers};
+static const struct file_ops pipe_write_ops = {.write = pipe_write,
+					       .release = pipe_release_write,
+					       .watchers = pipe_watchers};
 
 int pipe_create(struct file **rd, struct file **wr)
 {

@@ -1,14 +1,16 @@
 /* sys_epoll.c: epoll, eventfd and timerfd.
  *
- * An epoll instance keeps its interests (descriptor, open file, events,
- * data) and, on each wait, asks every file for its readiness, the way
- * poll does: with one thread nothing changes behind the kernel's back, so
- * there is no ready list to maintain. Edge-triggered interests report a
- * readiness only when it was not there at the last report; one-shot ones
- * are disarmed after reporting until EPOLL_CTL_MOD. An interest whose
- * descriptor was closed (or now names another file) is dropped.
+ * An epoll set keeps its interests (descriptor, open file, events, data)
+ * and a ready list of those that may be ready: what they watch wakes
+ * them (watchers_wake) whenever its readiness may have changed, so that
+ * a wait costs what is ready, not what is watched. Edge-triggered
+ * interests report once per wake-up; one-shot ones are disarmed after
+ * reporting until EPOLL_CTL_MOD. An interest lasts until EPOLL_CTL_DEL
+ * or until its open file is closed for good (a dup'd descriptor keeps
+ * it), as on Linux.
  */
 #include "fs/fs.h"
+#include "fresco/queue.h"
 #include "linux/syscalls.h"
 #include "net/net.h"
 #include <asm-generic/poll.h>
@@ -17,7 +19,6 @@
 #include <linux/stat.h>
 #include <linux/time.h>
 
-#define EP_MAX 4096 /* interests per instance */
 #define NSEC 1000000000ULL
 #define TFD_TIMER_ABSTIME_FLAG 1
 #define EFD_SEMAPHORE_FLAG 1
@@ -55,8 +56,9 @@ static long wait_until(uint64_t deadline)
 /* ---- eventfd ---- */
 
 struct eventfd {
-	uint64_t count, gen;
+	uint64_t count;
 	int semaphore;
+	struct watchers watchers;
 };
 
 static long efd_read(struct file *f, uint64_t ubuf, uint64_t len)
@@ -74,7 +76,7 @@ static long efd_read(struct file *f, uint64_t ubuf, uint64_t len)
 	if (copy_to_user(ubuf, &v, 8) < 0)
 		return -EFAULT;
 	e->count -= v;
-	e->gen++;
+	watchers_wake(&e->watchers);
 	return 8;
 }
 
@@ -93,7 +95,7 @@ static long efd_write(struct file *f, uint64_t ubuf, uint64_t len)
 		return -EAGAIN;
 	}
 	e->count += v;
-	e->gen++;
+	watchers_wake(&e->watchers);
 	return 8;
 }
 
@@ -108,9 +110,9 @@ static short efd_poll(struct file *f)
 	return r;
 }
 
-static uint64_t efd_generation(struct file *f)
+static struct watchers *efd_watchers(struct file *f)
 {
-	return ((struct eventfd *)priv(f))->gen;
+	return &((struct eventfd *)priv(f))->watchers;
 }
 
 static void efd_release(struct file *f)
@@ -123,7 +125,7 @@ static const struct file_ops eventfd_ops = {
 	.write = efd_write,
 	.release = efd_release,
 	.poll = efd_poll,
-	.generation = efd_generation,
+	.watchers = efd_watchers,
 };
 
 long sys_eventfd2(unsigned initval, int flags)
@@ -135,7 +137,7 @@ long sys_eventfd2(unsigned initval, int flags)
 	if (!e)
 		return -ENOMEM;
 	e->count = initval;
-	e->gen = 0;
+	e->watchers.first = NULL;
 	e->semaphore = flags & EFD_SEMAPHORE_FLAG;
 	struct file *f = anon_file(&eventfd_ops, e,
 				   O_RDWR | (flags & EFD_NONBLOCK_FLAG));
@@ -337,65 +339,145 @@ long sys_timerfd_gettime(int fd, uint64_t ucur)
 
 /* ---- epoll ---- */
 
-struct interest {
-	int fd;
+#define EP_NESTS 4 /* sets in sets, as deep as Linux allows */
+
+/* An interest is in three lists: its set's, the watchers of what it
+ * watches (sockets, pipes, eventfds and sets wake theirs whenever their
+ * readiness may have changed), and, while it may be ready, its set's
+ * ready list. A wait looks only at the ready list. An interest found not
+ * ready leaves it until it is woken. One reported comes back at the
+ * end if level-triggered (it is looked at again, after the others, as
+ * Linux's ready list goes round); edge-triggered, it waits to be woken.
+ * A file that cannot wake (timerfd, the console) has its interests in
+ * the list of sticky ones instead, which stay on the ready list: every
+ * wait asks them, and an edge-triggered one reports only a readiness
+ * that was not there at the last wait. */
+struct watch {
+	struct epoll *ep;
 	struct file *file;
-	uint64_t serial; /* the file's: another may come at its address */
+	int fd;
 	uint32_t events;
 	uint64_t data;
-	short last;   /* readiness last reported (edge-triggered) */
-	uint64_t gen; /* the file's generation then */
-	int disarmed; /* one-shot, reported */
+	short last; /* sticky: the readiness the last wait saw */
+	uint8_t sticky, queued, disarmed;
+	struct watch *next, **pprev;   /* the watchers it is in */
+	struct watch *anext, **apprev; /* its set's */
+	struct watch *rnext, *rprev;   /* the ready list */
 };
 
 struct epoll {
-	struct interest *items; /* up to a page from kmalloc, then pages */
-	int n, cap;
+	struct watch *all;
+	struct watch *ready, *ready_tail;
+	struct watchers watchers; /* interests in this set */
 };
 
-/* Room for (cap) interests: kmalloc's up to a page, consecutive pages
- * beyond (a server watches thousands of connections). */
-static struct interest *items_alloc(int cap)
+static struct watch *sticky;
+
+static void ready_unlink(struct watch *w)
 {
-	size_t bytes = (size_t)cap * sizeof(struct interest);
-	if (bytes <= PAGE_SIZE)
-		return kmalloc(bytes);
-	uint64_t pa = phys_alloc_contig((bytes + PAGE_SIZE - 1) / PAGE_SIZE);
-	return pa ? phys_to_virt(pa) : NULL;
+	struct epoll *ep = w->ep;
+	if (w->rprev)
+		w->rprev->rnext = w->rnext;
+	else
+		ep->ready = w->rnext;
+	if (w->rnext)
+		w->rnext->rprev = w->rprev;
+	else
+		ep->ready_tail = w->rprev;
+	w->rnext = w->rprev = NULL;
 }
 
-static void items_free(struct interest *items, int cap)
+/* (w) at the end of the ready list (head, tail) */
+static void ready_append(struct watch **head, struct watch **tail,
+			 struct watch *w)
 {
-	size_t bytes = (size_t)cap * sizeof(struct interest);
-	if (bytes <= PAGE_SIZE) {
-		kfree(items, bytes);
+	w->rnext = NULL;
+	w->rprev = *tail;
+	if (*tail)
+		(*tail)->rnext = w;
+	else
+		*head = w;
+	*tail = w;
+}
+
+/* (w) may be ready: its set looks at it at the next wait, and so do the
+ * sets that set is in (even when (w) was already queued: a set's own
+ * poll may have found it not ready meanwhile). */
+static void queue(struct watch *w)
+{
+	if (w->disarmed)
 		return;
+	if (!w->queued) {
+		w->queued = 1;
+		ready_append(&w->ep->ready, &w->ep->ready_tail, w);
 	}
-	uint64_t pa = virt_to_phys(items);
-	for (size_t k = 0; k < (bytes + PAGE_SIZE - 1) / PAGE_SIZE; k++)
-		phys_free(pa + k * PAGE_SIZE);
+	watchers_wake(&w->ep->watchers);
+}
+
+void watchers_wake(struct watchers *ws)
+{
+	for (struct watch *w = ws->first; w; w = w->next)
+		queue(w);
+}
+
+static void watch_free(struct watch *w)
+{
+	LIST_UNLINK(w, next, pprev);
+	LIST_UNLINK(w, anext, apprev);
+	if (w->queued)
+		ready_unlink(w);
+	kfree(w, sizeof(*w));
+}
+
+void epoll_file_closed(struct file *f)
+{
+	struct watchers *ws = file_watchers(f);
+	struct watch *next;
+	for (struct watch *w = ws ? ws->first : sticky; w; w = next) {
+		next = w->next;
+		if (w->file == f)
+			watch_free(w);
+	}
 }
 
 static void ep_release(struct file *f)
 {
 	struct epoll *ep = priv(f);
-	if (ep->items)
-		items_free(ep->items, ep->cap);
+	while (ep->all)
+		watch_free(ep->all);
 	kfree(ep, sizeof(*ep));
 }
 
-static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
-		   int report, uint64_t *deadline);
+/* What (w) has to report now (0: nothing); its file's readiness into
+ * (*ready). */
+static short fresh(struct watch *w, short *ready)
+{
+	short want = (short)(w->events & 0xffff) | POLLHUP | POLLERR;
+	*ready = file_ready(w->file, want);
+	if (w->sticky && (w->events & EPOLLET))
+		return *ready & ~w->last;
+	return *ready;
+}
 
 static short ep_poll(struct file *f)
 {
-	uint64_t d;
-	return ep_scan(priv(f), NULL, 1, 0, &d) ? POLLIN | POLLRDNORM : 0;
+	struct epoll *ep = priv(f);
+	short ready;
+	for (struct watch *w = ep->ready; w; w = w->rnext)
+		if (fresh(w, &ready))
+			return POLLIN | POLLRDNORM;
+	return 0;
+}
+
+static struct watchers *ep_watchers(struct file *f)
+{
+	return &((struct epoll *)priv(f))->watchers;
 }
 
 static const struct file_ops epoll_ops = {
 	.release = ep_release,
 	.poll = ep_poll,
+	.watchers = ep_watchers,
 };
 
 long sys_epoll_create1(int flags)
@@ -421,45 +503,53 @@ long sys_epoll_create(int size)
 	return size <= 0 ? -EINVAL : sys_epoll_create1(0);
 }
 
-/* Is interest (it) still on its open file, under its descriptor? A file
- * closed and freed leaves it behind until a scan drops it, and a new
- * one may be opened at the same address, under the same number. */
-static int alive(const struct interest *it)
+/* The interest of set (ep) in (f) under descriptor (fd), or NULL: among
+ * (f)'s watchers, usually one or two. */
+static struct watch *ep_find(struct epoll *ep, int fd, struct file *f)
 {
-	struct file *f = fd_get(it->fd);
-	return f == it->file && f->serial == it->serial;
-}
-
-static struct interest *ep_find(struct epoll *ep, int fd, struct file *f)
-{
-	for (int i = 0; i < ep->n; i++)
-		if (ep->items[i].fd == fd && ep->items[i].file == f &&
-		    alive(&ep->items[i]))
-			return &ep->items[i];
+	struct watchers *ws = file_watchers(f);
+	for (struct watch *w = ws ? ws->first : sticky; w; w = w->next)
+		if (w->ep == ep && w->fd == fd && w->file == f)
+			return w;
 	return NULL;
 }
 
-/* Room for one more interest: those whose file was closed go first,
- * then the array doubles, up to EP_MAX. */
-static int ep_grow(struct epoll *ep)
+/* Does set (from) hold set (to), or does it through the sets it holds?
+ * Deeper than EP_NESTS counts as yes. */
+static int holds(struct epoll *from, struct epoll *to, int depth)
 {
-	for (int i = 0; i < ep->n; i++)
-		if (!alive(&ep->items[i]))
-			ep->items[i--] = ep->items[--ep->n];
-	if (ep->n < ep->cap)
-		return 0;
-	int cap = ep->cap ? ep->cap * 2 : 16;
-	if (ep->n >= EP_MAX)
-		return -ENOSPC;
-	struct interest *items = items_alloc(cap);
-	if (!items)
+	if (from == to || depth > EP_NESTS)
+		return 1;
+	for (struct watch *w = from->all; w; w = w->anext)
+		if (w->file->ops == &epoll_ops &&
+		    holds(priv(w->file), to, depth + 1))
+			return 1;
+	return 0;
+}
+
+static long ep_add(struct epoll *ep, int fd, struct file *f,
+		   const struct epoll_event *ev)
+{
+	if (f->ops == &epoll_ops && holds(priv(f), ep, 1))
+		return -ELOOP; /* a loop of sets, or too deep */
+	struct watch *w = kmalloc(sizeof(*w));
+	if (!w)
 		return -ENOMEM;
-	if (ep->items) {
-		memcpy(items, ep->items, (size_t)ep->n * sizeof(*items));
-		items_free(ep->items, ep->cap);
-	}
-	ep->items = items;
-	ep->cap = cap;
+	*w = (struct watch){
+		.ep = ep,
+		.file = f,
+		.fd = fd,
+		.events = ev->events,
+		.data = ev->data,
+	};
+	struct watchers *ws = file_watchers(f);
+	w->sticky = !ws;
+	if (ws)
+		LIST_PUSH(ws->first, w, next, pprev);
+	else
+		LIST_PUSH(sticky, w, next, pprev);
+	LIST_PUSH(ep->all, w, anext, apprev);
+	queue(w);
 	return 0;
 }
 
@@ -478,108 +568,72 @@ long sys_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
 	struct epoll *ep = priv(ef);
 	if (op != EPOLL_CTL_DEL && copy_from_user(&ev, uev, sizeof(ev)) < 0)
 		return -EFAULT;
-	struct interest *it = ep_find(ep, fd, f);
+	struct watch *w = ep_find(ep, fd, f);
 	switch (op) {
 	case EPOLL_CTL_ADD:
-		if (it)
-			return -EEXIST;
-		if (ep->n == ep->cap) {
-			int r = ep_grow(ep);
-			if (r < 0)
-				return r;
-		}
-		ep->items[ep->n++] = (struct interest){
-			.fd = fd,
-			.file = f,
-			.serial = f->serial,
-			.events = ev.events,
-			.data = ev.data,
-			.gen = file_generation(f),
-		};
-		return 0;
+		return w ? -EEXIST : ep_add(ep, fd, f, &ev);
 	case EPOLL_CTL_MOD:
-		if (!it)
+		if (!w)
 			return -ENOENT;
-		it->events = ev.events;
-		it->data = ev.data;
-		it->disarmed = 0;
-		it->last = 0;
+		w->events = ev.events;
+		w->data = ev.data;
+		w->disarmed = 0;
+		w->last = 0;
+		queue(w);
 		return 0;
 	case EPOLL_CTL_DEL:
-		if (!it)
+		if (!w)
 			return -ENOENT;
-		*it = ep->items[--ep->n];
+		watch_free(w);
 		return 0;
 	default:
 		return -EINVAL;
 	}
 }
 
-static void reverse(struct interest *a, int lo, int hi)
-{
-	for (; lo < hi; lo++, hi--) {
-		struct interest t = a[lo];
-		a[lo] = a[hi];
-		a[hi] = t;
-	}
-}
-
-/* Interests (k) on come first, in order, then those before (k). */
-static void rotate(struct interest *a, int n, int k)
-{
-	reverse(a, 0, k - 1);
-	reverse(a, k, n - 1);
-	reverse(a, 0, n - 1);
-}
-
-/* Ready interests into (out) (up to max); with (report), edge and
- * one-shot state advance. (*deadline): when time alone changes one.
- * A wait that filled (out) leaves those it did not look at first for
- * the next, so that none waits for ever behind ready ones (as Linux's
- * ready list goes round). */
+/* Ready interests into (out), up to (max); edge-triggered and one-shot
+ * ones advance. (*deadline): when time alone makes a sticky one ready
+ * (complete when none was found). */
 static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
-		   int report, uint64_t *deadline)
+		   uint64_t *deadline)
 {
-	int n = 0, i;
+	struct watch *keep = NULL, *keep_tail = NULL; /* back at the end */
+	int n = 0;
 	*deadline = UINT64_MAX;
-	for (i = 0; i < ep->n && n < max; i++) {
-		struct interest *it = &ep->items[i];
-		if (!alive(it)) {
-			/* closed (or reused): gone from the set */
-			*it = ep->items[--ep->n];
-			i--;
-			continue;
-		}
-		if (it->disarmed)
-			continue;
-		short want = (short)(it->events & 0xffff) | POLLHUP | POLLERR;
-		short ready = file_ready(it->file, want);
-		if (it->file->ops && it->file->ops->deadline) {
-			uint64_t d = it->file->ops->deadline(it->file);
+	/* asking a socket takes in what the network brought, which may
+	 * wake more interests: they join the list behind this one */
+	while (ep->ready && n < max) {
+		struct watch *w = ep->ready;
+		ready_unlink(w);
+		short ready, now = fresh(w, &ready);
+		const struct file_ops *ops = w->file->ops;
+		if (w->sticky && ops && ops->deadline) {
+			uint64_t d = ops->deadline(w->file);
 			if (d < *deadline)
 				*deadline = d;
 		}
-		short fresh = ready;
-		if (it->events & EPOLLET) {
-			/* new readiness, or the same one renewed by I/O */
-			uint64_t gen = file_generation(it->file);
-			fresh = gen != it->gen ? ready : ready & ~it->last;
-			if (report)
-				it->gen = gen;
+		w->last = ready;
+		if (now) {
+			out[n++] =
+				(struct epoll_event){(uint32_t)ready, w->data};
+			if (w->events & EPOLLONESHOT)
+				w->disarmed = 1;
 		}
-		if (report)
-			it->last = ready;
-		if (!fresh)
+		if (w->disarmed ||
+		    (!w->sticky && (!now || (w->events & EPOLLET)))) {
+			w->queued = 0;
 			continue;
-		if (out)
-			out[n] =
-				(struct epoll_event){(uint32_t)ready, it->data};
-		n++;
-		if (report && (it->events & EPOLLONESHOT))
-			it->disarmed = 1;
+		}
+		ready_append(&keep, &keep_tail, w);
 	}
-	if (report && n == max && i < ep->n)
-		rotate(ep->items, ep->n, i);
+	if (keep) {
+		keep->rprev = ep->ready_tail;
+		if (ep->ready_tail)
+			ep->ready_tail->rnext = keep;
+		else
+			ep->ready = keep;
+		ep->ready_tail = keep_tail;
+	}
 	return n;
 }
 
@@ -605,7 +659,7 @@ long sys_epoll_pwait(int epfd, uint64_t uev, int max, int timeout_ms,
 	for (;;) {
 		uint64_t soonest;
 		net_poll();
-		int n = ep_scan(priv(ef), out, max, 1, &soonest);
+		int n = ep_scan(priv(ef), out, max, &soonest);
 		if (n) {
 			if (copy_to_user(uev, out, (size_t)n * sizeof(out[0])) <
 			    0)

@@ -641,6 +641,7 @@ long sys_shutdown(int fd, int how)
 		s->shut_rd = 1;
 	if (how != SHUT_RD)
 		s->shut_wr = 1;
+	sock_changed(s);
 	return 0;
 }
 

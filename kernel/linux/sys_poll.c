@@ -50,16 +50,9 @@ short file_ready(struct file *f, short events)
 	return (short)(ready & (events | POLLHUP | POLLERR));
 }
 
-uint64_t file_generation(struct file *f)
+struct watchers *file_watchers(struct file *f)
 {
-	struct inode *i = f->inode;
-	if (socket_is(f))
-		return socket_generation(f);
-	if (S_ISFIFO(i->mode) && i->u.pipe)
-		return pipe_generation(i->u.pipe);
-	if (f->ops && f->ops->generation)
-		return f->ops->generation(f);
-	return 0;
+	return f->ops && f->ops->watchers ? f->ops->watchers(f) : NULL;
 }
 
 /* The deadline (timeout_ns) from now; UINT64_MAX for none. */

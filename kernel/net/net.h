@@ -101,6 +101,5 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *payload, size_t len,
 struct file;
 int socket_is(const struct file *f);
 short socket_ready(struct file *f, short events);
-uint64_t socket_generation(struct file *f);
 
 #endif

@@ -201,7 +201,7 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		udp_dropped++;
 		return;
 	}
-	best->gen++;
+	sock_changed(best);
 	d->src = ip->src;
 	d->sport = u->sport;
 	QUEUE_APPEND(best->head, best->tail, d, next);
@@ -334,16 +334,22 @@ static void sock_release(struct file *f)
 		sock_free(s);
 }
 
+static struct watchers *sock_watchers(struct file *f)
+{
+	return &sock_of(f)->watchers;
+}
+
 const struct file_ops socket_ops = {
 	.read = sock_read,
 	.write = sock_write,
 	.ioctl = sock_ioctl,
 	.release = sock_release,
+	.watchers = sock_watchers,
 };
 
-uint64_t socket_generation(struct file *f)
+void sock_changed(struct sock *s)
 {
-	return sock_of(f)->gen;
+	watchers_wake(&s->watchers);
 }
 
 short socket_ready(struct file *f, short events)

@@ -5,6 +5,7 @@
 
 #include "net/net.h"
 
+#include "fs/fs.h"
 #include "lib/tcp.h"
 #include <linux/tcp.h>
 
@@ -47,7 +48,7 @@ struct sock {
 	int timewait; /* an orphan in TIME_WAIT, its ring pages given back */
 	int linger_on, linger_sec;
 	int connect_started;
-	uint64_t gen; /* bumped by every arrival and state change */
+	struct watchers watchers; /* woken by every arrival and change */
 	/* TCP: in the table of connections, or the list of listeners */
 	struct sock *hnext, **hpprev;
 	/* TCP: in the list of sockets the timer pass is to look at */
@@ -69,6 +70,8 @@ struct file *sock_file_for(struct sock *s, int nonblock);
 /* (s), new, joins all_socks. */
 void sock_link(struct sock *s);
 void sock_free(struct sock *s);
+/* Data came or went, or the state changed: epoll looks at (s) again. */
+void sock_changed(struct sock *s);
 extern struct sock *all_socks;
 
 /* ---- TCP sockets (tcp_sock.c) ---- */

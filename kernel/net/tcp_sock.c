@@ -109,7 +109,7 @@ static void cb_event(struct tcp_cb *cb)
 {
 	/* waiters look at the state when they wake; edge-triggered epoll
 	 * sees that something happened */
-	((struct sock *)cb->owner)->gen++;
+	sock_changed(cb->owner);
 }
 
 /* Ring pages come from the page allocator as data arrives and go back
@@ -465,6 +465,7 @@ int tcp_sock_shutdown(struct sock *s, int how)
 		tcp_close(cb, clock_monotonic_ns());
 		tcp_sock_touch(s);
 	}
+	sock_changed(s);
 	return 0;
 }
 
@@ -637,7 +638,7 @@ static int after(struct sock *s)
 		p->pending--;
 		QUEUE_APPEND(p->acceptq, p->acceptq_tail, s, accept_next);
 		p->acceptq_len++;
-		p->gen++;
+		sock_changed(p);
 	}
 	if (s->orphan && cb->state == TCP_TIME_WAIT && !s->timewait) {
 		if (timewait_count >= TIMEWAIT_MAX) {

@@ -67,7 +67,7 @@ struct usock {
 	/* datagram */
 	struct umsg *head, *tail;
 	uint64_t queued;
-	uint64_t gen;
+	struct watchers watchers;
 };
 
 static struct usock *all_usocks;
@@ -76,14 +76,14 @@ static long unix_read(struct file *f, uint64_t ubuf, uint64_t len);
 static long unix_write(struct file *f, uint64_t ubuf, uint64_t len);
 static void unix_release(struct file *f);
 static short unix_poll(struct file *f);
-static uint64_t unix_generation(struct file *f);
+static struct watchers *unix_watchers(struct file *f);
 
 static const struct file_ops unix_ops = {
 	.read = unix_read,
 	.write = unix_write,
 	.release = unix_release,
 	.poll = unix_poll,
-	.generation = unix_generation,
+	.watchers = unix_watchers,
 };
 
 struct usock *unix_of(const struct file *f)
@@ -100,7 +100,7 @@ static void rights_put(struct unix_rights *r)
 static void changed(struct usock *u)
 {
 	if (u)
-		u->gen++;
+		watchers_wake(&u->watchers);
 	sched_wake();
 }
 
@@ -710,9 +710,9 @@ static short unix_poll(struct file *f)
 	return r;
 }
 
-static uint64_t unix_generation(struct file *f)
+static struct watchers *unix_watchers(struct file *f)
 {
-	return unix_of(f)->gen;
+	return &unix_of(f)->watchers;
 }
 
 int unix_type(const struct file *f)

@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static double now(void)
@@ -302,6 +303,96 @@ static void epolls(void)
 	close(ep);
 }
 
+/* An interest belongs to the open file: a dup keeps it after the
+ * descriptor it was added under is closed (reporting that one's data),
+ * and closing the last descriptor ends it. */
+static void interests_follow_the_file(void)
+{
+	int ep = epoll_create1(0), e = eventfd(0, 0);
+	struct epoll_event ev = {EPOLLIN, {.u64 = 5}}, out[4];
+	epoll_ctl(ep, EPOLL_CTL_ADD, e, &ev);
+	int d = dup(e);
+	close(e);
+	uint64_t one = 1;
+	CHECK(write(d, &one, 8) == 8 && epoll_wait(ep, out, 4, 0) == 1 &&
+		      out[0].data.u64 == 5,
+	      "the file's other descriptor still reports");
+	errno = 0;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL) < 0 && errno == ENOENT,
+	      "it is not the dup's own interest: DEL says ENOENT");
+	close(d);
+	CHECK(epoll_wait(ep, out, 4, 0) == 0, "closed for good: gone");
+	close(ep);
+}
+
+/* A set in a set: the outer one hears of what happens in the inner one,
+ * also when the inner one was asked in between and had nothing; a loop
+ * of sets is refused. */
+static void sets_in_sets(void)
+{
+	int inner = epoll_create1(0), outer = epoll_create1(0), p[2];
+	struct epoll_event ev = {EPOLLIN, {.u64 = 1}}, out[4];
+	char c;
+	CHECK(pipe(p) == 0 && epoll_ctl(inner, EPOLL_CTL_ADD, p[0], &ev) == 0 &&
+		      epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev) == 0,
+	      "a pipe in a set in a set");
+	CHECK(epoll_wait(outer, out, 4, 0) == 0, "nothing yet");
+	write(p[1], "a", 1);
+	CHECK(epoll_wait(outer, out, 4, 0) == 1, "the pipe's data shows");
+	read(p[0], &c, 1);
+	CHECK(epoll_wait(outer, out, 4, 0) == 0, "read: nothing again");
+	write(p[1], "b", 1);
+	CHECK(epoll_wait(outer, out, 4, 0) == 1, "new data shows again");
+	errno = 0;
+	CHECK(epoll_ctl(inner, EPOLL_CTL_ADD, outer, &ev) < 0 && errno == ELOOP,
+	      "the outer set into the inner one: ELOOP");
+	close(p[0]);
+	close(p[1]);
+	close(outer);
+	close(inner);
+}
+
+/* Another process makes an interest ready while this one waits. */
+static void woken_by_another_process(void)
+{
+	int ep = epoll_create1(0), p[2];
+	struct epoll_event ev = {EPOLLIN | EPOLLET, {.u64 = 3}}, out[4];
+	pipe(p);
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct timespec t = {0, 50000000};
+		nanosleep(&t, NULL);
+		write(p[1], "x", 1);
+		_exit(0);
+	}
+	double t0 = now();
+	int n = epoll_wait(ep, out, 4, 5000);
+	CHECK(n == 1 && out[0].data.u64 == 3 && now() - t0 < 2.0,
+	      "a child's write ends the wait (%d, %.3f s)", n, now() - t0);
+	waitpid(pid, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	close(ep);
+}
+
+/* An edge-triggered timerfd (which cannot wake a set: every wait asks
+ * it) reports its expiry once. */
+static void edge_triggered_timerfd(void)
+{
+	int ep = epoll_create1(0);
+	int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	struct itimerspec its = {{0, 0}, {0, 1000000}};
+	struct epoll_event ev = {EPOLLIN | EPOLLET, {.u64 = 4}}, out[4];
+	timerfd_settime(t, 0, &its, NULL);
+	epoll_ctl(ep, EPOLL_CTL_ADD, t, &ev);
+	CHECK(epoll_wait(ep, out, 4, 1000) == 1 &&
+		      epoll_wait(ep, out, 4, 20) == 0,
+	      "an edge-triggered timerfd: once");
+	close(t);
+	close(ep);
+}
+
 int main(void)
 {
 	eventfds();
@@ -310,5 +401,9 @@ int main(void)
 	a_new_file_under_an_old_number();
 	changes_among_many();
 	many_interests();
+	interests_follow_the_file();
+	sets_in_sets();
+	woken_by_another_process();
+	edge_triggered_timerfd();
 	return guest_done("epoll");
 }
