@@ -452,6 +452,10 @@ extern uint64_t host_events;
 void host_events_take(void);
 /* rt_sigsuspend: wait with (mask); the old mask returns after handlers. */
 void signal_mask_suspend(uint64_t mask);
+/* ppoll, pselect6, epoll_pwait: the mask at (umask) (a sigset of (size)
+ * bytes; 0: none) holds until the call returns, or until the handlers
+ * it let in return. 0, -EINVAL or -EFAULT. */
+long signal_mask_for_call(uint64_t umask, uint64_t size);
 /* Wait until (deadline) (monotonic ns; UINT64_MAX: forever) or until a
  * signal is pending: 0 or -EINTR. */
 int signal_wait(uint64_t deadline);

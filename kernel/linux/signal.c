@@ -383,6 +383,19 @@ void signal_mask_suspend(uint64_t mask)
 	current->sigmask = mask & ~UNBLOCKABLE;
 }
 
+long signal_mask_for_call(uint64_t umask, uint64_t size)
+{
+	uint64_t mask;
+	if (!umask)
+		return 0;
+	if (size != sizeof(mask))
+		return -EINVAL;
+	if (copy_from_user(&mask, umask, sizeof(mask)) < 0)
+		return -EFAULT;
+	signal_mask_suspend(mask);
+	return 0;
+}
+
 long signal_deliver_pending(struct syscall_frame *f, long ret)
 {
 	int sig = next_pending();

@@ -642,14 +642,15 @@ long sys_epoll_pwait(int epfd, uint64_t uev, int max, int timeout_ms,
 {
 	static struct epoll_event out[256];
 	struct file *ef = fd_get(epfd);
-	(void)sigmask;
-	(void)sigsetsize;
 	if (!ef)
 		return -EBADF;
 	if (ef->ops != &epoll_ops || max <= 0)
 		return -EINVAL;
 	if (!user_range_ok(uev, (uint64_t)max * sizeof(struct epoll_event)))
 		return -EFAULT;
+	long r = signal_mask_for_call(sigmask, sigsetsize);
+	if (r < 0)
+		return r;
 	if (max > 256)
 		max = 256;
 	uint64_t deadline =

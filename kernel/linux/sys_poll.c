@@ -126,6 +126,8 @@ long sys_ppoll(uint64_t ufds, uint64_t nfds, uint64_t uts, uint64_t sigmask,
 {
 	uint64_t t;
 	int64_t r = fetch_timeout(uts, &t);
+	if (r == 0)
+		r = signal_mask_for_call(sigmask, sigsetsize);
 	return r < 0 ? r : do_poll(ufds, nfds, t);
 }
 
@@ -195,7 +197,11 @@ long sys_select(int nfds, uint64_t rd, uint64_t wr, uint64_t ex, uint64_t utv)
 long sys_pselect6(int nfds, uint64_t rd, uint64_t wr, uint64_t ex, uint64_t uts,
 		  uint64_t usig)
 {
-	uint64_t t;
+	uint64_t t, sig[2] = {0, 0}; /* the mask's address and size */
 	int64_t r = fetch_timeout(uts, &t);
+	if (r == 0 && usig && copy_from_user(sig, usig, sizeof(sig)) < 0)
+		r = -EFAULT;
+	if (r == 0)
+		r = signal_mask_for_call(sig[0], sig[1]);
 	return r < 0 ? r : do_select(nfds, rd, wr, ex, t);
 }

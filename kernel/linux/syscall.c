@@ -80,7 +80,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(epoll_create1, "level-, edge-triggered and one-shot"),
 	SYS_PARTIAL(epoll_ctl, "no EPOLLEXCLUSIVE or EPOLLWAKEUP"),
 	SYS(epoll_wait),
-	SYS_PARTIAL(epoll_pwait, "the signal mask is not applied"),
+	SYS(epoll_pwait),
 	SYS(accept),
 	SYS(accept4),
 	SYS(bind),
@@ -183,11 +183,9 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(rseq, "returns ENOSYS, as on kernels without rseq; C "
 			  "libraries go on"),
 	SYS_PARTIAL(poll, "the console always reads as ready"),
-	SYS_PARTIAL(ppoll, "the console always reads as ready; the signal mask "
-			   "is ignored"),
+	SYS_PARTIAL(ppoll, "the console always reads as ready"),
 	SYS_PARTIAL(select, "the console always reads as ready"),
-	SYS_PARTIAL(pselect6, "the console always reads as ready; the signal "
-			      "mask is ignored"),
+	SYS_PARTIAL(pselect6, "the console always reads as ready"),
 	SYS(sendfile),
 	SYS(copy_file_range),
 	SYS(close_range),
@@ -249,7 +247,8 @@ long syscall_dispatch(struct syscall_frame *f)
 	if (timers_active())
 		timers_check();
 	sched_tick();
-	if ((current->sigpending & ~current->sigmask) || ret == -ERESTARTSYS)
-		ret = signal_deliver_pending(f, ret);
+	if ((current->sigpending & ~current->sigmask) || ret == -ERESTARTSYS ||
+	    current->suspend_active)
+		ret = signal_deliver_pending(f, ret); /* (or the mask back) */
 	return ret;
 }

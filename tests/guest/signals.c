@@ -9,6 +9,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <ucontext.h>
 
 static volatile int hits, last_sig, last_code, blocked_inside;
@@ -46,6 +49,78 @@ static void skip_ud2(int sig, siginfo_t *si, void *ucp)
 	last_addr = (uintptr_t)si->si_addr;
 	uc->uc_mcontext.gregs[REG_RIP] += 2;
 	uc->uc_mcontext.gregs[REG_RAX] = 4242;
+}
+
+static volatile int usr1_hits;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_hits++;
+}
+
+/* Is SIGUSR1 blocked now? */
+static int usr1_blocked(void)
+{
+	sigset_t now;
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	return sigismember(&now, SIGUSR1);
+}
+
+/* ppoll, pselect and epoll_pwait wait with the mask they are given: a
+ * signal blocked before, pending, is let in (the call says EINTR after
+ * its handler ran), and the old mask is back afterwards, whether a
+ * signal came or the call returned for a ready descriptor. */
+static void masks_for_a_wait(void)
+{
+	sigset_t usr1, none;
+	sigemptyset(&none);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	signal(SIGUSR1, on_usr1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	int p[2], ep = epoll_create1(0);
+	CHECK(pipe(p) == 0 && ep >= 0, "a pipe and an epoll set");
+	struct epoll_event ev = {EPOLLIN, {.u32 = 1}}, out[2];
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	struct pollfd pfd = {p[0], POLLIN, 0};
+	struct timespec second = {1, 0};
+	fd_set rd;
+
+	usr1_hits = 0;
+	raise(SIGUSR1);
+	errno = 0;
+	int r = ppoll(&pfd, 1, &second, &none);
+	CHECK(r < 0 && errno == EINTR && usr1_hits == 1 && usr1_blocked(),
+	      "ppoll lets the pending signal in, then blocks it again "
+	      "(%d, %d hits)",
+	      r, usr1_hits);
+	raise(SIGUSR1);
+	FD_ZERO(&rd);
+	FD_SET(p[0], &rd);
+	errno = 0;
+	r = pselect(p[0] + 1, &rd, NULL, NULL, &second, &none);
+	CHECK(r < 0 && errno == EINTR && usr1_hits == 2 && usr1_blocked(),
+	      "pselect too (%d, %d hits)", r, usr1_hits);
+	raise(SIGUSR1);
+	errno = 0;
+	r = epoll_pwait(ep, out, 2, 1000, &none);
+	CHECK(r < 0 && errno == EINTR && usr1_hits == 3 && usr1_blocked(),
+	      "epoll_pwait too (%d, %d hits)", r, usr1_hits);
+	write(p[1], "x", 1);
+	CHECK(epoll_pwait(ep, out, 2, 1000, &none) == 1 && usr1_hits == 3 &&
+		      usr1_blocked() && ppoll(&pfd, 1, &second, &none) == 1 &&
+		      usr1_blocked(),
+	      "a ready descriptor: the mask is back all the same");
+	raise(SIGUSR1);
+	CHECK(ppoll(&pfd, 1, &second, &usr1) == 1 && usr1_hits == 3,
+	      "a mask that blocks it: the signal waits");
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+	CHECK(usr1_hits == 4, "and comes when unblocked (%d hits)", usr1_hits);
+	signal(SIGUSR1, SIG_DFL);
+	close(p[0]);
+	close(p[1]);
+	close(ep);
 }
 
 int main(void)
@@ -139,5 +214,6 @@ int main(void)
 	CHECK(write(p[1], "x", 1) == -1 && errno == EPIPE &&
 		      hits == before + 1 && last_sig == SIGPIPE,
 	      "a write to a pipe with no reader: SIGPIPE, then EPIPE");
+	masks_for_a_wait();
 	return guest_done("signals");
 }
