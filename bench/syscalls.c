@@ -148,6 +148,30 @@ static void op_epoll_wait_one(void)
 		abort();
 }
 
+/* A datagram to itself through loopback, with those 1000 connections
+ * open: finding the socket it is for. */
+static int udp_fd;
+
+static void op_udp_to_self(void)
+{
+	char b[16];
+	if (send(udp_fd, "ping", 4, 0) != 4 ||
+	    recv(udp_fd, b, sizeof(b), 0) != 4)
+		abort();
+}
+
+static int udp_self(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (udp_fd < 0 || bind(udp_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(udp_fd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	return connect(udp_fd, (struct sockaddr *)&a, sizeof(a));
+}
+
 static void measure(const char *name, void (*op)(void), int n)
 {
 	double t[ROUNDS];
@@ -193,5 +217,8 @@ int main(int argc, char **argv)
 	if (idle_set() < 0)
 		return 1;
 	measure("epoll_wait_1_ready_of_1000", op_epoll_wait_one, 2000);
+	if (udp_self() < 0)
+		return 1;
+	measure("udp_to_self_among_1000", op_udp_to_self, 2000);
 	return 0;
 }

@@ -91,6 +91,11 @@ static void dgram_copy(const struct dgram *d, uint8_t *out, size_t n)
 }
 
 struct sock *all_socks;
+/* the sockets bound to a port (not the connections a listener accepted,
+ * which share its port): bind and UDP's input look only at those of
+ * theirs */
+#define PORT_HASH 256
+static struct sock *ports[PORT_HASH];
 static uint16_t next_ephemeral = EPHEMERAL_FIRST;
 uint64_t udp_dropped;
 
@@ -106,10 +111,15 @@ int socket_is(const struct file *f)
 
 /* ---- UDP ---- */
 
+static struct sock **port_bucket(uint16_t port)
+{
+	return &ports[(port ^ port >> 8) % PORT_HASH];
+}
+
 static int port_taken(uint16_t port, uint32_t addr, const struct sock *me)
 {
-	for (struct sock *s = all_socks; s; s = s->next) {
-		if (s == me || !s->bound || s->lport != port ||
+	for (struct sock *s = *port_bucket(port); s; s = s->pnext) {
+		if (s == me || s->lport != port ||
 		    s->proto != me->proto)
 			continue;
 		/* connections a listener accepted share its port */
@@ -156,6 +166,7 @@ int sock_bind_addr(struct sock *s, uint32_t addr, uint16_t port)
 	s->lip = addr;
 	s->lport = port;
 	s->bound = 1;
+	LIST_PUSH(*port_bucket(port), s, pnext, ppprev);
 	return 0;
 }
 
@@ -180,9 +191,9 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	/* the most specific socket: connected, then bound to the address */
 	struct sock *best = NULL;
 	int best_score = -1;
-	for (struct sock *s = all_socks; s; s = s->next) {
-		if (s->proto != IP_PROTO_UDP || !s->bound ||
-		    s->lport != u->dport || s->shut_rd)
+	for (struct sock *s = *port_bucket(u->dport); s; s = s->pnext) {
+		if (s->proto != IP_PROTO_UDP || s->lport != u->dport ||
+		    s->shut_rd)
 			continue;
 		if (s->lip && s->lip != ip->dst && ip->dst != 0xffffffffu)
 			continue;
@@ -306,6 +317,8 @@ void sock_link(struct sock *s)
 void sock_free(struct sock *s)
 {
 	LIST_UNLINK(s, next, pprev);
+	if (s->ppprev)
+		LIST_UNLINK(s, pnext, ppprev);
 	if (s->proto == IP_PROTO_TCP)
 		tcp_sock_unhash(s);
 	while (s->head) {

@@ -53,6 +53,8 @@ struct sock {
 	struct sock *hnext, **hpprev;
 	/* TCP: in the list of sockets the timer pass is to look at */
 	struct sock *tnext, **tpprev;
+	/* bound by bind, connect or sendto: in the table of ports */
+	struct sock *pnext, **ppprev;
 };
 
 extern const struct file_ops socket_ops;
