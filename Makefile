@@ -69,6 +69,7 @@ KERNEL_SRCS += kernel/linux/sys_poll.c
 KERNEL_SRCS += kernel/linux/sys_timer.c
 KERNEL_SRCS += kernel/linux/sys_mm.c
 KERNEL_SRCS += kernel/linux/sys_proc.c
+KERNEL_SRCS += kernel/linux/sys_futex.c
 KERNEL_SRCS += kernel/linux/sys_time.c
 KERNEL_SRCS += kernel/linux/sys_random.c
 KERNEL_SRCS += kernel/linux/sys_net.c
@@ -131,6 +132,7 @@ GUEST_TESTS += tcp
 GUEST_TESTS += epoll
 GUEST_TESTS += procs
 GUEST_TESTS += unix
+GUEST_TESTS += futex
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

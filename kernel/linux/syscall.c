@@ -152,6 +152,8 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(sched_getaffinity, "one CPU"),
 	SYS(getdents64),
 	SYS(set_tid_address),
+	SYS_PARTIAL(futex, "one thread a process: a wait ends by its timeout "
+			   "or a signal; no priority inheritance"),
 	SYS_PARTIAL(set_robust_list,
 		    "recorded; there are no other threads to use it"),
 	SYS_PARTIAL(clock_gettime, "the CPU-time clocks count time since boot"),

@@ -155,6 +155,8 @@ long sys_getegid(void);
 long sys_uname(uint64_t buf);
 long sys_arch_prctl(int code, uint64_t addr);
 long sys_set_tid_address(uint64_t tidptr);
+long sys_futex(uint64_t uaddr, int op, uint32_t val, uint64_t utimeout,
+	       uint64_t uaddr2, uint32_t val3);
 long sys_set_robust_list(uint64_t head, uint64_t len);
 long sys_rseq(void);
 long sys_prlimit64(int pid, unsigned res, uint64_t new, uint64_t old);

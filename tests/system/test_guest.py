@@ -25,6 +25,7 @@ CONFORMANCE = [
     ("epoll", [], []),
     ("procs", [], []),
     ("unix", [], []),
+    ("futex", [], []),
 ]
 
 

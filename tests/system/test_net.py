@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -501,6 +502,32 @@ def test_busybox_wget_downloads_from_the_host(busybox_cpio, big_file):
                            capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert hashlib.sha256(p.stdout).hexdigest() == digest
+
+
+def test_busybox_wget_finds_the_host_by_name(tmp_path):
+    """busybox (glibc, static) looks the name up with getaddrinfo, in the
+    image's own /etc/hosts: glibc's lookup first sets itself up once
+    (pthread_once, a futex wake), which aborted the program before."""
+    need_kvm()
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    (root / "etc").mkdir()
+    shutil.copy(BUSYBOX, root / "bin" / "busybox")
+    (root / "etc" / "hosts").write_text("127.0.0.1 localhost\n"
+                                        "10.0.2.2 hostbox\n")
+    cpio = tmp_path / "root.cpio"
+    with open(cpio, "wb") as out:
+        subprocess.run("find . | cpio -o -H newc --quiet", shell=True,
+                       cwd=root, stdout=out, check=True)
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "note.txt").write_text("found by name\n")
+    with host_http_server(www) as port:
+        p = subprocess.run([str(FRESCO), "run", cpio, "/bin/busybox",
+                            "wget", "-q", "-O", "-",
+                            f"http://hostbox:{port}/note.txt"],
+                           capture_output=True, timeout=60)
+    assert (p.returncode, p.stdout) == (0, b"found by name\n"), p.stderr
 
 
 def test_busybox_httpd_serves_a_published_port(tmp_path, busybox_cpio,
