@@ -132,6 +132,7 @@ GUEST_TESTS += tcp
 GUEST_TESTS += epoll
 GUEST_TESTS += procs
 GUEST_TESTS += unix
+GUEST_TESTS += resolve
 GUEST_TESTS += futex
 
 KERNEL := $(B)/lib/fresco/fresco-kernel

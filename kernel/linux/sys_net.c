@@ -43,6 +43,16 @@
 #define SO_SNDTIMEO 21
 #define SO_DOMAIN 39
 #define SO_PROTOCOL 38
+#define SOL_IP_NR 0
+#define IP_TOS_OPT 1
+#define IP_TTL_OPT 2
+#define IP_MTU_DISCOVER_OPT 10
+#define IP_RECVERR_OPT 11
+#define IP_MTU_OPT 14
+#define IP_FREEBIND_OPT 15
+#define IP_BIND_ADDRESS_NO_PORT_OPT 24
+#define IP_PMTUDISC_DONT_NR 0
+#define IP_PMTUDISC_OMIT_NR 5
 #define SHUT_RD 0
 #define SHUT_WR 1
 #define SHUT_RDWR 2
@@ -517,6 +527,90 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	return (flags & MSG_TRUNC) || n < total ? n : total;
 }
 
+/* Linux's struct mmsghdr: a message and the bytes it moved. */
+struct mmsghdr_abi {
+	struct msghdr_abi hdr;
+	uint32_t len;
+	uint32_t pad;
+};
+
+#define MSG_WAITFORONE 0x10000
+
+/* The length of message (i) of (uvec) done: 0, or -EFAULT. */
+static long mmsg_done(uint64_t uvec, unsigned i, long len)
+{
+	uint32_t n = (uint32_t)len;
+	uint64_t at = uvec + i * sizeof(struct mmsghdr_abi) +
+		      offsetof(struct mmsghdr_abi, len);
+	return copy_to_user(at, &n, sizeof(n)) < 0 ? -EFAULT : 0;
+}
+
+/* sendmmsg: each message as sendmsg would send it; how many went, or
+ * the first one's error. */
+long sys_sendmmsg(int fd, uint64_t uvec, unsigned vlen, int flags)
+{
+	unsigned i;
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen; i++) {
+		long r = sys_sendmsg(fd, uvec + i * sizeof(struct mmsghdr_abi),
+				     flags);
+		if (r >= 0)
+			r = mmsg_done(uvec, i, r);
+		if (r < 0)
+			return i ? (long)i : r;
+	}
+	return (long)i;
+}
+
+/* recvmmsg: messages as recvmsg takes them, until (vlen), one would
+ * wait after the first (MSG_WAITFORONE), or the time at (utimeout) has
+ * passed once a message came (Linux looks only then); what is left of
+ * that time is written back. */
+long sys_recvmmsg(int fd, uint64_t uvec, unsigned vlen, int flags,
+		  uint64_t utimeout)
+{
+	int64_t ts[2];
+	uint64_t deadline = UINT64_MAX;
+	unsigned i;
+	if (utimeout) {
+		if (copy_from_user(ts, utimeout, sizeof(ts)) < 0)
+			return -EFAULT;
+		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+			return -EINVAL;
+		deadline = clock_monotonic_ns() + (uint64_t)ts[0] * 1000000000 +
+			   (uint64_t)ts[1];
+	}
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen; i++) {
+		long r = sys_recvmsg(fd, uvec + i * sizeof(struct mmsghdr_abi),
+				     flags & ~MSG_WAITFORONE);
+		if (r >= 0)
+			r = mmsg_done(uvec, i, r);
+		if (r < 0) {
+			if (!i)
+				return r;
+			break;
+		}
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+		if (clock_monotonic_ns() >= deadline) {
+			i++;
+			break;
+		}
+	}
+	if (utimeout) {
+		uint64_t now = clock_monotonic_ns();
+		uint64_t left = now < deadline ? deadline - now : 0;
+		ts[0] = (int64_t)(left / 1000000000);
+		ts[1] = (int64_t)(left % 1000000000);
+		if (copy_to_user(utimeout, ts, sizeof(ts)) < 0)
+			return -EFAULT;
+	}
+	return (long)i;
+}
+
 long sys_listen(int fd, int backlog)
 {
 	struct file *uf = unix_file(fd);
@@ -653,6 +747,84 @@ static void keepalive_set(struct sock *s, int on)
 	tcp_sock_touch(s);
 }
 
+/* setsockopt at SOL_IP: an int, or as Linux takes it a single byte. */
+static long ip_setsockopt(struct sock *s, int name, uint64_t uval,
+			  uint64_t len)
+{
+	int v = 0;
+	if (len >= sizeof(v)) {
+		if (copy_from_user(&v, uval, sizeof(v)) < 0)
+			return -EFAULT;
+	} else if (len >= 1) {
+		uint8_t b;
+		if (copy_from_user(&b, uval, 1) < 0)
+			return -EFAULT;
+		v = b;
+	}
+	switch (name) {
+	case IP_TOS_OPT:
+		/* a stream's ECN bits are TCP's to set (Linux keeps them) */
+		s->ip.tos = (uint8_t)(s->tcp ? v & ~3 : v);
+		return 0;
+	case IP_TTL_OPT:
+		if (v < -1 || v == 0 || v > 255)
+			return -EINVAL;
+		s->ip.ttl = (uint8_t)(v < 0 ? 0 : v); /* -1: the default */
+		return 0;
+	case IP_MTU_DISCOVER_OPT:
+		if (v < IP_PMTUDISC_DONT_NR || v > IP_PMTUDISC_OMIT_NR)
+			return -EINVAL;
+		s->pmtudisc = v;
+		s->ip.may_fragment = v == IP_PMTUDISC_DONT_NR;
+		return 0;
+	case IP_RECVERR_OPT:
+		s->recverr = !!v;
+		return 0;
+	case IP_FREEBIND_OPT:
+		s->freebind = !!v;
+		return 0;
+	case IP_BIND_ADDRESS_NO_PORT_OPT:
+		s->bind_no_port = !!v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static long ip_getsockopt(struct sock *s, int name, uint64_t uval,
+			  uint64_t ulen, int32_t room)
+{
+	int v;
+	switch (name) {
+	case IP_TOS_OPT:
+		v = s->ip.tos;
+		break;
+	case IP_TTL_OPT:
+		v = s->ip.ttl ? s->ip.ttl : 64;
+		break;
+	case IP_MTU_DISCOVER_OPT:
+		v = s->pmtudisc;
+		break;
+	case IP_RECVERR_OPT:
+		v = s->recverr;
+		break;
+	case IP_FREEBIND_OPT:
+		v = s->freebind;
+		break;
+	case IP_BIND_ADDRESS_NO_PORT_OPT:
+		v = s->bind_no_port;
+		break;
+	case IP_MTU_OPT:
+		if (!s->connected)
+			return -ENOTCONN;
+		v = (int)ip_mtu_for(s->rip);
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	return sockopt_out(uval, ulen, room, &v, sizeof(v));
+}
+
 long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 {
 	struct file *uf = unix_file(fd);
@@ -700,6 +872,8 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 			return -ENOPROTOOPT;
 		}
 	}
+	if (level == SOL_IP_NR)
+		return ip_setsockopt(s, name, uval, len);
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	if (name == SO_LINGER) {
@@ -819,6 +993,8 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 			return -EFAULT;
 		return 0;
 	}
+	if (level == SOL_IP_NR)
+		return ip_getsockopt(s, name, uval, ulen, len);
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {

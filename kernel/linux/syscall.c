@@ -89,13 +89,18 @@ static const struct syscall_entry syscalls[] = {
 	SYS(recvfrom),
 	SYS_PARTIAL(sendmsg, "no ancillary data"),
 	SYS_PARTIAL(recvmsg, "no ancillary data"),
+	SYS_PARTIAL(sendmmsg, "no ancillary data"),
+	SYS_PARTIAL(recvmmsg, "no ancillary data"),
 	SYS(getsockname),
 	SYS(getpeername),
 	SYS(shutdown),
-	SYS_PARTIAL(setsockopt, "SOL_SOCKET options and TCP_NODELAY, "
-				"TCP_KEEP*"),
-	SYS_PARTIAL(getsockopt, "SOL_SOCKET options and TCP_NODELAY, "
-				"TCP_KEEP*, TCP_INFO (Linux 6.7's struct)"),
+	SYS_PARTIAL(setsockopt, "SOL_SOCKET options, TCP_NODELAY, TCP_KEEP*, "
+				"IP_TOS, IP_TTL, IP_MTU_DISCOVER, IP_FREEBIND; "
+				"IP_RECVERR and IP_BIND_ADDRESS_NO_PORT are "
+				"recorded only"),
+	SYS_PARTIAL(getsockopt, "SOL_SOCKET options, TCP_NODELAY, TCP_KEEP*, "
+				"TCP_INFO (Linux 6.7's struct), the IP_ "
+				"options above and IP_MTU"),
 	SYS(exit),
 	SYS_PARTIAL(clone, "processes (as fork and vfork); no threads "
 			   "(CLONE_VM without CLONE_VFORK) or namespaces"),

@@ -43,6 +43,9 @@ long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
 		  uint64_t uaddr, uint64_t ualen);
 long sys_sendmsg(int fd, uint64_t umsg, int flags);
 long sys_recvmsg(int fd, uint64_t umsg, int flags);
+long sys_sendmmsg(int fd, uint64_t uvec, unsigned vlen, int flags);
+long sys_recvmmsg(int fd, uint64_t uvec, unsigned vlen, int flags,
+		  uint64_t utimeout);
 long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen);
 long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen);
 long sys_shutdown(int fd, int how);

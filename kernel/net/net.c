@@ -323,8 +323,11 @@ static int loopback_deliver(void)
 }
 
 int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
-	    size_t len, const struct netdev_tx *tx)
+	    size_t len, const struct netdev_tx *tx, const struct ip_opts *o)
 {
+	static const struct ip_opts defaults;
+	if (!o)
+		o = &defaults;
 	const size_t hl = sizeof(struct ip_hdr);
 	size_t mtu = tx && tx->gso_size ? 65535 : ip_mtu_for(dst);
 	if (len > mtu - hl)
@@ -332,10 +335,11 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	struct ip_hdr *ip = (struct ip_hdr *)(payload - hl);
 	*ip = (struct ip_hdr){
 		.vihl = 0x45,
+		.tos = o->tos,
 		.len = net16((uint16_t)(hl + len)),
 		.id = net16(ip_id),
-		.frag = net16(0x4000), /* don't fragment */
-		.ttl = 64,
+		.frag = o->may_fragment ? 0 : net16(0x4000),
+		.ttl = o->ttl ? o->ttl : 64,
 		.proto = proto,
 		.src = src ? src : ip_source_for(dst),
 		.dst = dst,
@@ -409,7 +413,7 @@ int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 	if (len > IP_MTU - sizeof(struct ip_hdr))
 		return -EMSGSIZE;
 	memcpy(pkt + NET_HEADROOM, payload, len);
-	return ip_send(src, dst, proto, pkt + NET_HEADROOM, len, NULL);
+	return ip_send(src, dst, proto, pkt + NET_HEADROOM, len, NULL, NULL);
 }
 
 static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)

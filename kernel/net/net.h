@@ -55,8 +55,13 @@ int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
  * netdev_caps has NETDEV_TSO. */
 #define NET_HEADROOM (ETH_HLEN + 20)
 struct netdev_tx;
+/* What a socket sets in the IP header of what it sends (IP_TOS, IP_TTL,
+ * IP_MTU_DISCOVER); zeroed: TOS 0, TTL 64, don't fragment. */
+struct ip_opts {
+	uint8_t tos, ttl, may_fragment;
+};
 int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
-	    size_t len, const struct netdev_tx *tx);
+	    size_t len, const struct netdev_tx *tx, const struct ip_opts *o);
 /* (dst) is this host: 127.0.0.0/8 or the interface's address. */
 int ip_is_local(uint32_t dst);
 /* The address this host sends from to reach (dst). */

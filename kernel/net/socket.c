@@ -143,7 +143,7 @@ int sock_bind_addr(struct sock *s, uint32_t addr, uint16_t port)
 	if (s->bound)
 		return -EINVAL;
 	if (addr && addr != netif.ip && (addr & 0xff) != 0x7f &&
-	    addr != 0xffffffffu)
+	    addr != 0xffffffffu && !s->freebind)
 		return -EADDRNOTAVAIL;
 	if (port == 0) {
 		for (int tries = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
@@ -248,7 +248,8 @@ int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
 	u->csum = inet_csum_done(inet_sum(pkt, sizeof(*u) + len, sum));
 	if (!u->csum)
 		u->csum = 0xffff;
-	int r = ip_send(src, dst, IP_PROTO_UDP, pkt, sizeof(*u) + len, NULL);
+	int r = ip_send(src, dst, IP_PROTO_UDP, pkt, sizeof(*u) + len, NULL,
+			&s->ip);
 	return r == -ENOBUFS ? 0 : r; /* dropped by the link */
 }
 
@@ -411,6 +412,7 @@ struct file *sock_create(int type, int nonblock)
 	s->proto = type == 1 /* SOCK_STREAM */ ? IP_PROTO_TCP : IP_PROTO_UDP;
 	s->rcvbuf = RCVBUF_DEFAULT;
 	s->sndbuf = RCVBUF_DEFAULT;
+	s->pmtudisc = 1; /* IP_PMTUDISC_WANT, Linux's default */
 	sock_link(s);
 	struct file *f = NULL;
 	if ((s->proto != IP_PROTO_TCP || tcp_sock_init(s) == 0))

@@ -47,6 +47,9 @@ struct sock {
 	int orphan;   /* the program closed it; TCP still finishing */
 	int timewait; /* an orphan in TIME_WAIT, its ring pages given back */
 	int linger_on, linger_sec;
+	struct ip_opts ip; /* IP_TOS, IP_TTL, IP_MTU_DISCOVER */
+	int pmtudisc;	   /* as set; IP_PMTUDISC_DONT: ip.may_fragment */
+	int recverr, freebind, bind_no_port; /* recorded */
 	int connect_started;
 	struct watchers watchers; /* woken by every arrival and change */
 	/* TCP: in the table of connections, or the list of listeners */

@@ -55,7 +55,8 @@ static void send_segment(uint32_t src, uint32_t dst, uint16_t sport,
 			 uint8_t flags, uint16_t wnd,
 			 const struct tcp_opts *opts,
 			 const struct tcp_ring *ring, uint32_t off,
-			 uint32_t len, uint16_t seg_max)
+			 uint32_t len, uint16_t seg_max,
+			 const struct ip_opts *ipo)
 {
 	static uint8_t buf[NET_HEADROOM + TCP_FRAME_MAX];
 	uint8_t *pkt = buf + NET_HEADROOM;
@@ -82,7 +83,7 @@ static void send_segment(uint32_t src, uint32_t dst, uint16_t sport,
 		tx.gso_size = seg_max;
 		tx.hdr_len = (uint16_t)hl;
 	}
-	ip_send(src, dst, IP_PROTO_TCP, pkt, hl + len, &tx);
+	ip_send(src, dst, IP_PROTO_TCP, pkt, hl + len, &tx, ipo);
 }
 
 static void cb_output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
@@ -102,7 +103,7 @@ static void cb_output(struct tcp_cb *cb, uint32_t seq, uint32_t ack,
 	}
 	send_segment(src, s->rip, s->lport, s->rport, seq, ack, flags, wnd,
 		     opts, &cb->snd, off, len,
-		     (uint16_t)(cb->mss - tcp_opts_len(opts)));
+		     (uint16_t)(cb->mss - tcp_opts_len(opts)), &s->ip);
 }
 
 static void cb_event(struct tcp_cb *cb)
@@ -749,6 +750,8 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		}
 		c->tcp->nodelay = s->tcp->nodelay;
 		c->tcp->keepalive = s->tcp->keepalive;
+		c->ip = s->ip;
+		c->pmtudisc = s->pmtudisc;
 		c->lip = ip->dst;
 		c->lport = h->dport;
 		c->rip = ip->src;
@@ -772,7 +775,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		tcp_resets_sent++;
 		static const struct tcp_opts none = {.wscale = -1};
 		send_segment(ip->dst, ip->src, h->dport, h->sport, rseq, rack,
-			     rflags, 0, &none, NULL, 0, 0, 0);
+			     rflags, 0, &none, NULL, 0, 0, 0, NULL);
 	}
 }
 

@@ -2,6 +2,7 @@
  * and an echo server on the host (argv: its address and port, and
  * "wide" if the link takes 16000-byte datagrams whole).
  */
+#define _GNU_SOURCE
 #define GUEST_INET
 #include "guest.h"
 
@@ -141,6 +142,97 @@ static void loopback(void)
 	close(b);
 }
 
+/* sendmmsg and recvmmsg: several datagrams a call, each with its
+ * length; MSG_WAITFORONE takes what is there after the first. */
+static void many_at_once(void)
+{
+	int a = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in self = guest_addr("127.0.0.1", 0);
+	socklen_t len = sizeof(self);
+	bind(a, (struct sockaddr *)&self, sizeof(self));
+	getsockname(a, (struct sockaddr *)&self, &len);
+	connect(a, (struct sockaddr *)&self, sizeof(self));
+	struct iovec out[3] = {{(void *)"one", 3},
+			       {(void *)"three", 5},
+			       {(void *)"sixteen", 7}};
+	struct mmsghdr m[4];
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < 3; i++) {
+		m[i].msg_hdr.msg_iov = &out[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	CHECK(sendmmsg(a, m, 3, 0) == 3 && m[0].msg_len == 3 &&
+		      m[1].msg_len == 5 && m[2].msg_len == 7,
+	      "sendmmsg: three datagrams, each length told");
+	char b[4][16];
+	struct iovec in[4];
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < 4; i++) {
+		in[i] = (struct iovec){b[i], sizeof(b[i])};
+		m[i].msg_hdr.msg_iov = &in[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	int n = recvmmsg(a, m, 4, MSG_WAITFORONE, NULL);
+	CHECK(n == 3 && m[0].msg_len == 3 && m[2].msg_len == 7 &&
+		      !memcmp(b[1], "three", 5),
+	      "recvmmsg: the three, in order (%d)", n);
+	errno = 0;
+	CHECK(recvmmsg(a, m, 4, MSG_DONTWAIT, NULL) < 0 && errno == EAGAIN,
+	      "recvmmsg with nothing there: EAGAIN");
+	close(a);
+}
+
+/* setsockopt (opt) at IPPROTO_IP to (v) on (fd): what getsockopt then
+ * reads, or -errno if the set failed. */
+static int ip_set_get(int fd, int opt, int v)
+{
+	socklen_t len = sizeof(v);
+	if (setsockopt(fd, IPPROTO_IP, opt, &v, sizeof(v)) < 0)
+		return -errno;
+	if (getsockopt(fd, IPPROTO_IP, opt, &v, &len) < 0)
+		return -1000;
+	return v;
+}
+
+/* Options at the IP level: what is set is read back, and bad values are
+ * refused. */
+static void ip_options(void)
+{
+	int a = socket(AF_INET, SOCK_DGRAM, 0), v;
+	socklen_t len = sizeof(v);
+	CHECK(ip_set_get(a, IP_TOS, 0x2b) == 0x2b, "IP_TOS");
+	CHECK(ip_set_get(a, IP_TTL, 7) == 7, "IP_TTL");
+	CHECK(ip_set_get(a, IP_TTL, -1) == 64, "IP_TTL -1: back to 64");
+	CHECK(ip_set_get(a, IP_TTL, 256) == -EINVAL, "IP_TTL 256: EINVAL");
+	CHECK(ip_set_get(a, IP_RECVERR, 1) == 1,
+	      "IP_RECVERR (glibc's resolver sets it)");
+	CHECK(ip_set_get(a, IP_MTU_DISCOVER, IP_PMTUDISC_DONT) ==
+		      IP_PMTUDISC_DONT,
+	      "IP_MTU_DISCOVER");
+	CHECK(ip_set_get(a, IP_MTU_DISCOVER, 99) == -EINVAL,
+	      "IP_MTU_DISCOVER 99: EINVAL");
+	errno = 0;
+	CHECK(getsockopt(a, IPPROTO_IP, IP_MTU, &v, &len) < 0 &&
+		      errno == ENOTCONN,
+	      "IP_MTU unconnected: ENOTCONN");
+	struct sockaddr_in to = guest_addr("127.0.0.1", 9);
+	connect(a, (struct sockaddr *)&to, sizeof(to));
+	CHECK(getsockopt(a, IPPROTO_IP, IP_MTU, &v, &len) == 0 && v >= 1500,
+	      "IP_MTU connected: the path's (%d)", v);
+	struct sockaddr_in far = guest_addr("192.0.2.1", 0);
+	int b = socket(AF_INET, SOCK_DGRAM, 0);
+	errno = 0;
+	CHECK(bind(b, (struct sockaddr *)&far, sizeof(far)) < 0 &&
+		      errno == EADDRNOTAVAIL,
+	      "bind to an address not ours: EADDRNOTAVAIL");
+	v = 1;
+	CHECK(setsockopt(b, IPPROTO_IP, IP_FREEBIND, &v, sizeof(v)) == 0 &&
+		      bind(b, (struct sockaddr *)&far, sizeof(far)) == 0,
+	      "with IP_FREEBIND: allowed");
+	close(a);
+	close(b);
+}
+
 static void errors(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -178,6 +270,10 @@ static void echo(const char *ip, int port, int wide)
 	struct sockaddr_in srv = guest_addr(ip, port);
 	struct timeval tv = {2, 0};
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* marked: over TAP the host's end checks they are on the wire */
+	int tos = 0x28, ttl = 33;
+	setsockopt(s, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 	int good = 0;
 	for (int i = 0; i < 20; i++) {
 		char msg[64], back[64] = {0};
@@ -247,6 +343,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "serve"))
 		return serve(atoi(argv[2]), atoi(argv[3]));
 	loopback();
+	many_at_once();
+	ip_options();
 	errors();
 	if (argc == 3 || argc == 4)
 		echo(argv[1], atoi(argv[2]),

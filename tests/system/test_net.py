@@ -654,6 +654,32 @@ def test_tap_ping_curl_and_wrk(tap):
         assert "Non-2xx" not in w.stdout, w.stdout
 
 
+def test_tap_datagrams_carry_the_sockets_tos_and_ttl(tap):
+    """udp.c's echo client sets IP_TOS 0x28 and IP_TTL 33: over TAP the
+    host sees both in the IP headers of what it receives."""
+    need_kvm()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+    s.setsockopt(socket.IPPROTO_IP, 12, 1)  # IP_RECVTTL: not in Python
+    s.bind(("10.0.99.1", 0))
+    marks = set()
+
+    def echo():
+        data, anc, _, peer = s.recvmsg(65536, 64)
+        for level, kind, value in anc:
+            if kind == socket.IP_TOS:
+                marks.add(("tos", value[0]))
+            elif kind == socket.IP_TTL:
+                marks.add(("ttl", int.from_bytes(value[:4], "little")))
+        s.sendto(data, peer)
+
+    with serving(s, echo) as port:
+        r = fresco("run", "--net", f"tap:{tap}", *TAP_ARGS,
+                   guest_program("musl", "udp"), "10.0.99.1", port)
+    passed(r, "udp")
+    assert marks == {("tos", 0x28), ("ttl", 33)}, marks
+
+
 def test_tap_takes_its_address_from_a_dhcp_server(tap, tmp_path):
     """With --net tap and no --ip, the guest asks the network: dnsmasq on
     the TAP hands out an address, a router and a DNS server, and the guest
