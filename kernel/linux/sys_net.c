@@ -297,8 +297,18 @@ long sys_connect(int fd, uint64_t uaddr, uint64_t len)
 }
 
 /* Whether UDP socket (s) may send to (to) (NULL: its peer): 0 or -errno. */
-static long udp_can_send(const struct sock *s, const struct peer *to)
+/* An error an ICMP message left on (s) (SO_ERROR), taken: -errno, or 0. */
+static long take_error(struct sock *s)
 {
+	int e = s->error;
+	s->error = 0;
+	return -e;
+}
+
+static long udp_can_send(struct sock *s, const struct peer *to)
+{
+	if (s->error)
+		return take_error(s);
 	if (s->shut_wr)
 		return -EPIPE;
 	if (!to && !s->connected)
@@ -325,6 +335,8 @@ static long udp_recv_wait(struct file *f, struct sock *s, uint8_t *buf,
 	uint64_t deadline = deadline_after(s->rcvtimeo_ns);
 	for (;;) {
 		net_poll();
+		if (s->error)
+			return take_error(s);
 		long n = udp_recv(s, buf, cap, flags & MSG_PEEK, &from->ip,
 				  &from->port);
 		if (n >= 0)
@@ -748,8 +760,7 @@ static void keepalive_set(struct sock *s, int on)
 }
 
 /* setsockopt at SOL_IP: an int, or as Linux takes it a single byte. */
-static long ip_setsockopt(struct sock *s, int name, uint64_t uval,
-			  uint64_t len)
+static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 {
 	int v = 0;
 	if (len >= sizeof(v)) {

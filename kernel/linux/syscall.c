@@ -95,9 +95,9 @@ static const struct syscall_entry syscalls[] = {
 	SYS(getpeername),
 	SYS(shutdown),
 	SYS_PARTIAL(setsockopt, "SOL_SOCKET options, TCP_NODELAY, TCP_KEEP*, "
-				"IP_TOS, IP_TTL, IP_MTU_DISCOVER, IP_FREEBIND; "
-				"IP_RECVERR and IP_BIND_ADDRESS_NO_PORT are "
-				"recorded only"),
+				"IP_TOS, IP_TTL, IP_MTU_DISCOVER, IP_FREEBIND, "
+				"IP_RECVERR (no error queue); "
+				"IP_BIND_ADDRESS_NO_PORT is recorded only"),
 	SYS_PARTIAL(getsockopt, "SOL_SOCKET options, TCP_NODELAY, TCP_KEEP*, "
 				"TCP_INFO (Linux 6.7's struct), the IP_ "
 				"options above and IP_MTU"),

@@ -416,6 +416,59 @@ int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 	return ip_send(src, dst, proto, pkt + NET_HEADROOM, len, NULL, NULL);
 }
 
+void icmp_unreachable(const struct ip_hdr *ip, uint8_t code)
+{
+	static uint64_t second;
+	static unsigned sent;
+	static uint8_t msg[576 - sizeof(struct ip_hdr)];
+	uint64_t now = clock_monotonic_ns() / 1000000000ULL;
+	if (now != second) {
+		second = now;
+		sent = 0;
+	}
+	/* not to a broadcast or multicast, nor from no one in particular */
+	uint32_t src = net32(ip->src), dst = net32(ip->dst);
+	if (sent >= ICMP_ERRORS_PER_SEC || !src || src >= 0xe0000000u ||
+	    dst >= 0xe0000000u || !ip_is_local(ip->dst))
+		return;
+	sent++;
+	/* the datagram's header and as much of the rest as fits in 576 */
+	size_t orig = net16(ip->len), room = sizeof(msg) - 8;
+	struct icmp_hdr *h = (struct icmp_hdr *)msg;
+	*h = (struct icmp_hdr){.type = 3, .code = code};
+	memcpy(msg + 8, ip, orig < room ? orig : room);
+	size_t len = 8 + (orig < room ? orig : room);
+	h->csum = inet_csum_done(inet_sum(msg, len, 0));
+	ip_output(ip->dst, ip->src, IP_PROTO_ICMP, msg, len);
+}
+
+/* errno for an ICMP destination unreachable (code), and whether it is
+ * hard (ends a connection); Linux's table. */
+static const struct {
+	uint8_t err, hard;
+} unreach[16] = {
+	{ENETUNREACH, 0},  {EHOSTUNREACH, 0}, {ENOPROTOOPT, 1},
+	{ECONNREFUSED, 1}, {EMSGSIZE, 0},     {EOPNOTSUPP, 0},
+	{ENETUNREACH, 1},  {EHOSTDOWN, 1},    {ENONET, 1},
+	{ENETUNREACH, 1},  {EHOSTUNREACH, 1}, {ENETUNREACH, 0},
+	{EHOSTUNREACH, 0}, {EHOSTUNREACH, 1}, {EHOSTUNREACH, 1},
+	{EHOSTUNREACH, 1},
+};
+
+/* An error about a datagram of ours: its header and first bytes follow
+ * the ICMP header. Only UDP's are reported (TCP learns by its timers
+ * and resets), and not path MTU (code 4: every frame is DF-sized). */
+static void icmp_error(const uint8_t *p, size_t len)
+{
+	const struct icmp_hdr *h = (const struct icmp_hdr *)p;
+	const struct ip_hdr *orig = (const struct ip_hdr *)(p + 8);
+	if (h->type != 3 || h->code >= 16 || h->code == 4 ||
+	    len < 8 + sizeof(*orig) || orig->proto != IP_PROTO_UDP)
+		return;
+	udp_icmp_error(p + 8, len - 8, unreach[h->code].err,
+		       unreach[h->code].hard);
+}
+
 static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 {
 	static uint8_t reply[IP_MTU];
@@ -425,8 +478,12 @@ static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 		netif.rx_bad++;
 		return;
 	}
+	if (h->type == 3) {
+		icmp_error(p, len);
+		return;
+	}
 	if (h->type != 8 || h->code != 0)
-		return; /* only echo requests are answered */
+		return; /* of the rest, only echo requests are answered */
 	memcpy(reply, p, len);
 	struct icmp_hdr *r = (struct icmp_hdr *)reply;
 	r->type = 0;

@@ -97,8 +97,19 @@ int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx);
 int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok));
 void netdev_wait(uint64_t deadline);
 
-/* ---- UDP (udp.c) ---- */
+/* ---- UDP (socket.c) ---- */
 /* (csum_ok): the device vouched for the checksum; it is not checked. */
+/* Tell the sender of datagram (ip) (its header and what follows, as
+ * received) that it is unreachable (ICMP type 3, (code)): for one no
+ * socket takes. At most ICMP_ERRORS_PER_SEC. */
+void icmp_unreachable(const struct ip_hdr *ip, uint8_t code);
+#define ICMP_ERRORS_PER_SEC 1000
+#define ICMP_PORT_UNREACHABLE 3
+/* An ICMP error came about a datagram this host sent, whose header and
+ * first bytes are (orig, len): the socket that sent it learns (errno
+ * (err)) if it is to (a connected one, for a (hard) error; any, with
+ * IP_RECVERR). */
+void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard);
 void udp_input(const struct ip_hdr *ip, const uint8_t *payload, size_t len,
 	       int csum_ok);
 

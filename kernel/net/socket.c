@@ -119,8 +119,7 @@ static struct sock **port_bucket(uint16_t port)
 static int port_taken(uint16_t port, uint32_t addr, const struct sock *me)
 {
 	for (struct sock *s = *port_bucket(port); s; s = s->pnext) {
-		if (s == me || s->lport != port ||
-		    s->proto != me->proto)
+		if (s == me || s->lport != port || s->proto != me->proto)
 			continue;
 		/* connections a listener accepted share its port */
 		if (s->proto == IP_PROTO_TCP && s->connected &&
@@ -170,6 +169,45 @@ int sock_bind_addr(struct sock *s, uint32_t addr, uint16_t port)
 	return 0;
 }
 
+/* The socket a datagram from (rport) at (rip) to (lport) at (lip) is
+ * for: the most specific, connected, then bound to the address. */
+static struct sock *udp_lookup(uint32_t lip, uint16_t lport, uint32_t rip,
+			       uint16_t rport)
+{
+	struct sock *best = NULL;
+	int best_score = -1;
+	for (struct sock *s = *port_bucket(lport); s; s = s->pnext) {
+		if (s->proto != IP_PROTO_UDP || s->lport != lport || s->shut_rd)
+			continue;
+		if (s->lip && s->lip != lip && lip != 0xffffffffu)
+			continue;
+		if (s->connected && (s->rip != rip || s->rport != rport))
+			continue;
+		int score = (s->connected ? 2 : 0) + (s->lip ? 1 : 0);
+		if (score > best_score) {
+			best = s;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard)
+{
+	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
+	size_t hl = (size_t)(ip->vihl & 15) * 4;
+	if (hl < sizeof(*ip) || len < hl + sizeof(struct udp_hdr))
+		return;
+	const struct udp_hdr *u = (const struct udp_hdr *)(orig + hl);
+	struct sock *s = udp_lookup(ip->src, u->sport, ip->dst, u->dport);
+	/* as Linux: a connected socket hears of hard errors, one that asked
+	 * (IP_RECVERR) of all */
+	if (!s || (!s->recverr && !(hard && s->connected)))
+		return;
+	s->error = err;
+	sock_changed(s);
+}
+
 void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	       int csum_ok)
 {
@@ -188,26 +226,15 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 			return;
 		}
 	}
-	/* the most specific socket: connected, then bound to the address */
-	struct sock *best = NULL;
-	int best_score = -1;
-	for (struct sock *s = *port_bucket(u->dport); s; s = s->pnext) {
-		if (s->proto != IP_PROTO_UDP || s->lport != u->dport ||
-		    s->shut_rd)
-			continue;
-		if (s->lip && s->lip != ip->dst && ip->dst != 0xffffffffu)
-			continue;
-		if (s->connected && (s->rip != ip->src || s->rport != u->sport))
-			continue;
-		int score = (s->connected ? 2 : 0) + (s->lip ? 1 : 0);
-		if (score > best_score) {
-			best = s;
-			best_score = score;
-		}
+	struct sock *best = udp_lookup(ip->dst, u->dport, ip->src, u->sport);
+	if (!best) {
+		icmp_unreachable(ip, ICMP_PORT_UNREACHABLE);
+		udp_dropped++;
+		return;
 	}
 	size_t n = len - sizeof(*u);
 	struct dgram *d = NULL;
-	if (!best || best->queued + n > best->rcvbuf ||
+	if (best->queued + n > best->rcvbuf ||
 	    !(d = dgram_new(p + sizeof(*u), n))) {
 		udp_dropped++;
 		return;

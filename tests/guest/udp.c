@@ -233,6 +233,61 @@ static void ip_options(void)
 	close(b);
 }
 
+/* A datagram to a port nobody has: the host answers ICMP port
+ * unreachable, and a connected socket's next call fails with
+ * ECONNREFUSED, once; an unconnected one hears of it only with
+ * IP_RECVERR. */
+static void refused(void)
+{
+	int gone = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = guest_addr("127.0.0.1", 0);
+	socklen_t len = sizeof(a);
+	bind(gone, (struct sockaddr *)&a, sizeof(a));
+	getsockname(gone, (struct sockaddr *)&a, &len);
+	close(gone); /* nobody has its port now */
+	int c = socket(AF_INET, SOCK_DGRAM, 0);
+	struct timeval tv = {2, 0}; /* not for ever, if nothing is said */
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	connect(c, (struct sockaddr *)&a, sizeof(a));
+	CHECK(send(c, "x", 1, 0) == 1, "a datagram to a port nobody has");
+	struct pollfd p = {c, POLLIN, 0};
+	CHECK(poll(&p, 1, 1000) == 1 && (p.revents & POLLERR), "poll: POLLERR");
+	char b[4];
+	errno = 0;
+	CHECK(recv(c, b, sizeof(b), 0) < 0 && errno == ECONNREFUSED,
+	      "recv: ECONNREFUSED");
+	errno = 0;
+	CHECK(recv(c, b, sizeof(b), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	      "reported once: then EAGAIN");
+	send(c, "x", 1, 0);
+	poll(&p, 1, 1000);
+	errno = 0;
+	CHECK(send(c, "y", 1, 0) < 0 && errno == ECONNREFUSED,
+	      "or the next send says it");
+	send(c, "x", 1, 0);
+	poll(&p, 1, 1000);
+	int err = 0;
+	len = sizeof(err);
+	CHECK(getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+		      err == ECONNREFUSED && send(c, "z", 1, 0) == 1,
+	      "or SO_ERROR, which takes it");
+	close(c);
+
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	p.fd = u;
+	sendto(u, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK(poll(&p, 1, 100) == 0, "unconnected: nothing reported");
+	int on = 1;
+	setsockopt(u, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	sendto(u, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	errno = 0;
+	CHECK(poll(&p, 1, 1000) == 1 && (p.revents & POLLERR) &&
+		      recvfrom(u, b, sizeof(b), 0, NULL, NULL) < 0 &&
+		      errno == ECONNREFUSED,
+	      "unconnected with IP_RECVERR: ECONNREFUSED");
+	close(u);
+}
+
 static void errors(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -345,6 +400,7 @@ int main(int argc, char **argv)
 	loopback();
 	many_at_once();
 	ip_options();
+	refused();
 	errors();
 	if (argc == 3 || argc == 4)
 		echo(argv[1], atoi(argv[2]),

@@ -654,6 +654,20 @@ def test_tap_ping_curl_and_wrk(tap):
         assert "Non-2xx" not in w.stdout, w.stdout
 
 
+def test_tap_a_closed_udp_port_is_refused(tap):
+    """A datagram to a port no guest socket has: the guest answers ICMP
+    port unreachable, which the host's connected socket reports."""
+    need_kvm()
+    with guest_httpd(["--net", f"tap:{tap}", *TAP_ARGS]):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        s.connect(("10.0.99.2", 9))
+        s.send(b"anyone?")
+        with pytest.raises(ConnectionRefusedError):
+            s.recv(64)
+        s.close()
+
+
 def test_tap_datagrams_carry_the_sockets_tos_and_ttl(tap):
     """udp.c's echo client sets IP_TOS 0x28 and IP_TTL 33: over TAP the
     host sees both in the IP headers of what it receives."""
