@@ -271,11 +271,27 @@ void tcp_keepalive_set(struct tcp_cb *cb, int on, uint64_t now)
 	keep_arm(cb);
 }
 
+void tcp_push(struct tcp_cb *cb, uint64_t now)
+{
+	cb->push = 1;
+	tcp_output(cb, now);
+	cb->push = 0;
+	cb->cork_at = 0;
+}
+
+void tcp_cork_set(struct tcp_cb *cb, int on, uint64_t now)
+{
+	cb->cork = (uint8_t) !!on;
+	if (!on)
+		tcp_push(cb, now);
+}
+
 static void closed(struct tcp_cb *cb, int error)
 {
 	if (error)
 		cb->error = error;
 	cb->rexmit_at = cb->delack_at = cb->persist_at = cb->keep_at = 0;
+	cb->cork_at = 0;
 	cb->probe_at = cb->rack_at = 0;
 	cb->timewait_at = 0;
 	set_state(cb, TCP_CLOSED);
@@ -338,9 +354,16 @@ static void rto_over(struct tcp_cb *cb, uint64_t now)
 	}
 }
 
+/* The retransmission timer, never past the moment TCP_USER_TIMEOUT
+ * ends the connection (Linux clamps it so too). */
 static void arm_rexmit(struct tcp_cb *cb, uint64_t now)
 {
 	cb->rexmit_at = now + cb->rto;
+	if (cb->user_timeout && cb->state >= TCP_ESTABLISHED) {
+		uint64_t end = cb->stall_since + cb->user_timeout;
+		if (end < cb->rexmit_at)
+			cb->rexmit_at = end > now ? end : now + 1;
+	}
 }
 
 /* Schedule a tail loss probe two round trips after the last send or ACK
@@ -877,10 +900,15 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 			if (cut)
 				len = resend_end - cb->snd_nxt;
 			/* Nagle (3.7.4): hold a small segment while data is
-			 * in flight, unless it is the last before a FIN */
-			if (len < room && len == unsent && flight(cb) &&
-			    !cb->nodelay && !fin_now)
+			 * in flight, unless it is the last before a FIN; a
+			 * cork holds it whatever is in flight, for a while */
+			if (len < room && len == unsent && !fin_now &&
+			    !cb->push &&
+			    (cb->cork || (flight(cb) && !cb->nodelay))) {
+				if (cb->cork && !cb->cork_at)
+					cb->cork_at = now + TCP_CORK_MAX;
 				break;
+			}
 			/* sender silly window avoidance (3.8.6.2.1): no
 			 * sliver of a segment because the window is almost
 			 * full; the next ACK makes room for a whole one */
@@ -897,6 +925,8 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 				cb->fin_seq = cb->snd_nxt + len;
 				cb->fin_out = 1;
 			}
+			if (cb->snd_una == cb->snd_max)
+				cb->stall_since = now; /* none was in flight */
 			emit(cb, cb->snd_nxt, cb->rcv_nxt, flags, wnd_field(cb),
 			     &o, sent, len);
 			note_sent(cb, cb->snd_nxt, len, now);
@@ -920,6 +950,8 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
 			continue;
 		}
 		if (!unsent && fin_now) {
+			if (cb->snd_una == cb->snd_max)
+				cb->stall_since = now;
 			cb->fin_seq = cb->snd_nxt;
 			cb->fin_out = 1;
 			emit(cb, cb->snd_nxt, cb->rcv_nxt, TCP_FIN | TCP_ACK,
@@ -1364,9 +1396,13 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 			cb->rtt_timing = 0;
 		}
 		cb->retries = 0;
+		cb->stall_since = now;
 		if (cb->rto_since && tcp_seq_le(cb->rto_high, ack))
 			rto_over(cb, now);
-		cb->rexmit_at = cb->snd_una == cb->snd_max ? 0 : now + cb->rto;
+		if (cb->snd_una == cb->snd_max)
+			cb->rexmit_at = 0;
+		else
+			arm_rexmit(cb, now);
 		if (cb->in_recovery) {
 			if (tcp_seq_le(cb->recover, ack)) {
 				cb->in_recovery = 0; /* full ACK */
@@ -1680,7 +1716,7 @@ uint64_t tcp_next_timer(const struct tcp_cb *cb)
 	const uint64_t *all[] = {&cb->rexmit_at,   &cb->delack_at,
 				 &cb->timewait_at, &cb->persist_at,
 				 &cb->keep_at,	   &cb->probe_at,
-				 &cb->rack_at};
+				 &cb->rack_at,	   &cb->cork_at};
 	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (*all[i] && *all[i] < t)
 			t = *all[i];
@@ -1729,7 +1765,8 @@ static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 	cb->rexmit_at = 0;
 	if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RCVD) {
 		rto_fired(cb, now);
-		if (++cb->retries > TCP_SYN_RETRIES) {
+		if (++cb->retries >
+		    (cb->syn_retries ? cb->syn_retries : TCP_SYN_RETRIES)) {
 			closed(cb, ETIMEDOUT);
 			return;
 		}
@@ -1741,7 +1778,10 @@ static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 	if (cb->snd_una == cb->snd_max)
 		return;
 	rto_fired(cb, now);
-	if (++cb->retries > TCP_RETRIES) {
+	/* with TCP_USER_TIMEOUT, the time without progress decides */
+	cb->retries++;
+	if (cb->user_timeout ? now - cb->stall_since >= cb->user_timeout
+			     : cb->retries > TCP_RETRIES) {
 		closed(cb, ETIMEDOUT);
 		return;
 	}
@@ -1776,6 +1816,8 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 		rack_detect(cb, now);
 	if (cb->delack_at && now >= cb->delack_at)
 		send_ack(cb);
+	if (cb->cork_at && now >= cb->cork_at)
+		tcp_push(cb, now);
 	if (cb->persist_at && now >= cb->persist_at) {
 		/* a window probe: an old sequence number makes the peer
 		 * answer with its window */
@@ -1789,7 +1831,11 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 		uint64_t idle = now - cb->last_heard;
 		if (idle >= cb->keep_idle + (uint64_t)cb->keep_probes *
 						    cb->keep_intvl) {
-			if (cb->keep_probes >= cb->keep_cnt) {
+			/* TCP_USER_TIMEOUT decides instead of the count */
+			if (cb->user_timeout
+				    ? cb->keep_probes &&
+					      idle >= cb->user_timeout
+				    : cb->keep_probes >= cb->keep_cnt) {
 				tcp_abort(cb);
 				cb->error = ETIMEDOUT;
 				return;

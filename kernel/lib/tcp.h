@@ -267,7 +267,16 @@ struct tcp_cb {
 	int keep_cnt, keep_probes;
 	uint64_t last_heard;
 	uint64_t oow_ack_at; /* the last ACK to a segment we could not take */
-	uint64_t min_rtt;    /* the least round trip measured */
+	/* TCP_CORK: only whole segments go, a smaller one at cork_at */
+	uint8_t cork;
+	uint8_t push; /* this output sends what Nagle or the cork holds */
+	uint64_t cork_at;
+	/* TCP_USER_TIMEOUT (0: the retries decide): the connection ends
+	 * once data has waited this long for an ACK, counted from when it
+	 * last saw progress (stall_since) */
+	uint64_t user_timeout, stall_since;
+	int syn_retries;  /* TCP_SYNCNT; 0: TCP_SYN_RETRIES */
+	uint64_t min_rtt; /* the least round trip measured */
 	struct tcp_counts counts;
 };
 
@@ -279,8 +288,9 @@ struct tcp_cb {
 #define TCP_DELACK_PEER 200000000ULL /* the longest a peer may delay an ACK */
 #define TCP_PROBE_MIN 10000000ULL    /* the shortest tail loss probe timer */
 #define TCP_TIMEWAIT 60000000000ULL
-#define TCP_RETRIES 15	  /* then ETIMEDOUT, as Linux's tcp_retries2 */
-#define TCP_SYN_RETRIES 6 /* as Linux's tcp_syn_retries */
+#define TCP_RETRIES 15		  /* then ETIMEDOUT, as Linux's tcp_retries2 */
+#define TCP_SYN_RETRIES 6	  /* as Linux's tcp_syn_retries */
+#define TCP_CORK_MAX 200000000ULL /* the longest a cork holds data */
 /* a ts_recent this old is no longer valid: the peer's millisecond clock
  * may have passed half its range since (RFC 7323 5.5) */
 #define TCP_PAWS_IDLE (24ULL * 24 * 3600 * 1000000000ULL)
@@ -293,6 +303,10 @@ void tcp_listen(struct tcp_cb *cb);
  * keep_intvl or keep_cnt: the keepalive timer follows. Turned on, the
  * connection counts as idle from (now). */
 void tcp_keepalive_set(struct tcp_cb *cb, int on, uint64_t now);
+/* TCP_CORK on or off; off sends what it held. */
+void tcp_cork_set(struct tcp_cb *cb, int on, uint64_t now);
+/* Send what Nagle or the cork holds back, once (TCP_NODELAY set). */
+void tcp_push(struct tcp_cb *cb, uint64_t now);
 /* Active open: send the SYN. */
 void tcp_connect(struct tcp_cb *cb, uint32_t iss, uint64_t now);
 /* A SYN arrived for listening (lis): set up (child) (already tcp_init'ed)

@@ -19,6 +19,11 @@
 #define IPPROTO_UDP_NR 17
 #define IPPROTO_TCP_NR 6
 #define TCP_NODELAY_OPT 1
+#define TCP_MAXSEG_OPT 2
+#define TCP_CORK_OPT 3
+#define TCP_SYNCNT_OPT 7
+#define TCP_QUICKACK_OPT 12
+#define TCP_USER_TIMEOUT_OPT 18
 #define TCP_KEEPIDLE_OPT 4
 #define TCP_KEEPINTVL_OPT 5
 #define TCP_KEEPCNT_OPT 6
@@ -858,9 +863,38 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		case TCP_NODELAY_OPT:
 			s->tcp->nodelay = !!v;
 			if (v) {
-				tcp_output(s->tcp, clock_monotonic_ns());
+				tcp_push(s->tcp, clock_monotonic_ns());
 				tcp_sock_touch(s);
 			}
+			return 0;
+		case TCP_CORK_OPT:
+			tcp_cork_set(s->tcp, v, clock_monotonic_ns());
+			tcp_sock_touch(s);
+			return 0;
+		case TCP_MAXSEG_OPT:
+			/* Linux's bounds; it counts before the handshake */
+			if (v && (v < 88 || v > 32767))
+				return -EINVAL;
+			s->maxseg = (uint16_t)v;
+			return 0;
+		case TCP_SYNCNT_OPT:
+			if (v < 1 || v > 127)
+				return -EINVAL;
+			s->tcp->syn_retries = v;
+			return 0;
+		case TCP_QUICKACK_OPT:
+			/* ACKs are not held for long here: one that is goes
+			 * at the next pass */
+			s->quickack_off = !v;
+			if (v && s->tcp->delack_at) {
+				s->tcp->delack_at = 1;
+				tcp_sock_touch(s);
+			}
+			return 0;
+		case TCP_USER_TIMEOUT_OPT:
+			if (v < 0)
+				return -EINVAL;
+			s->tcp->user_timeout = (uint64_t)v * 1000000ULL;
 			return 0;
 		case TCP_KEEPIDLE_OPT:
 		case TCP_KEEPINTVL_OPT:
@@ -984,6 +1018,24 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		switch (name) {
 		case TCP_NODELAY_OPT:
 			tv = s->tcp->nodelay;
+			break;
+		case TCP_CORK_OPT:
+			tv = s->tcp->cork;
+			break;
+		case TCP_MAXSEG_OPT:
+			tv = s->tcp->state >= TCP_ESTABLISHED ? s->tcp->mss
+			     : s->maxseg		      ? s->maxseg
+							      : TCP_MSS_DEFAULT;
+			break;
+		case TCP_SYNCNT_OPT:
+			tv = s->tcp->syn_retries ? s->tcp->syn_retries
+						 : TCP_SYN_RETRIES;
+			break;
+		case TCP_QUICKACK_OPT:
+			tv = !s->quickack_off;
+			break;
+		case TCP_USER_TIMEOUT_OPT:
+			tv = (int)(s->tcp->user_timeout / 1000000ULL);
 			break;
 		case TCP_KEEPIDLE_OPT:
 			tv = (int)(s->tcp->keep_idle / 1000000000ULL);

@@ -95,12 +95,13 @@ static const struct syscall_entry syscalls[] = {
 	SYS(getpeername),
 	SYS(shutdown),
 	SYS_PARTIAL(setsockopt, "SOL_SOCKET options, TCP_NODELAY, TCP_KEEP*, "
+				"TCP_CORK, TCP_MAXSEG, TCP_SYNCNT, "
+				"TCP_QUICKACK, TCP_USER_TIMEOUT, "
 				"IP_TOS, IP_TTL, IP_MTU_DISCOVER, IP_FREEBIND, "
 				"IP_RECVERR (no error queue); "
 				"IP_BIND_ADDRESS_NO_PORT is recorded only"),
-	SYS_PARTIAL(getsockopt, "SOL_SOCKET options, TCP_NODELAY, TCP_KEEP*, "
-				"TCP_INFO (Linux 6.7's struct), the IP_ "
-				"options above and IP_MTU"),
+	SYS_PARTIAL(getsockopt, "the options setsockopt takes, TCP_INFO "
+				"(Linux 6.7's struct) and IP_MTU"),
 	SYS(exit),
 	SYS_PARTIAL(clone, "processes (as fork and vfork); no threads "
 			   "(CLONE_VM without CLONE_VFORK) or namespaces"),

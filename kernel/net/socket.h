@@ -50,6 +50,8 @@ struct sock {
 	struct ip_opts ip; /* IP_TOS, IP_TTL, IP_MTU_DISCOVER */
 	int pmtudisc;	   /* as set; IP_PMTUDISC_DONT: ip.may_fragment */
 	int recverr, freebind, bind_no_port; /* recorded */
+	uint16_t maxseg;  /* TCP_MAXSEG: the most our MSS may be; 0: none */
+	int quickack_off; /* TCP_QUICKACK 0, as getsockopt reads it */
 	int connect_started;
 	struct watchers watchers; /* woken by every arrival and change */
 	/* TCP: in the table of connections, or the list of listeners */

@@ -150,6 +150,8 @@ static void route(struct sock *s)
 {
 	s->tcp->tso_max = tso_for(s->rip);
 	s->tcp->our_mss = mss_for(s->rip);
+	if (s->maxseg && s->maxseg < s->tcp->our_mss)
+		s->tcp->our_mss = s->maxseg;
 }
 
 /* ---- sockets ---- */
@@ -752,6 +754,9 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		c->tcp->keepalive = s->tcp->keepalive;
 		c->ip = s->ip;
 		c->pmtudisc = s->pmtudisc;
+		c->maxseg = s->maxseg;
+		c->tcp->cork = s->tcp->cork;
+		c->tcp->user_timeout = s->tcp->user_timeout;
 		c->lip = ip->dst;
 		c->lport = h->dport;
 		c->rip = ip->src;

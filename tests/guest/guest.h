@@ -86,6 +86,7 @@ guest_on_signal(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
 #ifdef GUEST_INET
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 /* The IPv4 socket address (ip):(port). */
 static inline struct sockaddr_in guest_addr(const char *ip, int port)
 {
@@ -95,6 +96,18 @@ static inline struct sockaddr_in guest_addr(const char *ip, int port)
 	a.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, ip, &a.sin_addr);
 	return a;
+}
+
+/* setsockopt (opt) at (level) to (v) on (fd): what getsockopt then
+ * reads, or -errno if the set failed. */
+static inline int sockopt_set_get(int fd, int level, int opt, int v)
+{
+	socklen_t len = sizeof(v);
+	if (setsockopt(fd, level, opt, &v, sizeof(v)) < 0)
+		return -errno;
+	if (getsockopt(fd, level, opt, &v, &len) < 0)
+		return -1000;
+	return v;
 }
 #endif
 

@@ -255,6 +255,46 @@ static void short_connections(void)
 	close(l);
 }
 
+/* TCP_CORK holds what is less than a segment until it comes off;
+ * TCP_MAXSEG bounds the segments; TCP_USER_TIMEOUT, TCP_SYNCNT and
+ * TCP_QUICKACK read back what was set. */
+static void tcp_options(void)
+{
+	struct sockaddr_in la;
+	int l = local_listener(&la, 4), c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_MAXSEG, 1000) == 1000,
+	      "TCP_MAXSEG before connecting");
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_MAXSEG, 40) == -EINVAL,
+	      "TCP_MAXSEG 40: EINVAL");
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_SYNCNT, 3) == 3,
+	      "TCP_SYNCNT");
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_SYNCNT, 0) == -EINVAL,
+	      "TCP_SYNCNT 0: EINVAL");
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000) == 5000,
+	      "TCP_USER_TIMEOUT");
+	connect(c, (struct sockaddr *)&la, sizeof(la));
+	int a = accept(l, NULL, NULL);
+	int mss = 0;
+	socklen_t len = sizeof(mss);
+	getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &mss, &len);
+	CHECK(mss > 0 && mss <= 1000, "segments of at most 1000 bytes (%d)",
+	      mss);
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_QUICKACK, 1) == 1,
+	      "TCP_QUICKACK");
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_CORK, 1) == 1, "TCP_CORK on");
+	char b[16];
+	struct pollfd p = {a, POLLIN, 0};
+	CHECK(write(c, "corked", 6) == 6 && poll(&p, 1, 50) == 0,
+	      "corked: a small write stays (50 ms)");
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_CORK, 0) == 0 &&
+		      poll(&p, 1, 1000) == 1 && read(a, b, sizeof(b)) == 6 &&
+		      !memcmp(b, "corked", 6),
+	      "the cork off: it comes");
+	close(a);
+	close(c);
+	close(l);
+}
+
 static long free_bytes(void)
 {
 	struct sysinfo i;
@@ -632,6 +672,7 @@ int main(int argc, char **argv)
 	else {
 		loopback();
 		short_connections();
+		tcp_options();
 		idle_connections();
 		keepalive_probes();
 		rings_follow_bursts();

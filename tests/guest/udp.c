@@ -182,34 +182,24 @@ static void many_at_once(void)
 	close(a);
 }
 
-/* setsockopt (opt) at IPPROTO_IP to (v) on (fd): what getsockopt then
- * reads, or -errno if the set failed. */
-static int ip_set_get(int fd, int opt, int v)
-{
-	socklen_t len = sizeof(v);
-	if (setsockopt(fd, IPPROTO_IP, opt, &v, sizeof(v)) < 0)
-		return -errno;
-	if (getsockopt(fd, IPPROTO_IP, opt, &v, &len) < 0)
-		return -1000;
-	return v;
-}
-
 /* Options at the IP level: what is set is read back, and bad values are
  * refused. */
 static void ip_options(void)
 {
 	int a = socket(AF_INET, SOCK_DGRAM, 0), v;
 	socklen_t len = sizeof(v);
-	CHECK(ip_set_get(a, IP_TOS, 0x2b) == 0x2b, "IP_TOS");
-	CHECK(ip_set_get(a, IP_TTL, 7) == 7, "IP_TTL");
-	CHECK(ip_set_get(a, IP_TTL, -1) == 64, "IP_TTL -1: back to 64");
-	CHECK(ip_set_get(a, IP_TTL, 256) == -EINVAL, "IP_TTL 256: EINVAL");
-	CHECK(ip_set_get(a, IP_RECVERR, 1) == 1,
+	CHECK(sockopt_set_get(a, IPPROTO_IP, IP_TOS, 0x2b) == 0x2b, "IP_TOS");
+	CHECK(sockopt_set_get(a, IPPROTO_IP, IP_TTL, 7) == 7, "IP_TTL");
+	CHECK(sockopt_set_get(a, IPPROTO_IP, IP_TTL, -1) == 64,
+	      "IP_TTL -1: back to 64");
+	CHECK(sockopt_set_get(a, IPPROTO_IP, IP_TTL, 256) == -EINVAL,
+	      "IP_TTL 256: EINVAL");
+	CHECK(sockopt_set_get(a, IPPROTO_IP, IP_RECVERR, 1) == 1,
 	      "IP_RECVERR (glibc's resolver sets it)");
-	CHECK(ip_set_get(a, IP_MTU_DISCOVER, IP_PMTUDISC_DONT) ==
-		      IP_PMTUDISC_DONT,
+	CHECK(sockopt_set_get(a, IPPROTO_IP, IP_MTU_DISCOVER,
+			      IP_PMTUDISC_DONT) == IP_PMTUDISC_DONT,
 	      "IP_MTU_DISCOVER");
-	CHECK(ip_set_get(a, IP_MTU_DISCOVER, 99) == -EINVAL,
+	CHECK(sockopt_set_get(a, IPPROTO_IP, IP_MTU_DISCOVER, 99) == -EINVAL,
 	      "IP_MTU_DISCOVER 99: EINVAL");
 	errno = 0;
 	CHECK(getsockopt(a, IPPROTO_IP, IP_MTU, &v, &len) < 0 &&

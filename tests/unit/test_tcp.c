@@ -1592,6 +1592,76 @@ START_TEST(test_keepalive_off_stops_its_timer)
 }
 END_TEST
 
+/* TCP_CORK: nothing smaller than a segment goes, even with nothing in
+ * flight, until the cork comes off or 200 ms have passed. */
+START_TEST(test_a_cork_holds_small_segments)
+{
+	static uint8_t data[4000];
+	handshake(1460, 1460);
+	tcp_cork_set(&A.cb, 1, now);
+	ck_assert_uint_eq(tcp_send(&A.cb, "abc", 3, now), 3);
+	ck_assert_int_eq(A.nout - A.taken, 0);
+	uint64_t held = now;
+	ck_assert_uint_eq(tcp_next_timer(&A.cb), held + TCP_CORK_MAX);
+	/* a whole segment's worth more: whole ones go, the rest waits */
+	fill(data, sizeof(data), 1);
+	now += 10 * MS;
+	tcp_send(&A.cb, data, 1500, now);
+	ck_assert_int_eq(A.nout - A.taken, 1);
+	uint32_t whole = A.out[A.taken].len;
+	ck_assert_uint_eq(whole, A.cb.mss - tcp_opts_len(&A.out[A.taken].opts));
+	settle(&A, &B);
+	flush_acks(&A, &B);
+	int before = A.nout;
+	ck_assert_uint_eq(tcp_next_timer(&A.cb), held + TCP_CORK_MAX);
+	now = held + TCP_CORK_MAX;
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.nout - before, 1); /* the rest, at last */
+	ck_assert_uint_eq(A.out[before].len, 1503 - whole);
+	settle(&A, &B);
+	/* taking the cork off sends at once */
+	tcp_send(&A.cb, "tail", 4, now);
+	ck_assert_int_eq(A.nout - A.taken, 0);
+	tcp_cork_set(&A.cb, 0, now);
+	ck_assert_int_eq(A.nout - A.taken, 1);
+	ck_assert_uint_eq(A.out[A.taken].len, 4);
+}
+END_TEST
+
+/* TCP_USER_TIMEOUT: a peer that stops answering ends the connection
+ * (ETIMEDOUT) that long after the data went, not after the retries. */
+START_TEST(test_user_timeout_ends_a_stalled_connection)
+{
+	handshake(1460, 1460);
+	A.cb.user_timeout = 1000 * MS;
+	uint64_t sent = now;
+	tcp_send(&A.cb, "lost", 4, now);
+	for (int i = 0; i < 100 && A.cb.state != TCP_CLOSED; i++) {
+		now = tcp_next_timer(&A.cb);
+		tcp_timer(&A.cb, now);
+	}
+	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
+	ck_assert_int_eq(A.cb.error, ETIMEDOUT);
+	ck_assert_uint_eq(now, sent + 1000 * MS);
+}
+END_TEST
+
+/* TCP_SYNCNT: that many SYNs again, then ETIMEDOUT. */
+START_TEST(test_syn_retries_as_set)
+{
+	setup(&A, 4, 4, 1460);
+	A.cb.syn_retries = 2;
+	tcp_connect(&A.cb, 1, now);
+	for (int i = 0; i < 10 && A.cb.state != TCP_CLOSED; i++) {
+		now = tcp_next_timer(&A.cb);
+		tcp_timer(&A.cb, now);
+	}
+	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
+	ck_assert_int_eq(A.cb.error, ETIMEDOUT);
+	ck_assert_int_eq(A.nout, 3);
+}
+END_TEST
+
 START_TEST(test_options)
 {
 	struct tcp_seg s;
@@ -1715,6 +1785,9 @@ int main(void)
 	tcase_add_test(t, test_keepalive);
 	tcase_add_test(t, test_keepalive_off_stops_its_timer);
 	tcase_add_test(t, test_options);
+	tcase_add_test(t, test_a_cork_holds_small_segments);
+	tcase_add_test(t, test_user_timeout_ends_a_stalled_connection);
+	tcase_add_test(t, test_syn_retries_as_set);
 	tcase_add_test(t, test_a_duplicate_is_reported_once_with_a_dsack);
 	tcase_add_test(t, test_a_recovery_dsacks_prove_spurious_is_undone);
 	tcase_add_test(t, test_a_recovery_of_real_losses_stays);
