@@ -35,6 +35,7 @@
 #define MSG_DONTWAIT 0x40
 #define MSG_WAITALL 0x100
 #define MSG_NOSIGNAL 0x4000
+#define MSG_MORE 0x8000
 #define SOL_SOCKET 1
 #define SO_REUSEADDR 2
 #define SO_TYPE 3
@@ -218,8 +219,8 @@ static long tcp_connect_wait(struct file *f, struct sock *s,
 	}
 }
 
-static long tcp_sendto(struct file *f, struct sock *s, const uint8_t *data,
-		       uint64_t len, int flags)
+static long tcp_send_wait(struct file *f, struct sock *s, const uint8_t *data,
+			  uint64_t len, int flags)
 {
 	uint64_t done = 0, deadline = deadline_after(s->sndtimeo_ns);
 	for (;;) {
@@ -244,6 +245,19 @@ static long tcp_sendto(struct file *f, struct sock *s, const uint8_t *data,
 		if (w < 0)
 			return done ? (long)done : w;
 	}
+}
+
+/* A send; with MSG_MORE, corked for this call: what does not fill a
+ * segment waits for the next send (or the cork's 200 ms), as on Linux. */
+static long tcp_sendto(struct file *f, struct sock *s, const uint8_t *data,
+		       uint64_t len, int flags)
+{
+	uint8_t corked = s->tcp->cork;
+	if (flags & MSG_MORE)
+		s->tcp->cork = 1;
+	long r = tcp_send_wait(f, s, data, len, flags);
+	s->tcp->cork = corked;
+	return r;
 }
 
 static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,

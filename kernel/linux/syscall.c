@@ -85,7 +85,8 @@ static const struct syscall_entry syscalls[] = {
 	SYS(accept4),
 	SYS(bind),
 	SYS(connect),
-	SYS_PARTIAL(sendto, "no flags have an effect"),
+	SYS_PARTIAL(sendto, "MSG_DONTWAIT, MSG_NOSIGNAL and MSG_MORE (TCP); "
+			    "other flags have no effect"),
 	SYS(recvfrom),
 	SYS_PARTIAL(sendmsg, "no ancillary data"),
 	SYS_PARTIAL(recvmsg, "no ancillary data"),

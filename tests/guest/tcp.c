@@ -290,6 +290,21 @@ static void tcp_options(void)
 		      poll(&p, 1, 1000) == 1 && read(a, b, sizeof(b)) == 6 &&
 		      !memcmp(b, "corked", 6),
 	      "the cork off: it comes");
+	/* the ACK of those (delayed 40 ms) first: like Linux, an ACK
+	 * lets out what MSG_MORE held when nothing else is in flight */
+	struct timespec settle = {0, 100000000};
+	nanosleep(&settle, NULL);
+	size_t got = 0;
+	CHECK(send(c, "more", 4, MSG_MORE) == 4 && poll(&p, 1, 50) == 0,
+	      "MSG_MORE: a small send waits (50 ms)");
+	CHECK(send(c, "!", 1, 0) == 1, "and the next send without it");
+	while (got < 5 && poll(&p, 1, 1000) == 1) {
+		ssize_t n = read(a, b + got, sizeof(b) - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	CHECK(got == 5 && !memcmp(b, "more!", 5), "takes it along (%zu)", got);
 	close(a);
 	close(c);
 	close(l);
