@@ -30,10 +30,10 @@ def main():
              f"# machine: {machine()}",
              "# how: make bench (bench/syscalls.py, bench/syscalls.c); "
              "ns per operation, median of 15 rounds",
-             f"{'operation':24} {'guest ns':>10} {'native ns':>10} "
+             f"{'operation':28} {'guest ns':>10} {'native ns':>10} "
              f"{'guest/native':>12}"]
     for op in guest:
-        lines.append(f"{op:24} {guest[op]:10.1f} {native[op]:10.1f} "
+        lines.append(f"{op:28} {guest[op]:10.1f} {native[op]:10.1f} "
                      f"{guest[op] / native[op]:11.2f}x")
     report = "\n".join(lines) + "\n"
     sys.stdout.write(report)
