@@ -351,7 +351,8 @@ long sys_timerfd_gettime(int fd, uint64_t ucur)
  * A file that cannot wake (timerfd, the console) has its interests in
  * the list of sticky ones instead, which stay on the ready list: every
  * wait asks them, and an edge-triggered one reports only a readiness
- * that was not there at the last wait. */
+ * that was not there at the last wait. An interest in a set is sticky
+ * too (though the set wakes it), for the set's timerfds' sake. */
 struct watch {
 	struct epoll *ep;
 	struct file *file;
@@ -474,9 +475,26 @@ static struct watchers *ep_watchers(struct file *f)
 	return &((struct epoll *)priv(f))->watchers;
 }
 
+/* When time alone may make (f)'s readiness change: a set's sticky
+ * interests' soonest (a timerfd in it, or in a set in it). */
+static uint64_t ep_deadline(struct file *f)
+{
+	uint64_t soonest = UINT64_MAX;
+	for (struct watch *w = ((struct epoll *)priv(f))->ready; w;
+	     w = w->rnext) {
+		const struct file_ops *ops = w->file->ops;
+		if (w->sticky && ops && ops->deadline) {
+			uint64_t d = ops->deadline(w->file);
+			soonest = d < soonest ? d : soonest;
+		}
+	}
+	return soonest;
+}
+
 static const struct file_ops epoll_ops = {
 	.release = ep_release,
 	.poll = ep_poll,
+	.deadline = ep_deadline,
 	.watchers = ep_watchers,
 };
 
@@ -543,7 +561,9 @@ static long ep_add(struct epoll *ep, int fd, struct file *f,
 		.data = ev->data,
 	};
 	struct watchers *ws = file_watchers(f);
-	w->sticky = !ws;
+	/* a file time alone changes is asked at every wait, so that the
+	 * wait knows when to look again (a set holding a timerfd) */
+	w->sticky = !ws || (f->ops && f->ops->deadline);
 	if (ws)
 		LIST_PUSH(ws->first, w, next, pprev);
 	else

@@ -346,6 +346,16 @@ static void sets_in_sets(void)
 	errno = 0;
 	CHECK(epoll_ctl(inner, EPOLL_CTL_ADD, outer, &ev) < 0 && errno == ELOOP,
 	      "the outer set into the inner one: ELOOP");
+	read(p[0], &c, 1);
+	int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	struct itimerspec its = {{0, 0}, {0, 30000000}};
+	timerfd_settime(t, 0, &its, NULL);
+	epoll_ctl(inner, EPOLL_CTL_ADD, t, &ev);
+	double t0 = now();
+	CHECK(epoll_wait(outer, out, 4, 2000) == 1 && now() - t0 < 1.0,
+	      "a timerfd in the inner set ends the outer one's wait (%.3f s)",
+	      now() - t0);
+	close(t);
 	close(p[0]);
 	close(p[1]);
 	close(outer);
