@@ -36,6 +36,7 @@
 #define MSG_WAITALL 0x100
 #define MSG_NOSIGNAL 0x4000
 #define MSG_MORE 0x8000
+#define MSG_CTRUNC_NR 0x8
 #define SOL_SOCKET 1
 #define SO_REUSEADDR 2
 #define SO_TYPE 3
@@ -53,7 +54,10 @@
 #define IP_TOS_OPT 1
 #define IP_TTL_OPT 2
 #define IP_MTU_DISCOVER_OPT 10
+#define IP_PKTINFO_OPT 8
 #define IP_RECVERR_OPT 11
+#define IP_RECVTTL_OPT 12
+#define IP_RECVTOS_OPT 13
 #define IP_MTU_OPT 14
 #define IP_FREEBIND_OPT 15
 #define IP_BIND_ADDRESS_NO_PORT_OPT 24
@@ -335,29 +339,31 @@ static long udp_can_send(struct sock *s, const struct peer *to)
 	return 0;
 }
 
-/* Send (len) bytes of (data) as one datagram: (len), or -errno. */
+/* Send (len) bytes of (data) as one datagram, from (src) with (o) (0
+ * and NULL: as the socket says): (len), or -errno. */
 static long udp_send_peer(struct sock *s, const struct peer *to,
-			  const uint8_t *data, size_t len)
+			  const uint8_t *data, size_t len, uint32_t src,
+			  const struct ip_opts *o)
 {
 	net_poll();
-	int r = udp_send(s, to ? to->ip : s->rip, to ? to->port : s->rport,
-			 data, len);
+	int r = udp_send(s, src, to ? to->ip : s->rip, to ? to->port : s->rport,
+			 data, len, o);
 	return r < 0 ? r : (long)len;
 }
 
 /* Wait for a datagram on (s) as the socket and (flags) say, taking it
  * into (buf, cap) (peeking with MSG_PEEK): its whole length, with its
- * sender in (*from); 0 once reading is shut down; or -errno. */
+ * sender and the rest that came with it in (*m); 0 once reading is shut
+ * down; or -errno. */
 static long udp_recv_wait(struct file *f, struct sock *s, uint8_t *buf,
-			  size_t cap, int flags, struct peer *from)
+			  size_t cap, int flags, struct udp_meta *m)
 {
 	uint64_t deadline = deadline_after(s->rcvtimeo_ns);
 	for (;;) {
 		net_poll();
 		if (s->error)
 			return take_error(s);
-		long n = udp_recv(s, buf, cap, flags & MSG_PEEK, &from->ip,
-				  &from->port);
+		long n = udp_recv(s, buf, cap, flags & MSG_PEEK, m);
 		if (n >= 0)
 			return n;
 		if (s->shut_rd)
@@ -389,7 +395,7 @@ long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		return -EMSGSIZE;
 	if (copy_from_user(iobuf, ubuf, len) < 0)
 		return -EFAULT;
-	return udp_send_peer(s, to, iobuf, len);
+	return udp_send_peer(s, to, iobuf, len, 0, NULL);
 }
 
 long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
@@ -397,7 +403,7 @@ long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 {
 	uint8_t *iobuf = current->iobuf;
 	struct sock *s = sock_of(f);
-	struct peer p = {0, 0};
+	struct udp_meta m;
 	if (s->tcp) {
 		long n = tcp_recvfrom(f, s, iobuf, len < IOBUF ? len : IOBUF,
 				      flags);
@@ -410,14 +416,14 @@ long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		return n;
 	}
 	long n = udp_recv_wait(f, s, iobuf, len < IOBUF ? len : IOBUF, flags,
-			       &p);
+			       &m);
 	if (n <= 0)
 		return n;
 	uint64_t k = (uint64_t)n < len ? (uint64_t)n : len;
 	if (copy_to_user(ubuf, iobuf, k) < 0)
 		return -EFAULT;
 	if (from)
-		*from = p;
+		*from = (struct peer){m.src, m.sport};
 	return (flags & MSG_TRUNC) ? n : (long)k;
 }
 
@@ -482,6 +488,154 @@ static struct file *msg_begin(int fd, uint64_t umsg, struct msghdr_abi *m,
 	return *r < 0 ? NULL : f;
 }
 
+/* Linux's struct cmsghdr, and the room one with (n) bytes of data
+ * takes (CMSG_SPACE). */
+struct cmsghdr_abi {
+	uint64_t len;
+	int32_t level, type;
+};
+#define CMSG_ROOM(n) ((sizeof(struct cmsghdr_abi) + (n) + 7) & ~(size_t)7)
+#define SCM_TIMESTAMP_NR 29
+#define SCM_TIMESTAMPNS_NR 35
+
+/* struct in_pktinfo */
+struct pktinfo_abi {
+	int32_t ifindex;
+	uint32_t spec_dst, addr;
+};
+
+/* The control messages of a datagram sendmsg sends: IP_PKTINFO (its
+ * source address into *src), IP_TOS and IP_TTL (into *o). Others at
+ * the IP or socket level get EINVAL, as on Linux; other levels' are
+ * not for UDP and go unread. */
+static long cmsgs_in(struct sock *s, const struct msghdr_abi *m, uint32_t *src,
+		     struct ip_opts *o)
+{
+	static uint8_t c[1024];
+	if (!m->control || !m->controllen)
+		return 0;
+	if (m->controllen > sizeof(c))
+		return -ENOBUFS;
+	if (copy_from_user(c, m->control, m->controllen) < 0)
+		return -EFAULT;
+	size_t next;
+	for (size_t at = 0; at + sizeof(struct cmsghdr_abi) <= m->controllen;
+	     at = next) {
+		struct cmsghdr_abi h;
+		memcpy(&h, c + at, sizeof(h));
+		if (h.len < sizeof(h) || h.len > m->controllen - at)
+			return -EINVAL;
+		next = at + CMSG_ROOM(h.len - sizeof(h));
+		const uint8_t *d = c + at + sizeof(h);
+		size_t n = h.len - sizeof(h);
+		int v = 0;
+		if (n >= sizeof(v))
+			memcpy(&v, d, sizeof(v));
+		else if (n >= 1)
+			v = d[0];
+		if (h.level == SOL_SOCKET)
+			return -EINVAL;
+		if (h.level != SOL_IP_NR)
+			continue;
+		switch (h.type) {
+		case IP_PKTINFO_OPT: {
+			struct pktinfo_abi pi;
+			if (n < sizeof(pi))
+				return -EINVAL;
+			memcpy(&pi, d, sizeof(pi));
+			if (pi.spec_dst && !ip_is_local(pi.spec_dst) &&
+			    !s->freebind)
+				return -EINVAL;
+			*src = pi.spec_dst;
+			break;
+		}
+		case IP_TOS_OPT:
+			if (n < 1)
+				return -EINVAL;
+			o->tos = (uint8_t)v;
+			break;
+		case IP_TTL_OPT:
+			if (n < sizeof(v) || v < 1 || v > 255)
+				return -EINVAL;
+			o->ttl = (uint8_t)v;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* One control message for recvmsg's buffer at (m): as much as fits, and
+ * MSG_CTRUNC in (*mflags) if not all (Linux's put_cmsg). (*used) grows
+ * by the room it took. */
+static long cmsg_put(const struct msghdr_abi *m, uint64_t *used,
+		     int32_t *mflags, int level, int type, const void *data,
+		     size_t n)
+{
+	uint64_t room = m->controllen - *used;
+	struct cmsghdr_abi h = {sizeof(h) + n, level, type};
+	if (room < sizeof(h)) {
+		*mflags |= MSG_CTRUNC_NR;
+		return 0;
+	}
+	if (room < h.len) {
+		*mflags |= MSG_CTRUNC_NR;
+		h.len = room;
+	}
+	if (copy_to_user(m->control + *used, &h, sizeof(h)) < 0 ||
+	    copy_to_user(m->control + *used + sizeof(h), data,
+			 (size_t)h.len - sizeof(h)) < 0)
+		return -EFAULT;
+	uint64_t took = CMSG_ROOM(n);
+	*used += took < room ? took : room;
+	return 0;
+}
+
+/* The control messages a datagram's receiver asked for, in Linux's
+ * order: its time, then IP_PKTINFO, IP_TTL, IP_TOS. (m->controllen)
+ * becomes the bytes written. */
+static long cmsgs_out(const struct sock *s, const struct udp_meta *meta,
+		      struct msghdr_abi *m, int32_t *mflags)
+{
+	uint64_t used = 0;
+	long r = 0;
+	if (!m->control)
+		m->controllen = 0;
+	if (s->timestamp == 1) {
+		int64_t tv[2] = {(int64_t)(meta->stamp / 1000000000),
+				 (int64_t)(meta->stamp % 1000000000 / 1000)};
+		r = cmsg_put(m, &used, mflags, SOL_SOCKET, SCM_TIMESTAMP_NR, tv,
+			     sizeof(tv));
+	} else if (s->timestamp == 2) {
+		int64_t ts[2] = {(int64_t)(meta->stamp / 1000000000),
+				 (int64_t)(meta->stamp % 1000000000)};
+		r = cmsg_put(m, &used, mflags, SOL_SOCKET, SCM_TIMESTAMPNS_NR,
+			     ts, sizeof(ts));
+	}
+	if (r == 0 && s->recv_pktinfo) {
+		/* the local address: the one it was sent to, or for a
+		 * broadcast the interface's */
+		int local = ip_is_local(meta->dst);
+		struct pktinfo_abi pi = {meta->ifindex,
+					 local ? meta->dst
+					       : ip_source_for(meta->src),
+					 meta->dst};
+		r = cmsg_put(m, &used, mflags, SOL_IP_NR, IP_PKTINFO_OPT, &pi,
+			     sizeof(pi));
+	}
+	if (r == 0 && s->recv_ttl) {
+		int ttl = meta->ttl;
+		r = cmsg_put(m, &used, mflags, SOL_IP_NR, IP_TTL_OPT, &ttl,
+			     sizeof(ttl));
+	}
+	if (r == 0 && s->recv_tos)
+		r = cmsg_put(m, &used, mflags, SOL_IP_NR, IP_TOS_OPT,
+			     &meta->tos, 1);
+	m->controllen = used;
+	return r;
+}
+
 long sys_sendmsg(int fd, uint64_t umsg, int flags)
 {
 	struct file *uf = unix_file(fd);
@@ -507,9 +661,12 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 	struct sock *s = sock_of(f);
 	if (s->tcp)
 		return tcp_sendto(f, s, iobuf, (uint64_t)total, flags);
-	if ((r = udp_can_send(s, to)) < 0)
+	uint32_t src = 0;
+	struct ip_opts o = s->ip;
+	if ((r = cmsgs_in(s, &m, &src, &o)) < 0 ||
+	    (r = udp_can_send(s, to)) < 0)
 		return r;
-	return udp_send_peer(s, to, iobuf, (size_t)total);
+	return udp_send_peer(s, to, iobuf, (size_t)total, src, &o);
 }
 
 long sys_recvmsg(int fd, uint64_t umsg, int flags)
@@ -525,7 +682,7 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	if (!f)
 		return total;
 	struct sock *s = sock_of(f);
-	struct peer p = {s->rip, s->rport};
+	struct udp_meta meta = {.src = s->rip, .sport = s->rport};
 	long n;
 	if (s->tcp) {
 		n = tcp_recvfrom(f, s, iobuf,
@@ -534,10 +691,11 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 				 flags);
 		flags &= ~MSG_TRUNC;
 	} else {
-		n = udp_recv_wait(f, s, iobuf, IOBUF, flags, &p);
+		n = udp_recv_wait(f, s, iobuf, IOBUF, flags, &meta);
 	}
 	if (n < 0)
 		return n;
+	struct peer p = {meta.src, meta.sport};
 	if (iov_scatter(iov, m.iovlen, iobuf, (uint64_t)n) < 0)
 		return -EFAULT;
 	int32_t mflags = (uint64_t)n > (uint64_t)total ? MSG_TRUNC : 0;
@@ -551,7 +709,10 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 			return -EFAULT;
 		m.namelen = sizeof(a);
 	}
-	m.controllen = 0;
+	if (s->tcp)
+		m.controllen = 0;
+	else if (cmsgs_out(s, &meta, &m, &mflags) < 0)
+		return -EFAULT;
 	m.flags = mflags;
 	if (copy_to_user(umsg, &m, sizeof(m)) < 0)
 		return -EFAULT;
@@ -810,6 +971,15 @@ static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 	case IP_RECVERR_OPT:
 		s->recverr = !!v;
 		return 0;
+	case IP_PKTINFO_OPT:
+		s->recv_pktinfo = !!v;
+		return 0;
+	case IP_RECVTTL_OPT:
+		s->recv_ttl = !!v;
+		return 0;
+	case IP_RECVTOS_OPT:
+		s->recv_tos = !!v;
+		return 0;
 	case IP_FREEBIND_OPT:
 		s->freebind = !!v;
 		return 0;
@@ -837,6 +1007,15 @@ static long ip_getsockopt(struct sock *s, int name, uint64_t uval,
 		break;
 	case IP_RECVERR_OPT:
 		v = s->recverr;
+		break;
+	case IP_PKTINFO_OPT:
+		v = s->recv_pktinfo;
+		break;
+	case IP_RECVTTL_OPT:
+		v = s->recv_ttl;
+		break;
+	case IP_RECVTOS_OPT:
+		v = s->recv_tos;
 		break;
 	case IP_FREEBIND_OPT:
 		v = s->freebind;
@@ -972,6 +1151,12 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		return 0;
 	case SO_REUSEPORT:
 		s->reuseport = !!v;
+		return 0;
+	case SCM_TIMESTAMP_NR: /* SO_TIMESTAMP */
+		s->timestamp = v ? 1 : 0;
+		return 0;
+	case SCM_TIMESTAMPNS_NR: /* SO_TIMESTAMPNS */
+		s->timestamp = v ? 2 : 0;
 		return 0;
 	case SO_BROADCAST:
 		s->broadcast = !!v;
@@ -1113,6 +1298,12 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		break;
 	case SO_REUSEPORT:
 		v = s->reuseport;
+		break;
+	case SCM_TIMESTAMP_NR:
+		v = s->timestamp == 1;
+		break;
+	case SCM_TIMESTAMPNS_NR:
+		v = s->timestamp == 2;
 		break;
 	case SO_BROADCAST:
 		v = s->broadcast;

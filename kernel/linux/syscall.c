@@ -88,10 +88,13 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(sendto, "MSG_DONTWAIT, MSG_NOSIGNAL and MSG_MORE (TCP); "
 			    "other flags have no effect"),
 	SYS(recvfrom),
-	SYS_PARTIAL(sendmsg, "no ancillary data"),
-	SYS_PARTIAL(recvmsg, "no ancillary data"),
-	SYS_PARTIAL(sendmmsg, "no ancillary data"),
-	SYS_PARTIAL(recvmmsg, "no ancillary data"),
+	SYS_PARTIAL(sendmsg, "control messages: SCM_RIGHTS (AF_UNIX); "
+			     "IP_PKTINFO, IP_TOS, IP_TTL (UDP)"),
+	SYS_PARTIAL(recvmsg, "control messages: SCM_RIGHTS (AF_UNIX); "
+			     "IP_PKTINFO, IP_TOS, IP_TTL, SO_TIMESTAMP(NS) "
+			     "(UDP)"),
+	SYS_PARTIAL(sendmmsg, "control messages as sendmsg"),
+	SYS_PARTIAL(recvmmsg, "control messages as recvmsg"),
 	SYS(getsockname),
 	SYS(getpeername),
 	SYS(shutdown),

@@ -24,8 +24,8 @@
  * addresses take the place of the bytes. */
 struct dgram {
 	struct dgram *next;
-	uint32_t src;
-	uint16_t sport, len;
+	struct udp_meta m;
+	uint16_t len;
 	uint8_t data[];
 };
 
@@ -240,14 +240,22 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		return;
 	}
 	sock_changed(best);
-	d->src = ip->src;
-	d->sport = u->sport;
+	/* what comes from one of our addresses came through loopback */
+	d->m = (struct udp_meta){
+		.src = ip->src,
+		.dst = ip->dst,
+		.sport = u->sport,
+		.tos = ip->tos,
+		.ttl = ip->ttl,
+		.ifindex = ip_is_local(ip->src) ? 1 : 2,
+		.stamp = clock_realtime_ns(),
+	};
 	QUEUE_APPEND(best->head, best->tail, d, next);
 	best->queued += n;
 }
 
-int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
-	     size_t len)
+int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
+	     const void *data, size_t len, const struct ip_opts *o)
 {
 	/* built in place behind room for the IPv4 and Ethernet headers; as
 	 * large as the link takes (no fragments) */
@@ -262,8 +270,9 @@ int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
 	}
 	if (dst == 0xffffffffu && !s->broadcast)
 		return -EACCES;
-	uint32_t src =
-		s->lip && s->lip != 0xffffffffu ? s->lip : ip_source_for(dst);
+	if (!src)
+		src = s->lip && s->lip != 0xffffffffu ? s->lip
+						      : ip_source_for(dst);
 	struct udp_hdr *u = (struct udp_hdr *)pkt;
 	u->sport = s->lport;
 	u->dport = dport;
@@ -276,21 +285,21 @@ int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
 	if (!u->csum)
 		u->csum = 0xffff;
 	int r = ip_send(src, dst, IP_PROTO_UDP, pkt, sizeof(*u) + len, NULL,
-			&s->ip);
+			o ? o : &s->ip);
 	return r == -ENOBUFS ? 0 : r; /* dropped by the link */
 }
 
 /* Take (or with peek, look at) the first datagram: its length, copied
- * up to (cap) into (buf); -EAGAIN if there is none. */
-long udp_recv(struct sock *s, void *buf, size_t cap, int peek, uint32_t *src,
-	      uint16_t *sport)
+ * up to (cap) into (buf), what came with it into (*m); -EAGAIN if there
+ * is none. */
+long udp_recv(struct sock *s, void *buf, size_t cap, int peek,
+	      struct udp_meta *m)
 {
 	struct dgram *d = s->head;
 	if (!d)
 		return -EAGAIN;
 	dgram_copy(d, buf, d->len < cap ? d->len : cap);
-	*src = d->src;
-	*sport = d->sport;
+	*m = d->m;
 	long len = d->len;
 	if (!peek) {
 		QUEUE_DROP_FIRST(s->head, s->tail, next);

@@ -52,6 +52,9 @@ struct sock {
 	int recverr, freebind, bind_no_port; /* recorded */
 	uint16_t maxseg;  /* TCP_MAXSEG: the most our MSS may be; 0: none */
 	int quickack_off; /* TCP_QUICKACK 0, as getsockopt reads it */
+	/* control messages recvmsg gives: IP_PKTINFO, IP_RECVTOS,
+	 * IP_RECVTTL, SO_TIMESTAMP (1) or SO_TIMESTAMPNS (2) */
+	uint8_t recv_pktinfo, recv_tos, recv_ttl, timestamp;
 	int connect_started;
 	struct watchers watchers; /* woken by every arrival and change */
 	/* TCP: in the table of connections, or the list of listeners */
@@ -118,10 +121,23 @@ void tcp_sock_drain(uint64_t limit_ns);
 /* Run the TCP timers that are due; the next one, or UINT64_MAX. */
 uint64_t tcp_sock_timers(uint64_t now);
 int sock_bind_addr(struct sock *s, uint32_t addr, uint16_t port);
-int udp_send(struct sock *s, uint32_t dst, uint16_t dport, const void *data,
-	     size_t len);
-long udp_recv(struct sock *s, void *buf, size_t cap, int peek, uint32_t *src,
-	      uint16_t *sport);
+/* Send (len) bytes as one datagram to (dst):(dport), from (src) (0: the
+ * socket's address, or the route's) with (o) in its IP header (NULL: the
+ * socket's options). */
+int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
+	     const void *data, size_t len, const struct ip_opts *o);
+/* What came with a datagram: its sender, the address it was sent to,
+ * its IP header's TOS and TTL, the interface (1: loopback, 2: the
+ * device) and when (realtime ns): what recvmsg's control messages
+ * give. */
+struct udp_meta {
+	uint32_t src, dst;
+	uint16_t sport;
+	uint8_t tos, ttl, ifindex;
+	uint64_t stamp;
+};
+long udp_recv(struct sock *s, void *buf, size_t cap, int peek,
+	      struct udp_meta *m);
 
 /* Linux's struct msghdr (user_msghdr) for x86_64. */
 struct msghdr_abi {

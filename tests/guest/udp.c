@@ -278,6 +278,117 @@ static void refused(void)
 	close(u);
 }
 
+/* What recvmsg's control messages tell of a datagram (in Linux's order:
+ * its time, IP_PKTINFO, IP_TTL, IP_TOS), a control buffer too small for
+ * them (MSG_CTRUNC), and a source address sendmsg's IP_PKTINFO sets. */
+static void control_messages(void)
+{
+	int r = socket(AF_INET, SOCK_DGRAM, 0),
+	    w = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = guest_addr("127.0.0.1", 0), from;
+	socklen_t len = sizeof(a);
+	bind(r, (struct sockaddr *)&a, sizeof(a));
+	getsockname(r, (struct sockaddr *)&a, &len);
+	int on = 1, tos = 0x28, ttl = 9;
+	CHECK(setsockopt(r, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == 0 &&
+		      setsockopt(r, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on)) ==
+			      0 &&
+		      setsockopt(r, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on)) ==
+			      0 &&
+		      setsockopt(r, SOL_SOCKET, SO_TIMESTAMP, &on,
+				 sizeof(on)) == 0,
+	      "IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_TIMESTAMP");
+	setsockopt(w, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	setsockopt(w, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	sendto(w, "cm", 2, 0, (struct sockaddr *)&a, sizeof(a));
+	char buf[8];
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.b;
+	m.msg_controllen = sizeof(ctl.b);
+	struct timeval now_tv;
+	gettimeofday(&now_tv, NULL);
+	ssize_t n = recvmsg(r, &m, 0);
+	int kinds[8], k = 0, ifindex = -1, got_ttl = -1, got_tos = -1;
+	struct in_pktinfo pi;
+	struct timeval stamp = {0, 0};
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c && k < 8;
+	     c = CMSG_NXTHDR(&m, c)) {
+		kinds[k++] = c->cmsg_type;
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = pi.ipi_ifindex;
+		} else if (c->cmsg_level == IPPROTO_IP &&
+			   c->cmsg_type == IP_TTL) {
+			memcpy(&got_ttl, CMSG_DATA(c), sizeof(got_ttl));
+		} else if (c->cmsg_level == IPPROTO_IP &&
+			   c->cmsg_type == IP_TOS) {
+			got_tos = *CMSG_DATA(c);
+		} else if (c->cmsg_level == SOL_SOCKET &&
+			   c->cmsg_type == SO_TIMESTAMP) {
+			memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
+		}
+	}
+	CHECK(n == 2 && k == 4 && kinds[0] == SO_TIMESTAMP &&
+		      kinds[1] == IP_PKTINFO && kinds[2] == IP_TTL &&
+		      kinds[3] == IP_TOS && !(m.msg_flags & MSG_CTRUNC),
+	      "recvmsg: four control messages, in order (%d)", k);
+	CHECK(ifindex == 1 && pi.ipi_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+		      pi.ipi_spec_dst.s_addr == htonl(INADDR_LOOPBACK),
+	      "IP_PKTINFO: loopback's index, the address it went to");
+	CHECK(got_ttl == 9 && got_tos == 0x28, "IP_TTL %d and IP_TOS %#x",
+	      got_ttl, got_tos);
+	long skew = (long)(stamp.tv_sec - now_tv.tv_sec);
+	CHECK(stamp.tv_sec && skew >= -2 && skew <= 2,
+	      "SO_TIMESTAMP: when it came (%ld s off)", skew);
+	sendto(w, "cm", 2, 0, (struct sockaddr *)&a, sizeof(a));
+	m.msg_controllen = 20; /* one header and a few bytes */
+	CHECK(recvmsg(r, &m, 0) == 2 && (m.msg_flags & MSG_CTRUNC) &&
+		      m.msg_controllen <= 20,
+	      "too small a control buffer: MSG_CTRUNC");
+
+	/* sent from another loopback address with IP_PKTINFO */
+	union {
+		char b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} out;
+	memset(&out, 0, sizeof(out));
+	memset(&m, 0, sizeof(m));
+	iov = (struct iovec){(void *)"src", 3};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_name = &a;
+	m.msg_namelen = sizeof(a);
+	m.msg_control = out.b;
+	m.msg_controllen = sizeof(out.b);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+	struct in_pktinfo spec = {0};
+	inet_pton(AF_INET, "127.0.0.2", &spec.ipi_spec_dst);
+	memcpy(CMSG_DATA(c), &spec, sizeof(spec));
+	len = sizeof(from);
+	CHECK(sendmsg(w, &m, 0) == 3 &&
+		      recvfrom(r, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+			       &len) == 3 &&
+		      from.sin_addr.s_addr == htonl(0x7f000002),
+	      "sendmsg with IP_PKTINFO: from 127.0.0.2");
+	c->cmsg_type = IP_RECVERR; /* not one sendmsg takes */
+	errno = 0;
+	CHECK(sendmsg(w, &m, 0) < 0 && errno == EINVAL,
+	      "a control message sendmsg does not take: EINVAL");
+	close(r);
+	close(w);
+}
+
 static void errors(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -391,6 +502,7 @@ int main(int argc, char **argv)
 	many_at_once();
 	ip_options();
 	refused();
+	control_messages();
 	errors();
 	if (argc == 3 || argc == 4)
 		echo(argv[1], atoi(argv[2]),
