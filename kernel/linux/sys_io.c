@@ -337,6 +337,16 @@ long sys_ioctl(int fd, unsigned cmd, uint64_t arg)
 		fd_set_cloexec(fd, cmd == FIOCLEX);
 		return 0;
 	}
+	if (cmd == FIONBIO) { /* any file, as on Linux */
+		int v;
+		if (copy_from_user(&v, arg, sizeof(v)) < 0)
+			return -EFAULT;
+		if (v)
+			f->flags |= O_NONBLOCK;
+		else
+			f->flags &= ~O_NONBLOCK;
+		return 0;
+	}
 	if (f->ops && f->ops->ioctl)
 		return f->ops->ioctl(f, cmd, arg);
 	return -ENOTTY;

@@ -50,8 +50,9 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(memfd_create, "no file seals"),
 	SYS(rt_sigreturn),
 	SYS(sigaltstack),
-	SYS_PARTIAL(ioctl,
-		    "terminal ioctls on the console, FIOCLEX and FIONCLEX"),
+	SYS_PARTIAL(ioctl, "terminal ioctls on the console; FIOCLEX, FIONCLEX "
+			   "and FIONBIO; on sockets FIONREAD and the SIOCGIF* "
+			   "requests"),
 	SYS(pread64),
 	SYS(pwrite64),
 	SYS(readv),

@@ -13,6 +13,7 @@
 #include <asm-generic/poll.h>
 #include <asm/ioctls.h>
 #include <linux/fcntl.h>
+#include <linux/sockios.h>
 #include <linux/stat.h>
 
 #define RCVBUF_DEFAULT (208 * 1024)
@@ -309,6 +310,166 @@ long udp_recv(struct sock *s, void *buf, size_t cap, int peek,
 	return len;
 }
 
+/* ---- interfaces, as the SIOCGIF* ioctls show them ---- */
+
+/* Linux's struct ifreq: a name, then one of these. */
+struct ifreq_abi {
+	char name[16];
+	union {
+		struct {
+			uint16_t family;
+			uint16_t port;
+			uint32_t addr;
+			uint8_t zero[8];
+		} in;
+		struct {
+			uint16_t family;
+			uint8_t data[14];
+		} hw;
+		int16_t flags;
+		int32_t value; /* index, MTU, queue length */
+		uint8_t raw[24];
+	} u;
+};
+
+struct ifconf_abi {
+	int32_t len;
+	int32_t pad;
+	uint64_t buf;
+};
+
+#define IFF_UP 0x1
+#define IFF_BROADCAST 0x2
+#define IFF_LOOPBACK 0x8
+#define IFF_RUNNING 0x40
+#define IFF_MULTICAST 0x1000
+#define ARPHRD_ETHER 1
+#define ARPHRD_LOOPBACK 772
+#define AF_INET_NR 2
+#define LOOPBACK_ADDR 0x0100007fu /* 127.0.0.1, network order */
+
+/* Interface (index): 1 the loopback, 2 the device (once attached).
+ * Its name, or NULL if there is none. */
+static const char *if_name(int index)
+{
+	if (index == 1)
+		return "lo";
+	return index == 2 && netif.up ? "eth0" : NULL;
+}
+
+static int if_index(const char *name)
+{
+	for (int i = 1; i <= 2; i++)
+		if (if_name(i) && !strcmp(if_name(i), name))
+			return i;
+	return 0;
+}
+
+/* (index)'s IPv4 address, netmask and broadcast address; 0 if it has
+ * none. */
+static int if_addrs(int index, uint32_t *addr, uint32_t *mask, uint32_t *bcast)
+{
+	if (index == 1) {
+		*addr = LOOPBACK_ADDR;
+		*mask = 0xff; /* 255.0.0.0 */
+		*bcast = 0;
+		return 1;
+	}
+	if (!netif.configured)
+		return 0;
+	*addr = netif.ip;
+	*mask = netif.mask;
+	*bcast = netif.ip | ~netif.mask;
+	return 1;
+}
+
+/* SIOCGIFCONF: an ifreq with the address of each interface that has
+ * one, as many as (ifc_len) holds; without a buffer, the room all take. */
+static long if_conf(uint64_t arg)
+{
+	struct ifconf_abi c;
+	if (copy_from_user(&c, arg, sizeof(c)) < 0)
+		return -EFAULT;
+	int32_t used = 0;
+	for (int i = 1; i <= 2; i++) {
+		uint32_t addr, mask, bcast;
+		if (!if_name(i) || !if_addrs(i, &addr, &mask, &bcast))
+			continue;
+		if (c.buf) {
+			if (c.len - used < (int32_t)sizeof(struct ifreq_abi))
+				break;
+			struct ifreq_abi r = {0};
+			memcpy(r.name, if_name(i), strlen(if_name(i)) + 1);
+			r.u.in.family = AF_INET_NR;
+			r.u.in.addr = addr;
+			if (copy_to_user(c.buf + (uint64_t)used, &r,
+					 sizeof(r)) < 0)
+				return -EFAULT;
+		}
+		used += (int32_t)sizeof(struct ifreq_abi);
+	}
+	c.len = used;
+	return copy_to_user(arg, &c, sizeof(c)) < 0 ? -EFAULT : 0;
+}
+
+long if_ioctl(unsigned cmd, uint64_t arg)
+{
+	struct ifreq_abi r;
+	if (cmd == SIOCGIFCONF)
+		return if_conf(arg);
+	if (cmd != SIOCGIFNAME && cmd != SIOCGIFINDEX && cmd != SIOCGIFFLAGS &&
+	    cmd != SIOCGIFADDR && cmd != SIOCGIFNETMASK &&
+	    cmd != SIOCGIFBRDADDR && cmd != SIOCGIFHWADDR &&
+	    cmd != SIOCGIFMTU && cmd != SIOCGIFTXQLEN)
+		return (cmd >> 8) == 0x89 ? -EPERM : -ENOTTY;
+	if (copy_from_user(&r, arg, sizeof(r)) < 0)
+		return -EFAULT;
+	r.name[sizeof(r.name) - 1] = 0;
+	int index = cmd == SIOCGIFNAME ? r.u.value : if_index(r.name);
+	if (!if_name(index))
+		return -ENODEV;
+	uint32_t addr, mask, bcast;
+	int has = if_addrs(index, &addr, &mask, &bcast);
+	switch (cmd) {
+	case SIOCGIFNAME:
+		memcpy(r.name, if_name(index), strlen(if_name(index)) + 1);
+		break;
+	case SIOCGIFINDEX:
+		r.u.value = index;
+		break;
+	case SIOCGIFFLAGS:
+		r.u.flags = index == 1 ? IFF_UP | IFF_LOOPBACK | IFF_RUNNING
+				       : IFF_UP | IFF_BROADCAST | IFF_RUNNING |
+						 IFF_MULTICAST;
+		break;
+	case SIOCGIFADDR:
+	case SIOCGIFNETMASK:
+	case SIOCGIFBRDADDR:
+		if (!has)
+			return -EADDRNOTAVAIL;
+		memset(r.u.raw, 0, sizeof(r.u.raw));
+		r.u.in.family = AF_INET_NR;
+		r.u.in.addr = cmd == SIOCGIFADDR      ? addr
+			      : cmd == SIOCGIFNETMASK ? mask
+						      : bcast;
+		break;
+	case SIOCGIFHWADDR:
+		memset(r.u.raw, 0, sizeof(r.u.raw));
+		r.u.hw.family = index == 1 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+		if (index == 2)
+			memcpy(r.u.hw.data, netif.mac, 6);
+		break;
+	case SIOCGIFMTU:
+		r.u.value = (int32_t)(index == 1 ? ip_mtu_for(LOOPBACK_ADDR)
+						 : netif.mtu);
+		break;
+	default: /* SIOCGIFTXQLEN */
+		r.u.value = 1000;
+		break;
+	}
+	return copy_to_user(arg, &r, sizeof(r)) < 0 ? -EFAULT : 0;
+}
+
 /* ---- the socket as a file ---- */
 
 static long sock_read(struct file *f, uint64_t ubuf, uint64_t len)
@@ -333,16 +494,8 @@ static long sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 		else
 			v = s->head ? s->head->len : 0;
 		return copy_to_user(arg, &v, sizeof(v));
-	case FIONBIO:
-		if (copy_from_user(&v, arg, sizeof(v)) < 0)
-			return -EFAULT;
-		if (v)
-			f->flags |= O_NONBLOCK;
-		else
-			f->flags &= ~O_NONBLOCK;
-		return 0;
 	default:
-		return -ENOTTY;
+		return if_ioctl(cmd, arg);
 	}
 }
 

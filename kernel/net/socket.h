@@ -139,6 +139,12 @@ struct udp_meta {
 long udp_recv(struct sock *s, void *buf, size_t cap, int peek,
 	      struct udp_meta *m);
 
+/* The SIOCGIF* ioctls, on a socket of any kind: the loopback (index 1,
+ * lo) and the device (2, eth0); setting an interface is not the guest's
+ * to do (its network comes from the command line): EPERM. Other
+ * requests: ENOTTY. */
+long if_ioctl(unsigned cmd, uint64_t arg);
+
 /* Linux's struct msghdr (user_msghdr) for x86_64. */
 struct msghdr_abi {
 	uint64_t name;

@@ -18,6 +18,7 @@
 #include "fs/fs.h"
 #include "fresco/queue.h"
 #include <asm-generic/poll.h>
+#include <asm/ioctls.h>
 #include <asm/signal.h>
 #include <linux/fcntl.h>
 #include <linux/stat.h>
@@ -77,10 +78,12 @@ static long unix_write(struct file *f, uint64_t ubuf, uint64_t len);
 static void unix_release(struct file *f);
 static short unix_poll(struct file *f);
 static struct watchers *unix_watchers(struct file *f);
+static long unix_ioctl(struct file *f, unsigned cmd, uint64_t arg);
 
 static const struct file_ops unix_ops = {
 	.read = unix_read,
 	.write = unix_write,
+	.ioctl = unix_ioctl,
 	.release = unix_release,
 	.poll = unix_poll,
 	.watchers = unix_watchers,
@@ -713,6 +716,25 @@ static short unix_poll(struct file *f)
 static struct watchers *unix_watchers(struct file *f)
 {
 	return &unix_of(f)->watchers;
+}
+
+/* FIONREAD (a stream's bytes waiting, a datagram socket's next
+ * message's length) and the interface requests (C libraries
+ * ask those on an AF_UNIX socket: if_nametoindex). */
+static long unix_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+{
+	const struct usock *u = unix_of(f);
+	int v;
+	switch (cmd) {
+	case FIONREAD:
+		if (u->listening)
+			return -EINVAL;
+		v = u->type == SOCK_DGRAM_NR ? (u->head ? (int)u->head->len : 0)
+					     : (int)u->rx.len;
+		return copy_to_user(arg, &v, sizeof(v)) < 0 ? -EFAULT : 0;
+	default:
+		return if_ioctl(cmd, arg);
+	}
 }
 
 int unix_type(const struct file *f)

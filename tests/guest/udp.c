@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -389,6 +391,79 @@ static void control_messages(void)
 	close(w);
 }
 
+/* The interface that has address (addr) (network order), by
+ * SIOCGIFCONF, into (*r): 1, or 0 if none has it. */
+static int interface_with(int fd, uint32_t addr, struct ifreq *r)
+{
+	static struct ifreq all[32];
+	struct ifconf c = {.ifc_len = sizeof(all), .ifc_req = all};
+	if (ioctl(fd, SIOCGIFCONF, &c) < 0)
+		return 0;
+	for (size_t i = 0; i < c.ifc_len / sizeof(all[0]); i++)
+		if (((struct sockaddr_in *)&all[i].ifr_addr)->sin_addr.s_addr ==
+		    addr) {
+			*r = all[i];
+			return 1;
+		}
+	return 0;
+}
+
+/* The interface (fd)'s local address is on, as the SIOCGIF* ioctls
+ * describe it: up, its index and name agreeing, an MTU, a hardware
+ * address of its kind. Says (what). */
+static void interface_of(int fd, const char *what)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	struct ifreq r, q;
+	getsockname(fd, (struct sockaddr *)&me, &len);
+	CHECK(interface_with(fd, me.sin_addr.s_addr, &r),
+	      "SIOCGIFCONF lists %s's address", what);
+	q = r;
+	int up = ioctl(fd, SIOCGIFFLAGS, &q) == 0 &&
+		 (q.ifr_flags & (IFF_UP | IFF_RUNNING)) ==
+			 (IFF_UP | IFF_RUNNING);
+	int loop = q.ifr_flags & IFF_LOOPBACK;
+	unsigned index = if_nametoindex(r.ifr_name);
+	char name[IF_NAMESIZE] = "";
+	q = r;
+	int mtu = ioctl(fd, SIOCGIFMTU, &q) == 0 ? q.ifr_mtu : -1;
+	q = r;
+	int hw = ioctl(fd, SIOCGIFHWADDR, &q) == 0 &&
+		 q.ifr_hwaddr.sa_family ==
+			 (loop ? ARPHRD_LOOPBACK : ARPHRD_ETHER);
+	CHECK(up && index > 0 && if_indextoname(index, name) &&
+		      !strcmp(name, r.ifr_name) && mtu >= 576 && hw,
+	      "%s: %s, index %u, up, MTU %d, its hardware address", what,
+	      r.ifr_name, index, mtu);
+}
+
+/* The loopback interface as the SIOCGIF* ioctls show it. */
+static void interfaces(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq r;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.ifr_name, "lo");
+	CHECK(if_nametoindex("lo") == 1 && ioctl(fd, SIOCGIFADDR, &r) == 0 &&
+		      ((struct sockaddr_in *)&r.ifr_addr)->sin_addr.s_addr ==
+			      htonl(INADDR_LOOPBACK),
+	      "lo: index 1, 127.0.0.1");
+	CHECK(ioctl(fd, SIOCGIFNETMASK, &r) == 0 &&
+		      ((struct sockaddr_in *)&r.ifr_netmask)->sin_addr.s_addr ==
+			      htonl(0xff000000),
+	      "lo: netmask 255.0.0.0");
+	strcpy(r.ifr_name, "nosuch0");
+	errno = 0;
+	CHECK(ioctl(fd, SIOCGIFINDEX, &r) < 0 && errno == ENODEV &&
+		      if_nametoindex("nosuch0") == 0,
+	      "an interface that is not there: ENODEV");
+	struct sockaddr_in lo = guest_addr("127.0.0.1", 9);
+	connect(fd, (struct sockaddr *)&lo, sizeof(lo));
+	interface_of(fd, "loopback");
+	close(fd);
+}
+
 static void errors(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -424,6 +499,10 @@ static void echo(const char *ip, int port, int wide)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in srv = guest_addr(ip, port);
+	int way = socket(AF_INET, SOCK_DGRAM, 0);
+	connect(way, (struct sockaddr *)&srv, sizeof(srv));
+	interface_of(way, "the way to the echo server");
+	close(way);
 	struct timeval tv = {2, 0};
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* marked: over TAP the host's end checks they are on the wire */
@@ -503,6 +582,7 @@ int main(int argc, char **argv)
 	ip_options();
 	refused();
 	control_messages();
+	interfaces();
 	errors();
 	if (argc == 3 || argc == 4)
 		echo(argv[1], atoi(argv[2]),

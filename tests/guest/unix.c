@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -398,6 +399,31 @@ static void check_errors(void)
 	close(s);
 }
 
+/* FIONREAD (a stream's bytes, a datagram's length), FIONBIO. */
+static void check_ioctls(void)
+{
+	int sv[2], dv[2], n = -1, on = 1;
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, dv);
+	write(sv[0], "abcde", 5);
+	write(sv[0], "fg", 2);
+	CHECK(ioctl(sv[1], FIONREAD, &n) == 0 && n == 7,
+	      "FIONREAD on a stream: all its bytes (%d)", n);
+	write(dv[0], "abc", 3);
+	write(dv[0], "defgh", 5);
+	CHECK(ioctl(dv[1], FIONREAD, &n) == 0 && n == 3,
+	      "FIONREAD on datagrams: the first one's length (%d)", n);
+	char b[8];
+	errno = 0;
+	CHECK(ioctl(sv[0], FIONBIO, &on) == 0 && read(sv[0], b, 8) < 0 &&
+		      errno == EAGAIN,
+	      "FIONBIO: a read that would wait says EAGAIN");
+	close(sv[0]);
+	close(sv[1]);
+	close(dv[0]);
+	close(dv[1]);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -408,5 +434,6 @@ int main(void)
 	check_abstract_listener();
 	check_passing_descriptors();
 	check_errors();
+	check_ioctls();
 	return guest_done("unix");
 }
