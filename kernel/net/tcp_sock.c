@@ -683,7 +683,22 @@ static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
 		if (s->lport == lport && (!s->lip || s->lip == lip) &&
 		    (!listener || (s->lip && !listener->lip)))
 			listener = s;
-	return listener;
+	if (!listener || !listener->reuseport)
+		return listener;
+	/* SO_REUSEPORT: the listeners on the same address and port share
+	 * the connections, spread by the peer's address and port (Linux
+	 * hashes them too), so that each process of a server gets some */
+	unsigned n = 0, pick;
+	struct sock *s;
+	for (s = listeners; s; s = s->hnext)
+		n += s->lport == lport && s->lip == listener->lip &&
+		     s->reuseport;
+	pick = ((rip ^ (uint32_t)rport << 16 ^ rport) * 2654435761u >> 16) % n;
+	for (s = listeners; s; s = s->hnext)
+		if (s->lport == lport && s->lip == listener->lip &&
+		    s->reuseport && pick-- == 0)
+			break;
+	return s;
 }
 
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,

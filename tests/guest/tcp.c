@@ -310,6 +310,41 @@ static void tcp_options(void)
 	close(l);
 }
 
+/* Two listeners on one port with SO_REUSEPORT, as the processes of a
+ * server have: connections go to both. */
+static void reuseport_spreads(void)
+{
+	struct sockaddr_in la = guest_addr("127.0.0.1", 0);
+	socklen_t len = sizeof(la);
+	int l[2], on = 1, got[2] = {0, 0}, c[32];
+	for (int i = 0; i < 2; i++) {
+		l[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		setsockopt(l[i], SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	}
+	CHECK(bind(l[0], (struct sockaddr *)&la, sizeof(la)) == 0 &&
+		      getsockname(l[0], (struct sockaddr *)&la, &len) == 0 &&
+		      bind(l[1], (struct sockaddr *)&la, sizeof(la)) == 0 &&
+		      listen(l[0], 64) == 0 && listen(l[1], 64) == 0,
+	      "two listeners on one port");
+	for (int i = 0; i < 32; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM, 0);
+		connect(c[i], (struct sockaddr *)&la, sizeof(la));
+	}
+	for (int i = 0; i < 2; i++) {
+		int a;
+		while ((a = accept(l[i], NULL, NULL)) >= 0) {
+			got[i]++;
+			close(a);
+		}
+	}
+	CHECK(got[0] + got[1] == 32 && got[0] > 0 && got[1] > 0,
+	      "32 connections spread over both (%d and %d)", got[0], got[1]);
+	for (int i = 0; i < 32; i++)
+		close(c[i]);
+	close(l[0]);
+	close(l[1]);
+}
+
 static long free_bytes(void)
 {
 	struct sysinfo i;
@@ -688,6 +723,7 @@ int main(int argc, char **argv)
 		loopback();
 		short_connections();
 		tcp_options();
+		reuseport_spreads();
 		idle_connections();
 		keepalive_probes();
 		rings_follow_bursts();
