@@ -660,7 +660,8 @@ static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
 long sys_epoll_pwait(int epfd, uint64_t uev, int max, int timeout_ms,
 		     uint64_t sigmask, uint64_t sigsetsize)
 {
-	static struct epoll_event out[256];
+	/* as many as a process has descriptors: one wait reports all */
+	static struct epoll_event out[FS_FD_MAX];
 	struct file *ef = fd_get(epfd);
 	if (!ef)
 		return -EBADF;
@@ -671,8 +672,8 @@ long sys_epoll_pwait(int epfd, uint64_t uev, int max, int timeout_ms,
 	long r = signal_mask_for_call(sigmask, sigsetsize);
 	if (r < 0)
 		return r;
-	if (max > 256)
-		max = 256;
+	if (max > FS_FD_MAX)
+		max = FS_FD_MAX;
 	uint64_t deadline =
 		timeout_ms < 0
 			? UINT64_MAX

@@ -142,6 +142,8 @@ static void many_interests(void)
 	static struct epoll_event out[N + 1];
 	int ep = epoll_create1(0), added = ready_set(ep, fds, N);
 	CHECK(added == N, "%d of %d eventfds added to one set", added, N);
+	int all = epoll_wait(ep, out, N + 1, 0);
+	CHECK(all == N, "one wait with room reports all %d (%d)", N, all);
 	CHECK(all_reported(ep, out, N), "all of them reported");
 	for (int round = 0; round < 3; round++)
 		for (int i = 0; i < N; i++) {
