@@ -545,11 +545,37 @@ static int holds(struct epoll *from, struct epoll *to, int depth)
 	return 0;
 }
 
+/* How many levels of sets there are below (ep), and above it. */
+static int depth_down(const struct epoll *ep)
+{
+	int most = 0;
+	for (const struct watch *w = ep->all; w; w = w->anext)
+		if (w->file->ops == &epoll_ops) {
+			int d = 1 + depth_down(priv(w->file));
+			most = d > most ? d : most;
+		}
+	return most;
+}
+
+static int depth_up(const struct epoll *ep)
+{
+	int most = 0;
+	for (const struct watch *w = ep->watchers.first; w; w = w->next) {
+		int d = 1 + depth_up(w->ep);
+		most = d > most ? d : most;
+	}
+	return most;
+}
+
 static long ep_add(struct epoll *ep, int fd, struct file *f,
 		   const struct epoll_event *ev)
 {
-	if (f->ops == &epoll_ops && holds(priv(f), ep, 1))
-		return -ELOOP; /* a loop of sets, or too deep */
+	/* no loop of sets, and no chain longer than Linux allows, built
+	 * from either end (waking and asking go along it, on the stack) */
+	if (f->ops == &epoll_ops &&
+	    (holds(priv(f), ep, 1) ||
+	     depth_up(ep) + 1 + depth_down(priv(f)) > EP_NESTS))
+		return -ELOOP;
 	struct watch *w = kmalloc(sizeof(*w));
 	if (!w)
 		return -ENOMEM;

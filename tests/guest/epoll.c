@@ -348,6 +348,21 @@ static void sets_in_sets(void)
 	errno = 0;
 	CHECK(epoll_ctl(inner, EPOLL_CTL_ADD, outer, &ev) < 0 && errno == ELOOP,
 	      "the outer set into the inner one: ELOOP");
+	/* a chain built from the top down stops where Linux's does: four
+	 * sets in sets (waking and asking go along it, on the stack) */
+	int e[6], added = 0, refused = -1;
+	for (int i = 0; i < 6; i++)
+		e[i] = epoll_create1(0);
+	for (int i = 4; i >= 0; i--) {
+		if (epoll_ctl(e[i + 1], EPOLL_CTL_ADD, e[i], &ev) == 0)
+			added++;
+		else if (errno == ELOOP && refused < 0)
+			refused = i;
+	}
+	CHECK(added == 4 && refused == 0,
+	      "a chain of sets is at most four deep (%d added)", added);
+	for (int i = 0; i < 6; i++)
+		close(e[i]);
 	read(p[0], &c, 1);
 	int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
 	struct itimerspec its = {{0, 0}, {0, 30000000}};
