@@ -637,14 +637,14 @@ long sys_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
 	}
 }
 
-/* Ready interests into (out), up to (max); edge-triggered and one-shot
- * ones advance. (*deadline): when time alone makes a sticky one ready
- * (complete when none was found). */
-static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
-		   uint64_t *deadline)
+/* Ready interests into the program's (uev), up to (max): how many, or
+ * -EFAULT if not even one could be written there (that one stays
+ * queued). Edge-triggered and one-shot ones advance. (*deadline): when
+ * time alone makes a sticky one ready (complete when none was found). */
+static long ep_scan(struct epoll *ep, uint64_t uev, int max, uint64_t *deadline)
 {
 	struct watch *keep = NULL, *keep_tail = NULL; /* back at the end */
-	int n = 0;
+	int n = 0, fault = 0;
 	*deadline = UINT64_MAX;
 	/* asking a socket takes in what the network brought, which may
 	 * wake more interests: they join the list behind this one */
@@ -658,13 +658,19 @@ static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
 			if (d < *deadline)
 				*deadline = d;
 		}
-		w->last = ready;
 		if (now) {
-			out[n++] =
-				(struct epoll_event){(uint32_t)ready, w->data};
+			struct epoll_event e = {(uint32_t)ready, w->data};
+			if (copy_to_user(uev + (uint64_t)n * sizeof(e), &e,
+					 sizeof(e)) < 0) {
+				ready_append(&keep, &keep_tail, w);
+				fault = 1; /* as it was: reported next time */
+				break;
+			}
+			n++;
 			if (w->events & EPOLLONESHOT)
 				w->disarmed = 1;
 		}
+		w->last = ready;
 		if (w->disarmed ||
 		    (!w->sticky && (!now || (w->events & EPOLLET)))) {
 			w->queued = 0;
@@ -680,14 +686,12 @@ static int ep_scan(struct epoll *ep, struct epoll_event *out, int max,
 			ep->ready = keep;
 		ep->ready_tail = keep_tail;
 	}
-	return n;
+	return n || !fault ? n : -EFAULT;
 }
 
 long sys_epoll_pwait(int epfd, uint64_t uev, int max, int timeout_ms,
 		     uint64_t sigmask, uint64_t sigsetsize)
 {
-	/* as many as a process has descriptors: one wait reports all */
-	static struct epoll_event out[FS_FD_MAX];
 	struct file *ef = fd_get(epfd);
 	if (!ef)
 		return -EBADF;
@@ -698,8 +702,6 @@ long sys_epoll_pwait(int epfd, uint64_t uev, int max, int timeout_ms,
 	long r = signal_mask_for_call(sigmask, sigsetsize);
 	if (r < 0)
 		return r;
-	if (max > FS_FD_MAX)
-		max = FS_FD_MAX;
 	uint64_t deadline =
 		timeout_ms < 0
 			? UINT64_MAX
@@ -707,13 +709,9 @@ long sys_epoll_pwait(int epfd, uint64_t uev, int max, int timeout_ms,
 	for (;;) {
 		uint64_t soonest;
 		net_poll();
-		int n = ep_scan(priv(ef), out, max, &soonest);
-		if (n) {
-			if (copy_to_user(uev, out, (size_t)n * sizeof(out[0])) <
-			    0)
-				return -EFAULT;
+		long n = ep_scan(priv(ef), uev, max, &soonest);
+		if (n)
 			return n;
-		}
 		if (!timeout_ms || clock_monotonic_ns() >= deadline)
 			return 0;
 		int w = event_wait(soonest < deadline ? soonest : deadline);
