@@ -63,14 +63,16 @@ static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len)
 		const char *src =
 			(const char *)phys_to_virt(p->pages[off / PAGE_SIZE]) +
 			off % PAGE_SIZE;
-		if (copy_to_user(ubuf + done, src, n) < 0)
+		if (copy_to_user(ubuf + done, src, n) < 0) {
+			if (!done)
+				return -EFAULT;
 			break;
+		}
 		p->tail += n;
 		done += n;
 	}
-	if (!done)
-		return -EFAULT;
-	changed(p); /* room for a writer */
+	if (done)
+		changed(p); /* room for a writer */
 	inode_touch(f->inode, TOUCH_A);
 	return (long)done;
 }
