@@ -1,9 +1,10 @@
 /* proc.c: /proc, as much of it as programs commonly read: meminfo,
- * cpuinfo, uptime, mounts, self/stat, self/maps (and self/exe, a link
- * made by fs_populate). Each file is generated when it is opened, so a
+ * cpuinfo, uptime, mounts, self/stat, self/maps, net/dev (and self/exe,
+ * a link made by fs_populate). Each file is generated when it is opened, so a
  * reader sees one consistent snapshot. */
 #include "fs/fs.h"
 #include "arch/x86_64/x86.h"
+#include "net/net.h"
 #include <linux/stat.h>
 
 struct text {
@@ -49,6 +50,30 @@ static size_t gen_mounts(char *buf, size_t cap)
 {
 	struct text t = {buf, cap, 0};
 	add(&t, "ramfs / ramfs rw 0 0\n");
+	return t.len;
+}
+
+/* /proc/net/dev: Linux's layout; the loopback receives what it sends.
+ * Reading it brings the device up, as a first socket does. */
+static size_t gen_net_dev(char *buf, size_t cap)
+{
+	struct text t = {buf, cap, 0};
+	netdev_start();
+	const char *row = "%6s: %7lu %7lu %4lu %4lu %4lu %5lu %10lu %9lu "
+			  "%8lu %7lu %4lu %4lu %4lu %5lu %7lu %10lu\n";
+	add(&t, "Inter-|   Receive                            "
+		"                    |  Transmit\n");
+	add(&t, " face |bytes    packets errs drop fifo frame compressed "
+		"multicast|bytes    packets errs drop fifo colls carrier "
+		"compressed\n");
+	add(&t, row, "lo", netif.lo_bytes, netif.lo_packets, 0UL,
+	    netif.lo_dropped, 0UL, 0UL, 0UL, 0UL, netif.lo_bytes,
+	    netif.lo_packets, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL);
+	if (netif.up)
+		add(&t, row, "eth0", netif.rx_bytes, netif.rx_frames,
+		    netif.rx_bad, netif.rx_dropped, 0UL, 0UL, 0UL, 0UL,
+		    netif.tx_bytes, netif.tx_frames, 0UL, 0UL, 0UL, 0UL, 0UL,
+		    0UL);
 	return t.len;
 }
 
@@ -160,4 +185,6 @@ void proc_populate(void)
 	proc_file("/proc/cpuinfo", gen_cpuinfo);
 	proc_file("/proc/self/stat", gen_self_stat);
 	proc_file("/proc/self/maps", gen_self_maps);
+	if (fs_mkdir_p("/proc/net") == 0)
+		proc_file("/proc/net/dev", gen_net_dev);
 }

@@ -127,6 +127,7 @@ static int eth_xmit(const uint8_t dst[6], uint16_t type, uint8_t *payload,
 	memcpy(e->src, netif.mac, 6);
 	e->type = net16(type);
 	netif.tx_frames++;
+	netif.tx_bytes += ETH_HLEN + len;
 	return netdev_send(e, ETH_HLEN + len, tx);
 }
 
@@ -290,16 +291,17 @@ struct lo_pkt {
 };
 static struct lo_pkt *lo_head, *lo_tail;
 static unsigned lo_count;
-uint64_t lo_dropped;
 
 static int loopback_queue(const uint8_t *pkt, size_t len, int csum_ok)
 {
 	struct lo_pkt *p =
 		lo_count < LOOPBACK_MAX ? kmalloc(sizeof(*p) + len) : NULL;
 	if (!p) {
-		lo_dropped++;
+		netif.lo_dropped++;
 		return -ENOBUFS;
 	}
+	netif.lo_packets++;
+	netif.lo_bytes += len;
 	p->len = len;
 	p->csum_ok = csum_ok;
 	memcpy(p->data, pkt, len);
@@ -529,6 +531,7 @@ static void eth_input(const uint8_t *frame, size_t len, int csum_ok)
 {
 	const struct eth_hdr *e = (const struct eth_hdr *)frame;
 	netif.rx_frames++;
+	netif.rx_bytes += len;
 	if (len < ETH_HLEN) {
 		netif.rx_bad++;
 		return;

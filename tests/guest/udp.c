@@ -438,7 +438,23 @@ static void interface_of(int fd, const char *what)
 	      r.ifr_name, index, mtu);
 }
 
-/* The loopback interface as the SIOCGIF* ioctls show it. */
+/* The packets the loopback received, from /proc/net/dev; -1 if it is
+ * not there. */
+static long lo_packets(void)
+{
+	FILE *f = fopen("/proc/net/dev", "r");
+	char line[256];
+	long bytes, packets = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " lo: %ld %ld", &bytes, &packets) == 2)
+			break;
+	if (f)
+		fclose(f);
+	return packets;
+}
+
+/* The loopback interface as the SIOCGIF* ioctls and /proc/net/dev show
+ * it. */
 static void interfaces(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -461,6 +477,12 @@ static void interfaces(void)
 	struct sockaddr_in lo = guest_addr("127.0.0.1", 9);
 	connect(fd, (struct sockaddr *)&lo, sizeof(lo));
 	interface_of(fd, "loopback");
+	long before = lo_packets();
+	send(fd, "count me", 8, 0);
+	long after = lo_packets();
+	CHECK(before >= 0 && after > before,
+	      "/proc/net/dev counts the loopback's packets (%ld, then %ld)",
+	      before, after);
 	close(fd);
 }
 

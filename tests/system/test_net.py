@@ -504,6 +504,20 @@ def test_busybox_wget_downloads_from_the_host(busybox_cpio, big_file):
     assert hashlib.sha256(p.stdout).hexdigest() == digest
 
 
+def test_busybox_ifconfig_shows_both_interfaces(busybox_cpio):
+    """busybox ifconfig lists the interfaces from /proc/net/dev and asks
+    the SIOCGIF* ioctls about each."""
+    need_kvm()
+    p = subprocess.run([str(FRESCO), "run", busybox_cpio, "/bin/busybox",
+                        "ifconfig"], capture_output=True, text=True,
+                       timeout=60)
+    assert (p.returncode, p.stderr) == (0, ""), p.stderr
+    eth0, lo = p.stdout.split("\n\n")[:2]
+    assert eth0.startswith("eth0") and "inet addr:10.0.2.15" in eth0
+    assert "Mask:255.255.255.0" in eth0 and "RX packets:" in eth0
+    assert lo.startswith("lo") and "inet addr:127.0.0.1" in lo
+
+
 def test_busybox_wget_finds_the_host_by_name(tmp_path):
     """busybox (glibc, static) looks the name up with getaddrinfo, in the
     image's own /etc/hosts: glibc's lookup first sets itself up once
