@@ -319,7 +319,6 @@ long sys_connect(int fd, uint64_t uaddr, uint64_t len)
 	return 0;
 }
 
-/* Whether UDP socket (s) may send to (to) (NULL: its peer): 0 or -errno. */
 /* An error an ICMP message left on (s) (SO_ERROR), taken: -errno, or 0. */
 static long take_error(struct sock *s)
 {
@@ -328,6 +327,8 @@ static long take_error(struct sock *s)
 	return -e;
 }
 
+/* Whether UDP socket (s) may send to (to) (NULL: its peer): 0 or -errno
+ * (a pending error is one, and is taken). */
 static long udp_can_send(struct sock *s, const struct peer *to)
 {
 	if (s->error)
