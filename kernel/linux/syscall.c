@@ -51,8 +51,8 @@ static const struct syscall_entry syscalls[] = {
 	SYS(rt_sigreturn),
 	SYS(sigaltstack),
 	SYS_PARTIAL(ioctl, "terminal ioctls on the console; FIOCLEX, FIONCLEX "
-			   "and FIONBIO; on sockets FIONREAD and the SIOCGIF* "
-			   "requests"),
+			   "and FIONBIO; on sockets FIONREAD, SIOCOUTQ and "
+			   "the SIOCGIF* requests"),
 	SYS(pread64),
 	SYS(pwrite64),
 	SYS(readv),

@@ -417,11 +417,25 @@ long if_ioctl(unsigned cmd, uint64_t arg)
 	struct ifreq_abi r;
 	if (cmd == SIOCGIFCONF)
 		return if_conf(arg);
+	switch (cmd) {
+	case SIOCADDRT:
+	case SIOCDELRT:
+	case SIOCSIFFLAGS:
+	case SIOCSIFADDR:
+	case SIOCSIFDSTADDR:
+	case SIOCSIFBRDADDR:
+	case SIOCSIFNETMASK:
+	case SIOCSIFMTU:
+	case SIOCSIFNAME:
+	case SIOCSIFHWADDR:
+	case SIOCSIFTXQLEN:
+		return -EPERM;
+	}
 	if (cmd != SIOCGIFNAME && cmd != SIOCGIFINDEX && cmd != SIOCGIFFLAGS &&
 	    cmd != SIOCGIFADDR && cmd != SIOCGIFNETMASK &&
 	    cmd != SIOCGIFBRDADDR && cmd != SIOCGIFHWADDR &&
 	    cmd != SIOCGIFMTU && cmd != SIOCGIFTXQLEN)
-		return (cmd >> 8) == 0x89 ? -EPERM : -ENOTTY;
+		return -ENOTTY;
 	if (copy_from_user(&r, arg, sizeof(r)) < 0)
 		return -EFAULT;
 	r.name[sizeof(r.name) - 1] = 0;
@@ -493,6 +507,12 @@ static long sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 			v = s->listening ? 0 : (int)s->tcp->rcv.len;
 		else
 			v = s->head ? s->head->len : 0;
+		return copy_to_user(arg, &v, sizeof(v));
+	case TIOCOUTQ: /* SIOCOUTQ: what the peer has not acknowledged */
+		net_poll();
+		if (s->tcp && s->listening)
+			return -EINVAL;
+		v = s->tcp ? (int)s->tcp->snd.len : 0;
 		return copy_to_user(arg, &v, sizeof(v));
 	default:
 		return if_ioctl(cmd, arg);

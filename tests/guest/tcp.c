@@ -305,6 +305,18 @@ static void tcp_options(void)
 		got += (size_t)n;
 	}
 	CHECK(got == 5 && !memcmp(b, "more!", 5), "takes it along (%zu)", got);
+	/* SIOCOUTQ (TIOCOUTQ): what the peer has not acknowledged yet, none
+	 * once the ACK came; a listener has no such queue */
+	int unacked = -1;
+	for (int i = 0; i < 100; i++) {
+		if (ioctl(c, TIOCOUTQ, &unacked) < 0 || unacked == 0)
+			break;
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+	errno = 0;
+	CHECK(unacked == 0 && ioctl(l, TIOCOUTQ, &unacked) < 0 &&
+		      errno == EINVAL,
+	      "SIOCOUTQ: 0 once acknowledged; EINVAL on a listener");
 	close(a);
 	close(c);
 	close(l);
