@@ -22,6 +22,7 @@
 #define TCP_MAXSEG_OPT 2
 #define TCP_CORK_OPT 3
 #define TCP_SYNCNT_OPT 7
+#define TCP_DEFER_ACCEPT_OPT 9
 #define TCP_QUICKACK_OPT 12
 #define TCP_USER_TIMEOUT_OPT 18
 #define TCP_KEEPIDLE_OPT 4
@@ -1076,6 +1077,11 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 				return -EINVAL;
 			s->tcp->syn_retries = v;
 			return 0;
+		case TCP_DEFER_ACCEPT_OPT:
+			/* seconds, for a listener's connections to show data
+			 * before they are offered */
+			s->defer_ns = v > 0 ? (uint64_t)v * 1000000000ULL : 0;
+			return 0;
 		case TCP_QUICKACK_OPT:
 			/* ACKs are not held for long here: one that is goes
 			 * at the next pass */
@@ -1230,6 +1236,9 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		case TCP_SYNCNT_OPT:
 			tv = s->tcp->syn_retries ? s->tcp->syn_retries
 						 : TCP_SYN_RETRIES;
+			break;
+		case TCP_DEFER_ACCEPT_OPT:
+			tv = (int)(s->defer_ns / 1000000000ULL);
 			break;
 		case TCP_QUICKACK_OPT:
 			tv = !s->quickack_off;

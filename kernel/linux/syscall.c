@@ -102,6 +102,7 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(setsockopt, "SOL_SOCKET options, TCP_NODELAY, TCP_KEEP*, "
 				"TCP_CORK, TCP_MAXSEG, TCP_SYNCNT, "
 				"TCP_QUICKACK, TCP_USER_TIMEOUT, "
+				"TCP_DEFER_ACCEPT, "
 				"IP_TOS, IP_TTL, IP_MTU_DISCOVER, IP_FREEBIND, "
 				"IP_RECVERR (no error queue); "
 				"IP_BIND_ADDRESS_NO_PORT is recorded only"),

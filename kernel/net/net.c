@@ -555,6 +555,7 @@ void net_exit(void)
 
 int net_poll(void)
 {
+	uint64_t events = sock_events;
 	int n = netif.up ? netdev_poll(eth_input) : 0;
 	if (netif.up)
 		arp_timers();
@@ -567,5 +568,7 @@ int net_poll(void)
 		uint64_t tcp = tcp_sock_timers(now), dhcp = dhcp_timers(now);
 		net_next_timer = tcp < dhcp ? tcp : dhcp;
 	} while (lo_head);
-	return n;
+	/* a timer that closed a connection, or offered one, counts as
+	 * input: whoever waits looks again */
+	return n + (sock_events != events);
 }

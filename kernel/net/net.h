@@ -42,7 +42,8 @@ uint64_t dhcp_timers(uint64_t now);
 void net_write_etc(void);
 
 /* Take what the device received and run it through the stack, and run
- * the protocols' timers; the number of frames. */
+ * the protocols' timers; the number of frames, and one more if a timer
+ * changed a socket (closed a connection, offered one). */
 int net_poll(void);
 /* When the protocols' timers next need net_poll: UINT64_MAX for never. */
 extern uint64_t net_next_timer;
@@ -116,6 +117,9 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *payload, size_t len,
 	       int csum_ok);
 
 /* ---- sockets (socket.c) ---- */
+/* Counts every change to a socket (sock_changed): net_poll tells its
+ * callers of those its timers made, so that a wait looks again. */
+extern uint64_t sock_events;
 struct file;
 int socket_is(const struct file *f);
 short socket_ready(struct file *f, short events);

@@ -570,8 +570,11 @@ const struct file_ops socket_ops = {
 	.watchers = sock_watchers,
 };
 
+uint64_t sock_events;
+
 void sock_changed(struct sock *s)
 {
+	sock_events++;
 	watchers_wake(&s->watchers);
 }
 

@@ -50,8 +50,10 @@ struct sock {
 	struct ip_opts ip; /* IP_TOS, IP_TTL, IP_MTU_DISCOVER */
 	int pmtudisc;	   /* as set; IP_PMTUDISC_DONT: ip.may_fragment */
 	int recverr, freebind, bind_no_port; /* recorded */
-	uint16_t maxseg;  /* TCP_MAXSEG: the most our MSS may be; 0: none */
-	int quickack_off; /* TCP_QUICKACK 0, as getsockopt reads it */
+	uint16_t maxseg;      /* TCP_MAXSEG: the most our MSS may be; 0: none */
+	uint64_t defer_ns;    /* a listener's TCP_DEFER_ACCEPT */
+	uint64_t defer_until; /* its connection: offered then at the latest */
+	int quickack_off;     /* TCP_QUICKACK 0, as getsockopt reads it */
 	/* control messages recvmsg gives: IP_PKTINFO, IP_RECVTOS,
 	 * IP_RECVTTL, SO_TIMESTAMP (1) or SO_TIMESTAMPNS (2) */
 	uint8_t recv_pktinfo, recv_tos, recv_ttl, timestamp;

@@ -625,6 +625,22 @@ short tcp_sock_ready(struct sock *s)
 /* After the machine ran: a finished handshake goes to its listener's
  * accept queue; a connection that is over and that nobody holds is freed
  * (a failed handshake, or one the program closed). */
+/* TCP_DEFER_ACCEPT: a new connection of (s)'s listener waits to be
+ * offered until data (or its end) comes, or the listener's time has
+ * passed since it was made (defer_until; then it is offered as it is). */
+static int deferred(struct sock *s)
+{
+	struct tcp_cb *cb = s->tcp;
+	if (!s->parent->defer_ns || cb->rcv.len || cb->fin_received)
+		return 0;
+	uint64_t now = clock_monotonic_ns();
+	if (!s->defer_until) {
+		s->defer_until = now + s->parent->defer_ns;
+		tcp_sock_touch(s); /* the timer pass learns of that time */
+	}
+	return now < s->defer_until;
+}
+
 static int after(struct sock *s)
 {
 	struct tcp_cb *cb = s->tcp;
@@ -635,7 +651,7 @@ static int after(struct sock *s)
 		s->rcv_full = 1;
 		s->full_at = clock_monotonic_ns();
 	}
-	if (s->pending && cb->state >= TCP_ESTABLISHED) {
+	if (s->pending && cb->state >= TCP_ESTABLISHED && !deferred(s)) {
 		struct sock *p = s->parent;
 		s->pending = 0;
 		p->pending--;
@@ -812,13 +828,16 @@ static uint64_t visit(struct sock *s, uint64_t now)
 		if (grown(s) && s->full_at + RING_IDLE_NS > now)
 			next = s->full_at + RING_IDLE_NS;
 	}
-	if (tcp_next_timer(s->tcp) <= now) {
+	if (tcp_next_timer(s->tcp) <= now ||
+	    (s->pending && s->defer_until && s->defer_until <= now)) {
 		tcp_timer(s->tcp, now);
 		if (after(s))
 			return UINT64_MAX;
 		untouch(s); /* after() touched it: looked at here */
 	}
 	uint64_t t = tcp_next_timer(s->tcp);
+	if (s->pending && s->defer_until && s->defer_until < t)
+		t = s->defer_until; /* a deferred connection's offer */
 	return t < next ? t : next;
 }
 
