@@ -1,7 +1,7 @@
 /* queue.h: first-in first-out lists of structures linked through a field,
  * kept as a head and a tail pointer; both NULL is the empty queue, so a
  * zeroed structure holds one ready to use. Also doubly linked lists an
- * item leaves in O(1). Used by the guest kernel and
+ * item leaves in O(1), with or without a tail. Used by the guest kernel and
  * the monitor alike. The head and tail arguments are evaluated more than
  * once: pass plain lvalues.
  */
@@ -49,6 +49,44 @@
 			(item)->next->pprev = (item)->pprev; \
 		(item)->next = NULL;                         \
 		(item)->pprev = NULL;                        \
+	} while (0)
+
+/* Lists with a head and a tail whose items link both ways (next, prev):
+ * an item joins at either end and leaves from anywhere in O(1). Both
+ * NULL is the empty list. */
+#define DLIST_APPEND(head, tail, item, next, prev) \
+	do {                                       \
+		(item)->next = NULL;               \
+		(item)->prev = (tail);             \
+		if (tail)                          \
+			(tail)->next = (item);     \
+		else                               \
+			(head) = (item);           \
+		(tail) = (item);                   \
+	} while (0)
+
+#define DLIST_PREPEND(head, tail, item, next, prev) \
+	do {                                        \
+		(item)->prev = NULL;                \
+		(item)->next = (head);              \
+		if (head)                           \
+			(head)->prev = (item);      \
+		else                                \
+			(tail) = (item);            \
+		(head) = (item);                    \
+	} while (0)
+
+#define DLIST_UNLINK(head, tail, item, next, prev)         \
+	do {                                               \
+		if ((item)->prev)                          \
+			(item)->prev->next = (item)->next; \
+		else                                       \
+			(head) = (item)->next;             \
+		if ((item)->next)                          \
+			(item)->next->prev = (item)->prev; \
+		else                                       \
+			(tail) = (item)->prev;             \
+		(item)->next = (item)->prev = NULL;        \
 	} while (0)
 
 #endif

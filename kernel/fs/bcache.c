@@ -1,5 +1,6 @@
 /* bcache.c: the block cache (see bcache.h). */
 #include "fs/bcache.h"
+#include "fresco/queue.h"
 #include "lib/ext2.h"
 
 #define HASH_SIZE 512 /* buckets: one page of pointers */
@@ -61,26 +62,12 @@ static struct buf *find(struct bcache *c, uint32_t blk)
 
 static void lru_unlink(struct bcache *c, struct buf *b)
 {
-	if (b->prev)
-		b->prev->next = b->next;
-	else
-		c->head = b->next;
-	if (b->next)
-		b->next->prev = b->prev;
-	else
-		c->tail = b->prev;
-	b->prev = b->next = NULL;
+	DLIST_UNLINK(c->head, c->tail, b, next, prev);
 }
 
 static void lru_front(struct bcache *c, struct buf *b)
 {
-	b->next = c->head;
-	b->prev = NULL;
-	if (c->head)
-		c->head->prev = b;
-	c->head = b;
-	if (!c->tail)
-		c->tail = b;
+	DLIST_PREPEND(c->head, c->tail, b, next, prev);
 }
 
 static void hash_remove(struct bcache *c, struct buf *b)

@@ -374,33 +374,6 @@ struct epoll {
 
 static struct watch *sticky;
 
-static void ready_unlink(struct watch *w)
-{
-	struct epoll *ep = w->ep;
-	if (w->rprev)
-		w->rprev->rnext = w->rnext;
-	else
-		ep->ready = w->rnext;
-	if (w->rnext)
-		w->rnext->rprev = w->rprev;
-	else
-		ep->ready_tail = w->rprev;
-	w->rnext = w->rprev = NULL;
-}
-
-/* (w) at the end of the ready list (head, tail) */
-static void ready_append(struct watch **head, struct watch **tail,
-			 struct watch *w)
-{
-	w->rnext = NULL;
-	w->rprev = *tail;
-	if (*tail)
-		(*tail)->rnext = w;
-	else
-		*head = w;
-	*tail = w;
-}
-
 /* (w) may be ready: its set looks at it at the next wait, and so do the
  * sets that set is in (even when (w) was already queued: a set's own
  * poll may have found it not ready meanwhile). */
@@ -410,7 +383,7 @@ static void queue(struct watch *w)
 		return;
 	if (!w->queued) {
 		w->queued = 1;
-		ready_append(&w->ep->ready, &w->ep->ready_tail, w);
+		DLIST_APPEND(w->ep->ready, w->ep->ready_tail, w, rnext, rprev);
 	}
 	watchers_wake(&w->ep->watchers);
 }
@@ -426,7 +399,7 @@ static void watch_free(struct watch *w)
 	LIST_UNLINK(w, next, pprev);
 	LIST_UNLINK(w, anext, apprev);
 	if (w->queued)
-		ready_unlink(w);
+		DLIST_UNLINK(w->ep->ready, w->ep->ready_tail, w, rnext, rprev);
 	kfree(w, sizeof(*w));
 }
 
@@ -650,7 +623,7 @@ static long ep_scan(struct epoll *ep, uint64_t uev, int max, uint64_t *deadline)
 	 * wake more interests: they join the list behind this one */
 	while (ep->ready && n < max) {
 		struct watch *w = ep->ready;
-		ready_unlink(w);
+		DLIST_UNLINK(ep->ready, ep->ready_tail, w, rnext, rprev);
 		short ready, now = fresh(w, &ready);
 		const struct file_ops *ops = w->file->ops;
 		if (w->sticky && ops && ops->deadline) {
@@ -662,7 +635,7 @@ static long ep_scan(struct epoll *ep, uint64_t uev, int max, uint64_t *deadline)
 			struct epoll_event e = {(uint32_t)ready, w->data};
 			if (copy_to_user(uev + (uint64_t)n * sizeof(e), &e,
 					 sizeof(e)) < 0) {
-				ready_append(&keep, &keep_tail, w);
+				DLIST_APPEND(keep, keep_tail, w, rnext, rprev);
 				fault = 1; /* as it was: reported next time */
 				break;
 			}
@@ -676,7 +649,7 @@ static long ep_scan(struct epoll *ep, uint64_t uev, int max, uint64_t *deadline)
 			w->queued = 0;
 			continue;
 		}
-		ready_append(&keep, &keep_tail, w);
+		DLIST_APPEND(keep, keep_tail, w, rnext, rprev);
 	}
 	if (keep) {
 		keep->rprev = ep->ready_tail;
