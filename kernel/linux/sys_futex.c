@@ -17,8 +17,6 @@
 #include <linux/futex.h>
 #include <linux/time.h>
 
-#define NSEC_PER_SEC 1000000000ULL
-
 /* A futex word's address: 0 or -errno. */
 static long word_ok(uint64_t uaddr)
 {
@@ -32,15 +30,11 @@ static long word_ok(uint64_t uaddr)
 static long deadline_of(uint64_t utimeout, int absolute, int realtime,
 			uint64_t *deadline)
 {
-	int64_t ts[2];
+	uint64_t ns;
+	long r = timespec_from_user(utimeout, &ns);
 	*deadline = UINT64_MAX;
-	if (!utimeout)
-		return 0;
-	if (copy_from_user(ts, utimeout, sizeof(ts)) < 0)
-		return -EFAULT;
-	if (ts[0] < 0 || ts[1] < 0 || (uint64_t)ts[1] >= NSEC_PER_SEC)
-		return -EINVAL;
-	uint64_t ns = (uint64_t)ts[0] * NSEC_PER_SEC + (uint64_t)ts[1];
+	if (r < 0 || ns == UINT64_MAX)
+		return r;
 	uint64_t now = clock_monotonic_ns();
 	if (absolute && realtime) {
 		uint64_t real = clock_realtime_ns();
@@ -67,12 +61,7 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t deadline,
 		return -EFAULT;
 	if (now != val)
 		return -EAGAIN;
-	for (;;) {
-		if (clock_monotonic_ns() >= deadline)
-			return -ETIMEDOUT;
-		if (event_wait(deadline) < 0)
-			return -EINTR;
-	}
+	return signal_wait(deadline) < 0 ? -EINTR : -ETIMEDOUT;
 }
 
 /* FUTEX_WAKE_OP's change to the word at (uaddr): its old value into

@@ -764,17 +764,13 @@ long sys_sendmmsg(int fd, uint64_t uvec, unsigned vlen, int flags)
 long sys_recvmmsg(int fd, uint64_t uvec, unsigned vlen, int flags,
 		  uint64_t utimeout)
 {
-	int64_t ts[2];
-	uint64_t deadline = UINT64_MAX;
+	uint64_t wait, deadline = UINT64_MAX;
 	unsigned i;
-	if (utimeout) {
-		if (copy_from_user(ts, utimeout, sizeof(ts)) < 0)
-			return -EFAULT;
-		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
-			return -EINVAL;
-		deadline = clock_monotonic_ns() + (uint64_t)ts[0] * 1000000000 +
-			   (uint64_t)ts[1];
-	}
+	long r0 = timespec_from_user(utimeout, &wait);
+	if (r0 < 0)
+		return r0;
+	if (utimeout) /* (saturated: no overflow) */
+		deadline = clock_monotonic_ns() + wait;
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
 	for (i = 0; i < vlen; i++) {
@@ -797,8 +793,8 @@ long sys_recvmmsg(int fd, uint64_t uvec, unsigned vlen, int flags,
 	if (utimeout) {
 		uint64_t now = clock_monotonic_ns();
 		uint64_t left = now < deadline ? deadline - now : 0;
-		ts[0] = (int64_t)(left / 1000000000);
-		ts[1] = (int64_t)(left % 1000000000);
+		int64_t ts[2] = {(int64_t)(left / 1000000000),
+				 (int64_t)(left % 1000000000)};
 		if (copy_to_user(utimeout, ts, sizeof(ts)) < 0)
 			return -EFAULT;
 	}

@@ -105,27 +105,11 @@ long sys_poll(uint64_t ufds, uint64_t nfds, int timeout_ms)
 	return do_poll(ufds, nfds, t);
 }
 
-/* A struct timespec timeout: ns, UINT64_MAX for NULL, or -errno. */
-static int64_t fetch_timeout(uint64_t uts, uint64_t *ns)
-{
-	struct timespec_abi ts;
-	if (!uts) {
-		*ns = UINT64_MAX;
-		return 0;
-	}
-	if (copy_from_user(&ts, uts, sizeof(ts)) < 0)
-		return -EFAULT;
-	if (ts.sec < 0 || ts.nsec < 0 || (uint64_t)ts.nsec >= NSEC_PER_SEC)
-		return -EINVAL;
-	*ns = (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
-	return 0;
-}
-
 long sys_ppoll(uint64_t ufds, uint64_t nfds, uint64_t uts, uint64_t sigmask,
 	       uint64_t sigsetsize)
 {
 	uint64_t t;
-	int64_t r = fetch_timeout(uts, &t);
+	int64_t r = timespec_from_user(uts, &t);
 	if (r == 0)
 		r = signal_mask_for_call(sigmask, sigsetsize);
 	return r < 0 ? r : do_poll(ufds, nfds, t);
@@ -198,7 +182,7 @@ long sys_pselect6(int nfds, uint64_t rd, uint64_t wr, uint64_t ex, uint64_t uts,
 		  uint64_t usig)
 {
 	uint64_t t, sig[2] = {0, 0}; /* the mask's address and size */
-	int64_t r = fetch_timeout(uts, &t);
+	int64_t r = timespec_from_user(uts, &t);
 	if (r == 0 && usig && copy_from_user(sig, usig, sizeof(sig)) < 0)
 		r = -EFAULT;
 	if (r == 0)

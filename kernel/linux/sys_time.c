@@ -91,9 +91,13 @@ long sys_time(uint64_t t)
 	return now;
 }
 
-static long fetch_timespec(uint64_t uts, uint64_t *ns)
+long timespec_from_user(uint64_t uts, uint64_t *ns)
 {
 	struct timespec_abi ts;
+	if (!uts) {
+		*ns = UINT64_MAX;
+		return 0;
+	}
 	if (copy_from_user(&ts, uts, sizeof(ts)) < 0)
 		return -EFAULT;
 	if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
@@ -130,7 +134,7 @@ static long sleep_until(uint64_t deadline, uint64_t urem)
 long sys_nanosleep(uint64_t req, uint64_t rem)
 {
 	uint64_t ns;
-	long r = fetch_timespec(req, &ns);
+	long r = req ? timespec_from_user(req, &ns) : -EFAULT;
 	if (r < 0)
 		return r;
 	return sleep_until(deadline_after(ns), rem);
@@ -150,7 +154,7 @@ long sys_clock_nanosleep(int clk, int flags, uint64_t req, uint64_t rem)
 		return -EOPNOTSUPP;
 	if (flags & ~TIMER_ABSTIME)
 		return -EINVAL;
-	r = fetch_timespec(req, &ns);
+	r = req ? timespec_from_user(req, &ns) : -EFAULT;
 	if (r < 0)
 		return r;
 	if (flags & TIMER_ABSTIME) {

@@ -158,6 +158,9 @@ long sys_getegid(void);
 long sys_uname(uint64_t buf);
 long sys_arch_prctl(int code, uint64_t addr);
 long sys_set_tid_address(uint64_t tidptr);
+/* A struct timespec at (uts) in ns, saturated (centuries are for
+ * ever); none (0): UINT64_MAX. 0, -EFAULT or -EINVAL. */
+long timespec_from_user(uint64_t uts, uint64_t *ns);
 long sys_futex(uint64_t uaddr, int op, uint32_t val, uint64_t utimeout,
 	       uint64_t uaddr2, uint32_t val3);
 long sys_set_robust_list(uint64_t head, uint64_t len);
