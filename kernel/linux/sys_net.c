@@ -604,16 +604,15 @@ static long cmsgs_out(const struct sock *s, const struct udp_meta *meta,
 	long r = 0;
 	if (!m->control)
 		m->controllen = 0;
-	if (s->timestamp == 1) {
-		int64_t tv[2] = {(int64_t)(meta->stamp / 1000000000),
-				 (int64_t)(meta->stamp % 1000000000 / 1000)};
-		r = cmsg_put(m, &used, mflags, SOL_SOCKET, SCM_TIMESTAMP_NR, tv,
-			     sizeof(tv));
-	} else if (s->timestamp == 2) {
-		int64_t ts[2] = {(int64_t)(meta->stamp / 1000000000),
-				 (int64_t)(meta->stamp % 1000000000)};
-		r = cmsg_put(m, &used, mflags, SOL_SOCKET, SCM_TIMESTAMPNS_NR,
-			     ts, sizeof(ts));
+	if (s->timestamp) {
+		/* a timeval (SO_TIMESTAMP) or a timespec (SO_TIMESTAMPNS) */
+		int us = s->timestamp == 1;
+		int64_t t[2] = {
+			(int64_t)(meta->stamp / 1000000000),
+			(int64_t)(meta->stamp % 1000000000 / (us ? 1000 : 1))};
+		r = cmsg_put(m, &used, mflags, SOL_SOCKET,
+			     us ? SCM_TIMESTAMP_NR : SCM_TIMESTAMPNS_NR, t,
+			     sizeof(t));
 	}
 	if (r == 0 && s->recv_pktinfo) {
 		/* the local address: the one it was sent to, or for a
