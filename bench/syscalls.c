@@ -160,6 +160,13 @@ static void op_udp_to_self(void)
 		abort();
 }
 
+/* a short sleep: the timer's interrupt and the halt around it */
+static void op_nanosleep_100us(void)
+{
+	struct timespec t = {0, 100000};
+	nanosleep(&t, NULL);
+}
+
 static int udp_self(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
@@ -220,5 +227,6 @@ int main(int argc, char **argv)
 	if (udp_self() < 0)
 		return 1;
 	measure("udp_to_self_among_1000", op_udp_to_self, 2000);
+	measure("nanosleep_100us", op_nanosleep_100us, 200);
 	return 0;
 }

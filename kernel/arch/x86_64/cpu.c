@@ -224,6 +224,13 @@ static RING0 int fault_signal(uint64_t vector)
 	}
 }
 
+/* entry.S's short paths for the idle gate and ring-0 interrupts use
+ * these as numbers */
+_Static_assert(GATE_IDLE == 4 && GATE_IDLE_WATCH == 9, "entry.S: gate ops");
+_Static_assert(LAPIC_BASE + LAPIC_EOI == 0xffffff80fee000b0ULL &&
+		       SPURIOUS_VECTOR == 0xff && MSR_TSC_DEADLINE == 0x6e0,
+	       "entry.S: EOI, spurious vector, deadline MSR");
+
 RING0 void trap_handle(struct trap_frame *f)
 {
 	if (f->vector == 13 && f->rip == (uint64_t)gate_trap_insn) {
