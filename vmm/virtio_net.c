@@ -62,6 +62,9 @@ struct net {
 	size_t frame_max; /* of a frame without segmentation: the MTU's */
 };
 
+static long net_transmit(struct virtio_dev *d, struct virtq_chain *c, char *why,
+			 size_t why_len);
+
 static int has(const struct net *n, unsigned bit)
 {
 	return !!(n->dev.driver_features & F(bit));
@@ -366,6 +369,12 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 	n->stats.rx_bytes += len;
 	n->stats.rx_big += len > VIRTIO_NET_MTU + 14u;
 	virtio_notify(d, q);
+	/* what the guest queued meanwhile goes out now, not after the
+	 * backend's burst: its ACKs held back behind our reads would cap
+	 * a sender by its window (TCP's round trip is the queue's length;
+	 * bbr's window is a few frames more than its tiny minimum) */
+	if (d->q[TXQ].ready && virtq_pending(&d->q[TXQ]))
+		virtio_serve(d, TXQ, &n->tx_chain, net_transmit);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return got;

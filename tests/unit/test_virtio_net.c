@@ -104,12 +104,18 @@ static void put_desc(unsigned q, unsigned i, uint64_t addr, uint32_t len,
 	memcpy(p + 14, &next, 2);
 }
 
-static void publish(unsigned q, uint16_t head)
+/* Make a chain available without telling the device. */
+static void publish_quietly(unsigned q, uint16_t head)
 {
 	uint8_t *a = ram + (q ? Q1 : Q0) + 0x1000;
 	memcpy(a + 4 + 2 * (avail[q] % QN), &head, 2);
 	avail[q]++;
 	memcpy(a + 2, &avail[q], 2);
+}
+
+static void publish(unsigned q, uint16_t head)
+{
+	publish_quietly(q, head);
 	wr(0x50, q); /* no ioeventfd here: served at once */
 }
 
@@ -553,6 +559,38 @@ START_TEST(test_a_backend_reads_into_the_guests_buffers)
 }
 END_TEST
 
+/* What the guest queued to send while the backend was reading goes out
+ * with the next frame read in, before the notification is seen: ACKs
+ * are not held behind a burst of input. */
+START_TEST(test_a_read_sends_what_the_guest_queued)
+{
+	setup_with(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
+			   F(VIRTIO_NET_F_GUEST_TSO4),
+		   1);
+	post_rx(0, 40);
+	struct virtio_net_hdr_v1 none = {0};
+	size_t ack = tcp_frame(ram + TXBUF + HDR_LEN, 0, 0x10);
+	memcpy(ram + TXBUF, &none, HDR_LEN);
+	put_desc(1, 0, TXBUF, (uint32_t)(HDR_LEN + ack), 0);
+	publish_quietly(1, 0);
+	ck_assert_int_eq(rec.n, 0);
+	size_t len = tcp_frame(frame, 30000, 0x10);
+	src.h = gso_hdr();
+	src.frame = frame;
+	src.len = len;
+	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
+			 (ssize_t)(HDR_LEN + len));
+	ck_assert_int_eq(rec.n, 1);
+	ck_assert_uint_eq(rec.lens[0], ack);
+	ck_assert_uint_eq(used_idx(1), 1);
+	/* nothing queued: nothing sent */
+	post_rx(40, 24);
+	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
+			 (ssize_t)(HDR_LEN + len));
+	ck_assert_int_eq(rec.n, 1);
+}
+END_TEST
+
 START_TEST(test_a_frame_read_for_a_plain_driver_is_cut)
 {
 	setup_with(F(VIRTIO_NET_F_MRG_RXBUF), 1);
@@ -679,6 +717,7 @@ int main(void)
 	tcase_add_test(t, test_a_plain_driver_gets_finished_frames);
 	tcase_add_test(t, test_transmit_offloads_in_software);
 	tcase_add_test(t, test_a_backend_reads_into_the_guests_buffers);
+	tcase_add_test(t, test_a_read_sends_what_the_guest_queued);
 	tcase_add_test(t, test_a_frame_read_for_a_plain_driver_is_cut);
 	tcase_add_test(t, test_a_frame_before_the_queue_works_waits);
 	suite_add_tcase(s, t);
