@@ -1585,14 +1585,25 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		uint32_t had = cb->rcv_nxt;
 		take_data(cb, s.seq, s.data, len);
 		cb->counts.bytes_received += cb->rcv_nxt - had;
+		uint32_t segs = (len + cb->mss - 1) / cb->mss;
+		int big = len > cb->mss && len >= TCP_FRAME_BIG;
 		if (!in_order || gaps)
 			ack_now = 1; /* a gap, or one just filled (5681 4.2) */
-		else if ((cb->unacked_segs += (len + cb->mss - 1) / cb->mss) >=
-			 2)
-			/* every second segment, or a frame of many (an
-			 * offloading sender's): one ACK for the batch, due
-			 * at once, which the caller's tcp_timer after the
-			 * batch sends (as Linux's GRO makes one of many) */
+		else if (big && cb->unacked_segs == 0) {
+			/* a big offload frame, from a sender going at full
+			 * speed through its host's segmentation: the ACK
+			 * waits briefly for the next, since the sender's
+			 * host spends as much on an ACK as on copying the
+			 * frame to us (bbr's pacing: docs/net.md) */
+			cb->unacked_segs = segs;
+			if (!cb->delack_at ||
+			    cb->delack_at > now + TCP_DELACK_FRAME)
+				cb->delack_at = now + TCP_DELACK_FRAME;
+		} else if ((cb->unacked_segs += segs) >= 2)
+			/* every second segment, or a frame of many: one ACK
+			 * for the batch, due at once, which the caller's
+			 * tcp_timer after the batch sends (as Linux's GRO
+			 * makes one of many) */
 			cb->delack_at = 1;
 		else if (!cb->delack_at)
 			cb->delack_at = now + TCP_DELACK;

@@ -286,7 +286,10 @@ struct tcp_cb {
 #define TCP_RTO_MAX 60000000000ULL
 #define TCP_DELACK 40000000ULL
 #define TCP_DELACK_PEER 200000000ULL /* the longest a peer may delay an ACK */
-#define TCP_PROBE_MIN 10000000ULL    /* the shortest tail loss probe timer */
+/* A lone offload frame this big waits so long for the next one's ACK */
+#define TCP_FRAME_BIG 32768
+#define TCP_DELACK_FRAME 100000ULL
+#define TCP_PROBE_MIN 10000000ULL /* the shortest tail loss probe timer */
 #define TCP_TIMEWAIT 60000000000ULL
 #define TCP_RETRIES 15		  /* then ETIMEDOUT, as Linux's tcp_retries2 */
 #define TCP_SYN_RETRIES 6	  /* as Linux's tcp_syn_retries */

@@ -481,6 +481,52 @@ START_TEST(test_a_batch_of_segments_earns_one_ack)
 }
 END_TEST
 
+/* Big offload frames (64 KiB from a sender's segmentation offload): one
+ * ACK for two, a lone one's after TCP_DELACK_FRAME; a frame of a few
+ * segments still at once. */
+START_TEST(test_big_frames_are_acknowledged_in_pairs)
+{
+	enum { SEG = 1448, BIG = 45 * SEG };
+	static uint8_t data[3 * BIG + 4 * SEG];
+	handshake(SEG, SEG);
+	for (uint32_t i = 4; i < 64; i++)
+		B.rp[i] = calloc(1, TCP_PAGE);
+	B.cb.rcv.npages = 64; /* room for the frames */
+	fill(data, sizeof(data), 5);
+	uint32_t seq = B.cb.rcv_nxt, off = 0;
+	int acks = B.nout;
+	struct tcp_seg in;
+	/* the first waits for the second */
+	in = seg_in(seq + off, 1001, TCP_ACK, 65535, data + off, BIG);
+	arrive(&B, &in);
+	off += BIG;
+	ck_assert_int_eq(B.nout, acks);
+	ck_assert_uint_eq(tcp_next_timer(&B.cb), now + TCP_DELACK_FRAME);
+	now += TCP_DELACK_FRAME / 2;
+	in = seg_in(seq + off, 1001, TCP_ACK, 65535, data + off, BIG);
+	arrive(&B, &in);
+	off += BIG;
+	ck_assert_int_eq(B.nout, acks + 1);
+	ck_assert_uint_eq(B.out[acks].ack, seq + off);
+	/* a lone one: its ACK when the short wait ends */
+	in = seg_in(seq + off, 1001, TCP_ACK, 65535, data + off, BIG);
+	arrive(&B, &in);
+	off += BIG;
+	ck_assert_int_eq(B.nout, acks + 1);
+	now += TCP_DELACK_FRAME;
+	tcp_timer(&B.cb, now);
+	ck_assert_int_eq(B.nout, acks + 2);
+	ck_assert_uint_eq(B.out[acks + 1].ack, seq + off);
+	/* a frame of four segments (a sender's window still small) */
+	in = seg_in(seq + off, 1001, TCP_ACK, 65535, data + off, 4 * SEG);
+	arrive(&B, &in);
+	off += 4 * SEG;
+	ck_assert_int_eq(B.nout, acks + 3);
+	ck_assert_uint_eq(B.out[acks + 2].ack, seq + off);
+	ck_assert_uint_eq(B.cb.rcv.len, off);
+}
+END_TEST
+
 START_TEST(test_orderly_close)
 {
 	handshake(1460, 1460);
@@ -1746,6 +1792,7 @@ int main(void)
 	tcase_add_test(t, test_handshake_negotiates_options);
 	tcase_add_test(t, test_data_both_ways);
 	tcase_add_test(t, test_a_batch_of_segments_earns_one_ack);
+	tcase_add_test(t, test_big_frames_are_acknowledged_in_pairs);
 	tcase_add_test(t, test_window_never_exceeds_the_buffer);
 	tcase_add_test(t,
 		       test_rings_take_pages_as_data_comes_and_give_them_back);
