@@ -1104,6 +1104,7 @@ void tcp_connect(struct tcp_cb *cb, uint32_t iss, uint64_t now)
 	cb->iss = iss;
 	cb->snd_una = iss;
 	cb->snd_nxt = cb->snd_max = iss + 1;
+	cb->soft_error = 0;
 	cb->state = TCP_SYN_SENT;
 	send_syn(cb);
 	arm_rexmit(cb, now);
@@ -1384,6 +1385,7 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 		tcp_ring_drop(&cb->snd, acked);
 		ring_release(cb, &cb->snd);
 		cb->snd_una = ack;
+		cb->soft_error = 0; /* the path works after all */
 		if (cb->sack_ok) {
 			sack_trim(cb);
 			rack_trim(cb);
@@ -1719,6 +1721,21 @@ void tcp_abort(struct tcp_cb *cb)
 	closed(cb, 0);
 }
 
+int tcp_icmp_error(struct tcp_cb *cb, uint32_t seq, int err)
+{
+	/* only about what is in flight: a blind attacker must guess it */
+	if (tcp_seq_lt(seq, cb->snd_una) || !tcp_seq_lt(seq, cb->snd_nxt))
+		return 0;
+	if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RCVD) {
+		closed(cb, err);
+		return 1;
+	}
+	if (cb->state == TCP_CLOSED || cb->state == TCP_LISTEN)
+		return 0;
+	cb->soft_error = err;
+	return 1;
+}
+
 /* ---- time ---- */
 
 uint64_t tcp_next_timer(const struct tcp_cb *cb)
@@ -1771,6 +1788,13 @@ static void send_probe(struct tcp_cb *cb, uint64_t now)
 	arm_rexmit(cb, now);
 }
 
+/* What a connection given up reports: an ICMP error heard meanwhile,
+ * else ETIMEDOUT (Linux's tcp_write_err) */
+static int timed_out(const struct tcp_cb *cb)
+{
+	return cb->soft_error ? cb->soft_error : ETIMEDOUT;
+}
+
 static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 {
 	cb->rexmit_at = 0;
@@ -1778,7 +1802,7 @@ static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 		rto_fired(cb, now);
 		if (++cb->retries >
 		    (cb->syn_retries ? cb->syn_retries : TCP_SYN_RETRIES)) {
-			closed(cb, ETIMEDOUT);
+			closed(cb, timed_out(cb));
 			return;
 		}
 		cb->rto = cb->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : cb->rto * 2;
@@ -1793,7 +1817,7 @@ static void retransmit_timeout(struct tcp_cb *cb, uint64_t now)
 	cb->retries++;
 	if (cb->user_timeout ? now - cb->stall_since >= cb->user_timeout
 			     : cb->retries > TCP_RETRIES) {
-		closed(cb, ETIMEDOUT);
+		closed(cb, timed_out(cb));
 		return;
 	}
 	/* 5681 3.1 (equation 4), then go back to the first unacked byte */
@@ -1848,7 +1872,7 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 					      idle >= cb->user_timeout
 				    : cb->keep_probes >= cb->keep_cnt) {
 				tcp_abort(cb);
-				cb->error = ETIMEDOUT;
+				cb->error = timed_out(cb);
 				return;
 			}
 			out(cb, cb->snd_una - 1, cb->rcv_nxt, TCP_ACK,

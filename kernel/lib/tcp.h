@@ -179,7 +179,8 @@ struct tcp_cb {
 	const struct tcp_ops *ops;
 	void *owner;
 	enum tcp_state state;
-	int error; /* ECONNREFUSED, ECONNRESET, ETIMEDOUT once closed */
+	int error;	/* ECONNREFUSED, ECONNRESET, ETIMEDOUT once closed */
+	int soft_error; /* an ICMP error: what a timeout reports instead */
 
 	/* send side */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
@@ -329,6 +330,12 @@ uint32_t tcp_recv(struct tcp_cb *cb, void *out, uint32_t len, uint64_t now);
 void tcp_close(struct tcp_cb *cb, uint64_t now);
 /* Abort: RST to the peer (if synchronized), state CLOSED. */
 void tcp_abort(struct tcp_cb *cb);
+/* An ICMP destination unreachable (errno err) about our segment with
+ * sequence number (seq), as Linux's tcp_v4_err takes it: a connection
+ * being opened ends with err; an open one keeps trying, and reports err
+ * instead of ETIMEDOUT if it times out. Ignored unless (seq) is one we
+ * sent and the peer has not acknowledged (1 if taken). */
+int tcp_icmp_error(struct tcp_cb *cb, uint32_t seq, int err);
 /* Time passed: retransmit, ACK, leave TIME_WAIT, probe. */
 void tcp_timer(struct tcp_cb *cb, uint64_t now);
 /* The earliest time tcp_timer has work; UINT64_MAX for none. */

@@ -238,6 +238,8 @@ static void arp_input(const uint8_t *p, size_t len)
 	}
 }
 
+static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code);
+
 /* Retry or give up on addresses that did not answer. */
 static void arp_timers(void)
 {
@@ -247,8 +249,13 @@ static void arp_timers(void)
 		if (!w->frame)
 			continue;
 		if (now - w->since > ARP_GIVE_UP_NS) {
-			frame_free(w->frame, w->len);
+			/* as Linux: its sender hears "host unreachable" (a
+			 * connect to an address nobody has fails so) */
+			uint8_t *frame = w->frame;
 			w->frame = NULL;
+			unreachable_error(frame + ETH_HLEN, w->len - ETH_HLEN,
+					  1);
+			frame_free(frame, w->len);
 		} else if (now - w->asked > ARP_RETRY_NS) {
 			w->asked = now;
 			arp_request(w->next_hop);
@@ -458,17 +465,30 @@ static const struct {
 };
 
 /* An error about a datagram of ours: its header and first bytes follow
- * the ICMP header. Only UDP's are reported (TCP learns by its timers
- * and resets), and not path MTU (code 4: every frame is DF-sized). */
+ * the ICMP header. UDP's go to the sending socket, TCP's to the
+ * connection (a connect fails at once: "No route to host" rather than
+ * a timeout two minutes later); path MTU (code 4) is not acted on:
+ * every frame is DF-sized. */
 static void icmp_error(const uint8_t *p, size_t len)
 {
 	const struct icmp_hdr *h = (const struct icmp_hdr *)p;
-	const struct ip_hdr *orig = (const struct ip_hdr *)(p + 8);
-	if (h->type != 3 || h->code >= 16 || h->code == 4 ||
-	    len < 8 + sizeof(*orig) || orig->proto != IP_PROTO_UDP)
+	if (h->type != 3 || h->code == 4)
 		return;
-	udp_icmp_error(p + 8, len - 8, unreach[h->code].err,
-		       unreach[h->code].hard);
+	unreachable_error(p + 8, len - 8, h->code);
+}
+
+/* Destination unreachable (code) for the packet of ours that (orig)
+ * starts: the IPv4 header and at least 8 bytes after it. */
+static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code)
+{
+	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
+	if (code >= 16 || len < sizeof(*ip))
+		return;
+	if (ip->proto == IP_PROTO_UDP)
+		udp_icmp_error(orig, len, unreach[code].err,
+			       unreach[code].hard);
+	else if (ip->proto == IP_PROTO_TCP)
+		tcp_sock_icmp_error(orig, len, unreach[code].err);
 }
 
 static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)

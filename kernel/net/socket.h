@@ -95,6 +95,9 @@ void tcp_sock_unhash(struct sock *s);
  * timer pass looks at it (the others it looks at only once the soonest
  * timer it knew of is due). */
 void tcp_sock_touch(struct sock *s);
+/* An ICMP destination unreachable (errno err) quoting (orig), the IPv4
+ * header and at least 8 bytes of a TCP segment of ours. */
+void tcp_sock_icmp_error(const uint8_t *orig, size_t len, int err);
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		    int csum_ok);
 int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port);

@@ -717,6 +717,20 @@ static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
 	return s;
 }
 
+void tcp_sock_icmp_error(const uint8_t *orig, size_t len, int err)
+{
+	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
+	size_t hl = (size_t)(ip->vihl & 15) * 4;
+	/* the quoted header's first 8 bytes: the ports and the sequence */
+	if (hl < sizeof(*ip) || len < hl + 8)
+		return;
+	const struct tcp_hdr *h = (const struct tcp_hdr *)(orig + hl);
+	struct sock *s = find(ip->src, h->sport, ip->dst, h->dport);
+	if (!s || s->listening || !tcp_icmp_error(s->tcp, net32(h->seq), err))
+		return;
+	after(s);
+}
+
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		    int csum_ok)
 {

@@ -682,6 +682,69 @@ def test_tap_a_closed_udp_port_is_refused(tap):
         s.close()
 
 
+def inet_csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(int.from_bytes(data[i:i + 2], "big")
+            for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def test_tap_a_connect_icmp_calls_unreachable_fails_at_once(tap,
+                                                            busybox_cpio):
+    """The gateway answers the guest's SYN with ICMP host unreachable
+    (crafted here, as a router would send it): busybox nc fails with
+    "No route to host" at once, not after two minutes of SYNs."""
+    need_kvm()
+    sniff = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
+                          socket.htons(0x0800))
+    sniff.bind((tap, 0))
+    sniff.settimeout(30)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    answered = []
+
+    def router():
+        while True:
+            pkt = sniff.recv(65535)  # from the IPv4 header on
+            hl = (pkt[0] & 15) * 4
+            if (pkt[9] == 6 and pkt[16:20] == bytes([198, 51, 100, 7])
+                    and pkt[hl + 13] & 0x02):
+                icmp = bytearray([3, 1, 0, 0, 0, 0, 0, 0]) + pkt[:hl + 8]
+                icmp[2:4] = inet_csum(bytes(icmp)).to_bytes(2, "big")
+                raw.sendto(bytes(icmp), ("10.0.99.2", 0))
+                answered.append(1)
+                return
+
+    t = threading.Thread(target=router, daemon=True)
+    t.start()
+    try:
+        p = subprocess.run([str(FRESCO), "run", "--net", f"tap:{tap}",
+                            *TAP_ARGS, busybox_cpio, "/bin/busybox", "nc",
+                            "198.51.100.7", "80"], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+    finally:
+        sniff.close()
+        raw.close()
+    assert answered
+    assert p.returncode != 0
+    assert b"No route to host" in p.stderr, p.stderr
+
+
+def test_tap_a_connect_to_an_address_nobody_has_fails(tap, busybox_cpio):
+    """Nothing on the link answers ARP for 10.0.99.77: as on Linux, the
+    connect fails with "No route to host" once the guest gives up asking
+    (3 s), not after two minutes of SYNs."""
+    need_kvm()
+    p = subprocess.run([str(FRESCO), "run", "--net", f"tap:{tap}",
+                        *TAP_ARGS, busybox_cpio, "/bin/busybox", "nc",
+                        "10.0.99.77", "80"], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=60)
+    assert p.returncode != 0
+    assert b"No route to host" in p.stderr, p.stderr
+
+
 def test_tap_datagrams_carry_the_sockets_tos_and_ttl(tap):
     """udp.c's echo client sets IP_TOS 0x28 and IP_TTL 33: over TAP the
     host sees both in the IP headers of what it receives."""

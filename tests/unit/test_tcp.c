@@ -650,6 +650,51 @@ START_TEST(test_resets)
 }
 END_TEST
 
+/* ICMP destination unreachable, as Linux's tcp_v4_err: a connect ends
+ * with its error at once; an open connection keeps trying and reports
+ * it if it gives up; an error about what is not in flight is ignored. */
+START_TEST(test_icmp_errors)
+{
+	setup(&A, 4, 4, 1460);
+	tcp_connect(&A.cb, 1000, now);
+	ck_assert_int_eq(tcp_icmp_error(&A.cb, 999, EHOSTUNREACH), 0);
+	ck_assert_int_eq(tcp_icmp_error(&A.cb, 1001, EHOSTUNREACH), 0);
+	ck_assert_int_eq(A.cb.state, TCP_SYN_SENT);
+	ck_assert_int_eq(tcp_icmp_error(&A.cb, 1000, EHOSTUNREACH), 1);
+	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
+	ck_assert_int_eq(A.cb.error, EHOSTUNREACH);
+	ck_assert_uint_eq(tcp_next_timer(&A.cb), UINT64_MAX);
+	teardown_end(&A);
+
+	static uint8_t data[3000];
+	handshake(1460, 1460);
+	/* nothing in flight: nothing it could be about */
+	ck_assert_int_eq(tcp_icmp_error(&A.cb, A.cb.snd_nxt, ENETUNREACH), 0);
+	tcp_send(&A.cb, data, sizeof(data), now);
+	settle(&A, &B);
+	flush_acks(&A, &B);
+	uint32_t sent = A.cb.snd_nxt;
+	tcp_send(&A.cb, data, 1000, now);
+	A.taken = A.nout; /* lost, with every retransmission */
+	ck_assert_int_eq(tcp_icmp_error(&A.cb, sent, EHOSTUNREACH), 1);
+	ck_assert_int_eq(A.cb.state, TCP_ESTABLISHED);
+	ck_assert_int_eq(A.cb.error, 0);
+	/* an ACK of new data shows the path works: forgotten */
+	struct tcp_seg ack =
+		seg_in(A.cb.rcv_nxt, sent + 500, TCP_ACK, 65535, NULL, 0);
+	tcp_input(&A.cb, &ack, now);
+	ck_assert_int_eq(A.cb.soft_error, 0);
+	ck_assert_int_eq(tcp_icmp_error(&A.cb, sent + 500, EHOSTUNREACH), 1);
+	for (int i = 0; i < 40 && A.cb.state != TCP_CLOSED; i++) {
+		now = tcp_next_timer(&A.cb);
+		tcp_timer(&A.cb, now);
+		A.taken = A.nout;
+	}
+	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
+	ck_assert_int_eq(A.cb.error, EHOSTUNREACH); /* not ETIMEDOUT */
+}
+END_TEST
+
 START_TEST(test_retransmission_timeout_and_backoff)
 {
 	handshake(1460, 1460);
@@ -1802,6 +1847,7 @@ int main(void)
 	tcase_add_test(t, test_close_after_the_peer_delivers_queued_data);
 	tcase_add_test(t, test_simultaneous_open_and_close);
 	tcase_add_test(t, test_resets);
+	tcase_add_test(t, test_icmp_errors);
 	tcase_add_test(t, test_retransmission_timeout_and_backoff);
 	tcase_add_test(t, test_rtt_estimate);
 	tcase_add_test(t, test_fast_retransmit_and_newreno_recovery);
