@@ -35,6 +35,7 @@
 #define MSG_TRUNC 0x20
 #define MSG_DONTWAIT 0x40
 #define MSG_WAITALL 0x100
+#define MSG_ERRQUEUE 0x2000
 #define MSG_NOSIGNAL 0x4000
 #define MSG_MORE 0x8000
 #define MSG_CTRUNC_NR 0x8
@@ -400,12 +401,42 @@ long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 	return udp_send_peer(s, to, iobuf, len, 0, NULL);
 }
 
+/* The oldest error IP_RECVERR queued on (s), never waiting (EAGAIN
+ * when none, as Linux's ip_recv_error): its payload as quoted into
+ * (buf, cap), its destination in (*to); the bytes it has, or -errno. The
+ * caller kfrees (*e). */
+static long err_take(struct sock *s, struct sock_err **e, uint8_t *buf,
+		     size_t cap, struct peer *to)
+{
+	net_poll();
+	*e = s->tcp ? NULL : sock_err_take(s);
+	if (!*e)
+		return -EAGAIN;
+	memcpy(buf, (*e)->data, (*e)->len < cap ? (*e)->len : cap);
+	*to = (struct peer){(*e)->dst, (*e)->dport};
+	return (*e)->len;
+}
+
 long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		   struct peer *from)
 {
 	uint8_t *iobuf = current->iobuf;
 	struct sock *s = sock_of(f);
 	struct udp_meta m;
+	if (flags & MSG_ERRQUEUE) {
+		struct sock_err *e;
+		struct peer to;
+		long n = err_take(s, &e, iobuf, IOBUF, &to);
+		if (n < 0)
+			return n;
+		kfree(e, sock_err_size(e));
+		uint64_t k = (uint64_t)n < len ? (uint64_t)n : len;
+		if (copy_to_user(ubuf, iobuf, k) < 0)
+			return -EFAULT;
+		if (from)
+			*from = to;
+		return (flags & MSG_TRUNC) ? n : (long)k;
+	}
 	if (s->tcp) {
 		long n = tcp_recvfrom(f, s, iobuf, len < IOBUF ? len : IOBUF,
 				      flags);
@@ -637,6 +668,71 @@ static long cmsgs_out(const struct sock *s, const struct udp_meta *meta,
 	return r;
 }
 
+/* (p) as the message's name, if it asked for one: as much as its room
+ * holds, and the whole size in namelen. 0 or -EFAULT. */
+static int msg_name_put(struct msghdr_abi *m, const struct peer *p)
+{
+	if (!m->name)
+		return 0;
+	struct sockaddr_in_abi a = {AF_INET, p->port, p->ip, {0}};
+	int32_t room = m->namelen < 0 ? 0 : m->namelen;
+	if (copy_to_user(m->name, &a,
+			 (size_t)(room < (int32_t)sizeof(a)
+					  ? room
+					  : (int32_t)sizeof(a))) < 0)
+		return -EFAULT;
+	m->namelen = sizeof(a);
+	return 0;
+}
+
+/* Linux's struct sock_extended_err, then the ICMP's sender
+ * (SO_EE_OFFENDER): IP_RECVERR's control message. */
+struct ip_recverr_abi {
+	uint32_t ee_errno;
+	uint8_t ee_origin, ee_type, ee_code, ee_pad;
+	uint32_t ee_info, ee_data;
+	struct sockaddr_in_abi offender;
+};
+#define SO_EE_ORIGIN_ICMP 2
+
+/* recvmsg(MSG_ERRQUEUE) on (s): the oldest queued error (err_take), its
+ * payload into the program's buffers, the datagram's destination as the
+ * name, an IP_RECVERR control message, MSG_ERRQUEUE in the flags. */
+static long recv_error(struct sock *s, uint64_t umsg, struct msghdr_abi *m,
+		       const struct iovec *iov, long total, int flags)
+{
+	uint8_t *iobuf = current->iobuf;
+	struct sock_err *e;
+	struct peer to;
+	long n = err_take(s, &e, iobuf, IOBUF, &to);
+	if (n < 0)
+		return n;
+	struct ip_recverr_abi x = {
+		.ee_errno = (uint32_t)e->err,
+		.ee_origin = SO_EE_ORIGIN_ICMP,
+		.ee_type = e->type,
+		.ee_code = e->code,
+		.offender = {AF_INET, 0, e->offender, {0}},
+	};
+	kfree(e, sock_err_size(e));
+	int32_t mflags = MSG_ERRQUEUE | (n > total ? MSG_TRUNC : 0);
+	uint64_t used = 0;
+	if (iov_scatter(iov, m->iovlen, iobuf, (uint64_t)n) < 0)
+		return -EFAULT;
+	if (msg_name_put(m, &to) < 0)
+		return -EFAULT;
+	if (!m->control)
+		m->controllen = 0;
+	if (cmsg_put(m, &used, &mflags, SOL_IP_NR, IP_RECVERR_OPT, &x,
+		     sizeof(x)) < 0)
+		return -EFAULT;
+	m->controllen = used;
+	m->flags = mflags;
+	if (copy_to_user(umsg, m, sizeof(*m)) < 0)
+		return -EFAULT;
+	return (flags & MSG_TRUNC) || n < total ? n : total;
+}
+
 long sys_sendmsg(int fd, uint64_t umsg, int flags)
 {
 	struct file *uf = unix_file(fd);
@@ -685,6 +781,8 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	struct sock *s = sock_of(f);
 	struct udp_meta meta = {.src = s->rip, .sport = s->rport};
 	long n;
+	if (flags & MSG_ERRQUEUE)
+		return recv_error(s, umsg, &m, iov, total, flags);
 	if (s->tcp) {
 		n = tcp_recvfrom(f, s, iobuf,
 				 (uint64_t)total < IOBUF ? (uint64_t)total
@@ -700,16 +798,8 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	if (iov_scatter(iov, m.iovlen, iobuf, (uint64_t)n) < 0)
 		return -EFAULT;
 	int32_t mflags = (uint64_t)n > (uint64_t)total ? MSG_TRUNC : 0;
-	if (m.name) {
-		struct sockaddr_in_abi a = {AF_INET, p.port, p.ip, {0}};
-		int32_t room = m.namelen < 0 ? 0 : m.namelen;
-		if (copy_to_user(m.name, &a,
-				 (size_t)(room < (int32_t)sizeof(a)
-						  ? room
-						  : (int32_t)sizeof(a))) < 0)
-			return -EFAULT;
-		m.namelen = sizeof(a);
-	}
+	if (msg_name_put(&m, &p) < 0)
+		return -EFAULT;
 	if (s->tcp)
 		m.controllen = 0;
 	else if (cmsgs_out(s, &meta, &m, &mflags) < 0)
@@ -967,6 +1057,10 @@ static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 		return 0;
 	case IP_RECVERR_OPT:
 		s->recverr = !!v;
+		while (!v && s->errq) { /* off: the queue goes, as on Linux */
+			struct sock_err *e = sock_err_take(s);
+			kfree(e, sock_err_size(e));
+		}
 		return 0;
 	case IP_PKTINFO_OPT:
 		s->recv_pktinfo = !!v;

@@ -92,8 +92,8 @@ static const struct syscall_entry syscalls[] = {
 	SYS_PARTIAL(sendmsg, "control messages: SCM_RIGHTS (AF_UNIX); "
 			     "IP_PKTINFO, IP_TOS, IP_TTL (UDP)"),
 	SYS_PARTIAL(recvmsg, "control messages: SCM_RIGHTS (AF_UNIX); "
-			     "IP_PKTINFO, IP_TOS, IP_TTL, SO_TIMESTAMP(NS) "
-			     "(UDP)"),
+			     "IP_PKTINFO, IP_TOS, IP_TTL, SO_TIMESTAMP(NS), "
+			     "and MSG_ERRQUEUE's IP_RECVERR (UDP)"),
 	SYS_PARTIAL(sendmmsg, "control messages as sendmsg"),
 	SYS_PARTIAL(recvmmsg, "control messages as recvmsg"),
 	SYS(getsockname),
@@ -104,7 +104,7 @@ static const struct syscall_entry syscalls[] = {
 				"TCP_QUICKACK, TCP_USER_TIMEOUT, "
 				"TCP_DEFER_ACCEPT, "
 				"IP_TOS, IP_TTL, IP_MTU_DISCOVER, IP_FREEBIND, "
-				"IP_RECVERR (no error queue); "
+				"IP_RECVERR (UDP's error queue); "
 				"IP_BIND_ADDRESS_NO_PORT is recorded only"),
 	SYS_PARTIAL(getsockopt, "the options setsockopt takes, TCP_INFO "
 				"(Linux 6.7's struct) and IP_MTU"),

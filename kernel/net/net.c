@@ -238,7 +238,8 @@ static void arp_input(const uint8_t *p, size_t len)
 	}
 }
 
-static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code);
+static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code,
+			      uint32_t offender);
 
 /* Retry or give up on addresses that did not answer. */
 static void arp_timers(void)
@@ -254,7 +255,7 @@ static void arp_timers(void)
 			uint8_t *frame = w->frame;
 			w->frame = NULL;
 			unreachable_error(frame + ETH_HLEN, w->len - ETH_HLEN,
-					  1);
+					  1, netif.ip);
 			frame_free(frame, w->len);
 		} else if (now - w->asked > ARP_RETRY_NS) {
 			w->asked = now;
@@ -469,24 +470,26 @@ static const struct {
  * connection (a connect fails at once: "No route to host" rather than
  * a timeout two minutes later); path MTU (code 4) is not acted on:
  * every frame is DF-sized. */
-static void icmp_error(const uint8_t *p, size_t len)
+static void icmp_error(const struct ip_hdr *from, const uint8_t *p, size_t len)
 {
 	const struct icmp_hdr *h = (const struct icmp_hdr *)p;
 	if (h->type != 3 || h->code == 4)
 		return;
-	unreachable_error(p + 8, len - 8, h->code);
+	unreachable_error(p + 8, len - 8, h->code, from->src);
 }
 
-/* Destination unreachable (code) for the packet of ours that (orig)
- * starts: the IPv4 header and at least 8 bytes after it. */
-static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code)
+/* Destination unreachable (code), said by (offender), for the packet of
+ * ours that (orig) starts: the IPv4 header and at least 8 bytes after
+ * it. */
+static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code,
+			      uint32_t offender)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	if (code >= 16 || len < sizeof(*ip))
 		return;
 	if (ip->proto == IP_PROTO_UDP)
-		udp_icmp_error(orig, len, unreach[code].err,
-			       unreach[code].hard);
+		udp_icmp_error(orig, len, unreach[code].err, unreach[code].hard,
+			       3, code, offender);
 	else if (ip->proto == IP_PROTO_TCP)
 		tcp_sock_icmp_error(orig, len, unreach[code].err);
 }
@@ -501,7 +504,7 @@ static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 		return;
 	}
 	if (h->type == 3) {
-		icmp_error(p, len);
+		icmp_error(ip, p, len);
 		return;
 	}
 	if (h->type != 8 || h->code != 0)

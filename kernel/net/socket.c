@@ -193,7 +193,46 @@ static struct sock *udp_lookup(uint32_t lip, uint16_t lport, uint32_t rip,
 	return best;
 }
 
-void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard)
+size_t sock_err_size(const struct sock_err *e)
+{
+	return sizeof(*e) + e->len;
+}
+
+/* Queue the error for recvmsg(MSG_ERRQUEUE): the datagram's payload as
+ * far as the ICMP quotes it (ip_icmp_error). */
+static void errq_put(struct sock *s, const struct ip_hdr *ip,
+		     const struct udp_hdr *u, size_t quoted, int err,
+		     uint8_t type, uint8_t code, uint32_t offender)
+{
+	size_t n = quoted - sizeof(*u), ulen = net16(u->len);
+	if (ulen >= sizeof(*u) && ulen - sizeof(*u) < n)
+		n = ulen - sizeof(*u);
+	if (n > SOCK_ERR_QUOTE)
+		n = SOCK_ERR_QUOTE;
+	struct sock_err *e =
+		s->nerrq < SOCK_ERRQ_MAX ? kmalloc(sizeof(*e) + n) : NULL;
+	if (!e)
+		return; /* as a full receive buffer drops it */
+	*e = (struct sock_err){NULL,	 err,	  type,	    code,
+			       offender, ip->dst, u->dport, (uint16_t)n};
+	memcpy(e->data, u + 1, n);
+	QUEUE_APPEND(s->errq, s->errq_tail, e, next);
+	s->nerrq++;
+}
+
+struct sock_err *sock_err_take(struct sock *s)
+{
+	struct sock_err *e = s->errq;
+	if (!e)
+		return NULL;
+	QUEUE_DROP_FIRST(s->errq, s->errq_tail, next);
+	s->nerrq--;
+	s->error = s->errq ? s->errq->err : 0;
+	return e;
+}
+
+void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard,
+		    uint8_t type, uint8_t code, uint32_t offender)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	size_t hl = (size_t)(ip->vihl & 15) * 4;
@@ -202,9 +241,11 @@ void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard)
 	const struct udp_hdr *u = (const struct udp_hdr *)(orig + hl);
 	struct sock *s = udp_lookup(ip->src, u->sport, ip->dst, u->dport);
 	/* as Linux: a connected socket hears of hard errors, one that asked
-	 * (IP_RECVERR) of all */
+	 * (IP_RECVERR) of all, and keeps them in its error queue */
 	if (!s || (!s->recverr && !(hard && s->connected)))
 		return;
+	if (s->recverr)
+		errq_put(s, ip, u, len - hl, err, type, code, offender);
 	s->error = err;
 	sock_changed(s);
 }
@@ -255,6 +296,8 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	best->queued += n;
 }
 
+#define LOOPBACK_ADDR 0x0100007fu /* 127.0.0.1, network order */
+
 int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 	     const void *data, size_t len, const struct ip_opts *o)
 {
@@ -262,6 +305,8 @@ int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 	 * large as the link takes (no fragments) */
 	static uint8_t buf[NET_HEADROOM + 65535];
 	uint8_t *pkt = buf + NET_HEADROOM;
+	if (!dst)
+		dst = LOOPBACK_ADDR; /* 0.0.0.0: this host, as on Linux */
 	if (len > ip_mtu_for(dst) - 20 - sizeof(struct udp_hdr))
 		return -EMSGSIZE;
 	if (!s->bound) {
@@ -346,7 +391,6 @@ struct ifconf_abi {
 #define ARPHRD_ETHER 1
 #define ARPHRD_LOOPBACK 772
 #define AF_INET_NR 2
-#define LOOPBACK_ADDR 0x0100007fu /* 127.0.0.1, network order */
 
 /* Interface (index): 1 the loopback, 2 the device (once attached).
  * Its name, or NULL if there is none. */
@@ -536,6 +580,10 @@ void sock_free(struct sock *s)
 		s->head = d->next;
 		dgram_free(d);
 	}
+	while (s->errq) {
+		struct sock_err *e = sock_err_take(s);
+		kfree(e, sock_err_size(e));
+	}
 	if (s->tcp && s->pages)
 		tcp_sock_rings_free(s);
 	if (s->pages)
@@ -588,7 +636,7 @@ short socket_ready(struct file *f, short events)
 			       (events | POLLERR | POLLHUP));
 	if (s->head || s->shut_rd)
 		ready |= POLLIN | POLLRDNORM;
-	if (s->error)
+	if (s->error || s->errq)
 		ready |= POLLERR;
 	return (short)(ready & (events | POLLERR | POLLHUP));
 }

@@ -17,6 +17,22 @@ struct dgram;
 #define TCP_RING_PAGES 16
 #define TCP_RING_PAGES_MAX 512
 
+/* An ICMP error about a datagram of a socket with IP_RECVERR, for
+ * recvmsg(MSG_ERRQUEUE): Linux's sock_extended_err and what it quotes. */
+struct sock_err {
+	struct sock_err *next;
+	int err;
+	uint8_t type, code;
+	uint32_t offender; /* who sent the ICMP (network order) */
+	uint32_t dst;	   /* where the datagram was going */
+	uint16_t dport;	   /* network order */
+	uint16_t len;	   /* of its payload, quoted */
+	uint8_t data[];
+};
+#define SOCK_ERRQ_MAX 16   /* queued at most; later ones are dropped */
+#define SOCK_ERR_QUOTE 540 /* payload bytes kept: what 576 bytes of ICMP hold \
+			    */
+
 struct sock {
 	struct sock *next, **pprev; /* all sockets */
 	int type;		    /* SOCK_DGRAM or SOCK_STREAM */
@@ -50,6 +66,8 @@ struct sock {
 	struct ip_opts ip; /* IP_TOS, IP_TTL, IP_MTU_DISCOVER */
 	int pmtudisc;	   /* as set; IP_PMTUDISC_DONT: ip.may_fragment */
 	int recverr, freebind, bind_no_port; /* recorded */
+	struct sock_err *errq, *errq_tail;   /* IP_RECVERR's queue */
+	int nerrq;
 	uint16_t maxseg;      /* TCP_MAXSEG: the most our MSS may be; 0: none */
 	uint64_t defer_ns;    /* a listener's TCP_DEFER_ACCEPT */
 	uint64_t defer_until; /* its connection: offered then at the latest */
@@ -82,6 +100,10 @@ struct file *sock_file_for(struct sock *s, int nonblock);
 /* (s), new, joins all_socks. */
 void sock_link(struct sock *s);
 void sock_free(struct sock *s);
+/* The oldest error of (s)'s queue, taken (the caller kfrees it, its
+ * size sock_err_size(e)), or NULL; SO_ERROR becomes the next one's. */
+struct sock_err *sock_err_take(struct sock *s);
+size_t sock_err_size(const struct sock_err *e);
 /* Data came or went, or the state changed: epoll looks at (s) again. */
 void sock_changed(struct sock *s);
 extern struct sock *all_socks;

@@ -280,6 +280,99 @@ static void refused(void)
 	close(u);
 }
 
+/* Linux's struct sock_extended_err (linux/errqueue.h: not in musl's
+ * headers), then the ICMP's sender (SO_EE_OFFENDER). */
+struct recverr {
+	uint32_t ee_errno;
+	uint8_t ee_origin, ee_type, ee_code, ee_pad;
+	uint32_t ee_info, ee_data;
+	struct sockaddr_in offender;
+};
+#define EE_ORIGIN_ICMP 2
+
+/* IP_RECVERR's queue: recvmsg(MSG_ERRQUEUE) tells what came back about
+ * which datagram, never waits, and reads nothing else. */
+static void error_queue(void)
+{
+	int gone = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = guest_addr("127.0.0.1", 0), name;
+	socklen_t len = sizeof(a);
+	bind(gone, (struct sockaddr *)&a, sizeof(a));
+	getsockname(gone, (struct sockaddr *)&a, &len);
+	close(gone);
+	int q = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
+	struct timeval tv = {2, 0}; /* a kernel that waits fails, not hangs */
+	setsockopt(q, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(q, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	char buf[16];
+	union {
+		struct cmsghdr h;
+		char room[256];
+	} ctl;
+	struct iovec io = {buf, sizeof(buf)};
+	struct msghdr m = {.msg_name = &name,
+			   .msg_namelen = sizeof(name),
+			   .msg_iov = &io,
+			   .msg_iovlen = 1,
+			   .msg_control = &ctl,
+			   .msg_controllen = sizeof(ctl)};
+	errno = 0;
+	CHECK(recvmsg(q, &m, MSG_ERRQUEUE) < 0 && errno == EAGAIN,
+	      "MSG_ERRQUEUE with nothing queued: EAGAIN, without waiting");
+	sendto(q, "quoted", 6, 0, (struct sockaddr *)&a, sizeof(a));
+	struct pollfd p = {q, POLLIN, 0};
+	CHECK(poll(&p, 1, 1000) == 1 && p.revents == POLLERR, "poll: POLLERR");
+	memset(buf, 0, sizeof(buf));
+	ssize_t n = recvmsg(q, &m, MSG_ERRQUEUE);
+	CHECK(n == 6 && memcmp(buf, "quoted", 6) == 0 &&
+		      (m.msg_flags & MSG_ERRQUEUE),
+	      "the datagram's payload, flagged MSG_ERRQUEUE (%zd)", n);
+	CHECK(m.msg_namelen == sizeof(name) && name.sin_port == a.sin_port &&
+		      name.sin_addr.s_addr == a.sin_addr.s_addr,
+	      "its destination as the name");
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	struct recverr e = {0};
+	if (c && c->cmsg_len >= CMSG_LEN(sizeof(e)))
+		memcpy(&e, CMSG_DATA(c), sizeof(e));
+	CHECK(c && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR &&
+		      e.ee_errno == ECONNREFUSED &&
+		      e.ee_origin == EE_ORIGIN_ICMP && e.ee_type == 3 &&
+		      e.ee_code == 3,
+	      "IP_RECVERR: ECONNREFUSED, from ICMP port unreachable");
+	CHECK(e.offender.sin_family == AF_INET &&
+		      e.offender.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	      "and who said it");
+	int err = -1;
+	len = sizeof(err);
+	getsockopt(q, SOL_SOCKET, SO_ERROR, &err, &len);
+	errno = 0;
+	CHECK(err == 0 && recvmsg(q, &m, MSG_ERRQUEUE) < 0 && errno == EAGAIN,
+	      "taken: no error left");
+	/* a datagram waiting is not what MSG_ERRQUEUE reads */
+	int w = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in self;
+	len = sizeof(self);
+	getsockname(q, (struct sockaddr *)&self, &len);
+	/* to 0.0.0.0, its address: this host, as on Linux */
+	sendto(w, "data", 4, 0, (struct sockaddr *)&self, sizeof(self));
+	CHECK(poll(&p, 1, 1000) == 1 && p.revents == POLLIN,
+	      "a datagram to 0.0.0.0 comes to this host");
+	errno = 0;
+	CHECK(recvmsg(q, &m, MSG_ERRQUEUE) < 0 && errno == EAGAIN &&
+		      recv(q, buf, sizeof(buf), MSG_DONTWAIT) == 4,
+	      "and stays for recv");
+	/* turned off, the queue goes */
+	sendto(q, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	poll(&p, 1, 1000);
+	on = 0;
+	setsockopt(q, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	errno = 0;
+	CHECK(recvmsg(q, &m, MSG_ERRQUEUE) < 0 && errno == EAGAIN,
+	      "IP_RECVERR off: the queue emptied");
+	close(q);
+	close(w);
+}
+
 /* What recvmsg's control messages tell of a datagram (in Linux's order:
  * its time, IP_PKTINFO, IP_TTL, IP_TOS), a control buffer too small for
  * them (MSG_CTRUNC), and a source address sendmsg's IP_PKTINFO sets. */
@@ -603,6 +696,7 @@ int main(int argc, char **argv)
 	many_at_once();
 	ip_options();
 	refused();
+	error_queue();
 	control_messages();
 	interfaces();
 	errors();
