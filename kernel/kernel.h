@@ -160,6 +160,12 @@ NORETURN void kpanic(const struct trap_frame *f, const char *fmt, ...)
 void clock_init(void);
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
+/* The monotonic time (ns) from now; UINT64_MAX if beyond it. */
+static inline uint64_t deadline_in(uint64_t ns)
+{
+	uint64_t now = clock_monotonic_ns();
+	return ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+}
 /* Sleep until clock_monotonic_ns() >= (deadline), or less: an interrupt
  * or a host event ends the sleep early. Callers loop. */
 void clock_sleep_until(uint64_t deadline);

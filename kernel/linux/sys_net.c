@@ -192,9 +192,11 @@ static long sock_wait(uint64_t deadline, uint64_t timeout)
 	return 0;
 }
 
+/* The deadline a socket timeout (SO_RCVTIMEO, SO_SNDTIMEO) sets; 0:
+ * none. */
 static uint64_t deadline_after(uint64_t timeout)
 {
-	return timeout ? clock_monotonic_ns() + timeout : UINT64_MAX;
+	return timeout ? deadline_in(timeout) : UINT64_MAX;
 }
 
 static long tcp_connect_wait(struct file *f, struct sock *s,

@@ -55,13 +55,6 @@ struct watchers *file_watchers(struct file *f)
 	return f->ops && f->ops->watchers ? f->ops->watchers(f) : NULL;
 }
 
-/* The deadline (timeout_ns) from now; UINT64_MAX for none. */
-static uint64_t deadline_in(uint64_t timeout_ns)
-{
-	uint64_t now = clock_monotonic_ns();
-	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
-}
-
 static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
 {
 	struct pollfd_abi fds[POLL_MAX];

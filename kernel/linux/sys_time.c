@@ -111,12 +111,6 @@ long timespec_from_user(uint64_t uts, uint64_t *ns)
 	return 0;
 }
 
-static uint64_t deadline_after(uint64_t ns)
-{
-	uint64_t now = clock_monotonic_ns();
-	return ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
-}
-
 /* Sleep to (deadline); if a signal interrupts, write what is left to
  * (urem) (when given) and return -EINTR. */
 static long sleep_until(uint64_t deadline, uint64_t urem)
@@ -137,7 +131,7 @@ long sys_nanosleep(uint64_t req, uint64_t rem)
 	long r = req ? timespec_from_user(req, &ns) : -EFAULT;
 	if (r < 0)
 		return r;
-	return sleep_until(deadline_after(ns), rem);
+	return sleep_until(deadline_in(ns), rem);
 }
 
 long sys_clock_nanosleep(int clk, int flags, uint64_t req, uint64_t rem)
@@ -163,5 +157,5 @@ long sys_clock_nanosleep(int clk, int flags, uint64_t req, uint64_t rem)
 		ns -= now;
 		rem = 0; /* an absolute sleep reports nothing left */
 	}
-	return sleep_until(deadline_after(ns), rem);
+	return sleep_until(deadline_in(ns), rem);
 }
