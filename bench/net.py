@@ -27,27 +27,35 @@ HOST_IP, GUEST_IP = "10.0.98.1", "10.0.98.2"
 WRK = ["wrk", "-t", "2", "-d", "10s", "--latency"]
 CONNS, MANY = 64, 1000  # wrk's connections: a few, and many
 TAP_QLEN = 4000
-WRK_RUNS = 3  # the median of these
+WRK_RUNS = 5  # the median of these
 BULK_MIB = 512
 BULK_RUNS = 3  # the median of these
 QEMU_MMIO = 0xfeb00000 + 23 * 512
 
 
-def wrk(start, url, settle=0.0, conns=CONNS):
-    """The median of WRK_RUNS runs of wrk against (url), each figure on
-    its own, each against a server (start) brings up afresh, so that
-    runs do not inherit each other's connections; socket errors of any
-    run are reported."""
-    runs = []
+def wrk(servers, conns):
+    """For each of (servers), {name: (start, url, settle)}: the median of
+    WRK_RUNS runs of wrk -c (conns), each figure on its own, the servers
+    taken in turn (a host whose speed drifts weighs on all alike: runs
+    of one server after another made the same two differ by 10% either
+    way), each brought up afresh, so that runs do not inherit each
+    other's connections; socket errors of any run are reported."""
+    runs = {name: [] for name in servers}
     for _ in range(WRK_RUNS):
-        p = start()
-        wait_for("serving", p)
-        time.sleep(settle)
-        runs.append(wrk_once(url, conns))
-        stop(p)
-    errors = [r[3] for r in runs if r[3] != "none"]
-    return (*(statistics.median(r[k] for r in runs) for k in range(3)),
-            "; ".join(errors) if errors else "none")
+        for name, (start, url, settle) in servers.items():
+            say(f"wrk -c {conns} against {name}")
+            p = start()
+            wait_for("serving", p)
+            time.sleep(settle)
+            runs[name].append(wrk_once(url, conns))
+            stop(p)
+    res = {}
+    for name, rs in runs.items():
+        errors = [r[3] for r in rs if r[3] != "none"]
+        res[name] = (*(statistics.median(r[k] for r in rs)
+                       for k in range(3)),
+                     "; ".join(errors) if errors else "none")
+    return res
 
 
 def wrk_once(url, conns):
@@ -182,20 +190,17 @@ def run_all():
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(f"cd {GUEST} && echo httpd | cpio -o -H newc "
                        f"--quiet > {tmp}/root.cpio", shell=True, check=True)
+        servers = {
+            "fresco": (fresco_httpd, f"http://{GUEST_IP}/", 0.0),
+            "qemu": (lambda: qemu_httpd(Path(tmp) / "root.cpio"),
+                     f"http://{GUEST_IP}/", 0.5),
+            "native": (lambda: subprocess.Popen(
+                [str(GUEST / "httpd"), str(port), "/"],
+                stdout=subprocess.PIPE, text=True),
+                f"http://127.0.0.1:{port}/", 0.0)}
         for conns, tag in ((CONNS, ""), (MANY, "_many")):
-            say(f"wrk -c {conns} against fresco over TAP")
-            res["fresco" + tag] = wrk(fresco_httpd, f"http://{GUEST_IP}/",
-                                      conns=conns)
-            say(f"wrk -c {conns} against QEMU over TAP")
-            res["qemu" + tag] = wrk(
-                lambda: qemu_httpd(Path(tmp) / "root.cpio"),
-                f"http://{GUEST_IP}/", settle=0.5, conns=conns)
-            say(f"wrk -c {conns} natively")
-            res["native" + tag] = wrk(
-                lambda: subprocess.Popen(
-                    [str(GUEST / "httpd"), str(port), "/"],
-                    stdout=subprocess.PIPE, text=True),
-                f"http://127.0.0.1:{port}/", conns=conns)
+            for name, r in wrk(servers, conns).items():
+                res[name + tag] = r
 
     def in_fresco(mode, port):
         subprocess.run([str(FRESCO), "run", "--net", f"tap:{TAP}",
@@ -247,8 +252,9 @@ def report(res):
              f"# how: make bench (bench/net.py, needs root): wrk -c {CONNS} "
              f"and -c {MANY}, -t 2 "
              "-d 10s against tests/guest/httpd.c (epoll, keep-alive, 23-byte "
-             f"body), median of {WRK_RUNS} runs (each figure), each against a "
-             "server started afresh; bulk: "
+             f"body), median of {WRK_RUNS} runs (each figure) taken in turn "
+             "with the other servers', each against a server started "
+             "afresh; bulk: "
              "tests/guest/tcp.c send/recv 512 MiB with a Python socket on "
              "the host, median of "
              f"{BULK_RUNS} runs taken in turn with the native ones; when the host sends, with its own "
