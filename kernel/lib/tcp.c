@@ -1431,7 +1431,7 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 			cb->cwnd += inc ? inc : 1;
 		}
 		cb->dupacks = 0;
-		cb->persist_at = 0;
+		cb->persist_at = cb->probing_since = 0;
 		cb->probe_out = 0;
 		arm_probe(cb, now);
 		cb->ops->event(cb);
@@ -1445,7 +1445,7 @@ static void ack_input(struct tcp_cb *cb, const struct tcp_seg *s, uint32_t len,
 		cb->snd_wl1 = s->seq;
 		cb->snd_wl2 = ack;
 		if (wnd)
-			cb->persist_at = 0;
+			cb->persist_at = cb->probing_since = 0;
 	}
 }
 
@@ -1854,6 +1854,16 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 	if (cb->cork_at && now >= cb->cork_at)
 		tcp_push(cb, now);
 	if (cb->persist_at && now >= cb->persist_at) {
+		/* with TCP_USER_TIMEOUT, a window closed that long ends the
+		 * connection even if the peer answers each probe (as Linux
+		 * since 5.13's icsk_probes_tstamp) */
+		if (!cb->probing_since)
+			cb->probing_since = now;
+		else if (cb->user_timeout &&
+			 now - cb->probing_since >= cb->user_timeout) {
+			closed(cb, timed_out(cb));
+			return;
+		}
 		/* a window probe: an old sequence number makes the peer
 		 * answer with its window */
 		out(cb, cb->snd_una - 1, cb->rcv_nxt, TCP_ACK, wnd_field(cb),

@@ -276,8 +276,10 @@ struct tcp_cb {
 	 * once data has waited this long for an ACK, counted from when it
 	 * last saw progress (stall_since) */
 	uint64_t user_timeout, stall_since;
-	int syn_retries;  /* TCP_SYNCNT; 0: TCP_SYN_RETRIES */
-	uint64_t min_rtt; /* the least round trip measured */
+	uint64_t probing_since; /* the first window probe of this closed
+				 * window (0: none); it counts too */
+	int syn_retries;	/* TCP_SYNCNT; 0: TCP_SYN_RETRIES */
+	uint64_t min_rtt;	/* the least round trip measured */
 	struct tcp_counts counts;
 };
 

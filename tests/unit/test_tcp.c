@@ -1737,6 +1737,48 @@ START_TEST(test_user_timeout_ends_a_stalled_connection)
 }
 END_TEST
 
+/* TCP_USER_TIMEOUT counts a window kept closed too: probes the peer
+ * answers with a zero window end the connection once that long has
+ * passed since the first; without it they go on. */
+START_TEST(test_user_timeout_ends_a_window_closed_too_long)
+{
+	static uint8_t data[10000];
+	for (int timeout = 0; timeout < 2; timeout++) {
+		if (timeout) { /* the fixture's teardown frees the last */
+			teardown_end(&A);
+			teardown_end(&B);
+		}
+		setup(&A, 4, 4, 1460);
+		setup(&B, 4, 1, 1460); /* B can hold 4 KiB */
+		tcp_connect(&A.cb, 1, now);
+		struct tcp_seg syn = as_input(&A.out[0]);
+		A.taken = 1;
+		tcp_accept_syn(&B.cb, &syn, 2, now);
+		settle(&A, &B);
+		A.cb.user_timeout = timeout ? 3000 * MS : 0;
+		tcp_send(&A.cb, data, sizeof(data), now);
+		settle(&A, &B);
+		flush_acks(&A, &B);
+		ck_assert_uint_eq(A.cb.snd_wnd, 0);
+		uint64_t first = A.cb.persist_at;
+		for (int i = 0; i < 40 && A.cb.state != TCP_CLOSED; i++) {
+			now = A.cb.persist_at;
+			tcp_timer(&A.cb, now);
+			settle(&A, &B); /* B answers: still closed */
+			tcp_timer(&B.cb, now);
+			settle(&A, &B);
+		}
+		if (timeout) {
+			ck_assert_int_eq(A.cb.state, TCP_CLOSED);
+			ck_assert_int_eq(A.cb.error, ETIMEDOUT);
+			ck_assert_uint_ge(now - first, 3000 * MS);
+		} else {
+			ck_assert_int_eq(A.cb.state, TCP_ESTABLISHED);
+		}
+	}
+}
+END_TEST
+
 /* TCP_SYNCNT: that many SYNs again, then ETIMEDOUT. */
 START_TEST(test_syn_retries_as_set)
 {
@@ -1880,6 +1922,7 @@ int main(void)
 	tcase_add_test(t, test_options);
 	tcase_add_test(t, test_a_cork_holds_small_segments);
 	tcase_add_test(t, test_user_timeout_ends_a_stalled_connection);
+	tcase_add_test(t, test_user_timeout_ends_a_window_closed_too_long);
 	tcase_add_test(t, test_syn_retries_as_set);
 	tcase_add_test(t, test_a_duplicate_is_reported_once_with_a_dsack);
 	tcase_add_test(t, test_a_recovery_dsacks_prove_spurious_is_undone);
