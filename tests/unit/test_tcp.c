@@ -1520,16 +1520,22 @@ START_TEST(test_limited_transmit_sends_new_data_on_the_first_duplicates)
 }
 END_TEST
 
-START_TEST(test_zero_window_and_probe)
+/* A connected to B, whose receive ring holds 4 KiB. */
+static void handshake_small_window(void)
 {
-	static uint8_t data[10000], back[10000];
 	setup(&A, 4, 4, 1460);
-	setup(&B, 4, 1, 1460); /* B can hold 4 KiB */
+	setup(&B, 4, 1, 1460);
 	tcp_connect(&A.cb, 1, now);
 	struct tcp_seg syn = as_input(&A.out[0]);
 	A.taken = 1;
 	tcp_accept_syn(&B.cb, &syn, 2, now);
 	settle(&A, &B);
+}
+
+START_TEST(test_zero_window_and_probe)
+{
+	static uint8_t data[10000], back[10000];
+	handshake_small_window();
 	fill(data, sizeof(data), 9);
 	tcp_send(&A.cb, data, sizeof(data), now);
 	settle(&A, &B);
@@ -1748,13 +1754,7 @@ START_TEST(test_user_timeout_ends_a_window_closed_too_long)
 			teardown_end(&A);
 			teardown_end(&B);
 		}
-		setup(&A, 4, 4, 1460);
-		setup(&B, 4, 1, 1460); /* B can hold 4 KiB */
-		tcp_connect(&A.cb, 1, now);
-		struct tcp_seg syn = as_input(&A.out[0]);
-		A.taken = 1;
-		tcp_accept_syn(&B.cb, &syn, 2, now);
-		settle(&A, &B);
+		handshake_small_window();
 		A.cb.user_timeout = timeout ? 3000 * MS : 0;
 		tcp_send(&A.cb, data, sizeof(data), now);
 		settle(&A, &B);
