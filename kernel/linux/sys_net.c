@@ -1059,10 +1059,9 @@ static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 		return 0;
 	case IP_RECVERR_OPT:
 		s->recverr = !!v;
-		while (!v && s->errq) { /* off: the queue goes, as on Linux */
-			struct sock_err *e = sock_err_take(s);
-			kfree(e, sock_err_size(e));
-		}
+		if (!v)
+			sock_err_clear(
+				s); /* off: the queue goes, as on Linux */
 		return 0;
 	case IP_PKTINFO_OPT:
 		s->recv_pktinfo = !!v;

@@ -231,6 +231,14 @@ struct sock_err *sock_err_take(struct sock *s)
 	return e;
 }
 
+void sock_err_clear(struct sock *s)
+{
+	while (s->errq) {
+		struct sock_err *e = sock_err_take(s);
+		kfree(e, sock_err_size(e));
+	}
+}
+
 void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard,
 		    uint8_t type, uint8_t code, uint32_t offender)
 {
@@ -580,10 +588,7 @@ void sock_free(struct sock *s)
 		s->head = d->next;
 		dgram_free(d);
 	}
-	while (s->errq) {
-		struct sock_err *e = sock_err_take(s);
-		kfree(e, sock_err_size(e));
-	}
+	sock_err_clear(s);
 	if (s->tcp && s->pages)
 		tcp_sock_rings_free(s);
 	if (s->pages)

@@ -29,9 +29,10 @@ struct sock_err {
 	uint16_t len;	   /* of its payload, quoted */
 	uint8_t data[];
 };
-#define SOCK_ERRQ_MAX 16   /* queued at most; later ones are dropped */
-#define SOCK_ERR_QUOTE 540 /* payload bytes kept: what 576 bytes of ICMP hold \
-			    */
+#define SOCK_ERRQ_MAX 16 /* queued at most; later ones are dropped */
+#define SOCK_ERR_QUOTE                                         \
+	540 /* payload bytes kept: what 576 bytes of ICMP hold \
+	     */
 
 struct sock {
 	struct sock *next, **pprev; /* all sockets */
@@ -104,6 +105,8 @@ void sock_free(struct sock *s);
  * size sock_err_size(e)), or NULL; SO_ERROR becomes the next one's. */
 struct sock_err *sock_err_take(struct sock *s);
 size_t sock_err_size(const struct sock_err *e);
+/* Drop every error of (s)'s queue. */
+void sock_err_clear(struct sock *s);
 /* Data came or went, or the state changed: epoll looks at (s) again. */
 void sock_changed(struct sock *s);
 extern struct sock *all_socks;

@@ -225,18 +225,27 @@ static void ip_options(void)
 	close(b);
 }
 
-/* A datagram to a port nobody has: the host answers ICMP port
- * unreachable, and a connected socket's next call fails with
- * ECONNREFUSED, once; an unconnected one hears of it only with
- * IP_RECVERR. */
-static void refused(void)
+/* 127.0.0.1 and a UDP port nobody has: one a socket was given, then
+ * closed. */
+static struct sockaddr_in port_nobody_has(void)
 {
 	int gone = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a = guest_addr("127.0.0.1", 0);
 	socklen_t len = sizeof(a);
 	bind(gone, (struct sockaddr *)&a, sizeof(a));
 	getsockname(gone, (struct sockaddr *)&a, &len);
-	close(gone); /* nobody has its port now */
+	close(gone);
+	return a;
+}
+
+/* A datagram to a port nobody has: the host answers ICMP port
+ * unreachable, and a connected socket's next call fails with
+ * ECONNREFUSED, once; an unconnected one hears of it only with
+ * IP_RECVERR. */
+static void refused(void)
+{
+	struct sockaddr_in a = port_nobody_has();
+	socklen_t len;
 	int c = socket(AF_INET, SOCK_DGRAM, 0);
 	struct timeval tv = {2, 0}; /* not for ever, if nothing is said */
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -294,12 +303,8 @@ struct recverr {
  * which datagram, never waits, and reads nothing else. */
 static void error_queue(void)
 {
-	int gone = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = guest_addr("127.0.0.1", 0), name;
-	socklen_t len = sizeof(a);
-	bind(gone, (struct sockaddr *)&a, sizeof(a));
-	getsockname(gone, (struct sockaddr *)&a, &len);
-	close(gone);
+	struct sockaddr_in a = port_nobody_has(), name;
+	socklen_t len;
 	int q = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
 	struct timeval tv = {2, 0}; /* a kernel that waits fails, not hangs */
 	setsockopt(q, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
