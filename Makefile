@@ -30,6 +30,7 @@ LIB_SRCS += kernel/lib/cmdline.c
 LIB_SRCS += kernel/lib/ext2.c
 LIB_SRCS += kernel/lib/inet.c
 LIB_SRCS += kernel/lib/tcp.c
+LIB_SRCS += kernel/lib/rtnl.c
 
 KERNEL_SRCS := $(LIB_SRCS)
 KERNEL_SRCS += kernel/arch/x86_64/boot.S
@@ -44,6 +45,7 @@ KERNEL_SRCS += kernel/net/net.c
 KERNEL_SRCS += kernel/net/socket.c
 KERNEL_SRCS += kernel/net/tcp_sock.c
 KERNEL_SRCS += kernel/net/unix.c
+KERNEL_SRCS += kernel/net/netlink.c
 KERNEL_SRCS += kernel/net/dhcp.c
 KERNEL_SRCS += kernel/lib/string.c
 KERNEL_SRCS += kernel/lib/fmt.c
@@ -74,6 +76,7 @@ KERNEL_SRCS += kernel/linux/sys_time.c
 KERNEL_SRCS += kernel/linux/sys_random.c
 KERNEL_SRCS += kernel/linux/sys_net.c
 KERNEL_SRCS += kernel/linux/sys_unix.c
+KERNEL_SRCS += kernel/linux/sys_netlink.c
 KERNEL_SRCS += kernel/linux/sys_epoll.c
 KERNEL_SRCS += kernel/linux/signal.c
 KERNEL_SRCS += kernel/main.c
@@ -103,7 +106,7 @@ CLI_SRCS += cli/vms.c
 CLI_SRCS += cli/volume.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem \
-	test_ext2 test_virtio test_virtio_net test_inet test_tcp
+	test_ext2 test_virtio test_virtio_net test_inet test_tcp test_rtnl
 
 GUEST_TESTS := hello
 GUEST_TESTS += args
@@ -134,6 +137,7 @@ GUEST_TESTS += procs
 GUEST_TESTS += unix
 GUEST_TESTS += resolve
 GUEST_TESTS += futex
+GUEST_TESTS += netlink
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco
@@ -221,6 +225,14 @@ $(B)/tests/guest/glibc/%-dynamic: tests/guest/%.c tests/guest/guest.h
 	$(Q)$(CC) $(GUEST_CFLAGS) -o $@ $<
 # fpstate holds values in AVX registers across a signal
 $(B)/tests/guest/musl/fpstate $(B)/tests/guest/glibc/fpstate: GUEST_CFLAGS += -mavx2
+# musl comes without the kernel's headers: the host's (linux-libc-dev) for
+# the programs that speak a kernel protocol
+$(B)/uapi:
+	$(Q)mkdir -p $@ && ln -sfn /usr/include/linux $@/linux && \
+		ln -sfn /usr/include/asm-generic $@/asm-generic && \
+		ln -sfn /usr/include/x86_64-linux-gnu/asm $@/asm
+$(B)/tests/guest/musl/netlink: GUEST_CFLAGS += -isystem $(B)/uapi
+$(B)/tests/guest/musl/netlink: | $(B)/uapi
 $(B)/tests/guest/musl/%: tests/guest/%.c tests/guest/guest.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  MUSL    $@")
@@ -251,7 +263,7 @@ test: deps
 
 # ---- fuzzing: libFuzzer with ASan and UBSan (clang) ----
 FUZZERS := $(B)/fuzz/fuzz_virtio_blk $(B)/fuzz/fuzz_virtio_net \
-	$(B)/fuzz/fuzz_ext2 $(B)/fuzz/fuzz_tcp
+	$(B)/fuzz/fuzz_ext2 $(B)/fuzz/fuzz_tcp $(B)/fuzz/fuzz_rtnl
 FUZZ_SRCS := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_blk.c vmm/guest_mem.c
 FUZZ_TIME ?= 600
 FUZZ_FLAGS := -timeout=5 -close_fd_mask=2 -print_final_stats=1
@@ -279,20 +291,26 @@ $(B)/fuzz/fuzz_tcp: tests/fuzz/fuzz_tcp.c kernel/lib/tcp.c kernel/lib/tcp.h \
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) -o $@ $< kernel/lib/tcp.c kernel/lib/inet.c
+$(B)/fuzz/fuzz_rtnl: tests/fuzz/fuzz_rtnl.c kernel/lib/rtnl.c kernel/lib/rtnl.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) -o $@ $< kernel/lib/rtnl.c
 $(B)/fuzz/seeds/read: tests/fuzz/seeds.py
 	$(Q)$(PYTHON) tests/fuzz/seeds.py $(@D)
 $(B)/fuzz/seeds-ext2/1k: tests/fuzz/seeds.py
 	$(Q)$(PYTHON) tests/fuzz/seeds.py --ext2 $(@D)
 $(B)/fuzz/seeds-virtio_net/offloads: tests/fuzz/seeds.py
 	$(Q)$(PYTHON) tests/fuzz/seeds.py --net $(@D)
+$(B)/fuzz/seeds-rtnl/dumps: tests/fuzz/seeds.py
+	$(Q)$(PYTHON) tests/fuzz/seeds.py --rtnl $(@D)
 
 # A short run in `make test`; `make fuzz` runs FUZZ_TIME seconds and keeps
 # its corpus in build/fuzz/corpus. Findings are written to build/fuzz/.
 FUZZ_SEEDS := $(B)/fuzz/seeds/read $(B)/fuzz/seeds-ext2/1k \
-	$(B)/fuzz/seeds-virtio_net/offloads
+	$(B)/fuzz/seeds-virtio_net/offloads $(B)/fuzz/seeds-rtnl/dumps
 
 fuzz-short: $(FUZZERS) $(FUZZ_SEEDS)
-	$(Q)for t in virtio_blk virtio_net ext2 tcp; do \
+	$(Q)for t in virtio_blk virtio_net ext2 tcp rtnl; do \
 		mkdir -p $(B)/fuzz/corpus-short-$$t; \
 		seeds=$(B)/fuzz/seeds-$$t; [ $$t = virtio_blk ] && \
 			seeds=$(B)/fuzz/seeds; mkdir -p $$seeds; \

@@ -70,6 +70,7 @@ struct dentry {
 struct pipe;
 struct sock;
 struct usock;
+struct nlsock;
 
 /* A generated file (/proc): writes its text into (buf, cap) when opened
  * and returns the length (at most cap). */
@@ -105,10 +106,11 @@ struct inode {
 			int owned; /* kmalloc'd, else in the cpio */
 		} lnk;
 		struct pipe *pipe;
-		struct sock *sock;   /* S_IFSOCK with socket_ops */
-		struct usock *usock; /* S_IFSOCK: AF_UNIX (net/unix.c) */
-		void *anon;	     /* eventfd, timerfd, epoll */
-		proc_gen_fn gen;     /* regular files with fops == &proc_ops */
+		struct sock *sock;     /* S_IFSOCK with socket_ops */
+		struct usock *usock;   /* S_IFSOCK: AF_UNIX (net/unix.c) */
+		struct nlsock *nlsock; /* S_IFSOCK: AF_NETLINK (netlink.c) */
+		void *anon;	       /* eventfd, timerfd, epoll */
+		proc_gen_fn gen; /* regular files with fops == &proc_ops */
 	} u;
 };
 

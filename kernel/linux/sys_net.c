@@ -11,6 +11,7 @@
 #define AF_UNSPEC 0
 #define AF_UNIX 1
 #define AF_INET 2
+#define AF_NETLINK 16
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 #define SOCK_TYPE_MASK 0xf
@@ -88,6 +89,14 @@ static struct file *unix_file(int fd)
 	return unix_of(f) ? f : NULL;
 }
 
+/* (fd)'s file if it is an AF_NETLINK socket (sys_netlink.c serves
+ * those). */
+static struct file *netlink_file(int fd)
+{
+	struct file *f = fd_get(fd);
+	return netlink_of(f) ? f : NULL;
+}
+
 static struct file *sock_file(int fd, long *err)
 {
 	struct file *f = fd_get(fd);
@@ -149,6 +158,10 @@ long sys_socket(int domain, int type, int protocol)
 		return unix_sys_socket(kind, protocol,
 				       type & SOCK_NONBLOCK_FLAG,
 				       type & SOCK_CLOEXEC_FLAG);
+	if (domain == AF_NETLINK)
+		return netlink_sys_socket(kind, protocol,
+					  type & SOCK_NONBLOCK_FLAG,
+					  type & SOCK_CLOEXEC_FLAG);
 	if (domain != AF_INET)
 		return -EAFNOSUPPORT;
 	if (kind != SOCK_DGRAM && kind != SOCK_STREAM)
@@ -170,6 +183,9 @@ long sys_bind(int fd, uint64_t uaddr, uint64_t len)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_bind(uf, uaddr, len);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_bind(nf, uaddr, len);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	struct peer p;
@@ -299,6 +315,9 @@ long sys_connect(int fd, uint64_t uaddr, uint64_t len)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_connect(uf, uaddr, len);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_connect(nf, uaddr, len);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	struct peer p;
@@ -468,6 +487,9 @@ long sys_sendto(int fd, uint64_t ubuf, uint64_t len, int flags, uint64_t uaddr,
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_sendto(uf, ubuf, len, flags, uaddr, alen);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_sendto(nf, ubuf, len, flags, uaddr, alen);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	struct peer p;
@@ -487,6 +509,9 @@ long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_recvfrom(uf, ubuf, len, flags, uaddr, ualen);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_recvfrom(nf, ubuf, len, flags, uaddr, ualen);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	struct peer p;
@@ -504,22 +529,23 @@ long sys_recvfrom(int fd, uint64_t ubuf, uint64_t len, int flags,
 /* The start of sendmsg and recvmsg: the socket (fd), the message header
  * at (umsg) into (m) and its iovec array into (iov); (*r) the bytes the
  * array describes. NULL with (*r) the error. */
+long msghdr_in(uint64_t umsg, struct msghdr_abi *m, struct iovec *iov)
+{
+	if (copy_from_user(m, umsg, sizeof(*m)) < 0)
+		return -EFAULT;
+	if (m->iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
+	return iov_from_user(iov, m->iov, m->iovlen,
+			     0x7ffff000 /* Linux's MAX_RW_COUNT */);
+}
+
 static struct file *msg_begin(int fd, uint64_t umsg, struct msghdr_abi *m,
 			      struct iovec *iov, long *r)
 {
 	struct file *f = sock_file(fd, r);
 	if (!f)
 		return NULL;
-	if (copy_from_user(m, umsg, sizeof(*m)) < 0) {
-		*r = -EFAULT;
-		return NULL;
-	}
-	if (m->iovlen > UIO_MAXIOV) {
-		*r = -EMSGSIZE;
-		return NULL;
-	}
-	*r = iov_from_user(iov, m->iov, m->iovlen,
-			   0x7ffff000 /* Linux's MAX_RW_COUNT */);
+	*r = msghdr_in(umsg, m, iov);
 	return *r < 0 ? NULL : f;
 }
 
@@ -740,6 +766,9 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_sendmsg(uf, umsg, flags);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_sendmsg(nf, umsg, flags);
 	struct iovec iov[UIO_MAXIOV];
 	uint8_t *iobuf = current->iobuf;
 	struct msghdr_abi m;
@@ -773,6 +802,9 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_recvmsg(uf, umsg, flags);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_recvmsg(nf, umsg, flags);
 	struct iovec iov[UIO_MAXIOV];
 	uint8_t *iobuf = current->iobuf;
 	struct msghdr_abi m;
@@ -897,6 +929,8 @@ long sys_listen(int fd, int backlog)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_listen(uf, backlog);
+	if (netlink_file(fd))
+		return -EOPNOTSUPP;
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -909,6 +943,8 @@ long sys_listen(int fd, int backlog)
 
 long sys_accept4(int fd, uint64_t uaddr, uint64_t ulen, int flags)
 {
+	if (netlink_file(fd))
+		return -EOPNOTSUPP;
 	struct file *uf = unix_file(fd);
 	if (uf && (flags & ~(SOCK_NONBLOCK_FLAG | SOCK_CLOEXEC_FLAG)))
 		return -EINVAL;
@@ -967,6 +1003,9 @@ long sys_getsockname(int fd, uint64_t uaddr, uint64_t ulen)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_name(uf, uaddr, ulen, 0);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_name(nf, uaddr, ulen, 0);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -983,6 +1022,9 @@ long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_name(uf, uaddr, ulen, 1);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_name(nf, uaddr, ulen, 1);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -996,6 +1038,8 @@ long sys_getpeername(int fd, uint64_t uaddr, uint64_t ulen)
 
 long sys_shutdown(int fd, int how)
 {
+	if (netlink_file(fd))
+		return -EOPNOTSUPP; /* as Linux: netlink has no shutdown */
 	struct file *uf = unix_file(fd);
 	if (uf && (how < SHUT_RD || how > SHUT_RDWR))
 		return -EINVAL;
@@ -1131,6 +1175,9 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_setsockopt(uf, level, name, len);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_setsockopt(nf, level, name, uval, len);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -1222,15 +1269,9 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		return 0;
 	}
 	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
-		struct timeval_abi tv;
-		if (len < sizeof(tv))
-			return -EINVAL;
-		if (copy_from_user(&tv, uval, sizeof(tv)) < 0)
-			return -EFAULT;
-		if (tv.usec < 0 || tv.usec >= 1000000 || tv.sec < 0)
-			return -EDOM;
-		uint64_t ns = (uint64_t)tv.sec * 1000000000ULL +
-			      (uint64_t)tv.usec * 1000;
+		uint64_t ns;
+		if ((r = sockopt_timeout_in(uval, len, &ns)) < 0)
+			return r;
 		if (name == SO_RCVTIMEO)
 			s->rcvtimeo_ns = ns;
 		else
@@ -1286,6 +1327,9 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 	struct file *uf = unix_file(fd);
 	if (uf)
 		return unix_sys_getsockopt(uf, level, name, uval, ulen);
+	struct file *nf = netlink_file(fd);
+	if (nf)
+		return netlink_sys_getsockopt(nf, level, name, uval, ulen);
 	long r;
 	struct file *f = sock_file(fd, &r);
 	if (!f)
@@ -1359,18 +1403,10 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		return ip_getsockopt(s, name, uval, ulen, len);
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
-	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
-		uint64_t ns =
-			name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
-		struct timeval_abi tv = {(int64_t)(ns / 1000000000ULL),
-					 (int64_t)(ns % 1000000000ULL / 1000)};
-		int32_t n =
-			len < (int32_t)sizeof(tv) ? len : (int32_t)sizeof(tv);
-		if (copy_to_user(uval, &tv, (size_t)n) < 0 ||
-		    copy_to_user(ulen, &n, sizeof(n)) < 0)
-			return -EFAULT;
-		return 0;
-	}
+	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO)
+		return sockopt_timeout_out(
+			uval, ulen, len,
+			name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns);
 	int v;
 	switch (name) {
 	case SO_TYPE:
@@ -1433,12 +1469,35 @@ long sockopt_out(uint64_t uval, uint64_t ulen, int32_t room, const void *v,
 	return 0;
 }
 
+long sockopt_timeout_in(uint64_t uval, uint64_t len, uint64_t *ns)
+{
+	struct timeval_abi tv;
+	if (len < sizeof(tv))
+		return -EINVAL;
+	if (copy_from_user(&tv, uval, sizeof(tv)) < 0)
+		return -EFAULT;
+	if (tv.usec < 0 || tv.usec >= 1000000 || tv.sec < 0)
+		return -EDOM;
+	*ns = (uint64_t)tv.sec * 1000000000ULL + (uint64_t)tv.usec * 1000;
+	return 0;
+}
+
+long sockopt_timeout_out(uint64_t uval, uint64_t ulen, int32_t room,
+			 uint64_t ns)
+{
+	struct timeval_abi tv = {(int64_t)(ns / 1000000000ULL),
+				 (int64_t)(ns % 1000000000ULL / 1000)};
+	return sockopt_out(uval, ulen, room, &tv, sizeof(tv));
+}
+
 long sys_socketpair(int domain, int type, int protocol, uint64_t usv)
 {
 	int kind = type & SOCK_TYPE_MASK;
 	if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK_FLAG | SOCK_CLOEXEC_FLAG))
 		return -EINVAL;
 	if (domain == AF_INET)
+		return -EOPNOTSUPP;
+	if (domain == AF_NETLINK)
 		return -EOPNOTSUPP;
 	if (domain != AF_UNIX)
 		return -EAFNOSUPPORT;

@@ -197,15 +197,6 @@ long unix_sys_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 	return (flags & MSG_TRUNC_FLAG) ? (long)full : n;
 }
 
-static long message(uint64_t umsg, struct msghdr_abi *m, struct iovec *iov)
-{
-	if (copy_from_user(m, umsg, sizeof(*m)) < 0)
-		return -EFAULT;
-	if (m->iovlen > UIO_MAXIOV)
-		return -EMSGSIZE;
-	return iov_from_user(iov, m->iov, m->iovlen, 0x7ffff000);
-}
-
 /* The files an SCM_RIGHTS control message names, into (r) with a
  * reference each: 0, -EINVAL (malformed, or another kind of message) or
  * -EBADF; on error no reference is held. */
@@ -265,7 +256,7 @@ long unix_sys_sendmsg(struct file *f, uint64_t umsg, int flags)
 	struct msghdr_abi m;
 	struct unix_addr a;
 	struct unix_rights rights;
-	long total = message(umsg, &m, iov), r;
+	long total = msghdr_in(umsg, &m, iov), r;
 	if (total < 0)
 		return total;
 	if (total > PROCESS_IOBUF_SIZE)
@@ -328,7 +319,7 @@ long unix_sys_recvmsg(struct file *f, uint64_t umsg, int flags)
 	struct unix_addr a;
 	struct unix_rights rights;
 	size_t full;
-	long total = message(umsg, &m, iov);
+	long total = msghdr_in(umsg, &m, iov);
 	if (total < 0)
 		return total;
 	uint8_t *buf = current->iobuf;

@@ -68,8 +68,9 @@ static const struct syscall_entry syscalls[] = {
 	SYS(nanosleep),
 	SYS(getpid),
 	SYS_PARTIAL(socket, "AF_INET stream (TCP) and datagram (UDP), AF_UNIX "
-			    "stream and datagram; no IPv6 or SOCK_SEQPACKET "
-			    "yet"),
+			    "stream and datagram, AF_NETLINK NETLINK_ROUTE "
+			    "(reading links, addresses and routes); no IPv6 "
+			    "or SOCK_SEQPACKET yet"),
 	SYS_PARTIAL(socketpair, "AF_UNIX stream and datagram"),
 	SYS(listen),
 	SYS(eventfd),

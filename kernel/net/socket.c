@@ -396,42 +396,97 @@ struct ifconf_abi {
 #define IFF_LOOPBACK 0x8
 #define IFF_RUNNING 0x40
 #define IFF_MULTICAST 0x1000
+#define IFF_LOWER_UP 0x10000
 #define ARPHRD_ETHER 1
 #define ARPHRD_LOOPBACK 772
+#define IF_OPER_UNKNOWN 0
+#define IF_OPER_UP 6
+#define RT_SCOPE_UNIVERSE 0
+#define RT_SCOPE_HOST 254
+#define RTPROT_BOOT 3
+#define TXQLEN 1000 /* what Linux gives a device by default */
 #define AF_INET_NR 2
 
-/* Interface (index): 1 the loopback, 2 the device (once attached).
- * Its name, or NULL if there is none. */
+/* Interface (index), 1 the loopback and 2 the device once attached, as
+ * the SIOCGIF* ioctls, NETLINK_ROUTE and /proc/net/dev show it: 0 if
+ * there is none. */
+static int if_link(int index, struct rtnl_link *l)
+{
+	*l = (struct rtnl_link){.index = index, .txqlen = TXQLEN, .prefix = -1};
+	if (index == 1) {
+		l->name = "lo";
+		l->type = ARPHRD_LOOPBACK;
+		l->flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP;
+		l->mtu = (uint32_t)ip_mtu_for(LOOPBACK_ADDR);
+		l->operstate = IF_OPER_UNKNOWN; /* as Linux's lo */
+		l->rx_packets = l->tx_packets = netif.lo_packets;
+		l->rx_bytes = l->tx_bytes = netif.lo_bytes;
+		l->rx_dropped = netif.lo_dropped;
+		l->prefix = 8;
+		l->ip = LOOPBACK_ADDR;
+		l->scope = RT_SCOPE_HOST;
+		return 1;
+	}
+	if (index != 2 || !netif.up)
+		return 0;
+	l->name = "eth0";
+	l->type = ARPHRD_ETHER;
+	l->flags = IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST |
+		   IFF_LOWER_UP;
+	l->mtu = netif.mtu;
+	l->operstate = IF_OPER_UP;
+	memcpy(l->addr, netif.mac, 6);
+	memset(l->brd, 0xff, 6);
+	l->rx_packets = netif.rx_frames;
+	l->tx_packets = netif.tx_frames;
+	l->rx_bytes = netif.rx_bytes;
+	l->tx_bytes = netif.tx_bytes;
+	l->rx_errors = netif.rx_bad;
+	l->rx_dropped = netif.rx_dropped;
+	if (netif.configured) {
+		l->prefix = 0;
+		for (uint32_t m = netif.mask; m; m >>= 1)
+			l->prefix += (int)(m & 1);
+		l->ip = netif.ip;
+		l->ip_brd = netif.ip | ~netif.mask;
+		l->scope = RT_SCOPE_UNIVERSE;
+	}
+	return 1;
+}
+
+void if_view(struct rtnl_link links[IF_MAX], struct rtnl_view *v)
+{
+	int n = 0;
+	for (int i = 1; i <= IF_MAX; i++)
+		n += if_link(i, &links[n]);
+	*v = (struct rtnl_view){links, n, netif.configured ? netif.gw : 0,
+				RTPROT_BOOT};
+}
+
 static const char *if_name(int index)
 {
-	if (index == 1)
-		return "lo";
-	return index == 2 && netif.up ? "eth0" : NULL;
+	struct rtnl_link l;
+	return if_link(index, &l) ? l.name : NULL;
 }
 
 static int if_index(const char *name)
 {
-	for (int i = 1; i <= 2; i++)
+	for (int i = 1; i <= IF_MAX; i++)
 		if (if_name(i) && !strcmp(if_name(i), name))
 			return i;
 	return 0;
 }
 
-/* (index)'s IPv4 address, netmask and broadcast address; 0 if it has
+/* (l)'s IPv4 address, netmask and broadcast address; 0 if it has
  * none. */
-static int if_addrs(int index, uint32_t *addr, uint32_t *mask, uint32_t *bcast)
+static int if_addrs(const struct rtnl_link *l, uint32_t *addr, uint32_t *mask,
+		    uint32_t *bcast)
 {
-	if (index == 1) {
-		*addr = LOOPBACK_ADDR;
-		*mask = 0xff; /* 255.0.0.0 */
-		*bcast = 0;
-		return 1;
-	}
-	if (!netif.configured)
+	if (l->prefix < 0)
 		return 0;
-	*addr = netif.ip;
-	*mask = netif.mask;
-	*bcast = netif.ip | ~netif.mask;
+	*addr = l->ip;
+	*mask = __builtin_bswap32(l->prefix ? ~0u << (32 - l->prefix) : 0);
+	*bcast = l->ip_brd;
 	return 1;
 }
 
@@ -443,15 +498,16 @@ static long if_conf(uint64_t arg)
 	if (copy_from_user(&c, arg, sizeof(c)) < 0)
 		return -EFAULT;
 	int32_t used = 0;
-	for (int i = 1; i <= 2; i++) {
+	for (int i = 1; i <= IF_MAX; i++) {
 		uint32_t addr, mask, bcast;
-		if (!if_name(i) || !if_addrs(i, &addr, &mask, &bcast))
+		struct rtnl_link l;
+		if (!if_link(i, &l) || !if_addrs(&l, &addr, &mask, &bcast))
 			continue;
 		if (c.buf) {
 			if (c.len - used < (int32_t)sizeof(struct ifreq_abi))
 				break;
 			struct ifreq_abi r = {0};
-			memcpy(r.name, if_name(i), strlen(if_name(i)) + 1);
+			memcpy(r.name, l.name, strlen(l.name) + 1);
 			r.u.in.family = AF_INET_NR;
 			r.u.in.addr = addr;
 			if (copy_to_user(c.buf + (uint64_t)used, &r,
@@ -492,21 +548,20 @@ long if_ioctl(unsigned cmd, uint64_t arg)
 		return -EFAULT;
 	r.name[sizeof(r.name) - 1] = 0;
 	int index = cmd == SIOCGIFNAME ? r.u.value : if_index(r.name);
-	if (!if_name(index))
+	struct rtnl_link l;
+	if (!if_link(index, &l))
 		return -ENODEV;
-	uint32_t addr, mask, bcast;
-	int has = if_addrs(index, &addr, &mask, &bcast);
+	uint32_t addr = 0, mask = 0, bcast = 0;
+	int has = if_addrs(&l, &addr, &mask, &bcast);
 	switch (cmd) {
 	case SIOCGIFNAME:
-		memcpy(r.name, if_name(index), strlen(if_name(index)) + 1);
+		memcpy(r.name, l.name, strlen(l.name) + 1);
 		break;
 	case SIOCGIFINDEX:
 		r.u.value = index;
 		break;
 	case SIOCGIFFLAGS:
-		r.u.flags = index == 1 ? IFF_UP | IFF_LOOPBACK | IFF_RUNNING
-				       : IFF_UP | IFF_BROADCAST | IFF_RUNNING |
-						 IFF_MULTICAST;
+		r.u.flags = (int16_t)l.flags; /* the low 16 bits, as Linux */
 		break;
 	case SIOCGIFADDR:
 	case SIOCGIFNETMASK:
@@ -521,16 +576,14 @@ long if_ioctl(unsigned cmd, uint64_t arg)
 		break;
 	case SIOCGIFHWADDR:
 		memset(r.u.raw, 0, sizeof(r.u.raw));
-		r.u.hw.family = index == 1 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
-		if (index == 2)
-			memcpy(r.u.hw.data, netif.mac, 6);
+		r.u.hw.family = l.type;
+		memcpy(r.u.hw.data, l.addr, 6);
 		break;
 	case SIOCGIFMTU:
-		r.u.value = (int32_t)(index == 1 ? ip_mtu_for(LOOPBACK_ADDR)
-						 : netif.mtu);
+		r.u.value = (int32_t)l.mtu;
 		break;
 	default: /* SIOCGIFTXQLEN */
-		r.u.value = 1000;
+		r.u.value = (int32_t)l.txqlen;
 		break;
 	}
 	return copy_to_user(arg, &r, sizeof(r)) < 0 ? -EFAULT : 0;

@@ -6,6 +6,7 @@
 #include "net/net.h"
 
 #include "fs/fs.h"
+#include "lib/rtnl.h"
 #include "lib/tcp.h"
 #include <linux/tcp.h>
 
@@ -174,6 +175,10 @@ long udp_recv(struct sock *s, void *buf, size_t cap, int peek,
  * to do (its network comes from the command line): EPERM. Other
  * requests: ENOTTY. */
 long if_ioctl(unsigned cmd, uint64_t arg);
+/* The interfaces as they are now, for NETLINK_ROUTE: (v) describes
+ * them, in (links). */
+#define IF_MAX 2
+void if_view(struct rtnl_link links[IF_MAX], struct rtnl_view *v);
 
 /* Linux's struct msghdr (user_msghdr) for x86_64. */
 struct msghdr_abi {
@@ -253,6 +258,55 @@ long unix_sys_setsockopt(struct file *f, int level, int name, uint64_t len);
 long unix_sys_getsockopt(struct file *f, int level, int name, uint64_t uval,
 			 uint64_t ulen);
 
+/* ---- AF_NETLINK sockets (netlink.c) ----
+ * NETLINK_ROUTE only, answered by rtnl.h from the interfaces as they are
+ * when a request is sent; the answers wait as datagrams until read.
+ * Nothing else ever arrives: a program that listens to groups for
+ * changes hears none, since the guest's network does not change. The
+ * calls below take files that netlink_of() accepts. */
+struct nlsock *netlink_of(const struct file *f); /* NULL: not AF_NETLINK */
+int netlink_socket(int type, int protocol, int nonblock, struct file **out);
+/* Take port (port), or one chosen as Linux does (the process's pid
+ * first) if 0, and listen to (groups): 0, -EADDRINUSE, -EINVAL (bound
+ * to another port already). */
+int netlink_bind(struct file *f, uint32_t port, uint32_t groups);
+/* Send to port (to) (0 the kernel) and groups (groups) from now on. */
+int netlink_connect(struct file *f, uint32_t to, uint32_t groups);
+/* (f)'s port and groups (peer 0), or where it sends (peer 1). */
+void netlink_name(struct file *f, int peer, uint32_t *port, uint32_t *groups);
+/* A request datagram to port (to), -1 for where the socket sends:
+ * (len), or -ECONNREFUSED (a port other than the kernel's), -EMSGSIZE.
+ * Answers the receive buffer cannot take are dropped, and the next
+ * receive fails with ENOBUFS. */
+long netlink_send(struct file *f, const void *data, size_t len, int64_t to);
+/* The next datagram, at most (cap) bytes of it into (out), its length
+ * in (*full); MSG_PEEK, MSG_DONTWAIT honoured; waits as the socket's
+ * receive timeout says. Returns the bytes copied or -errno. */
+long netlink_recv(struct file *f, void *out, size_t cap, int flags,
+		  size_t *full);
+/* setsockopt and getsockopt for SOL_SOCKET and SOL_NETLINK: an int
+ * value each, but ns for SO_RCVTIMEO and SO_SNDTIMEO; 0 or
+ * -ENOPROTOOPT. */
+int netlink_setsockopt(struct file *f, int level, int name, uint64_t value);
+int netlink_getsockopt(struct file *f, int level, int name, uint64_t *value);
+
+/* The socket calls on them, with the program's addresses and buffers
+ * (linux/sys_netlink.c); sys_net.c hands each call over. */
+long netlink_sys_socket(int type, int protocol, int nonblock, int cloexec);
+long netlink_sys_bind(struct file *f, uint64_t uaddr, uint64_t len);
+long netlink_sys_connect(struct file *f, uint64_t uaddr, uint64_t len);
+long netlink_sys_name(struct file *f, uint64_t uaddr, uint64_t ulen, int peer);
+long netlink_sys_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
+			uint64_t uaddr, uint64_t alen);
+long netlink_sys_recvfrom(struct file *f, uint64_t ubuf, uint64_t len,
+			  int flags, uint64_t uaddr, uint64_t ualen);
+long netlink_sys_sendmsg(struct file *f, uint64_t umsg, int flags);
+long netlink_sys_recvmsg(struct file *f, uint64_t umsg, int flags);
+long netlink_sys_setsockopt(struct file *f, int level, int name, uint64_t uval,
+			    uint64_t len);
+long netlink_sys_getsockopt(struct file *f, int level, int name, uint64_t uval,
+			    uint64_t ulen);
+
 /* An address to the program's (uaddr, *ulen) as accept, getsockname and
  * recvfrom give it: cut to the room the program gave, the (full) length
  * stored back; nothing if either pointer is 0. 0, -EFAULT, -EINVAL. */
@@ -261,6 +315,15 @@ long sockaddr_out(uint64_t uaddr, uint64_t ulen, const void *a, int32_t full);
  * (room), and the length written back to (ulen). 0 or -EFAULT. */
 long sockopt_out(uint64_t uval, uint64_t ulen, int32_t room, const void *v,
 		 size_t size);
+/* The program's struct msghdr at (umsg) into (m), its iovecs into (iov)
+ * (UIO_MAXIOV of them): their total length, or -EFAULT, -EMSGSIZE,
+ * -EINVAL. */
+long msghdr_in(uint64_t umsg, struct msghdr_abi *m, struct iovec *iov);
+/* SO_RCVTIMEO and SO_SNDTIMEO: a struct timeval from the program into
+ * (*ns) (0, -EINVAL, -EFAULT, -EDOM), and (ns) back out to it. */
+long sockopt_timeout_in(uint64_t uval, uint64_t len, uint64_t *ns);
+long sockopt_timeout_out(uint64_t uval, uint64_t ulen, int32_t room,
+			 uint64_t ns);
 
 /* A peer: where to send, or where a datagram came from. */
 struct peer {

@@ -709,6 +709,8 @@ static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
 	for (s = listeners; s; s = s->hnext)
 		n += s->lport == lport && s->lip == listener->lip &&
 		     s->reuseport;
+	if (n <= 1)
+		return listener; /* alone on it */
 	pick = ((rip ^ (uint32_t)rport << 16 ^ rport) * 2654435761u >> 16) % n;
 	for (s = listeners; s; s = s->hnext)
 		if (s->lport == lport && s->lip == listener->lip &&

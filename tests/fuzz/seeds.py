@@ -2,7 +2,7 @@
 """seeds.py: write starting inputs for the fuzz targets into a directory:
 `seeds.py DIR` for fuzz_virtio_blk, `seeds.py --ext2 DIR` for fuzz_ext2
 (small volumes made by mke2fs, with every kind of entry), `seeds.py --net
-DIR` for fuzz_virtio_net.
+DIR` for fuzz_virtio_net, `seeds.py --rtnl DIR` for fuzz_rtnl.
 
 Each seed is what a well-behaved driver does (negotiate, set up queue 0,
 queue requests, notify), so the fuzzer starts from deep inside the
@@ -184,8 +184,37 @@ def net_seeds(out):
         (out / name).write_bytes(data)
 
 
+def nlmsg(kind, flags, body, attrs=b""):
+    """A NETLINK_ROUTE request: header, fixed part, attributes."""
+    pad = (-len(body)) % 4
+    length = 16 + len(body) + pad + len(attrs)
+    return struct.pack("<IHHII", length, kind, flags, 7, 0) + body + \
+        b"\0" * pad + attrs
+
+
+def rtnl_seeds(out):
+    """fuzz_rtnl: an options byte (every option, all datagrams taken),
+    then requests as getifaddrs and ip(8) send them."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    request, ack, dump = 1, 4, 0x300
+    dst = struct.pack("<HH", 8, 1) + bytes([8, 8, 8, 8])  # RTA_DST
+    name = struct.pack("<HH", 8, 3) + b"lo\0\0"  # IFLA_IFNAME
+    seeds = {
+        "dumps": nlmsg(18, request | dump, b"\x11") +
+        nlmsg(22, request | dump, b"\0") + nlmsg(26, request | dump, b"\2"),
+        "get": nlmsg(18, request | ack, bytes(16), name) +
+        nlmsg(26, request, bytes([2, 32]) + bytes(10), dst),
+        "refused": nlmsg(20, request | ack, bytes([2, 24]) + bytes(6)),
+    }
+    for name, data in seeds.items():
+        (out / name).write_bytes(b"\xf7" + data)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--ext2":
+    if sys.argv[1] == "--rtnl":
+        rtnl_seeds(sys.argv[2])
+    elif sys.argv[1] == "--ext2":
         ext2_seeds(sys.argv[2])
     elif sys.argv[1] == "--net":
         net_seeds(sys.argv[2])

@@ -27,6 +27,7 @@ CONFORMANCE = [
     ("unix", [], []),
     ("resolve", [], []),
     ("futex", [], []),
+    ("netlink", [], []),
 ]
 
 

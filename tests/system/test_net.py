@@ -93,6 +93,17 @@ def test_udp_under_qemu_virtio_net(tmp_path):
     passed(r, "udp")
 
 
+@pytest.mark.parametrize("libc", ["musl", "glibc"])
+def test_netlink_shows_the_device_under_fresco_and_qemu(libc, tmp_path):
+    """getifaddrs, if_nameindex and the raw NETLINK_ROUTE checks of
+    tests/guest/netlink.c with a network device: eth0 is there with its
+    address, under both monitors."""
+    need_kvm()
+    passed(fresco("run", guest_program(libc, "netlink"), "eth0"), "netlink")
+    passed(qemu(guest_program(libc, "netlink"), ["eth0"], tmp_path=tmp_path,
+                net=True), "netlink")
+
+
 def test_loopback_without_a_network():
     need_kvm()
     r = fresco("run", "--net", "none", guest_program("musl", "udp"))
@@ -516,6 +527,34 @@ def test_busybox_ifconfig_shows_both_interfaces(busybox_cpio):
     assert eth0.startswith("eth0") and "inet addr:10.0.2.15" in eth0
     assert "Mask:255.255.255.0" in eth0 and "RX packets:" in eth0
     assert lo.startswith("lo") and "inet addr:127.0.0.1" in lo
+
+
+def test_busybox_ip_shows_addresses_and_routes(busybox_cpio):
+    """busybox ip asks NETLINK_ROUTE for links, addresses and routes, and
+    for the route to one address, as ip(8) does."""
+    need_kvm()
+
+    def ip(*args):
+        p = subprocess.run([str(FRESCO), "run", busybox_cpio, "/bin/busybox",
+                            "ip", *args], capture_output=True, text=True,
+                           timeout=60)
+        assert (p.returncode, p.stderr) == (0, ""), p.stderr
+        return [line.split() for line in p.stdout.splitlines()]
+
+    addr = ip("addr")
+    assert addr[0][:3] == ["1:", "lo:", "<LOOPBACK,UP,LOWER_UP>"], addr
+    assert ["inet", "127.0.0.1/8", "scope", "host", "lo"] in addr
+    eth0 = next(line for line in addr if line[1:2] == ["eth0:"])
+    assert eth0[0] == "2:" and "UP" in eth0[2], eth0
+    assert ["inet", "10.0.2.15/24", "brd", "10.0.2.255", "scope", "global",
+            "eth0"] in addr
+    assert ip("route") == [
+        ["default", "via", "10.0.2.2", "dev", "eth0"],
+        ["10.0.2.0/24", "dev", "eth0", "scope", "link", "src", "10.0.2.15"]]
+    assert ip("route", "get", "192.0.2.7") == [
+        ["192.0.2.7", "via", "10.0.2.2", "dev", "eth0", "src", "10.0.2.15"]]
+    assert ip("route", "get", "10.0.2.15")[0][:4] == [
+        "local", "10.0.2.15", "dev", "lo"]
 
 
 def test_busybox_wget_finds_the_host_by_name(tmp_path):
