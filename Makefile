@@ -46,6 +46,7 @@ KERNEL_SRCS += kernel/net/socket.c
 KERNEL_SRCS += kernel/net/tcp_sock.c
 KERNEL_SRCS += kernel/net/unix.c
 KERNEL_SRCS += kernel/net/netlink.c
+KERNEL_SRCS += kernel/net/icmp_sock.c
 KERNEL_SRCS += kernel/net/dhcp.c
 KERNEL_SRCS += kernel/lib/string.c
 KERNEL_SRCS += kernel/lib/fmt.c
@@ -138,6 +139,7 @@ GUEST_TESTS += unix
 GUEST_TESTS += resolve
 GUEST_TESTS += futex
 GUEST_TESTS += netlink
+GUEST_TESTS += icmp
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

@@ -14,11 +14,15 @@
 #define AF_NETLINK 16
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
+#define SOCK_RAW 3
 #define SOCK_TYPE_MASK 0xf
 #define SOCK_NONBLOCK_FLAG 04000
 #define SOCK_CLOEXEC_FLAG 02000000
 #define IPPROTO_UDP_NR 17
 #define IPPROTO_TCP_NR 6
+#define IPPROTO_ICMP_NR 1
+#define SOL_RAW_NR 255
+#define ICMP_FILTER_OPT 1
 #define TCP_NODELAY_OPT 1
 #define TCP_MAXSEG_OPT 2
 #define TCP_CORK_OPT 3
@@ -164,12 +168,23 @@ long sys_socket(int domain, int type, int protocol)
 					  type & SOCK_CLOEXEC_FLAG);
 	if (domain != AF_INET)
 		return -EAFNOSUPPORT;
-	if (kind != SOCK_DGRAM && kind != SOCK_STREAM)
+	if (kind != SOCK_DGRAM && kind != SOCK_STREAM && kind != SOCK_RAW)
 		return -ESOCKTNOSUPPORT;
-	if (protocol &&
-	    protocol != (kind == SOCK_STREAM ? IPPROTO_TCP_NR : IPPROTO_UDP_NR))
+	int proto = kind == SOCK_STREAM ? IP_PROTO_TCP : IP_PROTO_UDP;
+	if ((kind == SOCK_DGRAM && protocol == IPPROTO_ICMP_NR) ||
+	    (kind == SOCK_RAW && protocol == IPPROTO_ICMP_NR))
+		proto = IP_PROTO_ICMP; /* ping and raw ICMP sockets */
+	else if (kind == SOCK_RAW) {
+		static int said;
+		if (!said++)
+			klog("socket: raw sockets of protocol %d are not "
+			     "implemented (only IPPROTO_ICMP); the program "
+			     "gets EPROTONOSUPPORT",
+			     protocol);
 		return -EPROTONOSUPPORT;
-	struct file *f = sock_create(kind, type & SOCK_NONBLOCK_FLAG);
+	} else if (protocol && protocol != proto)
+		return -EPROTONOSUPPORT;
+	struct file *f = sock_create(kind, proto, type & SOCK_NONBLOCK_FLAG);
 	if (!f)
 		return -ENOMEM;
 	int fd = fd_install(f, 0, type & SOCK_CLOEXEC_FLAG);
@@ -370,8 +385,11 @@ static long udp_send_peer(struct sock *s, const struct peer *to,
 			  const struct ip_opts *o)
 {
 	net_poll();
-	int r = udp_send(s, src, to ? to->ip : s->rip, to ? to->port : s->rport,
-			 data, len, o);
+	int r = s->proto == IP_PROTO_ICMP
+			? icmp_sock_send(s, src, to ? to->ip : s->rip, data,
+					 len, o)
+			: udp_send(s, src, to ? to->ip : s->rip,
+				   to ? to->port : s->rport, data, len, o);
 	return r < 0 ? r : (long)len;
 }
 
@@ -1073,6 +1091,22 @@ static void keepalive_set(struct sock *s, int on)
 }
 
 /* setsockopt at SOL_IP: an int, or as Linux takes it a single byte. */
+/* SOL_RAW: ICMP_FILTER, the ICMP types a raw ICMP socket does not
+ * want (a bit each, up to 31), as Linux's raw_seticmpfilter. */
+static long icmp_filter_set(struct sock *s, int name, uint64_t uval,
+			    uint64_t len)
+{
+	if (s->proto != IP_PROTO_ICMP || s->type != SOCK_RAW)
+		return -EOPNOTSUPP;
+	if (name != ICMP_FILTER_OPT)
+		return -ENOPROTOOPT;
+	uint32_t v = 0;
+	if (copy_from_user(&v, uval, len < sizeof(v) ? len : sizeof(v)) < 0)
+		return -EFAULT;
+	s->icmp_filter = v;
+	return 0;
+}
+
 static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 {
 	int v = 0;
@@ -1256,6 +1290,8 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 	}
 	if (level == SOL_IP_NR)
 		return ip_setsockopt(s, name, uval, len);
+	if (level == SOL_RAW_NR)
+		return icmp_filter_set(s, name, uval, len);
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	if (name == SO_LINGER) {
@@ -1401,6 +1437,14 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 	}
 	if (level == SOL_IP_NR)
 		return ip_getsockopt(s, name, uval, ulen, len);
+	if (level == SOL_RAW_NR) {
+		if (s->proto != IP_PROTO_ICMP || s->type != SOCK_RAW)
+			return -EOPNOTSUPP;
+		if (name != ICMP_FILTER_OPT)
+			return -ENOPROTOOPT;
+		return sockopt_out(uval, ulen, len, &s->icmp_filter,
+				   sizeof(s->icmp_filter));
+	}
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO)
@@ -1416,7 +1460,7 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		v = AF_INET;
 		break;
 	case SO_PROTOCOL:
-		v = s->tcp ? IPPROTO_TCP_NR : IPPROTO_UDP_NR;
+		v = s->proto; /* IP_PROTO_* are the IPPROTO_* numbers */
 		break;
 	case SO_ACCEPTCONN:
 		v = s->listening;

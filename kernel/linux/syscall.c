@@ -67,10 +67,11 @@ static const struct syscall_entry syscalls[] = {
 	SYS(dup2),
 	SYS(nanosleep),
 	SYS(getpid),
-	SYS_PARTIAL(socket, "AF_INET stream (TCP) and datagram (UDP), AF_UNIX "
-			    "stream and datagram, AF_NETLINK NETLINK_ROUTE "
-			    "(reading links, addresses and routes); no IPv6 "
-			    "or SOCK_SEQPACKET yet"),
+	SYS_PARTIAL(socket, "AF_INET stream (TCP), datagram (UDP, and ICMP "
+			    "echo: ping sockets) and raw ICMP; AF_UNIX stream "
+			    "and datagram; AF_NETLINK NETLINK_ROUTE (reading "
+			    "links, addresses and routes); no IPv6, other raw "
+			    "protocols or SOCK_SEQPACKET yet"),
 	SYS_PARTIAL(socketpair, "AF_UNIX stream and datagram"),
 	SYS(listen),
 	SYS(eventfd),

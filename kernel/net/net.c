@@ -14,6 +14,8 @@
 #define ARP_TTL_NS (300 * 1000000000ULL)
 #define IP_MTU 1500
 #define LOOPBACK 0x0000007fu /* 127.0.0.0/8, network order, low byte */
+#define ICMP_UNREACH 3
+#define ICMP_TIME_EXCEEDED 11
 
 struct netif netif;
 
@@ -465,33 +467,46 @@ static const struct {
 	{EHOSTUNREACH, 1},
 };
 
-/* An error about a datagram of ours: its header and first bytes follow
- * the ICMP header. UDP's go to the sending socket, TCP's to the
- * connection (a connect fails at once: "No route to host" rather than
- * a timeout two minutes later); path MTU (code 4) is not acted on:
- * every frame is DF-sized. */
+/* An ICMP error (type, code) from (offender) about the packet of ours
+ * that (orig) starts (its IPv4 header and at least 8 bytes after it):
+ * to the socket that sent it, as errno (err), (hard) or not. */
+static void report_error(const uint8_t *orig, size_t len, int err, int hard,
+			 uint8_t type, uint8_t code, uint32_t offender)
+{
+	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
+	if (len < sizeof(*ip))
+		return;
+	if (ip->proto == IP_PROTO_UDP)
+		udp_icmp_error(orig, len, err, hard, type, code, offender);
+	else if (ip->proto == IP_PROTO_ICMP)
+		icmp_sock_error(orig, len, err, hard, type, code, offender);
+	else if (ip->proto == IP_PROTO_TCP)
+		tcp_sock_icmp_error(orig, len, err);
+}
+
+/* An error about a packet of ours: its header and first bytes follow
+ * the ICMP header. Destination unreachable and time exceeded (what
+ * traceroute hears) go to the sending socket: a connect fails at once
+ * ("No route to host" rather than a timeout two minutes later); path MTU
+ * (unreachable, code 4) is not acted on: every frame is DF-sized. */
 static void icmp_error(const struct ip_hdr *from, const uint8_t *p, size_t len)
 {
 	const struct icmp_hdr *h = (const struct icmp_hdr *)p;
-	if (h->type != 3 || h->code == 4)
-		return;
-	unreachable_error(p + 8, len - 8, h->code, from->src);
+	if (h->type == ICMP_UNREACH && h->code != 4)
+		unreachable_error(p + 8, len - 8, h->code, from->src);
+	else if (h->type == ICMP_TIME_EXCEEDED)
+		report_error(p + 8, len - 8, EHOSTUNREACH, 0, h->type, h->code,
+			     from->src);
 }
 
 /* Destination unreachable (code), said by (offender), for the packet of
- * ours that (orig) starts: the IPv4 header and at least 8 bytes after
- * it. */
+ * ours that (orig) starts. */
 static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code,
 			      uint32_t offender)
 {
-	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
-	if (code >= 16 || len < sizeof(*ip))
-		return;
-	if (ip->proto == IP_PROTO_UDP)
-		udp_icmp_error(orig, len, unreach[code].err, unreach[code].hard,
-			       3, code, offender);
-	else if (ip->proto == IP_PROTO_TCP)
-		tcp_sock_icmp_error(orig, len, unreach[code].err);
+	if (code < 16)
+		report_error(orig, len, unreach[code].err, unreach[code].hard,
+			     ICMP_UNREACH, code, offender);
 }
 
 static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
@@ -503,7 +518,8 @@ static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 		netif.rx_bad++;
 		return;
 	}
-	if (h->type == 3) {
+	icmp_sock_input(ip, p, len); /* ping and raw sockets */
+	if (h->type == ICMP_UNREACH || h->type == ICMP_TIME_EXCEEDED) {
 		icmp_error(ip, p, len);
 		return;
 	}

@@ -65,6 +65,7 @@ struct ip_opts {
 };
 int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	    size_t len, const struct netdev_tx *tx, const struct ip_opts *o);
+#define LOOPBACK_ADDR 0x0100007fu /* 127.0.0.1, network order */
 /* (dst) is this host: 127.0.0.0/8 or the interface's address. */
 int ip_is_local(uint32_t dst);
 /* The address this host sends from to reach (dst). */

@@ -198,24 +198,19 @@ size_t sock_err_size(const struct sock_err *e)
 	return sizeof(*e) + e->len;
 }
 
-/* Queue the error for recvmsg(MSG_ERRQUEUE): the datagram's payload as
- * far as the ICMP quotes it (ip_icmp_error). */
-static void errq_put(struct sock *s, const struct ip_hdr *ip,
-		     const struct udp_hdr *u, size_t quoted, int err,
-		     uint8_t type, uint8_t code, uint32_t offender)
+void sock_err_put(struct sock *s, uint32_t dst, uint16_t dport,
+		  const uint8_t *payload, size_t n, int err, uint8_t type,
+		  uint8_t code, uint32_t offender)
 {
-	size_t n = quoted - sizeof(*u), ulen = net16(u->len);
-	if (ulen >= sizeof(*u) && ulen - sizeof(*u) < n)
-		n = ulen - sizeof(*u);
 	if (n > SOCK_ERR_QUOTE)
 		n = SOCK_ERR_QUOTE;
 	struct sock_err *e =
 		s->nerrq < SOCK_ERRQ_MAX ? kmalloc(sizeof(*e) + n) : NULL;
 	if (!e)
 		return; /* as a full receive buffer drops it */
-	*e = (struct sock_err){NULL,	 err,	  type,	    code,
-			       offender, ip->dst, u->dport, (uint16_t)n};
-	memcpy(e->data, u + 1, n);
+	*e = (struct sock_err){NULL,	 err, type,  code,
+			       offender, dst, dport, (uint16_t)n};
+	memcpy(e->data, payload, n);
 	QUEUE_APPEND(s->errq, s->errq_tail, e, next);
 	s->nerrq++;
 }
@@ -252,8 +247,14 @@ void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard,
 	 * (IP_RECVERR) of all, and keeps them in its error queue */
 	if (!s || (!s->recverr && !(hard && s->connected)))
 		return;
-	if (s->recverr)
-		errq_put(s, ip, u, len - hl, err, type, code, offender);
+	if (s->recverr) {
+		/* the payload as far as the ICMP quotes it (ip_icmp_error) */
+		size_t n = len - hl - sizeof(*u), ulen = net16(u->len);
+		if (ulen >= sizeof(*u) && ulen - sizeof(*u) < n)
+			n = ulen - sizeof(*u);
+		sock_err_put(s, ip->dst, u->dport, (const uint8_t *)(u + 1), n,
+			     err, type, code, offender);
+	}
 	s->error = err;
 	sock_changed(s);
 }
@@ -282,37 +283,44 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		udp_dropped++;
 		return;
 	}
-	size_t n = len - sizeof(*u);
-	struct dgram *d = NULL;
-	if (best->queued + n > best->rcvbuf ||
-	    !(d = dgram_new(p + sizeof(*u), n))) {
+	struct udp_meta m = sock_meta(ip);
+	m.sport = u->sport;
+	if (sock_queue(best, p + sizeof(*u), len - sizeof(*u), &m) < 0)
 		udp_dropped++;
-		return;
-	}
-	sock_changed(best);
+}
+
+struct udp_meta sock_meta(const struct ip_hdr *ip)
+{
 	/* what comes from one of our addresses came through loopback */
-	d->m = (struct udp_meta){
+	return (struct udp_meta){
 		.src = ip->src,
 		.dst = ip->dst,
-		.sport = u->sport,
 		.tos = ip->tos,
 		.ttl = ip->ttl,
 		.ifindex = ip_is_local(ip->src) ? 1 : 2,
 		.stamp = clock_realtime_ns(),
 	};
-	QUEUE_APPEND(best->head, best->tail, d, next);
-	best->queued += n;
 }
 
-#define LOOPBACK_ADDR 0x0100007fu /* 127.0.0.1, network order */
+int sock_queue(struct sock *s, const uint8_t *data, size_t len,
+	       const struct udp_meta *m)
+{
+	struct dgram *d = NULL;
+	if (s->queued + len > s->rcvbuf || !(d = dgram_new(data, len)))
+		return -ENOBUFS;
+	d->m = *m;
+	QUEUE_APPEND(s->head, s->tail, d, next);
+	s->queued += len;
+	sock_changed(s);
+	return 0;
+}
+
+uint8_t sock_tx[NET_HEADROOM + 65535];
 
 int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 	     const void *data, size_t len, const struct ip_opts *o)
 {
-	/* built in place behind room for the IPv4 and Ethernet headers; as
-	 * large as the link takes (no fragments) */
-	static uint8_t buf[NET_HEADROOM + 65535];
-	uint8_t *pkt = buf + NET_HEADROOM;
+	uint8_t *pkt = sock_tx + NET_HEADROOM;
 	if (!dst)
 		dst = LOOPBACK_ADDR; /* 0.0.0.0: this host, as on Linux */
 	if (len > ip_mtu_for(dst) - 20 - sizeof(struct udp_hdr))
@@ -720,14 +728,14 @@ struct file *sock_file_for(struct sock *s, int nonblock)
 	return f;
 }
 
-struct file *sock_create(int type, int nonblock)
+struct file *sock_create(int type, int proto, int nonblock)
 {
 	netdev_start(); /* the first socket brings the interface up */
 	struct sock *s = kmalloc(sizeof(*s));
 	if (!s)
 		return NULL;
 	s->type = type;
-	s->proto = type == 1 /* SOCK_STREAM */ ? IP_PROTO_TCP : IP_PROTO_UDP;
+	s->proto = proto;
 	s->rcvbuf = RCVBUF_DEFAULT;
 	s->sndbuf = RCVBUF_DEFAULT;
 	s->pmtudisc = 1; /* IP_PMTUDISC_WANT, Linux's default */

@@ -37,8 +37,8 @@ struct sock_err {
 
 struct sock {
 	struct sock *next, **pprev; /* all sockets */
-	int type;		    /* SOCK_DGRAM or SOCK_STREAM */
-	int proto;		    /* IP_PROTO_UDP or IP_PROTO_TCP */
+	int type;		    /* SOCK_DGRAM, SOCK_STREAM or SOCK_RAW */
+	int proto;		    /* IP_PROTO_UDP, _TCP or _ICMP */
 	uint32_t lip, rip;	    /* network order; 0: any / none */
 	uint16_t lport, rport;
 	int bound, connected;
@@ -68,7 +68,8 @@ struct sock {
 	struct ip_opts ip; /* IP_TOS, IP_TTL, IP_MTU_DISCOVER */
 	int pmtudisc;	   /* as set; IP_PMTUDISC_DONT: ip.may_fragment */
 	int recverr, freebind, bind_no_port; /* recorded */
-	struct sock_err *errq, *errq_tail;   /* IP_RECVERR's queue */
+	uint32_t icmp_filter; /* raw ICMP: the types it does not want */
+	struct sock_err *errq, *errq_tail; /* IP_RECVERR's queue */
 	int nerrq;
 	uint16_t maxseg;      /* TCP_MAXSEG: the most our MSS may be; 0: none */
 	uint64_t defer_ns;    /* a listener's TCP_DEFER_ACCEPT */
@@ -92,8 +93,9 @@ extern uint64_t udp_dropped;
 
 struct file;
 struct sock *sock_of(const struct file *f);
-/* A new socket file of (type): NULL if out of memory. */
-struct file *sock_create(int type, int nonblock);
+/* A new socket file of (type) and (proto) (IP_PROTO_*): NULL if out of
+ * memory. */
+struct file *sock_create(int type, int proto, int nonblock);
 /* A new file on an anonymous socket node with (ops); the caller sets the
  * node's socket. NULL if out of memory. */
 struct file *socket_file_new(const struct file_ops *ops, int nonblock);
@@ -108,6 +110,13 @@ struct sock_err *sock_err_take(struct sock *s);
 size_t sock_err_size(const struct sock_err *e);
 /* Drop every error of (s)'s queue. */
 void sock_err_clear(struct sock *s);
+/* Queue an error for recvmsg(MSG_ERRQUEUE): errno (err) from ICMP
+ * (type, code) sent by (offender) about what went to (dst, dport), of
+ * whose payload (payload, n) is quoted (kept up to SOCK_ERR_QUOTE).
+ * Dropped when the queue is full. */
+void sock_err_put(struct sock *s, uint32_t dst, uint16_t dport,
+		  const uint8_t *payload, size_t n, int err, uint8_t type,
+		  uint8_t code, uint32_t offender);
 /* Data came or went, or the state changed: epoll looks at (s) again. */
 void sock_changed(struct sock *s);
 extern struct sock *all_socks;
@@ -169,6 +178,37 @@ struct udp_meta {
 };
 long udp_recv(struct sock *s, void *buf, size_t cap, int peek,
 	      struct udp_meta *m);
+/* Where UDP and ICMP sockets build what they send, in place behind
+ * NET_HEADROOM bytes for the IPv4 and Ethernet headers: as large as the
+ * link takes (nothing is fragmented). */
+extern uint8_t sock_tx[NET_HEADROOM + 65535];
+/* Queue a received datagram of (len) bytes on (s), with (m): 0, or
+ * -ENOBUFS (its receive buffer is full, or memory is short). */
+int sock_queue(struct sock *s, const uint8_t *data, size_t len,
+	       const struct udp_meta *m);
+/* What a datagram brings with it in its header (IP_PKTINFO and the
+ * like); the port is the caller's to fill. */
+struct udp_meta sock_meta(const struct ip_hdr *ip);
+
+/* ---- ICMP sockets (icmp_sock.c) ----
+ * Ping sockets (SOCK_DGRAM, IPPROTO_ICMP) send echo requests, the
+ * kernel setting their identifier (the socket's port) and checksum, and
+ * receive the echo replies with that identifier; raw ICMP sockets
+ * (SOCK_RAW) send ICMP messages as given and receive every ICMP packet
+ * that reaches the guest, IPv4 header included, but the types their
+ * ICMP_FILTER excludes. As Linux's ping.c and raw.c. */
+/* Send (len) bytes of (data) from (src) (0: as the route says) to
+ * (dst) with (o): 0 or -errno (-EINVAL: not an echo request, on a ping
+ * socket). */
+int icmp_sock_send(struct sock *s, uint32_t src, uint32_t dst,
+		   const uint8_t *data, size_t len, const struct ip_opts *o);
+/* An ICMP message (p, len) in packet (ip), its checksum checked, for
+ * the sockets that take it. */
+void icmp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len);
+/* An ICMP error about an echo request a ping socket sent, as
+ * udp_icmp_error. */
+void icmp_sock_error(const uint8_t *orig, size_t len, int err, int hard,
+		     uint8_t type, uint8_t code, uint32_t offender);
 
 /* The SIOCGIF* ioctls, on a socket of any kind: the loopback (index 1,
  * lo) and the device (2, eth0); setting an interface is not the guest's

@@ -28,6 +28,7 @@ CONFORMANCE = [
     ("resolve", [], []),
     ("futex", [], []),
     ("netlink", [], []),
+    ("icmp", [], []),
 ]
 
 

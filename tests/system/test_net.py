@@ -104,6 +104,16 @@ def test_netlink_shows_the_device_under_fresco_and_qemu(libc, tmp_path):
                 net=True), "netlink")
 
 
+@pytest.mark.parametrize("libc", ["musl", "glibc"])
+def test_the_gateway_answers_pings_under_fresco_and_qemu(libc, tmp_path):
+    """tests/guest/icmp.c's raw and ping sockets, and a raw ping to the
+    user network's gateway (libslirp answers it)."""
+    need_kvm()
+    passed(fresco("run", guest_program(libc, "icmp"), "10.0.2.2"), "icmp")
+    passed(qemu(guest_program(libc, "icmp"), ["10.0.2.2"], tmp_path=tmp_path,
+                net=True), "icmp")
+
+
 def test_loopback_without_a_network():
     need_kvm()
     r = fresco("run", "--net", "none", guest_program("musl", "udp"))
@@ -555,6 +565,27 @@ def test_busybox_ip_shows_addresses_and_routes(busybox_cpio):
         ["192.0.2.7", "via", "10.0.2.2", "dev", "eth0", "src", "10.0.2.15"]]
     assert ip("route", "get", "10.0.2.15")[0][:4] == [
         "local", "10.0.2.15", "dev", "lo"]
+
+
+def test_busybox_ping(busybox_cpio):
+    """busybox ping (a raw ICMP socket): the gateway and this host answer,
+    an address nobody has does not."""
+    need_kvm()
+
+    def ping(host):
+        return subprocess.run([str(FRESCO), "run", busybox_cpio,
+                               "/bin/busybox", "ping", "-c", "2", "-i", "0.2",
+                               "-W", "1", host], capture_output=True,
+                              text=True, timeout=60)
+
+    for host in ("10.0.2.2", "127.0.0.1", "10.0.2.15"):
+        p = ping(host)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert f"64 bytes from {host}: seq=1" in p.stdout
+        assert "2 packets received, 0% packet loss" in p.stdout
+    p = ping("10.0.2.99")
+    assert p.returncode == 1
+    assert "0 packets received, 100% packet loss" in p.stdout
 
 
 def test_busybox_wget_finds_the_host_by_name(tmp_path):
