@@ -47,6 +47,7 @@ KERNEL_SRCS += kernel/net/tcp_sock.c
 KERNEL_SRCS += kernel/net/unix.c
 KERNEL_SRCS += kernel/net/netlink.c
 KERNEL_SRCS += kernel/net/icmp_sock.c
+KERNEL_SRCS += kernel/net/proc_net.c
 KERNEL_SRCS += kernel/net/dhcp.c
 KERNEL_SRCS += kernel/lib/string.c
 KERNEL_SRCS += kernel/lib/fmt.c

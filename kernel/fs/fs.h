@@ -121,8 +121,9 @@ struct file {
 	int flags; /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, ... */
 	int refs;
 	int host_fd; /* console files: the monitor's 1 or 2 */
-	char *text;  /* generated files: their text, one page */
+	char *text;  /* generated files: their text, in text_pages pages */
 	size_t text_len;
+	uint32_t text_pages;
 	char *path; /* as opened, for /proc/self/fd; may be NULL */
 };
 
@@ -235,6 +236,16 @@ int pipe_create(struct file **rd, struct file **wr);
 extern const struct file_ops proc_ops;
 void proc_populate(void);
 int proc_open(struct file *f);
+/* A generated file (name) whose text (gen) writes when it is opened
+ * (into as many pages as it fills, up to 256 KiB). */
+void proc_file(const char *name, proc_gen_fn gen);
+/* The text a generator writes: proc_add appends, cut short at (cap). */
+struct proc_text {
+	char *buf;
+	size_t cap, len;
+};
+__attribute__((format(printf, 2, 3))) void proc_add(struct proc_text *t,
+						    const char *fmt, ...);
 uint64_t pipe_bytes(const struct pipe *p); /* waiting to be read */
 uint64_t pipe_capacity(void);
 int pipe_readers(const struct pipe *p);

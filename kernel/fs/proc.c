@@ -1,19 +1,15 @@
 /* proc.c: /proc, as much of it as programs commonly read: meminfo,
- * cpuinfo, uptime, mounts, self/stat, self/maps, net/dev (and self/exe,
- * a link made by fs_populate). Each file is generated when it is opened, so a
- * reader sees one consistent snapshot. */
+ * cpuinfo, uptime, mounts, self/stat, self/maps (and self/exe, a link
+ * made by fs_populate); net/ has the network's (net/proc_net.c). Each file is
+ * generated when it is opened, so a reader sees one consistent snapshot. */
 #include "fs/fs.h"
 #include "arch/x86_64/x86.h"
 #include "net/net.h"
 #include <linux/stat.h>
 
-struct text {
-	char *buf;
-	size_t cap, len;
-};
+#define PROC_PAGES_MAX 64 /* 256 KiB: the most a generated file holds */
 
-__attribute__((format(printf, 2, 3))) static void add(struct text *t,
-						      const char *fmt, ...)
+void proc_add(struct proc_text *t, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -26,60 +22,36 @@ __attribute__((format(printf, 2, 3))) static void add(struct text *t,
 
 static size_t gen_meminfo(char *buf, size_t cap)
 {
-	struct text t = {buf, cap, 0};
+	struct proc_text t = {buf, cap, 0};
 	uint64_t total = phys_total_pages() * 4, free = phys_free_pages() * 4;
-	add(&t, "MemTotal:       %8lu kB\n", total);
-	add(&t, "MemFree:        %8lu kB\n", free);
-	add(&t, "MemAvailable:   %8lu kB\n", free);
-	add(&t, "Buffers:        %8lu kB\n", 0UL);
-	add(&t, "Cached:         %8lu kB\n", 0UL);
-	add(&t, "SwapTotal:      %8lu kB\n", 0UL);
-	add(&t, "SwapFree:       %8lu kB\n", 0UL);
+	proc_add(&t, "MemTotal:       %8lu kB\n", total);
+	proc_add(&t, "MemFree:        %8lu kB\n", free);
+	proc_add(&t, "MemAvailable:   %8lu kB\n", free);
+	proc_add(&t, "Buffers:        %8lu kB\n", 0UL);
+	proc_add(&t, "Cached:         %8lu kB\n", 0UL);
+	proc_add(&t, "SwapTotal:      %8lu kB\n", 0UL);
+	proc_add(&t, "SwapFree:       %8lu kB\n", 0UL);
 	return t.len;
 }
 
 static size_t gen_uptime(char *buf, size_t cap)
 {
-	struct text t = {buf, cap, 0};
+	struct proc_text t = {buf, cap, 0};
 	uint64_t cs = clock_monotonic_ns() / 10000000;
-	add(&t, "%lu.%02lu 0.00\n", cs / 100, cs % 100);
+	proc_add(&t, "%lu.%02lu 0.00\n", cs / 100, cs % 100);
 	return t.len;
 }
 
 static size_t gen_mounts(char *buf, size_t cap)
 {
-	struct text t = {buf, cap, 0};
-	add(&t, "ramfs / ramfs rw 0 0\n");
-	return t.len;
-}
-
-/* /proc/net/dev: Linux's layout; the loopback receives what it sends.
- * Reading it brings the device up, as a first socket does. */
-static size_t gen_net_dev(char *buf, size_t cap)
-{
-	struct text t = {buf, cap, 0};
-	netdev_start();
-	const char *row = "%6s: %7lu %7lu %4lu %4lu %4lu %5lu %10lu %9lu "
-			  "%8lu %7lu %4lu %4lu %4lu %5lu %7lu %10lu\n";
-	add(&t, "Inter-|   Receive                            "
-		"                    |  Transmit\n");
-	add(&t, " face |bytes    packets errs drop fifo frame compressed "
-		"multicast|bytes    packets errs drop fifo colls carrier "
-		"compressed\n");
-	add(&t, row, "lo", netif.lo_bytes, netif.lo_packets, 0UL,
-	    netif.lo_dropped, 0UL, 0UL, 0UL, 0UL, netif.lo_bytes,
-	    netif.lo_packets, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL);
-	if (netif.up)
-		add(&t, row, "eth0", netif.rx_bytes, netif.rx_frames,
-		    netif.rx_bad, netif.rx_dropped, 0UL, 0UL, 0UL, 0UL,
-		    netif.tx_bytes, netif.tx_frames, 0UL, 0UL, 0UL, 0UL, 0UL,
-		    0UL);
+	struct proc_text t = {buf, cap, 0};
+	proc_add(&t, "ramfs / ramfs rw 0 0\n");
 	return t.len;
 }
 
 static size_t gen_cpuinfo(char *buf, size_t cap)
 {
-	struct text t = {buf, cap, 0};
+	struct proc_text t = {buf, cap, 0};
 	uint32_t r[4], brand[13] = {0};
 	char vendor[13];
 
@@ -93,20 +65,20 @@ static size_t gen_cpuinfo(char *buf, size_t cap)
 		for (uint32_t leaf = 0; leaf < 3; leaf++)
 			cpuid(0x80000002 + leaf, 0, brand + 4 * leaf);
 	cpuid(1, 0, r);
-	add(&t, "processor\t: 0\nvendor_id\t: %s\n", vendor);
-	add(&t, "cpu family\t: %u\nmodel\t\t: %u\n",
-	    ((r[0] >> 8) & 0xf) + ((r[0] >> 20) & 0xff),
-	    ((r[0] >> 4) & 0xf) | ((r[0] >> 12) & 0xf0));
-	add(&t, "model name\t: %s\n", (char *)brand);
-	add(&t, "cpu MHz\t\t: %lu.%03lu\n", boot.tsc_khz / 1000,
-	    boot.tsc_khz % 1000);
-	add(&t, "cpu cores\t: 1\nsiblings\t: 1\n\n");
+	proc_add(&t, "processor\t: 0\nvendor_id\t: %s\n", vendor);
+	proc_add(&t, "cpu family\t: %u\nmodel\t\t: %u\n",
+		 ((r[0] >> 8) & 0xf) + ((r[0] >> 20) & 0xff),
+		 ((r[0] >> 4) & 0xf) | ((r[0] >> 12) & 0xf0));
+	proc_add(&t, "model name\t: %s\n", (char *)brand);
+	proc_add(&t, "cpu MHz\t\t: %lu.%03lu\n", boot.tsc_khz / 1000,
+		 boot.tsc_khz % 1000);
+	proc_add(&t, "cpu cores\t: 1\nsiblings\t: 1\n\n");
 	return t.len;
 }
 
 static size_t gen_self_stat(char *buf, size_t cap)
 {
-	struct text t = {buf, cap, 0};
+	struct proc_text t = {buf, cap, 0};
 	const char *base = strrchr(current->exe, '/');
 	char comm[16] = {0}; /* the kernel's 15-character command name */
 	base = base ? base + 1 : current->exe;
@@ -116,18 +88,19 @@ static size_t gen_self_stat(char *buf, size_t cap)
 		(unsigned long)(phys_total_pages() - phys_free_pages());
 	/* fields 1-52 of proc(5): pid, name, state, parent, group 1 and
 	 * session 1, the time since boot as user time, memory */
-	add(&t,
-	    "%d (%s) R %d 1 1 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 "
-	    "0 %lu %lu 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 "
-	    "0 0 0 0 0 0 0 0 0 0 0 0\n",
-	    current->pid, comm, current->parent ? current->parent->pid : 0,
-	    ticks, used * 4096, used);
+	proc_add(
+		&t,
+		"%d (%s) R %d 1 1 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 "
+		"0 %lu %lu 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 "
+		"0 0 0 0 0 0 0 0 0 0 0 0\n",
+		current->pid, comm, current->parent ? current->parent->pid : 0,
+		ticks, used * 4096, used);
 	return t.len;
 }
 
 static size_t gen_self_maps(char *buf, size_t cap)
 {
-	struct text t = {buf, cap, 0};
+	struct proc_text t = {buf, cap, 0};
 	vm_describe(&t.buf[0], cap, &t.len);
 	return t.len;
 }
@@ -144,25 +117,41 @@ static long proc_read(struct file *f, uint64_t ubuf, uint64_t len)
 	return (long)len;
 }
 
+static void text_free(struct file *f)
+{
+	for (uint32_t i = 0; f->text && i < f->text_pages; i++)
+		phys_free(virt_to_phys(f->text + (size_t)i * PAGE_SIZE));
+	f->text = NULL;
+}
+
 static void proc_release(struct file *f)
 {
-	if (f->text)
-		phys_free(virt_to_phys(f->text));
+	text_free(f);
 }
 
 const struct file_ops proc_ops = {.read = proc_read, .release = proc_release};
 
+/* Generate the text into a page, or into twice as many pages as long
+ * as it fills them (a table of a thousand connections), up to
+ * PROC_PAGES_MAX. */
 int proc_open(struct file *f)
 {
-	uint64_t pa = phys_alloc();
-	if (!pa)
-		return -ENOMEM;
-	f->text = phys_to_virt(pa);
-	f->text_len = f->inode->u.gen(f->text, PAGE_SIZE);
-	return 0;
+	for (uint32_t pages = 1;; pages *= 2) {
+		uint64_t pa =
+			pages == 1 ? phys_alloc() : phys_alloc_contig(pages);
+		if (!pa)
+			return f->text ? 0 : -ENOMEM; /* the shorter text */
+		text_free(f);
+		size_t cap = (size_t)pages * PAGE_SIZE;
+		f->text = phys_to_virt(pa);
+		f->text_pages = pages;
+		f->text_len = f->inode->u.gen(f->text, cap);
+		if (f->text_len + 1 < cap || pages == PROC_PAGES_MAX)
+			return 0;
+	}
 }
 
-static void proc_file(const char *name, proc_gen_fn gen)
+void proc_file(const char *name, proc_gen_fn gen)
 {
 	struct walk w;
 	if (path_walk(fs_root, name, WALK_PARENT, &w) < 0)
@@ -186,5 +175,5 @@ void proc_populate(void)
 	proc_file("/proc/self/stat", gen_self_stat);
 	proc_file("/proc/self/maps", gen_self_maps);
 	if (fs_mkdir_p("/proc/net") == 0)
-		proc_file("/proc/net/dev", gen_net_dev);
+		net_proc_populate();
 }

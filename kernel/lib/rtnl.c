@@ -16,7 +16,6 @@
 #define IFF_LOOPBACK_FLAG 0x8
 #define IFF_BROADCAST_FLAG 0x2
 #define MSG_MAX 1024	   /* the longest message built: a link's */
-#define ROUTES_MAX 64	   /* routes a view can make: 5 a link, and one */
 #define LIFE_FOREVER (~0u) /* struct ifa_cacheinfo: a permanent address */
 #define DUMPED 1	   /* a handler's answer: a dump, never acknowledged */
 
@@ -33,12 +32,6 @@ struct batch {
 	void *ctx;
 	int err;
 	uint32_t portid, seq;
-};
-
-struct route {
-	uint8_t table, type, scope, proto, dst_len;
-	uint32_t dst, gw, src; /* network order */
-	int oif;
 };
 
 static void flush(struct batch *b)
@@ -259,7 +252,7 @@ static int get_addr(struct batch *b, const struct rtnl_view *v,
 
 /* ---- routes ---- */
 
-static int before(const struct route *a, const struct route *b)
+static int before(const struct rtnl_route *a, const struct rtnl_route *b)
 {
 	if (a->table != b->table)
 		return a->table < b->table; /* main (254) before local */
@@ -267,29 +260,27 @@ static int before(const struct route *a, const struct route *b)
 	return x != y ? x < y : a->dst_len < b->dst_len;
 }
 
-/* The routes (v) makes, as Linux makes them for its addresses and a
- * default route, in the order it dumps them: their number. */
-static int make_routes(const struct rtnl_view *v, struct route *r)
+int rtnl_routes(const struct rtnl_view *v, struct rtnl_route *r)
 {
 	int n = 0, gw_oif = 0;
-	for (int i = 0; i < v->nlinks && n + 5 < ROUTES_MAX; i++) {
+	for (int i = 0; i < v->nlinks && n + 5 < RTNL_ROUTES_MAX; i++) {
 		const struct rtnl_link *l = &v->links[i];
 		if (l->prefix < 0)
 			continue;
 		uint32_t mask = mask_of(l->prefix), net = l->ip & mask;
 		int lo = !!(l->flags & IFF_LOOPBACK_FLAG);
-		struct route local = {RT_TABLE_LOCAL,
-				      RTN_LOCAL,
-				      RT_SCOPE_HOST,
-				      RTPROT_KERNEL,
-				      32,
-				      l->ip,
-				      0,
-				      l->ip,
-				      l->index};
+		struct rtnl_route local = {RT_TABLE_LOCAL,
+					   RTN_LOCAL,
+					   RT_SCOPE_HOST,
+					   RTPROT_KERNEL,
+					   32,
+					   l->ip,
+					   0,
+					   l->ip,
+					   l->index};
 		r[n++] = local;
 		if (l->prefix < 32) {
-			struct route subnet = local;
+			struct rtnl_route subnet = local;
 			subnet.dst = net;
 			subnet.dst_len = (uint8_t)l->prefix;
 			if (!lo) {
@@ -300,7 +291,7 @@ static int make_routes(const struct rtnl_view *v, struct route *r)
 			r[n++] = subnet;
 		}
 		if (l->prefix < 31) {
-			struct route brd = local;
+			struct rtnl_route brd = local;
 			brd.type = RTN_BROADCAST;
 			brd.scope = RT_SCOPE_LINK;
 			brd.dst = net | ~mask;
@@ -310,7 +301,7 @@ static int make_routes(const struct rtnl_view *v, struct route *r)
 			gw_oif = l->index;
 	}
 	if (gw_oif) {
-		struct route def = {
+		struct rtnl_route def = {
 			RT_TABLE_MAIN, RTN_UNICAST, RT_SCOPE_UNIVERSE,
 			v->gw_proto,   0,	    0,
 			v->gw,	       0,	    gw_oif};
@@ -318,7 +309,7 @@ static int make_routes(const struct rtnl_view *v, struct route *r)
 	}
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0 && before(&r[j], &r[j - 1]); j--) {
-			struct route t = r[j];
+			struct rtnl_route t = r[j];
 			r[j] = r[j - 1];
 			r[j - 1] = t;
 		}
@@ -326,7 +317,7 @@ static int make_routes(const struct rtnl_view *v, struct route *r)
 }
 
 static void route_msg(struct msg *m, const struct batch *b,
-		      const struct route *r, uint16_t flags)
+		      const struct rtnl_route *r, uint16_t flags)
 {
 	struct rtmsg *rt = start(m, b, RTM_NEWROUTE, flags, sizeof(*rt));
 	rt->rtm_family = AF_INET_NR;
@@ -346,7 +337,7 @@ static void route_msg(struct msg *m, const struct batch *b,
 	finish(m);
 }
 
-static int covers(const struct route *r, uint32_t dst)
+static int covers(const struct rtnl_route *r, uint32_t dst)
 {
 	return (dst & mask_of(r->dst_len)) == r->dst;
 }
@@ -356,7 +347,7 @@ static int covers(const struct route *r, uint32_t dst)
 static int lookup(struct batch *b, const struct rtnl_view *v,
 		  const struct nlmsghdr *h)
 {
-	struct route r[ROUTES_MAX], *best = NULL;
+	struct rtnl_route r[RTNL_ROUTES_MAX], *best = NULL;
 	struct rtmsg rtm;
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(rtm)))
 		return -EINVAL;
@@ -370,7 +361,7 @@ static int lookup(struct batch *b, const struct rtnl_view *v,
 		return -EINVAL;
 	if (a)
 		memcpy(&dst, a, sizeof(dst));
-	int n = make_routes(v, r);
+	int n = rtnl_routes(v, r);
 	for (int i = 0; i < n; i++) {
 		if (!covers(&r[i], dst))
 			continue;
@@ -383,7 +374,7 @@ static int lookup(struct batch *b, const struct rtnl_view *v,
 	}
 	if (!best)
 		return -ENETUNREACH;
-	struct route got = *best;
+	struct rtnl_route got = *best;
 	if (got.table == RT_TABLE_LOCAL && got.type == RTN_LOCAL) {
 		for (int i = 0; i < v->nlinks; i++)
 			if (v->links[i].flags & IFF_LOOPBACK_FLAG)
@@ -414,11 +405,39 @@ static int get_route(struct batch *b, const struct rtnl_view *v,
 {
 	if (!(h->nlmsg_flags & NLM_F_DUMP))
 		return lookup(b, v, h);
-	struct route r[ROUTES_MAX];
+	struct rtnl_route r[RTNL_ROUTES_MAX];
 	struct msg m;
-	int n = family == AF_INET6_NR ? 0 : make_routes(v, r);
+	int n = family == AF_INET6_NR ? 0 : rtnl_routes(v, r);
 	for (int i = 0; i < n; i++) {
 		route_msg(&m, b, &r[i], NLM_F_MULTI);
+		add(b, &m);
+	}
+	return DUMPED;
+}
+
+/* ---- neighbours ---- */
+
+static int get_neigh(struct batch *b, const struct rtnl_view *v,
+		     const struct nlmsghdr *h, uint8_t family)
+{
+	if (!(h->nlmsg_flags & NLM_F_DUMP))
+		return -EOPNOTSUPP;
+	struct msg m;
+	for (int i = 0; (family == 0 || family == AF_INET_NR) && i < v->nneighs;
+	     i++) {
+		const struct rtnl_neigh *n = &v->neighs[i];
+		struct ndmsg *nd =
+			start(&m, b, RTM_NEWNEIGH, NLM_F_MULTI, sizeof(*nd));
+		nd->ndm_family = AF_INET_NR;
+		nd->ndm_ifindex = n->index;
+		nd->ndm_state = NUD_REACHABLE;
+		nd->ndm_type = RTN_UNICAST;
+		attr_u32(&m, NDA_DST, n->ip);
+		attr(&m, NDA_LLADDR, n->mac, 6);
+		attr_u32(&m, NDA_PROBES, 0);
+		struct nda_cacheinfo ci = {0};
+		attr(&m, NDA_CACHEINFO, &ci, sizeof(ci));
+		finish(&m);
 		add(b, &m);
 	}
 	return DUMPED;
@@ -476,6 +495,8 @@ static int answer_one(struct batch *b, const struct rtnl_view *v,
 		return get_addr(b, v, h, family);
 	case RTM_GETROUTE:
 		return get_route(b, v, h, family);
+	case RTM_GETNEIGH:
+		return get_neigh(b, v, h, family);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -4,8 +4,9 @@
  * network, as Linux's rtnetlink does: links (RTM_GETLINK, dump or one
  * by index or name), IPv4 addresses (RTM_GETADDR dump), routes
  * (RTM_GETROUTE dump of the main and local tables, or the route to one
- * address). That is what getifaddrs, if_nameindex, `ip link`, `ip addr`,
- * `ip route` and `ip route get` use. Nothing can be changed through it:
+ * address), the ARP cache (RTM_GETNEIGH dump). That is what getifaddrs,
+ * if_nameindex, `ip link`, `ip addr`, `ip route`, `ip route get` and
+ * `ip neigh` use. Nothing can be changed through it:
  * RTM_NEW*, RTM_DEL*, RTM_SET* and other message types get EOPNOTSUPP.
  *
  * A request datagram holds one or more messages, each taken as Linux's
@@ -44,12 +45,34 @@ struct rtnl_link {
 	uint8_t scope; /* the address's: RT_SCOPE_HOST or _UNIVERSE */
 };
 
+/* A neighbour the ARP cache knows. */
+struct rtnl_neigh {
+	uint32_t ip; /* network order */
+	uint8_t mac[6];
+	int index; /* its link's */
+};
+
 struct rtnl_view {
 	const struct rtnl_link *links;
 	int nlinks;
 	uint32_t gw;	  /* the default route's gateway; 0: none */
 	uint8_t gw_proto; /* who made it: RTPROT_BOOT, RTPROT_DHCP */
+	const struct rtnl_neigh *neighs;
+	int nneighs;
 };
+
+/* A route (v) makes, as Linux makes them for the addresses and the
+ * default route. Addresses in network order. */
+struct rtnl_route {
+	uint8_t table, type, scope, proto, dst_len;
+	uint32_t dst, gw, src;
+	int oif;
+};
+#define RTNL_ROUTES_MAX 64 /* 5 a link, and a default route */
+
+/* The routes of (v) into (r) in the order Linux dumps them (the main
+ * table, then the local one; by destination): their number. */
+int rtnl_routes(const struct rtnl_view *v, struct rtnl_route *r);
 
 /* Options of the asking socket. */
 #define RTNL_CAP_ACK 1 /* NETLINK_CAP_ACK: errors echo the header only */

@@ -7,7 +7,6 @@
 #include "fresco/queue.h"
 #include <linux/stat.h>
 
-#define ARP_ENTRIES 32
 #define ARP_PENDING 256
 #define ARP_RETRY_NS 1000000000ULL
 #define ARP_GIVE_UP_NS 3000000000ULL
@@ -170,6 +169,19 @@ static struct arp_entry *arp_find(uint32_t ip)
 		if (arp_table[i].ip == ip && arp_table[i].expires > now)
 			return &arp_table[i];
 	return NULL;
+}
+
+int arp_neighbours(struct rtnl_neigh *out)
+{
+	uint64_t now = clock_monotonic_ns();
+	int n = 0;
+	for (int i = 0; i < ARP_ENTRIES; i++)
+		if (arp_table[i].expires > now) {
+			out[n].ip = arp_table[i].ip;
+			memcpy(out[n].mac, arp_table[i].mac, 6);
+			out[n++].index = 2;
+		}
+	return n;
 }
 
 static void arp_request(uint32_t ip)

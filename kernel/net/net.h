@@ -11,6 +11,7 @@
 
 #include "kernel.h"
 #include "lib/inet.h"
+#include "lib/rtnl.h"
 
 struct netif {
 	int up;		/* a device is attached */
@@ -73,6 +74,14 @@ uint32_t ip_source_for(uint32_t dst);
 /* The largest IPv4 packet to (dst) in one frame: the link's MTU (1500
  * over loopback). */
 size_t ip_mtu_for(uint32_t dst);
+
+/* The ARP cache's live entries, ARP_ENTRIES at most, into (out):
+ * their number. */
+#define ARP_ENTRIES 32
+int arp_neighbours(struct rtnl_neigh *out);
+
+/* /proc/net's files (proc_net.c): dev, route, arp, tcp, udp, raw. */
+void net_proc_populate(void);
 
 /* The program ended: let its connections deliver what they hold. */
 void net_exit(void);

@@ -467,8 +467,10 @@ void if_view(struct rtnl_link links[IF_MAX], struct rtnl_view *v)
 	int n = 0;
 	for (int i = 1; i <= IF_MAX; i++)
 		n += if_link(i, &links[n]);
-	*v = (struct rtnl_view){links, n, netif.configured ? netif.gw : 0,
-				RTPROT_BOOT};
+	static struct rtnl_neigh neighs[ARP_ENTRIES];
+	*v = (struct rtnl_view){
+		links,	     n,	     netif.configured ? netif.gw : 0,
+		RTPROT_BOOT, neighs, arp_neighbours(neighs)};
 }
 
 static const char *if_name(int index)

@@ -37,6 +37,7 @@ static int check(void *ctx, const void *d, size_t len)
 			: h->nlmsg_type == RTM_NEWADDR
 				? sizeof(struct ifaddrmsg)
 			: h->nlmsg_type == RTM_NEWROUTE ? sizeof(struct rtmsg)
+			: h->nlmsg_type == RTM_NEWNEIGH ? sizeof(struct ndmsg)
 							: 0;
 		if (!fixed)
 			continue;
@@ -80,7 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 .ip = 0x0f02000a,
 		 .ip_brd = 0xff02000a},
 	};
-	struct rtnl_view v = {links, 2, (data[0] & 2) ? 0x0202000a : 0, 3};
+	static const struct rtnl_neigh gw = {0x0202000a, {2, 0, 0, 0, 0, 2}, 2};
+	struct rtnl_view v = {links, 2,	  (data[0] & 2) ? 0x0202000a : 0,
+			      3,     &gw, 1};
 	memcpy(req.b, data + 1, size - 1);
 	taken = 0;
 	room = data[0] >> 4 == 15 ? -1 : data[0] >> 4;

@@ -184,6 +184,40 @@ static void many_at_once(void)
 	close(a);
 }
 
+/* /proc/net/udp lists each bound socket, however many: more than a
+ * page of lines. */
+static void proc_net_udp(void)
+{
+	enum { N = 64 };
+	int fd[N], listed = 0;
+	unsigned port[N];
+	for (int i = 0; i < N; i++) {
+		struct sockaddr_in a = guest_addr("127.0.0.1", 0);
+		socklen_t len = sizeof(a);
+		fd[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		bind(fd[i], (struct sockaddr *)&a, sizeof(a));
+		getsockname(fd[i], (struct sockaddr *)&a, &len);
+		port[i] = ntohs(a.sin_port);
+	}
+	FILE *f = fopen("/proc/net/udp", "r");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned addr, p;
+		if (sscanf(line, "%*d: %8X:%4X", &addr, &p) != 2 ||
+		    addr != htonl(INADDR_LOOPBACK))
+			continue;
+		for (int i = 0; i < N; i++)
+			listed += port[i] == p;
+	}
+	CHECK(f && listed == N,
+	      "/proc/net/udp lists our %d sockets on 127.0.0.1 (%d)", N,
+	      listed);
+	if (f)
+		fclose(f);
+	for (int i = 0; i < N; i++)
+		close(fd[i]);
+}
+
 /* Options at the IP level: what is set is read back, and bad values are
  * refused. */
 static void ip_options(void)
@@ -699,6 +733,7 @@ int main(int argc, char **argv)
 		return serve(atoi(argv[2]), atoi(argv[3]));
 	loopback();
 	many_at_once();
+	proc_net_udp();
 	ip_options();
 	refused();
 	error_queue();

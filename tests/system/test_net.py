@@ -588,6 +588,35 @@ def test_busybox_ping(busybox_cpio):
     assert "0 packets received, 100% packet loss" in p.stdout
 
 
+def test_busybox_route_arp_netstat_and_ip_neigh(busybox_cpio):
+    """The tools that read /proc/net (route, arp, netstat) and ask for
+    neighbours (ip neigh) see the routes, the gateway's ARP entry after a
+    ping, and a listening nc."""
+    need_kvm()
+    script = ("/bin/busybox ping -c 1 10.0.2.2 >/dev/null; "
+              "/bin/busybox nc -l -p 8080 & /bin/busybox sleep 0.2; "
+              "for c in 'route -n' 'arp -n' 'netstat -tuln' 'ip neigh'; do "
+              "echo \"== $c\"; /bin/busybox $c; done; kill %1")
+    p = subprocess.run([str(FRESCO), "run", busybox_cpio, "/bin/busybox",
+                        "sh", "-c", script], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0 and p.stderr == "", p.stdout + p.stderr
+    out = {}
+    for block in p.stdout.split("== ")[1:]:
+        name, *lines = block.splitlines()
+        out[name] = [line.split() for line in lines]
+    assert out["route -n"][2:] == [
+        ["0.0.0.0", "10.0.2.2", "0.0.0.0", "UG", "0", "0", "0", "eth0"],
+        ["10.0.2.0", "0.0.0.0", "255.255.255.0", "U", "0", "0", "0", "eth0"]]
+    assert out["arp -n"] == [["?", "(10.0.2.2)", "at", "52:55:0a:00:02:02",
+                              "[ether]", "on", "eth0"]]
+    assert ["tcp", "0", "0", "0.0.0.0:8080", "0.0.0.0:*", "LISTEN"] in \
+        out["netstat -tuln"]
+    assert out["ip neigh"][0][:5] == ["10.0.2.2", "dev", "eth0", "lladdr",
+                                      "52:55:0a:00:02:02"]
+    assert out["ip neigh"][0][-1] == "REACHABLE"
+
+
 def test_busybox_wget_finds_the_host_by_name(tmp_path):
     """busybox (glibc, static) looks the name up with getaddrinfo, in the
     image's own /etc/hosts: glibc's lookup first sets itself up once
