@@ -234,6 +234,7 @@ $(B)/uapi:
 	$(Q)mkdir -p $@ && ln -sfn /usr/include/linux $@/linux && \
 		ln -sfn /usr/include/asm-generic $@/asm-generic && \
 		ln -sfn /usr/include/x86_64-linux-gnu/asm $@/asm
+$(B)/tests/guest/musl/icmp $(B)/tests/guest/glibc/icmp: tests/common/inet_csum.h
 $(B)/tests/guest/musl/netlink: GUEST_CFLAGS += -isystem $(B)/uapi
 $(B)/tests/guest/musl/netlink: | $(B)/uapi
 $(B)/tests/guest/musl/%: tests/guest/%.c tests/guest/guest.h
@@ -250,7 +251,7 @@ unit: $(UNIT_BINS)
 
 guest: $(GUEST_BINS) $(TEST_TOOLS)
 
-$(B)/tests/netimpair: tests/tools/netimpair.c
+$(B)/tests/netimpair: tests/tools/netimpair.c tests/common/inet_csum.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -o $@ $< \

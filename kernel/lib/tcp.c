@@ -1736,6 +1736,26 @@ int tcp_icmp_error(struct tcp_cb *cb, uint32_t seq, int err)
 	return 1;
 }
 
+int tcp_mtu_reduced(struct tcp_cb *cb, uint32_t seq, uint32_t mss, uint64_t now)
+{
+	if (tcp_seq_lt(seq, cb->snd_una) || !tcp_seq_lt(seq, cb->snd_nxt) ||
+	    cb->state < TCP_ESTABLISHED || mss >= cb->mss)
+		return 0;
+	cb->mss = (uint16_t)(mss < TCP_MSS_MIN ? TCP_MSS_MIN : mss);
+	/* Linux's tcp_simple_retransmit: the segments in flight were too
+	 * big for the path and dropped, not lost to congestion; they go
+	 * again now, cut to the new size, the window as it was */
+	cb->undo_ok = 0;
+	cb->rtt_timing = 0;
+	cb->nrtx = 0;
+	cb->rack_at = 0;
+	cb->snd_nxt = cb->snd_una;
+	tcp_output(cb, now);
+	if (!cb->rexmit_at)
+		arm_rexmit(cb, now);
+	return 1;
+}
+
 /* ---- time ---- */
 
 uint64_t tcp_next_timer(const struct tcp_cb *cb)

@@ -338,6 +338,15 @@ void tcp_abort(struct tcp_cb *cb);
  * instead of ETIMEDOUT if it times out. Ignored unless (seq) is one we
  * sent and the peer has not acknowledged (1 if taken). */
 int tcp_icmp_error(struct tcp_cb *cb, uint32_t seq, int err);
+/* An ICMP fragmentation needed about our segment with sequence number
+ * (seq): the path takes segments of (mss) bytes with their options at
+ * most. The connection sends no more than that from now on, and sends
+ * again at once what is in flight, its window as it was (Linux's
+ * tcp_simple_retransmit). Ignored unless (seq) is in flight and (mss)
+ * is smaller than the one in use (1 if taken). */
+#define TCP_MSS_MIN 512 /* what PMTU_MIN's 552 bytes leave */
+int tcp_mtu_reduced(struct tcp_cb *cb, uint32_t seq, uint32_t mss,
+		    uint64_t now);
 /* Time passed: retransmit, ACK, leave TIME_WAIT, probe. */
 void tcp_timer(struct tcp_cb *cb, uint64_t now);
 /* The earliest time tcp_timer has work; UINT64_MAX for none. */

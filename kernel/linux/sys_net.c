@@ -758,6 +758,7 @@ static long recv_error(struct sock *s, uint64_t umsg, struct msghdr_abi *m,
 		.ee_origin = SO_EE_ORIGIN_ICMP,
 		.ee_type = e->type,
 		.ee_code = e->code,
+		.ee_info = e->info,
 		.offender = {AF_INET, 0, e->offender, {0}},
 	};
 	kfree(e, sock_err_size(e));

@@ -85,8 +85,8 @@ void icmp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	}
 }
 
-void icmp_sock_error(const uint8_t *orig, size_t len, int err, int hard,
-		     uint8_t type, uint8_t code, uint32_t offender)
+void icmp_sock_error(const uint8_t *orig, size_t len,
+		     const struct icmp_report *r)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	size_t hl = (size_t)(ip->vihl & 15) * 4;
@@ -100,11 +100,10 @@ void icmp_sock_error(const uint8_t *orig, size_t len, int err, int hard,
 		if (s->proto == IP_PROTO_ICMP && s->type != SOCK_RAW_NR &&
 		    s->bound && s->lport == h->id)
 			break;
-	if (!s || (!s->recverr && !(hard && s->connected)))
+	if (!s || (!s->recverr && !(r->hard && s->connected)))
 		return;
 	if (s->recverr)
-		sock_err_put(s, ip->dst, 0, (const uint8_t *)h, len - hl, err,
-			     type, code, offender);
-	s->error = err;
+		sock_err_put(s, ip->dst, 0, (const uint8_t *)h, len - hl, r);
+	s->error = r->err;
 	sock_changed(s);
 }

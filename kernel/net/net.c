@@ -14,7 +14,12 @@
 #define IP_MTU 1500
 #define LOOPBACK 0x0000007fu /* 127.0.0.0/8, network order, low byte */
 #define ICMP_UNREACH 3
+#define ICMP_FRAG_NEEDED 4 /* an unreachable's code */
 #define ICMP_TIME_EXCEEDED 11
+#define PMTU_ENTRIES 16
+#define PMTU_EXPIRES_NS (600 * 1000000000ULL) /* Linux's mtu_expires */
+#define PMTU_MIN 552			      /* and its min_pmtu */
+#define IP_MTU_MIN 68			      /* RFC 791 */
 
 struct netif netif;
 
@@ -286,11 +291,6 @@ int ip_is_local(uint32_t dst)
 	       (netif.configured && dst == netif.ip);
 }
 
-size_t ip_mtu_for(uint32_t dst)
-{
-	return ip_is_local(dst) || !netif.mtu ? IP_MTU : netif.mtu;
-}
-
 uint32_t ip_source_for(uint32_t dst)
 {
 	if ((dst & 0xff) == LOOPBACK)
@@ -479,36 +479,105 @@ static const struct {
 	{EHOSTUNREACH, 1},
 };
 
-/* An ICMP error (type, code) from (offender) about the packet of ours
- * that (orig) starts (its IPv4 header and at least 8 bytes after it):
- * to the socket that sent it, as errno (err), (hard) or not. */
-static void report_error(const uint8_t *orig, size_t len, int err, int hard,
-			 uint8_t type, uint8_t code, uint32_t offender)
+/* An ICMP error (r) about the packet of ours that (orig) starts (its
+ * IPv4 header and at least 8 bytes after it): to the socket that sent
+ * it. */
+static void report_error(const uint8_t *orig, size_t len,
+			 const struct icmp_report *r)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	if (len < sizeof(*ip))
 		return;
 	if (ip->proto == IP_PROTO_UDP)
-		udp_icmp_error(orig, len, err, hard, type, code, offender);
+		udp_icmp_error(orig, len, r);
 	else if (ip->proto == IP_PROTO_ICMP)
-		icmp_sock_error(orig, len, err, hard, type, code, offender);
+		icmp_sock_error(orig, len, r);
 	else if (ip->proto == IP_PROTO_TCP)
-		tcp_sock_icmp_error(orig, len, err);
+		tcp_sock_icmp_error(orig, len, r->err);
+}
+
+/* ---- path MTU discovery (RFC 1191) ---- */
+
+static struct {
+	uint32_t dst, mtu;
+	uint64_t expires;
+} pmtu[PMTU_ENTRIES];
+
+/* What a router said (dst)'s path takes, if it said so lately; 0 if
+ * not. */
+static uint32_t pmtu_of(uint32_t dst)
+{
+	uint64_t now = clock_monotonic_ns();
+	for (int i = 0; i < PMTU_ENTRIES; i++)
+		if (pmtu[i].dst == dst && pmtu[i].expires > now)
+			return pmtu[i].mtu;
+	return 0;
+}
+
+static void pmtu_learn(uint32_t dst, uint32_t mtu)
+{
+	uint64_t now = clock_monotonic_ns();
+	int slot = 0;
+	for (int i = 0; i < PMTU_ENTRIES; i++) {
+		if (pmtu[i].dst == dst || pmtu[i].expires <= now) {
+			slot = i;
+			break;
+		}
+		if (pmtu[i].expires < pmtu[slot].expires)
+			slot = i; /* else the one that ends soonest */
+	}
+	pmtu[slot].dst = dst;
+	pmtu[slot].mtu = mtu;
+	pmtu[slot].expires = now + PMTU_EXPIRES_NS;
+}
+
+size_t ip_mtu_for(uint32_t dst)
+{
+	if (ip_is_local(dst))
+		return IP_MTU;
+	uint32_t link = netif.mtu ? netif.mtu : IP_MTU, path = pmtu_of(dst);
+	return path && path < link ? path : link;
+}
+
+/* Fragmentation needed (an ICMP destination unreachable, code 4) about
+ * (orig): a router on the way takes packets of (mtu) bytes at most.
+ * Learnt for the destination, as Linux does, for PMTU_EXPIRES_NS: its
+ * connections send smaller segments at once; a UDP or ping socket hears
+ * EMSGSIZE, the error queue telling the MTU. News of a larger MTU, or
+ * of an MTU below what IPv4 requires (old routers say 0), is not
+ * taken. */
+static void frag_needed(const uint8_t *orig, size_t len, uint32_t mtu,
+			uint32_t offender)
+{
+	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
+	if (len < sizeof(*ip) || mtu < IP_MTU_MIN || mtu >= ip_mtu_for(ip->dst))
+		return;
+	if (mtu < PMTU_MIN)
+		mtu = PMTU_MIN;
+	pmtu_learn(ip->dst, mtu);
+	struct icmp_report r = {EMSGSIZE,	  1,	    ICMP_UNREACH,
+				ICMP_FRAG_NEEDED, offender, mtu};
+	if (ip->proto == IP_PROTO_TCP)
+		tcp_sock_mtu_reduced(orig, len, mtu);
+	else
+		report_error(orig, len, &r);
 }
 
 /* An error about a packet of ours: its header and first bytes follow
  * the ICMP header. Destination unreachable and time exceeded (what
  * traceroute hears) go to the sending socket: a connect fails at once
- * ("No route to host" rather than a timeout two minutes later); path MTU
- * (unreachable, code 4) is not acted on: every frame is DF-sized. */
+ * ("No route to host" rather than a timeout two minutes later). */
 static void icmp_error(const struct ip_hdr *from, const uint8_t *p, size_t len)
 {
 	const struct icmp_hdr *h = (const struct icmp_hdr *)p;
-	if (h->type == ICMP_UNREACH && h->code != 4)
+	struct icmp_report r = {EHOSTUNREACH, 0,	 h->type,
+				h->code,      from->src, 0};
+	if (h->type == ICMP_UNREACH && h->code == ICMP_FRAG_NEEDED)
+		frag_needed(p + 8, len - 8, net16(h->seq), from->src);
+	else if (h->type == ICMP_UNREACH)
 		unreachable_error(p + 8, len - 8, h->code, from->src);
 	else if (h->type == ICMP_TIME_EXCEEDED)
-		report_error(p + 8, len - 8, EHOSTUNREACH, 0, h->type, h->code,
-			     from->src);
+		report_error(p + 8, len - 8, &r);
 }
 
 /* Destination unreachable (code), said by (offender), for the packet of
@@ -516,9 +585,12 @@ static void icmp_error(const struct ip_hdr *from, const uint8_t *p, size_t len)
 static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code,
 			      uint32_t offender)
 {
-	if (code < 16)
-		report_error(orig, len, unreach[code].err, unreach[code].hard,
-			     ICMP_UNREACH, code, offender);
+	if (code >= 16)
+		return;
+	struct icmp_report r = {unreach[code].err, unreach[code].hard,
+				ICMP_UNREACH,	   code,
+				offender,	   0};
+	report_error(orig, len, &r);
 }
 
 static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)

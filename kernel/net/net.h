@@ -118,13 +118,19 @@ void netdev_wait(uint64_t deadline);
 void icmp_unreachable(const struct ip_hdr *ip, uint8_t code);
 #define ICMP_ERRORS_PER_SEC 1000
 #define ICMP_PORT_UNREACHABLE 3
-/* An ICMP error (type, code, from offender) came about a datagram this
- * host sent, whose header and first bytes are (orig, len): the socket
- * that sent it learns (errno (err)) if it is to (a connected one, for a
- * (hard) error; any, with IP_RECVERR, which also queues it for
- * recvmsg(MSG_ERRQUEUE)). */
-void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard,
-		    uint8_t type, uint8_t code, uint32_t offender);
+/* An ICMP error (r) came about a datagram this host sent, whose header
+ * and first bytes are (orig, len): the socket that sent it learns
+ * (errno r->err) if it is to (a connected one, for a hard error; any,
+ * with IP_RECVERR, which also queues it for recvmsg(MSG_ERRQUEUE)). */
+struct icmp_report {
+	int err;  /* errno */
+	int hard; /* ends what it is about (a connected socket) */
+	uint8_t type, code;
+	uint32_t offender; /* who sent the ICMP (network order) */
+	uint32_t info;	   /* fragmentation needed: the next hop's MTU */
+};
+void udp_icmp_error(const uint8_t *orig, size_t len,
+		    const struct icmp_report *r);
 void udp_input(const struct ip_hdr *ip, const uint8_t *payload, size_t len,
 	       int csum_ok);
 

@@ -199,8 +199,7 @@ size_t sock_err_size(const struct sock_err *e)
 }
 
 void sock_err_put(struct sock *s, uint32_t dst, uint16_t dport,
-		  const uint8_t *payload, size_t n, int err, uint8_t type,
-		  uint8_t code, uint32_t offender)
+		  const uint8_t *payload, size_t n, const struct icmp_report *r)
 {
 	if (n > SOCK_ERR_QUOTE)
 		n = SOCK_ERR_QUOTE;
@@ -208,8 +207,14 @@ void sock_err_put(struct sock *s, uint32_t dst, uint16_t dport,
 		s->nerrq < SOCK_ERRQ_MAX ? kmalloc(sizeof(*e) + n) : NULL;
 	if (!e)
 		return; /* as a full receive buffer drops it */
-	*e = (struct sock_err){NULL,	 err, type,  code,
-			       offender, dst, dport, (uint16_t)n};
+	*e = (struct sock_err){.err = r->err,
+			       .type = r->type,
+			       .code = r->code,
+			       .offender = r->offender,
+			       .info = r->info,
+			       .dst = dst,
+			       .dport = dport,
+			       .len = (uint16_t)n};
 	memcpy(e->data, payload, n);
 	QUEUE_APPEND(s->errq, s->errq_tail, e, next);
 	s->nerrq++;
@@ -234,8 +239,8 @@ void sock_err_clear(struct sock *s)
 	}
 }
 
-void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard,
-		    uint8_t type, uint8_t code, uint32_t offender)
+void udp_icmp_error(const uint8_t *orig, size_t len,
+		    const struct icmp_report *r)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	size_t hl = (size_t)(ip->vihl & 15) * 4;
@@ -245,7 +250,7 @@ void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard,
 	struct sock *s = udp_lookup(ip->src, u->sport, ip->dst, u->dport);
 	/* as Linux: a connected socket hears of hard errors, one that asked
 	 * (IP_RECVERR) of all, and keeps them in its error queue */
-	if (!s || (!s->recverr && !(hard && s->connected)))
+	if (!s || (!s->recverr && !(r->hard && s->connected)))
 		return;
 	if (s->recverr) {
 		/* the payload as far as the ICMP quotes it (ip_icmp_error) */
@@ -253,9 +258,9 @@ void udp_icmp_error(const uint8_t *orig, size_t len, int err, int hard,
 		if (ulen >= sizeof(*u) && ulen - sizeof(*u) < n)
 			n = ulen - sizeof(*u);
 		sock_err_put(s, ip->dst, u->dport, (const uint8_t *)(u + 1), n,
-			     err, type, code, offender);
+			     r);
 	}
-	s->error = err;
+	s->error = r->err;
 	sock_changed(s);
 }
 

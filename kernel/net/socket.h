@@ -25,6 +25,7 @@ struct sock_err {
 	int err;
 	uint8_t type, code;
 	uint32_t offender; /* who sent the ICMP (network order) */
+	uint32_t info;	   /* fragmentation needed: the next hop's MTU */
 	uint32_t dst;	   /* where the datagram was going */
 	uint16_t dport;	   /* network order */
 	uint16_t len;	   /* of its payload, quoted */
@@ -110,13 +111,12 @@ struct sock_err *sock_err_take(struct sock *s);
 size_t sock_err_size(const struct sock_err *e);
 /* Drop every error of (s)'s queue. */
 void sock_err_clear(struct sock *s);
-/* Queue an error for recvmsg(MSG_ERRQUEUE): errno (err) from ICMP
- * (type, code) sent by (offender) about what went to (dst, dport), of
- * whose payload (payload, n) is quoted (kept up to SOCK_ERR_QUOTE).
- * Dropped when the queue is full. */
+/* Queue an error for recvmsg(MSG_ERRQUEUE): ICMP's (r) about what went
+ * to (dst, dport), of whose payload (payload, n) is quoted (kept up to
+ * SOCK_ERR_QUOTE). Dropped when the queue is full. */
 void sock_err_put(struct sock *s, uint32_t dst, uint16_t dport,
-		  const uint8_t *payload, size_t n, int err, uint8_t type,
-		  uint8_t code, uint32_t offender);
+		  const uint8_t *payload, size_t n,
+		  const struct icmp_report *r);
 /* Data came or went, or the state changed: epoll looks at (s) again. */
 void sock_changed(struct sock *s);
 extern struct sock *all_socks;
@@ -133,6 +133,10 @@ void tcp_sock_touch(struct sock *s);
 /* An ICMP destination unreachable (errno err) quoting (orig), the IPv4
  * header and at least 8 bytes of a TCP segment of ours. */
 void tcp_sock_icmp_error(const uint8_t *orig, size_t len, int err);
+/* Fragmentation needed, the path's MTU now (mtu), quoting (orig) as
+ * above: the connection sends smaller segments, and again at once what
+ * the path dropped. */
+void tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu);
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		    int csum_ok);
 int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port);
@@ -207,8 +211,8 @@ int icmp_sock_send(struct sock *s, uint32_t src, uint32_t dst,
 void icmp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len);
 /* An ICMP error about an echo request a ping socket sent, as
  * udp_icmp_error. */
-void icmp_sock_error(const uint8_t *orig, size_t len, int err, int hard,
-		     uint8_t type, uint8_t code, uint32_t offender);
+void icmp_sock_error(const uint8_t *orig, size_t len,
+		     const struct icmp_report *r);
 
 /* The SIOCGIF* ioctls, on a socket of any kind: the loopback (index 1,
  * lo) and the device (2, eth0); setting an interface is not the guest's

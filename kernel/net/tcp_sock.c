@@ -719,18 +719,36 @@ static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
 	return s;
 }
 
-void tcp_sock_icmp_error(const uint8_t *orig, size_t len, int err)
+/* The connection an ICMP error quoting (orig) is about, and the quoted
+ * sequence number; NULL if none. */
+static struct sock *quoted(const uint8_t *orig, size_t len, uint32_t *seq)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	size_t hl = (size_t)(ip->vihl & 15) * 4;
 	/* the quoted header's first 8 bytes: the ports and the sequence */
 	if (hl < sizeof(*ip) || len < hl + 8)
-		return;
+		return NULL;
 	const struct tcp_hdr *h = (const struct tcp_hdr *)(orig + hl);
 	struct sock *s = find(ip->src, h->sport, ip->dst, h->dport);
-	if (!s || s->listening || !tcp_icmp_error(s->tcp, net32(h->seq), err))
-		return;
-	after(s);
+	*seq = net32(h->seq);
+	return s && !s->listening ? s : NULL;
+}
+
+void tcp_sock_icmp_error(const uint8_t *orig, size_t len, int err)
+{
+	uint32_t seq;
+	struct sock *s = quoted(orig, len, &seq);
+	if (s && tcp_icmp_error(s->tcp, seq, err))
+		after(s);
+}
+
+void tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu)
+{
+	uint32_t seq;
+	struct sock *s = quoted(orig, len, &seq);
+	if (s && tcp_mtu_reduced(s->tcp, seq, mtu - 20 - TCP_HDR,
+				 clock_monotonic_ns()))
+		after(s);
 }
 
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,

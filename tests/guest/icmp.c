@@ -6,6 +6,7 @@
  * sockets where net.ipv4.ping_group_range lets us). An argument names a
  * host that must answer a ping (the gateway). */
 #define _GNU_SOURCE
+#include "../common/inet_csum.h"
 #include "guest.h"
 
 #include <arpa/inet.h>
@@ -26,19 +27,6 @@
 #define ID 0x4d2
 #define PAYLOAD "fresco ping"
 
-static uint16_t checksum(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 /* An echo request of (seq) with PAYLOAD into (out): its length. */
 static size_t echo(uint8_t *out, uint16_t seq)
 {
@@ -48,7 +36,7 @@ static size_t echo(uint8_t *out, uint16_t seq)
 	memcpy(out, &h, sizeof(h));
 	memcpy(out + sizeof(h), PAYLOAD, sizeof(PAYLOAD));
 	size_t len = sizeof(h) + sizeof(PAYLOAD);
-	h.checksum = checksum(out, len);
+	h.checksum = inet_csum(out, len);
 	memcpy(out, &h, sizeof(h));
 	return len;
 }
@@ -120,7 +108,7 @@ static void check_raw(const char *gateway)
 			continue;
 		saw_request |= h->type == ICMP_ECHO && !saw_reply;
 		saw_reply |= h->type == ICMP_ECHOREPLY &&
-			     checksum(h, ilen) == 0 &&
+			     inet_csum(h, ilen) == 0 &&
 			     from.sin_addr.s_addr == lo.sin_addr.s_addr &&
 			     from.sin_port == 0;
 	}

@@ -706,6 +706,41 @@ static void echo(const char *ip, int port, int wide)
 }
 
 /* Echo (count) datagrams on (port), then exit: a server for the host. */
+/* udp pmtu IP PORT: a 1400-byte datagram to IP:PORT, past a router
+ * whose link takes fewer: its ICMP fragmentation needed reaches the
+ * error queue as EMSGSIZE with the MTU, and IP_MTU says it. Prints
+ * "pmtu ERRNO INFO IP_MTU" and the send's errno after it. */
+static int pmtu(const char *ip, int port)
+{
+	static char big[1400];
+	struct sockaddr_in to = guest_addr(ip, port);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), on = 1, mtu = 0;
+	setsockopt(s, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	connect(s, (struct sockaddr *)&to, sizeof(to));
+	send(s, big, sizeof(big), 0);
+	struct pollfd p = {s, 0, 0};
+	union {
+		struct cmsghdr h;
+		char room[256];
+	} ctl;
+	struct iovec io = {big, sizeof(big)};
+	struct msghdr m = {.msg_iov = &io,
+			   .msg_iovlen = 1,
+			   .msg_control = &ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct recverr e = {0};
+	if (poll(&p, 1, 2000) == 1 && recvmsg(s, &m, MSG_ERRQUEUE) >= 0 &&
+	    CMSG_FIRSTHDR(&m))
+		memcpy(&e, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(e));
+	socklen_t len = sizeof(mtu);
+	getsockopt(s, IPPROTO_IP, IP_MTU, &mtu, &len);
+	errno = 0;
+	int sent = (int)send(s, big, sizeof(big), 0);
+	printf("pmtu %u %u %d %d\n", e.ee_errno, e.ee_info, mtu,
+	       sent < 0 ? errno : 0);
+	return 0;
+}
+
 static int serve(int port, int count)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -731,6 +766,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "serve"))
 		return serve(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "pmtu"))
+		return pmtu(argv[2], atoi(argv[3]));
 	loopback();
 	many_at_once();
 	proc_net_udp();

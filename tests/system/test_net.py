@@ -5,6 +5,7 @@ and the errors a person can make with --net and --publish.
 
 The guest program tests/guest/udp.c runs natively too, against the same
 echo server: Linux's answers are the expected ones."""
+import errno
 import hashlib
 import json
 import os
@@ -1055,17 +1056,19 @@ PATTERN = bytes((k * 7 + (k >> 10)) & 0xff for k in range(65536))
 
 
 @contextmanager
-def impaired(tap, loss, delay_ms, reorder):
+def impaired(tap, loss, delay_ms, reorder, mtu=None):
     """Every packet to and from (tap) through tests/tools/netimpair.c on
     a netfilter queue: what tc netem does, for a host kernel without
-    sch_netem. Yields the impairer's counts once it stopped."""
+    sch_netem; with (mtu), a router whose link takes no more. Yields the
+    impairer's counts once it stopped."""
     queue = str(1000 + os.getpid() % 30000)
     rules = [["INPUT", "-i", tap], ["OUTPUT", "-o", tap]]
     for r in rules:
         subprocess.run(["iptables", "-I", r[0], *r[1:], "-j", "NFQUEUE",
                         "--queue-num", queue], check=True)
+    extra = [str(mtu)] if mtu else []
     p = subprocess.Popen([str(NETIMPAIR), queue, str(loss), str(delay_ms),
-                          str(reorder)], stdout=subprocess.PIPE,
+                          str(reorder), *extra], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     counts = {}
     try:
@@ -1150,6 +1153,37 @@ def test_tap_transfers_survive_loss_delay_and_reordering(tap):
     # the link really was that bad
     assert counts["dropped"] > 0.04 * counts["seen"], counts
     assert counts["reordered"] > 0.04 * counts["seen"], counts
+
+
+def test_tap_a_smaller_mtu_on_the_path_is_learnt_from_icmp(tap):
+    """A router on the way takes 1000-byte packets and says so (ICMP
+    fragmentation needed, RFC 1191) for each bigger one it drops: the
+    guest's TCP cuts its segments and the upload arrives whole. Without
+    path MTU discovery every full-sized segment would be dropped for
+    ever; a UDP socket with IP_RECVERR hears EMSGSIZE with the MTU, and
+    IP_MTU says it."""
+    need_kvm()
+    mib = 8
+    with impaired(tap, 0, 0, 0, mtu=1000) as counts:
+        srv, t, result = pattern_peer("put", mib)
+        r = fresco("run", "--net", f"tap:{tap}", *TAP_ARGS,
+                   guest_program("musl", "tcp"), "put", "10.0.99.1",
+                   str(srv.getsockname()[1]), "-", str(mib), timeout=60)
+        t.join(timeout=30)
+        srv.close()
+        assert r.status == 0, (r.stdout, r.log)
+        assert result == {"got": mib << 20, "intact": True}
+        words = r.stdout.splitlines()[1].split()
+        info = dict(zip(words[1::2], map(int, words[2::2])))
+        assert 0 < info["snd_mss"] <= 960, info
+        r = fresco("run", "--net", f"tap:{tap}", *TAP_ARGS,
+                   guest_program("musl", "udp"), "pmtu", "10.0.99.1", "9",
+                   timeout=60)
+        # EMSGSIZE with the router's MTU; IP_MTU says it; a datagram
+        # too big for it is refused at once
+        assert r.stdout == f"pmtu {errno.EMSGSIZE} 1000 1000 " \
+                           f"{errno.EMSGSIZE}\n", r.stdout
+    assert counts["toobig"] >= 2, counts
 
 
 def test_user_networking_carries_a_download():

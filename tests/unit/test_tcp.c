@@ -695,6 +695,39 @@ START_TEST(test_icmp_errors)
 }
 END_TEST
 
+START_TEST(test_fragmentation_needed_cuts_segments_and_resends_at_once)
+{
+	static uint8_t data[6000];
+	handshake(1460, 1460);
+	uint32_t cwnd = A.cb.cwnd, una = A.cb.snd_una;
+	fill(data, sizeof(data), 7);
+	tcp_send(&A.cb, data, sizeof(data), now);
+	A.taken = A.nout; /* all dropped by a router with a 1000-byte MTU */
+	int first = A.nout;
+	/* about nothing in flight, or news of a bigger MSS: no change */
+	ck_assert_int_eq(tcp_mtu_reduced(&A.cb, una - 1, 960, now), 0);
+	ck_assert_int_eq(tcp_mtu_reduced(&A.cb, una, 1500, now), 0);
+	ck_assert_int_eq(A.nout, first);
+	ck_assert_int_eq(tcp_mtu_reduced(&A.cb, una + 1460, 960, now), 1);
+	ck_assert_uint_eq(A.cb.mss, 960);
+	ck_assert_uint_eq(A.cb.cwnd, cwnd); /* not a sign of congestion */
+	/* at once, from the first unacknowledged byte, in smaller segments */
+	ck_assert_int_gt(A.nout, first);
+	ck_assert_uint_eq(A.out[first].seq, una);
+	for (int i = first; i < A.nout; i++)
+		ck_assert_uint_le(A.out[i].len + tcp_opts_len(&A.out[i].opts),
+				  960);
+	/* they get through: every byte arrives */
+	settle(&A, &B);
+	expect_received(&B, data, sizeof(data));
+	/* a router that says less than IPv4's least: the least it is */
+	ck_assert_int_eq(tcp_mtu_reduced(&A.cb, A.cb.snd_nxt, 100, now), 0);
+	tcp_send(&A.cb, data, 100, now);
+	ck_assert_int_eq(tcp_mtu_reduced(&A.cb, A.cb.snd_una, 100, now), 1);
+	ck_assert_uint_eq(A.cb.mss, TCP_MSS_MIN);
+}
+END_TEST
+
 START_TEST(test_retransmission_timeout_and_backoff)
 {
 	handshake(1460, 1460);
@@ -1890,6 +1923,8 @@ int main(void)
 	tcase_add_test(t, test_simultaneous_open_and_close);
 	tcase_add_test(t, test_resets);
 	tcase_add_test(t, test_icmp_errors);
+	tcase_add_test(
+		t, test_fragmentation_needed_cuts_segments_and_resends_at_once);
 	tcase_add_test(t, test_retransmission_timeout_and_backoff);
 	tcase_add_test(t, test_rtt_estimate);
 	tcase_add_test(t, test_fast_retransmit_and_newreno_recovery);
