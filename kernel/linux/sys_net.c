@@ -22,6 +22,7 @@
 #define IPPROTO_TCP_NR 6
 #define IPPROTO_ICMP_NR 1
 #define SOL_RAW_NR 255
+#define UDP_CORK_OPT 1
 #define ICMP_FILTER_OPT 1
 #define TCP_NODELAY_OPT 1
 #define TCP_MAXSEG_OPT 2
@@ -33,6 +34,12 @@
 #define TCP_KEEPIDLE_OPT 4
 #define TCP_KEEPINTVL_OPT 5
 #define TCP_KEEPCNT_OPT 6
+#define TCP_CONGESTION_OPT 13
+#define TCP_FASTOPEN_OPT 23
+#define TCP_FASTOPEN_CONNECT_OPT 30
+#define TCP_CA_NAME_MAX 16
+/* Linux's name for the congestion control tcp.c does (NewReno, RFC 6582) */
+#define TCP_CA_NAME "reno"
 #define SO_LINGER 13
 #define SO_ACCEPTCONN 30
 #define SIGPIPE_NR 13
@@ -373,23 +380,32 @@ static long udp_can_send(struct sock *s, const struct peer *to)
 		return take_error(s);
 	if (s->shut_wr)
 		return -EPIPE;
-	if (!to && !s->connected)
+	if (!to && !s->connected && !s->cork)
 		return -EDESTADDRREQ;
 	return 0;
 }
 
 /* Send (len) bytes of (data) as one datagram, from (src) with (o) (0
- * and NULL: as the socket says): (len), or -errno. */
+ * and NULL: as the socket says): (len), or -errno. With MSG_MORE in
+ * (flags), or UDP_CORK set, a UDP socket holds the data to go with
+ * the next send's, in one datagram to where the first was bound. */
 static long udp_send_peer(struct sock *s, const struct peer *to,
 			  const uint8_t *data, size_t len, uint32_t src,
-			  const struct ip_opts *o)
+			  const struct ip_opts *o, int flags)
 {
 	net_poll();
-	int r = s->proto == IP_PROTO_ICMP
-			? icmp_sock_send(s, src, to ? to->ip : s->rip, data,
-					 len, o)
-			: udp_send(s, src, to ? to->ip : s->rip,
-				   to ? to->port : s->rport, data, len, o);
+	uint32_t dst = to ? to->ip : s->rip;
+	uint16_t dport = to ? to->port : s->rport;
+	int r;
+	if (s->proto == IP_PROTO_ICMP) {
+		r = icmp_sock_send(s, src, dst, data, len, o);
+	} else if ((flags & MSG_MORE) || s->udp_cork || s->cork) {
+		r = udp_append(s, src, dst, dport, data, len, o);
+		if (r == 0 && !(flags & MSG_MORE) && !s->udp_cork)
+			r = udp_push(s);
+	} else {
+		r = udp_send(s, src, dst, dport, data, len, o);
+	}
 	return r < 0 ? r : (long)len;
 }
 
@@ -437,7 +453,7 @@ long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		return -EMSGSIZE;
 	if (copy_from_user(iobuf, ubuf, len) < 0)
 		return -EFAULT;
-	return udp_send_peer(s, to, iobuf, len, 0, NULL);
+	return udp_send_peer(s, to, iobuf, len, 0, NULL, flags);
 }
 
 /* The oldest error IP_RECVERR queued on (s), never waiting (EAGAIN
@@ -813,7 +829,7 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 	if ((r = cmsgs_in(s, &m, &src, &o)) < 0 ||
 	    (r = udp_can_send(s, to)) < 0)
 		return r;
-	return udp_send_peer(s, to, iobuf, (size_t)total, src, &o);
+	return udp_send_peer(s, to, iobuf, (size_t)total, src, &o, flags);
 }
 
 long sys_recvmsg(int fd, uint64_t umsg, int flags)
@@ -1092,6 +1108,17 @@ static void keepalive_set(struct sock *s, int on)
 }
 
 /* setsockopt at SOL_IP: an int, or as Linux takes it a single byte. */
+/* TCP_CONGESTION: only NewReno's "reno" is here; any other name is
+ * ENOENT, as Linux says of a module it does not have. */
+static long congestion_set(uint64_t uval, uint64_t len)
+{
+	char name[TCP_CA_NAME_MAX] = {0};
+	uint64_t n = len < sizeof(name) - 1 ? len : sizeof(name) - 1;
+	if (copy_from_user(name, uval, n) < 0)
+		return -EFAULT;
+	return strcmp(name, TCP_CA_NAME) == 0 ? 0 : -ENOENT;
+}
+
 /* SOL_RAW: ICMP_FILTER, the ICMP types a raw ICMP socket does not
  * want (a bit each, up to 31), as Linux's raw_seticmpfilter. */
 static long icmp_filter_set(struct sock *s, int name, uint64_t uval,
@@ -1222,6 +1249,8 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		int v;
 		if (!s->tcp)
 			return -EOPNOTSUPP;
+		if (name == TCP_CONGESTION_OPT)
+			return congestion_set(uval, len);
 		if (len < sizeof(v))
 			return -EINVAL;
 		if (copy_from_user(&v, uval, sizeof(v)) < 0)
@@ -1268,6 +1297,26 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 				return -EINVAL;
 			s->tcp->user_timeout = (uint64_t)v * 1000000ULL;
 			return 0;
+		case TCP_FASTOPEN_OPT:
+			/* the queue a listener would keep for data-bearing
+			 * SYNs; as on Linux when net.ipv4.tcp_fastopen does
+			 * not enable the server side, the handshake stays
+			 * the usual one */
+			if (v < 0 ||
+			    (s->tcp->state != TCP_CLOSED &&
+			     s->tcp->state != TCP_LISTEN && !s->listening))
+				return -EINVAL;
+			s->fastopen_qlen = v;
+			return 0;
+		case TCP_FASTOPEN_CONNECT_OPT:
+			/* recorded; connect does the usual handshake, which
+			 * a program asking for this has to be ready for */
+			if (v < 0 || v > 1)
+				return -EINVAL;
+			if (s->tcp->state != TCP_CLOSED)
+				return -EINVAL;
+			s->fastopen_connect = v;
+			return 0;
 		case TCP_KEEPIDLE_OPT:
 		case TCP_KEEPINTVL_OPT:
 			if (v < 1 || v > 32767)
@@ -1293,6 +1342,18 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		return ip_setsockopt(s, name, uval, len);
 	if (level == SOL_RAW_NR)
 		return icmp_filter_set(s, name, uval, len);
+	if (level == IPPROTO_UDP_NR && s->proto == IP_PROTO_UDP &&
+	    name == UDP_CORK_OPT) {
+		int v;
+		if (len < sizeof(v))
+			return -EINVAL;
+		if (copy_from_user(&v, uval, sizeof(v)) < 0)
+			return -EFAULT;
+		s->udp_cork = !!v;
+		if (!v && s->cork)
+			udp_push(s); /* as Linux, its error is not told */
+		return 0;
+	}
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	if (name == SO_LINGER) {
@@ -1391,10 +1452,20 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 				return -EFAULT;
 			return 0;
 		}
+		if (name == TCP_CONGESTION_OPT) {
+			char ca[TCP_CA_NAME_MAX] = TCP_CA_NAME;
+			return sockopt_out(uval, ulen, len, ca, sizeof(ca));
+		}
 		int tv;
 		switch (name) {
 		case TCP_NODELAY_OPT:
 			tv = s->tcp->nodelay;
+			break;
+		case TCP_FASTOPEN_OPT:
+			tv = s->fastopen_qlen;
+			break;
+		case TCP_FASTOPEN_CONNECT_OPT:
+			tv = s->fastopen_connect;
 			break;
 		case TCP_CORK_OPT:
 			tv = s->tcp->cork;
@@ -1438,6 +1509,10 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 	}
 	if (level == SOL_IP_NR)
 		return ip_getsockopt(s, name, uval, ulen, len);
+	if (level == IPPROTO_UDP_NR && s->proto == IP_PROTO_UDP &&
+	    name == UDP_CORK_OPT)
+		return sockopt_out(uval, ulen, len, &s->udp_cork,
+				   sizeof(s->udp_cork));
 	if (level == SOL_RAW_NR) {
 		if (s->proto != IP_PROTO_ICMP || s->type != SOCK_RAW)
 			return -EOPNOTSUPP;

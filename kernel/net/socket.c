@@ -356,6 +356,51 @@ int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 	return r == -ENOBUFS ? 0 : r; /* dropped by the link */
 }
 
+int udp_append(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
+	       const void *data, size_t len, const struct ip_opts *o)
+{
+	if (!s->cork) {
+		if (!dst)
+			dst = LOOPBACK_ADDR;
+		size_t most = ip_mtu_for(dst) - 20 - sizeof(struct udp_hdr);
+		uint32_t pages = (uint32_t)((most + PAGE_SIZE - 1) / PAGE_SIZE);
+		uint64_t pa = phys_alloc_contig(pages);
+		if (!pa)
+			return -ENOBUFS;
+		s->cork = phys_to_virt(pa);
+		s->cork_pages = pages;
+		s->cork_len = 0;
+		s->cork_src = src;
+		s->cork_dst = dst;
+		s->cork_dport = dport;
+		s->cork_ip = o ? *o : s->ip;
+	}
+	if (s->cork_len + len >
+	    ip_mtu_for(s->cork_dst) - 20 - sizeof(struct udp_hdr)) {
+		udp_cork_drop(s); /* as Linux flushes what was pending */
+		return -EMSGSIZE;
+	}
+	memcpy(s->cork + s->cork_len, data, len);
+	s->cork_len += (uint32_t)len;
+	return 0;
+}
+
+int udp_push(struct sock *s)
+{
+	int r = udp_send(s, s->cork_src, s->cork_dst, s->cork_dport, s->cork,
+			 s->cork_len, &s->cork_ip);
+	udp_cork_drop(s);
+	return r;
+}
+
+void udp_cork_drop(struct sock *s)
+{
+	for (uint32_t i = 0; s->cork && i < s->cork_pages; i++)
+		phys_free(virt_to_phys(s->cork + (size_t)i * PAGE_SIZE));
+	s->cork = NULL;
+	s->cork_len = 0;
+}
+
 /* Take (or with peek, look at) the first datagram: its length, copied
  * up to (cap) into (buf), what came with it into (*m); -EAGAIN if there
  * is none. */
@@ -657,6 +702,7 @@ void sock_free(struct sock *s)
 		dgram_free(d);
 	}
 	sock_err_clear(s);
+	udp_cork_drop(s);
 	if (s->tcp && s->pages)
 		tcp_sock_rings_free(s);
 	if (s->pages)

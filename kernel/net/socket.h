@@ -76,6 +76,13 @@ struct sock {
 	uint64_t defer_ns;    /* a listener's TCP_DEFER_ACCEPT */
 	uint64_t defer_until; /* its connection: offered then at the latest */
 	int quickack_off;     /* TCP_QUICKACK 0, as getsockopt reads it */
+	int fastopen_qlen, fastopen_connect; /* recorded: no TCP Fast Open */
+	/* UDP: a datagram being put together (MSG_MORE, UDP_CORK) */
+	int udp_cork;
+	uint8_t *cork; /* its bytes, in cork_pages pages; NULL: none */
+	uint32_t cork_len, cork_pages, cork_src, cork_dst;
+	uint16_t cork_dport;
+	struct ip_opts cork_ip;
 	/* control messages recvmsg gives: IP_PKTINFO, IP_RECVTOS,
 	 * IP_RECVTTL, SO_TIMESTAMP (1) or SO_TIMESTAMPNS (2) */
 	uint8_t recv_pktinfo, recv_tos, recv_ttl, timestamp;
@@ -182,6 +189,16 @@ struct udp_meta {
 };
 long udp_recv(struct sock *s, void *buf, size_t cap, int peek,
 	      struct udp_meta *m);
+/* Add (len) bytes to the datagram (s) is putting together (MSG_MORE,
+ * UDP_CORK); the first part says where it goes and from where, with (o)
+ * (NULL: the socket's options). 0, or -EMSGSIZE (the datagram would be
+ * longer than the link takes: it is dropped) or -ENOBUFS. */
+int udp_append(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
+	       const void *data, size_t len, const struct ip_opts *o);
+/* Send the datagram put together, as udp_send: 0 or -errno. */
+int udp_push(struct sock *s);
+/* Forget it. */
+void udp_cork_drop(struct sock *s);
 /* Where UDP and ICMP sockets build what they send, in place behind
  * NET_HEADROOM bytes for the IPv4 and Ethernet headers: as large as the
  * link takes (nothing is fragmented). */

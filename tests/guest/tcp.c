@@ -263,12 +263,33 @@ static void short_connections(void)
 }
 
 /* TCP_CORK holds what is less than a segment until it comes off;
- * TCP_MAXSEG bounds the segments; TCP_USER_TIMEOUT, TCP_SYNCNT and
- * TCP_QUICKACK read back what was set. */
+ * TCP_MAXSEG bounds the segments; TCP_USER_TIMEOUT, TCP_SYNCNT,
+ * TCP_QUICKACK and the Fast Open options read back what was set;
+ * TCP_CONGESTION takes "reno", which every Linux has, and no name it
+ * does not know. */
 static void tcp_options(void)
 {
 	struct sockaddr_in la;
 	int l = local_listener(&la, 4), c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(sockopt_set_get(l, IPPROTO_TCP, TCP_FASTOPEN, 5) == 5,
+	      "TCP_FASTOPEN on a listener");
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1) == 1,
+	      "TCP_FASTOPEN_CONNECT");
+	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 2) ==
+		      -EINVAL,
+	      "TCP_FASTOPEN_CONNECT 2: EINVAL");
+	char ca[16] = {0};
+	socklen_t calen = sizeof(ca);
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "reno", 4) == 0 &&
+		      getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, ca, &calen) ==
+			      0 &&
+		      !strcmp(ca, "reno"),
+	      "TCP_CONGESTION reno, read back (%s)", ca);
+	errno = 0;
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "no-such-cc", 10) <
+			      0 &&
+		      errno == ENOENT,
+	      "TCP_CONGESTION of an unknown name: ENOENT");
 	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_MAXSEG, 1000) == 1000,
 	      "TCP_MAXSEG before connecting");
 	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_MAXSEG, 40) == -EINVAL,

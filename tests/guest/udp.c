@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -182,6 +183,51 @@ static void many_at_once(void)
 	CHECK(recvmmsg(a, m, 4, MSG_DONTWAIT, NULL) < 0 && errno == EAGAIN,
 	      "recvmmsg with nothing there: EAGAIN");
 	close(a);
+}
+
+/* MSG_MORE and UDP_CORK put one datagram together from several sends,
+ * which goes where the first was bound. */
+static void corking(void)
+{
+	struct sockaddr_in a = guest_addr("127.0.0.1", 0), b = a;
+	socklen_t len = sizeof(a);
+	int ra = socket(AF_INET, SOCK_DGRAM, 0),
+	    rb = socket(AF_INET, SOCK_DGRAM, 0);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), on = 1, off = 0;
+	bind(ra, (struct sockaddr *)&a, sizeof(a));
+	getsockname(ra, (struct sockaddr *)&a, &len);
+	bind(rb, (struct sockaddr *)&b, sizeof(b));
+	getsockname(rb, (struct sockaddr *)&b, &len);
+	char buf[64] = {0};
+	struct pollfd p = {ra, POLLIN, 0};
+	CHECK(sendto(s, "ab", 2, MSG_MORE, (struct sockaddr *)&a, sizeof(a)) ==
+			      2 &&
+		      poll(&p, 1, 50) == 0,
+	      "MSG_MORE: nothing goes yet");
+	CHECK(sendto(s, "cd", 2, 0, (struct sockaddr *)&b, sizeof(b)) == 2 &&
+		      poll(&p, 1, 1000) == 1 &&
+		      recv(ra, buf, sizeof(buf), 0) == 4 &&
+		      !memcmp(buf, "abcd", 4) &&
+		      recv(rb, buf, sizeof(buf), MSG_DONTWAIT) < 0,
+	      "the next send completes one datagram, to the first's address");
+	CHECK(setsockopt(s, IPPROTO_UDP, UDP_CORK, &on, sizeof(on)) == 0,
+	      "UDP_CORK on");
+	sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK(send(s, "y", 1, 0) == 1 && send(s, "z", 1, 0) == 1 &&
+		      poll(&p, 1, 50) == 0,
+	      "corked: sends wait, even without an address");
+	int v = 0;
+	len = sizeof(v);
+	CHECK(getsockopt(s, IPPROTO_UDP, UDP_CORK, &v, &len) == 0 && v == 1,
+	      "UDP_CORK reads back");
+	CHECK(setsockopt(s, IPPROTO_UDP, UDP_CORK, &off, sizeof(off)) == 0 &&
+		      poll(&p, 1, 1000) == 1 &&
+		      recv(ra, buf, sizeof(buf), 0) == 3 &&
+		      !memcmp(buf, "xyz", 3),
+	      "the cork off: one datagram of the three");
+	close(s);
+	close(ra);
+	close(rb);
 }
 
 /* /proc/net/udp lists each bound socket, however many: more than a
@@ -770,6 +816,7 @@ int main(int argc, char **argv)
 		return pmtu(argv[2], atoi(argv[3]));
 	loopback();
 	many_at_once();
+	corking();
 	proc_net_udp();
 	ip_options();
 	refused();
