@@ -59,6 +59,15 @@
 #define SO_SNDBUF 7
 #define SO_RCVBUF 8
 #define SO_KEEPALIVE 9
+#define SO_DEBUG_NR 1
+#define SO_OOBINLINE_NR 10
+#define SO_PRIORITY_NR 12
+#define SO_RCVLOWAT_NR 18
+#define SO_SNDBUFFORCE_NR 32
+#define SO_RCVBUFFORCE_NR 33
+#define SO_MARK_NR 36
+#define SO_BUSY_POLL_NR 46
+#define SO_INCOMING_CPU_NR 49
 #define SO_REUSEPORT 15
 #define SO_RCVTIMEO 20
 #define SO_SNDTIMEO 21
@@ -310,6 +319,10 @@ static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,
 			 uint64_t len, int flags)
 {
 	uint64_t deadline = deadline_after(s->rcvtimeo_ns), done = 0;
+	/* what a blocking receive waits for: all with MSG_WAITALL, else
+	 * SO_RCVLOWAT's bytes (1 unless set), as Linux's sock_rcvlowat */
+	uint64_t lowat = s->rcvlowat ? (uint64_t)s->rcvlowat : 1;
+	uint64_t target = (flags & MSG_WAITALL) || lowat > len ? len : lowat;
 	if (s->listening)
 		return -ENOTCONN;
 	for (;;) {
@@ -318,7 +331,7 @@ static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,
 				       flags & MSG_PEEK);
 		if (n > 0) {
 			done += (uint64_t)n;
-			if (done == len || !(flags & MSG_WAITALL))
+			if (done >= target || (flags & MSG_PEEK))
 				return (long)done;
 			continue;
 		}
@@ -1108,6 +1121,29 @@ static void keepalive_set(struct sock *s, int on)
 }
 
 /* setsockopt at SOL_IP: an int, or as Linux takes it a single byte. */
+/* The options a socket only records (sock->extra), by name. */
+static const int extra_names[SOCK_EXTRA] = {SO_DEBUG_NR, SO_PRIORITY_NR,
+					    SO_MARK_NR, SO_BUSY_POLL_NR,
+					    SO_INCOMING_CPU_NR};
+
+static int *extra_of(struct sock *s, int name)
+{
+	for (int i = 0; i < SOCK_EXTRA; i++)
+		if (extra_names[i] == name)
+			return &s->extra[i];
+	return NULL; /* not one of them: callers pass only those */
+}
+
+static void sock_extra_set(struct sock *s, int name, int v)
+{
+	*extra_of(s, name) = v;
+}
+
+static int sock_extra_get(struct sock *s, int name)
+{
+	return *extra_of(s, name);
+}
+
 /* TCP_CONGESTION: only NewReno's "reno" is here; any other name is
  * ENOENT, as Linux says of a module it does not have. */
 static long congestion_set(uint64_t uval, uint64_t len)
@@ -1402,11 +1438,40 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		if (s->tcp)
 			keepalive_set(s, !!v);
 		return 0;
+	case SO_RCVLOWAT_NR: {
+		/* TCP's receives wait for this much (poll too); Linux's
+		 * bounds: 0 is 1, and at most half what the receive buffer
+		 * may hold, lest it wait for more than can come */
+		uint64_t cap = s->rcvbuf_set
+				       ? s->rcvbuf / 2
+				       : TCP_RING_PAGES_MAX * PAGE_SIZE / 2;
+		uint64_t want = v < 0 ? INT32_MAX : v ? (uint64_t)v : 1;
+		s->rcvlowat = (int)(want < cap ? want : cap);
+		return 0;
+	}
+	case SO_OOBINLINE_NR:
+		/* urgent data is not told apart here: it stays in line,
+		 * as this asks */
+		s->oobinline = !!v;
+		return 0;
+	case SO_DEBUG_NR:
+	case SO_PRIORITY_NR:
+	case SO_MARK_NR:
+	case SO_BUSY_POLL_NR:
+	case SO_INCOMING_CPU_NR:
+		/* recorded: with one queue, no netfilter or policy routing,
+		 * one CPU and a stack that polls anyway, nothing here acts
+		 * on them (the program is root, as these ask) */
+		sock_extra_set(s, name, v);
+		return 0;
 	case SO_RCVBUF:
-	case SO_SNDBUF: {
-		/* as Linux: doubled, with a floor */
+	case SO_SNDBUF:
+	case SO_RCVBUFFORCE_NR:
+	case SO_SNDBUFFORCE_NR: {
+		/* as Linux: doubled, with a floor (the FORCE ones are
+		 * root's, beyond the limit this does not have) */
 		uint64_t b = v < 1152 ? 2304 : 2 * (uint64_t)v;
-		if (name == SO_RCVBUF) {
+		if (name == SO_RCVBUF || name == SO_RCVBUFFORCE_NR) {
 			s->rcvbuf = b;
 			s->rcvbuf_set = 1;
 		} else {
@@ -1572,6 +1637,19 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		break;
 	case SO_SNDBUF:
 		v = (int)s->sndbuf;
+		break;
+	case SO_RCVLOWAT_NR:
+		v = s->rcvlowat ? s->rcvlowat : 1;
+		break;
+	case SO_OOBINLINE_NR:
+		v = s->oobinline;
+		break;
+	case SO_DEBUG_NR:
+	case SO_PRIORITY_NR:
+	case SO_MARK_NR:
+	case SO_BUSY_POLL_NR:
+	case SO_INCOMING_CPU_NR:
+		v = sock_extra_get(s, name);
 		break;
 	default:
 		return -ENOPROTOOPT;

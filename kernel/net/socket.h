@@ -77,6 +77,12 @@ struct sock {
 	uint64_t defer_until; /* its connection: offered then at the latest */
 	int quickack_off;     /* TCP_QUICKACK 0, as getsockopt reads it */
 	int fastopen_qlen, fastopen_connect; /* recorded: no TCP Fast Open */
+	int rcvlowat;			     /* SO_RCVLOWAT; 0: 1 */
+	int oobinline; /* SO_OOBINLINE, as urgent data is anyway */
+	/* SO_DEBUG, SO_PRIORITY, SO_MARK, SO_BUSY_POLL, SO_INCOMING_CPU:
+	 * recorded and read back */
+#define SOCK_EXTRA 5
+	int extra[SOCK_EXTRA];
 	/* UDP: a datagram being put together (MSG_MORE, UDP_CORK) */
 	int udp_cork;
 	uint8_t *cork; /* its bytes, in cork_pages pages; NULL: none */

@@ -605,7 +605,9 @@ short tcp_sock_ready(struct sock *s)
 	short r = 0;
 	if (s->listening)
 		return s->acceptq ? POLLIN | POLLRDNORM : 0;
-	if (cb->rcv.len || cb->fin_received || s->shut_rd)
+	if ((cb->rcv.len &&
+	     cb->rcv.len >= (uint32_t)(s->rcvlowat ? s->rcvlowat : 1)) ||
+	    cb->fin_received || s->shut_rd)
 		r |= POLLIN | POLLRDNORM;
 	if ((cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT) &&
 	    !s->shut_wr && cb->snd.len < tcp_ring_cap(&cb->snd))

@@ -309,6 +309,33 @@ static void tcp_options(void)
 	      mss);
 	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_QUICKACK, 1) == 1,
 	      "TCP_QUICKACK");
+	/* options Linux takes and acts on elsewhere: read back */
+	static const struct {
+		int name, v;
+		const char *what;
+	} recorded[] = {{SO_PRIORITY, 6, "SO_PRIORITY"},
+			{SO_MARK, 7, "SO_MARK"},
+			{SO_DEBUG, 1, "SO_DEBUG"},
+			{SO_OOBINLINE, 1, "SO_OOBINLINE"},
+			{SO_BUSY_POLL, 50, "SO_BUSY_POLL"},
+			{SO_INCOMING_CPU, 0, "SO_INCOMING_CPU"}};
+	for (size_t i = 0; i < sizeof(recorded) / sizeof(recorded[0]); i++)
+		CHECK(sockopt_set_get(c, SOL_SOCKET, recorded[i].name,
+				      recorded[i].v) == recorded[i].v,
+		      "%s read back", recorded[i].what);
+	/* SO_RCVLOWAT: poll and a blocking read wait for that much */
+	CHECK(sockopt_set_get(a, SOL_SOCKET, SO_RCVLOWAT, 10) == 10,
+	      "SO_RCVLOWAT 10");
+	struct pollfd lp = {a, POLLIN, 0};
+	char lb[16];
+	CHECK(write(c, "12345", 5) == 5 && poll(&lp, 1, 100) == 0,
+	      "5 bytes: not readable yet");
+	CHECK(write(c, "67890", 5) == 5 && poll(&lp, 1, 1000) == 1 &&
+		      read(a, lb, sizeof(lb)) == 10 &&
+		      !memcmp(lb, "1234567890", 10),
+	      "10: readable, and read whole");
+	CHECK(sockopt_set_get(a, SOL_SOCKET, SO_RCVLOWAT, 0) == 1,
+	      "SO_RCVLOWAT 0 is 1");
 	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_CORK, 1) == 1, "TCP_CORK on");
 	char b[16];
 	struct pollfd p = {a, POLLIN, 0};
