@@ -23,6 +23,11 @@
 #define IPPROTO_ICMP_NR 1
 #define SOL_RAW_NR 255
 #define UDP_CORK_OPT 1
+#define UDP_SEGMENT_OPT 103
+#define UDP_GRO_OPT 104
+#define UDP_SEGMENTS_MAX 128 /* UDP_MAX_SEGMENTS of current Linux */
+#define IP_RECVORIGDSTADDR_OPT 20
+#define SO_NO_CHECK_NR 11
 #define ICMP_FILTER_OPT 1
 #define TCP_NODELAY_OPT 1
 #define TCP_MAXSEG_OPT 2
@@ -398,13 +403,33 @@ static long udp_can_send(struct sock *s, const struct peer *to)
 	return 0;
 }
 
+/* UDP_SEGMENT: (len) bytes as datagrams of (gso) bytes each, the last
+ * shorter, all or none, within Linux's bounds (128 of them, each fitting
+ * the link). */
+static int udp_send_segments(struct sock *s, uint32_t src, uint32_t dst,
+			     uint16_t dport, const uint8_t *data, size_t len,
+			     const struct ip_opts *o, uint16_t gso)
+{
+	if ((size_t)gso + 20 + 8 > ip_mtu_for(dst ? dst : LOOPBACK_ADDR) ||
+	    len > (size_t)gso * UDP_SEGMENTS_MAX || s->no_check)
+		return -EINVAL;
+	for (size_t at = 0; at < len; at += gso) {
+		int r = udp_send(s, src, dst, dport, data + at,
+				 len - at < gso ? len - at : gso, o);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Send (len) bytes of (data) as one datagram, from (src) with (o) (0
  * and NULL: as the socket says): (len), or -errno. With MSG_MORE in
  * (flags), or UDP_CORK set, a UDP socket holds the data to go with
- * the next send's, in one datagram to where the first was bound. */
+ * the next send's, in one datagram to where the first was bound; with
+ * a segment size (gso), longer data goes as datagrams of that size. */
 static long udp_send_peer(struct sock *s, const struct peer *to,
 			  const uint8_t *data, size_t len, uint32_t src,
-			  const struct ip_opts *o, int flags)
+			  const struct ip_opts *o, int flags, uint16_t gso)
 {
 	net_poll();
 	uint32_t dst = to ? to->ip : s->rip;
@@ -416,6 +441,8 @@ static long udp_send_peer(struct sock *s, const struct peer *to,
 		r = udp_append(s, src, dst, dport, data, len, o);
 		if (r == 0 && !(flags & MSG_MORE) && !s->udp_cork)
 			r = udp_push(s);
+	} else if (gso && len > gso) {
+		r = udp_send_segments(s, src, dst, dport, data, len, o, gso);
 	} else {
 		r = udp_send(s, src, dst, dport, data, len, o);
 	}
@@ -466,7 +493,7 @@ long sock_sendto(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		return -EMSGSIZE;
 	if (copy_from_user(iobuf, ubuf, len) < 0)
 		return -EFAULT;
-	return udp_send_peer(s, to, iobuf, len, 0, NULL, flags);
+	return udp_send_peer(s, to, iobuf, len, 0, NULL, flags, s->udp_segment);
 }
 
 /* The oldest error IP_RECVERR queued on (s), never waiting (EAGAIN
@@ -617,7 +644,7 @@ struct pktinfo_abi {
  * the IP or socket level get EINVAL, as on Linux; other levels' are
  * not for UDP and go unread. */
 static long cmsgs_in(struct sock *s, const struct msghdr_abi *m, uint32_t *src,
-		     struct ip_opts *o)
+		     struct ip_opts *o, uint16_t *gso)
 {
 	static uint8_t c[1024];
 	if (!m->control || !m->controllen)
@@ -643,6 +670,12 @@ static long cmsgs_in(struct sock *s, const struct msghdr_abi *m, uint32_t *src,
 			v = d[0];
 		if (h.level == SOL_SOCKET)
 			return -EINVAL;
+		if (h.level == IPPROTO_UDP_NR && h.type == UDP_SEGMENT_OPT) {
+			if (n != sizeof(*gso))
+				return -EINVAL;
+			memcpy(gso, d, sizeof(*gso));
+			continue;
+		}
 		if (h.level != SOL_IP_NR)
 			continue;
 		switch (h.type) {
@@ -701,8 +734,8 @@ static long cmsg_put(const struct msghdr_abi *m, uint64_t *used,
 }
 
 /* The control messages a datagram's receiver asked for, in Linux's
- * order: its time, then IP_PKTINFO, IP_TTL, IP_TOS. (m->controllen)
- * becomes the bytes written. */
+ * order: its time, then IP_PKTINFO, IP_TTL, IP_TOS, IP_ORIGDSTADDR.
+ * (m->controllen) becomes the bytes written. */
 static long cmsgs_out(const struct sock *s, const struct udp_meta *meta,
 		      struct msghdr_abi *m, int32_t *mflags)
 {
@@ -739,6 +772,12 @@ static long cmsgs_out(const struct sock *s, const struct udp_meta *meta,
 	if (r == 0 && s->recv_tos)
 		r = cmsg_put(m, &used, mflags, SOL_IP_NR, IP_TOS_OPT,
 			     &meta->tos, 1);
+	if (r == 0 && s->recv_origdst) {
+		/* where it was sent: the address, and the socket's port */
+		struct sockaddr_in_abi a = {AF_INET, s->lport, meta->dst, {0}};
+		r = cmsg_put(m, &used, mflags, SOL_IP_NR,
+			     IP_RECVORIGDSTADDR_OPT, &a, sizeof(a));
+	}
 	m->controllen = used;
 	return r;
 }
@@ -838,11 +877,12 @@ long sys_sendmsg(int fd, uint64_t umsg, int flags)
 	if (s->tcp)
 		return tcp_sendto(f, s, iobuf, (uint64_t)total, flags);
 	uint32_t src = 0;
+	uint16_t gso = s->udp_segment;
 	struct ip_opts o = s->ip;
-	if ((r = cmsgs_in(s, &m, &src, &o)) < 0 ||
+	if ((r = cmsgs_in(s, &m, &src, &o, &gso)) < 0 ||
 	    (r = udp_can_send(s, to)) < 0)
 		return r;
-	return udp_send_peer(s, to, iobuf, (size_t)total, src, &o, flags);
+	return udp_send_peer(s, to, iobuf, (size_t)total, src, &o, flags, gso);
 }
 
 long sys_recvmsg(int fd, uint64_t umsg, int flags)
@@ -1121,6 +1161,45 @@ static void keepalive_set(struct sock *s, int on)
 }
 
 /* setsockopt at SOL_IP: an int, or as Linux takes it a single byte. */
+/* An int option's value from the program: 0, -EINVAL (too short),
+ * -EFAULT. */
+static long int_in(uint64_t uval, uint64_t len, int *v)
+{
+	if (len < sizeof(*v))
+		return -EINVAL;
+	return copy_from_user(v, uval, sizeof(*v)) < 0 ? -EFAULT : 0;
+}
+
+/* SOL_UDP: UDP_CORK (see udp_send_peer), UDP_SEGMENT (the size
+ * sends are cut to), UDP_GRO (asks for received datagrams joined: none
+ * are, as on a device without GRO, and a program must take them one by
+ * one then). */
+static long udp_setsockopt(struct sock *s, int name, uint64_t uval,
+			   uint64_t len)
+{
+	int v;
+	long got = int_in(uval, len, &v);
+	if (got < 0)
+		return got;
+	switch (name) {
+	case UDP_CORK_OPT:
+		s->udp_cork = !!v;
+		if (!v && s->cork)
+			udp_push(s); /* as Linux, its error is not told */
+		return 0;
+	case UDP_SEGMENT_OPT:
+		if (v < 0 || v > 0xffff)
+			return -EINVAL;
+		s->udp_segment = (uint16_t)v;
+		return 0;
+	case UDP_GRO_OPT:
+		s->udp_gro = !!v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 /* The options a socket only records (sock->extra), by name. */
 static const int extra_names[SOCK_EXTRA] = {SO_DEBUG_NR, SO_PRIORITY_NR,
 					    SO_MARK_NR, SO_BUSY_POLL_NR,
@@ -1214,6 +1293,9 @@ static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 	case IP_RECVTOS_OPT:
 		s->recv_tos = !!v;
 		return 0;
+	case IP_RECVORIGDSTADDR_OPT:
+		s->recv_origdst = !!v;
+		return 0;
 	case IP_FREEBIND_OPT:
 		s->freebind = !!v;
 		return 0;
@@ -1251,6 +1333,9 @@ static long ip_getsockopt(struct sock *s, int name, uint64_t uval,
 	case IP_RECVTOS_OPT:
 		v = s->recv_tos;
 		break;
+	case IP_RECVORIGDSTADDR_OPT:
+		v = s->recv_origdst;
+		break;
 	case IP_FREEBIND_OPT:
 		v = s->freebind;
 		break;
@@ -1287,10 +1372,9 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 			return -EOPNOTSUPP;
 		if (name == TCP_CONGESTION_OPT)
 			return congestion_set(uval, len);
-		if (len < sizeof(v))
-			return -EINVAL;
-		if (copy_from_user(&v, uval, sizeof(v)) < 0)
-			return -EFAULT;
+		long got = int_in(uval, len, &v);
+		if (got < 0)
+			return got;
 		switch (name) {
 		case TCP_NODELAY_OPT:
 			s->tcp->nodelay = !!v;
@@ -1378,18 +1462,8 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		return ip_setsockopt(s, name, uval, len);
 	if (level == SOL_RAW_NR)
 		return icmp_filter_set(s, name, uval, len);
-	if (level == IPPROTO_UDP_NR && s->proto == IP_PROTO_UDP &&
-	    name == UDP_CORK_OPT) {
-		int v;
-		if (len < sizeof(v))
-			return -EINVAL;
-		if (copy_from_user(&v, uval, sizeof(v)) < 0)
-			return -EFAULT;
-		s->udp_cork = !!v;
-		if (!v && s->cork)
-			udp_push(s); /* as Linux, its error is not told */
-		return 0;
-	}
+	if (level == IPPROTO_UDP_NR && s->proto == IP_PROTO_UDP)
+		return udp_setsockopt(s, name, uval, len);
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	if (name == SO_LINGER) {
@@ -1413,10 +1487,9 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		return 0;
 	}
 	int v;
-	if (len < sizeof(v))
-		return -EINVAL;
-	if (copy_from_user(&v, uval, sizeof(v)) < 0)
-		return -EFAULT;
+	long got = int_in(uval, len, &v);
+	if (got < 0)
+		return got;
 	switch (name) {
 	case SO_REUSEADDR:
 		s->reuseaddr = !!v;
@@ -1453,6 +1526,10 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		/* urgent data is not told apart here: it stays in line,
 		 * as this asks */
 		s->oobinline = !!v;
+		return 0;
+	case SO_NO_CHECK_NR:
+		/* UDP sends without a checksum (0, which IPv4 allows) */
+		s->no_check = !!v;
 		return 0;
 	case SO_DEBUG_NR:
 	case SO_PRIORITY_NR:
@@ -1574,10 +1651,15 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 	}
 	if (level == SOL_IP_NR)
 		return ip_getsockopt(s, name, uval, ulen, len);
-	if (level == IPPROTO_UDP_NR && s->proto == IP_PROTO_UDP &&
-	    name == UDP_CORK_OPT)
-		return sockopt_out(uval, ulen, len, &s->udp_cork,
-				   sizeof(s->udp_cork));
+	if (level == IPPROTO_UDP_NR && s->proto == IP_PROTO_UDP) {
+		int v = name == UDP_CORK_OPT	  ? s->udp_cork
+			: name == UDP_SEGMENT_OPT ? s->udp_segment
+			: name == UDP_GRO_OPT	  ? s->udp_gro
+						  : -1;
+		if (v < 0)
+			return -ENOPROTOOPT;
+		return sockopt_out(uval, ulen, len, &v, sizeof(v));
+	}
 	if (level == SOL_RAW_NR) {
 		if (s->proto != IP_PROTO_ICMP || s->type != SOCK_RAW)
 			return -EOPNOTSUPP;
@@ -1643,6 +1725,9 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		break;
 	case SO_OOBINLINE_NR:
 		v = s->oobinline;
+		break;
+	case SO_NO_CHECK_NR:
+		v = s->no_check;
 		break;
 	case SO_DEBUG_NR:
 	case SO_PRIORITY_NR:

@@ -351,6 +351,8 @@ int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 	u->csum = inet_csum_done(inet_sum(pkt, sizeof(*u) + len, sum));
 	if (!u->csum)
 		u->csum = 0xffff;
+	if (s->no_check)
+		u->csum = 0; /* SO_NO_CHECK: none */
 	int r = ip_send(src, dst, IP_PROTO_UDP, pkt, sizeof(*u) + len, NULL,
 			o ? o : &s->ip);
 	return r == -ENOBUFS ? 0 : r; /* dropped by the link */

@@ -83,6 +83,9 @@ struct sock {
 	 * recorded and read back */
 #define SOCK_EXTRA 5
 	int extra[SOCK_EXTRA];
+	/* UDP: UDP_SEGMENT's size (0: none), UDP_GRO, SO_NO_CHECK */
+	uint16_t udp_segment;
+	int udp_gro, no_check;
 	/* UDP: a datagram being put together (MSG_MORE, UDP_CORK) */
 	int udp_cork;
 	uint8_t *cork; /* its bytes, in cork_pages pages; NULL: none */
@@ -92,6 +95,7 @@ struct sock {
 	/* control messages recvmsg gives: IP_PKTINFO, IP_RECVTOS,
 	 * IP_RECVTTL, SO_TIMESTAMP (1) or SO_TIMESTAMPNS (2) */
 	uint8_t recv_pktinfo, recv_tos, recv_ttl, timestamp;
+	uint8_t recv_origdst; /* IP_RECVORIGDSTADDR */
 	int connect_started;
 	struct watchers watchers; /* woken by every arrival and change */
 	/* TCP: in the table of connections, or the list of listeners */

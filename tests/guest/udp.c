@@ -230,6 +230,76 @@ static void corking(void)
 	close(rb);
 }
 
+/* UDP_SEGMENT cuts a send into datagrams of its size (by option or by
+ * control message); UDP_GRO and SO_NO_CHECK read back and datagrams
+ * still arrive; IP_RECVORIGDSTADDR tells where one was sent. */
+static void segments(void)
+{
+	struct sockaddr_in a = guest_addr("127.0.0.1", 0);
+	socklen_t len = sizeof(a);
+	int r = socket(AF_INET, SOCK_DGRAM, 0),
+	    s = socket(AF_INET, SOCK_DGRAM, 0);
+	static char big[13000], in[1000];
+	bind(r, (struct sockaddr *)&a, sizeof(a));
+	getsockname(r, (struct sockaddr *)&a, &len);
+	connect(s, (struct sockaddr *)&a, sizeof(a));
+	CHECK(sockopt_set_get(s, IPPROTO_UDP, UDP_SEGMENT, 100) == 100,
+	      "UDP_SEGMENT 100");
+	CHECK(send(s, big, 250, 0) == 250 &&
+		      recv(r, in, sizeof(in), 0) == 100 &&
+		      recv(r, in, sizeof(in), 0) == 100 &&
+		      recv(r, in, sizeof(in), 0) == 50 &&
+		      recv(r, in, sizeof(in), MSG_DONTWAIT) < 0,
+	      "250 bytes go as 100, 100 and 50");
+	errno = 0;
+	CHECK(send(s, big, 12900, 0) < 0 && errno == EINVAL,
+	      "more than 128 segments: EINVAL");
+	CHECK(sockopt_set_get(s, IPPROTO_UDP, UDP_SEGMENT, 0) == 0,
+	      "UDP_SEGMENT off");
+	union {
+		struct cmsghdr h;
+		char room[CMSG_SPACE(sizeof(uint16_t))];
+	} ctl = {0};
+	struct iovec io = {big, 120};
+	struct msghdr m = {.msg_iov = &io,
+			   .msg_iovlen = 1,
+			   .msg_control = &ctl,
+			   .msg_controllen = sizeof(ctl)};
+	ctl.h.cmsg_level = IPPROTO_UDP;
+	ctl.h.cmsg_type = UDP_SEGMENT;
+	ctl.h.cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	uint16_t gso = 60;
+	memcpy(CMSG_DATA(&ctl.h), &gso, sizeof(gso));
+	CHECK(sendmsg(s, &m, 0) == 120 && recv(r, in, sizeof(in), 0) == 60 &&
+		      recv(r, in, sizeof(in), 0) == 60,
+	      "UDP_SEGMENT as a control message: 120 bytes as 60 and 60");
+	CHECK(sockopt_set_get(r, IPPROTO_UDP, UDP_GRO, 1) == 1 &&
+		      sockopt_set_get(s, SOL_SOCKET, SO_NO_CHECK, 1) == 1,
+	      "UDP_GRO and SO_NO_CHECK");
+	CHECK(sockopt_set_get(r, IPPROTO_IP, IP_RECVORIGDSTADDR, 1) == 1,
+	      "IP_RECVORIGDSTADDR");
+	union {
+		struct cmsghdr h;
+		char room[256];
+	} got;
+	struct iovec gio = {in, sizeof(in)};
+	struct msghdr gm = {.msg_iov = &gio,
+			    .msg_iovlen = 1,
+			    .msg_control = &got,
+			    .msg_controllen = sizeof(got)};
+	struct sockaddr_in orig = {0};
+	struct cmsghdr *c = NULL;
+	if (send(s, "x", 1, 0) == 1 && recvmsg(r, &gm, 0) == 1)
+		c = CMSG_FIRSTHDR(&gm);
+	if (c && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_ORIGDSTADDR)
+		memcpy(&orig, CMSG_DATA(c), sizeof(orig));
+	CHECK(orig.sin_family == AF_INET && orig.sin_port == a.sin_port &&
+		      orig.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	      "a datagram without a checksum comes, with where it went");
+	close(r);
+	close(s);
+}
+
 /* /proc/net/udp lists each bound socket, however many: more than a
  * page of lines. */
 static void proc_net_udp(void)
@@ -817,6 +887,7 @@ int main(int argc, char **argv)
 	loopback();
 	many_at_once();
 	corking();
+	segments();
 	proc_net_udp();
 	ip_options();
 	refused();
