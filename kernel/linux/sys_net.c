@@ -41,6 +41,7 @@
 #define TCP_KEEPCNT_OPT 6
 #define TCP_CONGESTION_OPT 13
 #define TCP_FASTOPEN_OPT 23
+#define TCP_NOTSENT_LOWAT_OPT 25
 #define TCP_FASTOPEN_CONNECT_OPT 30
 #define TCP_CA_NAME_MAX 16
 /* Linux's name for the congestion control tcp.c does (NewReno, RFC 6582) */
@@ -1428,6 +1429,10 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 				return -EINVAL;
 			s->fastopen_qlen = v;
 			return 0;
+		case TCP_NOTSENT_LOWAT_OPT:
+			s->notsent_lowat = (uint32_t)v;
+			tcp_sock_touch(s); /* writers look again */
+			return 0;
 		case TCP_FASTOPEN_CONNECT_OPT:
 			/* recorded; connect does the usual handshake, which
 			 * a program asking for this has to be ready for */
@@ -1605,6 +1610,9 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 			break;
 		case TCP_FASTOPEN_OPT:
 			tv = s->fastopen_qlen;
+			break;
+		case TCP_NOTSENT_LOWAT_OPT:
+			tv = (int)s->notsent_lowat;
 			break;
 		case TCP_FASTOPEN_CONNECT_OPT:
 			tv = s->fastopen_connect;

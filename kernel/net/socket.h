@@ -78,6 +78,7 @@ struct sock {
 	int quickack_off;     /* TCP_QUICKACK 0, as getsockopt reads it */
 	int fastopen_qlen, fastopen_connect; /* recorded: no TCP Fast Open */
 	int rcvlowat;			     /* SO_RCVLOWAT; 0: 1 */
+	uint32_t notsent_lowat;		     /* TCP_NOTSENT_LOWAT; 0: none */
 	int oobinline; /* SO_OOBINLINE, as urgent data is anyway */
 	/* SO_DEBUG, SO_PRIORITY, SO_MARK, SO_BUSY_POLL, SO_INCOMING_CPU:
 	 * recorded and read back */
@@ -160,6 +161,8 @@ int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port);
 int tcp_sock_listen(struct sock *s, int backlog);
 struct sock *tcp_sock_accept(struct sock *s);
 long tcp_sock_send(struct sock *s, const void *data, size_t len);
+/* Bytes (s) holds that it has not sent yet. */
+uint32_t tcp_sock_unsent(const struct sock *s);
 long tcp_sock_recv(struct sock *s, void *out, size_t len, int peek);
 int tcp_sock_shutdown(struct sock *s, int how);
 void tcp_sock_release(struct sock *s);

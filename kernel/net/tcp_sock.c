@@ -403,6 +403,13 @@ static void rings_shrink(struct sock *s, uint64_t now)
 		s->full_at = now; /* not yet: look again later */
 }
 
+uint32_t tcp_sock_unsent(const struct sock *s)
+{
+	const struct tcp_cb *cb = s->tcp;
+	uint32_t sent = cb->snd_max - cb->snd_una;
+	return cb->snd.len > sent ? cb->snd.len - sent : 0;
+}
+
 long tcp_sock_send(struct sock *s, const void *data, size_t len)
 {
 	struct tcp_cb *cb = s->tcp;
@@ -414,6 +421,14 @@ long tcp_sock_send(struct sock *s, const void *data, size_t len)
 		return s->connected ? -EPIPE : -ENOTCONN;
 	if (s->shut_wr)
 		return -EPIPE;
+	if (s->notsent_lowat) {
+		/* TCP_NOTSENT_LOWAT: no more than that waits unsent */
+		uint32_t unsent = tcp_sock_unsent(s);
+		if (unsent >= s->notsent_lowat)
+			return -EAGAIN;
+		if (len > s->notsent_lowat - unsent)
+			len = s->notsent_lowat - unsent;
+	}
 	if (s->snd_full && ring_grow(s, &cb->snd))
 		s->snd_full = 0;
 	uint32_t n = tcp_send(cb, data,
@@ -609,8 +624,12 @@ short tcp_sock_ready(struct sock *s)
 	     cb->rcv.len >= (uint32_t)(s->rcvlowat ? s->rcvlowat : 1)) ||
 	    cb->fin_received || s->shut_rd)
 		r |= POLLIN | POLLRDNORM;
+	/* writable: room, and with TCP_NOTSENT_LOWAT less than half that
+	 * unsent, as Linux's tcp_stream_memory_free for poll */
 	if ((cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT) &&
-	    !s->shut_wr && cb->snd.len < tcp_ring_cap(&cb->snd))
+	    !s->shut_wr && cb->snd.len < tcp_ring_cap(&cb->snd) &&
+	    (!s->notsent_lowat ||
+	     2 * (uint64_t)tcp_sock_unsent(s) < s->notsent_lowat))
 		r |= POLLOUT | POLLWRNORM;
 	if (cb->fin_received && (s->shut_wr || cb->state == TCP_CLOSED))
 		r |= POLLHUP;

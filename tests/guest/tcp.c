@@ -262,6 +262,60 @@ static void short_connections(void)
 	close(l);
 }
 
+/* Non-blocking writes to (fd) until EAGAIN: the bytes taken. */
+static size_t fill(int fd)
+{
+	static char chunk[4096];
+	size_t total = 0;
+	ssize_t n;
+	while (total < (64u << 20) && (n = write(fd, chunk, sizeof(chunk))) > 0)
+		total += (size_t)n;
+	return total;
+}
+
+/* TCP_NOTSENT_LOWAT: once that much waits unsent (the peer reads
+ * nothing), writes stop and poll stops saying POLLOUT, where without
+ * it they go on into the send buffer; when the peer reads, the socket
+ * is writable again. */
+static void notsent_lowat(void)
+{
+	struct sockaddr_in la;
+	int l = local_listener(&la, 4);
+	int c1 = socket(AF_INET, SOCK_STREAM, 0),
+	    c2 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(sockopt_set_get(c1, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 16384) ==
+		      16384,
+	      "TCP_NOTSENT_LOWAT 16 KiB");
+	connect(c1, (struct sockaddr *)&la, sizeof(la));
+	int a1 = accept(l, NULL, NULL);
+	connect(c2, (struct sockaddr *)&la, sizeof(la));
+	int a2 = accept(l, NULL, NULL);
+	fcntl(c1, F_SETFL, O_NONBLOCK);
+	fcntl(c2, F_SETFL, O_NONBLOCK);
+	size_t with = fill(c1), without = fill(c2);
+	struct pollfd p = {c1, POLLOUT, 0};
+	CHECK(with + 16384 < without && poll(&p, 1, 0) == 0,
+	      "writes stop sooner (%zu bytes against %zu), not writable", with,
+	      without);
+	static char sink[65536];
+	fcntl(a1, F_SETFL, O_NONBLOCK);
+	size_t drained = 0;
+	for (int i = 0; i < 200 && drained < with; i++) {
+		ssize_t n = read(a1, sink, sizeof(sink));
+		if (n > 0)
+			drained += (size_t)n;
+		else
+			poll(&(struct pollfd){a1, POLLIN, 0}, 1, 10);
+	}
+	CHECK(drained == with && poll(&p, 1, 1000) == 1,
+	      "read by the peer: writable again");
+	close(a1);
+	close(a2);
+	close(c1);
+	close(c2);
+	close(l);
+}
+
 /* TCP_CORK holds what is less than a segment until it comes off;
  * TCP_MAXSEG bounds the segments; TCP_USER_TIMEOUT, TCP_SYNCNT,
  * TCP_QUICKACK and the Fast Open options read back what was set;
@@ -820,6 +874,7 @@ int main(int argc, char **argv)
 		loopback();
 		short_connections();
 		tcp_options();
+		notsent_lowat();
 		reuseport_spreads();
 		deferred_accept();
 		idle_connections();
