@@ -115,20 +115,6 @@ static size_t gen_arp(char *buf, size_t cap)
 	return t.len;
 }
 
-/* Linux's numbers for TCP's states (include/net/tcp_states.h). */
-static unsigned linux_state(enum tcp_state s)
-{
-	static const uint8_t nr[] = {
-		[TCP_CLOSED] = 7,      [TCP_LISTEN] = 10,
-		[TCP_SYN_SENT] = 2,    [TCP_SYN_RCVD] = 3,
-		[TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4,
-		[TCP_FIN_WAIT_2] = 5,  [TCP_CLOSE_WAIT] = 8,
-		[TCP_CLOSING] = 11,    [TCP_LAST_ACK] = 9,
-		[TCP_TIME_WAIT] = 6,
-	};
-	return (unsigned)s < sizeof(nr) ? nr[s] : 7;
-}
-
 static size_t gen_tcp(char *buf, size_t cap)
 {
 	struct proc_text t = {buf, cap, 0};
@@ -151,7 +137,7 @@ static size_t gen_tcp(char *buf, size_t cap)
 			 "%4d: %08X:%04X %08X:%04X %02X %08X:%08X 00:00000000 "
 			 "00000000 %5u %8d %lu %d %016x %lu %lu %u %u %d",
 			 sl++, s->lip, net16(s->lport), s->rip, net16(s->rport),
-			 linux_state(s->listening ? TCP_LISTEN : cb->state),
+			 tcp_sock_linux_state(s),
 			 s->listening ? 0 : cb->snd.len,
 			 s->listening ? (uint32_t)s->acceptq_len : cb->rcv.len,
 			 0u, 0, 0UL, 1, 0u,

@@ -161,6 +161,9 @@ int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port);
 int tcp_sock_listen(struct sock *s, int backlog);
 struct sock *tcp_sock_accept(struct sock *s);
 long tcp_sock_send(struct sock *s, const void *data, size_t len);
+/* (s)'s state as Linux numbers them (include/net/tcp_states.h), for
+ * TCP_INFO and /proc/net/tcp. */
+unsigned tcp_sock_linux_state(const struct sock *s);
 /* Bytes (s) holds that it has not sent yet. */
 uint32_t tcp_sock_unsent(const struct sock *s);
 long tcp_sock_recv(struct sock *s, void *out, size_t len, int peek);

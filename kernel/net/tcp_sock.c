@@ -525,14 +525,19 @@ void tcp_sock_release(struct sock *s)
 	}
 }
 
-/* Linux's numbers for the states (include/net/tcp_states.h), which
- * TCP_INFO reports. */
-static const uint8_t linux_state[] = {
-	[TCP_CLOSED] = 7,     [TCP_LISTEN] = 10,     [TCP_SYN_SENT] = 2,
-	[TCP_SYN_RCVD] = 3,   [TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4,
-	[TCP_FIN_WAIT_2] = 5, [TCP_CLOSE_WAIT] = 8,  [TCP_LAST_ACK] = 9,
-	[TCP_CLOSING] = 11,   [TCP_TIME_WAIT] = 6,
-};
+unsigned tcp_sock_linux_state(const struct sock *s)
+{
+	static const uint8_t nr[] = {
+		[TCP_CLOSED] = 7,      [TCP_LISTEN] = 10,
+		[TCP_SYN_SENT] = 2,    [TCP_SYN_RCVD] = 3,
+		[TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4,
+		[TCP_FIN_WAIT_2] = 5,  [TCP_CLOSE_WAIT] = 8,
+		[TCP_LAST_ACK] = 9,    [TCP_CLOSING] = 11,
+		[TCP_TIME_WAIT] = 6,
+	};
+	enum tcp_state st = s->listening ? TCP_LISTEN : s->tcp->state;
+	return (unsigned)st < sizeof(nr) ? nr[st] : 7;
+}
 
 static uint32_t segs_of(const struct tcp_cb *cb, uint32_t bytes)
 {
@@ -547,7 +552,7 @@ void tcp_sock_info(const struct sock *s, struct tcp_info_abi *abi)
 	uint32_t flight = cb->snd_max - cb->snd_una;
 	uint64_t now = clock_monotonic_ns();
 	memset(abi, 0, sizeof(*abi));
-	ti->tcpi_state = linux_state[cb->state];
+	ti->tcpi_state = (uint8_t)tcp_sock_linux_state(s);
 	ti->tcpi_ca_state = cb->in_recovery ? TCP_CA_Recovery
 			    : cb->rto_since ? TCP_CA_Loss
 			    : cb->dupacks   ? TCP_CA_Disorder
