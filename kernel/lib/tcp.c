@@ -293,7 +293,7 @@ static void closed(struct tcp_cb *cb, int error)
 	cb->rexmit_at = cb->delack_at = cb->persist_at = cb->keep_at = 0;
 	cb->cork_at = 0;
 	cb->probe_at = cb->rack_at = 0;
-	cb->timewait_at = 0;
+	cb->timewait_at = cb->fin2_at = 0;
 	set_state(cb, TCP_CLOSED);
 }
 
@@ -356,6 +356,18 @@ static void rto_over(struct tcp_cb *cb, uint64_t now)
 
 /* The retransmission timer, never past the moment TCP_USER_TIMEOUT
  * ends the connection (Linux clamps it so too). */
+/* An orphan in FIN_WAIT_2: the peer has the FIN timeout to close. */
+static void fin2_arm(struct tcp_cb *cb, uint64_t now)
+{
+	if (!cb->orphan || cb->state != TCP_FIN_WAIT_2 || cb->fin2_at)
+		return;
+	if (cb->linger2 == UINT64_MAX)
+		cb->fin2_at = now; /* TCP_LINGER2 < 0: at once */
+	else
+		cb->fin2_at =
+			now + (cb->linger2 ? cb->linger2 : TCP_FIN_TIMEOUT);
+}
+
 static void arm_rexmit(struct tcp_cb *cb, uint64_t now)
 {
 	cb->rexmit_at = now + cb->rto;
@@ -1551,6 +1563,7 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	case TCP_FIN_WAIT_1:
 		if (our_fin_acked) {
 			cb->state = TCP_FIN_WAIT_2;
+			fin2_arm(cb, now);
 			cb->ops->event(cb);
 		}
 		break;
@@ -1736,6 +1749,12 @@ int tcp_icmp_error(struct tcp_cb *cb, uint32_t seq, int err)
 	return 1;
 }
 
+void tcp_orphan(struct tcp_cb *cb, uint64_t now)
+{
+	cb->orphan = 1;
+	fin2_arm(cb, now);
+}
+
 int tcp_mtu_reduced(struct tcp_cb *cb, uint32_t seq, uint32_t mss, uint64_t now)
 {
 	if (tcp_seq_lt(seq, cb->snd_una) || !tcp_seq_lt(seq, cb->snd_nxt) ||
@@ -1761,10 +1780,10 @@ int tcp_mtu_reduced(struct tcp_cb *cb, uint32_t seq, uint32_t mss, uint64_t now)
 uint64_t tcp_next_timer(const struct tcp_cb *cb)
 {
 	uint64_t t = UINT64_MAX;
-	const uint64_t *all[] = {&cb->rexmit_at,   &cb->delack_at,
-				 &cb->timewait_at, &cb->persist_at,
-				 &cb->keep_at,	   &cb->probe_at,
-				 &cb->rack_at,	   &cb->cork_at};
+	const uint64_t *all[] = {
+		&cb->rexmit_at,	 &cb->delack_at, &cb->timewait_at,
+		&cb->persist_at, &cb->keep_at,	 &cb->probe_at,
+		&cb->rack_at,	 &cb->cork_at,	 &cb->fin2_at};
 	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (*all[i] && *all[i] < t)
 			t = *all[i];
@@ -1862,6 +1881,13 @@ void tcp_timer(struct tcp_cb *cb, uint64_t now)
 	if (cb->timewait_at && now >= cb->timewait_at) {
 		closed(cb, 0);
 		return;
+	}
+	if (cb->fin2_at && now >= cb->fin2_at) {
+		cb->fin2_at = 0;
+		if (cb->state == TCP_FIN_WAIT_2) {
+			tcp_abort(cb); /* Linux: reset, and gone */
+			return;
+		}
 	}
 	if (cb->rexmit_at && now >= cb->rexmit_at)
 		retransmit_timeout(cb, now);

@@ -257,6 +257,12 @@ struct tcp_cb {
 	uint64_t rtt_start;
 	int backoff;
 	uint64_t rexmit_at, delack_at, timewait_at, persist_at, keep_at;
+	/* an orphan (the program closed it) in FIN_WAIT_2 gives its peer
+	 * this long to close (fin2_at), then resets: Linux's
+	 * tcp_fin_timeout; linger2 is TCP_LINGER2's (0: TCP_FIN_TIMEOUT,
+	 * UINT64_MAX: not at all) */
+	int orphan;
+	uint64_t linger2, fin2_at;
 	uint64_t probe_at; /* tail loss probe (RFC 8985 7) */
 	int probe_out;	   /* one sent, no ACK since */
 	int retries;
@@ -294,6 +300,8 @@ struct tcp_cb {
 #define TCP_DELACK_FRAME 100000ULL
 #define TCP_PROBE_MIN 10000000ULL /* the shortest tail loss probe timer */
 #define TCP_TIMEWAIT 60000000000ULL
+#define TCP_FIN_TIMEOUT 60000000000ULL	    /* Linux's tcp_fin_timeout */
+#define TCP_FIN_TIMEOUT_MAX 120000000000ULL /* what TCP_LINGER2 may ask */
 #define TCP_RETRIES 15		  /* then ETIMEDOUT, as Linux's tcp_retries2 */
 #define TCP_SYN_RETRIES 6	  /* as Linux's tcp_syn_retries */
 #define TCP_CORK_MAX 200000000ULL /* the longest a cork holds data */
@@ -332,6 +340,9 @@ uint32_t tcp_recv(struct tcp_cb *cb, void *out, uint32_t len, uint64_t now);
 void tcp_close(struct tcp_cb *cb, uint64_t now);
 /* Abort: RST to the peer (if synchronized), state CLOSED. */
 void tcp_abort(struct tcp_cb *cb);
+/* The program closed (cb) and holds it no more: in FIN_WAIT_2 it waits
+ * for the peer's FIN only for the FIN timeout (linger2), then resets. */
+void tcp_orphan(struct tcp_cb *cb, uint64_t now);
 /* An ICMP destination unreachable (errno err) about our segment with
  * sequence number (seq), as Linux's tcp_v4_err takes it: a connection
  * being opened ends with err; an open one keeps trying, and reports err

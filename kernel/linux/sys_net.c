@@ -42,6 +42,7 @@
 #define TCP_CONGESTION_OPT 13
 #define TCP_FASTOPEN_OPT 23
 #define TCP_NOTSENT_LOWAT_OPT 25
+#define TCP_LINGER2_OPT 8
 #define TCP_FASTOPEN_CONNECT_OPT 30
 #define TCP_CA_NAME_MAX 16
 /* Linux's name for the congestion control tcp.c does (NewReno, RFC 6582) */
@@ -1429,6 +1430,15 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 				return -EINVAL;
 			s->fastopen_qlen = v;
 			return 0;
+		case TCP_LINGER2_OPT:
+			/* an orphan's FIN_WAIT_2: none if negative, the
+			 * default if 0 or beyond Linux's most */
+			s->tcp->linger2 = v < 0 ? UINT64_MAX
+					  : (uint64_t)v * 1000000000ULL >
+							  TCP_FIN_TIMEOUT_MAX
+						  ? TCP_FIN_TIMEOUT_MAX
+						  : (uint64_t)v * 1000000000ULL;
+			return 0;
 		case TCP_NOTSENT_LOWAT_OPT:
 			s->notsent_lowat = (uint32_t)v;
 			tcp_sock_touch(s); /* writers look again */
@@ -1613,6 +1623,14 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 			break;
 		case TCP_NOTSENT_LOWAT_OPT:
 			tv = (int)s->notsent_lowat;
+			break;
+		case TCP_LINGER2_OPT:
+			tv = s->tcp->linger2 == UINT64_MAX
+				     ? -1
+				     : (int)((s->tcp->linger2
+						      ? s->tcp->linger2
+						      : TCP_FIN_TIMEOUT) /
+					     1000000000ULL);
 			break;
 		case TCP_FASTOPEN_CONNECT_OPT:
 			tv = s->fastopen_connect;

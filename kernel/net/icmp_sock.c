@@ -85,25 +85,28 @@ void icmp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	}
 }
 
-void icmp_sock_error(const uint8_t *orig, size_t len,
-		     const struct icmp_report *r)
+int icmp_sock_error(const uint8_t *orig, size_t len,
+		    const struct icmp_report *r)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	size_t hl = (size_t)(ip->vihl & 15) * 4;
 	if (hl < sizeof(*ip) || len < hl + sizeof(struct icmp_hdr))
-		return;
+		return 0;
 	const struct icmp_hdr *h = (const struct icmp_hdr *)(orig + hl);
 	if (h->type != ICMP_ECHO)
-		return;
+		return 0;
 	struct sock *s = all_socks;
 	for (; s; s = s->next)
 		if (s->proto == IP_PROTO_ICMP && s->type != SOCK_RAW_NR &&
 		    s->bound && s->lport == h->id)
 			break;
-	if (!s || (!s->recverr && !(r->hard && s->connected)))
-		return;
+	if (!s)
+		return 0;
+	if (!s->recverr && !(r->hard && s->connected))
+		return 1;
 	if (s->recverr)
 		sock_err_put(s, ip->dst, 0, (const uint8_t *)h, len - hl, r);
 	s->error = r->err;
 	sock_changed(s);
+	return 1;
 }

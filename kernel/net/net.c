@@ -481,19 +481,20 @@ static const struct {
 
 /* An ICMP error (r) about the packet of ours that (orig) starts (its
  * IPv4 header and at least 8 bytes after it): to the socket that sent
- * it. */
-static void report_error(const uint8_t *orig, size_t len,
-			 const struct icmp_report *r)
+ * it. 1 if it is one of ours (UDP and ICMP), else 0. */
+static int report_error(const uint8_t *orig, size_t len,
+			const struct icmp_report *r)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	if (len < sizeof(*ip))
-		return;
+		return 0;
 	if (ip->proto == IP_PROTO_UDP)
-		udp_icmp_error(orig, len, r);
-	else if (ip->proto == IP_PROTO_ICMP)
-		icmp_sock_error(orig, len, r);
-	else if (ip->proto == IP_PROTO_TCP)
+		return udp_icmp_error(orig, len, r);
+	if (ip->proto == IP_PROTO_ICMP)
+		return icmp_sock_error(orig, len, r);
+	if (ip->proto == IP_PROTO_TCP)
 		tcp_sock_icmp_error(orig, len, r->err);
+	return 0;
 }
 
 /* ---- path MTU discovery (RFC 1191) ---- */
@@ -541,11 +542,12 @@ size_t ip_mtu_for(uint32_t dst)
 
 /* Fragmentation needed (an ICMP destination unreachable, code 4) about
  * (orig): a router on the way takes packets of (mtu) bytes at most.
- * Learnt for the destination, as Linux does, for PMTU_EXPIRES_NS: its
- * connections send smaller segments at once; a UDP or ping socket hears
- * EMSGSIZE, the error queue telling the MTU. News of a larger MTU, or
- * of an MTU below what IPv4 requires (old routers say 0), is not
- * taken. */
+ * Learnt for the destination, as Linux does, for PMTU_EXPIRES_NS, if it
+ * is about what one of our sockets sent (for TCP, a sequence number in
+ * flight: a blind attacker cannot shrink our segments): its connections
+ * send smaller segments at once; a UDP or ping socket hears EMSGSIZE,
+ * the error queue telling the MTU. News of a larger MTU, or of an MTU
+ * below what IPv4 requires (old routers say 0), is not taken. */
 static void frag_needed(const uint8_t *orig, size_t len, uint32_t mtu,
 			uint32_t offender)
 {
@@ -554,13 +556,11 @@ static void frag_needed(const uint8_t *orig, size_t len, uint32_t mtu,
 		return;
 	if (mtu < PMTU_MIN)
 		mtu = PMTU_MIN;
-	pmtu_learn(ip->dst, mtu);
 	struct icmp_report r = {EMSGSIZE,	  1,	    ICMP_UNREACH,
 				ICMP_FRAG_NEEDED, offender, mtu};
-	if (ip->proto == IP_PROTO_TCP)
-		tcp_sock_mtu_reduced(orig, len, mtu);
-	else
-		report_error(orig, len, &r);
+	if (ip->proto == IP_PROTO_TCP ? tcp_sock_mtu_reduced(orig, len, mtu)
+				      : report_error(orig, len, &r))
+		pmtu_learn(ip->dst, mtu);
 }
 
 /* An error about a packet of ours: its header and first bytes follow

@@ -121,7 +121,8 @@ void icmp_unreachable(const struct ip_hdr *ip, uint8_t code);
 /* An ICMP error (r) came about a datagram this host sent, whose header
  * and first bytes are (orig, len): the socket that sent it learns
  * (errno r->err) if it is to (a connected one, for a hard error; any,
- * with IP_RECVERR, which also queues it for recvmsg(MSG_ERRQUEUE)). */
+ * with IP_RECVERR, which also queues it for recvmsg(MSG_ERRQUEUE)).
+ * 1 if the datagram was one of a socket's, else 0. */
 struct icmp_report {
 	int err;  /* errno */
 	int hard; /* ends what it is about (a connected socket) */
@@ -129,8 +130,8 @@ struct icmp_report {
 	uint32_t offender; /* who sent the ICMP (network order) */
 	uint32_t info;	   /* fragmentation needed: the next hop's MTU */
 };
-void udp_icmp_error(const uint8_t *orig, size_t len,
-		    const struct icmp_report *r);
+int udp_icmp_error(const uint8_t *orig, size_t len,
+		   const struct icmp_report *r);
 void udp_input(const struct ip_hdr *ip, const uint8_t *payload, size_t len,
 	       int csum_ok);
 

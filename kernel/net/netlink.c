@@ -167,8 +167,8 @@ static void autobind(struct nlsock *n)
 int netlink_bind(struct file *f, uint32_t port, uint32_t groups)
 {
 	struct nlsock *n = netlink_of(f);
-	if (n->port && port && port != n->port)
-		return -EINVAL;
+	if (n->port && port != n->port)
+		return -EINVAL; /* bound (or autobound) to another, as Linux */
 	if (!n->port && port && port_taken(port))
 		return -EADDRINUSE;
 	if (!n->port && port)

@@ -239,19 +239,20 @@ void sock_err_clear(struct sock *s)
 	}
 }
 
-void udp_icmp_error(const uint8_t *orig, size_t len,
-		    const struct icmp_report *r)
+int udp_icmp_error(const uint8_t *orig, size_t len, const struct icmp_report *r)
 {
 	const struct ip_hdr *ip = (const struct ip_hdr *)orig;
 	size_t hl = (size_t)(ip->vihl & 15) * 4;
 	if (hl < sizeof(*ip) || len < hl + sizeof(struct udp_hdr))
-		return;
+		return 0;
 	const struct udp_hdr *u = (const struct udp_hdr *)(orig + hl);
 	struct sock *s = udp_lookup(ip->src, u->sport, ip->dst, u->dport);
 	/* as Linux: a connected socket hears of hard errors, one that asked
 	 * (IP_RECVERR) of all, and keeps them in its error queue */
-	if (!s || (!s->recverr && !(r->hard && s->connected)))
-		return;
+	if (!s)
+		return 0;
+	if (!s->recverr && !(r->hard && s->connected))
+		return 1;
 	if (s->recverr) {
 		/* the payload as far as the ICMP quotes it (ip_icmp_error) */
 		size_t n = len - hl - sizeof(*u), ulen = net16(u->len);
@@ -262,6 +263,7 @@ void udp_icmp_error(const uint8_t *orig, size_t len,
 	}
 	s->error = r->err;
 	sock_changed(s);
+	return 1;
 }
 
 void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,

@@ -153,8 +153,8 @@ void tcp_sock_touch(struct sock *s);
 void tcp_sock_icmp_error(const uint8_t *orig, size_t len, int err);
 /* Fragmentation needed, the path's MTU now (mtu), quoting (orig) as
  * above: the connection sends smaller segments, and again at once what
- * the path dropped. */
-void tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu);
+ * the path dropped. 1 if it was about a segment in flight, else 0. */
+int tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu);
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		    int csum_ok);
 int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port);
@@ -244,8 +244,8 @@ int icmp_sock_send(struct sock *s, uint32_t src, uint32_t dst,
 void icmp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len);
 /* An ICMP error about an echo request a ping socket sent, as
  * udp_icmp_error. */
-void icmp_sock_error(const uint8_t *orig, size_t len,
-		     const struct icmp_report *r);
+int icmp_sock_error(const uint8_t *orig, size_t len,
+		    const struct icmp_report *r);
 
 /* The SIOCGIF* ioctls, on a socket of any kind: the loopback (index 1,
  * lo) and the device (2, eth0); setting an interface is not the guest's
@@ -345,7 +345,7 @@ struct nlsock *netlink_of(const struct file *f); /* NULL: not AF_NETLINK */
 int netlink_socket(int type, int protocol, int nonblock, struct file **out);
 /* Take port (port), or one chosen as Linux does (the process's pid
  * first) if 0, and listen to (groups): 0, -EADDRINUSE, -EINVAL (bound
- * to another port already). */
+ * already, by bind or a send, to another port than (port)). */
 int netlink_bind(struct file *f, uint32_t port, uint32_t groups);
 /* Send to port (to) (0 the kernel) and groups (groups) from now on. */
 int netlink_connect(struct file *f, uint32_t to, uint32_t groups);

@@ -521,6 +521,7 @@ void tcp_sock_release(struct sock *s)
 		sock_free(s);
 	} else {
 		s->orphan = 1; /* freed when TCP is done */
+		tcp_orphan(cb, clock_monotonic_ns());
 		tcp_sock_touch(s);
 	}
 }
@@ -768,13 +769,15 @@ void tcp_sock_icmp_error(const uint8_t *orig, size_t len, int err)
 		after(s);
 }
 
-void tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu)
+int tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu)
 {
 	uint32_t seq;
 	struct sock *s = quoted(orig, len, &seq);
-	if (s && tcp_mtu_reduced(s->tcp, seq, mtu - 20 - TCP_HDR,
-				 clock_monotonic_ns()))
-		after(s);
+	if (!s || !tcp_mtu_reduced(s->tcp, seq, mtu - 20 - TCP_HDR,
+				   clock_monotonic_ns()))
+		return 0;
+	after(s);
+	return 1;
 }
 
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,

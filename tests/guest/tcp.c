@@ -329,6 +329,14 @@ static void tcp_options(void)
 	      "TCP_FASTOPEN on a listener");
 	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1) == 1,
 	      "TCP_FASTOPEN_CONNECT");
+	int l2 = 0;
+	socklen_t l2len = sizeof(l2);
+	CHECK(getsockopt(c, IPPROTO_TCP, TCP_LINGER2, &l2, &l2len) == 0 &&
+		      l2 == 60 &&
+		      sockopt_set_get(c, IPPROTO_TCP, TCP_LINGER2, 30) == 30 &&
+		      sockopt_set_get(c, IPPROTO_TCP, TCP_LINGER2, -5) == -1 &&
+		      sockopt_set_get(c, IPPROTO_TCP, TCP_LINGER2, 0) == 60,
+	      "TCP_LINGER2: 60 s by default, as set, -1 for none (%d)", l2);
 	CHECK(sockopt_set_get(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 2) ==
 		      -EINVAL,
 	      "TCP_FASTOPEN_CONNECT 2: EINVAL");

@@ -549,6 +549,41 @@ START_TEST(test_orderly_close)
 }
 END_TEST
 
+START_TEST(test_an_orphan_in_fin_wait_2_gives_up_after_the_fin_timeout)
+{
+	handshake(1460, 1460);
+	tcp_close(&A.cb, now);
+	settle(&A, &B);
+	ck_assert_int_eq(A.cb.state, TCP_FIN_WAIT_2);
+	/* held by the program (shutdown): as long as the peer likes */
+	now += 10 * TCP_FIN_TIMEOUT;
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.cb.state, TCP_FIN_WAIT_2);
+	/* closed by it: the FIN timeout, then a reset */
+	tcp_orphan(&A.cb, now);
+	uint64_t t0 = now;
+	now = t0 + TCP_FIN_TIMEOUT - 1;
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.cb.state, TCP_FIN_WAIT_2);
+	int sent = A.nout;
+	now = t0 + TCP_FIN_TIMEOUT;
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
+	ck_assert_int_eq(A.nout, sent + 1);
+	ck_assert(A.out[sent].flags & TCP_RST);
+	ck_assert_uint_eq(tcp_next_timer(&A.cb), UINT64_MAX);
+	teardown();
+	/* TCP_LINGER2 below zero: no waiting at all */
+	handshake(1460, 1460);
+	A.cb.linger2 = UINT64_MAX;
+	tcp_close(&A.cb, now);
+	tcp_orphan(&A.cb, now);
+	settle(&A, &B);
+	tcp_timer(&A.cb, now);
+	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
+}
+END_TEST
+
 START_TEST(test_close_after_the_peer_delivers_queued_data)
 {
 	/* B's peer closed first (CLOSE_WAIT); B writes more than a window's
@@ -1923,6 +1958,8 @@ int main(void)
 	tcase_add_test(t, test_simultaneous_open_and_close);
 	tcase_add_test(t, test_resets);
 	tcase_add_test(t, test_icmp_errors);
+	tcase_add_test(
+		t, test_an_orphan_in_fin_wait_2_gives_up_after_the_fin_timeout);
 	tcase_add_test(
 		t, test_fragmentation_needed_cuts_segments_and_resends_at_once);
 	tcase_add_test(t, test_retransmission_timeout_and_backoff);
