@@ -75,6 +75,9 @@
 #define SO_MARK_NR 36
 #define SO_BUSY_POLL_NR 46
 #define SO_INCOMING_CPU_NR 49
+#define SO_BINDTODEVICE_NR 25
+#define SO_BINDTOIFINDEX_NR 62
+#define IFNAMSIZ_NR 16
 #define SO_REUSEPORT 15
 #define SO_RCVTIMEO 20
 #define SO_SNDTIMEO 21
@@ -1202,6 +1205,21 @@ static long udp_setsockopt(struct sock *s, int name, uint64_t uval,
 	}
 }
 
+/* SO_BINDTODEVICE: hear only what comes in on that interface (lo or
+ * eth0); an empty name unbinds. 0, -ENODEV, -EFAULT. */
+static long bind_to_device(struct sock *s, uint64_t uval, uint64_t len)
+{
+	char name[IFNAMSIZ_NR] = {0};
+	uint64_t n = len < sizeof(name) - 1 ? len : sizeof(name) - 1;
+	if (copy_from_user(name, uval, n) < 0)
+		return -EFAULT;
+	int index = name[0] ? if_index(name) : 0;
+	if (name[0] && !index)
+		return -ENODEV;
+	s->bound_if = index;
+	return 0;
+}
+
 /* The options a socket only records (sock->extra), by name. */
 static const int extra_names[SOCK_EXTRA] = {SO_DEBUG_NR, SO_PRIORITY_NR,
 					    SO_MARK_NR, SO_BUSY_POLL_NR,
@@ -1501,6 +1519,8 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 			s->sndtimeo_ns = ns;
 		return 0;
 	}
+	if (name == SO_BINDTODEVICE_NR)
+		return bind_to_device(s, uval, len);
 	int v;
 	long got = int_in(uval, len, &v);
 	if (got < 0)
@@ -1546,6 +1566,20 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		/* UDP sends without a checksum (0, which IPv4 allows) */
 		s->no_check = !!v;
 		return 0;
+	case SO_BINDTOIFINDEX_NR: {
+		struct rtnl_link links[IF_MAX];
+		struct rtnl_view view;
+		if (v < 0)
+			return -EINVAL;
+		if_view(links, &view);
+		int known = 0;
+		for (int i = 0; i < view.nlinks; i++)
+			known |= links[i].index == v;
+		if (v && !known)
+			return -ENODEV;
+		s->bound_if = v;
+		return 0;
+	}
 	case SO_DEBUG_NR:
 	case SO_PRIORITY_NR:
 	case SO_MARK_NR:
@@ -1694,6 +1728,21 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		return sockopt_out(uval, ulen, len, &s->icmp_filter,
 				   sizeof(s->icmp_filter));
 	}
+	if (level == SOL_SOCKET && name == SO_BINDTODEVICE_NR) {
+		/* the name and its NUL; nothing when unbound, as Linux */
+		struct rtnl_link links[IF_MAX];
+		struct rtnl_view view;
+		const char *dev = NULL;
+		if_view(links, &view);
+		for (int i = 0; i < view.nlinks; i++)
+			if (links[i].index == s->bound_if)
+				dev = links[i].name;
+		if (!s->bound_if || !dev)
+			return sockopt_out(uval, ulen, 0, "", 0);
+		if (len < (int32_t)strlen(dev) + 1)
+			return -EINVAL;
+		return sockopt_out(uval, ulen, len, dev, strlen(dev) + 1);
+	}
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO)
@@ -1754,6 +1803,9 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 		break;
 	case SO_NO_CHECK_NR:
 		v = s->no_check;
+		break;
+	case SO_BINDTOIFINDEX_NR:
+		v = s->bound_if;
 		break;
 	case SO_DEBUG_NR:
 	case SO_PRIORITY_NR:

@@ -71,7 +71,8 @@ void icmp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	struct udp_meta m = sock_meta(ip);
 	for (struct sock *s = all_socks; s; s = s->next) {
 		if (s->proto != IP_PROTO_ICMP || s->shut_rd ||
-		    (s->lip && s->lip != ip->dst))
+		    (s->lip && s->lip != ip->dst) ||
+		    (s->bound_if && s->bound_if != m.ifindex))
 			continue;
 		if (s->type == SOCK_RAW_NR) {
 			if ((h->type < 32 && (s->icmp_filter >> h->type & 1)) ||

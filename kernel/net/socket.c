@@ -170,10 +170,12 @@ int sock_bind_addr(struct sock *s, uint32_t addr, uint16_t port)
 	return 0;
 }
 
-/* The socket a datagram from (rport) at (rip) to (lport) at (lip) is
- * for: the most specific, connected, then bound to the address. */
+/* The socket a datagram from (rport) at (rip) to (lport) at (lip),
+ * come in on interface (ifindex) (0: any), is for: the most specific,
+ * connected, then bound to the address; not one bound to another
+ * interface (SO_BINDTODEVICE). */
 static struct sock *udp_lookup(uint32_t lip, uint16_t lport, uint32_t rip,
-			       uint16_t rport)
+			       uint16_t rport, int ifindex)
 {
 	struct sock *best = NULL;
 	int best_score = -1;
@@ -183,6 +185,8 @@ static struct sock *udp_lookup(uint32_t lip, uint16_t lport, uint32_t rip,
 		if (s->lip && s->lip != lip && lip != 0xffffffffu)
 			continue;
 		if (s->connected && (s->rip != rip || s->rport != rport))
+			continue;
+		if (ifindex && s->bound_if && s->bound_if != ifindex)
 			continue;
 		int score = (s->connected ? 2 : 0) + (s->lip ? 1 : 0);
 		if (score > best_score) {
@@ -246,7 +250,7 @@ int udp_icmp_error(const uint8_t *orig, size_t len, const struct icmp_report *r)
 	if (hl < sizeof(*ip) || len < hl + sizeof(struct udp_hdr))
 		return 0;
 	const struct udp_hdr *u = (const struct udp_hdr *)(orig + hl);
-	struct sock *s = udp_lookup(ip->src, u->sport, ip->dst, u->dport);
+	struct sock *s = udp_lookup(ip->src, u->sport, ip->dst, u->dport, 0);
 	/* as Linux: a connected socket hears of hard errors, one that asked
 	 * (IP_RECVERR) of all, and keeps them in its error queue */
 	if (!s)
@@ -284,7 +288,8 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 			return;
 		}
 	}
-	struct sock *best = udp_lookup(ip->dst, u->dport, ip->src, u->sport);
+	struct sock *best = udp_lookup(ip->dst, u->dport, ip->src, u->sport,
+				       if_from(ip->src));
 	if (!best) {
 		icmp_unreachable(ip, ICMP_PORT_UNREACHABLE);
 		udp_dropped++;
@@ -304,7 +309,7 @@ struct udp_meta sock_meta(const struct ip_hdr *ip)
 		.dst = ip->dst,
 		.tos = ip->tos,
 		.ttl = ip->ttl,
-		.ifindex = ip_is_local(ip->src) ? 1 : 2,
+		.ifindex = if_from(ip->src),
 		.stamp = clock_realtime_ns(),
 	};
 }
@@ -533,7 +538,7 @@ static const char *if_name(int index)
 	return if_link(index, &l) ? l.name : NULL;
 }
 
-static int if_index(const char *name)
+int if_index(const char *name)
 {
 	for (int i = 1; i <= IF_MAX; i++)
 		if (if_name(i) && !strcmp(if_name(i), name))

@@ -78,8 +78,9 @@ struct sock {
 	int quickack_off;     /* TCP_QUICKACK 0, as getsockopt reads it */
 	int fastopen_qlen, fastopen_connect; /* recorded: no TCP Fast Open */
 	int rcvlowat;			     /* SO_RCVLOWAT; 0: 1 */
-	uint32_t notsent_lowat;		     /* TCP_NOTSENT_LOWAT; 0: none */
-	int oobinline; /* SO_OOBINLINE, as urgent data is anyway */
+	int bound_if; /* SO_BINDTODEVICE: what it hears from; 0: any */
+	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT; 0: none */
+	int oobinline;		/* SO_OOBINLINE, as urgent data is anyway */
 	/* SO_DEBUG, SO_PRIORITY, SO_MARK, SO_BUSY_POLL, SO_INCOMING_CPU:
 	 * recorded and read back */
 #define SOCK_EXTRA 5
@@ -256,6 +257,14 @@ long if_ioctl(unsigned cmd, uint64_t arg);
  * them, in (links). */
 #define IF_MAX 2
 void if_view(struct rtnl_link links[IF_MAX], struct rtnl_view *v);
+/* The index of interface (name), or 0 if there is none. */
+int if_index(const char *name);
+/* Where a packet from (src) came in: 1 the loopback (one of ours), 2
+ * the device. */
+static inline int if_from(uint32_t src)
+{
+	return ip_is_local(src) ? 1 : 2;
+}
 
 /* Linux's struct msghdr (user_msghdr) for x86_64. */
 struct msghdr_abi {

@@ -713,8 +713,11 @@ static int after(struct sock *s)
 
 /* ---- segments in ---- */
 
+/* The connection of a segment from (rport) at (rip) to (lport) at
+ * (lip), or the listener that takes it, come in on interface (ifindex)
+ * (0: any; a listener bound to another interface does not take it). */
 static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
-			 uint16_t rport)
+			 uint16_t rport, int ifindex)
 {
 	for (struct sock *s = *bucket(lport, rip, rport); s; s = s->hnext)
 		if (s->lport == lport && s->rip == rip && s->rport == rport &&
@@ -724,6 +727,7 @@ static struct sock *find(uint32_t lip, uint16_t lport, uint32_t rip,
 	struct sock *listener = NULL;
 	for (struct sock *s = listeners; s; s = s->hnext)
 		if (s->lport == lport && (!s->lip || s->lip == lip) &&
+		    (!ifindex || !s->bound_if || s->bound_if == ifindex) &&
 		    (!listener || (s->lip && !listener->lip)))
 			listener = s;
 	if (!listener || !listener->reuseport)
@@ -756,7 +760,7 @@ static struct sock *quoted(const uint8_t *orig, size_t len, uint32_t *seq)
 	if (hl < sizeof(*ip) || len < hl + 8)
 		return NULL;
 	const struct tcp_hdr *h = (const struct tcp_hdr *)(orig + hl);
-	struct sock *s = find(ip->src, h->sport, ip->dst, h->dport);
+	struct sock *s = find(ip->src, h->sport, ip->dst, h->dport, 0);
 	*seq = net32(h->seq);
 	return s && !s->listening ? s : NULL;
 }
@@ -809,7 +813,8 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		return;
 	}
 	uint64_t now = clock_monotonic_ns();
-	struct sock *s = find(ip->dst, h->dport, ip->src, h->sport);
+	struct sock *s =
+		find(ip->dst, h->dport, ip->src, h->sport, if_from(ip->src));
 	if (s && !s->listening) {
 		struct tcp_cb *cb = s->tcp;
 		/* data past a ring that shrank, within the window it had */

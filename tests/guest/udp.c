@@ -300,6 +300,62 @@ static void segments(void)
 	close(s);
 }
 
+/* SO_BINDTODEVICE: a socket bound to an interface hears only what
+ * comes in on it; the name and the index read back; unbinding; a name
+ * nobody has is ENODEV. */
+static void bound_to_device(void)
+{
+	struct sockaddr_in a = guest_addr("127.0.0.1", 0);
+	socklen_t len = sizeof(a);
+	int r = socket(AF_INET, SOCK_DGRAM, 0),
+	    s = socket(AF_INET, SOCK_DGRAM, 0);
+	bind(r, (struct sockaddr *)&a, sizeof(a));
+	getsockname(r, (struct sockaddr *)&a, &len);
+	char name[IF_NAMESIZE] = {0}, in[8];
+	socklen_t nl = sizeof(name);
+	int index = -1;
+	CHECK(setsockopt(r, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) == 0 &&
+		      getsockopt(r, SOL_SOCKET, SO_BINDTODEVICE, name, &nl) ==
+			      0 &&
+		      !strcmp(name, "lo") && nl == 3 &&
+		      (len = sizeof(index),
+		       getsockopt(r, SOL_SOCKET, SO_BINDTOIFINDEX, &index,
+				  &len) == 0) &&
+		      index == (int)if_nametoindex("lo"),
+	      "SO_BINDTODEVICE lo, read back as name and index");
+	struct pollfd p = {r, POLLIN, 0};
+	CHECK(sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)) == 1 &&
+		      poll(&p, 1, 1000) == 1 && recv(r, in, sizeof(in), 0) == 1,
+	      "bound to lo: what this host sends comes");
+	struct if_nameindex *all = if_nameindex(), *other = NULL;
+	for (struct if_nameindex *i = all; i && i->if_index; i++)
+		if (strcmp(i->if_name, "lo") && !other)
+			other = i;
+	if (other) {
+		CHECK(setsockopt(r, SOL_SOCKET, SO_BINDTODEVICE, other->if_name,
+				 (socklen_t)strlen(other->if_name) + 1) == 0 &&
+			      sendto(s, "x", 1, 0, (struct sockaddr *)&a,
+				     sizeof(a)) == 1 &&
+			      poll(&p, 1, 200) == 0,
+		      "bound to %s: what comes through lo does not",
+		      other->if_name);
+	}
+	if (all)
+		if_freenameindex(all);
+	nl = sizeof(name);
+	CHECK(setsockopt(r, SOL_SOCKET, SO_BINDTODEVICE, "", 0) == 0 &&
+		      getsockopt(r, SOL_SOCKET, SO_BINDTODEVICE, name, &nl) ==
+			      0 &&
+		      nl == 0,
+	      "unbound: no name");
+	errno = 0;
+	CHECK(setsockopt(r, SOL_SOCKET, SO_BINDTODEVICE, "nosuch0", 8) < 0 &&
+		      errno == ENODEV,
+	      "a name nobody has: ENODEV");
+	close(r);
+	close(s);
+}
+
 /* /proc/net/udp lists each bound socket, however many: more than a
  * page of lines. */
 static void proc_net_udp(void)
@@ -888,6 +944,7 @@ int main(int argc, char **argv)
 	many_at_once();
 	corking();
 	segments();
+	bound_to_device();
 	proc_net_udp();
 	ip_options();
 	refused();
