@@ -27,6 +27,8 @@
 #define UDP_GRO_OPT 104
 #define UDP_SEGMENTS_MAX 128 /* UDP_MAX_SEGMENTS of current Linux */
 #define IP_RECVORIGDSTADDR_OPT 20
+#define IP_MINTTL_OPT 21
+#define TCP_INQ_OPT 36 /* and its control message, TCP_CM_INQ */
 #define SO_NO_CHECK_NR 11
 #define ICMP_FILTER_OPT 1
 #define TCP_NODELAY_OPT 1
@@ -927,10 +929,20 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	int32_t mflags = (uint64_t)n > (uint64_t)total ? MSG_TRUNC : 0;
 	if (msg_name_put(&m, &p) < 0)
 		return -EFAULT;
-	if (s->tcp)
-		m.controllen = 0;
-	else if (cmsgs_out(s, &meta, &m, &mflags) < 0)
+	if (s->tcp) {
+		/* TCP_INQ: what is left to read (TCP_CM_INQ) */
+		uint64_t used = 0;
+		int left = (int)s->tcp->rcv.len;
+		if (!m.control)
+			m.controllen = 0;
+		if (s->tcp_inq &&
+		    cmsg_put(&m, &used, &mflags, IPPROTO_TCP_NR, TCP_INQ_OPT,
+			     &left, sizeof(left)) < 0)
+			return -EFAULT;
+		m.controllen = used;
+	} else if (cmsgs_out(s, &meta, &m, &mflags) < 0) {
 		return -EFAULT;
+	}
 	m.flags = mflags;
 	if (copy_to_user(umsg, &m, sizeof(m)) < 0)
 		return -EFAULT;
@@ -1316,6 +1328,13 @@ static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 	case IP_RECVORIGDSTADDR_OPT:
 		s->recv_origdst = !!v;
 		return 0;
+	case IP_MINTTL_OPT:
+		/* the Generalized TTL Security Mechanism (RFC 5082): TCP
+		 * takes no segment that came from further away */
+		if (v < 0 || v > 255)
+			return -EINVAL;
+		s->min_ttl = (uint8_t)v;
+		return 0;
 	case IP_FREEBIND_OPT:
 		s->freebind = !!v;
 		return 0;
@@ -1355,6 +1374,9 @@ static long ip_getsockopt(struct sock *s, int name, uint64_t uval,
 		break;
 	case IP_RECVORIGDSTADDR_OPT:
 		v = s->recv_origdst;
+		break;
+	case IP_MINTTL_OPT:
+		v = s->min_ttl;
 		break;
 	case IP_FREEBIND_OPT:
 		v = s->freebind;
@@ -1456,6 +1478,11 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 							  TCP_FIN_TIMEOUT_MAX
 						  ? TCP_FIN_TIMEOUT_MAX
 						  : (uint64_t)v * 1000000000ULL;
+			return 0;
+		case TCP_INQ_OPT:
+			if (v < 0 || v > 1)
+				return -EINVAL;
+			s->tcp_inq = v;
 			return 0;
 		case TCP_NOTSENT_LOWAT_OPT:
 			s->notsent_lowat = (uint32_t)v;
@@ -1657,6 +1684,9 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 			break;
 		case TCP_NOTSENT_LOWAT_OPT:
 			tv = (int)s->notsent_lowat;
+			break;
+		case TCP_INQ_OPT:
+			tv = s->tcp_inq;
 			break;
 		case TCP_LINGER2_OPT:
 			tv = s->tcp->linger2 == UINT64_MAX

@@ -78,7 +78,9 @@ struct sock {
 	int quickack_off;     /* TCP_QUICKACK 0, as getsockopt reads it */
 	int fastopen_qlen, fastopen_connect; /* recorded: no TCP Fast Open */
 	int rcvlowat;			     /* SO_RCVLOWAT; 0: 1 */
-	int bound_if; /* SO_BINDTODEVICE: what it hears from; 0: any */
+	int bound_if;	 /* SO_BINDTODEVICE: what it hears from; 0: any */
+	uint8_t min_ttl; /* IP_MINTTL: TCP drops segments with less */
+	int tcp_inq;	 /* TCP_INQ: recvmsg tells what is left to read */
 	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT; 0: none */
 	int oobinline;		/* SO_OOBINLINE, as urgent data is anyway */
 	/* SO_DEBUG, SO_PRIORITY, SO_MARK, SO_BUSY_POLL, SO_INCOMING_CPU:
@@ -140,6 +142,8 @@ void sock_err_put(struct sock *s, uint32_t dst, uint16_t dport,
 void sock_changed(struct sock *s);
 extern struct sock *all_socks;
 
+/* Segments dropped for a TTL under the socket's IP_MINTTL. */
+extern uint64_t tcp_minttl_drops;
 /* ---- TCP sockets (tcp_sock.c) ---- */
 int tcp_sock_init(struct sock *s);
 /* (s) leaves the table segments are matched with, and the timer pass's

@@ -43,6 +43,7 @@ struct tcp_hdr {
 uint64_t tcp_bad_segments, tcp_resets_sent;
 static uint32_t iss_counter;
 static unsigned timewait_count; /* orphans in TIME_WAIT */
+uint64_t tcp_minttl_drops;
 
 /* ---- segments out ---- */
 
@@ -815,6 +816,10 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	uint64_t now = clock_monotonic_ns();
 	struct sock *s =
 		find(ip->dst, h->dport, ip->src, h->sport, if_from(ip->src));
+	if (s && s->min_ttl && ip->ttl < s->min_ttl) {
+		tcp_minttl_drops++; /* IP_MINTTL (RFC 5082): not for us */
+		return;
+	}
 	if (s && !s->listening) {
 		struct tcp_cb *cb = s->tcp;
 		/* data past a ring that shrank, within the window it had */

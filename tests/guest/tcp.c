@@ -262,6 +262,51 @@ static void short_connections(void)
 	close(l);
 }
 
+/* IP_MINTTL (RFC 5082): a listener takes no SYN that came with a lower
+ * TTL; TCP_INQ: recvmsg tells what is left to read. */
+static void minttl_and_inq(void)
+{
+	struct sockaddr_in la;
+	int l = local_listener(&la, 4);
+	int near = socket(AF_INET, SOCK_STREAM, 0);
+	int far = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(sockopt_set_get(l, IPPROTO_IP, IP_MINTTL, 65) == 65 &&
+		      sockopt_set_get(near, IPPROTO_IP, IP_TTL, 255) == 255,
+	      "IP_MINTTL 65 on the listener");
+	fcntl(far, F_SETFL, O_NONBLOCK); /* its SYN goes with TTL 64 */
+	connect(far, (struct sockaddr *)&la, sizeof(la));
+	struct pollfd p = {far, POLLOUT, 0};
+	CHECK(poll(&p, 1, 300) == 0, "a SYN with TTL 64 is not taken");
+	CHECK(connect(near, (struct sockaddr *)&la, sizeof(la)) == 0,
+	      "one with TTL 255 is");
+	int a = accept(l, NULL, NULL), v = 0;
+	socklen_t len = sizeof(v);
+	CHECK(sockopt_set_get(a, IPPROTO_TCP, TCP_INQ, 1) == 1, "TCP_INQ");
+	char b[4];
+	union {
+		struct cmsghdr h;
+		char room[64];
+	} ctl;
+	struct iovec io = {b, sizeof(b)};
+	struct msghdr m = {.msg_iov = &io,
+			   .msg_iovlen = 1,
+			   .msg_control = &ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct pollfd pa = {a, POLLIN, 0};
+	struct cmsghdr *c = NULL;
+	if (write(near, "0123456789", 10) == 10 && poll(&pa, 1, 1000) == 1 &&
+	    recvmsg(a, &m, 0) == 4)
+		c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ)
+		memcpy(&v, CMSG_DATA(c), sizeof(v));
+	CHECK(v == 6, "recvmsg of 4 of 10 bytes: 6 left, it says (%d)", v);
+	(void)len;
+	close(a);
+	close(near);
+	close(far);
+	close(l);
+}
+
 /* Non-blocking writes to (fd) until EAGAIN: the bytes taken. */
 static size_t fill(int fd)
 {
@@ -883,6 +928,7 @@ int main(int argc, char **argv)
 		short_connections();
 		tcp_options();
 		notsent_lowat();
+		minttl_and_inq();
 		reuseport_spreads();
 		deferred_accept();
 		idle_connections();
