@@ -32,6 +32,9 @@
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 #define PAGE_DOWN(x) ((uint64_t)(x)&PAGE_MASK)
 #define PAGE_UP(x) (((uint64_t)(x) + PAGE_SIZE - 1) & PAGE_MASK)
+/* A page of zeros, to read from (mm/phys.c): one for the whole kernel,
+ * whose image counts against the smallest --memory. */
+extern const uint8_t zero_page[PAGE_SIZE];
 
 /* Virtual layout: the kernel image at KERNEL_VMA + physical address; all
  * of the first 4 GiB of physical memory at DIRECT_MAP; below USER_TOP the

@@ -22,11 +22,10 @@ static char iobuf[IOBUF_SIZE];
 
 static long zero_fill(uint64_t ubuf, uint64_t len)
 {
-	static const char zeros[PAGE_SIZE];
 	uint64_t done = 0;
 	while (done < len) {
 		uint64_t n = len - done > PAGE_SIZE ? PAGE_SIZE : len - done;
-		if (copy_to_user(ubuf + done, zeros, n) < 0)
+		if (copy_to_user(ubuf + done, zero_page, n) < 0)
 			return done ? (long)done : -EFAULT;
 		done += n;
 	}

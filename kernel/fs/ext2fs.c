@@ -510,7 +510,6 @@ static long write_direct(struct vol *v, struct inode *i, uint64_t fb,
 
 long ext2fs_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos)
 {
-	static const uint8_t zeros[PAGE_SIZE];
 	struct ext2_node *n = i->x;
 	struct vol *v = n->vol;
 	uint32_t bs = v->fs.block_size;
@@ -536,7 +535,7 @@ long ext2fs_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos)
 			}
 		}
 		long b = ext2_bmap(&v->fs, &n->di, fb, 0, 0, NULL);
-		const uint8_t *src = zeros;
+		const uint8_t *src = zero_page;
 		if (b > 0) {
 			uint8_t *p = bcache_peek(v->bc, (uint32_t)b);
 			if (!p) {

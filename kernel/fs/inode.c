@@ -298,7 +298,6 @@ static int materialize(struct inode *i)
 
 long file_data_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos)
 {
-	static const uint8_t zeros[PAGE_SIZE];
 	uint64_t done = 0;
 
 	if (i->x)
@@ -317,7 +316,7 @@ long file_data_read(struct inode *i, uint64_t ubuf, uint64_t len, uint64_t pos)
 			src = i->u.reg.initial + at;
 		else {
 			const uint8_t *p = data_page(i, at, 0);
-			src = p ? p + (at & (PAGE_SIZE - 1)) : zeros;
+			src = p ? p + (at & (PAGE_SIZE - 1)) : zero_page;
 		}
 		if (copy_to_user(ubuf + done, src, n) < 0)
 			return done ? (long)done : -EFAULT;

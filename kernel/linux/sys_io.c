@@ -593,12 +593,11 @@ long sys_fallocate(int fd, int mode, int64_t off, int64_t len)
 			return file_data_truncate(i, end);
 		return 0;
 	case FALLOC_PUNCH_HOLE | FALLOC_KEEP_SIZE: {
-		static const char zeros[PAGE_SIZE];
 		uint64_t stop = end < i->size ? end : i->size;
 		for (uint64_t at = (uint64_t)off; at < stop;) {
 			uint64_t n =
 				stop - at < PAGE_SIZE ? stop - at : PAGE_SIZE;
-			long r = file_data_write_kernel(i, zeros, n, at);
+			long r = file_data_write_kernel(i, zero_page, n, at);
 			if (r < 0)
 				return r;
 			at += n;

@@ -9,6 +9,8 @@
 #include "kernel.h"
 #include <fresco/pvh.h>
 
+const uint8_t zero_page[PAGE_SIZE];
+
 #define MAX_RANGES 32
 #define MAX_RESERVED 16
 #define LOW_RESERVED 0x100000ULL
