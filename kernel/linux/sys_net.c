@@ -28,6 +28,12 @@
 #define UDP_SEGMENTS_MAX 128 /* UDP_MAX_SEGMENTS of current Linux */
 #define IP_RECVORIGDSTADDR_OPT 20
 #define IP_MINTTL_OPT 21
+#define IP_MULTICAST_IF_OPT 32
+#define IP_MULTICAST_TTL_OPT 33
+#define IP_MULTICAST_LOOP_OPT 34
+#define IP_ADD_MEMBERSHIP_OPT 35
+#define IP_DROP_MEMBERSHIP_OPT 36
+#define IP_MULTICAST_ALL_OPT 49
 #define TCP_INQ_OPT 36 /* and its control message, TCP_CM_INQ */
 #define SO_NO_CHECK_NR 11
 #define ICMP_FILTER_OPT 1
@@ -1282,8 +1288,80 @@ static long icmp_filter_set(struct sock *s, int name, uint64_t uval,
 	return 0;
 }
 
+/* The interface of a multicast option: by index (ifindex), or by its
+ * address (addr), or the route's (eth0 with an address) if neither; 1
+ * or 2, or -ENODEV. */
+static int mc_iface(uint32_t addr, int ifindex)
+{
+	if (ifindex)
+		return ifindex == 1 || (ifindex == 2 && netif.up) ? ifindex
+								  : -ENODEV;
+	if (addr)
+		return (addr & 0xff) == 0x7f		      ? 1
+		       : netif.configured && addr == netif.ip ? 2
+							      : -ENODEV;
+	return netif.configured ? 2 : -ENODEV;
+}
+
+/* IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP (struct ip_mreq, or
+ * ip_mreqn with an interface index), IP_MULTICAST_IF (an address, or
+ * either struct), as Linux takes them. */
+static long mc_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
+{
+	uint32_t m[3] = {0}; /* group, interface address, index */
+	if (len < (name == IP_MULTICAST_IF_OPT ? 4u : 8u))
+		return -EINVAL;
+	if (copy_from_user(m, uval, len < sizeof(m) ? len : sizeof(m)) < 0)
+		return -EFAULT;
+	if (name == IP_MULTICAST_IF_OPT) {
+		/* an address alone, or a struct whose second word is it */
+		uint32_t addr = len >= 8 ? m[1] : m[0];
+		int index = len >= 12 ? (int)m[2] : 0;
+		if (!addr && !index) {
+			s->mc_if = 0;
+			return 0;
+		}
+		int i = mc_iface(addr, index);
+		if (i < 0)
+			return addr ? -EADDRNOTAVAIL : i;
+		s->mc_if = i;
+		return 0;
+	}
+	uint32_t group = m[0];
+	if (!IP_MULTICAST(group))
+		return -EINVAL;
+	int i = mc_iface(m[1], len >= 12 ? (int)m[2] : 0), k;
+	if (i < 0)
+		return i;
+	for (k = 0; k < s->nmc; k++)
+		if (s->mc_group[k] == group && s->mc_ifindex[k] == i)
+			break;
+	if (name == IP_DROP_MEMBERSHIP_OPT) {
+		if (k == s->nmc)
+			return -EADDRNOTAVAIL;
+		ip_mc_leave(group, i);
+		s->nmc--;
+		s->mc_group[k] = s->mc_group[s->nmc];
+		s->mc_ifindex[k] = s->mc_ifindex[s->nmc];
+		return 0;
+	}
+	if (k < s->nmc)
+		return -EADDRINUSE;
+	if (s->nmc == SOCK_MC_MAX)
+		return -ENOBUFS;
+	long r = ip_mc_join(group, i);
+	if (r < 0)
+		return r;
+	s->mc_group[s->nmc] = group;
+	s->mc_ifindex[s->nmc++] = (uint8_t)i;
+	return 0;
+}
+
 static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 {
+	if (name == IP_ADD_MEMBERSHIP_OPT || name == IP_DROP_MEMBERSHIP_OPT ||
+	    name == IP_MULTICAST_IF_OPT)
+		return mc_setsockopt(s, name, uval, len);
 	int v = 0;
 	if (len >= sizeof(v)) {
 		if (copy_from_user(&v, uval, sizeof(v)) < 0)
@@ -1327,6 +1405,25 @@ static long ip_setsockopt(struct sock *s, int name, uint64_t uval, uint64_t len)
 		return 0;
 	case IP_RECVORIGDSTADDR_OPT:
 		s->recv_origdst = !!v;
+		return 0;
+	case IP_MULTICAST_TTL_OPT:
+		if (len < 1)
+			return -EINVAL;
+		if (len >= sizeof(int) && v == -1)
+			v = 1; /* Linux: the default */
+		if (v < 0 || v > 255)
+			return -EINVAL;
+		s->mc_ttl = (uint8_t)v;
+		return 0;
+	case IP_MULTICAST_LOOP_OPT:
+		if (len < 1)
+			return -EINVAL;
+		s->mc_loop = !!v;
+		return 0;
+	case IP_MULTICAST_ALL_OPT:
+		if (len < 1)
+			return -EINVAL;
+		s->mc_all = !!v;
 		return 0;
 	case IP_MINTTL_OPT:
 		/* the Generalized TTL Security Mechanism (RFC 5082): TCP
@@ -1378,6 +1475,21 @@ static long ip_getsockopt(struct sock *s, int name, uint64_t uval,
 	case IP_MINTTL_OPT:
 		v = s->min_ttl;
 		break;
+	case IP_MULTICAST_TTL_OPT:
+		v = s->mc_ttl;
+		break;
+	case IP_MULTICAST_LOOP_OPT:
+		v = s->mc_loop;
+		break;
+	case IP_MULTICAST_ALL_OPT:
+		v = s->mc_all;
+		break;
+	case IP_MULTICAST_IF_OPT: {
+		uint32_t a = s->mc_if == 1   ? LOOPBACK_ADDR
+			     : s->mc_if == 2 ? netif.ip
+					     : 0;
+		return sockopt_out(uval, ulen, room, &a, sizeof(a));
+	}
 	case IP_FREEBIND_OPT:
 		v = s->freebind;
 		break;

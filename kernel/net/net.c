@@ -20,6 +20,13 @@
 #define PMTU_EXPIRES_NS (600 * 1000000000ULL) /* Linux's mtu_expires */
 #define PMTU_MIN 552			      /* and its min_pmtu */
 #define IP_MTU_MIN 68			      /* RFC 791 */
+#define IP_PROTO_IGMP 2
+#define IGMP_QUERY 0x11
+#define IGMP_REPORT 0x16 /* version 2 */
+#define IGMP_LEAVE 0x17
+#define MC_GROUPS 64
+#define ALL_HOSTS 0x010000e0u	/* 224.0.0.1, network order */
+#define ALL_ROUTERS 0x020000e0u /* 224.0.0.2 */
 
 struct netif netif;
 
@@ -187,6 +194,84 @@ int arp_neighbours(struct rtnl_neigh *out)
 			out[n++].index = 2;
 		}
 	return n;
+}
+
+/* ---- multicast ---- */
+
+static struct {
+	uint32_t group;
+	int ifindex, users;
+} mc_groups[MC_GROUPS];
+
+static void igmp_send(uint8_t type, uint32_t group, uint32_t dst)
+{
+	static uint8_t buf[NET_HEADROOM + 8];
+	uint8_t *m = buf + NET_HEADROOM;
+	static const struct ip_opts once = {.ttl = 1};
+	memset(m, 0, 8);
+	m[0] = type;
+	memcpy(m + 4, &group, 4);
+	uint16_t c = inet_csum_done(inet_sum(m, 8, 0));
+	memcpy(m + 2, &c, 2);
+	if (netif.configured)
+		ip_send(netif.ip, dst, IP_PROTO_IGMP, m, 8, NULL, &once);
+}
+
+int ip_mc_join(uint32_t group, int ifindex)
+{
+	int free = -1;
+	for (int i = 0; i < MC_GROUPS; i++) {
+		if (mc_groups[i].users && mc_groups[i].group == group &&
+		    mc_groups[i].ifindex == ifindex) {
+			mc_groups[i].users++;
+			return 0;
+		}
+		if (!mc_groups[i].users && free < 0)
+			free = i;
+	}
+	if (free < 0)
+		return -ENOBUFS;
+	mc_groups[free].group = group;
+	mc_groups[free].ifindex = ifindex;
+	mc_groups[free].users = 1;
+	if (ifindex == 2)
+		igmp_send(IGMP_REPORT, group, group);
+	return 0;
+}
+
+void ip_mc_leave(uint32_t group, int ifindex)
+{
+	for (int i = 0; i < MC_GROUPS; i++)
+		if (mc_groups[i].users && mc_groups[i].group == group &&
+		    mc_groups[i].ifindex == ifindex) {
+			if (--mc_groups[i].users == 0 && ifindex == 2)
+				igmp_send(IGMP_LEAVE, group, ALL_ROUTERS);
+			return;
+		}
+}
+
+int ip_mc_joined(uint32_t group)
+{
+	for (int i = 0; i < MC_GROUPS; i++)
+		if (mc_groups[i].users && mc_groups[i].group == group)
+			return 1;
+	return 0;
+}
+
+/* A router asks who is in a group (0: any): each of ours on the link
+ * answers (at once, where RFC 2236 spreads the answers out). */
+static void igmp_input(const uint8_t *p, size_t len)
+{
+	uint32_t group;
+	if (len < 8 || p[0] != IGMP_QUERY ||
+	    inet_csum_done(inet_sum(p, len, 0)) != 0)
+		return;
+	memcpy(&group, p + 4, 4);
+	for (int i = 0; i < MC_GROUPS; i++)
+		if (mc_groups[i].users && mc_groups[i].ifindex == 2 &&
+		    (!group || group == mc_groups[i].group))
+			igmp_send(IGMP_REPORT, mc_groups[i].group,
+				  mc_groups[i].group);
 }
 
 static void arp_request(uint32_t ip)
@@ -377,6 +462,19 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	size_t total = hl + len;
 	if (ip_is_local(dst))
 		return loopback_queue((uint8_t *)ip, total, tx && tx->csum);
+	if (IP_MULTICAST(dst)) {
+		/* this host's members hear it through the loopback; the
+		 * link's, at the group's Ethernet address (RFC 1112 6.4) */
+		const uint8_t *g = (const uint8_t *)&dst;
+		uint8_t mac[6] = {0x01, 0x00, 0x5e, g[1] & 0x7f, g[2], g[3]};
+		if (o->mc_loop && ip_mc_joined(dst))
+			loopback_queue((uint8_t *)ip, total, tx && tx->csum);
+		if (o->mc_host_only || !netif.up)
+			return 0;
+		return eth_xmit(mac, ETH_P_IP, (uint8_t *)ip, total, NULL) < 0
+			       ? -ENOBUFS
+			       : 0;
+	}
 	if (!netif.up)
 		return -ENETUNREACH;
 	/* the device's offsets count from the frame's start */
@@ -630,7 +728,9 @@ static void ip_input(const uint8_t *pkt, size_t len, int csum_ok)
 	int for_us =
 		ip_is_local(ip->dst) || ip->dst == 0xffffffffu ||
 		(netif.configured && ip->dst == (netif.ip | ~netif.mask)) ||
-		(!netif.configured && ip->proto == IP_PROTO_UDP);
+		(!netif.configured && ip->proto == IP_PROTO_UDP) ||
+		(IP_MULTICAST(ip->dst) &&
+		 (ip->dst == ALL_HOSTS || ip_mc_joined(ip->dst)));
 	if (!for_us)
 		return;
 	const uint8_t *payload = pkt + hl;
@@ -644,6 +744,9 @@ static void ip_input(const uint8_t *pkt, size_t len, int csum_ok)
 		break;
 	case IP_PROTO_TCP:
 		tcp_sock_input(ip, payload, plen, csum_ok);
+		break;
+	case IP_PROTO_IGMP:
+		igmp_input(payload, plen);
 		break;
 	default:
 		break;
@@ -659,7 +762,8 @@ static void eth_input(const uint8_t *frame, size_t len, int csum_ok)
 		netif.rx_bad++;
 		return;
 	}
-	if (memcmp(e->dst, netif.mac, 6) && memcmp(e->dst, broadcast, 6))
+	/* ours, broadcast, or multicast (ip_input keeps its groups') */
+	if (memcmp(e->dst, netif.mac, 6) && !(e->dst[0] & 1))
 		return;
 	if (e->type == net16(ETH_P_ARP))
 		arp_input(frame + ETH_HLEN, len - ETH_HLEN);

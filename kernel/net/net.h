@@ -63,10 +63,21 @@ struct netdev_tx;
  * IP_MTU_DISCOVER); zeroed: TOS 0, TTL 64, don't fragment. */
 struct ip_opts {
 	uint8_t tos, ttl, may_fragment;
+	/* to a multicast group: a copy for this host's members too
+	 * (IP_MULTICAST_LOOP), and only that (TTL 0, or lo chosen) */
+	uint8_t mc_loop, mc_host_only;
 };
 int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	    size_t len, const struct netdev_tx *tx, const struct ip_opts *o);
 #define LOOPBACK_ADDR 0x0100007fu /* 127.0.0.1, network order */
+/* ---- multicast (RFC 1112, IGMPv2 RFC 2236) ----
+ * Groups this host is a member of, on an interface (1 lo, 2 eth0):
+ * joined once per socket membership; on eth0 the first join sends an
+ * IGMP report and the last leave a leave, and queries are answered. */
+#define IP_MULTICAST(a) (((a)&0xf0) == 0xe0) /* 224/4, network order */
+int ip_mc_join(uint32_t group, int ifindex); /* 0 or -ENOBUFS */
+void ip_mc_leave(uint32_t group, int ifindex);
+int ip_mc_joined(uint32_t group); /* on any interface */
 /* (dst) is this host: 127.0.0.0/8 or the interface's address. */
 int ip_is_local(uint32_t dst);
 /* The address this host sends from to reach (dst). */

@@ -270,6 +270,39 @@ int udp_icmp_error(const uint8_t *orig, size_t len, const struct icmp_report *r)
 	return 1;
 }
 
+/* Is (s) a member of (group), as Linux's ip_mc_sf_allow asks: joined,
+ * or joined by another socket of this host with IP_MULTICAST_ALL on. */
+static int mc_wants(const struct sock *s, uint32_t group)
+{
+	for (int i = 0; i < s->nmc; i++)
+		if (s->mc_group[i] == group)
+			return 1;
+	return s->mc_all;
+}
+
+/* A datagram to a group: a copy for every socket on its port that
+ * wants it (bound to no address or to the group, not connected
+ * elsewhere), as Linux's __udp4_lib_mcast_deliver. */
+static void udp_multicast(const struct ip_hdr *ip, const struct udp_hdr *u,
+			  const uint8_t *data, size_t n)
+{
+	struct udp_meta m = sock_meta(ip);
+	int any = 0;
+	m.sport = u->sport;
+	for (struct sock *s = *port_bucket(u->dport); s; s = s->pnext) {
+		if (s->proto != IP_PROTO_UDP || s->lport != u->dport ||
+		    s->shut_rd || (s->lip && s->lip != ip->dst) ||
+		    (s->connected &&
+		     (s->rip != ip->src || s->rport != u->sport)) ||
+		    (s->bound_if && s->bound_if != m.ifindex) ||
+		    !mc_wants(s, ip->dst))
+			continue;
+		any |= sock_queue(s, data, n, &m) == 0;
+	}
+	if (!any)
+		udp_dropped++;
+}
+
 void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	       int csum_ok)
 {
@@ -287,6 +320,10 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 			netif.rx_bad++;
 			return;
 		}
+	}
+	if (IP_MULTICAST(ip->dst)) {
+		udp_multicast(ip, u, p + sizeof(*u), len - sizeof(*u));
+		return;
 	}
 	struct sock *best = udp_lookup(ip->dst, u->dport, ip->src, u->sport,
 				       if_from(ip->src));
@@ -344,9 +381,23 @@ int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 	}
 	if (dst == 0xffffffffu && !s->broadcast)
 		return -EACCES;
+	/* to a group: its own TTL, the loop, the interface (lo, or a link
+	 * with no address: from 127.0.0.1, this host's members alone) */
+	struct ip_opts mo;
+	int host_only = IP_MULTICAST(dst) &&
+			(!s->mc_ttl || s->mc_if == 1 || !netif.configured);
+	if (!src && host_only)
+		src = LOOPBACK_ADDR;
 	if (!src)
 		src = s->lip && s->lip != 0xffffffffu ? s->lip
 						      : ip_source_for(dst);
+	if (IP_MULTICAST(dst)) {
+		mo = o ? *o : s->ip;
+		mo.ttl = s->mc_ttl ? s->mc_ttl : 1;
+		mo.mc_loop = s->mc_loop;
+		mo.mc_host_only = (uint8_t)host_only;
+		o = &mo;
+	}
 	struct udp_hdr *u = (struct udp_hdr *)pkt;
 	u->sport = s->lport;
 	u->dport = dport;
@@ -712,6 +763,8 @@ void sock_free(struct sock *s)
 	}
 	sock_err_clear(s);
 	udp_cork_drop(s);
+	for (int i = 0; i < s->nmc; i++)
+		ip_mc_leave(s->mc_group[i], s->mc_ifindex[i]);
 	if (s->tcp && s->pages)
 		tcp_sock_rings_free(s);
 	if (s->pages)
@@ -798,6 +851,9 @@ struct file *sock_create(int type, int proto, int nonblock)
 		return NULL;
 	s->type = type;
 	s->proto = proto;
+	s->mc_ttl = 1; /* Linux's multicast defaults */
+	s->mc_loop = 1;
+	s->mc_all = 1;
 	s->rcvbuf = RCVBUF_DEFAULT;
 	s->sndbuf = RCVBUF_DEFAULT;
 	s->pmtudisc = 1; /* IP_PMTUDISC_WANT, Linux's default */

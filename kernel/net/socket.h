@@ -78,7 +78,15 @@ struct sock {
 	int quickack_off;     /* TCP_QUICKACK 0, as getsockopt reads it */
 	int fastopen_qlen, fastopen_connect; /* recorded: no TCP Fast Open */
 	int rcvlowat;			     /* SO_RCVLOWAT; 0: 1 */
-	int bound_if;	 /* SO_BINDTODEVICE: what it hears from; 0: any */
+	int bound_if; /* SO_BINDTODEVICE: what it hears from; 0: any */
+	/* multicast: groups joined (IP_ADD_MEMBERSHIP), on an interface
+	 * each; IP_MULTICAST_TTL, _LOOP, _IF (0: the route's), _ALL */
+#define SOCK_MC_MAX 20 /* Linux's igmp_max_memberships */
+	uint32_t mc_group[SOCK_MC_MAX];
+	uint8_t mc_ifindex[SOCK_MC_MAX];
+	int nmc;
+	uint8_t mc_ttl, mc_loop, mc_all;
+	int mc_if;
 	uint8_t min_ttl; /* IP_MINTTL: TCP drops segments with less */
 	int tcp_inq;	 /* TCP_INQ: recvmsg tells what is left to read */
 	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT; 0: none */

@@ -356,6 +356,73 @@ static void bound_to_device(void)
 	close(s);
 }
 
+/* Multicast over lo: a member of a group hears what is sent to it (from
+ * 127.0.0.1), and after leaving does not; the options' defaults and
+ * their errors. */
+static void multicast(void)
+{
+	struct sockaddr_in any = guest_addr("0.0.0.0", 0), from;
+	struct sockaddr_in g = guest_addr("239.255.7.7", 0);
+	socklen_t len = sizeof(any);
+	int r = socket(AF_INET, SOCK_DGRAM, 0),
+	    s = socket(AF_INET, SOCK_DGRAM, 0);
+	bind(r, (struct sockaddr *)&any, sizeof(any));
+	getsockname(r, (struct sockaddr *)&any, &len);
+	g.sin_port = any.sin_port;
+	struct ip_mreq mr;
+	mr.imr_multiaddr = g.sin_addr;
+	mr.imr_interface.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(setsockopt(r, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) ==
+		      0,
+	      "IP_ADD_MEMBERSHIP 239.255.7.7 on lo");
+	errno = 0;
+	CHECK(setsockopt(r, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) <
+			      0 &&
+		      errno == EADDRINUSE,
+	      "joined twice: EADDRINUSE");
+	int ttl = 0, loop = 0;
+	len = sizeof(int);
+	getsockopt(s, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, &len);
+	getsockopt(s, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, &len);
+	CHECK(ttl == 1 && loop == 1, "IP_MULTICAST_TTL 1, _LOOP 1 at first");
+	struct in_addr lo = {htonl(INADDR_LOOPBACK)};
+	CHECK(setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof(lo)) == 0,
+	      "IP_MULTICAST_IF lo");
+	char in[16] = {0};
+	struct pollfd p = {r, POLLIN, 0};
+	len = sizeof(from);
+	CHECK(sendto(s, "group", 5, 0, (struct sockaddr *)&g, sizeof(g)) == 5 &&
+		      poll(&p, 1, 1000) == 1 &&
+		      recvfrom(r, in, sizeof(in), 0, (struct sockaddr *)&from,
+			       &len) == 5 &&
+		      !memcmp(in, "group", 5) &&
+		      from.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	      "the member hears the group's datagram, from 127.0.0.1");
+	CHECK(setsockopt(r, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)) ==
+			      0 &&
+		      sendto(s, "group", 5, 0, (struct sockaddr *)&g,
+			     sizeof(g)) == 5 &&
+		      poll(&p, 1, 200) == 0,
+	      "after IP_DROP_MEMBERSHIP: nothing");
+	errno = 0;
+	CHECK(setsockopt(r, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)) <
+			      0 &&
+		      errno == EADDRNOTAVAIL,
+	      "leaving a group not joined: EADDRNOTAVAIL");
+	mr.imr_multiaddr.s_addr = htonl(0x0a010203);
+	errno = 0;
+	CHECK(setsockopt(r, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) <
+			      0 &&
+		      errno == EINVAL,
+	      "a group that is not one: EINVAL");
+	CHECK(sockopt_set_get(s, IPPROTO_IP, IP_MULTICAST_TTL, 256) ==
+			      -EINVAL &&
+		      sockopt_set_get(s, IPPROTO_IP, IP_MULTICAST_TTL, -1) == 1,
+	      "IP_MULTICAST_TTL 256: EINVAL; -1: the default");
+	close(r);
+	close(s);
+}
+
 /* /proc/net/udp lists each bound socket, however many: more than a
  * page of lines. */
 static void proc_net_udp(void)
@@ -913,6 +980,41 @@ static int pmtu(const char *ip, int port)
 	return 0;
 }
 
+/* udp mcast-recv GROUP PORT: join GROUP on the route's interface, say
+ * "joined", and print the first datagram to it ("got DATA from IP");
+ * udp mcast-send GROUP PORT: send "to the group" there ten times, 100
+ * ms apart (TTL 1). For the multicast test over TAP. */
+static int mcast(const char *mode, const char *group, int port)
+{
+	struct sockaddr_in g = guest_addr(group, port);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!strcmp(mode, "mcast-send")) {
+		for (int i = 0; i < 10; i++) {
+			if (sendto(s, "to the group", 12, 0,
+				   (struct sockaddr *)&g, sizeof(g)) != 12)
+				return perror("sendto"), 1;
+			nanosleep(&(struct timespec){0, 100000000}, NULL);
+		}
+		return 0;
+	}
+	struct sockaddr_in any = guest_addr("0.0.0.0", port), from;
+	struct ip_mreq mr = {g.sin_addr, {htonl(INADDR_ANY)}};
+	if (bind(s, (struct sockaddr *)&any, sizeof(any)) < 0 ||
+	    setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
+		return perror("join"), 1;
+	printf("joined\n");
+	fflush(stdout);
+	char in[64] = {0};
+	socklen_t len = sizeof(from);
+	struct pollfd p = {s, POLLIN, 0};
+	if (poll(&p, 1, 10000) != 1 ||
+	    recvfrom(s, in, sizeof(in) - 1, 0, (struct sockaddr *)&from,
+		     &len) <= 0)
+		return printf("nothing came\n"), 1;
+	printf("got %s from %s\n", in, inet_ntoa(from.sin_addr));
+	return 0;
+}
+
 static int serve(int port, int count)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -940,11 +1042,14 @@ int main(int argc, char **argv)
 		return serve(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "pmtu"))
 		return pmtu(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strncmp(argv[1], "mcast-", 6))
+		return mcast(argv[1], argv[2], atoi(argv[3]));
 	loopback();
 	many_at_once();
 	corking();
 	segments();
 	bound_to_device();
+	multicast();
 	proc_net_udp();
 	ip_options();
 	refused();

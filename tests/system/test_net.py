@@ -1186,6 +1186,48 @@ def test_tap_a_smaller_mtu_on_the_path_is_learnt_from_icmp(tap):
     assert counts["toobig"] >= 2, counts
 
 
+def test_tap_multicast_both_ways(tap):
+    """A group over TAP: the guest joins it (IGMP tells the link) and
+    hears a datagram the host sends to it; the host, a member on its TAP,
+    hears the guest's."""
+    need_kvm()
+    group, port = "239.255.7.8", 47008
+    host = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    host.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                    socket.inet_aton("10.0.99.1"))
+    p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
+                          *TAP_ARGS, guest_program("musl", "udp"),
+                          "mcast-recv", group, str(port)],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "joined\n"
+        for _ in range(50):
+            host.sendto(b"from the host", (group, port))
+            if p.poll() is not None:
+                break
+            time.sleep(0.1)
+        out, _ = p.communicate(timeout=30)
+    finally:
+        p.kill()
+        p.wait()
+        host.close()
+    assert p.returncode == 0 and out == "got from the host from 10.0.99.1\n", out
+    member = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    member.bind(("0.0.0.0", port))
+    member.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                      socket.inet_aton(group) + socket.inet_aton("10.0.99.1"))
+    member.settimeout(10)
+    try:
+        r = fresco("run", "--net", f"tap:{tap}", *TAP_ARGS,
+                   guest_program("musl", "udp"), "mcast-send", group,
+                   str(port), timeout=60)
+        assert r.status == 0, r.log
+        data, sender = member.recvfrom(64)
+    finally:
+        member.close()
+    assert (data, sender[0]) == (b"to the group", "10.0.99.2")
+
+
 def test_user_networking_carries_a_download():
     """64 MiB from the host to the guest through libslirp, whose 64 KiB
     link and unscaled window let one segment nearly fill the window: the
