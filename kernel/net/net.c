@@ -485,11 +485,16 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 		ftx.hdr_len = (uint16_t)(ftx.hdr_len + ETH_HLEN + hl);
 	}
 	const struct netdev_tx *dtx = tx ? &ftx : NULL;
-	if (dst == 0xffffffffu)
+	if (dst == 0xffffffffu ||
+	    (netif.configured && dst == (netif.ip | ~netif.mask))) {
+		/* this host hears its own broadcasts too, as on Linux */
+		if (o->mc_loop)
+			loopback_queue((uint8_t *)ip, total, tx && tx->csum);
 		return eth_xmit(broadcast, ETH_P_IP, (uint8_t *)ip, total,
 				dtx) < 0
 			       ? -ENOBUFS
 			       : 0;
+	}
 	if (!netif.configured)
 		return -ENETUNREACH;
 	uint32_t hop =

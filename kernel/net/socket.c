@@ -280,9 +280,10 @@ static int mc_wants(const struct sock *s, uint32_t group)
 	return s->mc_all;
 }
 
-/* A datagram to a group: a copy for every socket on its port that
- * wants it (bound to no address or to the group, not connected
- * elsewhere), as Linux's __udp4_lib_mcast_deliver. */
+/* A datagram to a group or a broadcast address: a copy for every
+ * socket on its port that wants it (bound to no address or to that
+ * one, not connected elsewhere; for a group, a member), as Linux's
+ * __udp4_lib_mcast_deliver. */
 static void udp_multicast(const struct ip_hdr *ip, const struct udp_hdr *u,
 			  const uint8_t *data, size_t n)
 {
@@ -295,7 +296,7 @@ static void udp_multicast(const struct ip_hdr *ip, const struct udp_hdr *u,
 		    (s->connected &&
 		     (s->rip != ip->src || s->rport != u->sport)) ||
 		    (s->bound_if && s->bound_if != m.ifindex) ||
-		    !mc_wants(s, ip->dst))
+		    (IP_MULTICAST(ip->dst) && !mc_wants(s, ip->dst)))
 			continue;
 		any |= sock_queue(s, data, n, &m) == 0;
 	}
@@ -321,7 +322,8 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 			return;
 		}
 	}
-	if (IP_MULTICAST(ip->dst)) {
+	if (IP_MULTICAST(ip->dst) || ip->dst == 0xffffffffu ||
+	    (netif.configured && ip->dst == (netif.ip | ~netif.mask))) {
 		udp_multicast(ip, u, p + sizeof(*u), len - sizeof(*u));
 		return;
 	}
@@ -396,6 +398,11 @@ int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 		mo.ttl = s->mc_ttl ? s->mc_ttl : 1;
 		mo.mc_loop = s->mc_loop;
 		mo.mc_host_only = (uint8_t)host_only;
+		o = &mo;
+	} else if (dst == 0xffffffffu ||
+		   (netif.configured && dst == (netif.ip | ~netif.mask))) {
+		mo = o ? *o : s->ip;
+		mo.mc_loop = s->mc_loop; /* a broadcast loops back as well */
 		o = &mo;
 	}
 	struct udp_hdr *u = (struct udp_hdr *)pkt;

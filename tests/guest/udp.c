@@ -423,6 +423,46 @@ static void multicast(void)
 	close(s);
 }
 
+/* A broadcast reaches every socket on its port, the sending host's
+ * included; sending one takes SO_BROADCAST. */
+static void broadcasts(void)
+{
+	struct sockaddr_in any = guest_addr("0.0.0.0", 0);
+	socklen_t len = sizeof(any);
+	int a = socket(AF_INET, SOCK_DGRAM, 0),
+	    b = socket(AF_INET, SOCK_DGRAM, 0);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
+	setsockopt(a, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	bind(a, (struct sockaddr *)&any, sizeof(any));
+	getsockname(a, (struct sockaddr *)&any, &len);
+	bind(b, (struct sockaddr *)&any, sizeof(any));
+	struct sockaddr_in all = guest_addr("255.255.255.255", 0);
+	all.sin_port = any.sin_port;
+	errno = 0;
+	CHECK(sendto(s, "all", 3, 0, (struct sockaddr *)&all, sizeof(all)) <
+			      0 &&
+		      errno == EACCES,
+	      "a broadcast without SO_BROADCAST: EACCES");
+	setsockopt(s, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on));
+	ssize_t n =
+		sendto(s, "all", 3, 0, (struct sockaddr *)&all, sizeof(all));
+	if (n < 0 && errno == ENETUNREACH) {
+		CHECK(1, "no interface to broadcast on: ENETUNREACH");
+	} else {
+		char in[8];
+		struct pollfd pa = {a, POLLIN, 0}, pb = {b, POLLIN, 0};
+		CHECK(n == 3 && poll(&pa, 1, 1000) == 1 &&
+			      recv(a, in, sizeof(in), 0) == 3 &&
+			      poll(&pb, 1, 1000) == 1 &&
+			      recv(b, in, sizeof(in), 0) == 3,
+		      "both sockets on the port hear this host's broadcast");
+	}
+	close(a);
+	close(b);
+	close(s);
+}
+
 /* /proc/net/udp lists each bound socket, however many: more than a
  * page of lines. */
 static void proc_net_udp(void)
@@ -1050,6 +1090,7 @@ int main(int argc, char **argv)
 	segments();
 	bound_to_device();
 	multicast();
+	broadcasts();
 	proc_net_udp();
 	ip_options();
 	refused();
