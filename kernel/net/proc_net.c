@@ -1,6 +1,6 @@
 /* proc_net.c: /proc/net, the files netstat, route, arp and ifconfig read:
  * dev (each interface's counters), route (the main table), arp (the ARP
- * cache), tcp, udp and raw (the sockets), and tcp6, udp6 and raw6 with
+ * cache), tcp, udp, raw and unix (the sockets), and tcp6, udp6 and raw6 with
  * their headings alone (there is no IPv6). Each has Linux's layout, line
  * widths and hexadecimal forms, from the view NETLINK_ROUTE answers from
  * (if_view), so the two never disagree. Sockets show inode 0 and uid 0.
@@ -186,6 +186,13 @@ static size_t gen_raw(char *buf, size_t cap)
 	return gen_dgram(buf, cap, 1);
 }
 
+static size_t gen_unix(char *buf, size_t cap)
+{
+	struct proc_text t = {buf, cap, 0};
+	unix_proc(&t);
+	return t.len;
+}
+
 /* IPv6's tables: their headings, and nothing under them. */
 static size_t gen_tcp6(char *buf, size_t cap)
 {
@@ -214,6 +221,7 @@ void net_proc_populate(void)
 	proc_file("/proc/net/tcp", gen_tcp);
 	proc_file("/proc/net/udp", gen_udp);
 	proc_file("/proc/net/raw", gen_raw);
+	proc_file("/proc/net/unix", gen_unix);
 	proc_file("/proc/net/tcp6", gen_tcp6);
 	proc_file("/proc/net/udp6", gen_dgram6);
 	proc_file("/proc/net/raw6", gen_dgram6);

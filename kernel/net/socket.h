@@ -335,6 +335,8 @@ int unix_connected(const struct file *f);
 int unix_type(const struct file *f);
 int unix_listening(const struct file *f);
 int unix_peer_pid(const struct file *f); /* SO_PEERCRED; 0: none */
+/* /proc/net/unix's lines, in Linux's layout (inode 0). */
+void unix_proc(struct proc_text *t);
 
 /* The socket calls on them, with the program's addresses and buffers
  * (linux/sys_unix.c); sys_net.c hands each call over. */

@@ -32,6 +32,7 @@
 #define UNIX_RING_PAGES 16
 #define UNIX_DGRAM_QUEUE (208 * 1024) /* Linux's default receive buffer */
 #define UNIX_BACKLOG_MAX 4096
+#define UNIX_ACCEPTCON 0x10000 /* /proc/net/unix's flag of a listener */
 
 struct umsg {
 	struct umsg *next;
@@ -751,4 +752,28 @@ int unix_peer_pid(const struct file *f)
 {
 	const struct usock *u = unix_of(f);
 	return u->peer ? u->peer->pid : 0;
+}
+
+void unix_proc(struct proc_text *t)
+{
+	proc_add(t,
+		 "Num       RefCount Protocol Flags    Type St Inode Path\n");
+	for (const struct usock *u = all_usocks; u; u = u->next) {
+		/* Linux's socket states: unconnected 1, connected 3 */
+		unsigned st = u->listening || !u->peer ? 1 : 3;
+		proc_add(t, "%016x: %08X %08X %08X %04X %02X %5u", 0u, 2u, 0u,
+			 u->listening ? UNIX_ACCEPTCON : 0u, (unsigned)u->type,
+			 st, 0u);
+		if (u->name.len && u->name.path[0]) {
+			proc_add(t, " %s", u->name.path);
+		} else if (u->name.len) {
+			/* abstract: '@', and NULs shown as '@' too */
+			proc_add(t, " @");
+			for (uint32_t k = 1; k < u->name.len; k++)
+				proc_add(t, "%c",
+					 u->name.path[k] ? u->name.path[k]
+							 : '@');
+		}
+		proc_add(t, "\n");
+	}
 }

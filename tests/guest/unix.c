@@ -424,9 +424,39 @@ static void check_ioctls(void)
 	close(dv[1]);
 }
 
+/* /proc/net/unix lists a listening socket with its path, a listener's
+ * flag and the stream type, as netstat -x reads it. */
+static void check_proc_net_unix(void)
+{
+	const char *path = "/tmp/fresco-proc-unix.sock";
+	struct sockaddr_un a;
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	unlink(path);
+	bind(l, (struct sockaddr *)&a,
+	     addr_of(&a, path, (int)strlen(path) + 1));
+	listen(l, 4);
+	FILE *f = fopen("/proc/net/unix", "r");
+	char line[512];
+	int found = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned flags, type, st;
+		char name[256];
+		if (sscanf(line, "%*s %*x %*x %x %x %x %*u %255s", &flags,
+			   &type, &st, name) == 4 &&
+		    !strcmp(name, path))
+			found = flags == 0x10000 && type == 1 && st == 1;
+	}
+	CHECK(found, "/proc/net/unix lists the listener at its path");
+	if (f)
+		fclose(f);
+	close(l);
+	unlink(path);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	check_proc_net_unix();
 	check_stream_pair();
 	check_dgram_pair();
 	check_named_stream();
