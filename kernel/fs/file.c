@@ -108,6 +108,14 @@ void file_put(struct file *f)
 	kfree(f, sizeof(*f));
 }
 
+int fd_install_new(struct file *f, int cloexec)
+{
+	int fd = fd_install(f, 0, cloexec);
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}
+
 int fd_install(struct file *f, int min, int close_on_exec)
 {
 	uint64_t limit = current->rlim[RLIMIT_NOFILE][0];

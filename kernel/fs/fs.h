@@ -185,6 +185,9 @@ struct file *file_new(struct inode *i, int flags);
 void file_put(struct file *f);
 /* Install (f) at the lowest free descriptor >= (min); -EMFILE. */
 int fd_install(struct file *f, int min, int cloexec);
+/* A new file's descriptor, the lowest free: the descriptor, or the
+ * error with (f) put. */
+int fd_install_new(struct file *f, int cloexec);
 struct file *fd_get(int fd); /* NULL if not open */
 /* What /proc/self/fd/N reads as a link: a path, "pipe:[ino]", ... */
 const char *fd_link_text(const struct file *f, char *buf, size_t cap);

@@ -145,10 +145,7 @@ long sys_eventfd2(unsigned initval, int flags)
 		kfree(e, sizeof(*e));
 		return -ENOMEM;
 	}
-	int fd = fd_install(f, 0, flags & EFD_CLOEXEC_FLAG);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	return fd_install_new(f, flags & EFD_CLOEXEC_FLAG);
 }
 
 long sys_eventfd(unsigned initval)
@@ -274,10 +271,7 @@ long sys_timerfd_create(int clock, int flags)
 		kfree(s, sizeof(*s));
 		return -ENOMEM;
 	}
-	int fd = fd_install(f, 0, flags & EFD_CLOEXEC_FLAG);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	return fd_install_new(f, flags & EFD_CLOEXEC_FLAG);
 }
 
 static struct tfd_state *tfd_of(int fd)
@@ -483,10 +477,7 @@ long sys_epoll_create1(int flags)
 		kfree(ep, sizeof(*ep));
 		return -ENOMEM;
 	}
-	int fd = fd_install(f, 0, flags & EPOLL_CLOEXEC);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	return fd_install_new(f, flags & EPOLL_CLOEXEC);
 }
 
 long sys_epoll_create(int size)

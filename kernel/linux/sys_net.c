@@ -221,10 +221,7 @@ long sys_socket(int domain, int type, int protocol)
 	struct file *f = sock_create(kind, proto, type & SOCK_NONBLOCK_FLAG);
 	if (!f)
 		return -ENOMEM;
-	int fd = fd_install(f, 0, type & SOCK_CLOEXEC_FLAG);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	return fd_install_new(f, type & SOCK_CLOEXEC_FLAG);
 }
 
 long sys_bind(int fd, uint64_t uaddr, uint64_t len)
@@ -1294,8 +1291,7 @@ static long icmp_filter_set(struct sock *s, int name, uint64_t uval,
 static int mc_iface(uint32_t addr, int ifindex)
 {
 	if (ifindex)
-		return ifindex == 1 || (ifindex == 2 && netif.up) ? ifindex
-								  : -ENODEV;
+		return if_name(ifindex) ? ifindex : -ENODEV;
 	if (addr)
 		return (addr & 0xff) == 0x7f		      ? 1
 		       : netif.configured && addr == netif.ip ? 2
@@ -1705,20 +1701,13 @@ long sys_setsockopt(int fd, int level, int name, uint64_t uval, uint64_t len)
 		/* UDP sends without a checksum (0, which IPv4 allows) */
 		s->no_check = !!v;
 		return 0;
-	case SO_BINDTOIFINDEX_NR: {
-		struct rtnl_link links[IF_MAX];
-		struct rtnl_view view;
+	case SO_BINDTOIFINDEX_NR:
 		if (v < 0)
 			return -EINVAL;
-		if_view(links, &view);
-		int known = 0;
-		for (int i = 0; i < view.nlinks; i++)
-			known |= links[i].index == v;
-		if (v && !known)
+		if (v && !if_name(v))
 			return -ENODEV;
 		s->bound_if = v;
 		return 0;
-	}
 	case SO_DEBUG_NR:
 	case SO_PRIORITY_NR:
 	case SO_MARK_NR:
@@ -1872,14 +1861,8 @@ long sys_getsockopt(int fd, int level, int name, uint64_t uval, uint64_t ulen)
 	}
 	if (level == SOL_SOCKET && name == SO_BINDTODEVICE_NR) {
 		/* the name and its NUL; nothing when unbound, as Linux */
-		struct rtnl_link links[IF_MAX];
-		struct rtnl_view view;
-		const char *dev = NULL;
-		if_view(links, &view);
-		for (int i = 0; i < view.nlinks; i++)
-			if (links[i].index == s->bound_if)
-				dev = links[i].name;
-		if (!s->bound_if || !dev)
+		const char *dev = if_name(s->bound_if);
+		if (!dev)
 			return sockopt_out(uval, ulen, 0, "", 0);
 		if (len < (int32_t)strlen(dev) + 1)
 			return -EINVAL;

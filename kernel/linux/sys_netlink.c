@@ -53,10 +53,7 @@ long netlink_sys_socket(int type, int protocol, int nonblock, int cloexec)
 	long r = netlink_socket(type, protocol, nonblock, &f);
 	if (r < 0)
 		return r;
-	int fd = fd_install(f, 0, cloexec);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	return fd_install_new(f, cloexec);
 }
 
 long netlink_sys_bind(struct file *f, uint64_t uaddr, uint64_t len)

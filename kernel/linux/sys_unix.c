@@ -82,10 +82,7 @@ long unix_sys_socket(int type, int protocol, int nonblock, int cloexec)
 	long r = unix_socket(type, nonblock, &f);
 	if (r < 0)
 		return r;
-	int fd = fd_install(f, 0, cloexec);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	return fd_install_new(f, cloexec);
 }
 
 long unix_sys_socketpair(int type, int protocol, int nonblock, int cloexec,

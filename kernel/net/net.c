@@ -376,6 +376,12 @@ int ip_is_local(uint32_t dst)
 	       (netif.configured && dst == netif.ip);
 }
 
+int ip_is_broadcast(uint32_t dst)
+{
+	return dst == 0xffffffffu ||
+	       (netif.configured && dst == (netif.ip | ~netif.mask));
+}
+
 uint32_t ip_source_for(uint32_t dst)
 {
 	if ((dst & 0xff) == LOOPBACK)
@@ -485,8 +491,7 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 		ftx.hdr_len = (uint16_t)(ftx.hdr_len + ETH_HLEN + hl);
 	}
 	const struct netdev_tx *dtx = tx ? &ftx : NULL;
-	if (dst == 0xffffffffu ||
-	    (netif.configured && dst == (netif.ip | ~netif.mask))) {
+	if (ip_is_broadcast(dst)) {
 		/* this host hears its own broadcasts too, as on Linux */
 		if (o->mc_loop)
 			loopback_queue((uint8_t *)ip, total, tx && tx->csum);
@@ -730,12 +735,10 @@ static void ip_input(const uint8_t *pkt, size_t len, int csum_ok)
 	}
 	const struct ip_hdr *ip = (const struct ip_hdr *)pkt;
 	/* before DHCP gave an address, a reply may come to the one offered */
-	int for_us =
-		ip_is_local(ip->dst) || ip->dst == 0xffffffffu ||
-		(netif.configured && ip->dst == (netif.ip | ~netif.mask)) ||
-		(!netif.configured && ip->proto == IP_PROTO_UDP) ||
-		(IP_MULTICAST(ip->dst) &&
-		 (ip->dst == ALL_HOSTS || ip_mc_joined(ip->dst)));
+	int for_us = ip_is_local(ip->dst) || ip_is_broadcast(ip->dst) ||
+		     (!netif.configured && ip->proto == IP_PROTO_UDP) ||
+		     (IP_MULTICAST(ip->dst) &&
+		      (ip->dst == ALL_HOSTS || ip_mc_joined(ip->dst)));
 	if (!for_us)
 		return;
 	const uint8_t *payload = pkt + hl;

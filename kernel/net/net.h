@@ -78,6 +78,8 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 int ip_mc_join(uint32_t group, int ifindex); /* 0 or -ENOBUFS */
 void ip_mc_leave(uint32_t group, int ifindex);
 int ip_mc_joined(uint32_t group); /* on any interface */
+/* (dst) is a broadcast address: 255.255.255.255, or the subnet's. */
+int ip_is_broadcast(uint32_t dst);
 /* (dst) is this host: 127.0.0.0/8 or the interface's address. */
 int ip_is_local(uint32_t dst);
 /* The address this host sends from to reach (dst). */

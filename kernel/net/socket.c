@@ -322,8 +322,7 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 			return;
 		}
 	}
-	if (IP_MULTICAST(ip->dst) || ip->dst == 0xffffffffu ||
-	    (netif.configured && ip->dst == (netif.ip | ~netif.mask))) {
+	if (IP_MULTICAST(ip->dst) || ip_is_broadcast(ip->dst)) {
 		udp_multicast(ip, u, p + sizeof(*u), len - sizeof(*u));
 		return;
 	}
@@ -399,8 +398,7 @@ int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 		mo.mc_loop = s->mc_loop;
 		mo.mc_host_only = (uint8_t)host_only;
 		o = &mo;
-	} else if (dst == 0xffffffffu ||
-		   (netif.configured && dst == (netif.ip | ~netif.mask))) {
+	} else if (ip_is_broadcast(dst)) {
 		mo = o ? *o : s->ip;
 		mo.mc_loop = s->mc_loop; /* a broadcast loops back as well */
 		o = &mo;
@@ -590,7 +588,7 @@ void if_view(struct rtnl_link links[IF_MAX], struct rtnl_view *v)
 		RTPROT_BOOT, neighs, arp_neighbours(neighs)};
 }
 
-static const char *if_name(int index)
+const char *if_name(int index)
 {
 	struct rtnl_link l;
 	return if_link(index, &l) ? l.name : NULL;

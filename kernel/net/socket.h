@@ -269,8 +269,10 @@ long if_ioctl(unsigned cmd, uint64_t arg);
  * them, in (links). */
 #define IF_MAX 2
 void if_view(struct rtnl_link links[IF_MAX], struct rtnl_view *v);
-/* The index of interface (name), or 0 if there is none. */
+/* The index of interface (name), or 0 if there is none; the name of
+ * interface (index), or NULL. */
 int if_index(const char *name);
+const char *if_name(int index);
 /* Where a packet from (src) came in: 1 the loopback (one of ours), 2
  * the device. */
 static inline int if_from(uint32_t src)
