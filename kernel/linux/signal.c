@@ -125,17 +125,24 @@ struct rt_sigframe {
 /* The program's vector state, in the layout Linux puts in a frame. */
 static uint8_t fpbuf[XSAVE_MAX + 4] __attribute__((aligned(64)));
 
+/* Only the components the kernel enabled, not all (~0): in ring-3 mode
+ * the XCR0 in force is the host's, which may hold more (AMX's tile data
+ * is 8 KiB, past fpbuf, and an all-ones mask wrote it over the kernel's
+ * per-CPU data on such a host). */
 __attribute__((section(".text.xsave"))) static void fp_save(void)
 {
 	__asm__ volatile("xsave64 %0"
 			 : "=m"(fpbuf)
-			 : "a"(~0U), "d"(~0U)
+			 : "a"((uint32_t)boot.xcr0),
+			   "d"((uint32_t)(boot.xcr0 >> 32))
 			 : "memory");
 }
 
 __attribute__((section(".text.xsave"))) static void fp_restore(void)
 {
-	__asm__ volatile("xrstor64 %0" ::"m"(fpbuf), "a"(~0U), "d"(~0U));
+	__asm__ volatile("xrstor64 %0" ::"m"(fpbuf),
+			 "a"((uint32_t)boot.xcr0),
+			 "d"((uint32_t)(boot.xcr0 >> 32)));
 }
 
 /* Save the vector registers into fpbuf; returns the bytes to copy. With
