@@ -31,12 +31,14 @@ LIB_SRCS += kernel/lib/ext2.c
 LIB_SRCS += kernel/lib/inet.c
 LIB_SRCS += kernel/lib/tcp.c
 LIB_SRCS += kernel/lib/rtnl.c
+LIB_SRCS += kernel/lib/callpatch.c
 
 KERNEL_SRCS := $(LIB_SRCS)
 KERNEL_SRCS += kernel/arch/x86_64/boot.S
 KERNEL_SRCS += kernel/arch/x86_64/entry.S
 KERNEL_SRCS += kernel/arch/x86_64/cpu.c
 KERNEL_SRCS += kernel/arch/x86_64/clock.c
+KERNEL_SRCS += kernel/arch/x86_64/callpatch.c
 KERNEL_SRCS += kernel/drivers/console.c
 KERNEL_SRCS += kernel/drivers/virtio.c
 KERNEL_SRCS += kernel/drivers/virtio_blk.c
@@ -108,7 +110,8 @@ CLI_SRCS += cli/vms.c
 CLI_SRCS += cli/volume.c
 
 UNIT_TESTS := test_cpio test_elf test_stack test_cmdline test_guest_mem \
-	test_ext2 test_virtio test_virtio_net test_inet test_tcp test_rtnl
+	test_ext2 test_virtio test_virtio_net test_inet test_tcp test_rtnl \
+	test_callpatch
 
 GUEST_TESTS := hello
 GUEST_TESTS += args
@@ -141,6 +144,7 @@ GUEST_TESTS += resolve
 GUEST_TESTS += futex
 GUEST_TESTS += netlink
 GUEST_TESTS += icmp
+GUEST_TESTS += callpatch
 
 KERNEL := $(B)/lib/fresco/fresco-kernel
 FRESCO := $(B)/bin/fresco

@@ -76,6 +76,8 @@ struct percpu {
 	uint64_t user_rsp;   /* 0: the caller's stack during a syscall */
 	uint64_t kstack_top; /* 8: the syscall stack */
 	uint64_t ring3;	     /* 16: the current syscall entered at CPL 3 */
+	uint64_t scratch_rip, scratch_rsp; /* 24, 32: user_return's */
+	uint64_t fast; /* 40: it came from a patched site (callpatch.c) */
 };
 extern struct percpu percpu0;
 
@@ -113,6 +115,13 @@ enum gate_op {
 	GATE_SWITCH_PROCESS, /* (cr3, fs base): another process's address
 			      * space and thread pointer */
 };
+
+/* System call sites turned into jumps (callpatch.c): look at the site
+ * the call (f) came from, in ring-3 mode; never patch (from the command
+ * line); how many sites were patched. */
+void callpatch_try(const struct syscall_frame *f);
+void callpatch_disable(void);
+uint64_t callpatch_sites(void);
 
 /* Run (op) in ring 0: a direct call at CPL 0, a trap at CPL 3. */
 long gate_call(long op, long a1, long a2, long a3);
@@ -226,6 +235,8 @@ void vm_describe(char *buf, size_t cap, size_t *len);
  * program (and writable, if asked); else 0. For I/O straight to and from
  * the program's pages. */
 uint64_t vm_user_phys(uint64_t va, int writable);
+/* The same for code: (va) mapped for the program and executable. */
+uint64_t vm_user_code_phys(uint64_t va);
 uint64_t vm_brk(uint64_t want);
 /* pid 1's address space: the boot page tables; NULL without memory. */
 struct mm *vm_boot_mm(void);

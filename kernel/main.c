@@ -140,6 +140,8 @@ NORETURN void kernel_init(void)
 	env_add_defaults(&args);
 	if (args.fault)
 		inject_fault(args.fault);
+	if (args.callpatch_off)
+		callpatch_disable();
 	if (si->nr_modules == 0)
 		fail(125, "no root filesystem: pass a cpio archive as the "
 			  "boot module (QEMU: -initrd)");

@@ -193,6 +193,8 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 			a->gw = w + strlen("fresco.gw=");
 		} else if (starts_with(w, "fresco.dns=")) {
 			a->dns = w + strlen("fresco.dns=");
+		} else if (strcmp(w, "fresco.callpatch=0") == 0) {
+			a->callpatch_off = 1;
 		} else if (starts_with(w, TTY_PARAM)) {
 			a->tty = strcmp(w + strlen(TTY_PARAM), "1") == 0;
 		}

@@ -123,6 +123,8 @@ int stack_build(void *buf, size_t size, uint64_t top,
  *   fresco.env=NAME=VALUE  one environment variable (repeatable)
  *   fresco.tty=1           the console is a terminal
  *   fresco.cwd=DIR         the working directory (created if missing)
+ *   fresco.callpatch=0     system call sites stay as they are
+ *                          (arch/x86_64/callpatch.c)
  *   fresco.fault=WHAT      fault injection for tests: "kernel" (a page
  *                          fault in the kernel) or "triple" (a triple fault)
  *   anything else          ignored (console=, quiet, ...)
@@ -150,6 +152,7 @@ struct boot_args {
 	char **envp;
 	int envc;
 	int tty;
+	int callpatch_off; /* fresco.callpatch=0 */
 	const char *fault; /* NULL unless fresco.fault= */
 	const char *cwd;   /* NULL unless fresco.cwd= */
 	struct boot_virtio virtio[BOOT_VIRTIO_MAX];

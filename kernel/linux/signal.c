@@ -140,8 +140,7 @@ __attribute__((section(".text.xsave"))) static void fp_save(void)
 
 __attribute__((section(".text.xsave"))) static void fp_restore(void)
 {
-	__asm__ volatile("xrstor64 %0" ::"m"(fpbuf),
-			 "a"((uint32_t)boot.xcr0),
+	__asm__ volatile("xrstor64 %0" ::"m"(fpbuf), "a"((uint32_t)boot.xcr0),
 			 "d"((uint32_t)(boot.xcr0 >> 32)));
 }
 

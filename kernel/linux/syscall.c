@@ -250,6 +250,8 @@ long syscall_dispatch(struct syscall_frame *f)
 	long ret;
 
 	current->frame = f;
+	if (percpu0.ring3 && !percpu0.fast)
+		callpatch_try(f);
 	sched_wake(); /* what this call changes may end another's wait */
 	if (nr < ARRAY_SIZE(syscalls) && syscalls[nr].fn)
 		ret = syscalls[nr].fn((long)f->rdi, (long)f->rsi, (long)f->rdx,

@@ -108,7 +108,7 @@ static uint64_t *pte_lookup(uint64_t va, int alloc, uint64_t *skip)
 	return &table[(va >> 12) & 511];
 }
 
-uint64_t vm_user_phys(uint64_t va, int writable)
+static uint64_t user_phys(uint64_t va, int writable, int exec)
 {
 	uint64_t *table = mm()->pml4;
 
@@ -117,7 +117,8 @@ uint64_t vm_user_phys(uint64_t va, int writable)
 	for (int level = 3; level >= 0; level--) {
 		int shift = 12 + 9 * level;
 		uint64_t e = table[(va >> shift) & 511];
-		if (!(e & PTE_P) || !(e & PTE_U) || (writable && !(e & PTE_W)))
+		if (!(e & PTE_P) || !(e & PTE_U) ||
+		    (writable && !(e & PTE_W)) || (exec && (e & PTE_NX)))
 			return 0;
 		if (level == 0 || (level <= 2 && (e & PTE_PS)))
 			return (e & PTE_ADDR & ~((1ULL << shift) - 1)) +
@@ -125,6 +126,16 @@ uint64_t vm_user_phys(uint64_t va, int writable)
 		table = phys_to_virt(e & PTE_ADDR);
 	}
 	return 0;
+}
+
+uint64_t vm_user_phys(uint64_t va, int writable)
+{
+	return user_phys(va, writable, 0);
+}
+
+uint64_t vm_user_code_phys(uint64_t va)
+{
+	return user_phys(va, 0, 1);
 }
 
 static uint64_t pte_flags(int prot)

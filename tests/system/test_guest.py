@@ -1,9 +1,10 @@
 """test_guest.py: each guest program, musl and glibc, under fresco and QEMU."""
 import re
+from pathlib import Path
 
 import pytest
 
-from conftest import guest_program, qemu
+from conftest import fresco, guest_program, need_kvm, qemu
 
 LIBCS = ["musl", "glibc"]
 
@@ -29,6 +30,7 @@ CONFORMANCE = [
     ("futex", [], []),
     ("netlink", [], []),
     ("icmp", [], []),
+    ("callpatch", [], []),
 ]
 
 
@@ -175,3 +177,22 @@ def test_guest_wall_clock_agrees_with_the_host(run_guest, libc):
     guest = int(lines[0].split("=")[1])
     # whole seconds in the guest; the RTC has one-second resolution
     assert before - 2 <= guest <= after + 2, (before, guest, after)
+
+
+@pytest.mark.parametrize("libc", LIBCS)
+def test_system_call_sites_become_jumps_only_in_ring3_mode(libc, tmp_path):
+    """Under kvm_pvm the kernel runs in ring-3 mode (DESIGN.md), where a
+    SYSCALL costs a trip through the host and patched sites jump instead;
+    in ring-0 mode (hardware KVM, QEMU's TCG) sites stay as built, and
+    fresco.callpatch=0 keeps them so everywhere."""
+    need_kvm()
+    program = guest_program(libc, "callpatch")
+    ring3 = Path("/sys/module/kvm_pvm").exists()
+    runs = [
+        ("yes" if ring3 else "no", fresco("run", program)),
+        ("no", fresco("run", "--kernel-arg", "fresco.callpatch=0", program)),
+        ("no", qemu(program, tmp_path=tmp_path)),
+    ]
+    for want, r in runs:
+        assert "GUEST PASS callpatch" in r.stdout, r.stdout
+        assert f"sites patched: {want}" in r.stdout, r.stdout

@@ -6,7 +6,8 @@
  * building tables would cost milliseconds. They map, with 2 MiB pages:
  *   virtual 0..1 GiB            -> physical 0..1 GiB (PVH switch-over only)
  *   DIRECT_MAP + 0..4 GiB       -> physical 0..4 GiB
- *   KERNEL_VMA + 0..2 GiB       -> physical 0..2 GiB (the kernel image)
+ *   KERNEL_VMA + 0..1 GiB       -> physical 0..1 GiB (the kernel image)
+ * (KERNEL_VMA + 1 GiB, the last PDPT slot, is for arch/x86_64/callpatch.c)
  * all user-accessible: ring-3 mode needs that, and ring-0 mode removes it
  * (GATE_ENTER_USER) before the program starts. Both kernel ranges live in
  * the last PML4 slot: under kvm_pvm, code at CPL 3 cannot use slot 256
@@ -134,6 +135,7 @@ boot_pml4:
 boot_pdpt_low:
 	.quad PA(boot_pd) + TABLE
 	.fill 511, 8, 0
+	.globl boot_pdpt_kernel
 boot_pdpt_kernel: /* DIRECT_MAP at [0], KERNEL_VMA at [510] */
 	.quad PA(boot_pd) + TABLE
 	.quad PA(boot_pd) + 0x1000 + TABLE
@@ -141,7 +143,7 @@ boot_pdpt_kernel: /* DIRECT_MAP at [0], KERNEL_VMA at [510] */
 	.quad PA(boot_pd) + 0x3000 + TABLE
 	.fill 506, 8, 0
 	.quad PA(boot_pd) + TABLE
-	.quad PA(boot_pd) + 0x1000 + TABLE
+	.quad 0
 boot_pd:
 	.set addr, 0
 	.rept 2048

@@ -14,6 +14,7 @@
 #define PCPU_RING3 16
 #define PCPU_SCRATCH_RIP 24
 #define PCPU_SCRATCH_RSP 32
+#define PCPU_FAST 40
 #define USER_CS 0x2b
 #define GATE_IDLE 4		/* enum gate_op; cpu.c checks these */
 #define GATE_IDLE_WATCH 9
@@ -64,11 +65,13 @@
 	.text
 	.globl syscall_entry
 syscall_entry:
+	movq $0, %gs:PCPU_FAST
 	movq %rsp, %gs:PCPU_USER_RSP
 	movq %gs:PCPU_KSTACK, %rsp
 	pushq %gs:PCPU_USER_RSP
 	pushq %rcx
 	pushq %r11
+syscall_flags_saved:
 	pushq $2
 	popfq                    /* DF = AC = TF = 0, and IF = 0 at CPL 0 */
 	pushq %rax
@@ -114,6 +117,21 @@ syscall_exit:                    /* RSP: a struct syscall_frame, RAX: result */
 	popfq
 	popq %rsp
 	jmp *%rcx
+
+	/* From a patched call site (arch/x86_64/callpatch.c), by a jump and
+	 * only at CPL 3: RAX = number and RCX = where to return, as after
+	 * SYSCALL. The flags SYSCALL would have put in R11 are pushed where
+	 * syscall_exit takes R11 from. The program's stack is not touched
+	 * (its red zone stays as it was). */
+	.globl syscall_entry_fast
+syscall_entry_fast:
+	movq $1, %gs:PCPU_FAST
+	movq %rsp, %gs:PCPU_USER_RSP
+	movq %gs:PCPU_KSTACK, %rsp
+	pushq %gs:PCPU_USER_RSP
+	pushq %rcx
+	pushfq
+	jmp syscall_flags_saved
 
 	/* long gate_call(long op, long a1, long a2, long a3) */
 	.globl gate_call

@@ -1,0 +1,152 @@
+/* callpatch.c: system calls by a jump instead of SYSCALL, in ring-3
+ * mode.
+ *
+ * Under kvm_pvm (ring-3 mode, DESIGN.md) a SYSCALL instruction travels
+ * through the host's hypervisor only to land on syscall_entry at CPL 3,
+ * where a plain jump would have landed too: about 1.1 us on the AMD host
+ * KVM-HERE.md measured, 8 us on an Intel one, against a few ns. So when a
+ * call comes from a site of a shape lib/callpatch.h recognises, the site
+ * is rewritten to jump to a slot that enters at syscall_entry_fast, and
+ * its later calls never leave the guest.
+ *
+ * Slots are 32 bytes in pages mapped at KERNEL_VMA + 1 GiB, the last
+ * PDPT entry (boot.S leaves it empty), user-accessible and executable as
+ * all kernel memory is in this mode; a rel32 jump from the program's
+ * first GiB reaches them (static programs load at 4 MiB). They are shared
+ * by every process: a slot is keyed by its site's return address, number
+ * and shape, and means the same wherever those are the same, so pages
+ * that fork shares stay right, and a program run again reuses its slots.
+ *
+ * Left alone: sites past the first GiB (position-independent programs,
+ * shared libraries), sites whose bytes are not all mapped executable,
+ * everything once the slots run out, and everything in ring-0 mode,
+ * where SYSCALL is cheap. "fresco.callpatch=0" turns it off. A program
+ * that reads its own code sees the jumps.
+ *
+ * Two things this relies on: one CPU (no other can be running the bytes
+ * as they change), and program memory that is all anonymous (there are
+ * no file mappings yet: a shared one must never be patched, or the file
+ * would change).
+ */
+#include "kernel.h"
+#include "lib/callpatch.h"
+
+#define AREA (KERNEL_VMA + (1ULL << 30)) /* boot_pdpt_kernel[511] */
+#define AREA_PAGES 2
+#define SLOTS (AREA_PAGES * PAGE_SIZE / CALLPATCH_SLOT_LEN)
+#define TABLE 0x7ULL /* present, writable, user */
+
+extern uint64_t boot_pdpt_kernel[512];
+void syscall_entry_fast(void);
+
+struct key {
+	uint64_t ret;
+	uint32_t nr;
+	uint32_t kind;
+};
+
+static struct key *keys; /* SLOTS of them, once the area is mapped */
+static unsigned nslots;
+static int off; /* fresco.callpatch=0, no memory, or full */
+static uint64_t patched;
+
+void callpatch_disable(void)
+{
+	off = 1;
+}
+
+uint64_t callpatch_sites(void)
+{
+	return patched;
+}
+
+/* Map the slot area: a page directory, a page table and AREA_PAGES
+ * pages, and a page for the keys. 0 or -ENOMEM. */
+static int area_map(void)
+{
+	uint64_t pd = phys_alloc(), pt = phys_alloc(), k = phys_alloc();
+	if (!pd || !pt || !k)
+		return -ENOMEM; /* (a few pages lost: memory is gone anyway) */
+	uint64_t *ptv = phys_to_virt(pt);
+	for (unsigned i = 0; i < AREA_PAGES; i++) {
+		uint64_t pa = phys_alloc();
+		if (!pa)
+			return -ENOMEM;
+		ptv[i] = pa | TABLE;
+	}
+	((uint64_t *)phys_to_virt(pd))[0] = pt | TABLE;
+	boot_pdpt_kernel[511] = pd | TABLE;
+	gate_call(GATE_FLUSH_TLB, 0, 0, 0);
+	keys = phys_to_virt(k);
+	return 0;
+}
+
+/* Copy (n) bytes of the program's code at (va) to (out): 0, or -1 if a
+ * byte is not mapped executable. */
+static int code_read(uint64_t va, uint8_t *out, size_t n)
+{
+	while (n) {
+		uint64_t pa = vm_user_code_phys(va);
+		size_t k = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		if (!pa)
+			return -1;
+		if (k > n)
+			k = n;
+		memcpy(out, phys_to_virt(pa), k);
+		va += k, out += k, n -= k;
+	}
+	return 0;
+}
+
+static void code_write(const struct callpatch_edit *e)
+{
+	for (unsigned i = 0; i < e->len; i++)
+		*(uint8_t *)phys_to_virt(vm_user_code_phys(e->at + i)) =
+			e->bytes[i];
+}
+
+/* The slot for (kind, nr, ret): its address, or 0 if none is left. */
+static uint64_t slot_for(enum callpatch_kind kind, uint32_t nr, uint64_t ret)
+{
+	unsigned i = 0;
+	while (i < nslots && (keys[i].ret != ret || keys[i].nr != nr ||
+			      keys[i].kind != (uint32_t)kind))
+		i++;
+	uint64_t va = AREA + (uint64_t)i * CALLPATCH_SLOT_LEN;
+	if (i < nslots)
+		return va;
+	if (nslots == SLOTS || callpatch_slot((uint8_t *)va, kind, nr, ret, va,
+					      (uint64_t)syscall_entry_fast) < 0)
+		return 0;
+	keys[nslots++] = (struct key){ret, nr, (uint32_t)kind};
+	return va;
+}
+
+void callpatch_try(const struct syscall_frame *f)
+{
+	uint64_t ret = f->rip;
+	uint8_t code[CALLPATCH_BEFORE + CALLPATCH_AFTER];
+
+	if (off || percpu0.fast || !percpu0.ring3 ||
+	    !callpatch_reaches(ret, AREA) || ret < CALLPATCH_BEFORE ||
+	    code_read(ret - CALLPATCH_BEFORE, code, sizeof(code)) < 0)
+		return;
+	enum callpatch_kind kind = callpatch_site(code, ret, f->nr);
+	if (kind == CALLPATCH_NONE)
+		return;
+	if (!keys && area_map() < 0) {
+		off = 1;
+		return;
+	}
+	uint64_t slot = slot_for(
+		kind, kind == CALLPATCH_CONSTANT ? (uint32_t)f->nr : 0, ret);
+	struct callpatch_edit e[2];
+	int n = slot ? callpatch_edits(e, kind, ret, slot) : -1;
+	if (n < 0) {
+		off = !slot; /* full: stop looking */
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		code_write(&e[i]);
+	patched++;
+}

@@ -1,0 +1,173 @@
+/* test_callpatch.c: which system call sites are patched, and the bytes
+ * that replace them, checked by decoding them again. */
+#include "lib/callpatch.h"
+#include "unit.h"
+
+#include <string.h>
+
+#define BEFORE CALLPATCH_BEFORE
+
+/* (code) around a return address (ret): (pre) ends at it, (post) starts
+ * there; the rest is int3-free filler that is no padding. */
+static void place(uint8_t *code, const uint8_t *pre, size_t npre,
+		  const uint8_t *post, size_t npost)
+{
+	memset(code, 0x48, BEFORE + CALLPATCH_AFTER);
+	memcpy(code + BEFORE - npre, pre, npre);
+	if (npost)
+		memcpy(code + BEFORE, post, npost);
+}
+
+static const uint8_t mov_getpid[] = {0xb8, 39, 0, 0, 0, 0x0f, 0x05};
+static const uint8_t mov_to_rax[] = {0x48, 0x89, 0xf8, 0x0f, 0x05};
+
+START_TEST(test_constant_site)
+{
+	uint8_t code[BEFORE + CALLPATCH_AFTER];
+	place(code, mov_getpid, sizeof(mov_getpid), NULL, 0);
+	ck_assert_int_eq(callpatch_site(code, 0x401007, 39),
+			 CALLPATCH_CONSTANT);
+	/* another number in RAX than the mov's: that mov is not what set it */
+	ck_assert_int_eq(callpatch_site(code, 0x401007, 40), CALLPATCH_NONE);
+	/* no syscall instruction before the return address */
+	code[BEFORE - 1] = 0x90;
+	ck_assert_int_eq(callpatch_site(code, 0x401007, 39), CALLPATCH_NONE);
+	/* the number from a register, and no ret: nothing to patch */
+	place(code, mov_to_rax, sizeof(mov_to_rax), NULL, 0);
+	ck_assert_int_eq(callpatch_site(code, 0x401007, 39), CALLPATCH_NONE);
+}
+END_TEST
+
+START_TEST(test_tail_site)
+{
+	uint8_t code[BEFORE + CALLPATCH_AFTER];
+	/* musl's __syscall_cp_c: syscall; ret; 6 bytes of padding to a
+	 * 16-byte boundary (ret at 0x40a4c9) */
+	static const uint8_t ret_pad6[] = {0xc3, 0x66, 0x0f, 0x1f,
+					   0x44, 0x00, 0x00};
+	place(code, mov_to_rax, sizeof(mov_to_rax), ret_pad6, sizeof(ret_pad6));
+	ck_assert_int_eq(callpatch_site(code, 0x40a4c9, 0), CALLPATCH_TAIL);
+	/* the same bytes where the padding would not end on a boundary */
+	ck_assert_int_eq(callpatch_site(code, 0x40a4c8, 0), CALLPATCH_NONE);
+	ck_assert_int_eq(callpatch_site(code, 0x40a4ca, 0), CALLPATCH_NONE);
+	/* no ret after the call: the next bytes may be run */
+	code[BEFORE] = 0x90;
+	ck_assert_int_eq(callpatch_site(code, 0x40a4c9, 0), CALLPATCH_NONE);
+	/* padding that is not padding (a real instruction) */
+	static const uint8_t ret_code[] = {0xc3, 0x66, 0x0f, 0x1f,
+					   0x44, 0x00, 0x01};
+	place(code, mov_to_rax, sizeof(mov_to_rax), ret_code, sizeof(ret_code));
+	ck_assert_int_eq(callpatch_site(code, 0x40a4c9, 0), CALLPATCH_NONE);
+	/* int3 padding (lld's), and several NOPs, both taken */
+	static const uint8_t ret_int3[] = {0xc3, 0xcc, 0xcc, 0xcc,
+					   0xcc, 0xcc, 0xcc};
+	place(code, mov_to_rax, sizeof(mov_to_rax), ret_int3, sizeof(ret_int3));
+	ck_assert_int_eq(callpatch_site(code, 0x40a4c9, 0), CALLPATCH_TAIL);
+	static const uint8_t ret_nops[] = {0xc3, 0x0f, 0x1f, 0x00, 0x66, 0x90,
+					   0x90, 0x0f, 0x1f, 0x40, 0x00};
+	place(code, mov_to_rax, sizeof(mov_to_rax), ret_nops, sizeof(ret_nops));
+	ck_assert_int_eq(callpatch_site(code, 0x40a4c5, 0), CALLPATCH_TAIL);
+	/* padding of 4 bytes leaves no room for the jump */
+	ck_assert_int_eq(callpatch_site(code, 0x40a4cb, 0), CALLPATCH_NONE);
+	/* a mix of int3 and NOPs is not what any assembler writes */
+	static const uint8_t ret_mix[] = {0xc3, 0xcc, 0x90, 0x90,
+					  0x90, 0x90, 0x90};
+	place(code, mov_to_rax, sizeof(mov_to_rax), ret_mix, sizeof(ret_mix));
+	ck_assert_int_eq(callpatch_site(code, 0x40a4c9, 0), CALLPATCH_NONE);
+}
+END_TEST
+
+START_TEST(test_reach)
+{
+	/* a rel32 jump reaches 2 GiB back and 2 GiB - 1 forward, and wraps
+	 * around the top of the address space */
+	ck_assert(callpatch_reaches(0x80000000ULL, 0));
+	ck_assert(callpatch_reaches(0, 0x7fffffffULL));
+	ck_assert(!callpatch_reaches(0, 0x80000000ULL));
+	ck_assert(!callpatch_reaches(0x80000001ULL, 0));
+	ck_assert(callpatch_reaches(0x401000, 0xffffffffc0000000ULL));
+	ck_assert(!callpatch_reaches(0x40000001ULL, 0xffffffffc0000000ULL));
+	ck_assert(!callpatch_reaches(0x7f0000000000ULL, 0xffffffffc0000000ULL));
+}
+END_TEST
+
+static uint64_t jump_target(const uint8_t *p, uint64_t at)
+{
+	int32_t d;
+	ck_assert_uint_eq(p[0], 0xe9);
+	memcpy(&d, p + 1, 4);
+	return at + 5 + (uint64_t)(int64_t)d;
+}
+
+START_TEST(test_slots)
+{
+	const uint64_t slot = 0xffffffffc0000020ULL;
+	const uint64_t entry = 0xffffffff80101234ULL;
+	uint8_t s[CALLPATCH_SLOT_LEN];
+	uint64_t ret;
+
+	/* constant: mov $nr, %eax; movabs $ret, %rcx; jmp entry */
+	ck_assert_int_eq(callpatch_slot(s, CALLPATCH_CONSTANT, 39, 0x401007,
+					slot, entry),
+			 0);
+	ck_assert_uint_eq(s[0], 0xb8);
+	ck_assert_uint_eq(s[1], 39);
+	ck_assert_uint_eq(s[5], 0x48);
+	ck_assert_uint_eq(s[6], 0xb9);
+	memcpy(&ret, s + 7, 8);
+	ck_assert_uint_eq(ret, 0x401007);
+	ck_assert_uint_eq(jump_target(s + 15, slot + 15), entry);
+	ck_assert_uint_eq(s[20], 0xcc);
+	/* tail: RAX as it is */
+	ck_assert_int_eq(
+		callpatch_slot(s, CALLPATCH_TAIL, 0, 0x40a4c9, slot, entry), 0);
+	ck_assert_uint_eq(s[0], 0x48);
+	memcpy(&ret, s + 2, 8);
+	ck_assert_uint_eq(ret, 0x40a4c9);
+	ck_assert_uint_eq(jump_target(s + 10, slot + 10), entry);
+	/* an entry out of reach */
+	ck_assert_int_eq(callpatch_slot(s, CALLPATCH_TAIL, 0, 0x40a4c9, slot,
+					0x7f0000000000ULL),
+			 -1);
+}
+END_TEST
+
+START_TEST(test_edits)
+{
+	const uint64_t slot = 0xffffffffc0000040ULL;
+	struct callpatch_edit e[2];
+
+	/* constant: the mov becomes the jump; the syscall stays */
+	ck_assert_int_eq(callpatch_edits(e, CALLPATCH_CONSTANT, 0x401007, slot),
+			 1);
+	ck_assert_uint_eq(e[0].at, 0x401000);
+	ck_assert_uint_eq(e[0].len, 5);
+	ck_assert_uint_eq(jump_target(e[0].bytes, e[0].at), slot);
+	/* tail: the padding's jump first, then the syscall jumps over the
+	 * ret to it */
+	ck_assert_int_eq(callpatch_edits(e, CALLPATCH_TAIL, 0x40a4c9, slot), 2);
+	ck_assert_uint_eq(e[0].at, 0x40a4ca);
+	ck_assert_uint_eq(jump_target(e[0].bytes, e[0].at), slot);
+	ck_assert_uint_eq(e[1].at, 0x40a4c7);
+	ck_assert_uint_eq(e[1].len, 2);
+	ck_assert_uint_eq(e[1].bytes[0], 0xeb);
+	ck_assert_uint_eq(e[1].at + 2 + e[1].bytes[1], e[0].at);
+	/* a site too far from the slots */
+	ck_assert_int_eq(
+		callpatch_edits(e, CALLPATCH_TAIL, 0x7f0000001007ULL, slot),
+		-1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("callpatch");
+	TCase *t = tcase_create("callpatch");
+	tcase_add_test(t, test_constant_site);
+	tcase_add_test(t, test_tail_site);
+	tcase_add_test(t, test_reach);
+	tcase_add_test(t, test_slots);
+	tcase_add_test(t, test_edits);
+	suite_add_tcase(s, t);
+	return unit_run(s);
+}
