@@ -117,11 +117,10 @@ enum gate_op {
 };
 
 /* System call sites turned into jumps (callpatch.c): look at the site
- * the call (f) came from, in ring-3 mode; never patch (from the command
- * line); how many sites were patched. */
+ * the call (f) came from, in ring-3 mode; or never patch (from the
+ * command line). */
 void callpatch_try(const struct syscall_frame *f);
 void callpatch_disable(void);
-uint64_t callpatch_sites(void);
 
 /* Run (op) in ring 0: a direct call at CPL 0, a trap at CPL 3. */
 long gate_call(long op, long a1, long a2, long a3);

@@ -48,16 +48,10 @@ struct key {
 static struct key *keys; /* SLOTS of them, once the area is mapped */
 static unsigned nslots;
 static int off; /* fresco.callpatch=0, no memory, or full */
-static uint64_t patched;
 
 void callpatch_disable(void)
 {
 	off = 1;
-}
-
-uint64_t callpatch_sites(void)
-{
-	return patched;
 }
 
 /* Map the slot area: a page directory, a page table and AREA_PAGES
@@ -148,5 +142,4 @@ void callpatch_try(const struct syscall_frame *f)
 	}
 	for (int i = 0; i < n; i++)
 		code_write(&e[i]);
-	patched++;
 }
