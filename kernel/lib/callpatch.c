@@ -49,6 +49,14 @@ static int padding(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* 1 if (b) could prefix the next instruction. */
+static int prefix(uint8_t b)
+{
+	return (b >= 0x40 && b <= 0x4f) || b == 0x66 || b == 0x67 ||
+	       b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x26 || b == 0x2e ||
+	       b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65;
+}
+
 enum callpatch_kind callpatch_site(const uint8_t *code, uint64_t ret,
 				   uint64_t nr)
 {
@@ -57,8 +65,10 @@ enum callpatch_kind callpatch_site(const uint8_t *code, uint64_t ret,
 		return CALLPATCH_NONE;
 	uint32_t imm;
 	memcpy(&imm, at - 6, 4);
-	if (at[-7] == OP_MOV_EAX && imm == nr)
+	if (at[-7] == OP_MOV_EAX && imm == nr && !prefix(at[-8]))
 		return CALLPATCH_CONSTANT;
+	if (prefix(at[-3]))
+		return CALLPATCH_NONE;
 	/* padding from after the ret to the next 16-byte boundary, room
 	 * for a rel32 jump */
 	size_t pad = (size_t)(16 - ((ret + 1) & 15)) & 15;

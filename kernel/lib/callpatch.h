@@ -15,7 +15,10 @@
  *     rel8" to the padding, which becomes "jmp rel32" to a slot that
  *     enters with RAX as it is. Nothing falls into padding after a ret.
  * Either slot sets RCX to the address after the syscall instruction, as
- * SYSCALL does, and jumps to the kernel's fast entry.
+ * SYSCALL does, and jumps to the kernel's fast entry. A byte that could
+ * be a prefix of the instruction rewritten (REX, 66, 67, F2, F3, segment)
+ * before it rules a site out: "41 b8 ..." is a mov to r8d, and a prefix
+ * would change what the jump put there does.
  */
 #ifndef FRESCO_CALLPATCH_H
 #define FRESCO_CALLPATCH_H
@@ -23,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CALLPATCH_BEFORE 7 /* bytes read before the return address */
+#define CALLPATCH_BEFORE 8 /* bytes read before the return address */
 #define CALLPATCH_AFTER 15 /* bytes read from it on */
 #define CALLPATCH_SLOT_LEN 32
 

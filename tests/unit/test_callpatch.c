@@ -8,11 +8,11 @@
 #define BEFORE CALLPATCH_BEFORE
 
 /* (code) around a return address (ret): (pre) ends at it, (post) starts
- * there; the rest is int3-free filler that is no padding. */
+ * there; the rest is filler (push %rbp) that is no padding or prefix. */
 static void place(uint8_t *code, const uint8_t *pre, size_t npre,
 		  const uint8_t *post, size_t npost)
 {
-	memset(code, 0x48, BEFORE + CALLPATCH_AFTER);
+	memset(code, 0x55, BEFORE + CALLPATCH_AFTER);
 	memcpy(code + BEFORE - npre, pre, npre);
 	if (npost)
 		memcpy(code + BEFORE, post, npost);
@@ -29,6 +29,11 @@ START_TEST(test_constant_site)
 			 CALLPATCH_CONSTANT);
 	/* another number in RAX than the mov's: that mov is not what set it */
 	ck_assert_int_eq(callpatch_site(code, 0x401007, 40), CALLPATCH_NONE);
+	/* a REX prefix makes the mov one to r8d: RAX is not from it; and
+	 * an operand-size prefix before the syscall rules out the tail */
+	static const uint8_t mov_r8d[] = {0x41, 0xb8, 39, 0, 0, 0, 0x0f, 0x05};
+	place(code, mov_r8d, sizeof(mov_r8d), NULL, 0);
+	ck_assert_int_eq(callpatch_site(code, 0x401007, 39), CALLPATCH_NONE);
 	/* no syscall instruction before the return address */
 	code[BEFORE - 1] = 0x90;
 	ck_assert_int_eq(callpatch_site(code, 0x401007, 39), CALLPATCH_NONE);
@@ -50,6 +55,11 @@ START_TEST(test_tail_site)
 	/* the same bytes where the padding would not end on a boundary */
 	ck_assert_int_eq(callpatch_site(code, 0x40a4c8, 0), CALLPATCH_NONE);
 	ck_assert_int_eq(callpatch_site(code, 0x40a4ca, 0), CALLPATCH_NONE);
+	/* a prefix before the syscall */
+	static const uint8_t prefixed[] = {0x66, 0x0f, 0x05};
+	place(code, prefixed, sizeof(prefixed), ret_pad6, sizeof(ret_pad6));
+	ck_assert_int_eq(callpatch_site(code, 0x40a4c9, 0), CALLPATCH_NONE);
+	place(code, mov_to_rax, sizeof(mov_to_rax), ret_pad6, sizeof(ret_pad6));
 	/* no ret after the call: the next bytes may be run */
 	code[BEFORE] = 0x90;
 	ck_assert_int_eq(callpatch_site(code, 0x40a4c9, 0), CALLPATCH_NONE);
