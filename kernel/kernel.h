@@ -117,8 +117,9 @@ enum gate_op {
 };
 
 /* System call sites turned into jumps (callpatch.c): look at the site
- * the call (f) came from, in ring-3 mode; or never patch (from the
- * command line). */
+ * the call (f) came from (syscall_dispatch asks only in ring-3 mode and
+ * for calls that did not come from a patched site); or never patch
+ * (from the command line). */
 void callpatch_try(const struct syscall_frame *f);
 void callpatch_disable(void);
 

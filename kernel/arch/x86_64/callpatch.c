@@ -75,9 +75,11 @@ static int area_map(void)
 	return 0;
 }
 
-/* Copy (n) bytes of the program's code at (va) to (out): 0, or -1 if a
- * byte is not mapped executable. */
-static int code_read(uint64_t va, uint8_t *out, size_t n)
+/* Copy (n) bytes between the program's code at (va) and (buf): from
+ * the code, or to it if (to_code), through the direct map a page at a
+ * time. 0, or -1 if a byte is not mapped executable. (The edits lie
+ * within the bytes read, so writing them cannot fail.) */
+static int code_copy(uint64_t va, uint8_t *buf, size_t n, int to_code)
 {
 	while (n) {
 		uint64_t pa = vm_user_code_phys(va);
@@ -86,17 +88,13 @@ static int code_read(uint64_t va, uint8_t *out, size_t n)
 			return -1;
 		if (k > n)
 			k = n;
-		memcpy(out, phys_to_virt(pa), k);
-		va += k, out += k, n -= k;
+		if (to_code)
+			memcpy(phys_to_virt(pa), buf, k);
+		else
+			memcpy(buf, phys_to_virt(pa), k);
+		va += k, buf += k, n -= k;
 	}
 	return 0;
-}
-
-static void code_write(const struct callpatch_edit *e)
-{
-	for (unsigned i = 0; i < e->len; i++)
-		*(uint8_t *)phys_to_virt(vm_user_code_phys(e->at + i)) =
-			e->bytes[i];
 }
 
 /* The slot for (kind, nr, ret): its address, or 0 if none is left. */
@@ -121,9 +119,8 @@ void callpatch_try(const struct syscall_frame *f)
 	uint64_t ret = f->rip;
 	uint8_t code[CALLPATCH_BEFORE + CALLPATCH_AFTER];
 
-	if (off || percpu0.fast || !percpu0.ring3 ||
-	    !callpatch_reaches(ret, AREA) || ret < CALLPATCH_BEFORE ||
-	    code_read(ret - CALLPATCH_BEFORE, code, sizeof(code)) < 0)
+	if (off || !callpatch_reaches(ret, AREA) || ret < CALLPATCH_BEFORE ||
+	    code_copy(ret - CALLPATCH_BEFORE, code, sizeof(code), 0) < 0)
 		return;
 	enum callpatch_kind kind = callpatch_site(code, ret, f->nr);
 	if (kind == CALLPATCH_NONE)
@@ -141,5 +138,5 @@ void callpatch_try(const struct syscall_frame *f)
 		return;
 	}
 	for (int i = 0; i < n; i++)
-		code_write(&e[i]);
+		code_copy(e[i].at, e[i].bytes, e[i].len, 1);
 }
