@@ -9,7 +9,8 @@
  *   frames of up to 64 KiB it cuts into MTU-sized ones (HOST_TSO4);
  * - in: frames whose checksum the device vouches for (GUEST_CSUM: not
  *   checked again) and 64 KiB TCP frames (GUEST_TSO4), spread over as
- *   many receive buffers as they need (MRG_RXBUF), joined here.
+ *   many receive buffers as they need (MRG_RXBUF), handed to the stack
+ *   as they lie (TCP takes the payload from them; net.c joins the rest).
  * Received frames are handed to the stack from netdev_poll, in the system
  * call path.
  */
@@ -51,7 +52,6 @@ static uint8_t *rx_buf[RX_BUFS], *tx_buf[TX_BUFS + TX_BIG];
 /* free transmit buffers: small ones, then big ones */
 static uint16_t tx_free[TX_BUFS], ntx_free, big_free[TX_BIG], nbig_free;
 static uint16_t tx_of_head[VIRTIO_QUEUE_SEGS]; /* which buffer a chain is */
-static uint8_t joined[FRAME_BIG];	       /* a frame spread over buffers */
 
 /* The rx buffer a used chain is: chains are single descriptors, and
  * each posted buffer sits at the descriptor vq_add gave it. */
@@ -125,7 +125,7 @@ int netdev_start(void)
 			F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM);
 	if (nbig_free)
 		want |= F(VIRTIO_NET_F_HOST_TSO4);
-	/* big frames coming in need buffers that can be joined */
+	/* big frames coming in need buffers they can span */
 	if (offered & F(VIRTIO_NET_F_MRG_RXBUF))
 		want |= F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_TSO4);
 	r = vdev_init(&dev, want, 2);
@@ -246,8 +246,11 @@ static int take_rx(uint8_t **buf, uint32_t *len)
 	return 1;
 }
 
-int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok))
+int netdev_poll(netdev_deliver *deliver)
 {
+	/* a frame's buffers after the first, handed on as they are */
+	static struct tcp_part more[RX_BUFS];
+	static uint8_t *held[RX_BUFS];
 	uint32_t len;
 	uint8_t *buf;
 	int n = 0;
@@ -272,39 +275,38 @@ int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok))
 			post_rx(buf);
 			continue;
 		}
-		if (parts == 1) {
-			deliver(buf + HDR_LEN, len - HDR_LEN, ok);
-			post_rx(buf);
-			continue;
-		}
-		/* a frame in several buffers: joined, then handed on */
+		/* a frame in several buffers: the rest of them, then the
+		 * whole of it handed on */
 		size_t have = len - HDR_LEN;
+		unsigned nheld = 0;
 		int bad = 0;
-		memcpy(joined, buf + HDR_LEN, have);
-		post_rx(buf);
 		for (unsigned k = 1; k < parts; k++) {
-			if (!take_rx(&buf, &len)) {
+			uint8_t *b;
+			if (!take_rx(&b, &len)) {
 				bad = 1; /* the device published part of it */
 				break;
 			}
 			budget--;
-			if (!buf) {
+			if (!b || bad || len > RX_BUF || nheld == RX_BUFS ||
+			    have + len > FRAME_BIG) {
 				bad = 1;
+				if (b)
+					post_rx(b);
 				continue;
 			}
-			if (!bad && len <= RX_BUF &&
-			    have + len <= sizeof(joined))
-				memcpy(joined + have, buf, len);
-			else
-				bad = 1;
+			more[nheld] = (struct tcp_part){b, len};
+			held[nheld++] = b;
 			have += len;
-			post_rx(buf);
 		}
 		if (bad)
 			netif.rx_bad++;
 		else
-			deliver(joined, have, ok);
-		bulk_until = clock_monotonic_ns() + BULK_NS;
+			deliver(buf + HDR_LEN, have, more, nheld, ok);
+		post_rx(buf);
+		for (unsigned k = 0; k < nheld; k++)
+			post_rx(held[k]);
+		if (parts > 1)
+			bulk_until = clock_monotonic_ns() + BULK_NS;
 	}
 	if (n)
 		vq_kick(&dev, RXQ);

@@ -1267,14 +1267,69 @@ static int ooo_add(struct tcp_cb *cb, uint32_t seq, uint32_t len)
 	return 1;
 }
 
+/* A segment's payload, being read: (n) bytes at (p), then the parts. */
+struct payload {
+	const uint8_t *p;
+	uint32_t n;
+	const struct tcp_part *more;
+	unsigned nmore;
+};
+
+static struct payload payload_of(const struct tcp_seg *s)
+{
+	uint32_t apart = 0;
+	for (unsigned i = 0; i < s->nmore; i++)
+		apart += s->more[i].len;
+	return (struct payload){s->data, s->len > apart ? s->len - apart : 0,
+				s->more, s->nmore};
+}
+
+/* The bytes at (d->p) used up: on to the next part (0 if none). */
+static int payload_next(struct payload *d)
+{
+	if (!d->nmore)
+		return 0;
+	d->p = d->more->p;
+	d->n = d->more->len;
+	d->more++;
+	d->nmore--;
+	return 1;
+}
+
+/* Pass over (k) bytes of (d). */
+static void payload_skip(struct payload *d, uint32_t k)
+{
+	while (k && (d->n || payload_next(d))) {
+		uint32_t m = min32(k, d->n);
+		d->p += m;
+		d->n -= m;
+		k -= m;
+	}
+}
+
+/* Copy (len) bytes of (d) into (r), (off) bytes past its data. */
+static void payload_put(struct tcp_ring *r, uint32_t off, struct payload d,
+			uint32_t len)
+{
+	while (len && (d.n || payload_next(&d))) {
+		uint32_t k = min32(len, d.n);
+		tcp_ring_put_at(r, off, d.p, k);
+		d.p += k;
+		d.n -= k;
+		off += k;
+		len -= k;
+	}
+}
+
 /* Queue in-order data and the out-of-order ranges it reaches. */
-static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data,
+static void take_data(struct tcp_cb *cb, uint32_t seq, struct payload data,
 		      uint32_t len)
 {
 	uint32_t space = rcv_space(cb);
 	if (seq == cb->rcv_nxt) {
 		len = ring_reserve(cb, &cb->rcv, 0, min32(len, space));
-		tcp_ring_put(&cb->rcv, data, len);
+		payload_put(&cb->rcv, 0, data, len);
+		cb->rcv.len += len;
 		cb->rcv_nxt += len;
 		/* ranges that were waiting behind the gap, already in place
 		 * in the ring */
@@ -1302,7 +1357,7 @@ static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data,
 		return;
 	len = ring_reserve(cb, &cb->rcv, off, min32(len, space - off));
 	if (len && ooo_add(cb, seq, len))
-		tcp_ring_put_at(&cb->rcv, off, data, len);
+		payload_put(&cb->rcv, off, data, len);
 }
 
 /*
@@ -1465,6 +1520,7 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 {
 	struct tcp_seg s = *seg;
 	uint32_t len = s.len;
+	struct payload data = payload_of(&s);
 
 	if (cb->state == TCP_CLOSED || cb->state == TCP_LISTEN)
 		return; /* the caller answers for these */
@@ -1516,7 +1572,7 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		}
 		skip = min32(skip, len);
 		note_duplicate(cb, s.seq, skip);
-		s.data += skip;
+		payload_skip(&data, skip);
 		len -= skip;
 		s.seq += skip;
 	}
@@ -1598,7 +1654,7 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		int in_order = s.seq == cb->rcv_nxt;
 		int gaps = cb->nooo;
 		uint32_t had = cb->rcv_nxt;
-		take_data(cb, s.seq, s.data, len);
+		take_data(cb, s.seq, data, len);
 		cb->counts.bytes_received += cb->rcv_nxt - had;
 		uint32_t segs = (len + cb->mss - 1) / cb->mss;
 		int big = len > cb->mss && len >= TCP_FRAME_BIG;

@@ -101,14 +101,25 @@ struct tcp_rtx {
 };
 
 /* A segment as the engine sees it: header fields in host order. */
+/* Part of a segment's payload that lies apart from the rest: a big frame
+ * received into several buffers is taken from them as it lies. */
+struct tcp_part {
+	const uint8_t *p;
+	uint32_t len;
+};
+
 struct tcp_seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint32_t wnd;  /* the raw 16-bit field */
 	uint16_t mss;  /* option, 0 if absent */
 	int8_t wscale; /* option, -1 if absent */
+	/* the payload: (len) bytes, those at (data) first, then the
+	 * (nmore) parts at (more) (none: all (len) are at (data)) */
 	const uint8_t *data;
 	uint32_t len;
+	const struct tcp_part *more;
+	unsigned nmore;
 	uint8_t sack_permitted; /* option (SYNs) */
 	uint8_t nsack;		/* SACK blocks, as sent (unchecked) */
 	struct tcp_range sack[TCP_SACK_MAX];

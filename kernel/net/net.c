@@ -389,7 +389,8 @@ uint32_t ip_source_for(uint32_t dst)
 	return netif.ip;
 }
 
-static void ip_input(const uint8_t *pkt, size_t len, int csum_ok);
+static void ip_input(const uint8_t *pkt, size_t len,
+		     const struct tcp_part *more, unsigned nmore, int csum_ok);
 
 /* The loopback interface: packets to this host wait here until net_poll
  * delivers them, so that answering one never nests inside sending one.
@@ -430,7 +431,7 @@ static int loopback_deliver(void)
 		struct lo_pkt *p = lo_head;
 		QUEUE_DROP_FIRST(lo_head, lo_tail, next);
 		lo_count--;
-		ip_input(p->data, p->len, p->csum_ok);
+		ip_input(p->data, p->len, NULL, 0, p->csum_ok);
 		kfree(p, sizeof(*p) + p->len);
 		n++;
 	}
@@ -725,7 +726,10 @@ static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	ip_output(ip->dst, ip->src, IP_PROTO_ICMP, reply, len);
 }
 
-static void ip_input(const uint8_t *pkt, size_t len, int csum_ok)
+/* An IPv4 packet of (len) bytes: those at (pkt), then the (nmore) parts
+ * at (more), which only a TCP segment eth_input vetted has. */
+static void ip_input(const uint8_t *pkt, size_t len,
+		     const struct tcp_part *more, unsigned nmore, int csum_ok)
 {
 	size_t plen;
 	int hl = ip_check(pkt, len, &plen);
@@ -751,7 +755,7 @@ static void ip_input(const uint8_t *pkt, size_t len, int csum_ok)
 			udp_input(ip, payload, plen, csum_ok);
 		break;
 	case IP_PROTO_TCP:
-		tcp_sock_input(ip, payload, plen, csum_ok);
+		tcp_sock_input(ip, payload, plen, more, nmore, csum_ok);
 		break;
 	case IP_PROTO_IGMP:
 		igmp_input(payload, plen);
@@ -761,14 +765,50 @@ static void ip_input(const uint8_t *pkt, size_t len, int csum_ok)
 	}
 }
 
-static void eth_input(const uint8_t *frame, size_t len, int csum_ok)
+/* A frame spread over receive buffers is taken as it lies when it is a
+ * TCP segment the device vouched for whose headers are all in its first
+ * part and that fills the frame: its payload goes from the buffers into
+ * the connection's ring. Anything else is joined here first. */
+#define SPREAD_HEAD (ETH_HLEN + 60 + 60) /* the longest headers */
+
+static int takes_spread(const uint8_t *frame, size_t head, size_t len,
+			int csum_ok)
 {
 	const struct eth_hdr *e = (const struct eth_hdr *)frame;
+	const struct ip_hdr *ip = (const struct ip_hdr *)(frame + ETH_HLEN);
+	return csum_ok && head >= SPREAD_HEAD && e->type == net16(ETH_P_IP) &&
+	       ip->proto == IP_PROTO_TCP && net16(ip->len) == len - ETH_HLEN;
+}
+
+/* A received frame of (len) bytes: those at (frame), then the (nmore)
+ * parts at (more). */
+static void eth_input(const uint8_t *frame, size_t len,
+		      const struct tcp_part *more, unsigned nmore, int csum_ok)
+{
+	static uint8_t joined[ETH_HLEN + 65535];
+	const struct eth_hdr *e = (const struct eth_hdr *)frame;
+	size_t head = len;
+	for (unsigned i = 0; i < nmore; i++)
+		head -= more[i].len;
 	netif.rx_frames++;
 	netif.rx_bytes += len;
-	if (len < ETH_HLEN) {
+	if (head < ETH_HLEN || head > len) {
 		netif.rx_bad++;
 		return;
+	}
+	if (nmore && !takes_spread(frame, head, len, csum_ok)) {
+		if (len > sizeof(joined)) {
+			netif.rx_bad++;
+			return;
+		}
+		memcpy(joined, frame, head);
+		for (unsigned i = 0; i < nmore; i++) {
+			memcpy(joined + head, more[i].p, more[i].len);
+			head += more[i].len;
+		}
+		frame = joined;
+		e = (const struct eth_hdr *)frame;
+		nmore = 0;
 	}
 	/* ours, broadcast, or multicast (ip_input keeps its groups') */
 	if (memcmp(e->dst, netif.mac, 6) && !(e->dst[0] & 1))
@@ -776,7 +816,8 @@ static void eth_input(const uint8_t *frame, size_t len, int csum_ok)
 	if (e->type == net16(ETH_P_ARP))
 		arp_input(frame + ETH_HLEN, len - ETH_HLEN);
 	else if (e->type == net16(ETH_P_IP))
-		ip_input(frame + ETH_HLEN, len - ETH_HLEN, csum_ok);
+		ip_input(frame + ETH_HLEN, len - ETH_HLEN, more, nmore,
+			 csum_ok);
 }
 
 uint64_t net_next_timer = UINT64_MAX;

@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "lib/inet.h"
 #include "lib/rtnl.h"
+#include "lib/tcp.h"
 
 struct netif {
 	int up;		/* a device is attached */
@@ -118,9 +119,14 @@ int netdev_start(void); /* 0, or -ENETDOWN without a device */
 /* Send (frame); the driver finishes a checksum the device does not. 0,
  * -ENOBUFS (dropped as a full link would), -EINVAL. */
 int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx);
-/* Hand received frames to (deliver); (csum_ok) says the device vouched
- * for their checksums. The number of frames. */
-int netdev_poll(void (*deliver)(const uint8_t *frame, size_t len, int csum_ok));
+/* Hand received frames to (deliver): (len) bytes, those at (frame) first,
+ * then the (nmore) parts at (more) for a frame spread over several
+ * buffers; (csum_ok) says the device vouched for their checksums. The
+ * number of frames. */
+typedef void netdev_deliver(const uint8_t *frame, size_t len,
+			    const struct tcp_part *more, unsigned nmore,
+			    int csum_ok);
+int netdev_poll(netdev_deliver *deliver);
 void netdev_wait(uint64_t deadline);
 
 /* ---- UDP (socket.c) ---- */

@@ -168,8 +168,11 @@ void tcp_sock_icmp_error(const uint8_t *orig, size_t len, int err);
  * above: the connection sends smaller segments, and again at once what
  * the path dropped. 1 if it was about a segment in flight, else 0. */
 int tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu);
+/* A segment of (len) bytes, those at (p) first, then the (nmore) parts
+ * at (more) (only when the device vouched for its checksum, and with
+ * the whole header at (p)). */
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
-		    int csum_ok);
+		    const struct tcp_part *more, unsigned nmore, int csum_ok);
 int tcp_sock_connect(struct sock *s, uint32_t ip, uint16_t port);
 int tcp_sock_listen(struct sock *s, int backlog);
 struct sock *tcp_sock_accept(struct sock *s);

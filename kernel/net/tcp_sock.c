@@ -786,7 +786,7 @@ int tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu)
 }
 
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
-		    int csum_ok)
+		    const struct tcp_part *more, unsigned nmore, int csum_ok)
 {
 	const struct tcp_hdr *h = (const struct tcp_hdr *)p;
 	if (len < TCP_HDR) {
@@ -796,7 +796,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	size_t hl = (size_t)(h->off >> 4) * 4;
 	uint32_t sum =
 		inet_pseudo_sum(ip->src, ip->dst, IP_PROTO_TCP, (uint16_t)len);
-	if (hl < TCP_HDR || hl > len ||
+	if (hl < TCP_HDR || hl > len || (nmore && !csum_ok) ||
 	    (!csum_ok && inet_csum_done(inet_sum(p, len, sum)) != 0)) {
 		tcp_bad_segments++;
 		return;
@@ -808,6 +808,8 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		.wnd = net16(h->wnd),
 		.data = p + hl,
 		.len = (uint32_t)(len - hl),
+		.more = more,
+		.nmore = nmore,
 	};
 	if (tcp_parse_options(p + TCP_HDR, hl - TCP_HDR, &seg) < 0) {
 		tcp_bad_segments++;

@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct tcp_cb cb;
 	uint64_t now = 1000000000;
-	static uint8_t buf[16384];
+	static uint8_t buf[16384], apart[256];
 
 	memset(&cb, 0, sizeof(cb));
 	sent_any = 0;
@@ -170,6 +170,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 				len = (uint32_t)(n - i);
 			s.data = d + i;
 			s.len = len;
+			/* sometimes in parts, as a frame spread over receive
+			 * buffers: the second from its own copy */
+			struct tcp_part part;
+			s.more = &part;
+			s.nmore = 0;
+			if (d[i - 1] & 8) {
+				uint32_t head = len * (d[i - 1] & 7) / 8;
+				memcpy(apart, d + i + head, len - head);
+				part = (struct tcp_part){apart, len - head};
+				s.nmore = 1;
+			}
 			i += len;
 			tcp_input(&cb, &s, now);
 			break;

@@ -1681,6 +1681,48 @@ START_TEST(test_reordering_and_old_segments)
 }
 END_TEST
 
+/* A segment whose payload lies in parts, as a big frame does in the
+ * receive buffers it spans: taken in order, out of order, and trimmed of
+ * what was had already across the parts' edges. */
+START_TEST(test_a_payload_in_parts_is_taken_as_it_lies)
+{
+	/* the parts lie in (want); (data) has only the bytes before them */
+	static uint8_t want[5000], data[5000];
+	fill(want, sizeof(want), 9);
+	memset(data, 0xee, sizeof(data));
+	memcpy(data + 3000, want + 3000, 300);
+	memcpy(data, want, 1000);
+	handshake(1000, 1000);
+	uint32_t base = B.cb.rcv_nxt, ack = B.cb.snd_nxt;
+	/* bytes 3000-4999, out of order: 300 at (data), then two parts */
+	const struct tcp_part late[] = {{want + 3300, 1200},
+					{want + 4500, 500}};
+	struct tcp_seg s =
+		seg_in(base + 3000, ack, TCP_ACK, 1000, data + 3000, 2000);
+	s.more = late;
+	s.nmore = 2;
+	tcp_input(&B.cb, &s, now);
+	ck_assert_uint_eq(B.cb.rcv.len, 0);
+	ck_assert_int_eq(B.cb.nooo, 1);
+	ck_assert_uint_eq(B.cb.ooo[0].len, 2000);
+	/* bytes 0-999, whole */
+	s = seg_in(base, ack, TCP_ACK, 1000, data, 1000);
+	tcp_input(&B.cb, &s, now);
+	ck_assert_uint_eq(B.cb.rcv.len, 1000);
+	/* bytes 500-2999: the first 500 are had, 100 at (data) and 400 of
+	 * the first part; an empty part on the way */
+	const struct tcp_part mid[] = {
+		{want + 600, 1000}, {want + 1600, 0}, {want + 1600, 1400}};
+	s = seg_in(base + 500, ack, TCP_ACK, 1000, data + 500, 2500);
+	s.more = mid;
+	s.nmore = 3;
+	tcp_input(&B.cb, &s, now);
+	ck_assert_int_eq(B.cb.nooo, 0);
+	ck_assert_uint_eq(B.cb.rcv_nxt, base + 5000);
+	expect_received(&B, want, 5000);
+}
+END_TEST
+
 START_TEST(test_nagle_holds_small_segments)
 {
 	handshake(1460, 1460);
@@ -1987,6 +2029,7 @@ int main(void)
 	tcase_add_test(t, test_three_sack_blocks_with_timestamps);
 	tcase_add_test(t, test_zero_window_and_probe);
 	tcase_add_test(t, test_reordering_and_old_segments);
+	tcase_add_test(t, test_a_payload_in_parts_is_taken_as_it_lies);
 	tcase_add_test(t, test_nagle_holds_small_segments);
 	tcase_add_test(t, test_syn_retries_end_in_timeout);
 	tcase_add_test(t, test_keepalive);
