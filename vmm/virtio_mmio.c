@@ -52,31 +52,41 @@ void virtio_fail(struct virtio_dev *d, const char *why)
 		(void)0; /* the irqfd counter cannot overflow in practice */
 }
 
+long virtio_drain(struct virtio_dev *d, unsigned qi, struct virtq_chain *c,
+		  long (*serve)(struct virtio_dev *d, struct virtq_chain *c,
+				char *why, size_t n))
+{
+	struct virtq *q = &d->q[qi];
+	char why[160];
+	long done = 0;
+	int r;
+
+	while ((r = virtq_pop(q, d->mem, c, why, sizeof(why))) > 0) {
+		long len = serve(d, c, why, sizeof(why));
+		if (len < 0) {
+			r = -1;
+			break;
+		}
+		virtq_push(q, c->head, (uint32_t)len);
+		done++;
+	}
+	if (r < 0) {
+		virtio_fail(d, why);
+		return -1;
+	}
+	virtio_notify(d, q);
+	return done;
+}
+
 int virtio_serve(struct virtio_dev *d, unsigned qi, struct virtq_chain *c,
 		 long (*serve)(struct virtio_dev *d, struct virtq_chain *c,
 			       char *why, size_t n))
 {
-	struct virtq *q = &d->q[qi];
-	char why[160];
-	int r;
-
-	for (;;) {
-		while ((r = virtq_pop(q, d->mem, c, why, sizeof(why))) > 0) {
-			long len = serve(d, c, why, sizeof(why));
-			if (len < 0) {
-				r = -1;
-				break;
-			}
-			virtq_push(q, c->head, (uint32_t)len);
-		}
-		if (r < 0) {
-			virtio_fail(d, why);
+	do {
+		if (virtio_drain(d, qi, c, serve) < 0)
 			return -1;
-		}
-		virtio_notify(d, q);
-		if (!virtq_arm(q))
-			return 0;
-	}
+	} while (virtq_arm(&d->q[qi]));
+	return 0;
 }
 
 void virtio_notify(struct virtio_dev *d, struct virtq *q)

@@ -456,11 +456,43 @@ static void apply_offloads(struct net *n)
 	n->offloads = want;
 }
 
+static int queues_ok(const struct virtio_dev *d)
+{
+	return (d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+int virtio_net_round(struct virtio_dev *d, uint64_t *seen)
+{
+	struct net *n = d->priv;
+	pthread_mutex_lock(&d->lock);
+	long sent = 0;
+	if (queues_ok(d) && d->q[TXQ].ready)
+		sent = virtio_drain(d, TXQ, &n->tx_chain, net_transmit);
+	if (queues_ok(d) && d->q[RXQ].ready)
+		flush_pending(n);
+	uint64_t moved = n->stats.rx_frames + n->stats.tx_frames;
+	pthread_mutex_unlock(&d->lock);
+	int busy = sent > 0 || moved != *seen;
+	*seen = moved;
+	return busy;
+}
+
+int virtio_net_arm(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	int more = queues_ok(d) && d->q[TXQ].ready && virtq_arm(&d->q[TXQ]);
+	pthread_mutex_unlock(&d->lock);
+	return more;
+}
+
 static void *net_thread(void *arg)
 {
 	struct virtio_dev *d = arg;
 	struct net *n = d->priv;
 	struct pollfd *fds = calloc(POLL_FDS, sizeof(*fds));
+	uint64_t seen = 0;
+	int busy = 0;
 	if (!fds) {
 		fprintf(stderr, "fresco: %s: out of memory\n", d->name);
 		return NULL;
@@ -471,6 +503,8 @@ static void *net_thread(void *arg)
 		fds[0] = (struct pollfd){d->kick_fd, POLLIN, 0};
 		fds[1] = (struct pollfd){d->stop_fd, POLLIN, 0};
 		int nb = n->be->fill(n->be, fds + 2, POLL_FDS - 2, &timeout);
+		if (busy || virtio_net_arm(d))
+			timeout = 0;
 		if (poll(fds, (nfds_t)(2 + nb), timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -482,8 +516,8 @@ static void *net_thread(void *arg)
 			uint64_t k;
 			if (read(d->kick_fd, &k, 8) < 0 && errno != EAGAIN)
 				break;
-			virtio_dev_process(d);
 		}
+		busy = virtio_net_round(d, &seen);
 		apply_offloads(n);
 		n->be->poll(n->be, fds + 2, nb);
 	}

@@ -591,6 +591,48 @@ START_TEST(test_a_read_sends_what_the_guest_queued)
 }
 END_TEST
 
+/* The avail_event the device last wrote on queue (q). */
+static uint16_t avail_event(unsigned q)
+{
+	uint16_t v;
+	memcpy(&v, ram + (q ? Q1 : Q0) + 0x2000 + 4 + 8 * QN, 2);
+	return v;
+}
+
+/* The device's thread: a round sends what the guest queued and leaves
+ * avail_event where it was, so that the frames the guest queues while
+ * the thread is busy need no notification; the thread asks for one only
+ * before it sleeps, and a frame queued meanwhile says look again. */
+START_TEST(test_the_thread_asks_to_be_notified_only_before_it_sleeps)
+{
+	setup_with(F(29), 1); /* EVENT_IDX */
+	uint64_t seen = 0;
+	struct virtio_net_hdr_v1 none = {0};
+	size_t len = tcp_frame(ram + TXBUF + HDR_LEN, 10, 0x18);
+	memcpy(ram + TXBUF, &none, HDR_LEN);
+	for (unsigned i = 0; i < 3; i++)
+		put_desc(1, i, TXBUF, (uint32_t)(HDR_LEN + len), 0);
+	ck_assert_int_eq(virtio_net_arm(d), 0); /* idle: asleep */
+	ck_assert_uint_eq(avail_event(1), 0);
+	publish_quietly(1, 0); /* passes 0: the driver notified */
+	ck_assert_int_eq(virtio_net_round(d, &seen), 1);
+	ck_assert_int_eq(rec.n, 1);
+	ck_assert_uint_eq(avail_event(1), 0);
+	publish_quietly(1, 1); /* does not pass it: no notification */
+	ck_assert_int_eq(virtio_net_round(d, &seen), 1);
+	ck_assert_int_eq(rec.n, 2);
+	ck_assert_uint_eq(avail_event(1), 0);
+	ck_assert_int_eq(virtio_net_round(d, &seen), 0); /* nothing moved */
+	ck_assert_int_eq(virtio_net_arm(d), 0);
+	ck_assert_uint_eq(avail_event(1), 2);
+	publish_quietly(1, 2); /* between the last round and the arm */
+	ck_assert_int_eq(virtio_net_arm(d), 1);
+	ck_assert_int_eq(virtio_net_round(d, &seen), 1);
+	ck_assert_int_eq(rec.n, 3);
+	ck_assert_uint_eq(used_idx(1), 3);
+}
+END_TEST
+
 START_TEST(test_a_frame_read_for_a_plain_driver_is_cut)
 {
 	setup_with(F(VIRTIO_NET_F_MRG_RXBUF), 1);
@@ -718,6 +760,8 @@ int main(void)
 	tcase_add_test(t, test_transmit_offloads_in_software);
 	tcase_add_test(t, test_a_backend_reads_into_the_guests_buffers);
 	tcase_add_test(t, test_a_read_sends_what_the_guest_queued);
+	tcase_add_test(
+		t, test_the_thread_asks_to_be_notified_only_before_it_sleeps);
 	tcase_add_test(t, test_a_frame_read_for_a_plain_driver_is_cut);
 	tcase_add_test(t, test_a_frame_before_the_queue_works_waits);
 	suite_add_tcase(s, t);
