@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -454,6 +455,31 @@ def test_a_published_port_takes_many_connections_at_once():
         assert len(answers) == 64
         assert all(a.startswith(b"HTTP/1.1 200") and
                    a.endswith(b"hello from a Fresco VM\n") for a in answers)
+
+
+def cpu_seconds(pid):
+    """User and system time of process (pid) and all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_guest_server_takes_no_cpu_once_its_clients_are_gone():
+    """After a burst of requests, the device's thread looks for more for
+    a moment without sleeping; then it sleeps, as the halted vCPU does:
+    a server nobody talks to takes no CPU."""
+    need_kvm()
+    port = free_port(socket.SOCK_STREAM)
+    with guest_httpd(["-p", f"127.0.0.1:{port}:80"]) as p:
+        for _ in range(200):
+            with socket.create_connection(("127.0.0.1", port),
+                                          timeout=20) as c:
+                c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                assert c.makefile("rb").read().startswith(b"HTTP/1.1 200")
+        time.sleep(0.5)
+        before = cpu_seconds(p.pid)
+        time.sleep(3)
+        used = cpu_seconds(p.pid) - before
+        assert used < 0.15, f"{used:.2f} s of CPU in 3 s of idling"
 
 
 def test_curl_fetches_a_file_from_a_guest_server(tmp_path, big_file):
