@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (BUILD, FRESCO, KERNEL, QEMU_MMIO_TOP, fresco,
-                      guest_program, need_kvm, qemu)
+from conftest import (BUILD, FRESCO, KERNEL, QEMU_MMIO_TOP, QEMU_TCG,
+                      fresco, guest_program, need_kvm, qemu)
 
 
 @contextmanager
@@ -203,7 +203,7 @@ def test_dhcp_under_qemu_gets_the_address_its_server_gives(tmp_path):
     debugcon = tmp_path / "debugcon.txt"
     p = subprocess.run(
         ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=on",
-         "-accel", "tcg", "-cpu", "max", "-m", "64M", "-nodefaults",
+         *QEMU_TCG, "-m", "64M", "-nodefaults",
          "-no-user-config", "-display", "none", "-no-reboot",
          "-kernel", str(KERNEL), "-initrd", str(cpio),
          "-append", f"virtio_mmio.device=512@{QEMU_MMIO_TOP:#x}:16 "
