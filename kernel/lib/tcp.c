@@ -48,6 +48,16 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *out,
 	ring_copy(r, r->head + off, out, NULL, n);
 }
 
+const uint8_t *tcp_ring_span(const struct tcp_ring *r, uint32_t off,
+			     uint32_t *n)
+{
+	uint32_t pos = (r->head + off) % tcp_ring_cap(r);
+	uint32_t in_page = TCP_PAGE - pos % TCP_PAGE;
+	if (*n > in_page)
+		*n = in_page;
+	return r->pages[pos / TCP_PAGE] + pos % TCP_PAGE;
+}
+
 void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const void *data,
 		     uint32_t n)
 {
@@ -1731,7 +1741,8 @@ uint32_t tcp_recv(struct tcp_cb *cb, void *out, uint32_t len, uint64_t now)
 	if (!len)
 		return 0;
 	uint32_t before = rcv_offer(cb);
-	tcp_ring_peek(&cb->rcv, 0, out, len);
+	if (out)
+		tcp_ring_peek(&cb->rcv, 0, out, len);
 	/* out-of-order pieces sit after the data: keep their offsets */
 	uint32_t cap = tcp_ring_cap(&cb->rcv);
 	cb->rcv.head = (cb->rcv.head + len) % cap;

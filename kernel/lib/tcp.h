@@ -76,6 +76,11 @@ uint32_t tcp_ring_put(struct tcp_ring *r, const void *data, uint32_t n);
 /* Copy (n) bytes from (off) bytes past the head (no consuming). */
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *out,
 		   uint32_t n);
+/* Where the data (off) bytes past the head lies: at most (*n) bytes in
+ * one page, (*n) lowered to those (for a caller that copies them itself,
+ * as to a program's memory). */
+const uint8_t *tcp_ring_span(const struct tcp_ring *r, uint32_t off,
+			     uint32_t *n);
 /* Write (n) bytes at (off) past the end of the data (out-of-order data
  * waiting for the gap before it), within the capacity. */
 void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const void *data,
@@ -345,7 +350,8 @@ void tcp_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now);
 /* Queue the program's data: bytes taken (0 if no room). */
 uint32_t tcp_send(struct tcp_cb *cb, const void *data, uint32_t len,
 		  uint64_t now);
-/* Take received data: bytes copied. */
+/* Take received data: bytes copied (out NULL: bytes the caller copied
+ * already, through tcp_ring_span). */
 uint32_t tcp_recv(struct tcp_cb *cb, void *out, uint32_t len, uint64_t now);
 /* close() or shutdown(SHUT_WR): a FIN after the queued data. */
 void tcp_close(struct tcp_cb *cb, uint64_t now);

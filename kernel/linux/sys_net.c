@@ -330,8 +330,9 @@ static long tcp_sendto(struct file *f, struct sock *s, const uint8_t *data,
 	return r;
 }
 
+/* Receive into (out), or with (out) NULL into the program's (uout). */
 static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,
-			 uint64_t len, int flags)
+			 uint64_t uout, uint64_t len, int flags)
 {
 	uint64_t deadline = deadline_after(s->rcvtimeo_ns), done = 0;
 	/* what a blocking receive waits for: all with MSG_WAITALL, else
@@ -342,8 +343,8 @@ static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,
 		return -ENOTCONN;
 	for (;;) {
 		net_poll();
-		long n = tcp_sock_recv(s, out + done, len - done,
-				       flags & MSG_PEEK);
+		long n = tcp_sock_recv(s, out ? out + done : NULL, uout + done,
+				       len - done, flags & MSG_PEEK);
 		if (n > 0) {
 			done += (uint64_t)n;
 			if (done >= target || (flags & MSG_PEEK))
@@ -543,10 +544,8 @@ long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 		return (flags & MSG_TRUNC) ? n : (long)k;
 	}
 	if (s->tcp) {
-		long n = tcp_recvfrom(f, s, iobuf, len < IOBUF ? len : IOBUF,
-				      flags);
-		if (n > 0 && copy_to_user(ubuf, iobuf, (uint64_t)n) < 0)
-			return -EFAULT;
+		/* from the ring to the program: no copy between */
+		long n = tcp_recvfrom(f, s, NULL, ubuf, len, flags);
 		if (from) {
 			from->ip = s->rip;
 			from->port = s->rport;
@@ -916,7 +915,7 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	if (flags & MSG_ERRQUEUE)
 		return recv_error(s, umsg, &m, iov, total, flags);
 	if (s->tcp) {
-		n = tcp_recvfrom(f, s, iobuf,
+		n = tcp_recvfrom(f, s, iobuf, 0,
 				 (uint64_t)total < IOBUF ? (uint64_t)total
 							 : IOBUF,
 				 flags);

@@ -171,6 +171,39 @@ static void loopback(void)
 		      len == sizeof(head) && head[0] == 1,
 	      "TCP_INFO into a short buffer: its first bytes");
 
+	/* received data goes from the ring straight to the program: an
+	 * address it cannot write takes nothing (EFAULT), the bytes wait
+	 * for the next read; one read takes more than 64 KiB at once */
+	CHECK(write(a, "abcdef", 6) == 6, "six more bytes");
+	poll(&(struct pollfd){c, POLLIN, 0}, 1, 1000);
+	errno = 0;
+	CHECK(recv(c, (void *)8, 6, 0) < 0 && errno == EFAULT,
+	      "recv to an address not mapped: EFAULT");
+	CHECK(recv(c, buf, 6, MSG_PEEK) == 6 && !memcmp(buf, "abcdef", 6) &&
+		      recv(c, buf, 6, 0) == 6 && !memcmp(buf, "abcdef", 6),
+	      "the bytes wait: peeked, then read");
+	static uint8_t big[96 * 1024];
+	for (size_t k = 0; k < sizeof(big); k++)
+		big[k] = pattern(k);
+	size_t put = 0;
+	for (int tries = 0; put < sizeof(big) && tries < 1000; tries++) {
+		ssize_t k = write(a, big + put, sizeof(big) - put);
+		if (k > 0)
+			put += (size_t)k;
+		else
+			poll(&(struct pollfd){a, POLLOUT, 0}, 1, 10);
+	}
+	int flags = fcntl(c, F_GETFL);
+	fcntl(c, F_SETFL, flags & ~O_NONBLOCK);
+	memset(big, 0, sizeof(big));
+	ssize_t got = recv(c, big, sizeof(big), MSG_WAITALL);
+	int same = got == (ssize_t)sizeof(big);
+	for (size_t k = 0; same && k < sizeof(big); k++)
+		same = big[k] == pattern(k);
+	fcntl(c, F_SETFL, flags);
+	CHECK(put == sizeof(big) && same,
+	      "96 KiB in one MSG_WAITALL read, intact (%zd)", got);
+
 	/* half-close: the other end reads EOF, and can still write */
 	CHECK(shutdown(c, SHUT_WR) == 0, "shutdown(SHUT_WR)");
 	ssize_t n;

@@ -1723,6 +1723,37 @@ START_TEST(test_a_payload_in_parts_is_taken_as_it_lies)
 }
 END_TEST
 
+/* A program's read copies received data itself, page by page
+ * (tcp_ring_span), then consumes it (tcp_recv without a buffer). */
+START_TEST(test_received_data_is_read_in_place)
+{
+	static uint8_t data[6000], back[6000];
+	fill(data, sizeof(data), 3);
+	handshake(1000, 1000);
+	A.cb.nodelay = 1;
+	tcp_send(&A.cb, data, 3000, now);
+	settle(&A, &B);
+	ck_assert_uint_eq(tcp_recv(&B.cb, back, 1000, now), 1000);
+	tcp_send(&A.cb, data + 3000, 3000, now);
+	settle(&A, &B);
+	/* 5000 bytes from offset 1000 of a ring of 4 pages: 3096 to the
+	 * end of the first page, then 1904 */
+	ck_assert_uint_eq(B.cb.rcv.len, 5000);
+	uint32_t got = 0;
+	while (got < 5000) {
+		uint32_t k = 5000 - got;
+		const uint8_t *p = tcp_ring_span(&B.cb.rcv, got, &k);
+		ck_assert_uint_le(k, TCP_PAGE);
+		ck_assert_uint_eq(k, got == 0 ? TCP_PAGE - 1000 : 5000 - got);
+		memcpy(back + got, p, k);
+		got += k;
+	}
+	ck_assert(memcmp(back, data + 1000, 5000) == 0);
+	ck_assert_uint_eq(tcp_recv(&B.cb, NULL, 5000, now), 5000);
+	ck_assert_uint_eq(B.cb.rcv.len, 0);
+}
+END_TEST
+
 START_TEST(test_nagle_holds_small_segments)
 {
 	handshake(1460, 1460);
@@ -2030,6 +2061,7 @@ int main(void)
 	tcase_add_test(t, test_zero_window_and_probe);
 	tcase_add_test(t, test_reordering_and_old_segments);
 	tcase_add_test(t, test_a_payload_in_parts_is_taken_as_it_lies);
+	tcase_add_test(t, test_received_data_is_read_in_place);
 	tcase_add_test(t, test_nagle_holds_small_segments);
 	tcase_add_test(t, test_syn_retries_end_in_timeout);
 	tcase_add_test(t, test_keepalive);
