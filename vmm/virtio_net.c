@@ -538,10 +538,9 @@ static void *net_thread(void *arg)
 		uint64_t now = now_ns();
 		if (virtio_net_round(d, &seen))
 			moved_at = now;
-		else
-			sched_yield(); /* looking: the CPU to any that wants it
-					*/
 		busy = now - moved_at < NET_LINGER_NS;
+		if (busy && moved_at != now)
+			sched_yield(); /* only looking: the CPU to others */
 		apply_offloads(n);
 		n->be->poll(n->be, fds + 2, nb);
 	}
