@@ -276,6 +276,10 @@ long iov_from_user(struct iovec *iov, uint64_t uiov, uint64_t n, uint64_t max);
 int iov_gather(void *buf, const struct iovec *iov, uint64_t n);
 int iov_scatter(const struct iovec *iov, uint64_t n, const void *buf,
 		uint64_t len);
+/* (len) bytes of (buf) to the pieces, (off) bytes into them: 0, or
+ * -EFAULT (also if they end first). */
+int iov_put_at(const struct iovec *iov, uint64_t n, uint64_t off,
+	       const void *buf, uint64_t len);
 
 void random_init(void);
 void random_bytes(void *buf, size_t n);

@@ -330,9 +330,9 @@ static long tcp_sendto(struct file *f, struct sock *s, const uint8_t *data,
 	return r;
 }
 
-/* Receive into (out), or with (out) NULL into the program's (uout). */
-static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,
-			 uint64_t uout, uint64_t len, int flags)
+/* Receive up to (len) bytes into the program's (dst). */
+static long tcp_recvfrom(struct file *f, struct sock *s,
+			 const struct recv_dst *dst, uint64_t len, int flags)
 {
 	uint64_t deadline = deadline_after(s->rcvtimeo_ns), done = 0;
 	/* what a blocking receive waits for: all with MSG_WAITALL, else
@@ -343,8 +343,8 @@ static long tcp_recvfrom(struct file *f, struct sock *s, uint8_t *out,
 		return -ENOTCONN;
 	for (;;) {
 		net_poll();
-		long n = tcp_sock_recv(s, out ? out + done : NULL, uout + done,
-				       len - done, flags & MSG_PEEK);
+		long n = tcp_sock_recv(s, dst, done, len - done,
+				       flags & MSG_PEEK);
 		if (n > 0) {
 			done += (uint64_t)n;
 			if (done >= target || (flags & MSG_PEEK))
@@ -545,7 +545,8 @@ long sock_recvfrom(struct file *f, uint64_t ubuf, uint64_t len, int flags,
 	}
 	if (s->tcp) {
 		/* from the ring to the program: no copy between */
-		long n = tcp_recvfrom(f, s, NULL, ubuf, len, flags);
+		struct recv_dst dst = {.addr = ubuf};
+		long n = tcp_recvfrom(f, s, &dst, len, flags);
 		if (from) {
 			from->ip = s->rip;
 			from->port = s->rport;
@@ -915,10 +916,9 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	if (flags & MSG_ERRQUEUE)
 		return recv_error(s, umsg, &m, iov, total, flags);
 	if (s->tcp) {
-		n = tcp_recvfrom(f, s, iobuf, 0,
-				 (uint64_t)total < IOBUF ? (uint64_t)total
-							 : IOBUF,
-				 flags);
+		/* from the ring into the pieces */
+		struct recv_dst dst = {.iov = iov, .niov = m.iovlen};
+		n = tcp_recvfrom(f, s, &dst, (uint64_t)total, flags);
 		flags &= ~MSG_TRUNC;
 	} else {
 		n = udp_recv_wait(f, s, iobuf, IOBUF, flags, &meta);
@@ -926,7 +926,7 @@ long sys_recvmsg(int fd, uint64_t umsg, int flags)
 	if (n < 0)
 		return n;
 	struct peer p = {meta.src, meta.sport};
-	if (iov_scatter(iov, m.iovlen, iobuf, (uint64_t)n) < 0)
+	if (!s->tcp && iov_scatter(iov, m.iovlen, iobuf, (uint64_t)n) < 0)
 		return -EFAULT;
 	int32_t mflags = (uint64_t)n > (uint64_t)total ? MSG_TRUNC : 0;
 	if (msg_name_put(&m, &p) < 0)

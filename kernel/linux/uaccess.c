@@ -91,6 +91,26 @@ int iov_gather(void *buf, const struct iovec *iov, uint64_t n)
 	return 0;
 }
 
+int iov_put_at(const struct iovec *iov, uint64_t n, uint64_t off,
+	       const void *buf, uint64_t len)
+{
+	const uint8_t *p = buf;
+	for (uint64_t k = 0; k < n && len; k++) {
+		if (off >= iov[k].iov_len) {
+			off -= iov[k].iov_len;
+			continue;
+		}
+		uint64_t c =
+			iov[k].iov_len - off < len ? iov[k].iov_len - off : len;
+		if (copy_to_user((uint64_t)iov[k].iov_base + off, p, c) < 0)
+			return -EFAULT;
+		p += c;
+		len -= c;
+		off = 0;
+	}
+	return len ? -EFAULT : 0;
+}
+
 int iov_scatter(const struct iovec *iov, uint64_t n, const void *buf,
 		uint64_t len)
 {

@@ -182,10 +182,18 @@ long tcp_sock_send(struct sock *s, const void *data, size_t len);
 unsigned tcp_sock_linux_state(const struct sock *s);
 /* Bytes (s) holds that it has not sent yet. */
 uint32_t tcp_sock_unsent(const struct sock *s);
-/* Received data of (s), up to (len) bytes, to (out), or with (out) NULL
- * straight from the ring to the program's (uout); (peek): left there. */
-long tcp_sock_recv(struct sock *s, void *out, uint64_t uout, size_t len,
-		   int peek);
+/* Where a read's bytes go in the program: its buffer at (addr), or the
+ * pieces (iov, niov) (iov not NULL). */
+struct recv_dst {
+	uint64_t addr;
+	const struct iovec *iov;
+	uint64_t niov;
+};
+/* Received data of (s), up to (len) bytes, straight from the ring to
+ * (dst), (off) bytes into it; (peek): left in the ring. The bytes, or
+ * -EFAULT if none could be written (they stay). */
+long tcp_sock_recv(struct sock *s, const struct recv_dst *dst, uint64_t off,
+		   size_t len, int peek);
 int tcp_sock_shutdown(struct sock *s, int how);
 void tcp_sock_release(struct sock *s);
 /* Give back the pages of (s)'s rings, which are left empty. */

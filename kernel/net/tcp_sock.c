@@ -443,43 +443,39 @@ long tcp_sock_send(struct sock *s, const void *data, size_t len)
 	return n ? (long)n : -EAGAIN;
 }
 
-/* Copy (n) bytes of (cb)'s received data to the program's (uout): the
- * bytes copied before a fault, or -EFAULT if none were. */
-static long copy_received(struct tcp_cb *cb, uint64_t uout, uint32_t n)
+/* Copy (n) bytes of (cb)'s received data to (dst), (off) bytes into it:
+ * the bytes copied before a fault, or -EFAULT if none were. */
+static long copy_received(struct tcp_cb *cb, const struct recv_dst *dst,
+			  uint64_t off, uint32_t n)
 {
 	uint32_t done = 0;
 	while (done < n) {
 		uint32_t k = n - done;
 		const uint8_t *p = tcp_ring_span(&cb->rcv, done, &k);
-		if (copy_to_user(uout + done, p, k) < 0)
+		int r = dst->iov ? iov_put_at(dst->iov, dst->niov, off + done,
+					      p, k)
+				 : copy_to_user(dst->addr + off + done, p, k);
+		if (r < 0)
 			break;
 		done += k;
 	}
 	return done ? (long)done : -EFAULT;
 }
 
-long tcp_sock_recv(struct sock *s, void *out, uint64_t uout, size_t len,
-		   int peek)
+long tcp_sock_recv(struct sock *s, const struct recv_dst *dst, uint64_t off,
+		   size_t len, int peek)
 {
 	struct tcp_cb *cb = s->tcp;
 	uint32_t n = len > cb->rcv.len ? cb->rcv.len : (uint32_t)len;
 	/* out-of-order data sits past the ring's data: only grow without */
 	if (s->rcv_full && !cb->nooo && ring_grow(s, &cb->rcv))
 		s->rcv_full = 0;
-	if (n && !out) {
-		long k = copy_received(cb, uout, n);
+	if (n) {
+		long k = copy_received(cb, dst, off, n);
 		if (k < 0 || peek)
 			return k;
 		tcp_sock_touch(s);
 		return tcp_recv(cb, NULL, (uint32_t)k, clock_monotonic_ns());
-	}
-	if (n) {
-		if (peek) {
-			tcp_ring_peek(&cb->rcv, 0, out, n);
-			return n;
-		}
-		tcp_sock_touch(s);
-		return tcp_recv(cb, out, n, clock_monotonic_ns());
 	}
 	if (!s->connected)
 		return -ENOTCONN;

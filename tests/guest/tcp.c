@@ -179,9 +179,18 @@ static void loopback(void)
 	errno = 0;
 	CHECK(recv(c, (void *)8, 6, 0) < 0 && errno == EFAULT,
 	      "recv to an address not mapped: EFAULT");
-	CHECK(recv(c, buf, 6, MSG_PEEK) == 6 && !memcmp(buf, "abcdef", 6) &&
-		      recv(c, buf, 6, 0) == 6 && !memcmp(buf, "abcdef", 6),
-	      "the bytes wait: peeked, then read");
+	CHECK(recv(c, buf, 6, MSG_PEEK) == 6 && !memcmp(buf, "abcdef", 6),
+	      "the bytes wait (MSG_PEEK)");
+	struct iovec two[2] = {{buf, 3}, {(void *)8, 3}};
+	struct msghdr mh = {.msg_iov = two, .msg_iovlen = 2};
+	errno = 0;
+	CHECK(recvmsg(c, &mh, 0) < 0 && errno == EFAULT,
+	      "recvmsg with a piece not mapped: EFAULT");
+	memset(buf, 0, 8);
+	two[1].iov_base = buf + 4;
+	CHECK(recvmsg(c, &mh, 0) == 6 && !memcmp(buf, "abc", 3) &&
+		      !memcmp(buf + 4, "def", 3),
+	      "the bytes wait: read into two pieces");
 	static uint8_t big[96 * 1024];
 	for (size_t k = 0; k < sizeof(big); k++)
 		big[k] = pattern(k);
