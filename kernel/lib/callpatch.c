@@ -57,15 +57,71 @@ static int prefix(uint8_t b)
 	       b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65;
 }
 
+/* The length of the register move at (p, n bytes at most), or 0 if it
+ * is none: mov or xor between registers, movslq, mov $imm32 to a 32-bit
+ * register; none whose destination is RAX (the number) or RSP. */
+static unsigned move_len(const uint8_t *p, size_t n)
+{
+	unsigned i = 0, rex = 0;
+	if (n && p[0] >= 0x40 && p[0] <= 0x4f)
+		rex = p[i++];
+	if (i >= n)
+		return 0;
+	uint8_t op = p[i];
+	unsigned dst;
+	if (op >= 0xb8 && op <= 0xbf && !(rex & 8)) {
+		dst = (op - 0xb8u) | (rex & 1 ? 8u : 0u);
+		i += 5;
+	} else if (op == 0x89 || op == 0x8b || op == 0x31 || op == 0x33 ||
+		   (op == 0x63 && (rex & 8))) {
+		if (i + 1 >= n || p[i + 1] >> 6 != 3)
+			return 0; /* memory, not a register */
+		unsigned reg = (p[i + 1] >> 3 & 7u) | (rex & 4 ? 8u : 0u);
+		unsigned rm = (p[i + 1] & 7u) | (rex & 1 ? 8u : 0u);
+		dst = op == 0x89 || op == 0x31 ? rm : reg;
+		i += 2;
+	} else {
+		return 0;
+	}
+	return i <= n && dst != 0 && dst != 4 ? i : 0;
+}
+
+/* The moves of the constant site whose syscall ends at (at), for call
+ * (nr): their length, or -1 if there is none, or more than one reading. */
+static int constant_moves(const uint8_t *at, uint64_t nr)
+{
+	int found = -1;
+	for (unsigned m = 0; m <= CALLPATCH_MOVES_MAX; m++) {
+		const uint8_t *mov = at - 2 - m - 5, *p = mov + 5;
+		uint32_t imm;
+		memcpy(&imm, mov + 1, 4);
+		if (mov[0] != OP_MOV_EAX || imm != nr || prefix(mov[-1]))
+			continue;
+		unsigned k = 1;
+		while (p < at - 2 && (k = move_len(p, (size_t)(at - 2 - p))))
+			p += k;
+		if (p != at - 2)
+			continue;
+		if (found >= 0)
+			return -1; /* two readings: leave it */
+		found = (int)m;
+	}
+	return found;
+}
+
+unsigned callpatch_moves(const uint8_t *code, uint64_t nr)
+{
+	int m = constant_moves(code + CALLPATCH_BEFORE, nr);
+	return m > 0 ? (unsigned)m : 0;
+}
+
 enum callpatch_kind callpatch_site(const uint8_t *code, uint64_t ret,
 				   uint64_t nr)
 {
 	const uint8_t *at = code + CALLPATCH_BEFORE; /* (ret) */
 	if (at[-2] != 0x0f || at[-1] != 0x05)
 		return CALLPATCH_NONE;
-	uint32_t imm;
-	memcpy(&imm, at - 6, 4);
-	if (at[-7] == OP_MOV_EAX && imm == nr && !prefix(at[-8]))
+	if (constant_moves(at, nr) >= 0)
 		return CALLPATCH_CONSTANT;
 	if (prefix(at[-3]))
 		return CALLPATCH_NONE;
@@ -95,14 +151,20 @@ static int put_jump(uint8_t *p, uint64_t at, uint64_t to)
 }
 
 int callpatch_slot(uint8_t *out, enum callpatch_kind kind, uint32_t nr,
-		   uint64_t ret, uint64_t slot_va, uint64_t entry)
+		   const uint8_t *moves, unsigned nmoves, uint64_t ret,
+		   uint64_t slot_va, uint64_t entry)
 {
 	unsigned i = 0;
 	memset(out, OP_INT3, CALLPATCH_SLOT_LEN);
 	if (kind == CALLPATCH_CONSTANT) {
+		if (nmoves > CALLPATCH_MOVES_MAX)
+			return -1;
 		out[i++] = OP_MOV_EAX;
 		memcpy(out + i, &nr, 4);
 		i += 4;
+		if (nmoves)
+			memcpy(out + i, moves, nmoves);
+		i += nmoves;
 	}
 	out[i++] = 0x48; /* movabs $ret, %rcx */
 	out[i++] = 0xb9;
@@ -112,10 +174,10 @@ int callpatch_slot(uint8_t *out, enum callpatch_kind kind, uint32_t nr,
 }
 
 int callpatch_edits(struct callpatch_edit *e, enum callpatch_kind kind,
-		    uint64_t ret, uint64_t slot_va)
+		    unsigned nmoves, uint64_t ret, uint64_t slot_va)
 {
 	if (kind == CALLPATCH_CONSTANT) {
-		e[0].at = ret - 7;
+		e[0].at = ret - 7 - nmoves;
 		e[0].len = 5;
 		return put_jump(e[0].bytes, e[0].at, slot_va) < 0 ? -1 : 1;
 	}

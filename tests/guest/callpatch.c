@@ -1,4 +1,4 @@
-/* callpatch.c: system calls from the two shapes of site the kernel may
+/* callpatch.c: system calls from the shapes of site the kernel may
  * turn into jumps (kernel/lib/callpatch.h) behave as SYSCALL does, the
  * first time and after: the result in RAX, RCX = the address after the
  * instruction, R11 = the flags, every other register and the flags kept,
@@ -24,11 +24,13 @@ struct seen {
 };
 
 void probe_constant(struct seen *s);
+void probe_moves(struct seen *s);
 void probe_tail(struct seen *s);
 long tail_call(long nr, long a, long b, long c);
 long constant_read(long fd, void *buf, long len);
 extern const uint8_t constant_site[], constant_after[], tail_site[],
-	tail_after[], tail_call_site[], constant_read_site[];
+	tail_after[], tail_call_site[], constant_read_site[], moves_site[],
+	moves_after[];
 
 #define CANARY "0x0123456789abcdef"
 
@@ -68,6 +70,12 @@ extern const uint8_t constant_site[], constant_after[], tail_site[],
 __asm__(PROBE("probe_constant", "0",
 	      ".globl constant_site, constant_after\n"
 	      "constant_site: mov $110, %eax\nsyscall\nconstant_after:\n")
+	/* moves between: each leaves its register as it was */
+	PROBE("probe_moves", "0",
+	      ".globl moves_site, moves_after\n"
+	      "moves_site: mov $110, %eax\nmov %rsi, %rsi\n"
+	      "mov %edx, %edx\nmov $0xa4, %r10d\nsyscall\n"
+	      "moves_after:\n")
 		PROBE("probe_tail", "8", "mov $110, %eax\ncall tail_getppid\n")
 	/* syscall; ret; then padding to the next 16 bytes */
 	".p2align 4\ntail_getppid:\n.fill 3, 1, 0x90\n"
@@ -151,6 +159,9 @@ int main(void)
 	for (int round = 1; round <= 3; round++) {
 		probe_constant(&s);
 		probe_ok(&s, (uint64_t)constant_after, "constant", round);
+		probe_moves(&s);
+		probe_ok(&s, (uint64_t)moves_after, "constant with moves",
+			 round);
 		probe_tail(&s);
 		probe_ok(&s, (uint64_t)tail_after, "tail", round);
 	}
@@ -194,6 +205,9 @@ int main(void)
 			probe_constant(&s);
 			ok &= probe_ok(&s, (uint64_t)constant_after,
 				       "child's constant", round);
+			probe_moves(&s);
+			ok &= probe_ok(&s, (uint64_t)moves_after,
+				       "child's constant with moves", round);
 			probe_tail(&s);
 			ok &= probe_ok(&s, (uint64_t)tail_after, "child's tail",
 				       round);
@@ -209,7 +223,8 @@ int main(void)
 	int constant = constant_site[0] == 0xe9, tail = tail_site[0] == 0xeb;
 	int read_site = constant_read_site[0] == 0xe9;
 	CHECK(constant == tail && tail == read_site &&
-		      (tail_call_site[0] == 0xeb) == tail,
+		      (tail_call_site[0] == 0xeb) == tail &&
+		      (moves_site[0] == 0xe9) == tail,
 	      "all sites or none patched");
 	CHECK(constant || constant_site[0] == 0xb8,
 	      "a constant site is its mov or a jump");

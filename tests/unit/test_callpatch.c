@@ -117,8 +117,8 @@ START_TEST(test_slots)
 	uint64_t ret;
 
 	/* constant: mov $nr, %eax; movabs $ret, %rcx; jmp entry */
-	ck_assert_int_eq(callpatch_slot(s, CALLPATCH_CONSTANT, 39, 0x401007,
-					slot, entry),
+	ck_assert_int_eq(callpatch_slot(s, CALLPATCH_CONSTANT, 39, NULL, 0,
+					0x401007, slot, entry),
 			 0);
 	ck_assert_uint_eq(s[0], 0xb8);
 	ck_assert_uint_eq(s[1], 39);
@@ -129,15 +129,16 @@ START_TEST(test_slots)
 	ck_assert_uint_eq(jump_target(s + 15, slot + 15), entry);
 	ck_assert_uint_eq(s[20], 0xcc);
 	/* tail: RAX as it is */
-	ck_assert_int_eq(
-		callpatch_slot(s, CALLPATCH_TAIL, 0, 0x40a4c9, slot, entry), 0);
+	ck_assert_int_eq(callpatch_slot(s, CALLPATCH_TAIL, 0, NULL, 0, 0x40a4c9,
+					slot, entry),
+			 0);
 	ck_assert_uint_eq(s[0], 0x48);
 	memcpy(&ret, s + 2, 8);
 	ck_assert_uint_eq(ret, 0x40a4c9);
 	ck_assert_uint_eq(jump_target(s + 10, slot + 10), entry);
 	/* an entry out of reach */
-	ck_assert_int_eq(callpatch_slot(s, CALLPATCH_TAIL, 0, 0x40a4c9, slot,
-					0x7f0000000000ULL),
+	ck_assert_int_eq(callpatch_slot(s, CALLPATCH_TAIL, 0, NULL, 0, 0x40a4c9,
+					slot, 0x7f0000000000ULL),
 			 -1);
 }
 END_TEST
@@ -148,14 +149,15 @@ START_TEST(test_edits)
 	struct callpatch_edit e[2];
 
 	/* constant: the mov becomes the jump; the syscall stays */
-	ck_assert_int_eq(callpatch_edits(e, CALLPATCH_CONSTANT, 0x401007, slot),
-			 1);
+	ck_assert_int_eq(
+		callpatch_edits(e, CALLPATCH_CONSTANT, 0, 0x401007, slot), 1);
 	ck_assert_uint_eq(e[0].at, 0x401000);
 	ck_assert_uint_eq(e[0].len, 5);
 	ck_assert_uint_eq(jump_target(e[0].bytes, e[0].at), slot);
 	/* tail: the padding's jump first, then the syscall jumps over the
 	 * ret to it */
-	ck_assert_int_eq(callpatch_edits(e, CALLPATCH_TAIL, 0x40a4c9, slot), 2);
+	ck_assert_int_eq(callpatch_edits(e, CALLPATCH_TAIL, 0, 0x40a4c9, slot),
+			 2);
 	ck_assert_uint_eq(e[0].at, 0x40a4ca);
 	ck_assert_uint_eq(jump_target(e[0].bytes, e[0].at), slot);
 	ck_assert_uint_eq(e[1].at, 0x40a4c7);
@@ -164,8 +166,74 @@ START_TEST(test_edits)
 	ck_assert_uint_eq(e[1].at + 2 + e[1].bytes[1], e[0].at);
 	/* a site too far from the slots */
 	ck_assert_int_eq(
-		callpatch_edits(e, CALLPATCH_TAIL, 0x7f0000001007ULL, slot),
+		callpatch_edits(e, CALLPATCH_TAIL, 0, 0x7f0000001007ULL, slot),
 		-1);
+}
+END_TEST
+
+/* As musl's fstatat and many more: the arguments loaded between the mov
+ * and the syscall. */
+static const uint8_t mov_moves[] = {0xb8, 0x06, 0x01, 0, 0, /* mov $262, %eax */
+				    0x48, 0x63, 0xff, /* movslq %edi, %rdi */
+				    0x4c, 0x89, 0xd6, /* mov %r10, %rsi */
+				    0x31, 0xd2,	      /* xor %edx, %edx */
+				    0x41, 0x89, 0xc2, /* mov %eax, %r10d */
+				    0x0f, 0x05};
+
+START_TEST(test_constant_site_with_moves)
+{
+	uint8_t code[BEFORE + CALLPATCH_AFTER], v[sizeof(mov_moves)];
+	place(code, mov_moves, sizeof(mov_moves), NULL, 0);
+	ck_assert_int_eq(callpatch_site(code, 0x401012, 262),
+			 CALLPATCH_CONSTANT);
+	ck_assert_uint_eq(callpatch_moves(code, 262), 11);
+	ck_assert_int_eq(callpatch_site(code, 0x401012, 263), CALLPATCH_NONE);
+	/* what is no register move, or moves into RAX or RSP */
+	static const struct {
+		unsigned at;
+		uint8_t b[3];
+	} bad[] = {
+		{11, {0x31, 0xc0}},	  /* xor %eax, %eax */
+		{8, {0x48, 0x8b, 0x37}},  /* mov (%rdi), %rsi */
+		{8, {0x48, 0x89, 0xc4}},  /* mov %rax, %rsp */
+		{5, {0x48, 0x89, 0xf8}},  /* mov %rdi, %rax */
+		{13, {0x41, 0x89, 0x44}}, /* mov %eax, disp8(...) */
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(v, mov_moves, sizeof(v));
+		memcpy(v + bad[i].at, bad[i].b, bad[i].b[0] == 0x31 ? 2 : 3);
+		place(code, v, sizeof(v), NULL, 0);
+		ck_assert_int_eq(callpatch_site(code, 0x401012, 262),
+				 CALLPATCH_NONE);
+	}
+	/* more moves than a site may have: the mov is out of sight */
+	static const uint8_t many[] = {0xb8, 39,   0,	 0,    0,    0x48,
+				       0x89, 0xfe, 0x48, 0x89, 0xfe, 0x48,
+				       0x89, 0xfe, 0x48, 0x89, 0xfe, 0x48,
+				       0x89, 0xfe, 0x0f, 0x05};
+	place(code, many + sizeof(many) - BEFORE, BEFORE, NULL, 0);
+	ck_assert_int_eq(callpatch_site(code, 0x401016, 39), CALLPATCH_NONE);
+	/* the slot replays the moves, and the edit is the mov */
+	const uint64_t slot = 0xffffffffc0000060ULL;
+	const uint64_t entry = 0xffffffff80101234ULL;
+	uint8_t s[CALLPATCH_SLOT_LEN];
+	ck_assert_int_eq(callpatch_slot(s, CALLPATCH_CONSTANT, 262,
+					mov_moves + 5, 11, 0x401012, slot,
+					entry),
+			 0);
+	ck_assert_mem_eq(s, mov_moves, 16);
+	ck_assert_uint_eq(s[16], 0x48);
+	ck_assert_uint_eq(s[17], 0xb9);
+	uint64_t ret;
+	memcpy(&ret, s + 18, 8);
+	ck_assert_uint_eq(ret, 0x401012);
+	ck_assert_uint_eq(jump_target(s + 26, slot + 26), entry);
+	ck_assert_uint_eq(s[31], 0xcc);
+	struct callpatch_edit e[2];
+	ck_assert_int_eq(
+		callpatch_edits(e, CALLPATCH_CONSTANT, 11, 0x401012, slot), 1);
+	ck_assert_uint_eq(e[0].at, 0x401000);
+	ck_assert_uint_eq(jump_target(e[0].bytes, e[0].at), slot);
 }
 END_TEST
 
@@ -174,6 +242,7 @@ int main(void)
 	Suite *s = suite_create("callpatch");
 	TCase *t = tcase_create("callpatch");
 	tcase_add_test(t, test_constant_site);
+	tcase_add_test(t, test_constant_site_with_moves);
 	tcase_add_test(t, test_tail_site);
 	tcase_add_test(t, test_reach);
 	tcase_add_test(t, test_slots);

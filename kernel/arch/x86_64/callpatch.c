@@ -13,9 +13,10 @@
  * PDPT entry (boot.S leaves it empty), user-accessible and executable as
  * all kernel memory is in this mode; a rel32 jump from the program's
  * first GiB reaches them (static programs load at 4 MiB). They are shared
- * by every process: a slot is keyed by its site's return address, number
- * and shape, and means the same wherever those are the same, so pages
- * that fork shares stay right, and a program run again reuses its slots.
+ * by every process: a slot is keyed by its site's return address, number,
+ * shape and moves, and means the same wherever those are the same, so
+ * pages that fork shares stay right, and a program run again reuses its
+ * slots (another program may have other moves at the same address).
  *
  * Left alone: sites past the first GiB (position-independent programs,
  * shared libraries), sites whose bytes are not all mapped executable,
@@ -42,8 +43,10 @@ void syscall_entry_fast(void);
 struct key {
 	uint64_t ret;
 	uint32_t nr;
-	uint32_t kind;
+	uint8_t kind, nmoves;
+	uint8_t moves[CALLPATCH_MOVES_MAX];
 };
+#define KEY_PAGES ((SLOTS * sizeof(struct key) + PAGE_SIZE - 1) / PAGE_SIZE)
 
 static struct key *keys; /* SLOTS of them, once the area is mapped */
 static unsigned nslots;
@@ -55,10 +58,11 @@ void callpatch_disable(void)
 }
 
 /* Map the slot area: a page directory, a page table and AREA_PAGES
- * pages, and a page for the keys. 0 or -ENOMEM. */
+ * pages, and KEY_PAGES for the keys. 0 or -ENOMEM. */
 static int area_map(void)
 {
-	uint64_t pd = phys_alloc(), pt = phys_alloc(), k = phys_alloc();
+	uint64_t pd = phys_alloc(), pt = phys_alloc(),
+		 k = phys_alloc_contig(KEY_PAGES);
 	if (!pd || !pt || !k)
 		return -ENOMEM; /* (a few pages lost: memory is gone anyway) */
 	uint64_t *ptv = phys_to_virt(pt);
@@ -97,20 +101,20 @@ static int code_copy(uint64_t va, uint8_t *buf, size_t n, int to_code)
 	return 0;
 }
 
-/* The slot for (kind, nr, ret): its address, or 0 if none is left. */
-static uint64_t slot_for(enum callpatch_kind kind, uint32_t nr, uint64_t ret)
+/* The slot for (k): its address, or 0 if none is left. */
+static uint64_t slot_for(const struct key *k)
 {
 	unsigned i = 0;
-	while (i < nslots && (keys[i].ret != ret || keys[i].nr != nr ||
-			      keys[i].kind != (uint32_t)kind))
+	while (i < nslots && memcmp(&keys[i], k, sizeof(*k)) != 0)
 		i++;
 	uint64_t va = AREA + (uint64_t)i * CALLPATCH_SLOT_LEN;
 	if (i < nslots)
 		return va;
-	if (nslots == SLOTS || callpatch_slot((uint8_t *)va, kind, nr, ret, va,
-					      (uint64_t)syscall_entry_fast) < 0)
+	if (nslots == SLOTS ||
+	    callpatch_slot((uint8_t *)va, k->kind, k->nr, k->moves, k->nmoves,
+			   k->ret, va, (uint64_t)syscall_entry_fast) < 0)
 		return 0;
-	keys[nslots++] = (struct key){ret, nr, (uint32_t)kind};
+	keys[nslots++] = *k;
 	return va;
 }
 
@@ -129,10 +133,19 @@ void callpatch_try(const struct syscall_frame *f)
 		off = 1;
 		return;
 	}
-	uint64_t slot = slot_for(
-		kind, kind == CALLPATCH_CONSTANT ? (uint32_t)f->nr : 0, ret);
+	struct key k;
+	memset(&k, 0, sizeof(k)); /* compared whole, padding too */
+	k.ret = ret;
+	k.kind = (uint8_t)kind;
+	if (kind == CALLPATCH_CONSTANT) {
+		k.nr = (uint32_t)f->nr;
+		k.nmoves = (uint8_t)callpatch_moves(code, f->nr);
+		memcpy(k.moves, code + CALLPATCH_BEFORE - 2 - k.nmoves,
+		       k.nmoves);
+	}
+	uint64_t slot = slot_for(&k);
 	struct callpatch_edit e[2];
-	int n = slot ? callpatch_edits(e, kind, ret, slot) : -1;
+	int n = slot ? callpatch_edits(e, kind, k.nmoves, ret, slot) : -1;
 	if (n < 0) {
 		off = !slot; /* full: stop looking */
 		return;
