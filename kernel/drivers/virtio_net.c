@@ -250,7 +250,6 @@ int netdev_poll(netdev_deliver *deliver)
 {
 	/* a frame's buffers after the first, handed on as they are */
 	static struct tcp_part more[RX_BUFS];
-	static uint8_t *held[RX_BUFS];
 	uint32_t len;
 	uint8_t *buf;
 	int n = 0;
@@ -294,8 +293,7 @@ int netdev_poll(netdev_deliver *deliver)
 					post_rx(b);
 				continue;
 			}
-			more[nheld] = (struct tcp_part){b, len};
-			held[nheld++] = b;
+			more[nheld++] = (struct tcp_part){b, len};
 			have += len;
 		}
 		if (bad)
@@ -304,7 +302,7 @@ int netdev_poll(netdev_deliver *deliver)
 			deliver(buf + HDR_LEN, have, more, nheld, ok);
 		post_rx(buf);
 		for (unsigned k = 0; k < nheld; k++)
-			post_rx(held[k]);
+			post_rx((uint8_t *)(uintptr_t)more[k].p);
 		if (parts > 1)
 			bulk_until = clock_monotonic_ns() + BULK_NS;
 	}
