@@ -85,10 +85,7 @@ static json_t *net_state(void)
 
 static json_t *state(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint64_t ns =
-		(uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	uint64_t ns = monotonic_ns();
 	json_t *boot =
 		served->boot_ns
 			? json_integer((json_int_t)(served->boot_ns / 1000))

@@ -154,10 +154,7 @@ void hc_handle(struct vm *vm, uint64_t reg, uint64_t value)
 		do_panic(vm, value);
 		return;
 	case FRESCO_HC_BOOTED: {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		vm->boot_ns = (uint64_t)now.tv_sec * 1000000000ULL +
-			      (uint64_t)now.tv_nsec - vm->started_ns;
+		vm->boot_ns = monotonic_ns() - vm->started_ns;
 		if (vm->cfg->boot_us)
 			*vm->cfg->boot_us = vm->boot_ns / 1000;
 		return;

@@ -38,13 +38,6 @@ struct user {
 	int said_error;
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /* ---- callbacks from libslirp ---- */
 
 static ssize_t send_packet(const void *buf, size_t len, void *opaque)
@@ -71,7 +64,7 @@ static void guest_error(const char *msg, void *opaque)
 static int64_t clock_get_ns(void *opaque)
 {
 	(void)opaque;
-	return now_ns();
+	return (int64_t)monotonic_ns();
 }
 
 static void *timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
@@ -175,7 +168,7 @@ static int user_fill(struct net_backend *b, struct pollfd *fds, int cap,
 	u->nfds = 0;
 	u->cap = cap;
 	slirp_pollfds_fill(u->slirp, &timeout, add_poll, u);
-	int64_t now = now_ns() / 1000000;
+	int64_t now = (int64_t)(monotonic_ns() / 1000000);
 	for (int i = 0; i < TIMERS_MAX; i++) {
 		struct slirp_timer *t = &u->timers[i];
 		if (!t->used || t->expire_ms < 0)
@@ -196,7 +189,7 @@ static void user_poll(struct net_backend *b, struct pollfd *fds, int n)
 	u->fds = fds;
 	u->nfds = n;
 	slirp_pollfds_poll(u->slirp, 0, get_revents, u);
-	int64_t now = now_ns() / 1000000;
+	int64_t now = (int64_t)(monotonic_ns() / 1000000);
 	for (int i = 0; i < TIMERS_MAX; i++) {
 		struct slirp_timer *t = &u->timers[i];
 		if (t->used && t->expire_ms >= 0 && t->expire_ms <= now) {

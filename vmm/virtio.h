@@ -154,6 +154,15 @@ void virtio_dev_stop(struct virtio_dev *d);
 void virtio_mmio_access(struct virtio_dev *d, uint64_t off, uint8_t *data,
 			unsigned len, int is_write);
 
+/* Queue (q) of (d) may be served: set up, the driver ready, the device
+ * not broken (lock held). */
+static inline int virtio_queue_live(const struct virtio_dev *d,
+				    const struct virtq *q)
+{
+	return q->ready && (d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
 /* Mark (d) broken: NEEDS_RESET, one message, config interrupt. */
 void virtio_fail(struct virtio_dev *d, const char *why);
 

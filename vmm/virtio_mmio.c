@@ -103,9 +103,7 @@ void virtio_dev_process(struct virtio_dev *d)
 {
 	pthread_mutex_lock(&d->lock);
 	for (unsigned i = 0; i < d->ops->nqueues; i++) {
-		if (!d->q[i].ready ||
-		    !(d->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
-		    (d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+		if (!virtio_queue_live(d, &d->q[i]))
 			continue;
 		if (d->ops->process(d, i) < 0)
 			break;
@@ -118,19 +116,11 @@ static int has_work(struct virtio_dev *d)
 {
 	int work = 0;
 	pthread_mutex_lock(&d->lock);
-	if ((d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !(d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
-		for (unsigned i = 0; i < d->ops->nqueues; i++)
-			work |= d->q[i].ready && virtq_pending(&d->q[i]);
+	for (unsigned i = 0; i < d->ops->nqueues; i++)
+		work |= virtio_queue_live(d, &d->q[i]) &&
+			virtq_pending(&d->q[i]);
 	pthread_mutex_unlock(&d->lock);
 	return work;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
 static void *io_thread(void *arg)
@@ -154,10 +144,10 @@ static void *io_thread(void *arg)
 		 * be woken (the cost that dominates small requests) */
 		for (uint64_t until = 0;;) {
 			virtio_dev_process(d);
-			until = now_ns() + VIRTIO_POLL_NS;
-			while (!has_work(d) && now_ns() < until)
+			until = monotonic_ns() + VIRTIO_POLL_NS;
+			while (!has_work(d) && monotonic_ns() < until)
 				__builtin_ia32_pause();
-			if (now_ns() >= until)
+			if (monotonic_ns() >= until)
 				break;
 		}
 	}

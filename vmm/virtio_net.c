@@ -24,7 +24,6 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 #include <unistd.h>
-#include <time.h>
 #include <sched.h>
 
 #define HDR_LEN 12
@@ -84,8 +83,7 @@ static int put_frame(struct net *n, const struct virtio_net_hdr_v1 *hdr,
 	struct virtq *q = &d->q[RXQ];
 	char why[160];
 
-	if (!q->ready || !(d->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
-	    (d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+	if (!virtio_queue_live(d, q))
 		return 0;
 	unsigned most = has(n, VIRTIO_NET_F_MRG_RXBUF) ? RX_CHAINS_MAX : 1;
 	size_t need = HDR_LEN + len, room = 0;
@@ -304,9 +302,7 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 
 	pthread_mutex_lock(&d->lock);
 	flush_pending(n);
-	if (n->pending || !q->ready ||
-	    !(d->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
-	    (d->status & VIRTIO_CONFIG_S_NEEDS_RESET) ||
+	if (n->pending || !virtio_queue_live(d, q) ||
 	    !has(n, VIRTIO_NET_F_MRG_RXBUF))
 		goto out;
 	/* buffers for the largest frame there can be */
@@ -459,20 +455,14 @@ static void apply_offloads(struct net *n)
 	n->offloads = want;
 }
 
-static int queues_ok(const struct virtio_dev *d)
-{
-	return (d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	       !(d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
-}
-
 int virtio_net_round(struct virtio_dev *d, uint64_t *seen)
 {
 	struct net *n = d->priv;
 	pthread_mutex_lock(&d->lock);
 	long sent = 0;
-	if (queues_ok(d) && d->q[TXQ].ready)
+	if (virtio_queue_live(d, &d->q[TXQ]))
 		sent = virtio_drain(d, TXQ, &n->tx_chain, net_transmit);
-	if (queues_ok(d) && d->q[RXQ].ready)
+	if (virtio_queue_live(d, &d->q[RXQ]))
 		flush_pending(n);
 	uint64_t moved = n->stats.rx_frames + n->stats.tx_frames;
 	pthread_mutex_unlock(&d->lock);
@@ -484,16 +474,9 @@ int virtio_net_round(struct virtio_dev *d, uint64_t *seen)
 int virtio_net_arm(struct virtio_dev *d)
 {
 	pthread_mutex_lock(&d->lock);
-	int more = queues_ok(d) && d->q[TXQ].ready && virtq_arm(&d->q[TXQ]);
+	int more = virtio_queue_live(d, &d->q[TXQ]) && virtq_arm(&d->q[TXQ]);
 	pthread_mutex_unlock(&d->lock);
 	return more;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
 /* The device's thread. After frames last moved either way it keeps
@@ -535,7 +518,7 @@ static void *net_thread(void *arg)
 			if (read(d->kick_fd, &k, 8) < 0 && errno != EAGAIN)
 				break;
 		}
-		uint64_t now = now_ns();
+		uint64_t now = monotonic_ns();
 		if (virtio_net_round(d, &seen))
 			moved_at = now;
 		busy = now - moved_at < NET_LINGER_NS;

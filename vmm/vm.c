@@ -317,10 +317,7 @@ static int run(struct vm *vm, const struct vm_config *cfg)
 
 	if (create(vm, cfg) < 0)
 		return VM_STATUS_ERROR;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	vm->started_ns =
-		(uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	vm->started_ns = monotonic_ns();
 	vm->vcpu_thread = (unsigned long)pthread_self();
 
 	/* no SA_RESTART: a blocked console read must see the signal */

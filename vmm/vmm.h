@@ -19,6 +19,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t monotonic_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
 
 #define VM_STATUS_ERROR 125 /* docker's status for the runtime's own errors */
 #define VM_MEM_MIN (2ULL << 20)
