@@ -54,7 +54,13 @@ struct net {
 	 * sending a frame may bring one in (slirp answers at once) while
 	 * it is still open */
 	struct virtq_chain rx[RX_CHAINS_MAX], tx_chain;
-	struct iovec rx_iov[RX_IOV_MAX]; /* the buffers a backend reads into */
+	/* receive chains a backend reads into, kept from one read to the
+	 * next (a read that finds nothing, or a small frame, leaves them
+	 * for the next): (held) of them from rx[rx_first] on, round the
+	 * array, their buffers in rx_iov */
+	unsigned held, rx_first, held_niov;
+	size_t held_room;
+	struct iovec rx_iov[RX_IOV_MAX];
 	uint8_t tx[HDR_LEN + NET_GSO_FRAME_MAX];
 	uint8_t scratch[NET_GSO_FRAME_MAX];   /* a frame being finished */
 	struct frame *pending, *pending_tail; /* waiting for buffers */
@@ -72,6 +78,20 @@ static int has(const struct net *n, unsigned bit)
 	return !!(n->dev.driver_features & F(bit));
 }
 
+static struct virtq_chain *rx_chain(struct net *n, unsigned i)
+{
+	return &n->rx[(n->rx_first + i) % RX_CHAINS_MAX];
+}
+
+/* Give back the receive chains kept for the backend's reads, so that
+ * the queue's next buffer is the first of them again. Lock held. */
+static void rx_release(struct net *n)
+{
+	virtq_unpop(&n->dev.q[RXQ], n->held);
+	n->held = n->rx_first = n->held_niov = 0;
+	n->held_room = 0;
+}
+
 /* Put one frame into the next receive buffers: 1 done, 0 no buffer
  * (try again when the driver adds some), -1 the queue is broken. A frame
  * that no set of buffers the driver could give would hold is dropped
@@ -85,6 +105,7 @@ static int put_frame(struct net *n, const struct virtio_net_hdr_v1 *hdr,
 
 	if (!virtio_queue_live(d, q))
 		return 0;
+	rx_release(n);
 	unsigned most = has(n, VIRTIO_NET_F_MRG_RXBUF) ? RX_CHAINS_MAX : 1;
 	size_t need = HDR_LEN + len, room = 0;
 	unsigned k = 0;
@@ -305,23 +326,25 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 	if (n->pending || !virtio_queue_live(d, q) ||
 	    !has(n, VIRTIO_NET_F_MRG_RXBUF))
 		goto out;
-	/* buffers for the largest frame there can be */
-	unsigned k = 0;
-	int niov = 0;
-	size_t room = 0;
+	/* buffers for the largest frame there can be: those kept from the
+	 * last read, and more */
+	unsigned k = n->held;
+	int niov = (int)n->held_niov;
+	size_t room = n->held_room;
 	while (room < need && k < RX_CHAINS_MAX && k < q->num) {
-		struct virtq_chain *c = &n->rx[k];
+		struct virtq_chain *c = rx_chain(n, k);
 		int r = virtq_pop(q, d->mem, c, why, sizeof(why));
 		if (r < 0 || (r > 0 && c->nr)) {
 			virtio_fail(d, r < 0 ? why
 					     : "a receive buffer the device "
 					       "may not write");
+			n->held = 0; /* the reset starts the queue afresh */
 			got = -1;
 			goto out;
 		}
 		if (r == 0 || niov + (int)c->nw > RX_IOV_MAX ||
 		    (k == 0 && c->iov[0].iov_len < HDR_LEN)) {
-			virtq_unpop(q, r);
+			virtq_unpop(q, (unsigned)r);
 			break;
 		}
 		memcpy(n->rx_iov + niov, c->iov, c->nw * sizeof(*c->iov));
@@ -329,15 +352,16 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 		room += c->wlen;
 		k++;
 	}
+	n->held = k;
+	n->held_niov = (unsigned)niov;
+	n->held_room = room;
 	if (room < need) {
-		virtq_unpop(q, k); /* the backend reads it itself */
+		rx_release(n); /* the backend reads it itself */
 		goto out;
 	}
 	got = reader(arg, n->rx_iov, niov);
-	if (got <= HDR_LEN) {
-		virtq_unpop(q, k); /* nothing (more) to read */
-		goto out;
-	}
+	if (got <= HDR_LEN)
+		goto out; /* nothing (more) to read: kept for the next */
 	struct virtio_net_hdr_v1 h;
 	memcpy(&h, n->rx_iov[0].iov_base, HDR_LEN);
 	size_t len = (size_t)got - HDR_LEN;
@@ -347,23 +371,30 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 		 * could give is dropped */
 		if (frame_ok(n, &h, len))
 			gather(n->scratch, n->rx_iov, niov, HDR_LEN, len);
-		virtq_unpop(q, k);
+		rx_release(n);
 		deliver_locked(n, h, n->scratch, len);
 		goto out;
 	}
-	/* the chains the frame took; the rest go back */
-	unsigned used = 0;
+	/* the chains the frame took; the rest are kept */
+	unsigned used = 0, used_niov = 0;
 	for (size_t left = (size_t)got; left; used++) {
-		size_t w = n->rx[used].wlen < left ? n->rx[used].wlen : left;
-		virtq_fill(q, used, n->rx[used].head, (uint32_t)w);
+		struct virtq_chain *c = rx_chain(n, used);
+		size_t w = c->wlen < left ? c->wlen : left;
+		virtq_fill(q, used, c->head, (uint32_t)w);
 		left -= w;
+		used_niov += c->nw;
+		n->held_room -= c->wlen;
 	}
 	h.num_buffers = (uint16_t)used;
 	if (!has(n, VIRTIO_NET_F_GUEST_CSUM))
 		h.flags &= (uint8_t)~VIRTIO_NET_HDR_F_DATA_VALID;
 	memcpy(n->rx_iov[0].iov_base, &h, HDR_LEN);
 	virtq_flush(q, used);
-	virtq_unpop(q, k - used);
+	memmove(n->rx_iov, n->rx_iov + used_niov,
+		(n->held_niov - used_niov) * sizeof(*n->rx_iov));
+	n->held -= used;
+	n->held_niov -= used_niov;
+	n->rx_first = (n->rx_first + used) % RX_CHAINS_MAX;
 	n->stats.rx_frames++;
 	n->stats.rx_bytes += len;
 	n->stats.rx_big += len > VIRTIO_NET_MTU + 14u;
@@ -371,9 +402,10 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 	/* what the guest queued meanwhile goes out now, not after the
 	 * backend's burst: its ACKs held back behind our reads would cap
 	 * a sender by its window (TCP's round trip is the queue's length;
-	 * bbr's window is a few frames more than its tiny minimum) */
-	if (d->q[TXQ].ready && virtq_pending(&d->q[TXQ]))
-		virtio_serve(d, TXQ, &n->tx_chain, net_transmit);
+	 * bbr's window is a few frames more than its tiny minimum). The
+	 * thread asks for a notification only before it sleeps. */
+	if (virtio_queue_live(d, &d->q[TXQ]) && virtq_pending(&d->q[TXQ]))
+		virtio_drain(d, TXQ, &n->tx_chain, net_transmit);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return got;
@@ -550,6 +582,8 @@ static void net_reset(struct virtio_dev *d)
 	n->pending_tail = NULL;
 	n->count = 0;
 	n->bytes = 0;
+	n->held = n->rx_first = n->held_niov = 0;
+	n->held_room = 0;
 }
 
 static const struct virtio_ops net_ops = {

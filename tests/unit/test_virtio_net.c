@@ -10,6 +10,7 @@
 #include "virtio.h"
 #include "lib/inet.h"
 
+#include <errno.h>
 #include <linux/virtio_net.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,10 +135,11 @@ static void new_device(int vnet)
 	virtio_dev_place(d, 0);
 }
 
-/* ... with (features) and both queues set up. */
-static void setup_with(uint64_t features, int vnet)
+/* Reset the device and start it again with (features) and both queues
+ * set up, empty. */
+static void start_queues(uint64_t features)
 {
-	new_device(vnet);
+	memset(ram + Q0, 0, 0x8000);
 	ck_assert_uint_eq(negotiate(features | F(32)) & 8, 8); /* VERSION_1 */
 	for (unsigned q = 0; q < 2; q++) {
 		uint64_t base = q ? Q1 : Q0;
@@ -150,6 +152,13 @@ static void setup_with(uint64_t features, int vnet)
 	}
 	wr(0x70, 15);
 	avail[0] = avail[1] = 0;
+}
+
+/* A new device with (features) and both queues set up. */
+static void setup_with(uint64_t features, int vnet)
+{
+	new_device(vnet);
+	start_queues(features);
 }
 
 /* Post receive buffers (first .. first + n) of RXBUF_LEN bytes. */
@@ -559,13 +568,91 @@ START_TEST(test_a_backend_reads_into_the_guests_buffers)
 }
 END_TEST
 
-/* What the guest queued to send while the backend was reading goes out
- * with the next frame read in, before the notification is seen: ACKs
- * are not held behind a burst of input. */
-START_TEST(test_a_read_sends_what_the_guest_queued)
+/* The avail_event the device last wrote on queue (q). */
+static uint16_t avail_event(unsigned q)
+{
+	uint16_t v;
+	memcpy(&v, ram + (q ? Q1 : Q0) + 0x2000 + 4 + 8 * QN, 2);
+	return v;
+}
+
+static ssize_t read_nothing(void *arg, const struct iovec *iov, int niov)
+{
+	(void)arg, (void)iov, (void)niov;
+	src.calls++;
+	errno = EAGAIN;
+	return -1;
+}
+
+/* The id of the buffer used last, which must be (want), and its length. */
+static uint32_t check_used(uint16_t at, uint32_t want)
+{
+	uint32_t id, n;
+	ck_assert_uint_eq(used_idx(0), (uint16_t)(at + 1));
+	used_elem(0, at, &id, &n);
+	ck_assert_uint_eq(id, want);
+	return n;
+}
+
+/* The buffers a backend's reads take are kept from one read to the next
+ * (a read that finds nothing, or a small frame, leaves most of them);
+ * frames still fill the buffers in the order the driver gave them, also
+ * when a frame comes the other way (put by the device itself), when the
+ * kept ones wrap round, and after a reset. */
+START_TEST(test_buffers_kept_between_reads_are_used_in_order)
 {
 	setup_with(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
 			   F(VIRTIO_NET_F_GUEST_TSO4),
+		   1);
+	post_rx(0, 40);
+	uint16_t fifo[256], head = 0, tail = 0, at = 0;
+	for (uint16_t i = 0; i < 40; i++)
+		fifo[tail++] = i;
+	ck_assert_int_eq(virtio_net_read_into(d, read_nothing, NULL), -1);
+	ck_assert_uint_eq(used_idx(0), 0);
+	size_t len = tcp_frame(frame, 100, 0x18);
+	src.h = (struct virtio_net_hdr_v1){0};
+	src.frame = frame;
+	src.len = len;
+	for (int i = 0; i < 150; i++) {
+		if (i % 7 == 3) { /* one the device puts itself */
+			struct virtio_net_hdr_v1 h = {0};
+			ck_assert_int_eq(virtio_net_deliver(d, &h, frame, len),
+					 0);
+		} else if (i % 5 == 1) {
+			ck_assert_int_eq(
+				virtio_net_read_into(d, read_nothing, NULL),
+				-1);
+			continue;
+		} else {
+			ck_assert_int_eq(
+				virtio_net_read_into(d, read_src, NULL),
+				(ssize_t)(HDR_LEN + len));
+		}
+		uint16_t id = fifo[head++];
+		ck_assert_uint_eq(check_used(at++, id), HDR_LEN + len);
+		ck_assert_mem_eq(ram + BUFS + (size_t)id * RXBUF_LEN + HDR_LEN,
+				 frame, len);
+		publish(0, id); /* the driver gives it back */
+		fifo[tail++] = id;
+	}
+	/* after a reset, the first buffer given is the first used */
+	start_queues(F(VIRTIO_NET_F_MRG_RXBUF));
+	post_rx(20, 40);
+	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
+			 (ssize_t)(HDR_LEN + len));
+	check_used(0, 20);
+}
+END_TEST
+
+/* What the guest queued to send while the backend was reading goes out
+ * with the next frame read in, before the notification is seen: ACKs
+ * are not held behind a burst of input. The device's thread is busy
+ * then, so it does not ask the guest for a notification. */
+START_TEST(test_a_read_sends_what_the_guest_queued)
+{
+	setup_with(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
+			   F(VIRTIO_NET_F_GUEST_TSO4) | F(29), /* EVENT_IDX */
 		   1);
 	post_rx(0, 40);
 	struct virtio_net_hdr_v1 none = {0};
@@ -583,6 +670,7 @@ START_TEST(test_a_read_sends_what_the_guest_queued)
 	ck_assert_int_eq(rec.n, 1);
 	ck_assert_uint_eq(rec.lens[0], ack);
 	ck_assert_uint_eq(used_idx(1), 1);
+	ck_assert_uint_eq(avail_event(1), 0);
 	/* nothing queued: nothing sent */
 	post_rx(40, 24);
 	ck_assert_int_eq(virtio_net_read_into(d, read_src, NULL),
@@ -590,14 +678,6 @@ START_TEST(test_a_read_sends_what_the_guest_queued)
 	ck_assert_int_eq(rec.n, 1);
 }
 END_TEST
-
-/* The avail_event the device last wrote on queue (q). */
-static uint16_t avail_event(unsigned q)
-{
-	uint16_t v;
-	memcpy(&v, ram + (q ? Q1 : Q0) + 0x2000 + 4 + 8 * QN, 2);
-	return v;
-}
 
 /* The device's thread: a round sends what the guest queued and leaves
  * avail_event where it was, so that the frames the guest queues while
@@ -759,6 +839,7 @@ int main(void)
 	tcase_add_test(t, test_a_plain_driver_gets_finished_frames);
 	tcase_add_test(t, test_transmit_offloads_in_software);
 	tcase_add_test(t, test_a_backend_reads_into_the_guests_buffers);
+	tcase_add_test(t, test_buffers_kept_between_reads_are_used_in_order);
 	tcase_add_test(t, test_a_read_sends_what_the_guest_queued);
 	tcase_add_test(
 		t, test_the_thread_asks_to_be_notified_only_before_it_sleeps);
