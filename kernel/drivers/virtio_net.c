@@ -32,7 +32,6 @@
 #define TX_WAIT_NS 2000000ULL
 #define F(bit) (1ULL << (bit))
 
-static uint64_t tx_dropped;
 /* Until then a wait watches the queue before halting: a big frame (64
  * KiB through TAP's offloads, or over user networking's wide link, where
  * none is cut into segments) went either way lately, so the next one is
@@ -195,7 +194,7 @@ int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx)
 		reclaim_tx();
 	}
 	if (!*nfree) {
-		tx_dropped++;
+		netif.tx_dropped++;
 		return -ENOBUFS; /* a full link drops it */
 	}
 	uint16_t b = big ? big_free[--nbig_free] : tx_free[--ntx_free];

@@ -133,6 +133,7 @@ static void link_msg(struct msg *m, const struct batch *b,
 		.tx_bytes = l->tx_bytes,
 		.rx_errors = l->rx_errors,
 		.rx_dropped = l->rx_dropped,
+		.tx_dropped = l->tx_dropped,
 	};
 	attr(m, IFLA_STATS64, &s64, sizeof(s64));
 	struct rtnl_link_stats s = {
@@ -142,6 +143,7 @@ static void link_msg(struct msg *m, const struct batch *b,
 		.tx_bytes = (uint32_t)l->tx_bytes,
 		.rx_errors = (uint32_t)l->rx_errors,
 		.rx_dropped = (uint32_t)l->rx_dropped,
+		.tx_dropped = (uint32_t)l->tx_dropped,
 	};
 	attr(m, IFLA_STATS, &s, sizeof(s));
 	finish(m);

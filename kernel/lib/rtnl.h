@@ -39,7 +39,7 @@ struct rtnl_link {
 	uint8_t operstate; /* IF_OPER_UP, or IF_OPER_UNKNOWN (loopback) */
 	uint8_t addr[6], brd[6];
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors,
-		rx_dropped;
+		rx_dropped, tx_dropped;
 	int prefix; /* of its address; -1: it has none */
 	uint32_t ip, ip_brd;
 	uint8_t scope; /* the address's: RT_SCOPE_HOST or _UNIVERSE */

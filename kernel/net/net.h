@@ -21,6 +21,7 @@ struct netif {
 	uint32_t ip, mask, gw, dns;
 	unsigned mtu; /* the link's (the device says), 1500 by default */
 	uint64_t rx_frames, tx_frames, rx_dropped, rx_bad;
+	uint64_t tx_dropped; /* no room on the device: dropped as a link would */
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t lo_packets, lo_bytes, lo_dropped; /* the loopback's */
 };

@@ -57,7 +57,7 @@ static size_t gen_dev(char *buf, size_t cap)
 			 "%8lu %7lu %4lu %4lu %4lu %5lu %7lu %10lu\n",
 			 l->name, l->rx_bytes, l->rx_packets, l->rx_errors,
 			 l->rx_dropped, 0UL, 0UL, 0UL, 0UL, l->tx_bytes,
-			 l->tx_packets, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL);
+			 l->tx_packets, 0UL, l->tx_dropped, 0UL, 0UL, 0UL, 0UL);
 	}
 	return t.len;
 }

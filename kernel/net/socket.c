@@ -566,6 +566,7 @@ static int if_link(int index, struct rtnl_link *l)
 	l->tx_bytes = netif.tx_bytes;
 	l->rx_errors = netif.rx_bad;
 	l->rx_dropped = netif.rx_dropped;
+	l->tx_dropped = netif.tx_dropped;
 	if (netif.configured) {
 		l->prefix = 0;
 		for (uint32_t m = netif.mask; m; m >>= 1)

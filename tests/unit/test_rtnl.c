@@ -66,6 +66,7 @@ static void setup(void)
 		.brd = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
 		.rx_packets = 7,
 		.tx_bytes = 1234,
+		.tx_dropped = 3,
 		.prefix = 24,
 		.scope = RT_SCOPE_UNIVERSE,
 	};
@@ -213,9 +214,11 @@ START_TEST(test_link_dump_lists_every_link_then_done)
 	ck_assert_uint_eq(len, sizeof(*s));
 	ck_assert_uint_eq(s->rx_packets, 7);
 	ck_assert_uint_eq(s->tx_bytes, 1234);
+	ck_assert_uint_eq(s->tx_dropped, 3);
 	const struct rtnl_link_stats *s32 =
 		attr_of(m[1], sizeof(struct ifinfomsg), IFLA_STATS, &len);
 	ck_assert_uint_eq(s32->rx_packets, 7);
+	ck_assert_uint_eq(s32->tx_dropped, 3);
 	assert_done(m[2]);
 }
 END_TEST
