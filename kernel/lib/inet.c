@@ -58,7 +58,7 @@ int ip_check(const uint8_t *pkt, size_t len, size_t *payload_len)
 	if (inet_csum_done(inet_sum(pkt, hl, 0)) != 0)
 		return -1;
 	if (net16(ip->frag) & 0x3fff) /* more fragments, or an offset */
-		return -1;
+		return IP_FRAGMENT;
 	*payload_len = total - hl;
 	return (int)hl;
 }

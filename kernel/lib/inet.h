@@ -68,9 +68,11 @@ uint32_t inet_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
 			 uint16_t len);
 
 /* Check an IPv4 packet of (len) bytes: returns its header length and sets
- * (*payload_len), or -1 if it is malformed (version, lengths, checksum),
- * a fragment (not reassembled) or has options longer than the packet. */
+ * (*payload_len), or -1 if it is malformed (version, lengths, checksum,
+ * options longer than the packet), IP_FRAGMENT for a fragment (not
+ * reassembled). */
 int ip_check(const uint8_t *pkt, size_t len, size_t *payload_len);
+#define IP_FRAGMENT (-2)
 
 /* "a.b.c.d" to an address in network order: 0, or -1 if malformed. */
 int inet_parse(const char *s, uint32_t *addr);

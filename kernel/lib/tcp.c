@@ -177,6 +177,8 @@ static void ack_opts(const struct tcp_cb *cb, struct tcp_opts *o)
 		o->sack[o->nsack++] = cb->ooo[i];
 }
 
+struct tcp_mib tcp_mib;
+
 /* Send a segment, counted. Data below snd_max was sent before. */
 static void out(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 		uint16_t wnd, const struct tcp_opts *o, uint32_t off,
@@ -194,15 +196,21 @@ static void out(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint8_t flags,
 	if (flags & TCP_ACK)
 		cb->last_ack_sent = ack;
 	uint32_t segs = len ? (len + cb->mss - 1) / cb->mss : 1;
+	int again = len && tcp_seq_lt(seq, cb->snd_max);
 	c->segs_out += segs;
 	if (len) {
 		c->data_segs_out += segs;
 		c->bytes_sent += len;
-		if (tcp_seq_lt(seq, cb->snd_max)) {
+		if (again) {
 			c->bytes_retrans += len;
 			c->retrans_segs += segs;
 		}
 	}
+	if (again)
+		tcp_mib.retrans_segs += segs;
+	else
+		tcp_mib.out_segs += segs;
+	tcp_mib.out_rsts += !!(flags & TCP_RST);
 	cb->ops->output(cb, seq, ack, flags, wnd, o, off, len);
 }
 
@@ -298,6 +306,18 @@ void tcp_cork_set(struct tcp_cb *cb, int on, uint64_t now)
 
 static void closed(struct tcp_cb *cb, int error)
 {
+	switch (cb->state) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RCVD:
+		tcp_mib.attempt_fails++;
+		break;
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		tcp_mib.estab_resets++;
+		break;
+	default:
+		break;
+	}
 	if (error)
 		cb->error = error;
 	cb->rexmit_at = cb->delack_at = cb->persist_at = cb->keep_at = 0;
@@ -1128,6 +1148,7 @@ void tcp_connect(struct tcp_cb *cb, uint32_t iss, uint64_t now)
 	cb->snd_nxt = cb->snd_max = iss + 1;
 	cb->soft_error = 0;
 	cb->state = TCP_SYN_SENT;
+	tcp_mib.active_opens++;
 	send_syn(cb);
 	arm_rexmit(cb, now);
 }
@@ -1166,6 +1187,7 @@ void tcp_accept_syn(struct tcp_cb *cb, const struct tcp_seg *syn, uint32_t iss,
 	take_options(cb, syn, now);
 	cb->snd_wl2 = iss;
 	cb->state = TCP_SYN_RCVD;
+	tcp_mib.passive_opens++;
 	cb->last_heard = now;
 	send_syn(cb);
 	arm_rexmit(cb, now);

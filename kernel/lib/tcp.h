@@ -153,6 +153,20 @@ static inline uint32_t tcp_opts_len(const struct tcp_opts *o)
 	       (o->nsack ? 4u + 8u * o->nsack : 0u) + (o->ts ? 12u : 0u);
 }
 
+/* What all connections did, for /proc/net/snmp's Tcp line, as Linux
+ * counts (RFC 4022): opens from CLOSED to SYN_SENT (active) and from a
+ * listener to SYN_RCVD (passive); attempts that ended from SYN_SENT or
+ * SYN_RCVD, and connections that ended from ESTABLISHED or CLOSE_WAIT,
+ * straight to CLOSED; segments in (all, and those in error: bad
+ * checksum, lengths or options) and out (retransmissions apart); RSTs
+ * sent. The segments a device cuts from a large send count each. */
+struct tcp_mib {
+	uint64_t active_opens, passive_opens, attempt_fails, estab_resets;
+	uint64_t in_segs, out_segs, retrans_segs, in_errs, out_rsts;
+	uint64_t in_csum_errors;
+};
+extern struct tcp_mib tcp_mib;
+
 /* What a connection did, for TCP_INFO and tests. Segments count what a
  * device cutting a large send makes of it. */
 struct tcp_counts {

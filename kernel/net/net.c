@@ -29,6 +29,7 @@
 #define ALL_ROUTERS 0x020000e0u /* 224.0.0.2 */
 
 struct netif netif;
+struct net_mib net_mib;
 
 static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
@@ -438,8 +439,9 @@ static int loopback_deliver(void)
 	return n;
 }
 
-int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
-	    size_t len, const struct netdev_tx *tx, const struct ip_opts *o)
+static int ip_send_one(uint32_t src, uint32_t dst, uint8_t proto,
+		       uint8_t *payload, size_t len, const struct netdev_tx *tx,
+		       const struct ip_opts *o)
 {
 	static const struct ip_opts defaults;
 	if (!o)
@@ -539,6 +541,26 @@ int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
 	return -ENOBUFS;
 }
 
+int ip_send(uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
+	    size_t len, const struct netdev_tx *tx, const struct ip_opts *o)
+{
+	int r = ip_send_one(src, dst, proto, payload, len, tx, o);
+	net_mib.ip.out_requests++;
+	if (r == 0)
+		net_mib.ip.out_transmits++;
+	else if (r == -ENETUNREACH)
+		net_mib.ip.out_no_routes++;
+	else
+		net_mib.ip.out_discards++;
+	if (proto == IP_PROTO_ICMP && len) {
+		net_mib.icmp.out_msgs++;
+		if (payload[0] < ICMP_TYPES)
+			net_mib.icmp.out_type[payload[0]]++;
+		net_mib.icmp.out_errors += r != 0;
+	}
+	return r;
+}
+
 int ip_output(uint32_t src, uint32_t dst, uint8_t proto, const void *payload,
 	      size_t len)
 {
@@ -561,9 +583,13 @@ void icmp_unreachable(const struct ip_hdr *ip, uint8_t code)
 	}
 	/* not to a broadcast or multicast, nor from no one in particular */
 	uint32_t src = net32(ip->src), dst = net32(ip->dst);
-	if (sent >= ICMP_ERRORS_PER_SEC || !src || src >= 0xe0000000u ||
-	    dst >= 0xe0000000u || !ip_is_local(ip->dst))
+	if (!src || src >= 0xe0000000u || dst >= 0xe0000000u ||
+	    !ip_is_local(ip->dst))
 		return;
+	if (sent >= ICMP_ERRORS_PER_SEC) {
+		net_mib.icmp.out_rate_limit_global++;
+		return;
+	}
 	sent++;
 	/* the datagram's header and as much of the rest as fits in 576 */
 	size_t orig = net16(ip->len), room = sizeof(msg) - 8;
@@ -706,11 +732,16 @@ static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 {
 	static uint8_t reply[IP_MTU];
 	const struct icmp_hdr *h = (const struct icmp_hdr *)p;
+	net_mib.icmp.in_msgs++;
 	if (len < sizeof(*h) || len > sizeof(reply) ||
 	    inet_csum_done(inet_sum(p, len, 0)) != 0) {
 		netif.rx_bad++;
+		net_mib.icmp.in_errors++;
+		net_mib.icmp.in_csum_errors += len >= sizeof(*h);
 		return;
 	}
+	if (h->type < ICMP_TYPES)
+		net_mib.icmp.in_type[h->type]++;
 	icmp_sock_input(ip, p, len); /* ping and raw sockets */
 	if (h->type == ICMP_UNREACH || h->type == ICMP_TIME_EXCEEDED) {
 		icmp_error(ip, p, len);
@@ -733,8 +764,15 @@ static void ip_input(const uint8_t *pkt, size_t len,
 {
 	size_t plen;
 	int hl = ip_check(pkt, len, &plen);
+	net_mib.ip.in_receives++;
+	if (hl == IP_FRAGMENT) {
+		net_mib.ip.reasm_reqds++;
+		net_mib.ip.reasm_fails++;
+		return;
+	}
 	if (hl < 0) {
 		netif.rx_bad++;
+		net_mib.ip.in_hdr_errors++;
 		return;
 	}
 	const struct ip_hdr *ip = (const struct ip_hdr *)pkt;
@@ -743,9 +781,12 @@ static void ip_input(const uint8_t *pkt, size_t len,
 		     (!netif.configured && ip->proto == IP_PROTO_UDP) ||
 		     (IP_MULTICAST(ip->dst) &&
 		      (ip->dst == ALL_HOSTS || ip_mc_joined(ip->dst)));
-	if (!for_us)
+	if (!for_us) {
+		net_mib.ip.in_addr_errors++;
 		return;
+	}
 	const uint8_t *payload = pkt + hl;
+	net_mib.ip.in_delivers++;
 	switch (ip->proto) {
 	case IP_PROTO_ICMP:
 		icmp_input(ip, payload, plen);
@@ -761,6 +802,8 @@ static void ip_input(const uint8_t *pkt, size_t len,
 		igmp_input(payload, plen);
 		break;
 	default:
+		net_mib.ip.in_delivers--;
+		net_mib.ip.in_unknown_protos++;
 		break;
 	}
 }

@@ -21,11 +21,45 @@ struct netif {
 	uint32_t ip, mask, gw, dns;
 	unsigned mtu; /* the link's (the device says), 1500 by default */
 	uint64_t rx_frames, tx_frames, rx_dropped, rx_bad;
-	uint64_t tx_dropped; /* no room on the device: dropped as a link would */
+	uint64_t
+		tx_dropped; /* no room on the device: dropped as a link would */
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t lo_packets, lo_bytes, lo_dropped; /* the loopback's */
 };
 extern struct netif netif;
+
+/* The protocols' counters, as /proc/net/snmp shows them under Linux's
+ * names (RFC 4293, 4292 and 4113; TCP's are lib/tcp.h's tcp_mib). */
+#define ICMP_TYPES 19
+struct net_mib {
+	struct {
+		/* in: all packets, bad headers, not for this host, of
+		 * protocols none takes, handed to one; fragments (not
+		 * reassembled, so each fails); out: asked for, handed to
+		 * the device or the loopback, no route, dropped */
+		uint64_t in_receives, in_hdr_errors, in_addr_errors,
+			in_unknown_protos, in_delivers;
+		uint64_t reasm_reqds, reasm_fails;
+		uint64_t out_requests, out_transmits, out_no_routes,
+			out_discards;
+	} ip;
+	struct {
+		/* messages in (errors: too short or bad checksum) and out
+		 * (errors: not sent), and by type, of those RFC 792 and 950
+		 * define; errors not sent for the rate limit */
+		uint64_t in_msgs, in_errors, in_csum_errors, out_msgs,
+			out_errors, out_rate_limit_global;
+		uint32_t in_type[ICMP_TYPES], out_type[ICMP_TYPES];
+	} icmp;
+	struct {
+		/* datagrams given to sockets, to no port, in error (bad
+		 * lengths or checksum, or a full receive buffer), sent;
+		 * broadcast or multicast no socket took */
+		uint64_t in_datagrams, no_ports, in_errors, out_datagrams,
+			rcvbuf_errors, in_csum_errors, ignored_multi;
+	} udp;
+};
+extern struct net_mib net_mib;
 
 /* The driver found a device with (mac) on a link of (mtu). */
 void net_interface_up(const uint8_t mac[6], unsigned mtu);

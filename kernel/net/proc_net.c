@@ -1,7 +1,8 @@
 /* proc_net.c: /proc/net, the files netstat, route, arp and ifconfig read:
  * dev (each interface's counters), route (the main table), arp (the ARP
- * cache), tcp, udp, raw and unix (the sockets), and tcp6, udp6 and raw6 with
- * their headings alone (there is no IPv6). Each has Linux's layout, line
+ * cache), tcp, udp, raw and unix (the sockets), snmp (the protocols'
+ * counters), and tcp6, udp6 and raw6 with their headings alone (there is
+ * no IPv6). Each has Linux's layout, line
  * widths and hexadecimal forms, from the view NETLINK_ROUTE answers from
  * (if_view), so the two never disagree. Sockets show inode 0 and uid 0.
  */
@@ -193,6 +194,116 @@ static size_t gen_unix(char *buf, size_t cap)
 	return t.len;
 }
 
+/* A "Name: field field ..." line, then "Name: value value ...": the
+ * (n) fields and their values. */
+static void mib_lines(struct proc_text *t, const char *name,
+		      const char *const *fields, const long long *values, int n)
+{
+	proc_add(t, "%s:", name);
+	for (int i = 0; i < n; i++)
+		proc_add(t, " %s", fields[i]);
+	proc_add(t, "\n%s:", name);
+	for (int i = 0; i < n; i++)
+		proc_add(t, " %lld", values[i]);
+	proc_add(t, "\n");
+}
+
+#define MIB(t, name, fields, ...)                                          \
+	do {                                                               \
+		const long long v_[] = {__VA_ARGS__};                      \
+		_Static_assert(sizeof(v_) / sizeof(v_[0]) ==               \
+				       sizeof(fields) / sizeof(fields[0]), \
+			       name ": a value for each field");           \
+		mib_lines(t, name, fields, v_,                             \
+			  (int)(sizeof(v_) / sizeof(v_[0])));              \
+	} while (0)
+
+static const char *const ip_fields[] = {
+	"Forwarding",	"DefaultTTL",	 "InReceives",	    "InHdrErrors",
+	"InAddrErrors", "ForwDatagrams", "InUnknownProtos", "InDiscards",
+	"InDelivers",	"OutRequests",	 "OutDiscards",	    "OutNoRoutes",
+	"ReasmTimeout", "ReasmReqds",	 "ReasmOKs",	    "ReasmFails",
+	"FragOKs",	"FragFails",	 "FragCreates",	    "OutTransmits"};
+static const char *const icmp_fields[] = {
+	"InMsgs",	   "InErrors",		 "InCsumErrors",
+	"InDestUnreachs",  "InTimeExcds",	 "InParmProbs",
+	"InSrcQuenchs",	   "InRedirects",	 "InEchos",
+	"InEchoReps",	   "InTimestamps",	 "InTimestampReps",
+	"InAddrMasks",	   "InAddrMaskReps",	 "OutMsgs",
+	"OutErrors",	   "OutRateLimitGlobal", "OutRateLimitHost",
+	"OutDestUnreachs", "OutTimeExcds",	 "OutParmProbs",
+	"OutSrcQuenchs",   "OutRedirects",	 "OutEchos",
+	"OutEchoReps",	   "OutTimestamps",	 "OutTimestampReps",
+	"OutAddrMasks",	   "OutAddrMaskReps"};
+static const char *const tcp_fields[] = {
+	"RtoAlgorithm", "RtoMin",	"RtoMax",	"MaxConn",
+	"ActiveOpens",	"PassiveOpens", "AttemptFails", "EstabResets",
+	"CurrEstab",	"InSegs",	"OutSegs",	"RetransSegs",
+	"InErrs",	"OutRsts",	"InCsumErrors"};
+static const char *const udp_fields[] = {
+	"InDatagrams",	"NoPorts",	"InErrors",
+	"OutDatagrams", "RcvbufErrors", "SndbufErrors",
+	"InCsumErrors", "IgnoredMulti", "MemErrors"};
+
+/* IcmpMsg: the types seen, in then out, sixteen to a line pair, as
+ * Linux's icmpmsg_put; nothing if none was. */
+static void icmp_msg_lines(struct proc_text *t)
+{
+	const char *names[16];
+	long long values[16];
+	char text[16][16];
+	int n = 0;
+	for (int i = 0; i < 2 * ICMP_TYPES; i++) {
+		int in = i < ICMP_TYPES, type = i % ICMP_TYPES;
+		uint64_t v = in ? net_mib.icmp.in_type[type]
+				: net_mib.icmp.out_type[type];
+		if (v) {
+			snprintf(text[n], sizeof(text[n]), "%sType%d",
+				 in ? "In" : "Out", type);
+			names[n] = text[n];
+			values[n++] = (long long)v;
+		}
+		if (n == 16 || (i == 2 * ICMP_TYPES - 1 && n)) {
+			mib_lines(t, "IcmpMsg", names, values, n);
+			n = 0;
+		}
+	}
+}
+
+/* /proc/net/snmp: the counters of IP, ICMP, TCP and UDP (struct
+ * net_mib, tcp_mib) in Linux's layout; what is never done here (IP
+ * forwarding, reassembly, UDP-Lite) shows as zero. */
+static size_t gen_snmp(char *buf, size_t cap)
+{
+	struct proc_text t = {buf, cap, 0};
+	const typeof(net_mib.ip) *ip = &net_mib.ip;
+	const typeof(net_mib.icmp) *ic = &net_mib.icmp;
+	const uint32_t *in = ic->in_type, *out = ic->out_type;
+	net_poll();
+	MIB(&t, "Ip", ip_fields, 2, 64, ip->in_receives, ip->in_hdr_errors,
+	    ip->in_addr_errors, 0, ip->in_unknown_protos, 0, ip->in_delivers,
+	    ip->out_requests, ip->out_discards, ip->out_no_routes, 0,
+	    ip->reasm_reqds, 0, ip->reasm_fails, 0, 0, 0, ip->out_transmits);
+	MIB(&t, "Icmp", icmp_fields, ic->in_msgs, ic->in_errors,
+	    ic->in_csum_errors, in[3], in[11], in[12], in[4], in[5], in[8],
+	    in[0], in[13], in[14], in[17], in[18], ic->out_msgs, ic->out_errors,
+	    ic->out_rate_limit_global, 0, out[3], out[11], out[12], out[4],
+	    out[5], out[8], out[0], out[13], out[14], out[17], out[18]);
+	icmp_msg_lines(&t);
+	const struct tcp_mib *tc = &tcp_mib;
+	MIB(&t, "Tcp", tcp_fields, 1, (long long)(TCP_RTO_MIN / 1000000),
+	    (long long)(TCP_RTO_MAX / 1000000), -1, tc->active_opens,
+	    tc->passive_opens, tc->attempt_fails, tc->estab_resets,
+	    tcp_sock_established(), tc->in_segs, tc->out_segs, tc->retrans_segs,
+	    tc->in_errs, tc->out_rsts, tc->in_csum_errors);
+	const typeof(net_mib.udp) *u = &net_mib.udp;
+	MIB(&t, "Udp", udp_fields, u->in_datagrams, u->no_ports, u->in_errors,
+	    u->out_datagrams, u->rcvbuf_errors, 0, u->in_csum_errors,
+	    u->ignored_multi, 0);
+	MIB(&t, "UdpLite", udp_fields, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	return t.len;
+}
+
 /* IPv6's tables: their headings, and nothing under them. */
 static size_t gen_tcp6(char *buf, size_t cap)
 {
@@ -225,4 +336,5 @@ void net_proc_populate(void)
 	proc_file("/proc/net/tcp6", gen_tcp6);
 	proc_file("/proc/net/udp6", gen_dgram6);
 	proc_file("/proc/net/raw6", gen_dgram6);
+	proc_file("/proc/net/snmp", gen_snmp);
 }

@@ -98,7 +98,6 @@ struct sock *all_socks;
 #define PORT_HASH 256
 static struct sock *ports[PORT_HASH];
 static uint16_t next_ephemeral = EPHEMERAL_FIRST;
-uint64_t udp_dropped;
 
 struct sock *sock_of(const struct file *f)
 {
@@ -288,7 +287,7 @@ static void udp_multicast(const struct ip_hdr *ip, const struct udp_hdr *u,
 			  const uint8_t *data, size_t n)
 {
 	struct udp_meta m = sock_meta(ip);
-	int any = 0;
+	int any = 0, full = 0;
 	m.sport = u->sport;
 	for (struct sock *s = *port_bucket(u->dport); s; s = s->pnext) {
 		if (s->proto != IP_PROTO_UDP || s->lport != u->dport ||
@@ -298,10 +297,18 @@ static void udp_multicast(const struct ip_hdr *ip, const struct udp_hdr *u,
 		    (s->bound_if && s->bound_if != m.ifindex) ||
 		    (IP_MULTICAST(ip->dst) && !mc_wants(s, ip->dst)))
 			continue;
-		any |= sock_queue(s, data, n, &m) == 0;
+		int r = sock_queue(s, data, n, &m);
+		any |= r == 0;
+		full |= r < 0;
 	}
-	if (!any)
-		udp_dropped++;
+	if (any)
+		net_mib.udp.in_datagrams++;
+	else if (full) {
+		net_mib.udp.rcvbuf_errors++;
+		net_mib.udp.in_errors++;
+	} else {
+		net_mib.udp.ignored_multi++;
+	}
 }
 
 void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
@@ -311,6 +318,7 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	if (len < sizeof(*u) || net16(u->len) < sizeof(*u) ||
 	    net16(u->len) > len) {
 		netif.rx_bad++;
+		net_mib.udp.in_errors++;
 		return;
 	}
 	len = net16(u->len);
@@ -319,6 +327,8 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 					       (uint16_t)len);
 		if (inet_csum_done(inet_sum(p, len, sum)) != 0) {
 			netif.rx_bad++;
+			net_mib.udp.in_errors++;
+			net_mib.udp.in_csum_errors++;
 			return;
 		}
 	}
@@ -330,13 +340,17 @@ void udp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 				       if_from(ip->src));
 	if (!best) {
 		icmp_unreachable(ip, ICMP_PORT_UNREACHABLE);
-		udp_dropped++;
+		net_mib.udp.no_ports++;
 		return;
 	}
 	struct udp_meta m = sock_meta(ip);
 	m.sport = u->sport;
-	if (sock_queue(best, p + sizeof(*u), len - sizeof(*u), &m) < 0)
-		udp_dropped++;
+	if (sock_queue(best, p + sizeof(*u), len - sizeof(*u), &m) < 0) {
+		net_mib.udp.rcvbuf_errors++;
+		net_mib.udp.in_errors++;
+	} else {
+		net_mib.udp.in_datagrams++;
+	}
 }
 
 struct udp_meta sock_meta(const struct ip_hdr *ip)
@@ -418,6 +432,7 @@ int udp_send(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 		u->csum = 0; /* SO_NO_CHECK: none */
 	int r = ip_send(src, dst, IP_PROTO_UDP, pkt, sizeof(*u) + len, NULL,
 			o ? o : &s->ip);
+	net_mib.udp.out_datagrams += r == 0 || r == -ENOBUFS;
 	return r == -ENOBUFS ? 0 : r; /* dropped by the link */
 }
 

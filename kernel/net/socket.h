@@ -119,7 +119,6 @@ struct sock {
 };
 
 extern const struct file_ops socket_ops;
-extern uint64_t udp_dropped;
 
 struct file;
 struct sock *sock_of(const struct file *f);
@@ -152,6 +151,8 @@ extern struct sock *all_socks;
 
 /* Segments dropped for a TTL under the socket's IP_MINTTL. */
 extern uint64_t tcp_minttl_drops;
+/* Connections in ESTABLISHED or CLOSE_WAIT (/proc/net/snmp's CurrEstab). */
+long long tcp_sock_established(void);
 /* ---- TCP sockets (tcp_sock.c) ---- */
 int tcp_sock_init(struct sock *s);
 /* (s) leaves the table segments are matched with, and the timer pass's
@@ -242,9 +243,11 @@ int udp_append(struct sock *s, uint32_t src, uint32_t dst, uint16_t dport,
 int udp_push(struct sock *s);
 /* Forget it. */
 void udp_cork_drop(struct sock *s);
-/* Where UDP and ICMP sockets build what they send, in place behind
+/* Where UDP, ICMP and TCP sockets build what they send, in place behind
  * NET_HEADROOM bytes for the IPv4 and Ethernet headers: as large as the
- * link takes (nothing is fragmented). */
+ * link takes (nothing is fragmented). One is enough: each sender hands
+ * its packet to ip_send, which has copied it (to the device, the
+ * loopback's queue or ARP's) when it returns. */
 extern uint8_t sock_tx[NET_HEADROOM + 65535];
 /* Queue a received datagram of (len) bytes on (s), with (m): 0, or
  * -ENOBUFS (its receive buffer is full, or memory is short). */

@@ -40,7 +40,6 @@ struct tcp_hdr {
 	uint16_t wnd, csum, urg;
 } __attribute__((packed));
 
-uint64_t tcp_bad_segments, tcp_resets_sent;
 static uint32_t iss_counter;
 static unsigned timewait_count; /* orphans in TIME_WAIT */
 uint64_t tcp_minttl_drops;
@@ -59,8 +58,9 @@ static void send_segment(uint32_t src, uint32_t dst, uint16_t sport,
 			 uint32_t len, uint16_t seg_max,
 			 const struct ip_opts *ipo)
 {
-	static uint8_t buf[NET_HEADROOM + TCP_FRAME_MAX];
-	uint8_t *pkt = buf + NET_HEADROOM;
+	_Static_assert(sizeof(sock_tx) >= NET_HEADROOM + TCP_FRAME_MAX,
+		       "a segment fits in sock_tx");
+	uint8_t *pkt = sock_tx + NET_HEADROOM;
 	struct tcp_hdr *h = (struct tcp_hdr *)pkt;
 	size_t hl = TCP_HDR + tcp_write_options(opts, pkt + TCP_HDR);
 	if (hl + len > TCP_FRAME_MAX)
@@ -804,20 +804,35 @@ int tcp_sock_mtu_reduced(const uint8_t *orig, size_t len, uint32_t mtu)
 	return 1;
 }
 
+long long tcp_sock_established(void)
+{
+	long long n = 0;
+	for (struct sock *s = all_socks; s; s = s->next)
+		n += s->proto == IP_PROTO_TCP && s->tcp &&
+		     (s->tcp->state == TCP_ESTABLISHED ||
+		      s->tcp->state == TCP_CLOSE_WAIT);
+	return n;
+}
+
 void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		    const struct tcp_part *more, unsigned nmore, int csum_ok)
 {
 	const struct tcp_hdr *h = (const struct tcp_hdr *)p;
+	tcp_mib.in_segs++;
 	if (len < TCP_HDR) {
-		tcp_bad_segments++;
+		tcp_mib.in_errs++;
 		return;
 	}
 	size_t hl = (size_t)(h->off >> 4) * 4;
 	uint32_t sum =
 		inet_pseudo_sum(ip->src, ip->dst, IP_PROTO_TCP, (uint16_t)len);
-	if (hl < TCP_HDR || hl > len || (nmore && !csum_ok) ||
-	    (!csum_ok && inet_csum_done(inet_sum(p, len, sum)) != 0)) {
-		tcp_bad_segments++;
+	if (hl < TCP_HDR || hl > len || (nmore && !csum_ok)) {
+		tcp_mib.in_errs++;
+		return;
+	}
+	if (!csum_ok && inet_csum_done(inet_sum(p, len, sum)) != 0) {
+		tcp_mib.in_errs++;
+		tcp_mib.in_csum_errors++;
 		return;
 	}
 	struct tcp_seg seg = {
@@ -831,7 +846,7 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 		.nmore = nmore,
 	};
 	if (tcp_parse_options(p + TCP_HDR, hl - TCP_HDR, &seg) < 0) {
-		tcp_bad_segments++;
+		tcp_mib.in_errs++;
 		return;
 	}
 	uint64_t now = clock_monotonic_ns();
@@ -902,7 +917,8 @@ void tcp_sock_input(const struct ip_hdr *ip, const uint8_t *p, size_t len,
 	uint32_t rseq, rack;
 	uint8_t rflags;
 	if (tcp_reset_for(&seg, &rseq, &rack, &rflags)) {
-		tcp_resets_sent++;
+		tcp_mib.out_segs++;
+		tcp_mib.out_rsts++;
 		static const struct tcp_opts none = {.wscale = -1};
 		send_segment(ip->dst, ip->src, h->dport, h->sport, rseq, rack,
 			     rflags, 0, &none, NULL, 0, 0, 0, NULL);

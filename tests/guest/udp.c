@@ -897,6 +897,120 @@ static void interfaces(void)
 	close(fd);
 }
 
+/* Counter (field) of (proto)'s lines in /proc/net/snmp ("Udp",
+ * "NoPorts"); -1 if it is not there. (*pairs_ok) is cleared if a line of
+ * values has not as many as its line of names. */
+static long long snmp(const char *proto, const char *field, int *pairs_ok)
+{
+	FILE *f = fopen("/proc/net/snmp", "r");
+	static char names[4096], values[4096];
+	long long v = -1;
+	size_t plen = strlen(proto);
+	while (f && fgets(names, sizeof(names), f) &&
+	       fgets(values, sizeof(values), f)) {
+		int nn = 0, nv = 0, at = -1;
+		char *save1, *save2;
+		if (strncmp(names, values, strchr(names, ':') - names + 1))
+			*pairs_ok = 0;
+		for (char *w = strtok_r(names, " \n", &save1); w;
+		     w = strtok_r(NULL, " \n", &save1), nn++)
+			if (!strcmp(w, field))
+				at = nn;
+		for (char *w = strtok_r(values, " \n", &save2); w;
+		     w = strtok_r(NULL, " \n", &save2), nv++)
+			if (nv == at && !strncmp(names, proto, plen) &&
+			    names[plen] == ':')
+				v = atoll(w);
+		if (nn != nv)
+			*pairs_ok = 0;
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* /proc/net/snmp: the protocols' counters, in Linux's layout, moving
+ * as the loopback carries datagrams, connections and refusals. Other
+ * traffic (natively) may add to them, never take away. */
+static void snmp_counters(void)
+{
+	int ok = 1;
+	long long udp_in = snmp("Udp", "InDatagrams", &ok),
+		  udp_out = snmp("Udp", "OutDatagrams", &ok),
+		  noports = snmp("Udp", "NoPorts", &ok),
+		  unreach_out = snmp("Icmp", "OutDestUnreachs", &ok),
+		  unreach_in = snmp("Icmp", "InDestUnreachs", &ok),
+		  active = snmp("Tcp", "ActiveOpens", &ok),
+		  passive = snmp("Tcp", "PassiveOpens", &ok),
+		  fails = snmp("Tcp", "AttemptFails", &ok),
+		  resets = snmp("Tcp", "EstabResets", &ok),
+		  rsts = snmp("Tcp", "OutRsts", &ok),
+		  segs_in = snmp("Tcp", "InSegs", &ok),
+		  ip_in = snmp("Ip", "InReceives", &ok);
+	CHECK(ok && udp_in >= 0 && noports >= 0 && unreach_in >= 0 &&
+		      active >= 0 && rsts >= 0 && ip_in >= 0 &&
+		      snmp("Ip", "DefaultTTL", &ok) == 64 &&
+		      snmp("UdpLite", "InDatagrams", &ok) >= 0 &&
+		      snmp("Tcp", "RtoMin", &ok) == 200 &&
+		      snmp("Tcp", "MaxConn", &ok) == -1,
+	      "/proc/net/snmp: Ip, Icmp, Tcp, Udp and UdpLite, a value for "
+	      "each name");
+	int a = socket(AF_INET, SOCK_DGRAM, 0),
+	    b = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in la = guest_addr("127.0.0.1", 0), closed;
+	socklen_t len = sizeof(la);
+	bind(a, (struct sockaddr *)&la, sizeof(la));
+	getsockname(a, (struct sockaddr *)&la, &len);
+	char buf[16];
+	sendto(b, "snmp", 4, 0, (struct sockaddr *)&la, sizeof(la));
+	CHECK(recv(a, buf, sizeof(buf), 0) == 4 &&
+		      snmp("Udp", "InDatagrams", &ok) > udp_in &&
+		      snmp("Udp", "OutDatagrams", &ok) > udp_out,
+	      "a datagram over the loopback: Udp InDatagrams and OutDatagrams");
+	closed = la;
+	close(a);
+	sendto(b, "nobody", 6, 0, (struct sockaddr *)&closed, sizeof(closed));
+	usleep(20000);
+	CHECK(snmp("Udp", "NoPorts", &ok) > noports &&
+		      snmp("Icmp", "OutDestUnreachs", &ok) > unreach_out &&
+		      snmp("Icmp", "InDestUnreachs", &ok) > unreach_in,
+	      "one to a closed port: Udp NoPorts, and the ICMP port "
+	      "unreachable out and in");
+	close(b);
+	int l = socket(AF_INET, SOCK_STREAM, 0),
+	    c = socket(AF_INET, SOCK_STREAM, 0);
+	la = guest_addr("127.0.0.1", 0);
+	len = sizeof(la);
+	bind(l, (struct sockaddr *)&la, sizeof(la));
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&la, &len);
+	int conn = connect(c, (struct sockaddr *)&la, sizeof(la));
+	int s = accept(l, NULL, NULL);
+	CHECK(conn == 0 && s >= 0 && snmp("Tcp", "ActiveOpens", &ok) > active &&
+		      snmp("Tcp", "PassiveOpens", &ok) > passive &&
+		      snmp("Tcp", "CurrEstab", &ok) >= 2 &&
+		      snmp("Tcp", "InSegs", &ok) >= segs_in + 3 &&
+		      snmp("Ip", "InReceives", &ok) >= ip_in + 3,
+	      "a connection over the loopback: Tcp ActiveOpens, PassiveOpens, "
+	      "CurrEstab, InSegs; Ip InReceives");
+	struct linger now = {1, 0};
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	close(s); /* an RST */
+	usleep(20000);
+	CHECK(snmp("Tcp", "EstabResets", &ok) >= resets + 2 &&
+		      snmp("Tcp", "OutRsts", &ok) > rsts,
+	      "an abort: Tcp OutRsts, and EstabResets at both ends");
+	close(c);
+	close(l);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	errno = 0;
+	CHECK(connect(c, (struct sockaddr *)&la, sizeof(la)) < 0 &&
+		      errno == ECONNREFUSED &&
+		      snmp("Tcp", "AttemptFails", &ok) > fails,
+	      "a refused connection: Tcp AttemptFails");
+	close(c);
+}
+
 static void errors(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -1084,6 +1198,7 @@ int main(int argc, char **argv)
 		return pmtu(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strncmp(argv[1], "mcast-", 6))
 		return mcast(argv[1], argv[2], atoi(argv[3]));
+	snmp_counters();
 	loopback();
 	many_at_once();
 	corking();

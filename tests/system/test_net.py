@@ -858,6 +858,106 @@ def test_tap_a_connect_icmp_calls_unreachable_fails_at_once(tap,
     assert b"No route to host" in p.stderr, p.stderr
 
 
+def ip_packet(proto, payload, *, frag=0x4000, total=None, bad_sum=False):
+    """An IPv4 packet from the host (10.0.99.1) to the guest (10.0.99.2)."""
+    h = bytearray(20)
+    h[0] = 0x45
+    h[2:4] = (total if total is not None else 20 + len(payload)).to_bytes(
+        2, "big")
+    h[6:8] = frag.to_bytes(2, "big")
+    h[8], h[9] = 64, proto
+    h[12:16] = bytes([10, 0, 99, 1])
+    h[16:20] = bytes([10, 0, 99, 2])
+    h[10:12] = (inet_csum(bytes(h)) ^ (1 if bad_sum else 0)).to_bytes(
+        2, "big")
+    return bytes(h) + payload
+
+
+def with_sum(proto, segment, at, bad=False):
+    """(segment) with its TCP or UDP checksum at (at) filled in, or
+    wrong."""
+    pseudo = bytes([10, 0, 99, 1, 10, 0, 99, 2, 0, proto]) + \
+        len(segment).to_bytes(2, "big")
+    seg = bytearray(segment)
+    seg[at:at + 2] = b"\0\0"
+    c = inet_csum(pseudo + bytes(seg)) ^ (1 if bad else 0)
+    seg[at:at + 2] = c.to_bytes(2, "big")
+    return bytes(seg)
+
+
+def snmp_of(text):
+    """/proc/net/snmp's text as {"Tcp": {"InErrs": 0, ...}, ...}."""
+    lines = text.splitlines()
+    out = {}
+    for names, values in zip(lines[::2], lines[1::2]):
+        proto, *fields = names.split()
+        vproto, *nums = values.split()
+        assert proto == vproto and len(fields) == len(nums), (names, values)
+        out[proto.rstrip(":")] = dict(zip(fields, map(int, nums)))
+    return out
+
+
+def test_tap_malformed_packets_are_dropped_and_counted(tap, busybox_cpio):
+    """Packets put on the link with bad IP, UDP, TCP and ICMP checksums,
+    lengths past their packet, TCP option garbage and a fragment: the
+    guest drops each, counts it in /proc/net/snmp under Linux's names,
+    and still answers ping. (Reading /proc/net/dev brings the device up,
+    as a first socket would.)"""
+    need_kvm()
+    udp = with_sum(17, b"\x30\x39\x00\x09\x00\x0c\x00\x00data", 6)
+    tcp = bytearray(20)
+    tcp[0:4] = b"\x30\x39\x00\x50"  # to port 80
+    tcp[12], tcp[13] = 5 << 4, 0x02  # a SYN
+    garbage = bytearray(tcp + b"\x02\x00\x00\x00")  # MSS, length 0
+    garbage[12] = 6 << 4
+    short_off = bytearray(tcp)
+    short_off[12] = 4 << 4  # a header shorter than TCP's
+    echo = bytearray(b"\x08\x00\x00\x00\x12\x34\x00\x01ping")
+    echo[2:4] = (inet_csum(bytes(echo)) ^ 1).to_bytes(2, "big")
+    bad = [
+        ip_packet(17, udp, bad_sum=True),           # Ip InHdrErrors
+        ip_packet(17, udp, total=200),              # Ip InHdrErrors
+        ip_packet(17, udp, frag=0x2000),            # Ip ReasmFails
+        ip_packet(17, with_sum(17, udp, 6, bad=True)),  # Udp: checksum
+        ip_packet(17, udp[:4] + b"\x00\x40" + udp[6:]),  # Udp: length
+        ip_packet(6, with_sum(6, bytes(tcp), 16, bad=True)),  # Tcp: sum
+        ip_packet(6, with_sum(6, bytes(garbage), 16)),  # Tcp: options
+        ip_packet(6, with_sum(6, bytes(short_off), 16)),  # Tcp: offset
+        ip_packet(1, bytes(echo)),                  # Icmp: checksum
+    ]
+    p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
+                          *TAP_ARGS, busybox_cpio, "/bin/busybox", "sh",
+                          "-c", "/bin/busybox cat /proc/net/dev >/dev/null;"
+                          " echo ready; /bin/busybox sleep 2; "
+                          "/bin/busybox cat /proc/net/snmp"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        link = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        link.bind((tap, 0))
+        mac = open(f"/sys/class/net/{tap}/address").read().strip()
+        head = b"\xff" * 6 + bytes.fromhex(mac.replace(":", "")) + \
+            b"\x08\x00"
+        for pkt in bad:
+            link.send(head + pkt)
+        link.close()
+        ping = subprocess.run(["ping", "-c", "1", "-W", "2", "10.0.99.2"],
+                              capture_output=True, text=True, timeout=30)
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill()
+        p.wait()
+    assert ping.returncode == 0, ping.stdout
+    assert p.returncode == 0, out + err
+    m = snmp_of(out)
+    assert m["Ip"]["InHdrErrors"] == 2 and m["Ip"]["ReasmFails"] == 1, m
+    assert (m["Udp"]["InErrors"], m["Udp"]["InCsumErrors"]) == (2, 1), m
+    assert (m["Tcp"]["InErrs"], m["Tcp"]["InCsumErrors"]) == (3, 1), m
+    assert (m["Icmp"]["InErrors"], m["Icmp"]["InCsumErrors"]) == (1, 1), m
+    assert m["Icmp"]["InEchos"] >= 1 and m["Icmp"]["OutEchoReps"] >= 1, m
+
+
 def test_tap_a_connect_to_an_address_nobody_has_fails(tap, busybox_cpio):
     """Nothing on the link answers ARP for 10.0.99.77: as on Linux, the
     connect fails with "No route to host" once the guest gives up asking

@@ -82,10 +82,12 @@ START_TEST(test_ip_check)
 	make();
 	pkt[6] = 0x20; /* more fragments */
 	fix();
-	ck_assert_int_eq(ip_check(pkt, len, &plen), -1);
+	ck_assert_int_eq(ip_check(pkt, len, &plen), IP_FRAGMENT);
 	make();
 	pkt[7] = 0x10; /* an offset */
 	fix();
+	ck_assert_int_eq(ip_check(pkt, len, &plen), IP_FRAGMENT);
+	pkt[10] ^= 1; /* a broken fragment is broken */
 	ck_assert_int_eq(ip_check(pkt, len, &plen), -1);
 }
 END_TEST

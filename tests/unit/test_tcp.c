@@ -269,6 +269,54 @@ START_TEST(test_handshake_negotiates_options)
 }
 END_TEST
 
+/* /proc/net/snmp's Tcp counters (tcp_mib) move as Linux's do: opens
+ * each way, every segment sent either out or again, RSTs, and the ends
+ * of connections from ESTABLISHED and of attempts from SYN_SENT. */
+START_TEST(test_the_mib_counts_opens_segments_and_ends)
+{
+	struct tcp_mib m = tcp_mib;
+	handshake(1460, 1460);
+	ck_assert_uint_eq(tcp_mib.active_opens - m.active_opens, 1);
+	ck_assert_uint_eq(tcp_mib.passive_opens - m.passive_opens, 1);
+	ck_assert_uint_eq(tcp_mib.out_segs - m.out_segs, 3);
+	/* a segment lost and sent again */
+	m = tcp_mib;
+	int sent = A.nout + B.nout;
+	static uint8_t data[1000];
+	fill(data, sizeof(data), 3);
+	ck_assert_uint_eq(tcp_send(&A.cb, data, sizeof(data), now),
+			  sizeof(data));
+	drop(&A);
+	now += A.cb.rto;
+	tcp_timer(&A.cb, now);
+	settle(&A, &B);
+	flush_acks(&A, &B);
+	expect_received(&B, data, sizeof(data));
+	ck_assert_uint_eq(tcp_mib.retrans_segs - m.retrans_segs, 1);
+	ck_assert_uint_eq(tcp_mib.out_segs - m.out_segs,
+			  (uint64_t)(A.nout + B.nout - sent - 1));
+	ck_assert_uint_eq(tcp_mib.out_rsts, m.out_rsts);
+	/* B aborts: its RST ends A's connection too, both established */
+	m = tcp_mib;
+	tcp_abort(&B.cb);
+	ck_assert_uint_eq(tcp_mib.out_rsts - m.out_rsts, 1);
+	pass(&B, &A);
+	ck_assert_int_eq(A.cb.state, TCP_CLOSED);
+	ck_assert_uint_eq(tcp_mib.estab_resets - m.estab_resets, 2);
+	ck_assert_uint_eq(tcp_mib.attempt_fails, m.attempt_fails);
+	/* refused */
+	teardown_end(&A);
+	setup(&A, 4, 4, 1460);
+	tcp_connect(&A.cb, 1000, now);
+	ck_assert_uint_eq(tcp_mib.active_opens - m.active_opens, 1);
+	struct tcp_seg refuse = seg_in(0, 1001, TCP_RST | TCP_ACK, 0, NULL, 0);
+	tcp_input(&A.cb, &refuse, now);
+	ck_assert_int_eq(A.cb.error, ECONNREFUSED);
+	ck_assert_uint_eq(tcp_mib.attempt_fails - m.attempt_fails, 1);
+	ck_assert_uint_eq(tcp_mib.estab_resets - m.estab_resets, 2);
+}
+END_TEST
+
 START_TEST(test_window_never_exceeds_the_buffer)
 {
 	/* sequence numbers in the upper half of the space: the announced
@@ -2018,6 +2066,7 @@ int main(void)
 	TCase *t = tcase_create("tcp");
 	tcase_add_checked_fixture(t, NULL, teardown);
 	tcase_add_test(t, test_handshake_negotiates_options);
+	tcase_add_test(t, test_the_mib_counts_opens_segments_and_ends);
 	tcase_add_test(t, test_data_both_ways);
 	tcase_add_test(t, test_a_batch_of_segments_earns_one_ack);
 	tcase_add_test(t, test_big_frames_are_acknowledged_in_pairs);
