@@ -730,11 +730,9 @@ static void unreachable_error(const uint8_t *orig, size_t len, uint8_t code,
 
 static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 {
-	static uint8_t reply[IP_MTU];
 	const struct icmp_hdr *h = (const struct icmp_hdr *)p;
 	net_mib.icmp.in_msgs++;
-	if (len < sizeof(*h) || len > sizeof(reply) ||
-	    inet_csum_done(inet_sum(p, len, 0)) != 0) {
+	if (len < sizeof(*h) || inet_csum_done(inet_sum(p, len, 0)) != 0) {
 		netif.rx_bad++;
 		net_mib.icmp.in_errors++;
 		net_mib.icmp.in_csum_errors += len >= sizeof(*h);
@@ -749,12 +747,16 @@ static void icmp_input(const struct ip_hdr *ip, const uint8_t *p, size_t len)
 	}
 	if (h->type != 8 || h->code != 0)
 		return; /* of the rest, only echo requests are answered */
+	/* as long as the link's MTU (a TAP's may be 9000), built where
+	 * sockets build what they send: none is building while frames
+	 * come in */
+	uint8_t *reply = sock_tx + NET_HEADROOM;
 	memcpy(reply, p, len);
 	struct icmp_hdr *r = (struct icmp_hdr *)reply;
 	r->type = 0;
 	r->csum = 0;
 	r->csum = inet_csum_done(inet_sum(reply, len, 0));
-	ip_output(ip->dst, ip->src, IP_PROTO_ICMP, reply, len);
+	ip_send(ip->dst, ip->src, IP_PROTO_ICMP, reply, len, NULL, NULL);
 }
 
 /* An IPv4 packet of (len) bytes: those at (pkt), then the (nmore) parts

@@ -958,6 +958,36 @@ def test_tap_malformed_packets_are_dropped_and_counted(tap, busybox_cpio):
     assert m["Icmp"]["InEchos"] >= 1 and m["Icmp"]["OutEchoReps"] >= 1, m
 
 
+def test_tap_jumbo_frames_echo_at_the_links_mtu(tap, busybox_cpio):
+    """A TAP device with a 9000-byte MTU: the guest takes the link's MTU
+    and answers a ping of 8000 bytes that may not be fragmented (it
+    answered nothing over 1500 bytes before, counting each as bad)."""
+    need_kvm()
+    subprocess.run(["ip", "link", "set", tap, "mtu", "9000"], check=True)
+    p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
+                          *TAP_ARGS, busybox_cpio, "/bin/busybox", "sh",
+                          "-c", "/bin/busybox cat /proc/net/dev >/dev/null;"
+                          " echo ready; /bin/busybox sleep 3; "
+                          "/bin/busybox ip link show eth0; "
+                          "/bin/busybox cat /proc/net/snmp"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        ping = subprocess.run(["ping", "-c", "2", "-i", "0.2", "-W", "2",
+                               "-s", "8000", "-M", "do", "10.0.99.2"],
+                              capture_output=True, text=True, timeout=30)
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill()
+        p.wait()
+    assert ping.returncode == 0 and "8008 bytes from 10.0.99.2" in \
+        ping.stdout, ping.stdout
+    assert "mtu 9000" in out, out
+    m = snmp_of(out[out.index("Ip:"):])
+    assert m["Icmp"]["InErrors"] == 0 and m["Icmp"]["OutEchoReps"] >= 2, m
+
+
 def test_tap_a_connect_to_an_address_nobody_has_fails(tap, busybox_cpio):
     """Nothing on the link answers ARP for 10.0.99.77: as on Linux, the
     connect fails with "No route to host" once the guest gives up asking
