@@ -897,12 +897,30 @@ def snmp_of(text):
     return out
 
 
+def busybox_on_tap(tap, cpio, seconds, *then):
+    """busybox in a guest on (tap), its device up (reading /proc/net/dev
+    brings it up, as a first socket would), once it has said "ready":
+    it waits (seconds), then runs the applets (then)."""
+    script = "/bin/busybox cat /proc/net/dev >/dev/null; echo ready; " + \
+        f"/bin/busybox sleep {seconds}" + \
+        "".join(f"; /bin/busybox {c}" for c in then)
+    p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
+                          *TAP_ARGS, cpio, "/bin/busybox", "sh", "-c",
+                          script], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if line != "ready\n":
+        p.kill()
+        _, err = p.communicate()
+        pytest.fail(f"the guest did not start: {line!r} {err}")
+    return p
+
+
 def test_tap_malformed_packets_are_dropped_and_counted(tap, busybox_cpio):
     """Packets put on the link with bad IP, UDP, TCP and ICMP checksums,
     lengths past their packet, TCP option garbage and a fragment: the
     guest drops each, counts it in /proc/net/snmp under Linux's names,
-    and still answers ping. (Reading /proc/net/dev brings the device up,
-    as a first socket would.)"""
+    and still answers ping."""
     need_kvm()
     udp = with_sum(17, b"\x30\x39\x00\x09\x00\x0c\x00\x00data", 6)
     tcp = bytearray(20)
@@ -925,15 +943,8 @@ def test_tap_malformed_packets_are_dropped_and_counted(tap, busybox_cpio):
         ip_packet(6, with_sum(6, bytes(short_off), 16)),  # Tcp: offset
         ip_packet(1, bytes(echo)),                  # Icmp: checksum
     ]
-    p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
-                          *TAP_ARGS, busybox_cpio, "/bin/busybox", "sh",
-                          "-c", "/bin/busybox cat /proc/net/dev >/dev/null;"
-                          " echo ready; /bin/busybox sleep 2; "
-                          "/bin/busybox cat /proc/net/snmp"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+    p = busybox_on_tap(tap, busybox_cpio, 2, "cat /proc/net/snmp")
     try:
-        assert p.stdout.readline() == "ready\n"
         link = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
         link.bind((tap, 0))
         mac = open(f"/sys/class/net/{tap}/address").read().strip()
@@ -964,16 +975,9 @@ def test_tap_jumbo_frames_echo_at_the_links_mtu(tap, busybox_cpio):
     answered nothing over 1500 bytes before, counting each as bad)."""
     need_kvm()
     subprocess.run(["ip", "link", "set", tap, "mtu", "9000"], check=True)
-    p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
-                          *TAP_ARGS, busybox_cpio, "/bin/busybox", "sh",
-                          "-c", "/bin/busybox cat /proc/net/dev >/dev/null;"
-                          " echo ready; /bin/busybox sleep 3; "
-                          "/bin/busybox ip link show eth0; "
-                          "/bin/busybox cat /proc/net/snmp"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+    p = busybox_on_tap(tap, busybox_cpio, 3, "ip link show eth0",
+                       "cat /proc/net/snmp")
     try:
-        assert p.stdout.readline() == "ready\n"
         ping = subprocess.run(["ping", "-c", "2", "-i", "0.2", "-W", "2",
                                "-s", "8000", "-M", "do", "10.0.99.2"],
                               capture_output=True, text=True, timeout=30)
