@@ -12,6 +12,7 @@
 #define ARP_GIVE_UP_NS 3000000000ULL
 #define ARP_TTL_NS (300 * 1000000000ULL)
 #define IP_MTU 1500
+#define LO_MTU 65535 /* the loopback's for IPv4 (it shows 65536, as Linux) */
 #define LOOPBACK 0x0000007fu /* 127.0.0.0/8, network order, low byte */
 #define ICMP_UNREACH 3
 #define ICMP_FRAG_NEEDED 4 /* an unreachable's code */
@@ -393,33 +394,77 @@ uint32_t ip_source_for(uint32_t dst)
 static void ip_input(const uint8_t *pkt, size_t len,
 		     const struct tcp_part *more, unsigned nmore, int csum_ok);
 
+/* A frame or packet spread over buffers or pages, joined for a
+ * protocol that wants it whole (eth_input, loopback_deliver; never one
+ * inside the other). */
+static uint8_t joined[ETH_HLEN + 65535];
+
 /* The loopback interface: packets to this host wait here until net_poll
  * delivers them, so that answering one never nests inside sending one.
  * A checksum left for the device is left unfinished (no device touches
- * them), as on Linux's loopback. */
+ * them), as on Linux's loopback. Its MTU is IPv4's largest packet, as
+ * Linux's (65536); a packet that does not fit beside its header in one
+ * kmalloc block is kept in pages, and joined when delivered. */
 #define LOOPBACK_MAX 4096
+#define LO_PAGES ((65535 + PAGE_SIZE - 1) / PAGE_SIZE)
 struct lo_pkt {
 	struct lo_pkt *next;
 	size_t len;
 	int csum_ok;
-	uint8_t data[];
+	unsigned npages; /* 0: the packet is in data */
+	uint8_t data[];	 /* or, with pages, their addresses */
 };
 static struct lo_pkt *lo_head, *lo_tail;
 static unsigned lo_count;
 
+static size_t lo_size(const struct lo_pkt *p)
+{
+	return sizeof(*p) + (p->npages ? p->npages * sizeof(void *) : p->len);
+}
+
+static void lo_free(struct lo_pkt *p)
+{
+	uint8_t **page = (uint8_t **)p->data;
+	for (unsigned i = 0; i < p->npages; i++)
+		if (page[i])
+			phys_free(virt_to_phys(page[i]));
+	kfree(p, lo_size(p));
+}
+
 static int loopback_queue(const uint8_t *pkt, size_t len, int csum_ok)
 {
-	struct lo_pkt *p =
-		lo_count < LOOPBACK_MAX ? kmalloc(sizeof(*p) + len) : NULL;
+	int big = sizeof(struct lo_pkt) + len > PAGE_SIZE;
+	unsigned npages =
+		big ? (unsigned)((len + PAGE_SIZE - 1) / PAGE_SIZE) : 0;
+	struct lo_pkt *p = NULL;
+	if (lo_count < LOOPBACK_MAX && npages <= LO_PAGES)
+		p = kmalloc(sizeof(*p) + (big ? npages * sizeof(void *) : len));
+	if (p) {
+		p->len = len;
+		p->csum_ok = csum_ok;
+		p->npages = npages;
+		uint8_t **page = (uint8_t **)p->data;
+		for (unsigned i = 0; i < npages && p; i++) {
+			uint64_t pa = phys_alloc_dirty();
+			page[i] = pa ? phys_to_virt(pa) : NULL;
+			if (!pa) {
+				lo_free(p);
+				p = NULL;
+				break;
+			}
+			size_t off = (size_t)i * PAGE_SIZE;
+			memcpy(page[i], pkt + off,
+			       len - off < PAGE_SIZE ? len - off : PAGE_SIZE);
+		}
+		if (p && !big)
+			memcpy(p->data, pkt, len);
+	}
 	if (!p) {
 		netif.lo_dropped++;
 		return -ENOBUFS;
 	}
 	netif.lo_packets++;
 	netif.lo_bytes += len;
-	p->len = len;
-	p->csum_ok = csum_ok;
-	memcpy(p->data, pkt, len);
 	QUEUE_APPEND(lo_head, lo_tail, p, next);
 	lo_count++;
 	return 0;
@@ -432,8 +477,19 @@ static int loopback_deliver(void)
 		struct lo_pkt *p = lo_head;
 		QUEUE_DROP_FIRST(lo_head, lo_tail, next);
 		lo_count--;
-		ip_input(p->data, p->len, NULL, 0, p->csum_ok);
-		kfree(p, sizeof(*p) + p->len);
+		const uint8_t *pkt = p->data;
+		if (p->npages) {
+			uint8_t **page = (uint8_t **)p->data;
+			for (unsigned i = 0; i < p->npages; i++) {
+				size_t off = (size_t)i * PAGE_SIZE;
+				memcpy(joined + off, page[i],
+				       p->len - off < PAGE_SIZE ? p->len - off
+								: PAGE_SIZE);
+			}
+			pkt = joined;
+		}
+		ip_input(pkt, p->len, NULL, 0, p->csum_ok);
+		lo_free(p);
 		n++;
 	}
 	return n;
@@ -670,7 +726,7 @@ static void pmtu_learn(uint32_t dst, uint32_t mtu)
 size_t ip_mtu_for(uint32_t dst)
 {
 	if (ip_is_local(dst))
-		return IP_MTU;
+		return LO_MTU;
 	uint32_t link = netif.mtu ? netif.mtu : IP_MTU, path = pmtu_of(dst);
 	return path && path < link ? path : link;
 }
@@ -830,7 +886,6 @@ static int takes_spread(const uint8_t *frame, size_t head, size_t len,
 static void eth_input(const uint8_t *frame, size_t len,
 		      const struct tcp_part *more, unsigned nmore, int csum_ok)
 {
-	static uint8_t joined[ETH_HLEN + 65535];
 	const struct eth_hdr *e = (const struct eth_hdr *)frame;
 	size_t head = len;
 	for (unsigned i = 0; i < nmore; i++)

@@ -555,7 +555,7 @@ static int if_link(int index, struct rtnl_link *l)
 		l->name = "lo";
 		l->type = ARPHRD_LOOPBACK;
 		l->flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP;
-		l->mtu = (uint32_t)ip_mtu_for(LOOPBACK_ADDR);
+		l->mtu = 65536; /* Linux's; IPv4 packets end at 65535 */
 		l->operstate = IF_OPER_UNKNOWN; /* as Linux's lo */
 		l->rx_packets = l->tx_packets = netif.lo_packets;
 		l->rx_bytes = l->tx_bytes = netif.lo_bytes;

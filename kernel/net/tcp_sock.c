@@ -140,7 +140,7 @@ static uint32_t tso_for(uint32_t rip)
 }
 
 /* The MSS we announce to (rip): what the link takes (user networking's
- * is 64 KiB wide), 1500 bytes' worth over loopback. */
+ * is 64 KiB wide, as the loopback is). */
 static uint16_t mss_for(uint32_t rip)
 {
 	return (uint16_t)(ip_mtu_for(rip) - 20 - TCP_HDR);
