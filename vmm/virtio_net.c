@@ -83,13 +83,20 @@ static struct virtq_chain *rx_chain(struct net *n, unsigned i)
 	return &n->rx[(n->rx_first + i) % RX_CHAINS_MAX];
 }
 
+/* Keep no receive chains for the backend's reads (after a reset, the
+ * queue starts afresh). */
+static void rx_forget(struct net *n)
+{
+	n->held = n->rx_first = n->held_niov = 0;
+	n->held_room = 0;
+}
+
 /* Give back the receive chains kept for the backend's reads, so that
  * the queue's next buffer is the first of them again. Lock held. */
 static void rx_release(struct net *n)
 {
 	virtq_unpop(&n->dev.q[RXQ], n->held);
-	n->held = n->rx_first = n->held_niov = 0;
-	n->held_room = 0;
+	rx_forget(n);
 }
 
 /* Put one frame into the next receive buffers: 1 done, 0 no buffer
@@ -338,7 +345,7 @@ ssize_t virtio_net_read_into(struct virtio_dev *d,
 			virtio_fail(d, r < 0 ? why
 					     : "a receive buffer the device "
 					       "may not write");
-			n->held = 0; /* the reset starts the queue afresh */
+			rx_forget(n); /* its reset starts it afresh */
 			got = -1;
 			goto out;
 		}
@@ -582,8 +589,7 @@ static void net_reset(struct virtio_dev *d)
 	n->pending_tail = NULL;
 	n->count = 0;
 	n->bytes = 0;
-	n->held = n->rx_first = n->held_niov = 0;
-	n->held_room = 0;
+	rx_forget(n);
 }
 
 static const struct virtio_ops net_ops = {

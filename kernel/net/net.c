@@ -844,7 +844,6 @@ static void ip_input(const uint8_t *pkt, size_t len,
 		return;
 	}
 	const uint8_t *payload = pkt + hl;
-	net_mib.ip.in_delivers++;
 	switch (ip->proto) {
 	case IP_PROTO_ICMP:
 		icmp_input(ip, payload, plen);
@@ -860,10 +859,10 @@ static void ip_input(const uint8_t *pkt, size_t len,
 		igmp_input(payload, plen);
 		break;
 	default:
-		net_mib.ip.in_delivers--;
 		net_mib.ip.in_unknown_protos++;
-		break;
+		return;
 	}
+	net_mib.ip.in_delivers++;
 }
 
 /* A frame spread over receive buffers is taken as it lies when it is a
