@@ -21,8 +21,8 @@ struct netif {
 	uint32_t ip, mask, gw, dns;
 	unsigned mtu; /* the link's (the device says), 1500 by default */
 	uint64_t rx_frames, tx_frames, rx_dropped, rx_bad;
-	uint64_t
-		tx_dropped; /* no room on the device: dropped as a link would */
+	/* no room on the device: dropped as a full link would */
+	uint64_t tx_dropped;
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t lo_packets, lo_bytes, lo_dropped; /* the loopback's */
 };

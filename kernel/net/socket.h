@@ -151,10 +151,10 @@ extern struct sock *all_socks;
 
 /* Segments dropped for a TTL under the socket's IP_MINTTL. */
 extern uint64_t tcp_minttl_drops;
-/* Connections in ESTABLISHED or CLOSE_WAIT (/proc/net/snmp's CurrEstab). */
-long long tcp_sock_established(void);
 /* ---- TCP sockets (tcp_sock.c) ---- */
 int tcp_sock_init(struct sock *s);
+/* Connections in ESTABLISHED or CLOSE_WAIT (/proc/net/snmp's CurrEstab). */
+long long tcp_sock_established(void);
 /* (s) leaves the table segments are matched with, and the timer pass's
  * list (when freed). */
 void tcp_sock_unhash(struct sock *s);
