@@ -692,17 +692,25 @@ static void error_queue(void)
 	close(w);
 }
 
+/* A UDP socket bound to 127.0.0.1 and a port the kernel chose, which
+ * (*at) is set to. */
+static int udp_on_loopback(struct sockaddr_in *at)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t len = sizeof(*at);
+	*at = guest_addr("127.0.0.1", 0);
+	bind(s, (struct sockaddr *)at, sizeof(*at));
+	getsockname(s, (struct sockaddr *)at, &len);
+	return s;
+}
+
 /* What recvmsg's control messages tell of a datagram (in Linux's order:
  * its time, IP_PKTINFO, IP_TTL, IP_TOS), a control buffer too small for
  * them (MSG_CTRUNC), and a source address sendmsg's IP_PKTINFO sets. */
 static void control_messages(void)
 {
-	int r = socket(AF_INET, SOCK_DGRAM, 0),
-	    w = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = guest_addr("127.0.0.1", 0), from;
-	socklen_t len = sizeof(a);
-	bind(r, (struct sockaddr *)&a, sizeof(a));
-	getsockname(r, (struct sockaddr *)&a, &len);
+	struct sockaddr_in a, from;
+	int r = udp_on_loopback(&a), w = socket(AF_INET, SOCK_DGRAM, 0);
 	int on = 1, tos = 0x28, ttl = 9;
 	CHECK(setsockopt(r, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == 0 &&
 		      setsockopt(r, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on)) ==
@@ -789,7 +797,7 @@ static void control_messages(void)
 	struct in_pktinfo spec = {0};
 	inet_pton(AF_INET, "127.0.0.2", &spec.ipi_spec_dst);
 	memcpy(CMSG_DATA(c), &spec, sizeof(spec));
-	len = sizeof(from);
+	socklen_t len = sizeof(from);
 	CHECK(sendmsg(w, &m, 0) == 3 &&
 		      recvfrom(r, buf, sizeof(buf), 0, (struct sockaddr *)&from,
 			       &len) == 3 &&
@@ -971,12 +979,8 @@ static void snmp_counters(void)
 		      snmp("Tcp", "MaxConn", &ok) == -1,
 	      "/proc/net/snmp: Ip, Icmp, Tcp, Udp and UdpLite, a value for "
 	      "each name");
-	int a = socket(AF_INET, SOCK_DGRAM, 0),
-	    b = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in la = guest_addr("127.0.0.1", 0), closed;
-	socklen_t len = sizeof(la);
-	bind(a, (struct sockaddr *)&la, sizeof(la));
-	getsockname(a, (struct sockaddr *)&la, &len);
+	struct sockaddr_in la, closed;
+	int a = udp_on_loopback(&la), b = socket(AF_INET, SOCK_DGRAM, 0);
 	char buf[16];
 	sendto(b, "snmp", 4, 0, (struct sockaddr *)&la, sizeof(la));
 	CHECK(recv(a, buf, sizeof(buf), 0) == 4 &&
@@ -1025,16 +1029,12 @@ static void snmp_counters(void)
 static void loopback_mtu(void)
 {
 	static char big[65508], back[65508];
-	int a = socket(AF_INET, SOCK_DGRAM, 0),
-	    b = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in la = guest_addr("127.0.0.1", 0);
-	socklen_t len = sizeof(la);
+	struct sockaddr_in la;
+	int a = udp_on_loopback(&la), b = socket(AF_INET, SOCK_DGRAM, 0);
 	int rcv = 1 << 20;
 	struct timeval wait = {2, 0}; /* a datagram that never comes fails */
 	setsockopt(a, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
-	bind(a, (struct sockaddr *)&la, sizeof(la));
-	getsockname(a, (struct sockaddr *)&la, &len);
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)(i * 7 + i / 251);
 	ssize_t sent =
@@ -1059,7 +1059,7 @@ static void loopback_mtu(void)
 	int l, c, conn, s = tcp_pair(&l, &c, &la, &conn);
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
 	int mss = 0;
-	len = sizeof(mss);
+	socklen_t len = sizeof(mss);
 	getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &mss, &len);
 	ssize_t w = write(c, big, sizeof(big));
 	size_t n = s >= 0 ? guest_read_full(s, back, sizeof(back)) : 0;
