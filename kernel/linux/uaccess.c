@@ -114,14 +114,8 @@ int iov_put_at(const struct iovec *iov, uint64_t n, uint64_t off,
 int iov_scatter(const struct iovec *iov, uint64_t n, const void *buf,
 		uint64_t len)
 {
-	uint64_t at = 0;
-	for (uint64_t k = 0; k < n && at < len; k++) {
-		uint64_t c =
-			iov[k].iov_len < len - at ? iov[k].iov_len : len - at;
-		if (copy_to_user((uint64_t)iov[k].iov_base,
-				 (const uint8_t *)buf + at, c) < 0)
-			return -EFAULT;
-		at += c;
-	}
-	return 0;
+	uint64_t room = 0; /* what does not fit is left out */
+	for (uint64_t k = 0; k < n && room < len; k++)
+		room += iov[k].iov_len;
+	return iov_put_at(iov, n, 0, buf, len < room ? len : room);
 }

@@ -444,7 +444,7 @@ static int loopback_queue(const uint8_t *pkt, size_t len, int csum_ok)
 		p->csum_ok = csum_ok;
 		p->npages = npages;
 		uint8_t **page = (uint8_t **)p->data;
-		for (unsigned i = 0; i < npages && p; i++) {
+		for (unsigned i = 0; i < npages; i++) {
 			uint64_t pa = phys_alloc_dirty();
 			page[i] = pa ? phys_to_virt(pa) : NULL;
 			if (!pa) {
