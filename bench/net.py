@@ -88,7 +88,7 @@ def fresco_httpd():
 def qemu_httpd(cpio):
     words = [f"virtio_mmio.device=512@{QEMU_MMIO:#x}:16",
              f"fresco.ip={GUEST_IP}/24", f"fresco.gw={HOST_IP}",
-             "init=/httpd", "--", "80", "/"]
+             "fresco.link=up", "init=/httpd", "--", "80", "/"]
     return subprocess.Popen(
         ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=on",
          "-accel", "kvm", "-m", "128M", "-nodefaults", "-no-user-config",

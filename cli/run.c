@@ -588,6 +588,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (guest_ip)
 		sb_word(&cmd, "fresco.ip=", guest_ip);
+	if (cfg.net == VM_NET_TAP)
+		sb_word(&cmd, "fresco.link=", "up"); /* reachable at once */
 	if (gateway)
 		sb_word(&cmd, "fresco.gw=", gateway);
 	if (dns)

@@ -167,6 +167,12 @@ NORETURN void kernel_init(void)
 		     "fresco.ip=%s fresco.gw=%s fresco.dns=%s: give "
 		     "addresses like 10.0.2.15/24, 10.0.2.2, 10.0.2.3",
 		     args.ip, args.gw ? args.gw : "", args.dns ? args.dns : "");
+	/* on a TAP link the host reaches the guest by its address: the
+	 * device answers from now on (2 ms here), not from the program's
+	 * first socket (DHCP has already brought it up) */
+	if (args.link_up && netdev_start() < 0)
+		klog("the network device could not be brought up at boot; "
+		     "it is tried again at the program's first socket");
 	for (int m = 0; m < args.nmounts; m++) {
 		const struct boot_mount *bm = &args.mounts[m];
 		int mr = fs_mount(bm->device, bm->path, bm->readonly, &why);

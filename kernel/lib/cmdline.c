@@ -154,6 +154,7 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 	a->nvirtio = 0;
 	a->nmounts = 0;
 	a->ip = a->gw = a->dns = NULL;
+	a->link_up = a->callpatch_off = 0;
 	if (cap < 2)
 		return -E2BIG;
 	while ((w = next_word(&s, &err)) != NULL) {
@@ -193,6 +194,8 @@ int cmdline_parse(char *s, char **argv, char **envp, int cap,
 			a->gw = w + strlen("fresco.gw=");
 		} else if (starts_with(w, "fresco.dns=")) {
 			a->dns = w + strlen("fresco.dns=");
+		} else if (strcmp(w, "fresco.link=up") == 0) {
+			a->link_up = 1;
 		} else if (strcmp(w, "fresco.callpatch=0") == 0) {
 			a->callpatch_off = 1;
 		} else if (starts_with(w, TTY_PARAM)) {

@@ -162,6 +162,9 @@ struct boot_args {
 	/* fresco.ip=ADDR/PREFIX, fresco.gw=ADDR, fresco.dns=ADDR; NULL if
 	 * not given */
 	const char *ip, *gw, *dns;
+	/* fresco.link=up: the network device comes up at boot, not with
+	 * the first socket (a TAP link, where the host reaches the guest) */
+	int link_up;
 };
 
 /*

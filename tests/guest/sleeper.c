@@ -1,5 +1,6 @@
-/* sleeper.c: says so, then sleeps for a minute: a VM to interrupt.
- * "handle": SIGINT and SIGTERM handlers print the signal and exit 0;
+/* sleeper.c [MODE [SECONDS]]: says so, then sleeps for a minute (or
+ * SECONDS): a VM to interrupt, or one whose program uses no network.
+ * MODE "handle": SIGINT and SIGTERM handlers print the signal and exit 0;
  * "ignore": both are ignored. */
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
 	}
 	printf("sleeping\n");
 	fflush(stdout);
-	sleep(60);
+	sleep(argc > 2 ? (unsigned)atoi(argv[2]) : 60);
 	printf("woke up\n");
 	return 0;
 }

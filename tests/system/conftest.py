@@ -122,7 +122,8 @@ def qemu(program, args=(), env=(), tmp_path=None, memory="64M",
                       "fresco.dns=10.0.2.3"]
             drives += ["-netdev", "user,id=n0"]
         else:
-            words += ["fresco.ip=10.0.99.2/24", "fresco.gw=10.0.99.1"]
+            words += ["fresco.ip=10.0.99.2/24", "fresco.gw=10.0.99.1",
+                      "fresco.link=up"]
             drives += ["-netdev", f"tap,id=n0,ifname={net},script=no,"
                        "downscript=no"]
         drives += ["-device", "virtio-net-device,netdev=n0"]

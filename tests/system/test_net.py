@@ -898,10 +898,9 @@ def snmp_of(text):
 
 
 def busybox_on_tap(tap, cpio, seconds, *then):
-    """busybox in a guest on (tap), its device up (reading /proc/net/dev
-    brings it up, as a first socket would), once it has said "ready":
-    it waits (seconds), then runs the applets (then)."""
-    script = "/bin/busybox cat /proc/net/dev >/dev/null; echo ready; " + \
+    """busybox in a guest on (tap), once it has said "ready": it waits
+    (seconds), then runs the applets (then)."""
+    script = "echo ready; " + \
         f"/bin/busybox sleep {seconds}" + \
         "".join(f"; /bin/busybox {c}" for c in then)
     p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
@@ -990,6 +989,54 @@ def test_tap_jumbo_frames_echo_at_the_links_mtu(tap, busybox_cpio):
     assert "mtu 9000" in out, out
     m = snmp_of(out[out.index("Ip:"):])
     assert m["Icmp"]["InErrors"] == 0 and m["Icmp"]["OutEchoReps"] >= 2, m
+
+
+def answers_ping(seconds, stop=None):
+    """Whether 10.0.99.2 answers a ping within (seconds), asked every 0.2
+    s (until (stop), an Event, is set)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not (stop and stop.is_set()):
+        if subprocess.run(["ping", "-c", "1", "-W", "1", "10.0.99.2"],
+                          capture_output=True).returncode == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_tap_a_guest_that_opens_no_socket_answers_ping(tap):
+    """On a TAP link the host reaches the guest by its address, so the
+    device comes up at boot: a program that never touches the network
+    (it only sleeps) leaves a guest that answers ARP and ping. Before,
+    the device waited for the program's first socket."""
+    need_kvm()
+    p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
+                          *TAP_ARGS, guest_program("musl", "sleeper"), "",
+                          "20"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "sleeping\n"
+        assert answers_ping(10)
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_tap_a_guest_that_opens_no_socket_answers_ping_under_qemu(
+        tap, tmp_path):
+    """The same under QEMU, given fresco.link=up as fresco run gives it
+    for a TAP device."""
+    answered, done = [], threading.Event()
+    pinger = threading.Thread(target=lambda: answered.append(
+        answers_ping(240, done)), daemon=True)
+    pinger.start()
+    try:
+        r = qemu(guest_program("musl", "sleeper"), ["", "8"],
+                 tmp_path=tmp_path, net=tap, timeout=240)
+    finally:
+        done.set()
+        pinger.join(timeout=5)
+    assert r.status == 0, (r.stdout, r.log)
+    assert answered == [True]
 
 
 def test_tap_a_connect_to_an_address_nobody_has_fails(tap, busybox_cpio):

@@ -47,6 +47,11 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(a.cwd);
 	ck_assert_int_eq(parse("fresco.cwd=/srv/app"), 0);
 	ck_assert_str_eq(a.cwd, "/srv/app");
+	ck_assert_int_eq(a.link_up, 0);
+	ck_assert_int_eq(parse("fresco.link=up"), 0);
+	ck_assert_int_eq(a.link_up, 1);
+	ck_assert_int_eq(parse("fresco.link=down"), 0);
+	ck_assert_int_eq(a.link_up, 0);
 }
 END_TEST
 
