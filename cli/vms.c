@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +152,38 @@ static void remove_state(const struct vm_state *s)
 
 static int read_state(const char *id, struct vm_state *s);
 
+/* A detached VM's parent: 0 once the monitor (pid) says on (ready_fd)
+ * that the VM is made; if it ended before (a TAP another VM has, no
+ * KVM, a kernel that would not load), what it logged goes to stderr,
+ * its state is removed (nothing ran) and its status returned, as a run
+ * in the foreground would have ended. */
+static int detach_started(const char *id, pid_t pid, int ready_fd)
+{
+	char byte;
+	ssize_t n;
+	while ((n = read(ready_fd, &byte, 1)) < 0 && errno == EINTR)
+		;
+	close(ready_fd);
+	if (n == 1)
+		return 0;
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	char path[STATE_PATH], buf[4096];
+	state_path(path, id, "console.log");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(2, buf, (size_t)n) != n)
+			break;
+	if (fd >= 0)
+		close(fd);
+	struct vm_state s;
+	if (read_state(id, &s) == 0)
+		remove_state(&s);
+	int status = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FRESCO;
+	return status ? status : EXIT_FRESCO;
+}
+
 int vm_detach(const char *id, const struct vm_config *given, int autoremove)
 {
 	static char path[STATE_PATH];
@@ -159,23 +192,33 @@ int vm_detach(const char *id, const struct vm_config *given, int autoremove)
 	cfg.log_max = max && *max ? parse_size(max) : LOG_MAX_DEFAULT;
 	if (!cfg.log_max)
 		cfg.log_max = LOG_MAX_DEFAULT;
+	int ready[2];
 	fflush(stdout);
 	fflush(stderr);
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		perror("fresco: pipe");
+		return EXIT_FRESCO;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		perror("fresco: fork");
+		close(ready[0]);
+		close(ready[1]);
 		return EXIT_FRESCO;
 	}
 	char text[32], file[STATE_PATH];
 	if (pid > 0) {
 		/* recorded before the ID is printed: a command that follows
 		 * at once (rm, stop) must see the VM as running */
+		close(ready[1]);
 		snprintf(text, sizeof(text), "%d\n", (int)pid);
 		state_path(file, id, "pid");
 		write_file(file, text);
-		return 0;
+		return detach_started(id, pid, ready[0]);
 	}
 	/* the monitor: its own session, output to the console log */
+	close(ready[0]);
+	cfg.ready_fd = ready[1];
 	setsid();
 	static char sock[STATE_PATH];
 	state_path(sock, id, "control.sock");

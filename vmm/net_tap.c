@@ -11,7 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <stdio.h>
@@ -104,6 +104,17 @@ struct net_backend *net_tap_new(const char *ifname)
 		free(t);
 		return NULL;
 	}
+	/* root could open a name nobody made (a new TAP, unconfigured and
+	 * gone with the VM): a mistyped name would cost a DHCP wait */
+	if (!if_nametoindex(ifname)) {
+		fprintf(stderr,
+			"fresco: --net tap:%s: no such network device; "
+			"create it first (ip tuntap add dev %s mode tap "
+			"user $USER)\n",
+			ifname, ifname);
+		free(t);
+		return NULL;
+	}
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
@@ -111,12 +122,18 @@ struct net_backend *net_tap_new(const char *ifname)
 	if (t->fd < 0 || ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 		fprintf(stderr, "fresco: --net tap:%s: %s; %s\n", ifname,
-			strerror(e),
+			e == EINVAL  ? "not a TAP device"
+			: e == EBUSY ? "in use by another program"
+				     : strerror(e),
 			e == EPERM || e == EACCES
-				? "create it first (ip tuntap add dev NAME "
-				  "mode "
-				  "tap user $USER) or run as root"
-				: "check /dev/net/tun (modprobe tun)");
+				? "it must be made for your user (ip tuntap "
+				  "add dev NAME mode tap user $USER) or "
+				  "fresco run as root"
+			: e == EINVAL ? "give one made with ip tuntap add dev "
+					"NAME mode tap"
+			: e == EBUSY  ? "another VM may have it; give each "
+					"its own"
+				      : "check /dev/net/tun (modprobe tun)");
 		if (t->fd >= 0)
 			close(t->fd);
 		free(t);

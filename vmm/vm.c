@@ -328,6 +328,11 @@ static int run(struct vm *vm, const struct vm_config *cfg)
 	running = vm->run;
 	if (cfg->control_path && control_start(vm, cfg->control_path) < 0)
 		return VM_STATUS_ERROR;
+	if (cfg->ready_fd > 0) {
+		ssize_t w = write(cfg->ready_fd, "", 1);
+		(void)w; /* a parent gone has nothing to learn */
+		close(cfg->ready_fd);
+	}
 
 	int forwarded = 0;
 	while (!vm->ended) {

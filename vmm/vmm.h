@@ -67,6 +67,11 @@ struct vm_config {
 	const char *control_path;
 	/* If set, receives the boot time in us once the program starts. */
 	uint64_t *boot_us;
+	/* If above 0, a descriptor that gets one byte and is closed once
+	 * the VM is made (devices open, the guest about to run): a
+	 * detached run's parent waits for it, and a VM that could not be
+	 * made leaves it unwritten. */
+	int ready_fd;
 	struct vm_disk disks[VM_DISK_MAX];
 	unsigned ndisks;
 	enum vm_net net;

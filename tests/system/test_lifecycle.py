@@ -58,6 +58,21 @@ def detach(*args):
     return r.stdout.strip()
 
 
+def test_a_detached_vm_that_cannot_be_made_fails_the_run():
+    """A VM that cannot be made (here: its TAP device does not exist)
+    fails `fresco run -d` as it would fail `fresco run`: status 125, the
+    reason on stderr, no ID printed and no VM left behind. Before, the
+    ID came back with status 0 and the error sat in the VM's log."""
+    r = fresco("run", "-d", "--name", "broken", "--net", "tap:nosuchtap0",
+               HELLO)
+    assert (r.status, r.stdout) == (125, ""), r.stderr
+    assert r.stderr == ("fresco: --net tap:nosuchtap0: no such network "
+                        "device; create it first (ip tuntap add dev "
+                        "nosuchtap0 mode tap user $USER)\n")
+    assert ps(all_=True) == {}
+    detach("--name", "broken", HELLO)  # the name is free again
+
+
 def test_detached_vms_are_listed_logged_stopped_and_removed():
     detach("--name", "one", SLEEPER, "handle")
     detach("--name", "two", SLEEPER)

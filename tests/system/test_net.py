@@ -226,6 +226,12 @@ def test_dhcp_under_qemu_gets_the_address_its_server_gives(tmp_path):
                         "none"),
     (["--net", "tap:"], "fresco run: --net tap:: use user, tap:NAME or "
                         "none"),
+    (["--net", "tap:nosuchtap0"], "fresco: --net tap:nosuchtap0: no such "
+                                  "network device; create it first (ip "
+                                  "tuntap add dev nosuchtap0 mode tap user "
+                                  "$USER)"),
+    (["--net", "tap:lo"], "fresco: --net tap:lo: not a TAP device; give one "
+                          "made with ip tuntap add dev NAME mode tap"),
     (["-p", "80"], "fresco run: --publish 80: give "
                    "[IP:]HOSTPORT:GUESTPORT[/udp], like 8080:80 or "
                    "127.0.0.1:5353:53/udp"),
@@ -1037,6 +1043,28 @@ def test_tap_a_guest_that_opens_no_socket_answers_ping_under_qemu(
         pinger.join(timeout=5)
     assert r.status == 0, (r.stdout, r.log)
     assert answered == [True]
+
+
+def test_tap_a_device_another_vm_has_is_refused(tap):
+    """A TAP device carries one VM: a second fresco run on it, detached
+    or not, ends at once with a clear error, and the first goes on."""
+    need_kvm()
+    first = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
+                              *TAP_ARGS, guest_program("musl", "sleeper"),
+                              "", "20"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline() == "sleeping\n"
+        for detach in ([], ["-d"]):
+            r = fresco("run", *detach, "--net", f"tap:{tap}", *TAP_ARGS,
+                       guest_program("musl", "hello"))
+            assert (r.status, r.stdout, r.stderr) == (
+                125, "", f"fresco: --net tap:{tap}: in use by another "
+                "program; another VM may have it; give each its own\n")
+        assert first.poll() is None and answers_ping(10)
+    finally:
+        first.kill()
+        first.wait()
 
 
 def test_tap_a_connect_to_an_address_nobody_has_fails(tap, busybox_cpio):
