@@ -169,8 +169,11 @@ NORETURN void kernel_init(void)
 		     args.ip, args.gw ? args.gw : "", args.dns ? args.dns : "");
 	/* on a TAP link the host reaches the guest by its address: the
 	 * device answers from now on (2 ms here), not from the program's
-	 * first socket (DHCP has already brought it up) */
-	if (args.link_up && netdev_start() < 0)
+	 * first socket (DHCP has already brought it up); but a VM so small
+	 * that its buffers would take over a quarter of the memory left
+	 * keeps that for the program until it opens a socket */
+	if (args.link_up && phys_free_pages() >= 4 * netdev_pages() &&
+	    netdev_start() < 0)
 		klog("the network device could not be brought up at boot; "
 		     "it is tried again at the program's first socket");
 	for (int m = 0; m < args.nmounts; m++) {

@@ -112,6 +112,13 @@ static int alloc_buffers(void)
 
 /* Bring the device up the first time the network is used: a program that
  * never opens a socket does not pay for it at boot. */
+uint64_t netdev_pages(void)
+{
+	/* receive pages, transmit pages of two buffers, big transmit
+	 * buffers, and three pages for each of the two queues' rings */
+	return RX_BUFS + TX_BUFS / 2 + TX_BIG * TX_BIG_PAGES + 2 * 3;
+}
+
 int netdev_start(void)
 {
 	if (attached || !found)

@@ -150,7 +150,8 @@ struct netdev_tx {
 #define NETDEV_TSO 2	 /* and cuts TCP frames of up to 64 KiB */
 extern unsigned netdev_caps;
 
-int netdev_start(void); /* 0, or -ENETDOWN without a device */
+int netdev_start(void);	     /* 0, or -ENETDOWN without a device */
+uint64_t netdev_pages(void); /* what its buffers and rings take at most */
 /* Send (frame); the driver finishes a checksum the device does not. 0,
  * -ENOBUFS (dropped as a full link would), -EINVAL. */
 int netdev_send(const void *frame, size_t len, const struct netdev_tx *tx);

@@ -1027,6 +1027,16 @@ def test_tap_a_guest_that_opens_no_socket_answers_ping(tap):
         p.wait()
 
 
+def test_tap_a_vm_too_small_for_the_buffers_at_boot_still_runs(tap):
+    """In 3 MiB the device's 1.3 MiB of buffers at boot would leave the
+    program no room (the kernel could not even open the console): such a
+    VM brings the device up at the first socket, as before."""
+    need_kvm()
+    r = fresco("run", "-m", "3M", "--net", f"tap:{tap}", *TAP_ARGS,
+               guest_program("musl", "hello"))
+    assert (r.status, r.stdout) == (0, "Hello!\n"), r.stderr
+
+
 def test_tap_a_guest_that_opens_no_socket_answers_ping_under_qemu(
         tap, tmp_path):
     """The same under QEMU, given fresco.link=up as fresco run gives it
