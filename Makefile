@@ -334,7 +334,7 @@ fuzz-short: $(FUZZERS) $(FUZZ_SEEDS)
 
 # FUZZ_TIME seconds for each target
 fuzz: deps $(FUZZERS) $(FUZZ_SEEDS)
-	$(Q)for t in virtio_blk virtio_net ext2 tcp; do \
+	$(Q)for t in virtio_blk virtio_net ext2 tcp rtnl; do \
 		mkdir -p $(B)/fuzz/corpus-$$t; \
 		seeds=$(B)/fuzz/seeds-$$t; [ $$t = virtio_blk ] && \
 			seeds=$(B)/fuzz/seeds; mkdir -p $$seeds; \
