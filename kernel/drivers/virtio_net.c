@@ -110,8 +110,6 @@ static int alloc_buffers(void)
 	return 0;
 }
 
-/* Bring the device up the first time the network is used: a program that
- * never opens a socket does not pay for it at boot. */
 uint64_t netdev_pages(void)
 {
 	/* receive pages, transmit pages of two buffers, big transmit
@@ -119,6 +117,9 @@ uint64_t netdev_pages(void)
 	return RX_BUFS + TX_BUFS / 2 + TX_BIG * TX_BIG_PAGES + 2 * 3;
 }
 
+/* Bring the device up the first time the network is used (or at boot on
+ * a TAP link, kernel_init): a program that never opens a socket does not
+ * pay for it at boot. */
 int netdev_start(void)
 {
 	if (attached || !found)
