@@ -226,12 +226,6 @@ def test_dhcp_under_qemu_gets_the_address_its_server_gives(tmp_path):
                         "none"),
     (["--net", "tap:"], "fresco run: --net tap:: use user, tap:NAME or "
                         "none"),
-    (["--net", "tap:nosuchtap0"], "fresco: --net tap:nosuchtap0: no such "
-                                  "network device; create it first (ip "
-                                  "tuntap add dev nosuchtap0 mode tap user "
-                                  "$USER)"),
-    (["--net", "tap:lo"], "fresco: --net tap:lo: not a TAP device; give one "
-                          "made with ip tuntap add dev NAME mode tap"),
     (["-p", "80"], "fresco run: --publish 80: give "
                    "[IP:]HOSTPORT:GUESTPORT[/udp], like 8080:80 or "
                    "127.0.0.1:5353:53/udp"),
@@ -263,6 +257,22 @@ def test_dhcp_under_qemu_gets_the_address_its_server_gives(tmp_path):
 def test_network_flag_errors(args, message):
     r = fresco("run", *args, guest_program("musl", "hello"))
     assert (r.status, r.stderr) == (125, message + "\n")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("nosuchtap0", "no such network device; create it first (ip tuntap "
+                   "add dev nosuchtap0 mode tap user $USER)"),
+    ("lo", "not a TAP device; give one made with ip tuntap add dev NAME "
+           "mode tap"),
+])
+def test_a_tap_that_is_not_there_is_refused(name, message):
+    """The monitor opens the TAP (after KVM): a name that is no device
+    (root would otherwise create an unconfigured TAP and the guest wait
+    for DHCP) and a device that is not a TAP each get their own line."""
+    need_kvm()
+    r = fresco("run", "--net", f"tap:{name}", guest_program("musl", "hello"))
+    assert (r.status, r.stdout, r.stderr) == (
+        125, "", f"fresco: --net tap:{name}: {message}\n")
 
 
 def test_a_port_in_use_on_the_host_is_refused():
