@@ -9,6 +9,7 @@
 #include "vmm.h"
 #include "virtio.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -46,7 +47,8 @@ static json_t *error(const char *fmt, const char *detail)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-/* The network device's counts, or null without one. */
+/* The network device's backend (as --net names it), MAC and address,
+ * and its counts; or null without one. */
 static json_t *net_state(void)
 {
 	static const struct {
@@ -69,9 +71,22 @@ static json_t *net_state(void)
 			if (st.features & (1ULL << offloads[k].bit))
 				json_array_append_new(
 					names, json_string(offloads[k].name));
+		char mode[8 + 16] = "user", mac[18], ip[INET_ADDRSTRLEN];
+		if (served->cfg->net == VM_NET_TAP)
+			snprintf(mode, sizeof(mode), "tap:%s",
+				 served->cfg->tap_name);
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 st.mac[0], st.mac[1], st.mac[2], st.mac[3], st.mac[4],
+			 st.mac[5]);
+		json_t *addr =
+			st.ip && inet_ntop(AF_INET, &st.ip, ip, sizeof(ip))
+				? json_string(ip)
+				: json_null();
 		return json_pack(
-			"{s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			"offloads", names, "mtu", (int)st.mtu, "rx_frames",
+			"{s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I, "
+			"s:I, s:I}",
+			"mode", mode, "mac", mac, "ip", addr, "offloads", names,
+			"mtu", (int)st.mtu, "rx_frames",
 			(json_int_t)st.rx_frames, "rx_bytes",
 			(json_int_t)st.rx_bytes, "rx_big",
 			(json_int_t)st.rx_big, "tx_frames",

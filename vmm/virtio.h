@@ -260,6 +260,10 @@ struct net_stats {
 	uint64_t tx_frames, tx_bytes, tx_big;
 	uint64_t dropped;
 	unsigned mtu;
+	uint8_t mac[6];
+	/* the guest's IPv4 address (network order) as its own ARP last
+	 * gave it, however it got it (--ip, DHCP); 0 until it has sent one */
+	uint32_t ip;
 };
 /* (d)'s counts: 0, or -1 if (d) is no network device. */
 int virtio_net_stats(struct virtio_dev *d, struct net_stats *out);

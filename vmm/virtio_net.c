@@ -424,6 +424,30 @@ static void send_cut(void *arg, const uint8_t *frame, size_t len)
 	be->send(be, frame, len);
 }
 
+/* Learn the guest's address from an ARP request or answer it sends from
+ * its own MAC (sender hardware and protocol address), as libvirt learns
+ * a guest's: the guest may have it from DHCP, which the monitor does not
+ * see through TAP. */
+static void learn_address(struct net *n, const struct virtq_chain *c,
+			  size_t len)
+{
+	uint8_t a[14 + 28];
+	if (len < sizeof(a))
+		return;
+	gather(a, c->iov, (int)c->nr, HDR_LEN, 14);
+	if (a[12] != 0x08 || a[13] != 0x06) /* ARP */
+		return;
+	gather(a, c->iov, (int)c->nr, HDR_LEN, sizeof(a));
+	static const uint8_t ipv4_on_ethernet[6] = {0, 1, 8, 0, 6, 4};
+	if (memcmp(a + 14, ipv4_on_ethernet, 6) ||
+	    memcmp(a + 22, n->config.mac, 6))
+		return;
+	uint32_t ip;
+	memcpy(&ip, a + 28, 4);
+	if (ip) /* 0.0.0.0: an ARP probe, with no address yet */
+		n->stats.ip = ip;
+}
+
 /* Send one frame the guest queued. A frame without a header, larger than
  * the link's or than its header allows, or asking for an offload the
  * driver did not negotiate, is dropped as a NIC would. */
@@ -451,6 +475,7 @@ static long net_transmit(struct virtio_dev *d, struct virtq_chain *c, char *why,
 	n->stats.tx_frames++;
 	n->stats.tx_bytes += len;
 	n->stats.tx_big += len > VIRTIO_NET_MTU + 14u;
+	learn_address(n, c, len);
 	if (n->be->sendv) {
 		/* header and frame straight from the guest's buffers: the
 		 * host's kernel checks the header again as it takes them */
@@ -610,6 +635,7 @@ int virtio_net_stats(struct virtio_dev *d, struct net_stats *out)
 	*out = n->stats;
 	out->features = d->driver_features;
 	out->mtu = n->config.mtu;
+	memcpy(out->mac, n->config.mac, 6);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }

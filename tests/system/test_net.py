@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -1126,12 +1127,15 @@ def test_tap_datagrams_carry_the_sockets_tos_and_ttl(tap):
     assert marks == {("tos", 0x28), ("ttl", 33)}, marks
 
 
-def test_tap_takes_its_address_from_a_dhcp_server(tap, tmp_path):
+def test_tap_takes_its_address_from_a_dhcp_server(tap, tmp_path,
+                                                  monkeypatch):
     """With --net tap and no --ip, the guest asks the network: dnsmasq on
     the TAP hands out an address, a router and a DNS server, and the guest
     reaches the host from that address; busybox httpd served there answers
-    ping and curl."""
+    ping and curl, and `fresco inspect` shows that address, which the
+    monitor learned from the guest's ARP."""
     need_kvm()
+    monkeypatch.setenv("FRESCO_RUNTIME", str(tmp_path / "run"))
     d = subprocess.Popen(
         ["dnsmasq", "--no-daemon", "--port=0", "--no-resolv",
          f"--interface={tap}", "--bind-interfaces",
@@ -1159,10 +1163,10 @@ def test_tap_takes_its_address_from_a_dhcp_server(tap, tmp_path):
         www.mkdir()
         (www / "index.html").write_text("busybox over TAP\n")
         cpio = busybox_root(tmp_path)  # again, now with /www
-        p = subprocess.Popen([str(FRESCO), "run", "--net", f"tap:{tap}",
-                              cpio, "/bin/busybox", "httpd", "-f", "-p",
-                              "80", "-h", "/www"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        r = fresco("run", "-d", "--net", f"tap:{tap}", cpio,
+                   "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+        assert r.status == 0, r.stderr
+        vm = r.stdout.strip()
         try:
             ip = None
             for _ in range(100):  # the second lease is this VM's
@@ -1181,9 +1185,10 @@ def test_tap_takes_its_address_from_a_dhcp_server(tap, tmp_path):
                                   capture_output=True, text=True,
                                   timeout=30)
             assert " 0% packet loss" in ping.stdout, ping.stdout
+            net = json.loads(fresco("inspect", vm).stdout)["Network"]
+            assert net["ip"] == ip, (net, ip)
         finally:
-            p.kill()
-            p.wait()
+            fresco("rm", "-f", vm)
     finally:
         d.terminate()
         d.wait()
@@ -1247,7 +1252,8 @@ def test_tap_passes_whole_64k_frames_both_ways(tap, tmp_path, big_file,
     """Over TAP the guest and the host's kernel hand each other TCP frames
     of up to 64 KiB with their checksums left open (virtio-net's
     offloads): 100 MiB from the guest's server arrive intact, 1 MiB goes
-    in, and inspect shows the offloads taken and big frames both ways."""
+    in, and inspect shows the offloads taken, big frames both ways, the
+    TAP, the guest's MAC and the address its ARP gave."""
     need_kvm()
     monkeypatch.setenv("FRESCO_RUNTIME", str(tmp_path / "run"))
     with detached_file_server(tmp_path, big_file, "--net", f"tap:{tap}",
@@ -1260,6 +1266,8 @@ def test_tap_passes_whole_64k_frames_both_ways(tap, tmp_path, big_file,
                 pass
         net = json.loads(fresco("inspect", vm).stdout)["Network"]
         assert set(net["offloads"]) == OFFLOADS, net
+        assert (net["mode"], net["ip"]) == (f"tap:{tap}", "10.0.99.2"), net
+        assert re.fullmatch(r"52:54:00(:[0-9a-f]{2}){3}", net["mac"]), net
         assert net["mtu"] == 1500, net
         assert net["tx_bytes"] > 100 << 20, net
         assert net["tx_big"] > 0 and net["rx_big"] > 0, net
@@ -1289,6 +1297,7 @@ def test_user_networking_is_a_64k_wide_link(tmp_path, big_file,
             except OSError:
                 pass
         net = json.loads(fresco("inspect", vm).stdout)["Network"]
+        assert (net["mode"], net["ip"]) == ("user", "10.0.2.15"), net
         assert net["mtu"] == 65520, net
         assert net["tx_bytes"] > 100 << 20, net
         # far fewer frames than 1500-byte ones would take

@@ -771,6 +771,62 @@ static void transmit(const struct virtio_net_hdr_v1 *h, const uint8_t *f,
 	ck_assert_uint_eq(used_idx(1), (uint16_t)(before + 1));
 }
 
+/* An ARP frame from (mac), (op) 1 or 2, sender address (ip) (network
+ * order). Its length. */
+static size_t arp_frame(uint8_t *f, const uint8_t mac[6], int op,
+			uint32_t ip)
+{
+	static const uint8_t head[8] = {0, 1, 8, 0, 6, 4, 0, 0};
+	memset(f, 0xff, 6);
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x08, f[13] = 0x06;
+	memcpy(f + 14, head, 8);
+	f[21] = (uint8_t)op;
+	memcpy(f + 22, mac, 6);
+	memcpy(f + 28, &ip, 4);
+	uint32_t target = DST;
+	memset(f + 32, 0, 6);
+	memcpy(f + 38, &target, 4);
+	return 42;
+}
+
+static uint32_t learned(void)
+{
+	struct net_stats st;
+	ck_assert_int_eq(virtio_net_stats(d, &st), 0);
+	return st.ip;
+}
+
+START_TEST(test_the_guests_address_is_learned_from_its_arp)
+{
+	static const uint8_t ours[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
+	static const uint8_t other[6] = {0x52, 0x54, 0, 0x99, 0x99, 0x99};
+	struct virtio_net_hdr_v1 h = {0};
+	setup_with(0, 0);
+	struct net_stats st;
+	ck_assert_int_eq(virtio_net_stats(d, &st), 0);
+	ck_assert_mem_eq(st.mac, ours, 6);
+	ck_assert_uint_eq(st.ip, 0);
+	/* a TCP frame says nothing; a probe (sender 0.0.0.0) neither */
+	transmit(&h, frame, tcp_frame(frame, 100, 0x18));
+	transmit(&h, frame, arp_frame(frame, ours, 1, 0));
+	ck_assert_uint_eq(learned(), 0);
+	/* a request from the guest's MAC, then an answer with another */
+	transmit(&h, frame, arp_frame(frame, ours, 1, SRC));
+	ck_assert_uint_eq(learned(), SRC);
+	transmit(&h, frame, arp_frame(frame, ours, 2, 0x3263a8c0u));
+	ck_assert_uint_eq(learned(), 0x3263a8c0u);
+	/* not from its MAC, cut short, or not IPv4 over Ethernet: kept */
+	transmit(&h, frame, arp_frame(frame, other, 1, SRC));
+	transmit(&h, frame, arp_frame(frame, ours, 1, SRC) - 1);
+	arp_frame(frame, ours, 1, SRC);
+	frame[17] = 0x06; /* a protocol not IPv4 */
+	transmit(&h, frame, 42);
+	ck_assert_uint_eq(learned(), 0x3263a8c0u);
+	ck_assert_int_eq(rec.n, 7); /* all of them went out all the same */
+}
+END_TEST
+
 START_TEST(test_transmit_offloads_in_software)
 {
 	setup_with(F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4), 0);
@@ -838,6 +894,7 @@ int main(void)
 	tcase_add_test(t, test_a_burst_of_small_frames_waits_for_buffers);
 	tcase_add_test(t, test_a_plain_driver_gets_finished_frames);
 	tcase_add_test(t, test_transmit_offloads_in_software);
+	tcase_add_test(t, test_the_guests_address_is_learned_from_its_arp);
 	tcase_add_test(t, test_a_backend_reads_into_the_guests_buffers);
 	tcase_add_test(t, test_buffers_kept_between_reads_are_used_in_order);
 	tcase_add_test(t, test_a_read_sends_what_the_guest_queued);
