@@ -82,11 +82,22 @@ static json_t *net_state(void)
 			st.ip && inet_ntop(AF_INET, &st.ip, ip, sizeof(ip))
 				? json_string(ip)
 				: json_null();
+		/* published ports as docker ps shows them */
+		json_t *ports = json_array();
+		for (unsigned k = 0; k < served->cfg->nforwards; k++) {
+			const struct vm_forward *f = &served->cfg->forwards[k];
+			char port[96];
+			snprintf(port, sizeof(port), "%s:%u->%u/%s",
+				 f->host_addr[0] ? f->host_addr : "0.0.0.0",
+				 f->host_port, f->guest_port,
+				 f->udp ? "udp" : "tcp");
+			json_array_append_new(ports, json_string(port));
+		}
 		return json_pack(
-			"{s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I, "
-			"s:I, s:I}",
-			"mode", mode, "mac", mac, "ip", addr, "offloads", names,
-			"mtu", (int)st.mtu, "rx_frames",
+			"{s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:I, s:I, "
+			"s:I, s:I, s:I}",
+			"mode", mode, "mac", mac, "ip", addr, "ports", ports,
+			"offloads", names, "mtu", (int)st.mtu, "rx_frames",
 			(json_int_t)st.rx_frames, "rx_bytes",
 			(json_int_t)st.rx_bytes, "rx_big",
 			(json_int_t)st.rx_big, "tx_frames",

@@ -1266,7 +1266,8 @@ def test_tap_passes_whole_64k_frames_both_ways(tap, tmp_path, big_file,
                 pass
         net = json.loads(fresco("inspect", vm).stdout)["Network"]
         assert set(net["offloads"]) == OFFLOADS, net
-        assert (net["mode"], net["ip"]) == (f"tap:{tap}", "10.0.99.2"), net
+        assert (net["mode"], net["ip"], net["ports"]) == (
+            f"tap:{tap}", "10.0.99.2", []), net
         assert re.fullmatch(r"52:54:00(:[0-9a-f]{2}){3}", net["mac"]), net
         assert net["mtu"] == 1500, net
         assert net["tx_bytes"] > 100 << 20, net
@@ -1298,6 +1299,7 @@ def test_user_networking_is_a_64k_wide_link(tmp_path, big_file,
                 pass
         net = json.loads(fresco("inspect", vm).stdout)["Network"]
         assert (net["mode"], net["ip"]) == ("user", "10.0.2.15"), net
+        assert net["ports"] == [f"127.0.0.1:{port}->80/tcp"], net
         assert net["mtu"] == 65520, net
         assert net["tx_bytes"] > 100 << 20, net
         # far fewer frames than 1500-byte ones would take
