@@ -422,6 +422,14 @@ static size_t lo_size(const struct lo_pkt *p)
 	return sizeof(*p) + (p->npages ? p->npages * sizeof(void *) : p->len);
 }
 
+/* The bytes of a (len)-byte packet kept in pages that its page (i)
+ * holds. */
+static size_t lo_piece(size_t len, unsigned i)
+{
+	size_t off = (size_t)i * PAGE_SIZE;
+	return len - off < PAGE_SIZE ? len - off : PAGE_SIZE;
+}
+
 static void lo_free(struct lo_pkt *p)
 {
 	uint8_t **page = (uint8_t **)p->data;
@@ -452,9 +460,8 @@ static int loopback_queue(const uint8_t *pkt, size_t len, int csum_ok)
 				p = NULL;
 				break;
 			}
-			size_t off = (size_t)i * PAGE_SIZE;
-			memcpy(page[i], pkt + off,
-			       len - off < PAGE_SIZE ? len - off : PAGE_SIZE);
+			memcpy(page[i], pkt + (size_t)i * PAGE_SIZE,
+			       lo_piece(len, i));
 		}
 		if (p && !big)
 			memcpy(p->data, pkt, len);
@@ -480,12 +487,9 @@ static int loopback_deliver(void)
 		const uint8_t *pkt = p->data;
 		if (p->npages) {
 			uint8_t **page = (uint8_t **)p->data;
-			for (unsigned i = 0; i < p->npages; i++) {
-				size_t off = (size_t)i * PAGE_SIZE;
-				memcpy(joined + off, page[i],
-				       p->len - off < PAGE_SIZE ? p->len - off
-								: PAGE_SIZE);
-			}
+			for (unsigned i = 0; i < p->npages; i++)
+				memcpy(joined + (size_t)i * PAGE_SIZE, page[i],
+				       lo_piece(p->len, i));
 			pkt = joined;
 		}
 		ip_input(pkt, p->len, NULL, 0, p->csum_ok);
